@@ -1,0 +1,59 @@
+#pragma once
+// Strings built at compile time into static storage. A generator is a type with
+// `static constexpr void write(auto& out)` calling out.append(...): it runs once to count the
+// characters and once to fill an array of exactly that size, so the result is an
+// `inline constexpr std::string_view` that static_assert can read and whose address is a
+// stable identity (the prepared-statement caches key on it).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace structql::detail {
+
+struct text_counter {
+    std::size_t size = 0;
+    std::size_t next_parameter = 1;  // for dialects that number their placeholders
+    constexpr void append(std::string_view s) { size += s.size(); }
+    constexpr void append(char) { ++size; }
+};
+
+template <std::size_t N>
+struct text_buffer {
+    char data[N + 1]{};  // NUL-terminated, for C APIs
+    std::size_t size = 0;
+    std::size_t next_parameter = 1;
+    constexpr void append(std::string_view s) {
+        for (char c : s) data[size++] = c;
+    }
+    constexpr void append(char c) { data[size++] = c; }
+};
+
+template <class Out>
+constexpr void append_number(Out& out, std::uint64_t n) {
+    char digits[20]{};
+    std::size_t count = 0;
+    do {
+        digits[count++] = static_cast<char>('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    while (count > 0) out.append(digits[--count]);
+}
+
+template <class Generator>
+inline constexpr std::size_t text_size_v = [] {
+    text_counter counter;
+    Generator::write(counter);
+    return counter.size;
+}();
+
+template <class Generator>
+inline constexpr text_buffer<text_size_v<Generator>> text_storage_v = [] {
+    text_buffer<text_size_v<Generator>> buffer;
+    Generator::write(buffer);
+    return buffer;
+}();
+
+template <class Generator>
+inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_size_v<Generator>};
+
+}  // namespace structql::detail

@@ -1,0 +1,137 @@
+#pragma once
+// Compile-time names of a model's members and of the model type itself.
+//
+// Boost 1.81's PFR has no get_name, so member names come from the compiler's signature of a
+// function template instantiated with a pointer to a member subobject of a never-defined
+// static object (the technique PFR >= 1.84 uses itself). Where <boost/pfr/core_name.hpp>
+// exists, PFR's own implementation is used.
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+#include <boost/pfr/core.hpp>
+#include <boost/pfr/tuple_size.hpp>
+
+#if __has_include(<boost/pfr/core_name.hpp>)
+#include <boost/pfr/core_name.hpp>
+#define STRUCTQL_PFR_HAS_NAMES 1
+#endif
+
+namespace structql::detail {
+
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wundefined-var-template"
+#endif
+// Declared, never defined: only the addresses of its members are used, at compile time.
+template <class T>
+extern const T fake_object;
+
+template <class Model, std::size_t I>
+constexpr const void* member_address() {
+    return &boost::pfr::detail::sequence_tuple::get<I>(boost::pfr::detail::tie_as_tuple(fake_object<Model>));
+}
+
+// The index of the member `Member` points to, among Model's PFR fields.
+template <class Model, class V>
+constexpr std::size_t member_index(V Model::*member) {
+    constexpr std::size_t count = boost::pfr::tuple_size_v<Model>;
+    const void* target = &(fake_object<Model>.*member);
+    std::size_t index = count;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (void)((member_address<Model, I>() == target ? (index = I, true) : false) || ...);
+    }(std::make_index_sequence<count>{});
+    return index;
+}
+
+#ifndef STRUCTQL_PFR_HAS_NAMES
+
+// clang only prints a pointer template argument's member path when it is wrapped.
+template <class P>
+struct pointer_wrapper {
+    const P* pointer;
+};
+template <class P>
+pointer_wrapper(const P*) -> pointer_wrapper<P>;
+
+// Returns const char* rather than string_view: g++ would otherwise append
+// "; std::string_view = ..." to the signature.
+template <class Model, auto Wrapped>
+constexpr const char* member_signature() {
+    return __PRETTY_FUNCTION__;
+}
+
+// The signature ends with "...fake_object<Model>.Model::name)}]" (g++) or
+// "...&fake_object.name}]" (clang): the name is the identifier before the closing punctuation.
+constexpr std::string_view name_from_signature(std::string_view signature) {
+    std::size_t end = signature.size();
+    while (end > 0 && (signature[end - 1] == ']' || signature[end - 1] == '}' ||
+                       signature[end - 1] == ')' || signature[end - 1] == ' '))
+        --end;
+    std::size_t begin = end;
+    while (begin > 0 && signature[begin - 1] != '.' && signature[begin - 1] != ':' &&
+           signature[begin - 1] != '>' && signature[begin - 1] != ' ')
+        --begin;
+    return signature.substr(begin, end - begin);
+}
+#endif
+
+template <class Model, std::size_t I>
+constexpr std::string_view member_name() {
+#ifdef STRUCTQL_PFR_HAS_NAMES
+    return boost::pfr::get_name<I, Model>();
+#else
+    return name_from_signature(member_signature<Model, pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(
+        boost::pfr::detail::tie_as_tuple(fake_object<Model>))}>());
+#endif
+}
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
+
+template <class T>
+constexpr const char* type_signature() {
+    return __PRETTY_FUNCTION__;
+}
+
+// "structql::detail::type_signature() [with T = ns::OrderItem; ...]" (g++) or
+// "... [T = ns::OrderItem]" (clang) -> "OrderItem": the unqualified name, template arguments
+// and enclosing scopes (namespaces, classes, functions) dropped.
+constexpr std::string_view unqualified_name_from_signature(std::string_view signature) {
+    constexpr std::string_view marker = "T = ";
+    std::size_t begin = signature.find(marker) + marker.size();
+    std::size_t end = begin;
+    int depth = 0;
+    for (; end < signature.size(); ++end) {
+        char c = signature[end];
+        if (c == '<' || c == '(' || c == '[') ++depth;
+        else if ((c == '>' || c == ')' || c == ']') && depth > 0) --depth;
+        else if (depth == 0 && (c == ';' || c == ']')) break;
+    }
+    std::string_view full = signature.substr(begin, end - begin);
+    // Drop template arguments of the type itself.
+    if (!full.empty() && full.back() == '>') {
+        int d = 0;
+        for (std::size_t i = full.size(); i-- > 0;) {
+            if (full[i] == '>') ++d;
+            else if (full[i] == '<' && --d == 0) { full = full.substr(0, i); break; }
+        }
+    }
+    // Drop enclosing scopes: everything up to the last "::" outside brackets.
+    int d = 0;
+    for (std::size_t i = full.size(); i-- > 0;) {
+        char c = full[i];
+        if (c == '>' || c == ')') ++d;
+        else if (c == '<' || c == '(') --d;
+        else if (d == 0 && c == ':' ) return full.substr(i + 1);
+    }
+    return full;
+}
+
+template <class T>
+constexpr std::string_view unqualified_type_name() {
+    return unqualified_name_from_signature(type_signature<T>());
+}
+
+}  // namespace structql::detail

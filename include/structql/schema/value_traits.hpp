@@ -1,0 +1,116 @@
+#pragma once
+// value_traits<T>: how a C++ value type is stored. Every mappable type names one of the six
+// storage types below and converts to and from it; the backends only ever bind and read
+// storage types. Specialise value_traits for your own types:
+//
+//     template <> struct structql::value_traits<Money> {
+//         using storage_type = std::int64_t;
+//         static std::int64_t to_storage(const Money& m) { return m.cents; }
+//         static Money from_storage(std::int64_t cents) { return Money{cents}; }
+//     };
+//
+// to_storage / from_storage may throw a std::exception for values that do not fit; StructQL
+// turns it into a structql::data_error naming the table and column.
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace structql {
+
+using blob = std::vector<std::byte>;
+using timestamp = std::chrono::system_clock::time_point;
+
+enum class column_type { boolean, integer, real, text, blob, timestamp };
+
+template <class T>
+struct value_traits;  // no definition: a type without a specialisation cannot be a column
+
+namespace detail {
+template <class S>
+inline constexpr bool is_storage_type_v =
+    std::is_same_v<S, bool> || std::is_same_v<S, std::int64_t> || std::is_same_v<S, double> ||
+    std::is_same_v<S, std::string> || std::is_same_v<S, blob> || std::is_same_v<S, timestamp>;
+
+template <class S>
+constexpr column_type column_type_of() {
+    if constexpr (std::is_same_v<S, bool>) return column_type::boolean;
+    else if constexpr (std::is_same_v<S, std::int64_t>) return column_type::integer;
+    else if constexpr (std::is_same_v<S, double>) return column_type::real;
+    else if constexpr (std::is_same_v<S, std::string>) return column_type::text;
+    else if constexpr (std::is_same_v<S, blob>) return column_type::blob;
+    else return column_type::timestamp;
+}
+
+template <class T>
+std::string integer_range_message(auto value) {
+    return "value " + std::to_string(value) + " is out of range for a " +
+           (std::is_signed_v<T> ? "signed " : "unsigned ") + std::to_string(sizeof(T) * 8) +
+           "-bit integer";
+}
+}  // namespace detail
+
+// A type StructQL can store: value_traits<T> is specialised and names a storage type.
+template <class T>
+concept mappable = requires { typename value_traits<T>::storage_type; } &&
+                   detail::is_storage_type_v<typename value_traits<T>::storage_type>;
+
+template <class T>
+struct identity_value_traits {
+    using storage_type = T;
+    static const T& to_storage(const T& v) noexcept { return v; }
+    static T from_storage(T&& v) noexcept { return std::move(v); }
+};
+
+template <> struct value_traits<bool> : identity_value_traits<bool> {};
+template <> struct value_traits<double> : identity_value_traits<double> {};
+template <> struct value_traits<std::string> : identity_value_traits<std::string> {};
+template <> struct value_traits<blob> : identity_value_traits<blob> {};
+template <> struct value_traits<timestamp> : identity_value_traits<timestamp> {};
+
+template <std::integral T>
+    requires(!std::is_same_v<T, bool>)
+struct value_traits<T> {
+    using storage_type = std::int64_t;
+    static std::int64_t to_storage(T v) {
+        if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
+            if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
+                throw std::out_of_range("value " + std::to_string(v) +
+                                        " does not fit a 64-bit signed SQL INTEGER");
+        }
+        return static_cast<std::int64_t>(v);
+    }
+    static T from_storage(std::int64_t v) {
+        if (!std::in_range<T>(v)) throw std::out_of_range(detail::integer_range_message<T>(v));
+        return static_cast<T>(v);
+    }
+};
+
+template <>
+struct value_traits<float> {
+    using storage_type = double;
+    static double to_storage(float v) noexcept { return v; }
+    static float from_storage(double v) {
+        if (v == v && (v > std::numeric_limits<float>::max() || v < -std::numeric_limits<float>::max()) &&
+            v != std::numeric_limits<double>::infinity() && v != -std::numeric_limits<double>::infinity())
+            throw std::out_of_range("value " + std::to_string(v) + " is out of range for a float");
+        return static_cast<float>(v);
+    }
+};
+
+// Enums are stored as their underlying integer.
+template <class E>
+    requires std::is_enum_v<E>
+struct value_traits<E> {
+    using underlying = std::underlying_type_t<E>;
+    using storage_type = typename value_traits<underlying>::storage_type;
+    static storage_type to_storage(E v) { return value_traits<underlying>::to_storage(static_cast<underlying>(v)); }
+    static E from_storage(storage_type v) { return static_cast<E>(value_traits<underlying>::from_storage(v)); }
+};
+
+}  // namespace structql

@@ -1,0 +1,47 @@
+#pragma once
+// A dialect says how SQL is spelled for one database: identifier quoting, placeholders,
+// column type names. Statement generators take it as a parameter, so each database gets its
+// own compile-time text from one generator.
+#include <string_view>
+
+#include "structql/schema/value_traits.hpp"
+
+namespace structql::sql {
+
+// "name" with embedded quotes doubled: every identifier is quoted, so `order`, `group` or
+// `select` are valid table and column names.
+constexpr void write_identifier(auto& out, std::string_view identifier) {
+    out.append('"');
+    for (char c : identifier) {
+        if (c == '"') out.append('"');
+        out.append(c);
+    }
+    out.append('"');
+}
+
+struct sqlite_dialect {
+    static constexpr std::string_view name = "sqlite";
+
+    static constexpr void write_placeholder(auto& out) {
+        out.append('?');
+        ++out.next_parameter;
+    }
+
+    // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid.
+    static constexpr std::string_view type_name(column_type type) {
+        switch (type) {
+            case column_type::boolean: return "BOOLEAN";
+            case column_type::integer: return "INTEGER";
+            case column_type::real: return "REAL";
+            case column_type::text: return "TEXT";
+            case column_type::blob: return "BLOB";
+            case column_type::timestamp: return "DATETIME";
+        }
+        return "";
+    }
+
+    // SQLite needs a LIMIT before an OFFSET; -1 means no limit.
+    static constexpr std::string_view limit_all = " LIMIT -1";
+};
+
+}  // namespace structql::sql

@@ -1,0 +1,217 @@
+#pragma once
+// The statements the ORM issues for a model, generated at compile time per dialect.
+// structql::sql::create_table<T> and structql::sql::insert<T> (SQLite dialect) are public;
+// the `_in<Dialect, T>` forms give any dialect's text.
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+#include "structql/detail/static_text.hpp"
+#include "structql/schema/table.hpp"
+#include "structql/sql/dialect.hpp"
+
+namespace structql::sql {
+
+namespace detail {
+using structql::detail::text_v;
+
+// "a", "b", "c" -- every column, or every column but the primary key.
+template <class T>
+constexpr void write_column_list(auto& out, bool skip_primary_key = false) {
+    bool first = true;
+    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+        if (skip_primary_key && i == table<T>::primary_key_index) continue;
+        if (!first) out.append(", ");
+        first = false;
+        write_identifier(out, table<T>::columns[i].name);
+    }
+}
+
+template <class D, class T>
+constexpr void write_primary_key_condition(auto& out) {
+    out.append(" WHERE ");
+    write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
+    out.append(" = ");
+    D::write_placeholder(out);
+}
+
+template <class D, class T>
+struct create_table_text {
+    static constexpr void write(auto& out) {
+        out.append("CREATE TABLE IF NOT EXISTS ");
+        write_identifier(out, table<T>::name);
+        out.append(" (");
+        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+            const column_info& c = table<T>::columns[i];
+            if (i > 0) out.append(", ");
+            write_identifier(out, c.name);
+            out.append(' ');
+            out.append(D::type_name(c.type));
+            bool is_key = i == table<T>::primary_key_index;
+            // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
+            if (!c.nullable && !(is_key && table<T>::generated_primary_key)) out.append(" NOT NULL");
+            if (is_key) out.append(" PRIMARY KEY");
+            if (c.unique && !is_key) out.append(" UNIQUE");
+            if (!c.references_table.empty()) {
+                out.append(" REFERENCES ");
+                write_identifier(out, c.references_table);
+                out.append(" (");
+                write_identifier(out, c.references_column);
+                out.append(')');
+            }
+        }
+        out.append(')');
+    }
+};
+
+template <class D, class T>
+struct drop_table_text {
+    static constexpr void write(auto& out) {
+        out.append("DROP TABLE IF EXISTS ");
+        write_identifier(out, table<T>::name);
+    }
+};
+
+// CREATE INDEX for the Nth indexed<> column of T.
+template <class T>
+constexpr std::size_t indexed_column_count() {
+    std::size_t n = 0;
+    for (const column_info& c : table<T>::columns) n += c.indexed ? 1 : 0;
+    return n;
+}
+
+template <class T>
+constexpr std::size_t nth_indexed_column(std::size_t n) {
+    for (std::size_t i = 0; i < table<T>::column_count; ++i)
+        if (table<T>::columns[i].indexed && n-- == 0) return i;
+    return table<T>::column_count;
+}
+
+template <class D, class T, std::size_t N>
+struct create_index_text {
+    static constexpr void write(auto& out) {
+        constexpr const column_info& c = table<T>::columns[nth_indexed_column<T>(N)];
+        out.append("CREATE INDEX IF NOT EXISTS ");
+        out.append('"');
+        out.append("ix_");
+        for (char ch : table<T>::name) out.append(ch == '"' ? std::string_view("\"\"") : std::string_view(&ch, 1));
+        out.append('_');
+        for (char ch : c.name) out.append(ch);
+        out.append("\" ON ");
+        write_identifier(out, table<T>::name);
+        out.append(" (");
+        write_identifier(out, c.name);
+        out.append(')');
+    }
+};
+
+template <class D, class T>
+struct insert_text {
+    static constexpr void write(auto& out) {
+        out.append("INSERT INTO ");
+        write_identifier(out, table<T>::name);
+        out.append(" (");
+        write_column_list<T>(out);
+        out.append(") VALUES (");
+        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+            if (i > 0) out.append(", ");
+            D::write_placeholder(out);
+        }
+        out.append(')');
+    }
+};
+
+template <class D, class T>
+struct select_all_text {
+    static constexpr void write(auto& out) {
+        out.append("SELECT ");
+        write_column_list<T>(out);
+        out.append(" FROM ");
+        write_identifier(out, table<T>::name);
+    }
+};
+
+template <class D, class T>
+struct select_by_primary_key_text {
+    static constexpr void write(auto& out) {
+        select_all_text<D, T>::write(out);
+        write_primary_key_condition<D, T>(out);
+    }
+};
+
+// UPDATE of every column but the key, keyed by the primary key (bound last).
+template <class D, class T>
+struct update_by_primary_key_text {
+    static constexpr void write(auto& out) {
+        out.append("UPDATE ");
+        write_identifier(out, table<T>::name);
+        out.append(" SET ");
+        bool first = true;
+        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+            if (i == table<T>::primary_key_index) continue;
+            if (!first) out.append(", ");
+            first = false;
+            write_identifier(out, table<T>::columns[i].name);
+            out.append(" = ");
+            D::write_placeholder(out);
+        }
+        write_primary_key_condition<D, T>(out);
+    }
+};
+
+template <class D, class T>
+struct delete_by_primary_key_text {
+    static constexpr void write(auto& out) {
+        out.append("DELETE FROM ");
+        write_identifier(out, table<T>::name);
+        write_primary_key_condition<D, T>(out);
+    }
+};
+
+template <class D, class T>
+constexpr auto create_indexes_array() {
+    return []<std::size_t... N>(std::index_sequence<N...>) {
+        return std::array<std::string_view, sizeof...(N)>{text_v<create_index_text<D, T, N>>...};
+    }(std::make_index_sequence<indexed_column_count<T>()>{});
+}
+}  // namespace detail
+
+template <class D, class T>
+inline constexpr std::string_view create_table_in = detail::text_v<detail::create_table_text<D, T>>;
+template <class D, class T>
+inline constexpr auto create_indexes_in = detail::create_indexes_array<D, T>();
+template <class D, class T>
+inline constexpr std::string_view drop_table_in = detail::text_v<detail::drop_table_text<D, T>>;
+template <class D, class T>
+inline constexpr std::string_view insert_in = detail::text_v<detail::insert_text<D, T>>;
+template <class D, class T>
+inline constexpr std::string_view select_all_in = detail::text_v<detail::select_all_text<D, T>>;
+template <class D, class T>
+inline constexpr std::string_view select_by_primary_key_in =
+    detail::text_v<detail::select_by_primary_key_text<D, T>>;
+template <class D, class T>
+inline constexpr std::string_view update_by_primary_key_in =
+    detail::text_v<detail::update_by_primary_key_text<D, T>>;
+template <class D, class T>
+inline constexpr std::string_view delete_by_primary_key_in =
+    detail::text_v<detail::delete_by_primary_key_text<D, T>>;
+
+// The SQLite dialect's text, the library's default.
+template <class T>
+inline constexpr std::string_view create_table = create_table_in<sqlite_dialect, T>;
+template <class T>
+inline constexpr auto create_indexes = create_indexes_in<sqlite_dialect, T>;
+template <class T>
+inline constexpr std::string_view drop_table = drop_table_in<sqlite_dialect, T>;
+template <class T>
+inline constexpr std::string_view insert = insert_in<sqlite_dialect, T>;
+template <class T>
+inline constexpr std::string_view select_all = select_all_in<sqlite_dialect, T>;
+template <class T>
+inline constexpr std::string_view select_by_primary_key = select_by_primary_key_in<sqlite_dialect, T>;
+template <class T>
+inline constexpr std::string_view update_by_primary_key = update_by_primary_key_in<sqlite_dialect, T>;
+template <class T>
+inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_in<sqlite_dialect, T>;
+
+}  // namespace structql::sql
