@@ -63,4 +63,12 @@ struct timeout_error : operational_error {
     using operational_error::operational_error;
 };
 
+namespace detail {
+// A value does not fit the type it is converted to. The layer that knows the table and the
+// column turns it into a data_error naming them.
+struct conversion_failure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+}  // namespace detail
+
 }  // namespace structql

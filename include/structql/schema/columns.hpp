@@ -42,12 +42,22 @@ struct column_wrapper : column_wrapper_tag {
 
     friend constexpr bool operator==(const Derived& a, const Derived& b) { return a.value == b.value; }
     friend constexpr auto operator<=>(const Derived& a, const Derived& b) { return a.value <=> b.value; }
+    // Comparison with whatever converts to T: an exact match for the literal, so the built-in
+    // comparison through operator T& is never a rival. Convertibility is checked first, so
+    // generic operators of other libraries (test frameworks' expression captures) are not
+    // drawn into a recursive check.
     template <class U>
-        requires(!std::is_base_of_v<column_wrapper_tag, U> && requires(const T& t, const U& u) { t == u; })
-    friend constexpr bool operator==(const Derived& a, const U& b) { return a.value == b; }
+        requires(!std::is_base_of_v<column_wrapper_tag, U> && std::is_convertible_v<const U&, T> &&
+                 requires(const T& t, const U& u) { t == u; })
+    friend constexpr bool operator==(const Derived& a, const U& b) {
+        return a.value == b;
+    }
     template <class U>
-        requires(!std::is_base_of_v<column_wrapper_tag, U> && requires(const T& t, const U& u) { t <=> u; })
-    friend constexpr auto operator<=>(const Derived& a, const U& b) { return a.value <=> b; }
+        requires(!std::is_base_of_v<column_wrapper_tag, U> && std::is_convertible_v<const U&, T> &&
+                 requires(const T& t, const U& u) { t <=> u; })
+    friend constexpr auto operator<=>(const Derived& a, const U& b) {
+        return a.value <=> b;
+    }
 };
 
 // The value a member holds once its column wrappers are peeled off.

@@ -1,0 +1,2 @@
+#include <structql/structql.hpp>
+int main() { return 0; }

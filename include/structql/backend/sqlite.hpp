@@ -1,0 +1,384 @@
+#pragma once
+// The SQLite3 backend: one connection, its cache of prepared statements, binding and reading
+// of the six storage types, and the mapping of SQLite's result codes to StructQL's errors.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "structql/engine_options.hpp"
+#include "structql/errors.hpp"
+#include "structql/schema/value_traits.hpp"
+#include "structql/sql/dialect.hpp"
+
+namespace structql {
+
+namespace detail {
+
+inline std::string format_sql_context(std::string_view sql) {
+    return std::string(" [SQL: ").append(sql).append("]");
+}
+
+// Timestamps are stored as UTC text, "YYYY-MM-DD HH:MM:SS.fffffffff": readable in any SQLite
+// tool, ordered correctly as text, and exact to the nanosecond of system_clock.
+inline std::string format_timestamp(timestamp t) {
+    using namespace std::chrono;
+    auto day = floor<days>(t);
+    year_month_day ymd{day};
+    auto since_midnight = duration_cast<nanoseconds>(t - day);
+    hh_mm_ss<nanoseconds> time{since_midnight};
+    char text[40];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()),
+                  static_cast<long long>(time.subseconds().count()));
+    return text;
+}
+
+// Accepts "YYYY-MM-DD", optionally followed by ' ' or 'T', "HH:MM[:SS[.f{1,9}]]" and 'Z'.
+inline timestamp parse_timestamp(std::string_view s) {
+    using namespace std::chrono;
+    std::size_t pos = 0;
+    auto fail = [&]() -> timestamp {
+        throw conversion_failure("'" + std::string(s) + "' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffffff)");
+    };
+    auto number = [&](std::size_t digits) {
+        if (pos + digits > s.size()) fail();
+        int value = 0;
+        for (std::size_t i = 0; i < digits; ++i, ++pos) {
+            char c = s[pos];
+            if (c < '0' || c > '9') fail();
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    };
+    auto expect = [&](char c) {
+        if (pos >= s.size() || s[pos] != c) fail();
+        ++pos;
+    };
+    int y = number(4);
+    expect('-');
+    int mo = number(2);
+    expect('-');
+    int d = number(2);
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) fail();
+    nanoseconds time_of_day{0};
+    if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T')) {
+        ++pos;
+        int h = number(2);
+        expect(':');
+        int mi = number(2);
+        int sec = 0;
+        long long fraction = 0;
+        if (pos < s.size() && s[pos] == ':') {
+            ++pos;
+            sec = number(2);
+            if (pos < s.size() && s[pos] == '.') {
+                ++pos;
+                std::size_t digits = 0;
+                while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && digits < 9) {
+                    fraction = fraction * 10 + (s[pos++] - '0');
+                    ++digits;
+                }
+                if (digits == 0) fail();
+                for (; digits < 9; ++digits) fraction *= 10;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60) fail();
+        time_of_day = hours{h} + minutes{mi} + seconds{sec} + nanoseconds{fraction};
+    }
+    if (pos < s.size() && s[pos] == 'Z') ++pos;
+    if (pos != s.size()) fail();
+    return timestamp{duration_cast<timestamp::duration>(sys_days{ymd}.time_since_epoch() + time_of_day)};
+}
+
+inline std::string_view sqlite_type_name(int type) {
+    switch (type) {
+        case SQLITE_INTEGER: return "INTEGER";
+        case SQLITE_FLOAT: return "REAL";
+        case SQLITE_TEXT: return "TEXT";
+        case SQLITE_BLOB: return "BLOB";
+        default: return "NULL";
+    }
+}
+
+[[noreturn]] inline void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    message += format_sql_context(sql);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message);
+    throw operational_error(message);
+}
+
+}  // namespace detail
+
+struct sqlite_connect_args {
+    std::string filename;  // a path, or a "file:" URI when `uri`
+    bool uri = false;
+    bool read_only = false;
+};
+
+// One prepared statement, owned by its connection's cache. A statement is used by
+// binding (1-based), stepping and reading (0-based columns), then reset().
+class sqlite_statement {
+public:
+    sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, const engine_options* options,
+                     engine_statistics* stats) noexcept
+        : db_(db), stmt_(stmt), sql_(sql), options_(options), stats_(stats) {}
+    sqlite_statement(const sqlite_statement&) = delete;
+    sqlite_statement& operator=(const sqlite_statement&) = delete;
+    ~sqlite_statement() { sqlite3_finalize(stmt_); }
+
+    std::string_view sql() const noexcept { return sql_; }
+    sqlite3_stmt* native_handle() const noexcept { return stmt_; }
+
+    void bind_null(int i) {
+        echo_parameter("None");
+        check_bind(sqlite3_bind_null(stmt_, i));
+    }
+    void bind(int i, bool v) {
+        echo_parameter(v ? "1" : "0");
+        check_bind(sqlite3_bind_int64(stmt_, i, v ? 1 : 0));
+    }
+    void bind(int i, std::int64_t v) {
+        echo_parameter(std::to_string(v));
+        check_bind(sqlite3_bind_int64(stmt_, i, v));
+    }
+    void bind(int i, double v) {
+        echo_parameter(std::to_string(v));
+        check_bind(sqlite3_bind_double(stmt_, i, v));
+    }
+    // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
+    void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
+    void bind(int i, std::string&& v) { bind_text(i, v, SQLITE_TRANSIENT); }
+    void bind(int i, std::string_view v) { bind_text(i, v, SQLITE_TRANSIENT); }
+    void bind(int i, const blob& v) { bind_blob(i, v, SQLITE_STATIC); }
+    void bind(int i, blob&& v) { bind_blob(i, v, SQLITE_TRANSIENT); }
+    void bind(int i, timestamp v) {
+        std::string text = detail::format_timestamp(v);
+        bind_text(i, text, SQLITE_TRANSIENT);
+    }
+
+    // Advances to the next row: true when a row is available, false when done.
+    bool step() {
+        if (!stepped_) {
+            stepped_ = true;
+            if (stats_) stats_->statements_executed.fetch_add(1, std::memory_order_relaxed);
+            if (options_ && options_->echo) flush_echo();
+        }
+        int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        sqlite3_reset(stmt_);
+        detail::throw_sqlite_error(db_, rc, sql_);
+    }
+
+    // Makes the statement ready to bind and run again, releasing any read lock it holds.
+    void reset() noexcept {
+        sqlite3_reset(stmt_);
+        stepped_ = false;
+        echo_parameters_.clear();
+    }
+
+    int column_count() const noexcept { return sqlite3_column_count(stmt_); }
+    bool is_null(int col) const noexcept { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+    template <class S>
+    S read(int col) const {
+        int type = sqlite3_column_type(stmt_, col);
+        if constexpr (std::is_same_v<S, std::int64_t>) {
+            if (type != SQLITE_INTEGER) type_mismatch("INTEGER", type);
+            return sqlite3_column_int64(stmt_, col);
+        } else if constexpr (std::is_same_v<S, bool>) {
+            if (type != SQLITE_INTEGER) type_mismatch("INTEGER 0 or 1", type);
+            std::int64_t v = sqlite3_column_int64(stmt_, col);
+            if (v != 0 && v != 1)
+                throw detail::conversion_failure("value " + std::to_string(v) + " is not a boolean (0 or 1)");
+            return v == 1;
+        } else if constexpr (std::is_same_v<S, double>) {
+            if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) type_mismatch("REAL", type);
+            return sqlite3_column_double(stmt_, col);
+        } else if constexpr (std::is_same_v<S, std::string>) {
+            if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
+            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+            return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+        } else if constexpr (std::is_same_v<S, blob>) {
+            if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
+            auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
+            return blob(p, p + sqlite3_column_bytes(stmt_, col));
+        } else {
+            static_assert(std::is_same_v<S, timestamp>);
+            if (type != SQLITE_TEXT) type_mismatch("TEXT timestamp", type);
+            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+            return detail::parse_timestamp(std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))));
+        }
+    }
+
+private:
+    [[noreturn]] static void type_mismatch(std::string_view expected, int found) {
+        throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
+                                         std::string(detail::sqlite_type_name(found)));
+    }
+    void check_bind(int rc) {
+        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
+    }
+    void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
+        if (options_ && options_->echo) echo_parameter("'" + std::string(v) + "'");
+        check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), lifetime, SQLITE_UTF8));
+    }
+    void bind_blob(int i, const blob& v, sqlite3_destructor_type lifetime) {
+        if (options_ && options_->echo) echo_parameter("<" + std::to_string(v.size()) + " bytes>");
+        // A null pointer would bind NULL: an empty blob must stay an empty blob.
+        static const std::byte empty{};
+        check_bind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &empty : v.data(), v.size(), lifetime));
+    }
+    void echo_parameter(std::string_view rendered) {
+        if (options_ && options_->echo) echo_parameters_.emplace_back(rendered);
+    }
+    void flush_echo() {
+        std::string line = "[structql] ";
+        line += sql_;
+        line += " (";
+        for (std::size_t i = 0; i < echo_parameters_.size(); ++i) {
+            if (i) line += ", ";
+            line += echo_parameters_[i];
+        }
+        line += ")";
+        if (options_->log) options_->log(line);
+        else std::fprintf(stderr, "%s\n", line.c_str());
+    }
+
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+    std::string_view sql_;
+    const engine_options* options_;
+    engine_statistics* stats_;
+    bool stepped_ = false;
+    std::vector<std::string> echo_parameters_;
+};
+
+// One physical SQLite connection with its statement cache. Statements whose text has static
+// storage (the compile-time SQL) are keyed by address; others by their text.
+class sqlite_connection {
+public:
+    using native_handle_type = sqlite3*;
+
+    sqlite_connection(const sqlite_connect_args& args, const engine_options* options, engine_statistics* stats)
+        : options_(options), stats_(stats) {
+        int flags = SQLITE_OPEN_NOMUTEX | (args.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+        if (args.uri) flags |= SQLITE_OPEN_URI;
+        int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
+        if (rc != SQLITE_OK) {
+            std::string message = "cannot open SQLite database '" + args.filename + "': " +
+                                  (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+            sqlite3_close_v2(db_);
+            db_ = nullptr;
+            throw operational_error(message);
+        }
+        sqlite3_extended_result_codes(db_, 1);
+        if (options) sqlite3_busy_timeout(db_, static_cast<int>(options->busy_timeout.count()));
+        if (stats) stats->connections_opened.fetch_add(1, std::memory_order_relaxed);
+    }
+    sqlite_connection(const sqlite_connection&) = delete;
+    sqlite_connection& operator=(const sqlite_connection&) = delete;
+    ~sqlite_connection() {
+        static_cache_.clear();
+        text_cache_.clear();
+        sqlite3_close_v2(db_);
+    }
+
+    sqlite3* native_handle() const noexcept { return db_; }
+
+    // The prepared statement for SQL text with static storage duration (compile-time SQL).
+    sqlite_statement& prepare_static(std::string_view sql) {
+        auto& slot = static_cache_[sql.data()];
+        if (!slot) slot = prepare_new(sql);
+        return *slot;
+    }
+    // The prepared statement for SQL text built at run time, cached by its text.
+    sqlite_statement& prepare_text(std::string sql) {
+        auto it = text_cache_.find(sql);
+        if (it == text_cache_.end()) {
+            auto owned = std::make_unique<std::string>(std::move(sql));
+            auto stmt = prepare_new(*owned);
+            it = text_cache_.emplace(std::string_view(*owned), text_entry{std::move(owned), std::move(stmt)}).first;
+        }
+        return *it->second.statement;
+    }
+
+    // Runs SQL text directly (several statements allowed, no parameters).
+    void execute(std::string_view sql) {
+        if (options_ && options_->echo) {
+            std::string line = "[structql] " + std::string(sql);
+            if (options_->log) options_->log(line);
+            else std::fprintf(stderr, "%s\n", line.c_str());
+        }
+        std::string text(sql);
+        if (stats_) stats_->statements_executed.fetch_add(1, std::memory_order_relaxed);
+        int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+    }
+
+    void begin() { execute_cached("BEGIN"); }
+    void commit() { execute_cached("COMMIT"); }
+    void rollback() { execute_cached("ROLLBACK"); }
+    bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
+
+    std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
+    std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
+
+    // Leaves the connection as the pool wants it: no transaction open, no statement active.
+    void reset_for_pool() noexcept {
+        for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
+        if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+
+private:
+    void execute_cached(std::string_view sql) {
+        sqlite_statement& s = prepare_static(sql);
+        struct resetter {
+            sqlite_statement& s;
+            ~resetter() { s.reset(); }
+        } guard{s};
+        s.step();
+    }
+
+    std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
+        sqlite3_stmt* stmt = nullptr;
+        int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                    nullptr);
+        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+        if (stats_) stats_->statements_prepared.fetch_add(1, std::memory_order_relaxed);
+        return std::make_unique<sqlite_statement>(db_, stmt, sql, options_, stats_);
+    }
+
+    struct text_entry {
+        std::unique_ptr<std::string> text;
+        std::unique_ptr<sqlite_statement> statement;
+    };
+
+    sqlite3* db_ = nullptr;
+    const engine_options* options_;
+    engine_statistics* stats_;
+    std::unordered_map<const char*, std::unique_ptr<sqlite_statement>> static_cache_;
+    std::unordered_map<std::string_view, text_entry> text_cache_;
+};
+
+// The backend trait the engine and session are templated on.
+struct sqlite_backend {
+    using dialect = sql::sqlite_dialect;
+    using connection_type = sqlite_connection;
+    using statement_type = sqlite_statement;
+    using connect_args = sqlite_connect_args;
+};
+
+}  // namespace structql

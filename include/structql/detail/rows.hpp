@@ -1,0 +1,146 @@
+#pragma once
+// Moving one model object in and out of a prepared statement: binding its members as
+// parameters and reading a result row into them, through value_traits, for any backend
+// statement type. Errors name the table, the column and the statement.
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <boost/pfr/core.hpp>
+
+#include "structql/errors.hpp"
+#include "structql/schema/table.hpp"
+
+namespace structql::detail {
+
+template <class Statement, class V>
+void bind_value(Statement& statement, int index, const V& value) {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, V>) {
+        bind_value(statement, index, value.value);
+    } else if constexpr (is_optional<V>::value) {
+        if (value) bind_value(statement, index, *value);
+        else statement.bind_null(index);
+    } else {
+        statement.bind(index, value_traits<V>::to_storage(value));
+    }
+}
+
+template <class Statement, class V>
+void read_value(const Statement& statement, int column, V& out) {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, V>) {
+        read_value(statement, column, out.value);
+    } else if constexpr (is_optional<V>::value) {
+        if (statement.is_null(column)) {
+            out.reset();
+        } else {
+            if (!out) out.emplace();
+            read_value(statement, column, *out);
+        }
+    } else {
+        if (statement.is_null(column))
+            throw conversion_failure("NULL read into a member that is not std::optional");
+        using storage = typename value_traits<V>::storage_type;
+        out = value_traits<V>::from_storage(statement.template read<storage>(column));
+    }
+}
+
+template <class T>
+[[noreturn]] void rethrow_as_data_error(std::size_t column, std::string_view sql, std::string_view doing) {
+    try {
+        throw;
+    } catch (const error&) {
+        throw;  // already a StructQL error with its own context
+    } catch (const std::exception& e) {
+        throw data_error(std::string(doing) + " " + std::string(table<T>::name) + "." +
+                         std::string(table<T>::columns[column].name) + ": " + e.what() + " [SQL: " +
+                         std::string(sql) + "]");
+    }
+}
+
+// Binds the members of `object` to parameters first, first + 1, ...; a generated integer key
+// left at 0 is bound as NULL so that the database assigns it. Returns the next free index.
+template <class T, class Statement>
+int bind_columns(Statement& statement, const T& object, int first, bool skip_primary_key = false) {
+    int index = first;
+    auto bind_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+        if (I == table<T>::primary_key_index && skip_primary_key) return;
+        try {
+            const auto& member = boost::pfr::get<I>(object);
+            if constexpr (I == table<T>::primary_key_index && table<T>::generated_primary_key) {
+                if (static_cast<const typename table<T>::primary_key_value&>(member) == 0) {
+                    statement.bind_null(index++);
+                    return;
+                }
+            }
+            bind_value(statement, index, member);
+        } catch (...) {
+            rethrow_as_data_error<T>(I, statement.sql(), "cannot bind");
+        }
+        ++index;
+    };
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (bind_one(std::integral_constant<std::size_t, I>{}), ...);
+    }(std::make_index_sequence<table<T>::column_count>{});
+    return index;
+}
+
+template <class T, class Statement>
+void bind_primary_key(Statement& statement, int index, const T& object) {
+    try {
+        bind_value(statement, index, table<T>::primary_key_of(object));
+    } catch (...) {
+        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot bind");
+    }
+}
+
+// Reads result columns first, first + 1, ... into the members of `object`.
+template <class T, class Statement>
+void read_columns(const Statement& statement, T& object, int first = 0) {
+    auto read_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+        try {
+            read_value(statement, first + static_cast<int>(I), boost::pfr::get<I>(object));
+        } catch (...) {
+            rethrow_as_data_error<T>(I, statement.sql(), "cannot read");
+        }
+    };
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (read_one(std::integral_constant<std::size_t, I>{}), ...);
+    }(std::make_index_sequence<table<T>::column_count>{});
+}
+
+// The primary key's storage value: the identity map's key.
+template <class T>
+using identity_key_t = typename value_traits<typename table<T>::primary_key_value>::storage_type;
+
+template <class T>
+identity_key_t<T> identity_key(const T& object) {
+    return identity_key_t<T>(value_traits<typename table<T>::primary_key_value>::to_storage(
+        static_cast<const typename table<T>::primary_key_value&>(table<T>::primary_key_of(object))));
+}
+
+template <class T, class Statement>
+identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
+    typename table<T>::primary_key_value key{};
+    try {
+        read_value(statement, first + static_cast<int>(table<T>::primary_key_index), key);
+    } catch (...) {
+        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
+    }
+    return identity_key_t<T>(value_traits<typename table<T>::primary_key_value>::to_storage(key));
+}
+
+// A RAII scope for one use of a cached statement: reset when the scope ends, so no statement
+// keeps a read lock or stale bindings between uses.
+template <class Statement>
+struct statement_use {
+    Statement& statement;
+    explicit statement_use(Statement& s) : statement(s) {}
+    statement_use(const statement_use&) = delete;
+    ~statement_use() { statement.reset(); }
+    Statement* operator->() const noexcept { return &statement; }
+};
+
+}  // namespace structql::detail

@@ -1,0 +1,534 @@
+#pragma once
+// The session: a unit of work over one transaction, with SQLAlchemy's Session semantics.
+//
+// - Identity map: one row, one object per session; objects live until close() and keep their
+//   addresses.
+// - add() makes an object pending; flush() writes pending inserts (parents before children,
+//   then in add order), updates of changed objects (found by comparing with the snapshot taken
+//   when the object was loaded or last flushed) and deletes (children before parents).
+// - commit() = flush + COMMIT. rollback() discards pending objects and restores changed and
+//   removed ones to their last committed state. A failed flush rolls the database transaction
+//   back at once and leaves the session needing rollback(): anything else throws
+//   pending_rollback_error. close() (and the destructor) rolls back what was not committed.
+// - autoflush (default true): get() misses and queries flush first. autocommit: every flush
+//   is committed at once.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/hana/fold_left.hpp>
+#include <boost/pfr/ops.hpp>
+
+#include "structql/detail/rows.hpp"
+#include "structql/engine.hpp"
+#include "structql/errors.hpp"
+#include "structql/query/query.hpp"
+#include "structql/sql/statements.hpp"
+
+namespace structql {
+
+struct session_options {
+    bool autocommit = false;  // commit after every flush
+    bool autoflush = true;    // flush before queries and get() misses
+};
+
+namespace detail {
+
+// How far a model is from the models that reference nothing: parents are written first.
+template <class T>
+constexpr std::size_t foreign_key_depth() {
+    return boost::hana::fold_left(table<T>::parents, std::size_t{0}, [](std::size_t d, auto parent) {
+        std::size_t p = foreign_key_depth<typename decltype(parent)::type>() + 1;
+        return d > p ? d : p;
+    });
+}
+
+enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
+
+template <class T>
+struct tracked {
+    std::unique_ptr<T> object;
+    std::optional<T> snapshot;   // the row as last loaded or flushed
+    std::optional<T> committed;  // the row as before this transaction first wrote it
+    object_state state = object_state::pending;
+    bool inserted_in_transaction = false;
+    std::uint64_t order = 0;  // add() or remove() sequence number
+};
+
+template <class K>
+std::string describe_key(const K& key) {
+    if constexpr (std::is_same_v<K, std::int64_t>) return std::to_string(key);
+    else if constexpr (std::is_same_v<K, std::string>) return "'" + key + "'";
+    else return "<key>";
+}
+
+template <class Backend>
+struct model_store_base;
+
+template <class Backend>
+struct flush_step {
+    std::size_t depth;
+    std::uint64_t order;
+    model_store_base<Backend>* store;
+    void* entry;
+};
+
+template <class Backend>
+struct model_store_base {
+    using connection_type = typename Backend::connection_type;
+    virtual ~model_store_base() = default;
+    virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
+    virtual void insert(connection_type& c, void* entry) = 0;
+    virtual void remove(connection_type& c, void* entry) = 0;
+    // Writes an UPDATE for every changed object; `c` is only called when one is found.
+    virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
+    virtual void after_commit() = 0;
+    virtual void after_rollback() = 0;
+};
+
+template <class Backend, class T>
+struct model_store final : model_store_base<Backend> {
+    using dialect = typename Backend::dialect;
+    using connection_type = typename Backend::connection_type;
+    using key_type = identity_key_t<T>;
+    using entry_type = tracked<T>;
+    static constexpr bool hashable_key = requires(const key_type& k) { std::hash<key_type>{}(k); };
+    using identity_map = std::conditional_t<hashable_key, std::unordered_map<key_type, entry_type*>,
+                                            std::map<key_type, entry_type*>>;
+
+    std::vector<std::unique_ptr<entry_type>> entries;  // never shrinks before close(): addresses stay valid
+    std::unordered_map<const T*, entry_type*> by_address;
+    identity_map identity;
+    std::vector<entry_type*> pending;  // in add() order
+    std::vector<entry_type*> deleted;  // in remove() order
+
+    entry_type& track(T&& object, object_state state) {
+        auto e = std::make_unique<entry_type>();
+        e->object = std::make_unique<T>(std::move(object));
+        e->state = state;
+        by_address.emplace(e->object.get(), e.get());
+        entries.push_back(std::move(e));
+        return *entries.back();
+    }
+
+    entry_type* find(const T& object) {
+        auto it = by_address.find(&object);
+        return it == by_address.end() ? nullptr : it->second;
+    }
+
+    void detach(entry_type& e) {
+        e.state = object_state::detached;
+        by_address.erase(e.object.get());
+    }
+
+    void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
+        constexpr std::size_t depth = foreign_key_depth<T>();
+        for (entry_type* e : pending)
+            if (e->state == object_state::pending) inserts.push_back({depth, e->order, this, e});
+        for (entry_type* e : deleted)
+            if (e->state == object_state::deleted) deletes.push_back({depth, e->order, this, e});
+        pending.clear();
+        deleted.clear();
+    }
+
+    void insert(connection_type& c, void* raw) override {
+        entry_type& e = *static_cast<entry_type*>(raw);
+        auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
+        statement_use use(statement);
+        bind_columns(statement, *e.object, 1);
+        statement.step();
+        if constexpr (table<T>::generated_primary_key) {
+            auto& key = table<T>::primary_key_of(*e.object);
+            using key_value = typename table<T>::primary_key_value;
+            if (static_cast<const key_value&>(key) == 0)
+                static_cast<key_value&>(key) = value_traits<key_value>::from_storage(c.last_insert_id());
+        }
+        e.state = object_state::persistent;
+        e.inserted_in_transaction = true;
+        e.snapshot = *e.object;
+        identity[identity_key(*e.object)] = &e;
+    }
+
+    void remove(connection_type& c, void* raw) override {
+        entry_type& e = *static_cast<entry_type*>(raw);
+        auto& statement = c.prepare_static(sql::delete_by_primary_key_in<dialect, T>);
+        statement_use use(statement);
+        bind_primary_key(statement, 1, *e.snapshot);
+        statement.step();
+        if (c.changes() == 0) stale("DELETE", identity_key(*e.snapshot), statement.sql());
+        if (!e.committed) e.committed = e.snapshot;
+        e.state = object_state::deleted_flushed;
+        identity.erase(identity_key(*e.snapshot));
+    }
+
+    void flush_updates(const std::function<connection_type&()>& connection) override {
+        for (auto& owned : entries) {
+            entry_type& e = *owned;
+            if (e.state != object_state::persistent || boost::pfr::eq_fields(*e.object, *e.snapshot)) continue;
+            connection_type& c = connection();
+            auto& statement = c.prepare_static(sql::update_by_primary_key_in<dialect, T>);
+            statement_use use(statement);
+            int next = bind_columns(statement, *e.object, 1, /*skip_primary_key=*/true);
+            bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
+            statement.step();
+            if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
+            if (!e.committed) e.committed = e.snapshot;
+            key_type old_key = identity_key(*e.snapshot), new_key = identity_key(*e.object);
+            if (!(old_key == new_key)) {
+                identity.erase(old_key);
+                identity[new_key] = &e;
+            }
+            e.snapshot = *e.object;
+        }
+    }
+
+    [[noreturn]] static void stale(std::string_view what, const key_type& key, std::string_view sql) {
+        throw stale_data_error(std::string(what) + " of \"" + std::string(table<T>::name) + "\" row with " +
+                               std::string(table<T>::columns[table<T>::primary_key_index].name) + " = " +
+                               describe_key(key) +
+                               " matched no row: it was deleted or changed behind this session [SQL: " +
+                               std::string(sql) + "]");
+    }
+
+    void after_commit() override {
+        for (auto& owned : entries) {
+            entry_type& e = *owned;
+            e.committed.reset();
+            e.inserted_in_transaction = false;
+            if (e.state == object_state::deleted_flushed) detach(e);
+        }
+    }
+
+    void after_rollback() override {
+        identity.clear();
+        for (auto& owned : entries) {
+            entry_type& e = *owned;
+            switch (e.state) {
+                case object_state::detached: break;
+                case object_state::pending: detach(e); break;
+                case object_state::persistent:
+                case object_state::deleted:
+                case object_state::deleted_flushed:
+                    if (e.inserted_in_transaction) {
+                        detach(e);
+                    } else {
+                        if (e.committed) e.snapshot = std::move(e.committed);
+                        *e.object = *e.snapshot;
+                        e.state = object_state::persistent;
+                        identity[identity_key(*e.object)] = &e;
+                    }
+                    break;
+            }
+            e.committed.reset();
+            e.inserted_in_transaction = false;
+        }
+        pending.clear();
+        deleted.clear();
+    }
+};
+
+template <class T>
+inline const char model_id = 0;  // its address identifies T without RTTI
+
+}  // namespace detail
+
+template <class Backend>
+class basic_session {
+public:
+    using engine_type = basic_engine<Backend>;
+    using connection_type = basic_connection<Backend>;
+
+    explicit basic_session(engine_type engine, session_options options = {})
+        : engine_(std::move(engine)), options_(options) {}
+    basic_session(const basic_session&) = delete;
+    basic_session& operator=(const basic_session&) = delete;
+    basic_session(basic_session&& other) noexcept
+        : engine_(other.engine_),
+          options_(other.options_),
+          connection_(std::move(other.connection_)),
+          stores_(std::move(other.stores_)),
+          sequence_(other.sequence_),
+          failure_(std::move(other.failure_)),
+          closed_(other.closed_) {
+        other.connection_.reset();
+        other.closed_ = true;
+    }
+    basic_session& operator=(basic_session&&) = delete;
+    ~basic_session() {
+        try {
+            close();
+        } catch (...) {
+            // A destructor must not throw; the connection went back to the pool rolled back.
+        }
+    }
+
+    // Starts tracking `object` (pending until the next flush) and returns the tracked copy,
+    // whose address stays valid until the session is closed. Adding an object the session
+    // already tracks returns it unchanged.
+    template <class M>
+    std::remove_cvref_t<M>& add(M&& object) {
+        using T = std::remove_cvref_t<M>;
+        (void)table<T>::members_checked;
+        check_usable();
+        auto& store = store_for<T>();
+        if (auto* e = store.find(object)) return *e->object;
+        auto& e = store.track(T(std::forward<M>(object)), detail::object_state::pending);
+        e.order = ++sequence_;
+        store.pending.push_back(&e);
+        return *e.object;
+    }
+
+    // The object with this primary key: from the identity map when tracked, else loaded.
+    // nullptr when no such row exists (or it was removed in this session).
+    template <class T, class K>
+    T* get(const K& key) {
+        check_usable();
+        using key_value = typename table<T>::primary_key_value;
+        auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
+        auto& store = store_for<T>();
+        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+        if (options_.autoflush) {
+            flush();
+            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+        }
+        T* result = nullptr;
+        load<T>(sql::select_by_primary_key_in<typename Backend::dialect, T>,
+                [&](auto& statement) { detail::bind_value(statement, 1, key_value(key)); },
+                [&](T& object) {
+                    result = &object;
+                    return false;
+                },
+                /*autoflush=*/false);
+        return result;
+    }
+
+    // Marks a tracked object for DELETE at the next flush (a pending one is simply dropped).
+    template <class T>
+    void remove(T& object) {
+        check_usable();
+        auto* e = store_for<T>().find(object);
+        if (!e || e->state == detail::object_state::detached)
+            throw invalid_request_error("remove(): the \"" + std::string(table<T>::name) +
+                                        "\" object is not tracked by this session; add() it or load it first");
+        if (e->state == detail::object_state::pending) {
+            store_for<T>().detach(*e);
+        } else if (e->state == detail::object_state::persistent) {
+            e->state = detail::object_state::deleted;
+            e->order = ++sequence_;
+            store_for<T>().deleted.push_back(e);
+        }
+    }
+
+    template <class T>
+    basic_query<Backend, T> query() {
+        (void)table<T>::members_checked;
+        return basic_query<Backend, T>(*this);
+    }
+
+    // Writes pending changes to the database inside the session's transaction.
+    void flush() {
+        check_usable();
+        std::vector<detail::flush_step<Backend>> inserts, deletes;
+        for (auto& [id, store] : stores_) store->collect(inserts, deletes);
+        bool wrote = false;
+        std::function<typename Backend::connection_type&()> writer = [&]() -> typename Backend::connection_type& {
+            wrote = true;
+            return connection(/*for_write=*/true);
+        };
+        try {
+            std::stable_sort(inserts.begin(), inserts.end(), [](const auto& a, const auto& b) {
+                return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
+            });
+            std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
+                return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
+            });
+            for (auto& step : inserts) step.store->insert(writer(), step.entry);
+            for (auto& [id, store] : stores_) store->flush_updates(writer);
+            for (auto& step : deletes) step.store->remove(writer(), step.entry);
+        } catch (const std::exception& e) {
+            fail(e.what());
+            throw;
+        }
+        if (wrote && options_.autocommit) commit_transaction();
+    }
+
+    // flush() + COMMIT. The connection goes back to the pool until the session is used again.
+    void commit() {
+        check_usable();
+        flush();
+        commit_transaction();
+    }
+
+    // Rolls the transaction back: pending objects are discarded, changed and removed ones
+    // restored to their last committed state. Always allowed, also after a failed flush.
+    void rollback() {
+        if (closed_) return;
+        std::exception_ptr failure;
+        if (connection_) {
+            try {
+                if (connection_->get().in_transaction()) connection_->get().rollback();
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            connection_.reset();
+        }
+        for (auto& [id, store] : stores_) store->after_rollback();
+        failure_.reset();
+        if (failure) std::rethrow_exception(failure);
+    }
+
+    // Rolls back what was not committed and forgets every object. The session cannot be used
+    // afterwards (invalid_request_error).
+    void close() {
+        if (closed_) return;
+        try {
+            rollback();
+        } catch (...) {
+            stores_.clear();
+            closed_ = true;
+            throw;
+        }
+        stores_.clear();
+        closed_ = true;
+    }
+
+    bool is_closed() const noexcept { return closed_; }
+    const engine_type& bind() const noexcept { return engine_; }
+
+    // --- used by basic_query ---
+
+    // Runs a SELECT of T's columns and hands each row's tracked object to `sink` until it
+    // returns false. Rows already in the identity map yield the tracked object unchanged.
+    template <class T, class Binder, class Sink>
+    void load(std::string_view select_sql, Binder&& binder, Sink&& sink, bool autoflush = true) {
+        check_usable();
+        if (autoflush && options_.autoflush) flush();
+        auto& store = store_for<T>();
+        auto& statement = connection().prepare_static(select_sql);
+        detail::statement_use use(statement);
+        binder(statement);
+        while (statement.step()) {
+            auto key = detail::read_identity_key<T>(statement);
+            T* object;
+            if (auto it = store.identity.find(key); it != store.identity.end()) {
+                object = it->second->object.get();
+            } else {
+                T loaded{};
+                detail::read_columns(statement, loaded);
+                auto& e = store.track(std::move(loaded), detail::object_state::persistent);
+                e.snapshot = *e.object;
+                store.identity.emplace(std::move(key), &e);
+                object = e.object.get();
+            }
+            if (!sink(*object)) break;
+        }
+    }
+
+    template <class Binder>
+    std::int64_t count(std::string_view count_sql, Binder&& binder) {
+        check_usable();
+        if (options_.autoflush) flush();
+        auto& statement = connection().prepare_static(count_sql);
+        detail::statement_use use(statement);
+        binder(statement);
+        statement.step();
+        return statement.template read<std::int64_t>(0);
+    }
+
+private:
+    template <class T>
+    detail::model_store<Backend, T>& store_for() {
+        auto& slot = stores_[&detail::model_id<T>];
+        if (!slot) slot = std::make_unique<detail::model_store<Backend, T>>();
+        return static_cast<detail::model_store<Backend, T>&>(*slot);
+    }
+
+    // A tracked object as get() shows it: removed ones are gone.
+    template <class T>
+    static T* visible(detail::tracked<T>& e) {
+        return e.state == detail::object_state::persistent ? e.object.get() : nullptr;
+    }
+
+    void check_usable() const {
+        if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
+        if (failure_)
+            throw pending_rollback_error(
+                "this session's transaction was rolled back because of an error during flush; call rollback() "
+                "before using the session again. Original error: " +
+                *failure_);
+    }
+
+    // The session's connection, with its transaction begun (SQLAlchemy's autobegin). With
+    // autocommit, only writes open a transaction; the flush commits it.
+    typename Backend::connection_type& connection(bool for_write = false) {
+        if (!connection_) connection_.emplace(engine_.connect());
+        auto& c = connection_->get();
+        if ((!options_.autocommit || for_write) && !c.in_transaction()) c.begin();
+        return c;
+    }
+
+    void commit_transaction() {
+        if (connection_) {
+            try {
+                if (connection_->get().in_transaction()) connection_->get().commit();
+            } catch (const std::exception& e) {
+                fail(e.what());
+                throw;
+            }
+            connection_.reset();
+        }
+        for (auto& [id, store] : stores_) store->after_commit();
+    }
+
+    void fail(std::string message) {
+        failure_ = std::move(message);
+        if (connection_) {
+            try {
+                auto& c = connection_->get();
+                if (c.in_transaction()) c.rollback();
+            } catch (...) {
+            }
+            connection_.reset();
+        }
+    }
+
+    engine_type engine_;
+    session_options options_;
+    std::optional<connection_type> connection_;
+    std::map<const void*, std::unique_ptr<detail::model_store_base<Backend>>> stores_;
+    std::uint64_t sequence_ = 0;
+    std::optional<std::string> failure_;
+    bool closed_ = false;
+};
+
+using session = basic_session<sqlite_backend>;
+
+// sessionmaker(engine, {.autocommit = false, .autoflush = false}): a factory of sessions.
+template <class Backend>
+class basic_sessionmaker {
+public:
+    basic_sessionmaker(basic_engine<Backend> engine, session_options options = {})
+        : engine_(std::move(engine)), options_(options) {}
+    basic_session<Backend> operator()() const { return basic_session<Backend>(engine_, options_); }
+    const session_options& options() const noexcept { return options_; }
+
+private:
+    basic_engine<Backend> engine_;
+    session_options options_;
+};
+
+template <class Backend>
+basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> engine, session_options options = {}) {
+    return basic_sessionmaker<Backend>(std::move(engine), options);
+}
+
+}  // namespace structql
