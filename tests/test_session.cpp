@@ -1,0 +1,379 @@
+// Sessions against real SQLite files: the seed's flow, the identity map, the unit of work,
+// rollback, autoflush and autocommit, and queries -- each checked in the objects and, through
+// an independent sqlite3 connection, in the file.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <structql/structql.hpp>
+
+#include "support.hpp"
+
+namespace session_test {
+namespace sq = structql;
+
+struct Pessoa {
+    sq::primary_key<std::int64_t> id;
+    sq::indexed<std::string> nome;
+    std::optional<int> idade;
+    static constexpr std::string_view table_name = "pessoas";
+};
+
+struct Post {
+    std::int64_t id;
+    sq::foreign_key<&Pessoa::id> author_id;
+    sq::unique<std::string> slug;
+};
+
+struct Comment {
+    std::int64_t id;
+    sq::foreign_key<&Post::id> post_id;
+    std::string text;
+};
+
+using schema = sq::metadata<Comment, Post, Pessoa>;
+
+// A database file with the schema, foreign keys enforced on every connection.
+struct fixture {
+    structql_test::temp_dir dir;
+    sq::engine engine;
+    structql_test::sqlite_file file;
+
+    explicit fixture(sq::engine_options options = {})
+        : engine(sq::create_engine(dir.url("app.db"), std::move(options))), file((create(engine), dir.path() / "app.db")) {}
+
+    static void create(sq::engine& e) {
+        e.on_connect([](sq::connection& c) { c.execute("PRAGMA foreign_keys=ON"); });
+        schema::create_all(e);
+    }
+    sq::session session(sq::session_options options = {}) { return sq::session(engine, options); }
+    std::int64_t rows(const std::string& table) { return file.count("SELECT count(*) FROM \"" + table + "\""); }
+};
+
+}  // namespace session_test
+
+using namespace session_test;
+
+TEST_CASE("the seed's flow: add, commit, get, update, remove, each visible in the file", "[session]") {
+    fixture f;
+    auto SessionLocal = sq::sessionmaker(f.engine, {.autocommit = false, .autoflush = false});
+    std::int64_t id = 0;
+    {
+        sq::session db = SessionLocal();
+        Pessoa& ana = db.add(Pessoa{.nome = "Ana", .idade = 30});
+        CHECK(ana.id == 0);
+        CHECK(f.rows("pessoas") == 0);
+        db.commit();
+        id = ana.id;
+        CHECK(id > 0);
+        auto stored = f.file.query("SELECT id, nome, idade FROM pessoas");
+        REQUIRE(stored.size() == 1);
+        CHECK(stored[0][0] == std::to_string(id));
+        CHECK(stored[0][1] == "Ana");
+        CHECK(stored[0][2] == "30");
+    }
+    {
+        sq::session db = SessionLocal();
+        Pessoa* ana = db.get<Pessoa>(id);
+        REQUIRE(ana != nullptr);
+        CHECK(ana->nome == "Ana");
+        ana->idade = 31;
+        db.commit();
+        CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = " + std::to_string(id)) == 31);
+    }
+    {
+        sq::session db = SessionLocal();
+        Pessoa* ana = db.get<Pessoa>(id);
+        REQUIRE(ana != nullptr);
+        db.remove(*ana);
+        CHECK(f.rows("pessoas") == 1);
+        db.commit();
+        CHECK(f.rows("pessoas") == 0);
+        CHECK(db.get<Pessoa>(id) == nullptr);
+    }
+}
+
+TEST_CASE("a session dropped without commit leaves nothing behind", "[session]") {
+    fixture f;
+    {
+        sq::session db = f.session();
+        db.add(Pessoa{.nome = "Ana"});
+        db.flush();  // the INSERT ran inside the session's transaction
+    }
+    CHECK(f.rows("pessoas") == 0);
+    {
+        sq::session db = f.session();
+        db.add(Pessoa{.nome = "Ana"});
+        db.commit();
+        Pessoa* ana = db.query<Pessoa>().first();
+        REQUIRE(ana);
+        ana->nome = "Changed";
+        db.flush();
+        db.close();
+    }
+    CHECK(f.file.query("SELECT nome FROM pessoas")[0][0] == "Ana");
+}
+
+TEST_CASE("identity map: one row, one object", "[session]") {
+    fixture f;
+    f.file.exec("INSERT INTO pessoas (id, nome, idade) VALUES (7, 'Ana', 30), (8, 'Bia', NULL)");
+    sq::session db = f.session();
+    Pessoa* by_get = db.get<Pessoa>(7);
+    REQUIRE(by_get);
+    auto all = db.query<Pessoa>().order_by(sq::col<&Pessoa::id>).all();
+    REQUIRE(all.size() == 2);
+    CHECK(all[0] == by_get);
+    CHECK(&db.query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana").one() == by_get);
+    CHECK(db.query<Pessoa>().filter(sq::col<&Pessoa::id> == 8).first() == all[1]);
+    CHECK(db.get<Pessoa>(8) == all[1]);
+    CHECK(db.get<Pessoa>(9) == nullptr);
+
+    // get() answers from the map without SQL.
+    auto executed = f.engine.statistics().statements_executed.load();
+    CHECK(db.get<Pessoa>(7) == by_get);
+    CHECK(f.engine.statistics().statements_executed.load() == executed);
+
+    // An object loaded once is not overwritten by a later query: its unflushed change stays.
+    by_get->nome = "Ana Maria";
+    sq::session no_autoflush(f.engine, {.autoflush = false});
+    Pessoa* again = no_autoflush.get<Pessoa>(7);
+    again->idade = 50;
+    CHECK(no_autoflush.query<Pessoa>().filter(sq::col<&Pessoa::id> == 7).one().idade == 50);
+}
+
+TEST_CASE("flush writes only what changed, parents before children, children deleted first", "[session]") {
+    fixture f;
+    sq::session db = f.session();
+    // Children added before their parents: the flush still inserts the parents first.
+    Pessoa& ana = db.add(Pessoa{.id = 1, .nome = "Ana"});
+    Comment& comment = db.add(Comment{.id = 1, .post_id = 1, .text = "first!"});
+    Post& post = db.add(Post{.id = 1, .author_id = 1, .slug = "hello"});
+    (void)comment;
+    db.commit();
+    CHECK(f.rows("pessoas") == 1);
+    CHECK(f.rows("post") == 1);
+    CHECK(f.rows("comment") == 1);
+
+    // No change, no statement.
+    auto executed = f.engine.statistics().statements_executed.load();
+    db.commit();
+    CHECK(f.engine.statistics().statements_executed.load() == executed);
+
+    // Removing parent and children together deletes children first.
+    db.remove(ana);
+    db.remove(post);
+    db.remove(comment);
+    db.commit();
+    CHECK(f.rows("pessoas") == 0);
+    CHECK(f.rows("post") == 0);
+    CHECK(f.rows("comment") == 0);
+}
+
+TEST_CASE("rollback discards pending objects and restores changed and removed ones", "[session]") {
+    fixture f;
+    sq::session db = f.session({.autoflush = false});
+    Pessoa& ana = db.add(Pessoa{.nome = "Ana", .idade = 30});
+    db.commit();
+
+    ana.idade = 31;
+    Pessoa& bia = db.add(Pessoa{.nome = "Bia"});
+    db.flush();
+    CHECK(bia.id != 0);
+    db.rollback();
+    CHECK(ana.idade == 30);
+    CHECK(f.rows("pessoas") == 1);
+    // Bia was created in the rolled-back transaction: no longer tracked.
+    CHECK_THROWS_AS(db.remove(bia), sq::invalid_request_error);
+    CHECK(db.query<Pessoa>().count() == 1);
+
+    db.remove(ana);
+    db.flush();
+    CHECK(db.get<Pessoa>(ana.id) == nullptr);
+    db.rollback();
+    CHECK(db.get<Pessoa>(ana.id) == &ana);
+    ana.nome = "Ana Maria";
+    db.commit();
+    CHECK(f.file.query("SELECT nome FROM pessoas")[0][0] == "Ana Maria");
+}
+
+TEST_CASE("autoflush: queries see pending changes only when it is on", "[session]") {
+    fixture f;
+    {
+        sq::session db = f.session({.autoflush = true});
+        db.add(Pessoa{.nome = "Ana"});
+        CHECK(db.query<Pessoa>().count() == 1);
+        CHECK(db.query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana").first() != nullptr);
+    }
+    {
+        sq::session db = f.session({.autoflush = false});
+        db.add(Pessoa{.nome = "Ana"});
+        CHECK(db.query<Pessoa>().count() == 0);
+        db.flush();
+        CHECK(db.query<Pessoa>().count() == 1);
+    }
+    CHECK(f.rows("pessoas") == 0);
+}
+
+TEST_CASE("autocommit: every flush is committed at once", "[session]") {
+    fixture f;
+    sq::session db = f.session({.autocommit = true});
+    Pessoa& ana = db.add(Pessoa{.nome = "Ana"});
+    db.flush();
+    CHECK(f.rows("pessoas") == 1);
+    ana.nome = "Ana Maria";
+    db.flush();
+    CHECK(f.file.query("SELECT nome FROM pessoas")[0][0] == "Ana Maria");
+}
+
+TEST_CASE("foreign keys are enforced through on_connect", "[session]") {
+    fixture f;
+    sq::session db = f.session();
+    db.add(Post{.author_id = 42, .slug = "orphan"});
+    CHECK_THROWS_AS(db.commit(), sq::integrity_error);
+    CHECK_THROWS_AS(db.query<Post>().count(), sq::pending_rollback_error);
+    db.rollback();
+    CHECK(db.query<Post>().count() == 0);
+    CHECK(f.rows("post") == 0);
+}
+
+TEST_CASE("stale data: an UPDATE or DELETE that hits no row", "[session]") {
+    fixture f;
+    sq::session db = f.session();
+    Pessoa& ana = db.add(Pessoa{.nome = "Ana"});
+    db.commit();
+    f.file.exec("DELETE FROM pessoas");
+    ana.nome = "Ghost";
+    CHECK_THROWS_AS(db.commit(), sq::stale_data_error);
+    db.rollback();
+    db.remove(ana);
+    CHECK_THROWS_AS(db.commit(), sq::stale_data_error);
+}
+
+TEST_CASE("queries: filter, order_by, limit, offset, first, one, count", "[session][query]") {
+    fixture f;
+    f.file.exec(
+        "INSERT INTO pessoas (nome, idade) VALUES ('Ana', 30), ('Bob', 17), ('Caio', NULL), ('Dora', 45), "
+        "('Eva', 18)");
+    sq::session db = f.session();
+    using P = Pessoa;
+    auto names = [](const std::vector<P*>& people) {
+        std::vector<std::string> out;
+        for (P* p : people) out.push_back(p->nome);
+        return out;
+    };
+    CHECK(names(db.query<P>().filter(sq::col<&P::idade> >= 18).order_by(sq::col<&P::nome>).all()) ==
+          std::vector<std::string>{"Ana", "Dora", "Eva"});
+    CHECK(names(db.query<P>().filter(sq::col<&P::idade> >= 18 && sq::col<&P::nome> != "Eva")
+                    .order_by(sq::desc(sq::col<&P::idade>))
+                    .all()) == std::vector<std::string>{"Dora", "Ana"});
+    CHECK(names(db.query<P>().filter(sq::col<&P::idade> < 18 || sq::col<&P::idade> == std::nullopt)
+                    .order_by(sq::col<&P::nome>)
+                    .all()) == std::vector<std::string>{"Bob", "Caio"});
+    CHECK(names(db.query<P>().filter(!(sq::col<&P::nome>.like("%a%"))).order_by(sq::col<&P::nome>).all()) ==
+          std::vector<std::string>{"Bob"});  // SQLite's LIKE ignores ASCII case: 'Ana' matches
+    CHECK(names(db.query<P>().filter(sq::col<&P::nome>.like("_o%")).order_by(sq::col<&P::nome>).all()) ==
+          std::vector<std::string>{"Bob", "Dora"});
+    CHECK(names(db.query<P>().order_by(sq::col<&P::nome>).limit(2).offset(1).all()) ==
+          std::vector<std::string>{"Bob", "Caio"});
+    CHECK(names(db.query<P>().order_by(sq::col<&P::nome>).offset(3).all()) == std::vector<std::string>{"Dora", "Eva"});
+    CHECK(db.query<P>().filter(sq::col<&P::idade>.is_null()).count() == 1);
+    CHECK(db.query<P>().filter(sq::col<&P::idade>.is_not_null()).count() == 4);
+    CHECK(db.query<P>().order_by(sq::col<&P::nome>).limit(2).count() == 2);
+    CHECK(db.query<P>().filter(sq::col<&P::idade> > 100).first() == nullptr);
+    CHECK(db.query<P>().filter(sq::col<&P::idade> > 100).all().empty());
+    CHECK_THROWS_AS(db.query<P>().filter(sq::col<&P::idade> > 100).one(), sq::no_result_found);
+    CHECK_THROWS_AS(db.query<P>().filter(sq::col<&P::idade> > 10).one(), sq::multiple_results_found);
+    CHECK(db.query<P>().filter(18 <= sq::col<&P::idade>).count() == 3);
+    CHECK(db.query<P>().filter(sq::col<&P::nome> == "' OR 1=1 --").count() == 0);
+}
+
+TEST_CASE("query SQL is fixed at compile time by the query's shape", "[query]") {
+    using Q = decltype(std::declval<sq::session&>()
+                           .query<Pessoa>()
+                           .filter(sq::col<&Pessoa::idade> >= 18 && sq::col<&Pessoa::nome> != "Bob")
+                           .order_by(sq::desc(sq::col<&Pessoa::nome>))
+                           .limit(10)
+                           .offset(0));
+    static_assert(Q::sql ==
+                  R"(SELECT "id", "nome", "idade" FROM "pessoas" WHERE (("idade" >= ?) AND ("nome" <> ?)))"
+                  R"( ORDER BY "nome" DESC LIMIT ? OFFSET ?)");
+    using C = decltype(std::declval<sq::session&>().query<Pessoa>().filter(sq::col<&Pessoa::idade> == std::nullopt));
+    static_assert(C::count_sql == R"(SELECT count(*) FROM "pessoas" WHERE ("idade" IS NULL))");
+    using O = decltype(std::declval<sq::session&>().query<Pessoa>().offset(5));
+    static_assert(O::sql == R"(SELECT "id", "nome", "idade" FROM "pessoas" LIMIT -1 OFFSET ?)");
+    SUCCEED("checked at compile time");
+}
+
+TEST_CASE("every statement is prepared once per connection and reused", "[session][engine]") {
+    fixture f({.pool_size = 1});
+    auto prepared_after_first_round = [&] {
+        sq::session db = f.session();
+        Pessoa& p = db.add(Pessoa{.nome = "x"});
+        db.commit();
+        p.idade = 1;
+        db.commit();
+        (void)db.get<Pessoa>(p.id + 1000);
+        (void)db.query<Pessoa>().filter(sq::col<&Pessoa::nome> == "x").all();
+        db.remove(p);
+        db.commit();
+        return f.engine.statistics().statements_prepared.load();
+    };
+    auto first = prepared_after_first_round();
+    for (int i = 0; i < 20; ++i) CHECK(prepared_after_first_round() == first);
+    CHECK(f.engine.statistics().connections_opened.load() == 1);
+}
+
+TEST_CASE("an in-memory engine is one database shared by its sessions", "[engine]") {
+    auto engine = sq::create_engine("sqlite://");
+    sq::metadata<Pessoa>::create_all(engine);
+    {
+        sq::session a(engine);
+        a.add(Pessoa{.nome = "Ana"});
+        a.commit();
+    }
+    sq::session b(engine);
+    CHECK(b.query<Pessoa>().count() == 1);
+    auto other = sq::create_engine("sqlite:///:memory:");
+    sq::metadata<Pessoa>::create_all(other);
+    sq::session c(other);
+    CHECK(c.query<Pessoa>().count() == 0);
+}
+
+TEST_CASE("check_same_thread: a session used from another thread fails clearly", "[engine]") {
+    fixture f;
+    sq::session db = f.session();
+    db.add(Pessoa{.nome = "Ana"});
+    db.flush();
+    std::string message;
+    std::thread([&] {
+        try {
+            db.flush();
+            db.query<Pessoa>().count();
+        } catch (const sq::operational_error& e) {
+            message = e.what();
+        }
+    }).join();
+    CHECK_THAT(message, Catch::Contains("thread"));
+    db.commit();
+    CHECK(f.rows("pessoas") == 1);
+}
+
+TEST_CASE("echo logs every statement with its parameters", "[engine]") {
+    structql_test::temp_dir dir;
+    std::vector<std::string> lines;
+    auto engine = sq::create_engine(dir.url("echo.db"), {.echo = true, .log = [&](std::string_view line) {
+                                                             lines.emplace_back(line);
+                                                         }});
+    sq::metadata<Pessoa>::create_all(engine);
+    sq::session db(engine);
+    db.add(Pessoa{.nome = "O'Hara", .idade = 40});
+    db.commit();
+    bool found = false;
+    for (auto& line : lines)
+        found = found || (line.find("INSERT INTO \"pessoas\"") != std::string::npos &&
+                          line.find("'O'Hara'") != std::string::npos && line.find("40") != std::string::npos);
+    CHECK(found);
+}
