@@ -377,3 +377,37 @@ TEST_CASE("echo logs every statement with its parameters", "[engine]") {
                           line.find("'O'Hara'") != std::string::npos && line.find("40") != std::string::npos);
     CHECK(found);
 }
+
+TEST_CASE("an UPDATE writes only the changed columns, each column set prepared once", "[session]") {
+    fixture f({.pool_size = 1});
+    std::vector<std::string> updates;
+    sq::session db = f.session();
+    Pessoa& ana = db.add(Pessoa{.nome = "Ana", .idade = 30});
+    db.commit();
+    // A change made behind the session's back to a column the session does not change survives.
+    f.file.exec("UPDATE pessoas SET nome = 'Ana (edited elsewhere)'");
+    ana.idade = 31;
+    db.commit();
+    auto row = f.file.query("SELECT nome, idade FROM pessoas");
+    CHECK(row[0][0] == "Ana (edited elsewhere)");
+    CHECK(row[0][1] == "31");
+
+    auto prepared = f.engine.statistics().statements_prepared.load();
+    for (int age = 32; age < 40; ++age) {
+        ana.idade = age;
+        db.commit();
+    }
+    CHECK(f.engine.statistics().statements_prepared.load() == prepared);
+    CHECK(f.file.count("SELECT idade FROM pessoas") == 39);
+
+    // Both columns, then the key itself.
+    ana.nome = "Ana Maria";
+    ana.idade = 40;
+    db.commit();
+    std::int64_t old_id = ana.id;
+    ana.id = old_id + 100;
+    db.commit();
+    CHECK(f.file.count("SELECT count(*) FROM pessoas WHERE id = " + std::to_string(old_id + 100) +
+                       " AND nome = 'Ana Maria' AND idade = 40") == 1);
+    CHECK(db.get<Pessoa>(old_id + 100) == &ana);
+}

@@ -43,6 +43,9 @@ struct session_options {
 
 namespace detail {
 
+template <class T>
+inline const char model_id = 0;  // its address identifies T without RTTI
+
 // How far a model is from the models that reference nothing: parents are written first.
 template <class T>
 constexpr std::size_t foreign_key_depth() {
@@ -173,11 +176,24 @@ struct model_store final : model_store_base<Backend> {
     void flush_updates(const std::function<connection_type&()>& connection) override {
         for (auto& owned : entries) {
             entry_type& e = *owned;
-            if (e.state != object_state::persistent || boost::pfr::eq_fields(*e.object, *e.snapshot)) continue;
+            if (e.state != object_state::persistent) continue;
+            column_set changed = column_sets_fit<T> ? changed_columns(*e.object, *e.snapshot) : all_columns<T>();
+            if (changed == 0) continue;
+            // Only the changed columns are written; each set of them has its own statement,
+            // prepared once per connection. A changed key is written too (the row is found by
+            // the key it had).
             connection_type& c = connection();
-            auto& statement = c.prepare_static(sql::update_by_primary_key_in<dialect, T>);
+            bool whole_row = changed == all_but_primary_key<T>();
+            auto& statement = whole_row ? c.prepare_static(sql::update_by_primary_key_in<dialect, T>)
+                                        : c.prepare_generated(&model_id<T>, changed, [&] {
+                                              runtime_text out;
+                                              sql::detail::write_update<dialect, T>(out, [&](std::size_t i) {
+                                                  return (changed >> i) & 1;
+                                              });
+                                              return std::move(out.text);
+                                          });
             statement_use use(statement);
-            int next = bind_columns(statement, *e.object, 1, /*skip_primary_key=*/true);
+            int next = bind_columns(statement, *e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
             bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
             statement.step();
             if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
@@ -235,9 +251,6 @@ struct model_store final : model_store_base<Backend> {
         deleted.clear();
     }
 };
-
-template <class T>
-inline const char model_id = 0;  // its address identifies T without RTTI
 
 }  // namespace detail
 

@@ -293,6 +293,7 @@ public:
     ~sqlite_connection() {
         static_cache_.clear();
         text_cache_.clear();
+        generated_cache_.clear();
         sqlite3_close_v2(db_);
     }
 
@@ -313,6 +314,18 @@ public:
             it = text_cache_.emplace(std::string_view(*owned), text_entry{std::move(owned), std::move(stmt)}).first;
         }
         return *it->second.statement;
+    }
+
+    // The prepared statement for a shape known only at run time (an UPDATE of some columns),
+    // cached under (tag, variant); `build` makes its text the first time only.
+    template <class Build>
+    sqlite_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
+        auto& slot = generated_cache_[generated_key{tag, variant}];
+        if (!slot.statement) {
+            slot.text = std::make_unique<std::string>(build());
+            slot.statement = prepare_new(*slot.text);
+        }
+        return *slot.statement;
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
@@ -371,6 +384,17 @@ private:
     engine_statistics* stats_;
     std::unordered_map<const char*, std::unique_ptr<sqlite_statement>> static_cache_;
     std::unordered_map<std::string_view, text_entry> text_cache_;
+    struct generated_key {
+        const void* tag;
+        std::uint64_t variant;
+        bool operator==(const generated_key&) const = default;
+    };
+    struct generated_key_hash {
+        std::size_t operator()(const generated_key& k) const noexcept {
+            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
+        }
+    };
+    std::unordered_map<generated_key, text_entry, generated_key_hash> generated_cache_;
 };
 
 // The backend trait the engine and session are templated on.

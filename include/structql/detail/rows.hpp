@@ -3,6 +3,7 @@
 // parameters and reading a result row into them, through value_traits, for any backend
 // statement type. Errors name the table, the column and the statement.
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <string>
@@ -60,13 +61,41 @@ template <class T>
     }
 }
 
-// Binds the members of `object` to parameters first, first + 1, ...; a generated integer key
+// A set of a model's columns, bit i for column i; a model wider than 64 columns is always
+// written whole.
+using column_set = std::uint64_t;
+
+template <class T>
+inline constexpr bool column_sets_fit = table<T>::column_count <= 64;
+
+template <class T>
+constexpr column_set all_columns() {
+    if constexpr (table<T>::column_count >= 64) return ~column_set{0};
+    else return (column_set{1} << table<T>::column_count) - 1;
+}
+
+template <class T>
+constexpr column_set all_but_primary_key() {
+    return all_columns<T>() & ~(column_set{1} << (table<T>::primary_key_index % 64));
+}
+
+// The columns whose members differ between two objects.
+template <class T>
+column_set changed_columns(const T& now, const T& before) {
+    column_set changed = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((changed |= boost::pfr::get<I>(now) == boost::pfr::get<I>(before) ? 0 : column_set{1} << (I % 64)), ...);
+    }(std::make_index_sequence<table<T>::column_count>{});
+    return changed;
+}
+
+// Binds the members in `columns` to parameters first, first + 1, ...; a generated integer key
 // left at 0 is bound as NULL so that the database assigns it. Returns the next free index.
 template <class T, class Statement>
-int bind_columns(Statement& statement, const T& object, int first, bool skip_primary_key = false) {
+int bind_columns(Statement& statement, const T& object, int first, column_set columns = all_columns<T>()) {
     int index = first;
     auto bind_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
-        if (I == table<T>::primary_key_index && skip_primary_key) return;
+        if (!(columns & (column_set{1} << (I % 64)))) return;
         try {
             const auto& member = boost::pfr::get<I>(object);
             if constexpr (I == table<T>::primary_key_index && table<T>::generated_primary_key) {

@@ -6,6 +6,7 @@
 // stable identity (the prepared-statement caches key on it).
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace structql::detail {
@@ -26,6 +27,14 @@ struct text_buffer {
         for (char c : s) data[size++] = c;
     }
     constexpr void append(char c) { data[size++] = c; }
+};
+
+// The same writer interface at run time, for statements whose shape is only known then.
+struct runtime_text {
+    std::string text;
+    std::size_t next_parameter = 1;
+    void append(std::string_view s) { text.append(s); }
+    void append(char c) { text.push_back(c); }
 };
 
 template <class Out>

@@ -139,23 +139,30 @@ struct select_by_primary_key_text {
     }
 };
 
-// UPDATE of every column but the key, keyed by the primary key (bound last).
+// UPDATE of the columns whose bit is set in `columns` (bit i: column i), keyed by the
+// primary key, which is bound last.
+template <class D, class T>
+constexpr void write_update(auto& out, const auto& is_set) {
+    out.append("UPDATE ");
+    write_identifier(out, table<T>::name);
+    out.append(" SET ");
+    bool first = true;
+    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+        if (!is_set(i)) continue;
+        if (!first) out.append(", ");
+        first = false;
+        write_identifier(out, table<T>::columns[i].name);
+        out.append(" = ");
+        D::write_placeholder(out);
+    }
+    write_primary_key_condition<D, T>(out);
+}
+
+// Every column but the key.
 template <class D, class T>
 struct update_by_primary_key_text {
     static constexpr void write(auto& out) {
-        out.append("UPDATE ");
-        write_identifier(out, table<T>::name);
-        out.append(" SET ");
-        bool first = true;
-        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-            if (i == table<T>::primary_key_index) continue;
-            if (!first) out.append(", ");
-            first = false;
-            write_identifier(out, table<T>::columns[i].name);
-            out.append(" = ");
-            D::write_placeholder(out);
-        }
-        write_primary_key_condition<D, T>(out);
+        write_update<D, T>(out, [](std::size_t i) { return i != table<T>::primary_key_index; });
     }
 };
 
