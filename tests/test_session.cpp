@@ -411,3 +411,152 @@ TEST_CASE("an UPDATE writes only the changed columns, each column set prepared o
                        " AND nome = 'Ana Maria' AND idade = 40") == 1);
     CHECK(db.get<Pessoa>(old_id + 100) == &ana);
 }
+
+TEST_CASE("begin_nested: a savepoint rolls back the database and the objects, the outer transaction goes on",
+          "[session][savepoint]") {
+    fixture f;
+    sq::session db = f.session();
+    Pessoa& ana = db.add(Pessoa{.nome = "Ana", .idade = 30});
+    db.flush();
+    {
+        auto sp = db.begin_nested();
+        ana.idade = 31;
+        Pessoa& bia = db.add(Pessoa{.nome = "Bia"});
+        db.flush();
+        CHECK(bia.id != 0);
+        sp.rollback();
+        CHECK(ana.idade == 30);
+        CHECK_THROWS_AS(db.remove(bia), sq::invalid_request_error);  // no longer tracked
+    }
+    {
+        auto sp = db.begin_nested();
+        db.add(Pessoa{.nome = "Caio"});
+        // Destroyed without commit(): rolled back.
+    }
+    {
+        auto outer = db.begin_nested();
+        db.add(Pessoa{.nome = "Dora"});
+        {
+            auto inner = db.begin_nested();
+            ana.nome = "Ana Maria";
+            inner.commit();
+        }
+        db.remove(ana);
+        {
+            auto inner = db.begin_nested();
+            db.add(Pessoa{.nome = "Eva"});
+        }
+        outer.commit();
+    }
+    db.commit();
+    auto rows = f.file.query("SELECT nome FROM pessoas ORDER BY nome");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0][0] == "Dora");
+}
+
+TEST_CASE("a savepoint rolled back restores objects removed and changed inside it", "[session][savepoint]") {
+    fixture f;
+    f.file.exec("INSERT INTO pessoas (id, nome, idade) VALUES (1, 'Ana', 30), (2, 'Bia', 40)");
+    sq::session db = f.session();
+    Pessoa* ana = db.get<Pessoa>(1);
+    auto sp = db.begin_nested();
+    db.remove(*ana);
+    Pessoa* bia = db.get<Pessoa>(2);  // loaded inside the savepoint
+    bia->idade = 41;
+    db.flush();
+    CHECK(db.get<Pessoa>(1) == nullptr);
+    sp.rollback();
+    CHECK(db.get<Pessoa>(1) == ana);
+    CHECK(bia->idade == 40);  // reloaded: the savepoint's change is gone from the row
+    CHECK(db.get<Pessoa>(2) == bia);
+    db.commit();
+    CHECK(f.rows("pessoas") == 2);
+    CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = 2") == 40);
+}
+
+TEST_CASE("transaction scope: commits when the function returns, rolls back when it throws", "[session]") {
+    fixture f;
+    auto SessionLocal = sq::sessionmaker(f.engine);
+    std::int64_t id = SessionLocal.begin([](sq::session& db) { return db.add(Pessoa{.nome = "Ana"}).id.value; });
+    CHECK(id == 0);  // the key is assigned at the flush inside commit, after the lambda returned a copy
+    CHECK(f.rows("pessoas") == 1);
+    CHECK_THROWS_AS(SessionLocal.begin([](sq::session& db) {
+        db.add(Pessoa{.nome = "Bia"});
+        db.flush();
+        throw std::runtime_error("request failed");
+    }),
+                    std::runtime_error);
+    CHECK(f.rows("pessoas") == 1);
+
+    sq::session db = SessionLocal();
+    Pessoa& ana = db.transaction([](sq::session& s) -> Pessoa& { return *s.query<Pessoa>().first(); });
+    CHECK(ana.nome == "Ana");
+    CHECK_THROWS_AS(db.transaction([&](sq::session&) {
+        ana.nome = "changed";
+        throw std::runtime_error("x");
+    }),
+                    std::runtime_error);
+    CHECK(ana.nome == "Ana");
+}
+
+TEST_CASE("expunge, refresh and merge", "[session]") {
+    fixture f;
+    f.file.exec("INSERT INTO pessoas (id, nome, idade) VALUES (1, 'Ana', 30)");
+    sq::session db = f.session();
+    Pessoa* ana = db.get<Pessoa>(1);
+    db.commit();  // ends the read transaction, so that the file can be written from outside
+
+    // refresh: unflushed changes discarded, the row read again.
+    ana->idade = 99;
+    f.file.exec("UPDATE pessoas SET nome = 'Ana B' WHERE id = 1");
+    db.refresh(*ana);
+    CHECK(ana->idade == 30);
+    CHECK(ana->nome == "Ana B");
+
+    // expunge: no longer tracked, changes never written, a new object for the row.
+    db.expunge(*ana);
+    ana->idade = 77;
+    db.commit();
+    CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = 1") == 30);
+    Pessoa* again = db.get<Pessoa>(1);
+    CHECK(again != ana);
+    CHECK(again->idade == 30);
+
+    // merge: state copied onto the tracked object for the key; a new key is added.
+    Pessoa detached{.id = 1, .nome = "Merged", .idade = 31};
+    Pessoa& merged = db.merge(detached);
+    CHECK(&merged == again);
+    CHECK(merged.nome == "Merged");
+    Pessoa& added = db.merge(Pessoa{.id = 5, .nome = "New"});
+    db.commit();
+    CHECK(added.id == 5);
+    CHECK(f.file.count("SELECT count(*) FROM pessoas WHERE (id = 1 AND nome = 'Merged' AND idade = 31) OR "
+                       "(id = 5 AND nome = 'New')") == 2);
+}
+
+TEST_CASE("a foreign-key failure names the referencing columns", "[session][errors]") {
+    fixture f;
+    sq::session db = f.session();
+    db.add(Post{.author_id = 42, .slug = "orphan"});
+    try {
+        db.flush();
+        FAIL("the flush should have failed");
+    } catch (const sq::integrity_error& e) {
+        std::string message = e.what();
+        CHECK_THAT(message, Catch::Contains("FOREIGN KEY constraint failed"));
+        CHECK_THAT(message, Catch::Contains("\"post\".\"author_id\" REFERENCES \"pessoas\" (\"id\")"));
+        CHECK_THAT(message, Catch::Contains("INSERT INTO \"post\""));
+    }
+}
+
+TEST_CASE("adding 10,000 objects and committing is one pass", "[session][bulk]") {
+    fixture f;
+    sq::session db = f.session();
+    std::vector<Pessoa*> added;
+    for (int i = 0; i < 10000; ++i) added.push_back(&db.add(Pessoa{.nome = "p" + std::to_string(i), .idade = i}));
+    db.commit();
+    CHECK(f.rows("pessoas") == 10000);
+    CHECK(added.front()->id == 1);
+    CHECK(added.back()->id == 10000);
+    CHECK(f.file.count("SELECT idade FROM pessoas WHERE nome = 'p9999'") == 9999);
+}

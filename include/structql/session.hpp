@@ -96,6 +96,14 @@ struct model_store_base {
     virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
     virtual void after_commit() = 0;
     virtual void after_rollback() = 0;
+
+    // The state of every tracked object at a savepoint, and its restoration after
+    // ROLLBACK TO SAVEPOINT (objects loaded since are reloaded, objects added since dropped).
+    struct frame {
+        virtual ~frame() = default;
+    };
+    virtual std::unique_ptr<frame> save() const = 0;
+    virtual void restore(const frame* saved, connection_type& c) = 0;
 };
 
 template <class Backend, class T>
@@ -113,6 +121,27 @@ struct model_store final : model_store_base<Backend> {
     identity_map identity;
     std::vector<entry_type*> pending;  // in add() order
     std::vector<entry_type*> deleted;  // in remove() order
+
+    // Runs a write, adding to a foreign-key failure which of T's columns reference what:
+    // SQLite's own message does not say.
+    static void step_write(typename Backend::statement_type& statement) {
+        try {
+            statement.step();
+        } catch (const integrity_error& e) {
+            std::string_view message = e.what();
+            if (message.find("FOREIGN KEY") == std::string_view::npos) throw;
+            std::string keys;
+            for (const column_info& c : table<T>::columns) {
+                if (c.references_table.empty()) continue;
+                keys += keys.empty() ? "" : ", ";
+                keys += "\"" + std::string(table<T>::name) + "\".\"" + std::string(c.name) + "\" REFERENCES \"" +
+                        std::string(c.references_table) + "\" (\"" + std::string(c.references_column) + "\")";
+            }
+            if (keys.empty()) throw;  // the failing key is another table's, referencing this one
+            throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(table<T>::name) +
+                                  "\": " + keys + ")");
+        }
+    }
 
     entry_type& track(T&& object, object_state state) {
         auto e = std::make_unique<entry_type>();
@@ -148,7 +177,7 @@ struct model_store final : model_store_base<Backend> {
         auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
         statement_use use(statement);
         bind_columns(statement, *e.object, 1);
-        statement.step();
+        step_write(statement);
         if constexpr (table<T>::generated_primary_key) {
             auto& key = table<T>::primary_key_of(*e.object);
             using key_value = typename table<T>::primary_key_value;
@@ -166,7 +195,7 @@ struct model_store final : model_store_base<Backend> {
         auto& statement = c.prepare_static(sql::delete_by_primary_key_in<dialect, T>);
         statement_use use(statement);
         bind_primary_key(statement, 1, *e.snapshot);
-        statement.step();
+        step_write(statement);
         if (c.changes() == 0) stale("DELETE", identity_key(*e.snapshot), statement.sql());
         if (!e.committed) e.committed = e.snapshot;
         e.state = object_state::deleted_flushed;
@@ -195,7 +224,7 @@ struct model_store final : model_store_base<Backend> {
             statement_use use(statement);
             int next = bind_columns(statement, *e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
             bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
-            statement.step();
+            step_write(statement);
             if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
             if (!e.committed) e.committed = e.snapshot;
             key_type old_key = identity_key(*e.snapshot), new_key = identity_key(*e.object);
@@ -221,6 +250,78 @@ struct model_store final : model_store_base<Backend> {
             e.committed.reset();
             e.inserted_in_transaction = false;
             if (e.state == object_state::deleted_flushed) detach(e);
+        }
+    }
+
+    void forget(entry_type& e) {
+        if (e.state == object_state::detached) return;
+        if (e.snapshot) {
+            auto it = identity.find(identity_key(*e.snapshot));
+            if (it != identity.end() && it->second == &e) identity.erase(it);
+        }
+        std::erase(pending, &e);
+        std::erase(deleted, &e);
+        detach(e);
+    }
+
+    // Reads the object's row again; false when the row is gone.
+    bool reload(entry_type& e, connection_type& c) {
+        auto& statement = c.prepare_static(sql::select_by_primary_key_in<dialect, T>);
+        statement_use use(statement);
+        bind_primary_key(statement, 1, *e.snapshot);
+        if (!statement.step()) return false;
+        T fresh{};
+        read_columns(statement, fresh);
+        *e.object = fresh;
+        e.snapshot = std::move(fresh);
+        return true;
+    }
+
+    struct saved_entry {
+        object_state state;
+        std::optional<T> snapshot;
+        std::optional<T> committed;
+        bool inserted_in_transaction;
+    };
+    struct model_frame : model_store_base<Backend>::frame {
+        std::vector<saved_entry> entries;
+    };
+
+    std::unique_ptr<typename model_store_base<Backend>::frame> save() const override {
+        auto f = std::make_unique<model_frame>();
+        f->entries.reserve(entries.size());
+        for (auto& e : entries) f->entries.push_back({e->state, e->snapshot, e->committed, e->inserted_in_transaction});
+        return f;
+    }
+
+    void restore(const typename model_store_base<Backend>::frame* saved, connection_type& c) override {
+        const auto* f = static_cast<const model_frame*>(saved);
+        std::size_t before = f ? f->entries.size() : 0;
+        identity.clear();
+        pending.clear();
+        deleted.clear();
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            entry_type& e = *entries[i];
+            if (i < before) {
+                const saved_entry& was = f->entries[i];
+                if (was.state == object_state::detached) {
+                    if (e.state != object_state::detached) detach(e);
+                    continue;
+                }
+                e.state = was.state;
+                e.snapshot = was.snapshot;
+                e.committed = was.committed;
+                e.inserted_in_transaction = was.inserted_in_transaction;
+                by_address[e.object.get()] = &e;
+                if (e.state == object_state::persistent) *e.object = *e.snapshot;
+            } else if (e.state == object_state::pending || e.inserted_in_transaction ||
+                       e.state == object_state::detached || !reload(e, c)) {
+                if (e.state != object_state::detached) detach(e);
+                continue;
+            } else {
+                e.state = object_state::persistent;
+            }
+            if (e.state == object_state::persistent) identity[identity_key(*e.snapshot)] = &e;
         }
     }
 
@@ -271,7 +372,10 @@ public:
           stores_(std::move(other.stores_)),
           sequence_(other.sequence_),
           failure_(std::move(other.failure_)),
-          closed_(other.closed_) {
+          closed_(other.closed_),
+          savepoints_(std::move(other.savepoints_)),
+          savepoint_names_(other.savepoint_names_),
+          transaction_generation_(other.transaction_generation_) {
         other.connection_.reset();
         other.closed_ = true;
     }
@@ -329,9 +433,7 @@ public:
     void remove(T& object) {
         check_usable();
         auto* e = store_for<T>().find(object);
-        if (!e || e->state == detail::object_state::detached)
-            throw invalid_request_error("remove(): the \"" + std::string(table<T>::name) +
-                                        "\" object is not tracked by this session; add() it or load it first");
+        if (!e || e->state == detail::object_state::detached) throw not_tracked<T>("remove");
         if (e->state == detail::object_state::pending) {
             store_for<T>().detach(*e);
         } else if (e->state == detail::object_state::persistent) {
@@ -339,6 +441,47 @@ public:
             e->order = ++sequence_;
             store_for<T>().deleted.push_back(e);
         }
+    }
+
+    // Stops tracking an object: no more writes for it, and get() / queries load a new object
+    // for its row. Its memory stays valid until the session is closed.
+    template <class T>
+    void expunge(T& object) {
+        check_usable();
+        auto* e = store_for<T>().find(object);
+        if (!e) throw not_tracked<T>("expunge");
+        store_for<T>().forget(*e);
+    }
+
+    // Reads a persistent object's row again, discarding its unflushed changes.
+    template <class T>
+    void refresh(T& object) {
+        check_usable();
+        auto& store = store_for<T>();
+        auto* e = store.find(object);
+        if (!e || e->state != detail::object_state::persistent) throw not_tracked<T>("refresh");
+        if (!store.reload(*e, connection()))
+            throw invalid_request_error("refresh(): the \"" + std::string(table<T>::name) +
+                                        "\" row of this object no longer exists");
+    }
+
+    // Copies the state of an object from outside the session onto the tracked object for the
+    // same primary key (loading it if need be), or adds a copy when no row has that key.
+    // Returns the tracked object; `object` itself is not tracked.
+    template <class T>
+    T& merge(const T& object) {
+        check_usable();
+        using key_value = typename table<T>::primary_key_value;
+        const key_value& key = table<T>::primary_key_of(object);
+        if constexpr (table<T>::generated_primary_key) {
+            if (key == 0) return add(T(object));
+        }
+        if (auto* e = store_for<T>().find(object)) return *e->object;
+        if (T* existing = get<T>(key)) {
+            *existing = object;
+            return *existing;
+        }
+        return add(T(object));
     }
 
     template <class T>
@@ -395,6 +538,7 @@ public:
             connection_.reset();
         }
         for (auto& [id, store] : stores_) store->after_rollback();
+        end_transaction();
         failure_.reset();
         if (failure) std::rethrow_exception(failure);
     }
@@ -412,6 +556,33 @@ public:
         }
         stores_.clear();
         closed_ = true;
+    }
+
+    class savepoint;
+
+    // SAVEPOINT: flushes, then marks a point inside the transaction that savepoint::rollback()
+    // (or the guard's destruction without commit()) returns to, database and objects alike,
+    // while the outer transaction goes on. Savepoints nest.
+    savepoint begin_nested();
+
+    // Runs fn(*this) in the session's transaction: commits when it returns, rolls back and
+    // rethrows when it throws (SQLAlchemy's `with session.begin():`). Returns fn's result.
+    template <class F>
+    decltype(auto) transaction(F&& fn) {
+        check_usable();
+        try {
+            if constexpr (std::is_void_v<std::invoke_result_t<F, basic_session&>>) {
+                std::forward<F>(fn)(*this);
+                commit();
+            } else {
+                decltype(auto) result = std::forward<F>(fn)(*this);
+                commit();
+                return result;
+            }
+        } catch (...) {
+            rollback();
+            throw;
+        }
     }
 
     bool is_closed() const noexcept { return closed_; }
@@ -471,6 +642,12 @@ private:
         return e.state == detail::object_state::persistent ? e.object.get() : nullptr;
     }
 
+    template <class T>
+    static invalid_request_error not_tracked(std::string_view operation) {
+        return invalid_request_error(std::string(operation) + "(): the \"" + std::string(table<T>::name) +
+                                     "\" object is not tracked by this session");
+    }
+
     void check_usable() const {
         if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
         if (failure_)
@@ -500,10 +677,12 @@ private:
             connection_.reset();
         }
         for (auto& [id, store] : stores_) store->after_commit();
+        end_transaction();
     }
 
     void fail(std::string message) {
         failure_ = std::move(message);
+        savepoints_.clear();
         if (connection_) {
             try {
                 auto& c = connection_->get();
@@ -521,7 +700,88 @@ private:
     std::uint64_t sequence_ = 0;
     std::optional<std::string> failure_;
     bool closed_ = false;
+
+    // One per open savepoint, innermost last: the objects' state when it began.
+    struct savepoint_frame {
+        std::string name;
+        std::map<const void*, std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
+    };
+    std::vector<savepoint_frame> savepoints_;
+    std::uint64_t savepoint_names_ = 0;
+    std::uint64_t transaction_generation_ = 0;  // bumped when the transaction ends: old guards go inert
+
+    void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes) {
+        if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
+        check_usable();
+        auto& c = connection();
+        if (keep_changes) {
+            flush();
+            c.execute("RELEASE SAVEPOINT \"" + savepoints_[depth].name + "\"");
+            savepoints_.resize(depth);
+            return;
+        }
+        c.execute("ROLLBACK TO SAVEPOINT \"" + savepoints_[depth].name + "\"");
+        c.execute("RELEASE SAVEPOINT \"" + savepoints_[depth].name + "\"");
+        for (auto& [id, store] : stores_) {
+            auto it = savepoints_[depth].stores.find(id);
+            store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
+        }
+        savepoints_.resize(depth);
+    }
+
+    void end_transaction() {
+        savepoints_.clear();
+        ++transaction_generation_;
+    }
 };
+
+template <class Backend>
+class basic_session<Backend>::savepoint {
+public:
+    savepoint(savepoint&& other) noexcept
+        : session_(std::exchange(other.session_, nullptr)), depth_(other.depth_), generation_(other.generation_) {}
+    savepoint& operator=(savepoint&&) = delete;
+    ~savepoint() {
+        try {
+            rollback();
+        } catch (...) {
+            // The session reports the failure at its next use.
+        }
+    }
+
+    // RELEASE SAVEPOINT: the changes since begin_nested() join the outer transaction.
+    void commit() {
+        if (auto* s = std::exchange(session_, nullptr)) s->end_savepoint(depth_, generation_, true);
+    }
+    // ROLLBACK TO SAVEPOINT: the database and the objects return to where begin_nested() was.
+    void rollback() {
+        if (auto* s = std::exchange(session_, nullptr)) s->end_savepoint(depth_, generation_, false);
+    }
+    bool is_active() const noexcept {
+        return session_ && session_->transaction_generation_ == generation_ && depth_ < session_->savepoints_.size();
+    }
+
+private:
+    friend class basic_session;
+    savepoint(basic_session* s, std::size_t depth, std::uint64_t generation)
+        : session_(s), depth_(depth), generation_(generation) {}
+    basic_session* session_;
+    std::size_t depth_;
+    std::uint64_t generation_;
+};
+
+template <class Backend>
+typename basic_session<Backend>::savepoint basic_session<Backend>::begin_nested() {
+    check_usable();
+    flush();
+    auto& c = connection(/*for_write=*/true);
+    savepoint_frame frame;
+    frame.name = "structql_savepoint_" + std::to_string(++savepoint_names_);
+    for (auto& [id, store] : stores_) frame.stores.emplace(id, store->save());
+    c.execute("SAVEPOINT \"" + frame.name + "\"");
+    savepoints_.push_back(std::move(frame));
+    return savepoint(this, savepoints_.size() - 1, transaction_generation_);
+}
 
 using session = basic_session<sqlite_backend>;
 
@@ -532,6 +792,14 @@ public:
     basic_sessionmaker(basic_engine<Backend> engine, session_options options = {})
         : engine_(std::move(engine)), options_(options) {}
     basic_session<Backend> operator()() const { return basic_session<Backend>(engine_, options_); }
+
+    // A new session running fn(session) in one transaction, committed when fn returns, rolled
+    // back when it throws, closed either way (SQLAlchemy's `with Session.begin() as session:`).
+    template <class F>
+    decltype(auto) begin(F&& fn) const {
+        basic_session<Backend> session = (*this)();
+        return session.transaction(std::forward<F>(fn));
+    }
     const session_options& options() const noexcept { return options_; }
 
 private:
