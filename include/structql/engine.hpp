@@ -2,6 +2,8 @@
 // The engine: a cheap, copyable handle to a shared, thread-safe pool of database connections
 // for one database URL. engine.connect() lends a connection (given back when it is destroyed);
 // sessions borrow theirs the same way.
+#include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
@@ -36,7 +38,7 @@ inline std::atomic<std::uint64_t> memory_database_counter{0};
 
 template <>
 struct connect_args_from_url<sqlite_backend> {
-    static sqlite_connect_args make(const url& u) {
+    static sqlite_connect_args make(const url& u, engine_options& options) {
         if (u.dialect != "sqlite")
             throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
                             " URL; this engine type speaks SQLite (use the backend's own engine)");
@@ -47,6 +49,16 @@ struct connect_args_from_url<sqlite_backend> {
         };
         args.uri = flag("uri");
         args.read_only = u.query_value("mode") == std::optional<std::string_view>("ro") && !args.uri;
+        // pysqlite's connect arguments, from the URL's query string.
+        if (auto timeout = u.query_value("timeout")) {
+            double seconds = 0;
+            auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
+            if (ec != std::errc{} || end != timeout->data() + timeout->size() || seconds < 0)
+                throw url_error("create_engine: timeout must be a number of seconds in '" + u.render() + "'");
+            args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+        }
+        if (auto same_thread = u.query_value("check_same_thread"))
+            options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
         if (u.is_memory()) {
             // A named shared-cache memory database, kept alive by the pool, so every
             // connection of the engine sees the same data.
@@ -69,13 +81,17 @@ public:
     using native_handle_type = typename Backend::connection_type::native_handle_type;
 
     basic_connection(basic_connection&& other) noexcept
-        : pool_(std::move(other.pool_)), raw_(std::exchange(other.raw_, nullptr)), owner_(other.owner_) {}
+        : pool_(std::move(other.pool_)),
+          raw_(std::exchange(other.raw_, nullptr)),
+          owner_(other.owner_),
+          generation_(other.generation_) {}
     basic_connection& operator=(basic_connection&& other) noexcept {
         if (this != &other) {
             release();
             pool_ = std::move(other.pool_);
             raw_ = std::exchange(other.raw_, nullptr);
             owner_ = other.owner_;
+            generation_ = other.generation_;
         }
         return *this;
     }
@@ -90,7 +106,7 @@ public:
     // The backend connection, for the session and the query layer.
     typename Backend::connection_type& get() {
         if (!raw_) throw invalid_request_error("this connection was already returned to the pool");
-        if (pool_ && pool_->options.check_same_thread && owner_ != std::this_thread::get_id())
+        if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
             throw operational_error(
                 "a connection (or the session holding it) was used from a thread other than the one that took it "
                 "from the pool; create the engine with check_same_thread = false to share it across threads "
@@ -101,64 +117,119 @@ public:
 private:
     friend struct detail::pool_state<Backend>;
     friend class basic_engine<Backend>;
-    basic_connection(std::shared_ptr<detail::pool_state<Backend>> pool, typename Backend::connection_type* raw)
-        : pool_(std::move(pool)), raw_(raw), owner_(std::this_thread::get_id()) {}
+    basic_connection(std::shared_ptr<detail::pool_state<Backend>> pool, typename Backend::connection_type* raw,
+                     std::uint64_t generation)
+        : pool_(std::move(pool)), raw_(raw), owner_(std::this_thread::get_id()), generation_(generation) {}
     void release() noexcept;
 
     std::shared_ptr<detail::pool_state<Backend>> pool_;
     typename Backend::connection_type* raw_ = nullptr;
     std::thread::id owner_;
+    std::uint64_t generation_ = 0;
 };
 
 namespace detail {
 
+// SQLAlchemy's QueuePool: idle connections are reused most-recent first; at most
+// pool_size + max_overflow exist at once; a borrower beyond that waits up to pool_timeout.
 template <class Backend>
 struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
     using raw_connection = typename Backend::connection_type;
+    using hook = std::function<void(basic_connection<Backend>&)>;
 
     url address;
     typename Backend::connect_args args;
-    engine_options options;
-    engine_statistics statistics;
+    engine_context context;
 
     std::mutex mutex;
+    std::condition_variable returned;
     std::vector<std::unique_ptr<raw_connection>> idle;
-    std::vector<std::function<void(basic_connection<Backend>&)>> on_connect;
+    std::size_t open = 0;            // idle + lent
+    std::uint64_t generation = 0;    // bumped by dispose(): older connections close on return
+    std::vector<hook> on_connect;
     std::unique_ptr<raw_connection> keeper;  // holds an in-memory database open
 
+    std::size_t capacity() const noexcept { return context.options.pool_size + context.options.max_overflow; }
+
     basic_connection<Backend> lend() {
+        const auto& options = context.options;
         std::unique_ptr<raw_connection> raw;
-        std::vector<std::function<void(basic_connection<Backend>&)>> hooks;
+        std::vector<hook> hooks;
         {
-            std::lock_guard lock(mutex);
+            std::unique_lock lock(mutex);
+            auto deadline = std::chrono::steady_clock::now() + options.pool_timeout;
+            while (idle.empty() && open >= capacity()) {
+                if (returned.wait_until(lock, deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
+                    throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
+                                        " overflow " + std::to_string(options.max_overflow) +
+                                        " reached; no connection was returned within " +
+                                        std::to_string(options.pool_timeout.count()) + " ms (" + address.render() +
+                                        "). Close sessions when done, or raise pool_size / max_overflow");
+            }
             if (!idle.empty()) {
                 raw = std::move(idle.back());
                 idle.pop_back();
             } else {
+                ++open;
                 hooks = on_connect;
             }
         }
+        if (raw && !usable(*raw)) {
+            raw.reset();  // closed; a new one takes its place in the count
+            std::lock_guard lock(mutex);
+            hooks = on_connect;
+        }
         if (!raw) {
-            raw = std::make_unique<raw_connection>(args, &options, &statistics);
-            // The hooks see the new connection through a lent handle that must not give it
-            // back to the pool on its own: it is released by hand below.
-            basic_connection<Backend> lent(this->shared_from_this(), raw.get());
             try {
-                for (auto& hook : hooks) hook(lent);
+                raw = std::make_unique<raw_connection>(args, &context);
+                run_hooks(*raw, hooks);
             } catch (...) {
-                lent.raw_ = nullptr;
+                raw.reset();
+                std::lock_guard lock(mutex);
+                --open;
+                returned.notify_one();
                 throw;
             }
-            lent.raw_ = nullptr;
         }
-        return basic_connection<Backend>(this->shared_from_this(), raw.release());
+        std::uint64_t born;
+        {
+            std::lock_guard lock(mutex);
+            born = generation;
+        }
+        return basic_connection<Backend>(this->shared_from_this(), raw.release(), born);
     }
 
-    void give_back(raw_connection* raw) noexcept {
+    bool usable(raw_connection& raw) const {
+        const auto& options = context.options;
+        if (options.pool_recycle && std::chrono::steady_clock::now() - raw.opened_at() > *options.pool_recycle)
+            return false;
+        return !options.pool_pre_ping || raw.ping();
+    }
+
+    // The hooks see the new connection through a lent handle that must not give it back to the
+    // pool on its own.
+    void run_hooks(raw_connection& raw, const std::vector<hook>& hooks) {
+        basic_connection<Backend> lent(this->shared_from_this(), &raw, 0);
+        try {
+            for (auto& h : hooks) h(lent);
+        } catch (...) {
+            lent.raw_ = nullptr;
+            throw;
+        }
+        lent.raw_ = nullptr;
+    }
+
+    void give_back(raw_connection* raw, std::uint64_t born) noexcept {
         std::unique_ptr<raw_connection> owned(raw);
         owned->reset_for_pool();
         std::lock_guard lock(mutex);
-        if (idle.size() < options.pool_size) idle.push_back(std::move(owned));
+        if (born == generation && idle.size() < context.options.pool_size) {
+            idle.push_back(std::move(owned));
+        } else {
+            owned.reset();
+            --open;
+        }
+        returned.notify_one();
     }
 };
 
@@ -166,7 +237,7 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
 template <class Backend>
 void basic_connection<Backend>::release() noexcept {
-    if (raw_ && pool_) pool_->give_back(std::exchange(raw_, nullptr));
+    if (raw_ && pool_) pool_->give_back(std::exchange(raw_, nullptr), generation_);
     pool_.reset();
 }
 
@@ -179,44 +250,51 @@ public:
     basic_engine(std::string_view url_text, engine_options options = {}) {
         auto state = std::make_shared<detail::pool_state<Backend>>();
         state->address = make_url(url_text);
-        state->args = detail::connect_args_from_url<Backend>::make(state->address);
-        state->options = std::move(options);
-        if (state->options.pool_size == 0) state->options.pool_size = 1;
+        state->context.options = std::move(options);
+        state->args = detail::connect_args_from_url<Backend>::make(state->address, state->context.options);
+        if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
         if (state->address.is_memory())
-            state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->options,
-                                                                                &state->statistics);
+            state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
         pool_ = std::move(state);
     }
 
-    // Runs fn(connection&) on every new database connection, before its first use.
+    // Runs fn(connection&) on every new database connection, before its first use; idle
+    // connections opened before it was registered run it now.
     void on_connect(std::function<void(connection_type&)> fn) {
         std::lock_guard lock(pool_->mutex);
         pool_->on_connect.push_back(std::move(fn));
-        // Connections opened before the hook was registered get it too, so that every
-        // connection the engine lends has run every hook.
-        for (auto& raw : pool_->idle) {
-            connection_type lent(pool_, raw.get());
-            try {
-                pool_->on_connect.back()(lent);
-            } catch (...) {
-                lent.raw_ = nullptr;
-                throw;
-            }
-            lent.raw_ = nullptr;
-        }
+        for (auto& raw : pool_->idle) pool_->run_hooks(*raw, {pool_->on_connect.back()});
+    }
+
+    // Hooks around every statement: before it runs, and after, with its duration. Register
+    // them before the engine is shared between threads.
+    void before_execute(std::function<void(const statement_event&)> fn) {
+        pool_->context.events.before_execute.push_back(std::move(fn));
+    }
+    void after_execute(std::function<void(const statement_event&)> fn) {
+        pool_->context.events.after_execute.push_back(std::move(fn));
     }
 
     // Lends a connection from the pool; it returns there when the handle is destroyed.
     connection_type connect() const { return pool_->lend(); }
 
     const url& address() const noexcept { return pool_->address; }
-    const engine_options& options() const noexcept { return pool_->options; }
-    const engine_statistics& statistics() const noexcept { return pool_->statistics; }
+    const engine_options& options() const noexcept { return pool_->context.options; }
+    const engine_statistics& statistics() const noexcept { return pool_->context.statistics; }
 
-    // Closes every idle connection; connections lent out close when they come back.
+    // Connections open now: idle in the pool plus lent out.
+    std::size_t open_connections() const {
+        std::lock_guard lock(pool_->mutex);
+        return pool_->open;
+    }
+
+    // Closes every idle connection; connections lent out are closed when they come back.
     void dispose() {
         std::lock_guard lock(pool_->mutex);
+        pool_->open -= pool_->idle.size();
         pool_->idle.clear();
+        ++pool_->generation;
+        pool_->returned.notify_all();
     }
 
 private:

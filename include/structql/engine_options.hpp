@@ -1,11 +1,16 @@
 #pragma once
-// Options and statistics shared by the engine and the backends.
+// Options, statement events and statistics shared by the engine and the backends.
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace structql {
 
@@ -16,18 +21,79 @@ struct engine_options {
     bool check_same_thread = true;
     // Log every statement with its parameters to `log` (standard error when unset).
     bool echo = false;
-    // Idle connections the pool keeps open; more are opened on demand and closed on return.
+    // The pool (SQLAlchemy's QueuePool): up to pool_size connections are kept open; up to
+    // max_overflow more are opened under load and closed on return; past that, connect()
+    // waits up to pool_timeout and then throws timeout_error.
     std::size_t pool_size = 5;
-    // How long a statement waits for another connection's lock before failing (SQLite busy timeout).
+    std::size_t max_overflow = 10;
+    std::chrono::milliseconds pool_timeout{30000};
+    // Test a pooled connection with a trivial statement before lending it; replace it if dead.
+    bool pool_pre_ping = false;
+    // Close and replace pooled connections older than this when they are next lent.
+    std::optional<std::chrono::milliseconds> pool_recycle;
+    // How long a statement waits for another connection's lock before failing (SQLite's busy
+    // timeout; the URL's ?timeout=seconds sets it too).
     std::chrono::milliseconds busy_timeout{5000};
+    // SQLite: switch every connection to PRAGMA journal_mode=WAL (readers never wait for the writer).
+    bool wal = false;
+    // Where echo writes; standard error when unset.
     std::function<void(std::string_view line)> log;
+};
+
+// What a statement hook sees: the SQL, its parameters rendered as text (as echo shows them),
+// and, after the statement, how long it ran.
+struct statement_event {
+    std::string_view sql;
+    std::span<const std::string> parameters;
+    std::chrono::nanoseconds duration{0};
+};
+
+// Hooks around every statement; register them before the engine is used from several threads.
+struct engine_events {
+    std::vector<std::function<void(const statement_event&)>> before_execute;
+    std::vector<std::function<void(const statement_event&)>> after_execute;
 };
 
 // Counters for tests and benchmarks; read them through engine::statistics().
 struct engine_statistics {
     std::atomic<std::uint64_t> connections_opened{0};
+    std::atomic<std::uint64_t> connections_closed{0};
     std::atomic<std::uint64_t> statements_prepared{0};
     std::atomic<std::uint64_t> statements_executed{0};
+};
+
+// What a backend connection is given by its engine: options, hooks and counters, all owned
+// by the engine's pool and outliving the connection.
+struct engine_context {
+    engine_options options;
+    engine_events events;
+    engine_statistics statistics;
+
+    // Parameters are rendered only when someone will read them.
+    bool traced() const noexcept {
+        return options.echo || !events.before_execute.empty() || !events.after_execute.empty();
+    }
+    void echo(std::string_view sql, std::span<const std::string> parameters) const {
+        std::string line = "[structql] ";
+        line.append(sql);
+        if (!parameters.empty()) {
+            line += " (";
+            for (std::size_t i = 0; i < parameters.size(); ++i) {
+                if (i) line += ", ";
+                line += parameters[i];
+            }
+            line += ")";
+        }
+        if (options.log) options.log(line);
+        else std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    void before(std::string_view sql, std::span<const std::string> parameters) const {
+        if (options.echo) echo(sql, parameters);
+        for (auto& hook : events.before_execute) hook(statement_event{sql, parameters, {}});
+    }
+    void after(std::string_view sql, std::span<const std::string> parameters, std::chrono::nanoseconds d) const {
+        for (auto& hook : events.after_execute) hook(statement_event{sql, parameters, d});
+    }
 };
 
 }  // namespace structql

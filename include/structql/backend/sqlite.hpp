@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -125,15 +126,15 @@ struct sqlite_connect_args {
     std::string filename;  // a path, or a "file:" URI when `uri`
     bool uri = false;
     bool read_only = false;
+    std::optional<std::chrono::milliseconds> busy_timeout;  // the URL's ?timeout=, over the engine's
 };
 
 // One prepared statement, owned by its connection's cache. A statement is used by
 // binding (1-based), stepping and reading (0-based columns), then reset().
 class sqlite_statement {
 public:
-    sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, const engine_options* options,
-                     engine_statistics* stats) noexcept
-        : db_(db), stmt_(stmt), sql_(sql), options_(options), stats_(stats) {}
+    sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, engine_context* context) noexcept
+        : db_(db), stmt_(stmt), sql_(sql), context_(context) {}
     sqlite_statement(const sqlite_statement&) = delete;
     sqlite_statement& operator=(const sqlite_statement&) = delete;
     ~sqlite_statement() { sqlite3_finalize(stmt_); }
@@ -142,19 +143,19 @@ public:
     sqlite3_stmt* native_handle() const noexcept { return stmt_; }
 
     void bind_null(int i) {
-        echo_parameter("None");
+        trace_parameter("NULL");
         check_bind(sqlite3_bind_null(stmt_, i));
     }
     void bind(int i, bool v) {
-        echo_parameter(v ? "1" : "0");
+        trace_parameter(v ? "1" : "0");
         check_bind(sqlite3_bind_int64(stmt_, i, v ? 1 : 0));
     }
     void bind(int i, std::int64_t v) {
-        echo_parameter(std::to_string(v));
+        if (context_->traced()) trace_parameter(std::to_string(v));
         check_bind(sqlite3_bind_int64(stmt_, i, v));
     }
     void bind(int i, double v) {
-        echo_parameter(std::to_string(v));
+        if (context_->traced()) trace_parameter(std::to_string(v));
         check_bind(sqlite3_bind_double(stmt_, i, v));
     }
     // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
@@ -172,8 +173,11 @@ public:
     bool step() {
         if (!stepped_) {
             stepped_ = true;
-            if (stats_) stats_->statements_executed.fetch_add(1, std::memory_order_relaxed);
-            if (options_ && options_->echo) flush_echo();
+            context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
+            if (context_->traced()) {
+                context_->before(sql_, parameters_);
+                started_ = std::chrono::steady_clock::now();
+            }
         }
         int rc = sqlite3_step(stmt_);
         if (rc == SQLITE_ROW) return true;
@@ -185,8 +189,15 @@ public:
     // Makes the statement ready to bind and run again, releasing any read lock it holds.
     void reset() noexcept {
         sqlite3_reset(stmt_);
+        if (stepped_ && context_->traced()) {
+            try {
+                context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
+            } catch (...) {
+                // A hook's failure must not turn a reset into an error.
+            }
+        }
         stepped_ = false;
-        echo_parameters_.clear();
+        parameters_.clear();
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
@@ -232,38 +243,26 @@ private:
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
     }
     void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
-        if (options_ && options_->echo) echo_parameter("'" + std::string(v) + "'");
+        if (context_->traced()) trace_parameter("'" + std::string(v) + "'");
         check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), lifetime, SQLITE_UTF8));
     }
     void bind_blob(int i, const blob& v, sqlite3_destructor_type lifetime) {
-        if (options_ && options_->echo) echo_parameter("<" + std::to_string(v.size()) + " bytes>");
+        if (context_->traced()) trace_parameter("<" + std::to_string(v.size()) + " bytes>");
         // A null pointer would bind NULL: an empty blob must stay an empty blob.
         static const std::byte empty{};
         check_bind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &empty : v.data(), v.size(), lifetime));
     }
-    void echo_parameter(std::string_view rendered) {
-        if (options_ && options_->echo) echo_parameters_.emplace_back(rendered);
-    }
-    void flush_echo() {
-        std::string line = "[structql] ";
-        line += sql_;
-        line += " (";
-        for (std::size_t i = 0; i < echo_parameters_.size(); ++i) {
-            if (i) line += ", ";
-            line += echo_parameters_[i];
-        }
-        line += ")";
-        if (options_->log) options_->log(line);
-        else std::fprintf(stderr, "%s\n", line.c_str());
+    void trace_parameter(std::string_view rendered) {
+        if (context_->traced()) parameters_.emplace_back(rendered);
     }
 
     sqlite3* db_;
     sqlite3_stmt* stmt_;
     std::string_view sql_;
-    const engine_options* options_;
-    engine_statistics* stats_;
+    engine_context* context_;
     bool stepped_ = false;
-    std::vector<std::string> echo_parameters_;
+    std::chrono::steady_clock::time_point started_;
+    std::vector<std::string> parameters_;
 };
 
 // One physical SQLite connection with its statement cache. Statements whose text has static
@@ -272,8 +271,7 @@ class sqlite_connection {
 public:
     using native_handle_type = sqlite3*;
 
-    sqlite_connection(const sqlite_connect_args& args, const engine_options* options, engine_statistics* stats)
-        : options_(options), stats_(stats) {
+    sqlite_connection(const sqlite_connect_args& args, engine_context* context) : context_(context) {
         int flags = SQLITE_OPEN_NOMUTEX | (args.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
         if (args.uri) flags |= SQLITE_OPEN_URI;
         int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
@@ -285,17 +283,26 @@ public:
             throw operational_error(message);
         }
         sqlite3_extended_result_codes(db_, 1);
-        if (options) sqlite3_busy_timeout(db_, static_cast<int>(options->busy_timeout.count()));
-        if (stats) stats->connections_opened.fetch_add(1, std::memory_order_relaxed);
+        auto busy = args.busy_timeout.value_or(context->options.busy_timeout);
+        sqlite3_busy_timeout(db_, static_cast<int>(busy.count()));
+        context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
+        if (context->options.wal) {
+            try {
+                execute("PRAGMA journal_mode=WAL");
+            } catch (...) {
+                close();
+                throw;
+            }
+        }
     }
     sqlite_connection(const sqlite_connection&) = delete;
     sqlite_connection& operator=(const sqlite_connection&) = delete;
-    ~sqlite_connection() {
-        static_cache_.clear();
-        text_cache_.clear();
-        generated_cache_.clear();
-        sqlite3_close_v2(db_);
-    }
+    ~sqlite_connection() { close(); }
+
+    std::chrono::steady_clock::time_point opened_at() const noexcept { return opened_at_; }
+
+    // Whether the connection still answers (the pool's pre-ping).
+    bool ping() noexcept { return sqlite3_exec(db_, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK; }
 
     sqlite3* native_handle() const noexcept { return db_; }
 
@@ -330,14 +337,13 @@ public:
 
     // Runs SQL text directly (several statements allowed, no parameters).
     void execute(std::string_view sql) {
-        if (options_ && options_->echo) {
-            std::string line = "[structql] " + std::string(sql);
-            if (options_->log) options_->log(line);
-            else std::fprintf(stderr, "%s\n", line.c_str());
-        }
+        bool traced = context_->traced();
+        if (traced) context_->before(sql, {});
+        auto started = std::chrono::steady_clock::now();
         std::string text(sql);
-        if (stats_) stats_->statements_executed.fetch_add(1, std::memory_order_relaxed);
+        context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
         int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+        if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
     }
 
@@ -370,8 +376,8 @@ private:
         int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
                                     nullptr);
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
-        if (stats_) stats_->statements_prepared.fetch_add(1, std::memory_order_relaxed);
-        return std::make_unique<sqlite_statement>(db_, stmt, sql, options_, stats_);
+        context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
+        return std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
     }
 
     struct text_entry {
@@ -379,9 +385,19 @@ private:
         std::unique_ptr<sqlite_statement> statement;
     };
 
+    void close() noexcept {
+        if (!db_) return;
+        static_cache_.clear();
+        text_cache_.clear();
+        generated_cache_.clear();
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
+    }
+
     sqlite3* db_ = nullptr;
-    const engine_options* options_;
-    engine_statistics* stats_;
+    engine_context* context_;
+    std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
     std::unordered_map<const char*, std::unique_ptr<sqlite_statement>> static_cache_;
     std::unordered_map<std::string_view, text_entry> text_cache_;
     struct generated_key {

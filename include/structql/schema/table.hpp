@@ -107,6 +107,12 @@ constexpr bool check_member() {
     return true;
 }
 
+// g++ names a type declared in a function "f()::Type"; clang does not say, and copes.
+template <class T>
+constexpr bool is_function_local() {
+    return std::string_view(type_signature<T>()).find(")::") != std::string_view::npos;
+}
+
 template <class Model>
 concept has_table_name = requires {
     { Model::table_name } -> std::convertible_to<std::string_view>;
@@ -190,6 +196,9 @@ struct table {
                   "StructQL: a model must be an aggregate struct (public members, no "
                   "user-declared constructors, no virtual functions)");
     static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>);
+    static_assert(!detail::is_function_local<T>(),
+                  "StructQL: a model must be declared at namespace or class scope, not inside a function: "
+                  "its member names are read at compile time from a declaration only such a type can have");
 
     using model = T;
     static constexpr std::size_t column_count = boost::pfr::tuple_size_v<T>;
