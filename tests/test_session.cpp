@@ -298,12 +298,13 @@ TEST_CASE("query SQL is fixed at compile time by the query's shape", "[query]") 
                            .limit(10)
                            .offset(0));
     static_assert(Q::sql ==
-                  R"(SELECT "id", "nome", "idade" FROM "pessoas" WHERE (("idade" >= ?) AND ("nome" <> ?)))"
-                  R"( ORDER BY "nome" DESC LIMIT ? OFFSET ?)");
+                  R"(SELECT "pessoas"."id", "pessoas"."nome", "pessoas"."idade" FROM "pessoas" WHERE )"
+                  R"((("pessoas"."idade" >= ?) AND ("pessoas"."nome" <> ?)) ORDER BY "pessoas"."nome" DESC )"
+                  R"(LIMIT ? OFFSET ?)");
     using C = decltype(std::declval<sq::session&>().query<Pessoa>().filter(sq::col<&Pessoa::idade> == std::nullopt));
-    static_assert(C::count_sql == R"(SELECT count(*) FROM "pessoas" WHERE ("idade" IS NULL))");
+    static_assert(C::count_sql == R"(SELECT count(*) FROM "pessoas" WHERE ("pessoas"."idade" IS NULL))");
     using O = decltype(std::declval<sq::session&>().query<Pessoa>().offset(5));
-    static_assert(O::sql == R"(SELECT "id", "nome", "idade" FROM "pessoas" LIMIT -1 OFFSET ?)");
+    static_assert(O::sql == R"(SELECT "pessoas"."id", "pessoas"."nome", "pessoas"."idade" FROM "pessoas" LIMIT -1 OFFSET ?)");
     SUCCEED("checked at compile time");
 }
 

@@ -18,6 +18,7 @@
 #include "structql/backend/sqlite.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
+#include "structql/query/query.hpp"
 #include "structql/url.hpp"
 
 namespace structql {
@@ -102,6 +103,74 @@ public:
 
     // The driver's own handle (sqlite3*, PGconn*) for what StructQL does not cover.
     native_handle_type native_handle() { return get().native_handle(); }
+
+    // Runs raw SQL with bound parameters; returns the number of rows it changed.
+    template <class Arg, class... Args>
+    std::int64_t execute(std::string_view sql, const Arg& arg, const Args&... args) {
+        auto& c = get();
+        auto& statement = c.prepare_text(std::string(sql));
+        detail::statement_use use(statement);
+        detail::bind_arguments(statement, arg, args...);
+        while (statement.step()) {
+        }
+        return c.changes();
+    }
+
+    // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
+    // aggregate struct).
+    template <class Row, class... Args>
+    std::vector<Row> fetch(std::string_view sql, const Args&... args) {
+        std::vector<Row> rows;
+        select_rows(sql, true, [&](auto& statement) { detail::bind_arguments(statement, args...); },
+                    [&](const auto& statement) {
+                        rows.push_back(detail::read_positional<Row>(statement));
+                        return true;
+                    });
+        return rows;
+    }
+
+    // A query over T returning plain values, outside any session.
+    template <class T>
+    basic_query<basic_connection, query_parts<T>> query() {
+        (void)table<T>::members_checked;
+        return basic_query<basic_connection, query_parts<T>>(*this, {});
+    }
+
+    // --- the query layer's source interface ---
+    using backend_type = Backend;
+    static constexpr bool tracks_objects = false;
+    template <class Parts>
+    using row_type = typename detail::value_rows<Parts>::type;
+    template <class Parts>
+    using value_row_type = typename detail::value_rows<Parts>::type;
+
+    template <class Parts, class Statement>
+    row_type<Parts> read_row(const Statement& statement) {
+        return detail::value_rows<Parts>::read(statement);
+    }
+    template <class Parts, class Statement>
+    row_type<Parts> read_value_row(const Statement& statement) {
+        return detail::value_rows<Parts>::read(statement);
+    }
+    template <class Binder, class OnRow>
+    void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+        auto& c = get();
+        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+        detail::statement_use use(statement);
+        binder(statement);
+        while (statement.step())
+            if (!on_row(std::as_const(statement))) break;
+    }
+    template <class T, class Binder, class KeyParts>
+    std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool) {
+        auto& c = get();
+        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+        detail::statement_use use(statement);
+        binder(statement);
+        while (statement.step()) {
+        }
+        return static_cast<std::size_t>(c.changes());
+    }
 
     // The backend connection, for the session and the query layer.
     typename Backend::connection_type& get() {

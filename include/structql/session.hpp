@@ -418,13 +418,12 @@ public:
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
         }
         T* result = nullptr;
-        load<T>(sql::select_by_primary_key_in<typename Backend::dialect, T>,
-                [&](auto& statement) { detail::bind_value(statement, 1, key_value(key)); },
-                [&](T& object) {
-                    result = &object;
-                    return false;
-                },
-                /*autoflush=*/false);
+        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false,
+                   [&](auto& statement) { detail::bind_value(statement, 1, key_value(key)); },
+                   [&](const auto& statement) {
+                       result = materialize<T>(statement, 0);
+                       return false;
+                   });
         return result;
     }
 
@@ -484,10 +483,40 @@ public:
         return add(T(object));
     }
 
+    // A query over T whose results are tracked objects (see basic_query); its values() are
+    // plain copies, read without the identity map.
     template <class T>
-    basic_query<Backend, T> query() {
+    basic_query<basic_session, query_parts<T>> query() {
         (void)table<T>::members_checked;
-        return basic_query<Backend, T>(*this);
+        return basic_query<basic_session, query_parts<T>>(*this, {});
+    }
+
+    // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
+    // aggregate struct). Flushes first when autoflush is on.
+    template <class Row, class... Args>
+    std::vector<Row> fetch(std::string_view sql, const Args&... args) {
+        std::vector<Row> rows;
+        select_rows(sql, true, [&](auto& statement) { detail::bind_arguments(statement, args...); },
+                   [&](const auto& statement) {
+                       rows.push_back(detail::read_positional<Row>(statement));
+                       return true;
+                   });
+        return rows;
+    }
+
+    // Raw SQL that writes, with bound parameters, in the session's transaction: the number of
+    // rows changed. Tracked objects are not synchronised with it.
+    template <class... Args>
+    std::int64_t execute(std::string_view sql, const Args&... args) {
+        check_usable();
+        if (options_.autoflush) flush();
+        auto& c = connection(/*for_write=*/true);
+        auto& statement = c.prepare_text(std::string(sql));
+        detail::statement_use use(statement);
+        detail::bind_arguments(statement, args...);
+        while (statement.step()) {
+        }
+        return c.changes();
     }
 
     // Writes pending changes to the database inside the session's transaction.
@@ -590,45 +619,132 @@ public:
 
     // --- used by basic_query ---
 
-    // Runs a SELECT of T's columns and hands each row's tracked object to `sink` until it
-    // returns false. Rows already in the identity map yield the tracked object unchanged.
-    template <class T, class Binder, class Sink>
-    void load(std::string_view select_sql, Binder&& binder, Sink&& sink, bool autoflush = true) {
-        check_usable();
-        if (autoflush && options_.autoflush) flush();
-        auto& store = store_for<T>();
-        auto& statement = connection().prepare_static(select_sql);
-        detail::statement_use use(statement);
-        binder(statement);
-        while (statement.step()) {
-            auto key = detail::read_identity_key<T>(statement);
-            T* object;
-            if (auto it = store.identity.find(key); it != store.identity.end()) {
-                object = it->second->object.get();
-            } else {
-                T loaded{};
-                detail::read_columns(statement, loaded);
-                auto& e = store.track(std::move(loaded), detail::object_state::persistent);
-                e.snapshot = *e.object;
-                store.identity.emplace(std::move(key), &e);
-                object = e.object.get();
-            }
-            if (!sink(*object)) break;
+    using backend_type = Backend;
+    static constexpr bool tracks_objects = true;
+    template <class Parts>
+    using value_row_type = typename detail::value_rows<Parts>::type;
+    template <class Parts>
+    using row_type = typename detail::tracked_rows<Parts>::type;
+
+    template <class Parts, class Statement>
+    row_type<Parts> read_row(const Statement& statement) {
+        if constexpr (Parts::projected) {
+            return detail::value_rows<Parts>::read(statement);
+        } else if constexpr (std::tuple_size_v<typename Parts::joins_type> == 0) {
+            return materialize<typename Parts::model>(statement, 0);
+        } else {
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return row_type<Parts>(materialize<typename Parts::model>(statement, 0),
+                                       materialize_joined<Parts, I>(statement)...);
+            }(std::make_index_sequence<std::tuple_size_v<typename Parts::joins_type>>{});
         }
     }
+    template <class Parts, class Statement>
+    value_row_type<Parts> read_value_row(const Statement& statement) {
+        return detail::value_rows<Parts>::read(statement);
+    }
 
-    template <class Binder>
-    std::int64_t count(std::string_view count_sql, Binder&& binder) {
+    // Runs a SELECT (after an autoflush) and hands each row to on_row until it returns false.
+    template <class Binder, class OnRow>
+    void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
         if (options_.autoflush) flush();
-        auto& statement = connection().prepare_static(count_sql);
-        detail::statement_use use(statement);
-        binder(statement);
-        statement.step();
-        return statement.template read<std::int64_t>(0);
+        run_select(sql, runtime_text, binder, on_row);
+    }
+
+    // A bulk UPDATE or DELETE: flushes, runs it, then brings the tracked objects it reached in
+    // line: updated ones are reloaded, deleted ones count as removed (rollback restores them).
+    template <class T, class Binder, class KeyParts>
+    std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts& key_parts,
+                           bool deletes) {
+        check_usable();
+        flush();
+        auto& store = store_for<T>();
+        using dialect = typename Backend::dialect;
+        std::vector<detail::identity_key_t<T>> reached;
+        if (!store.identity.empty()) {
+            auto collect = [&](const auto& statement) {
+                reached.push_back(detail::read_identity_key<T>(statement));
+                return true;
+            };
+            auto bind_keys = [&](auto& statement) {
+                int index = 1;
+                key_parts.bind(statement, index);
+            };
+            if constexpr (KeyParts::dynamic) {
+                detail::runtime_text text;
+                KeyParts::template write_text<dialect>(text, &key_parts, detail::statement_kind::rows);
+                run_select(text.text, true, bind_keys, collect);
+            } else {
+                run_select(detail::static_query_text<dialect, KeyParts, detail::statement_kind::rows>(), false,
+                           bind_keys, collect);
+            }
+        }
+        auto& c = connection(/*for_write=*/true);
+        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+        std::int64_t changed;
+        {
+            detail::statement_use use(statement);
+            binder(statement);
+            while (statement.step()) {
+            }
+            changed = c.changes();
+        }
+        for (const auto& key : reached) {
+            auto it = store.identity.find(key);
+            if (it == store.identity.end()) continue;
+            auto& e = *it->second;
+            if (deletes) {
+                if (!e.committed) e.committed = e.snapshot;
+                e.state = detail::object_state::deleted_flushed;
+                store.identity.erase(it);
+            } else if (!e.committed) {
+                e.committed = e.snapshot;
+                if (!store.reload(e, c)) store.forget(e);
+            } else if (!store.reload(e, c)) {
+                store.forget(e);
+            }
+        }
+        if (options_.autocommit) commit_transaction();
+        return static_cast<std::size_t>(changed);
     }
 
 private:
+    template <class Binder, class OnRow>
+    void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+        check_usable();
+        auto& c = connection();
+        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+        detail::statement_use use(statement);
+        binder(statement);
+        while (statement.step())
+            if (!on_row(std::as_const(statement))) break;
+    }
+
+    // The tracked object for the row whose T columns start at `first`: the one in the identity
+    // map, unchanged, or a new one read from the row.
+    template <class T, class Statement>
+    T* materialize(const Statement& statement, int first) {
+        auto& store = store_for<T>();
+        auto key = detail::read_identity_key<T>(statement, first);
+        if (auto it = store.identity.find(key); it != store.identity.end()) return it->second->object.get();
+        auto& e = store.track(detail::read_model<T>(statement, first), detail::object_state::persistent);
+        e.snapshot = *e.object;
+        store.identity.emplace(std::move(key), &e);
+        return e.object.get();
+    }
+
+    template <class Parts, std::size_t I, class Statement>
+    auto* materialize_joined(const Statement& statement) {
+        using J = std::tuple_element_t<I, typename Parts::joins_type>;
+        using M = typename J::model;
+        constexpr int first = detail::join_offset<Parts, I>();
+        if constexpr (J::outer) {
+            if (detail::model_missing<M>(statement, first)) return static_cast<M*>(nullptr);
+        }
+        return materialize<M>(statement, first);
+    }
+
     template <class T>
     detail::model_store<Backend, T>& store_for() {
         auto& slot = stores_[&detail::model_id<T>];

@@ -318,7 +318,8 @@ public:
         if (it == text_cache_.end()) {
             auto owned = std::make_unique<std::string>(std::move(sql));
             auto stmt = prepare_new(*owned);
-            it = text_cache_.emplace(std::string_view(*owned), text_entry{std::move(owned), std::move(stmt)}).first;
+            std::string_view key = *owned;  // points into the string the entry keeps alive
+            it = text_cache_.emplace(key, text_entry{std::move(owned), std::move(stmt)}).first;
         }
         return *it->second.statement;
     }

@@ -1,12 +1,20 @@
 #pragma once
-// Typed column expressions: col<&Model::member> compared with values or other columns,
-// combined with &&, ||, !. An expression's SQL text depends only on its type, so it is written
-// at compile time; the values it holds are bound as parameters, in the order they appear.
+// Typed SQL expressions over model columns: col<&Model::member>, compared with values or with
+// other expressions, combined with && || !, LIKE, IN, BETWEEN, IS NULL, arithmetic and the
+// aggregates count / sum / avg / min / max.
+//
+// Every expression type knows, from its type alone, its SQL text, its value type, whether it
+// can be NULL and which models it reads; the values it holds are bound as parameters, in the
+// order they appear in the text. Only an IN over a run-time list has text that depends on
+// the run (its length): such expressions are `dynamic` and their text is written at run time.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "structql/detail/rows.hpp"
 #include "structql/schema/table.hpp"
@@ -14,8 +22,77 @@
 
 namespace structql {
 
-namespace detail {
+// The base of every expression type. It lives in namespace structql so that argument-dependent
+// lookup finds the operators below for every expression, whatever namespace its type is in.
 struct expression_tag {};
+
+namespace detail {
+using structql::expression_tag;
+
+template <class... Ts>
+struct type_list {};
+
+template <class... Lists>
+struct concat;
+template <>
+struct concat<> {
+    using type = type_list<>;
+};
+template <class... A>
+struct concat<type_list<A...>> {
+    using type = type_list<A...>;
+};
+template <class... A, class... B, class... Rest>
+struct concat<type_list<A...>, type_list<B...>, Rest...> {
+    using type = typename concat<type_list<A..., B...>, Rest...>::type;
+};
+template <class... Lists>
+using concat_t = typename concat<Lists...>::type;
+
+template <class T, class List>
+struct contains;
+template <class T, class... Ts>
+struct contains<T, type_list<Ts...>> : std::bool_constant<(std::is_same_v<T, Ts> || ...)> {};
+
+// Every model an expression reads is one of the query's.
+template <class Used, class Allowed>
+struct all_in;
+template <class... U, class Allowed>
+struct all_in<type_list<U...>, Allowed> : std::bool_constant<(contains<U, Allowed>::value && ...)> {};
+
+// Writes an expression's SQL: from its type when its text is static, from the object when not.
+template <class D, class E>
+constexpr void write_expression(const E* e, auto& out) {
+    if constexpr (E::dynamic) e->template write_dynamic<D>(out);
+    else E::template write<D>(out);
+}
+}  // namespace detail
+
+template <class E>
+concept expression = std::is_base_of_v<expression_tag, E>;
+
+// An expression whose value is a boolean: a filter or join condition.
+template <class E>
+concept condition = expression<E> && std::is_same_v<typename E::value_type, bool>;
+
+// A column of a model, named by a pointer to its member.
+template <auto Member>
+struct column_expression;
+
+namespace detail {
+
+template <class V>
+struct bound_value;
+template <class C, class List>
+struct in_list;
+template <class C, class Query>
+struct in_query;
+template <class L, class R, const char* Op, class V>
+struct binary_expression;
+template <class E, const char* Op>
+struct postfix_expression;
+template <class C, class Low, class High>
+struct between_expression;
 
 inline constexpr char op_eq[] = " = ";
 inline constexpr char op_ne[] = " <> ";
@@ -26,47 +103,103 @@ inline constexpr char op_ge[] = " >= ";
 inline constexpr char op_like[] = " LIKE ";
 inline constexpr char op_and[] = " AND ";
 inline constexpr char op_or[] = " OR ";
+inline constexpr char op_plus[] = " + ";
+inline constexpr char op_minus[] = " - ";
+inline constexpr char op_times[] = " * ";
+inline constexpr char op_divide[] = " / ";
 inline constexpr char op_is_null[] = " IS NULL";
 inline constexpr char op_is_not_null[] = " IS NOT NULL";
 
-template <class E, const char* Op>
-struct postfix_expression;
-template <const char* Op, class C, class V>
-auto compare_with_value(const C&, V&& v);
-}  // namespace detail
+template <class E>
+concept valued = expression<E> && !std::is_void_v<typename E::value_type>;
+
+// A value may stand beside an expression when it converts to the expression's value type.
+template <class E, class V>
+concept value_for = valued<E> && !expression<std::remove_cvref_t<V>> &&
+                    !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> &&
+                    std::is_convertible_v<V, typename E::value_type>;
+
+template <class A, class B>
+concept same_valued = valued<A> && valued<B> &&
+                      (std::is_same_v<typename A::value_type, typename B::value_type> ||
+                       (std::is_arithmetic_v<typename A::value_type> && std::is_arithmetic_v<typename B::value_type> &&
+                        !std::is_same_v<typename A::value_type, bool> && !std::is_same_v<typename B::value_type, bool>));
 
 template <class E>
-concept expression = std::is_base_of_v<detail::expression_tag, E>;
+using value_node = bound_value<typename E::value_type>;
 
-// A column of a model, named by a pointer to its member.
+template <class E, class V>
+value_node<E> bind_as(V&& v) {
+    return value_node<E>{{}, typename E::value_type(std::forward<V>(v))};
+}
+
+}  // namespace detail
+
 template <auto Member>
-struct column_expression : detail::expression_tag {
+struct column_expression : expression_tag {
     using model = typename detail::member_pointer_traits<decltype(Member)>::model;
     static constexpr std::size_t index = detail::member_index(Member);
     static_assert(index < table<model>::column_count,
                   "StructQL: col<&Model::member> names a member StructQL cannot find among the model's fields");
     using member_type = typename table<model>::template member_type<index>;
     using value_type = typename table<model>::template value_type<index>;  // without optional / wrappers
+    using models = detail::type_list<model>;
     static constexpr bool nullable = table<model>::columns[index].nullable;
+    static constexpr bool dynamic = false;
     static constexpr bool is_column = true;
+    static constexpr auto member = Member;
 
+    // "table"."column": always qualified, so that joins never make a name ambiguous.
     template <class D>
     static constexpr void write(auto& out) {
+        sql::write_identifier(out, table<model>::name);
+        out.append('.');
         sql::write_identifier(out, table<model>::columns[index].name);
     }
     template <class Statement>
     void bind(Statement&, int&) const {}
 
-    // SQL LIKE with a bound pattern.
+    // LIKE with a bound pattern (SQLite's LIKE ignores ASCII case).
     template <class V>
         requires std::is_convertible_v<V, value_type>
     auto like(V&& pattern) const {
-        return detail::compare_with_value<detail::op_like>(*this, std::forward<V>(pattern));
+        return detail::binary_expression<column_expression, detail::value_node<column_expression>, detail::op_like,
+                                         bool>{{}, {}, detail::bind_as<column_expression>(std::forward<V>(pattern))};
     }
-    auto is_null() const { return detail::postfix_expression<column_expression, detail::op_is_null>{{}, {}}; }
-    auto is_not_null() const {
-        return detail::postfix_expression<column_expression, detail::op_is_not_null>{{}, {}};
+    // IN (?, ?, ...) over a container of values; an empty container matches nothing.
+    template <class Range>
+        requires requires(const Range& r) {
+            r.begin();
+            r.end();
+            requires std::is_convertible_v<decltype(*r.begin()), value_type>;
+        }
+    auto in(const Range& values) const {
+        std::vector<value_type> list;
+        for (auto&& v : values) list.emplace_back(v);
+        return detail::in_list<column_expression, std::vector<value_type>>{{}, std::move(list)};
     }
+    template <class V>
+        requires std::is_convertible_v<const V&, value_type>
+    auto in(std::initializer_list<V> values) const {
+        return in(std::vector<V>(values));
+    }
+    // IN (subquery): the subquery selects one column of this column's value type.
+    template <class Query>
+        requires requires { typename Query::is_query; }
+    auto in(Query subquery) const {
+        return detail::in_query<column_expression, Query>{{}, std::move(subquery)};
+    }
+    // BETWEEN low AND high (both ends included).
+    template <class A, class B>
+        requires std::is_convertible_v<A, value_type> && std::is_convertible_v<B, value_type>
+    auto between(A&& low, B&& high) const {
+        using node = detail::value_node<column_expression>;
+        return detail::between_expression<column_expression, node, node>{
+            {}, detail::bind_as<column_expression>(std::forward<A>(low)),
+            detail::bind_as<column_expression>(std::forward<B>(high))};
+    }
+    auto is_null() const { return detail::postfix_expression<column_expression, detail::op_is_null>{}; }
+    auto is_not_null() const { return detail::postfix_expression<column_expression, detail::op_is_not_null>{}; }
 };
 
 template <auto Member>
@@ -74,12 +207,13 @@ inline constexpr column_expression<Member> col{};
 
 namespace detail {
 
-// A value bound as a parameter, converted to the column's value type so that user types
-// bind through their value_traits.
 template <class V>
 struct bound_value : expression_tag {
     V value;
-    static constexpr bool is_column = false;
+    using value_type = V;
+    using models = type_list<>;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = false;
     template <class D>
     static constexpr void write(auto& out) {
         D::write_placeholder(out);
@@ -90,16 +224,28 @@ struct bound_value : expression_tag {
     }
 };
 
-template <class L, class R, const char* Op>
+template <class L, class R, const char* Op, class V>
 struct binary_expression : expression_tag {
     L left;
     R right;
+    using value_type = V;
+    using models = concat_t<typename L::models, typename R::models>;
+    static constexpr bool nullable = L::nullable || R::nullable;
+    static constexpr bool dynamic = L::dynamic || R::dynamic;
     template <class D>
     static constexpr void write(auto& out) {
         out.append('(');
         L::template write<D>(out);
         out.append(std::string_view(Op));
         R::template write<D>(out);
+        out.append(')');
+    }
+    template <class D>
+    void write_dynamic(auto& out) const {
+        out.append('(');
+        write_expression<D>(&left, out);
+        out.append(std::string_view(Op));
+        write_expression<D>(&right, out);
         out.append(')');
     }
     template <class Statement>
@@ -111,11 +257,22 @@ struct binary_expression : expression_tag {
 
 template <class E, const char* Op>
 struct postfix_expression : expression_tag {
-    E operand;
+    E operand{};
+    using value_type = bool;
+    using models = typename E::models;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = E::dynamic;
     template <class D>
     static constexpr void write(auto& out) {
         out.append('(');
         E::template write<D>(out);
+        out.append(std::string_view(Op));
+        out.append(')');
+    }
+    template <class D>
+    void write_dynamic(auto& out) const {
+        out.append('(');
+        write_expression<D>(&operand, out);
         out.append(std::string_view(Op));
         out.append(')');
     }
@@ -128,10 +285,20 @@ struct postfix_expression : expression_tag {
 template <class E>
 struct not_expression : expression_tag {
     E operand;
+    using value_type = bool;
+    using models = typename E::models;
+    static constexpr bool nullable = E::nullable;
+    static constexpr bool dynamic = E::dynamic;
     template <class D>
     static constexpr void write(auto& out) {
         out.append("(NOT ");
         E::template write<D>(out);
+        out.append(')');
+    }
+    template <class D>
+    void write_dynamic(auto& out) const {
+        out.append("(NOT ");
+        write_expression<D>(&operand, out);
         out.append(')');
     }
     template <class Statement>
@@ -140,43 +307,160 @@ struct not_expression : expression_tag {
     }
 };
 
+template <class C, class Low, class High>
+struct between_expression : expression_tag {
+    Low low;
+    High high;
+    using value_type = bool;
+    using models = typename C::models;
+    static constexpr bool nullable = C::nullable;
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto& out) {
+        out.append('(');
+        C::template write<D>(out);
+        out.append(" BETWEEN ");
+        Low::template write<D>(out);
+        out.append(" AND ");
+        High::template write<D>(out);
+        out.append(')');
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        low.bind(statement, index);
+        high.bind(statement, index);
+    }
+};
 
-template <class C>
-concept column = expression<C> && C::is_column;
+template <class C, class List>
+struct in_list : expression_tag {
+    List values;
+    using value_type = bool;
+    using models = typename C::models;
+    static constexpr bool nullable = C::nullable;
+    static constexpr bool dynamic = true;  // one placeholder per value
+    template <class D>
+    void write_dynamic(auto& out) const {
+        if (values.empty()) {
+            out.append("(1 = 0)");
+            return;
+        }
+        out.append('(');
+        C::template write<D>(out);
+        out.append(" IN (");
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (i) out.append(", ");
+            D::write_placeholder(out);
+        }
+        out.append("))");
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        for (const auto& v : values) bind_value(statement, index++, v);
+    }
+};
 
-// A value may be compared with a column when it converts to the column's value type.
-template <class C, class V>
-concept comparable_value = column<C> && !expression<std::remove_cvref_t<V>> &&
-                           !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> &&
-                           std::is_convertible_v<V, typename C::value_type>;
+template <class C, class Query>
+struct in_query : expression_tag {
+    Query subquery;
+    using value_type = bool;
+    using models = typename C::models;  // the subquery reads its own models
+    static constexpr bool nullable = C::nullable;
+    static constexpr bool dynamic = Query::dynamic;
+    static_assert(Query::column_count == 1, "StructQL: col.in(subquery) needs a subquery selecting one column");
+    template <class D>
+    static constexpr void write(auto& out) {
+        out.append('(');
+        C::template write<D>(out);
+        out.append(" IN (");
+        Query::template write_select<D>(out);
+        out.append("))");
+    }
+    template <class D>
+    void write_dynamic(auto& out) const {
+        out.append('(');
+        C::template write<D>(out);
+        out.append(" IN (");
+        subquery.template write_select_dynamic<D>(out);
+        out.append("))");
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        subquery.bind_select(statement, index);
+    }
+};
 
-template <class A, class B>
-concept comparable_columns = column<A> && column<B> && std::is_same_v<typename A::value_type, typename B::value_type>;
+// count(*), count(x), sum(x), avg(x), min(x), max(x).
+inline constexpr char fn_count[] = "count";
+inline constexpr char fn_sum[] = "sum";
+inline constexpr char fn_avg[] = "avg";
+inline constexpr char fn_min[] = "min";
+inline constexpr char fn_max[] = "max";
 
-template <const char* Op, class C, class V>
-auto compare_with_value(const C&, V&& v) {
-    return binary_expression<C, bound_value<typename C::value_type>, Op>{
-        {}, C{}, bound_value<typename C::value_type>{{}, typename C::value_type(std::forward<V>(v))}};
-}
+template <const char* Name, class E, class V, bool Nullable>
+struct aggregate_expression : expression_tag {
+    E operand{};
+    using value_type = V;
+    using models = typename E::models;
+    static constexpr bool nullable = Nullable;  // NULL over no rows
+    static constexpr bool dynamic = E::dynamic;
+    static constexpr bool is_aggregate = true;
+    template <class D>
+    static constexpr void write(auto& out) {
+        out.append(std::string_view(Name));
+        out.append('(');
+        E::template write<D>(out);
+        out.append(')');
+    }
+    template <class D>
+    void write_dynamic(auto& out) const {
+        out.append(std::string_view(Name));
+        out.append('(');
+        write_expression<D>(&operand, out);
+        out.append(')');
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        operand.bind(statement, index);
+    }
+};
+
+struct star : expression_tag {
+    using value_type = void;
+    using models = type_list<>;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto& out) {
+        out.append('*');
+    }
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+template <class E>
+concept column_like = valued<E> && requires { E::is_column; };
 
 }  // namespace detail
 
-// column <op> value, value <op> column, column <op> column.
-#define STRUCTQL_COMPARISON(op, name, mirrored)                                                        \
-    template <detail::column C, class V>                                                               \
-        requires detail::comparable_value<C, V>                                                        \
-    auto operator op(const C& c, V&& v) {                                                              \
-        return detail::compare_with_value<detail::name>(c, std::forward<V>(v));                       \
-    }                                                                                                  \
-    template <class V, detail::column C>                                                               \
-        requires detail::comparable_value<C, V>                                                        \
-    auto operator op(V&& v, const C& c) {                                                              \
-        return detail::compare_with_value<detail::mirrored>(c, std::forward<V>(v));                   \
-    }                                                                                                  \
-    template <detail::column A, detail::column B>                                                      \
-        requires detail::comparable_columns<A, B>                                                      \
-    auto operator op(const A&, const B&) {                                                             \
-        return detail::binary_expression<A, B, detail::name>{{}, A{}, B{}};                            \
+// Comparisons: expression <op> value, value <op> expression, expression <op> expression.
+#define STRUCTQL_COMPARISON(op, name, mirrored)                                                          \
+    template <detail::valued E, class V>                                                                 \
+        requires detail::value_for<E, V>                                                                 \
+    auto operator op(E e, V&& v) {                                                                       \
+        return detail::binary_expression<E, detail::value_node<E>, detail::name, bool>{                  \
+            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+    }                                                                                                    \
+    template <class V, detail::valued E>                                                                 \
+        requires detail::value_for<E, V>                                                                 \
+    auto operator op(V&& v, E e) {                                                                       \
+        return detail::binary_expression<E, detail::value_node<E>, detail::mirrored, bool>{              \
+            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+    }                                                                                                    \
+    template <detail::valued A, detail::valued B>                                                        \
+        requires detail::same_valued<A, B>                                                               \
+    auto operator op(A a, B b) {                                                                         \
+        return detail::binary_expression<A, B, detail::name, bool>{{}, std::move(a), std::move(b)};      \
     }
 
 STRUCTQL_COMPARISON(==, op_eq, op_eq)
@@ -187,39 +471,126 @@ STRUCTQL_COMPARISON(>, op_gt, op_lt)
 STRUCTQL_COMPARISON(>=, op_ge, op_le)
 #undef STRUCTQL_COMPARISON
 
-// col == std::nullopt is IS NULL, col != std::nullopt is IS NOT NULL (as SQLAlchemy's == None).
-template <detail::column C>
-auto operator==(const C&, std::nullopt_t) {
-    static_assert(C::nullable, "StructQL: comparing a NOT NULL column with std::nullopt is always false");
-    return detail::postfix_expression<C, detail::op_is_null>{{}, C{}};
-}
-template <detail::column C>
-auto operator!=(const C&, std::nullopt_t) {
-    static_assert(C::nullable, "StructQL: comparing a NOT NULL column with std::nullopt is always true");
-    return detail::postfix_expression<C, detail::op_is_not_null>{{}, C{}};
+// A comparison with a value of a type the expression cannot hold: one readable error instead of
+// a list of candidates.
+template <detail::valued E, class V>
+    requires(!detail::value_for<E, V> && !expression<std::remove_cvref_t<V>> &&
+             !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>)
+void operator==(E, V&&) {
+    static_assert(detail::value_for<E, V>,
+                  "StructQL: this value's type does not convert to the column's value type; compare a column "
+                  "only with values of its own type (see E::value_type and V above)");
 }
 
-template <expression L, expression R>
+// Arithmetic: expression <op> value, value <op> expression, expression <op> expression.
+#define STRUCTQL_ARITHMETIC(op, name)                                                                    \
+    template <detail::valued E, class V>                                                                 \
+        requires detail::value_for<E, V> && std::is_arithmetic_v<typename E::value_type>                 \
+    auto operator op(E e, V&& v) {                                                                       \
+        return detail::binary_expression<E, detail::value_node<E>, detail::name, typename E::value_type>{ \
+            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+    }                                                                                                    \
+    template <class V, detail::valued E>                                                                 \
+        requires detail::value_for<E, V> && std::is_arithmetic_v<typename E::value_type>                 \
+    auto operator op(V&& v, E e) {                                                                       \
+        return detail::binary_expression<detail::value_node<E>, E, detail::name, typename E::value_type>{ \
+            {}, detail::bind_as<E>(std::forward<V>(v)), std::move(e)};                                   \
+    }                                                                                                    \
+    template <detail::valued A, detail::valued B>                                                        \
+        requires detail::same_valued<A, B> && std::is_arithmetic_v<typename A::value_type>               \
+    auto operator op(A a, B b) {                                                                         \
+        using V = std::common_type_t<typename A::value_type, typename B::value_type>;                    \
+        return detail::binary_expression<A, B, detail::name, V>{{}, std::move(a), std::move(b)};         \
+    }
+
+STRUCTQL_ARITHMETIC(+, op_plus)
+STRUCTQL_ARITHMETIC(-, op_minus)
+STRUCTQL_ARITHMETIC(*, op_times)
+STRUCTQL_ARITHMETIC(/, op_divide)
+#undef STRUCTQL_ARITHMETIC
+
+// x == std::nullopt is IS NULL, x != std::nullopt is IS NOT NULL (as SQLAlchemy's == None).
+template <detail::valued E>
+auto operator==(E e, std::nullopt_t) {
+    static_assert(E::nullable, "StructQL: comparing a NOT NULL column with std::nullopt is always false");
+    return detail::postfix_expression<E, detail::op_is_null>{{}, std::move(e)};
+}
+template <detail::valued E>
+auto operator!=(E e, std::nullopt_t) {
+    static_assert(E::nullable, "StructQL: comparing a NOT NULL column with std::nullopt is always true");
+    return detail::postfix_expression<E, detail::op_is_not_null>{{}, std::move(e)};
+}
+
+template <condition L, condition R>
 auto operator&&(L l, R r) {
-    return detail::binary_expression<L, R, detail::op_and>{{}, std::move(l), std::move(r)};
+    return detail::binary_expression<L, R, detail::op_and, bool>{{}, std::move(l), std::move(r)};
 }
-template <expression L, expression R>
+template <condition L, condition R>
 auto operator||(L l, R r) {
-    return detail::binary_expression<L, R, detail::op_or>{{}, std::move(l), std::move(r)};
+    return detail::binary_expression<L, R, detail::op_or, bool>{{}, std::move(l), std::move(r)};
 }
-template <expression E>
+template <condition E>
 auto operator!(E e) {
     return detail::not_expression<E>{{}, std::move(e)};
 }
 
-// Sort keys for order_by: a column ascending, or desc(column).
-template <class C>
+// Aggregates, for projections, group_by and having.
+inline detail::aggregate_expression<detail::fn_count, detail::star, std::int64_t, false> count() { return {}; }
+template <detail::valued E>
+auto count(E e) {
+    return detail::aggregate_expression<detail::fn_count, E, std::int64_t, false>{{}, std::move(e)};
+}
+template <detail::valued E>
+    requires std::is_arithmetic_v<typename E::value_type>
+auto sum(E e) {
+    return detail::aggregate_expression<detail::fn_sum, E, typename E::value_type, true>{{}, std::move(e)};
+}
+template <detail::valued E>
+    requires std::is_arithmetic_v<typename E::value_type>
+auto avg(E e) {
+    return detail::aggregate_expression<detail::fn_avg, E, double, true>{{}, std::move(e)};
+}
+template <detail::valued E>
+auto min(E e) {
+    return detail::aggregate_expression<detail::fn_min, E, typename E::value_type, true>{{}, std::move(e)};
+}
+template <detail::valued E>
+auto max(E e) {
+    return detail::aggregate_expression<detail::fn_max, E, typename E::value_type, true>{{}, std::move(e)};
+}
+
+// Sort keys for order_by: an expression ascending, or desc(expression).
+template <class E>
 struct descending {
-    using column_type = C;
+    using expression_type = E;
 };
-template <detail::column C>
-constexpr descending<C> desc(const C&) {
+template <detail::valued E>
+constexpr descending<E> desc(const E&) {
     return {};
+}
+
+// A column assignment for bulk update(): set<&T::m>(value) or set<&T::m>(expression).
+template <auto Member, class E>
+struct assignment {
+    using column = column_expression<Member>;
+    E value;
+};
+template <auto Member, class V>
+auto set(V&& v) {
+    using C = column_expression<Member>;
+    if constexpr (expression<std::remove_cvref_t<V>>) {
+        static_assert(std::is_same_v<typename std::remove_cvref_t<V>::value_type, typename C::value_type>,
+                      "StructQL: set<&T::m>(expression): the expression's value type must be the column's");
+        return assignment<Member, std::remove_cvref_t<V>>{std::forward<V>(v)};
+    } else if constexpr (std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>) {
+        static_assert(C::nullable, "StructQL: set<&T::m>(std::nullopt) on a NOT NULL column");
+        return assignment<Member, detail::bound_value<std::optional<typename C::value_type>>>{
+            {{}, std::optional<typename C::value_type>()}};
+    } else {
+        static_assert(std::is_convertible_v<V, typename C::value_type>,
+                      "StructQL: set<&T::m>(value): the value must convert to the column's value type");
+        return assignment<Member, detail::value_node<C>>{detail::bind_as<C>(std::forward<V>(v))};
+    }
 }
 
 }  // namespace structql
