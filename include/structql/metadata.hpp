@@ -81,9 +81,9 @@ struct metadata {
     // CREATE TABLE IF NOT EXISTS and CREATE INDEX IF NOT EXISTS for every model, parents
     // first, in one transaction.
     template <class Backend>
-    static void create_all(const basic_engine<Backend>& engine) {
+    static void create_all(const basic_engine<Backend>& bound) {
         using dialect = typename Backend::dialect;
-        run_in_transaction(engine, [](auto& c) {
+        run_in_transaction(bound, [](auto& c) {
             for_each_in_order<false>([&]<class M>(boost::hana::basic_type<M>) {
                 c.execute(sql::create_table_in<dialect, M>);
                 for (std::string_view index : sql::create_indexes_in<dialect, M>) c.execute(index);
@@ -93,9 +93,9 @@ struct metadata {
 
     // DROP TABLE IF EXISTS for every model, children first, in one transaction.
     template <class Backend>
-    static void drop_all(const basic_engine<Backend>& engine) {
+    static void drop_all(const basic_engine<Backend>& bound) {
         using dialect = typename Backend::dialect;
-        run_in_transaction(engine, [](auto& c) {
+        run_in_transaction(bound, [](auto& c) {
             for_each_in_order<true>([&]<class M>(boost::hana::basic_type<M>) {
                 c.execute(sql::drop_table_in<dialect, M>);
             });
@@ -113,8 +113,8 @@ private:
     }
 
     template <class Backend, class F>
-    static void run_in_transaction(const basic_engine<Backend>& engine, F&& f) {
-        auto lent = engine.connect();
+    static void run_in_transaction(const basic_engine<Backend>& bound, F&& f) {
+        auto lent = bound.connect();
         auto& c = lent.get();
         c.begin();
         try {

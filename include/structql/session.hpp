@@ -361,8 +361,8 @@ public:
     using engine_type = basic_engine<Backend>;
     using connection_type = basic_connection<Backend>;
 
-    explicit basic_session(engine_type engine, session_options options = {})
-        : engine_(std::move(engine)), options_(options) {}
+    explicit basic_session(engine_type bound, session_options options = {})
+        : engine_(std::move(bound)), options_(options) {}
     basic_session(const basic_session&) = delete;
     basic_session& operator=(const basic_session&) = delete;
     basic_session(basic_session&& other) noexcept
@@ -905,16 +905,16 @@ using session = basic_session<sqlite_backend>;
 template <class Backend>
 class basic_sessionmaker {
 public:
-    basic_sessionmaker(basic_engine<Backend> engine, session_options options = {})
-        : engine_(std::move(engine)), options_(options) {}
+    basic_sessionmaker(basic_engine<Backend> bound, session_options options = {})
+        : engine_(std::move(bound)), options_(options) {}
     basic_session<Backend> operator()() const { return basic_session<Backend>(engine_, options_); }
 
     // A new session running fn(session) in one transaction, committed when fn returns, rolled
     // back when it throws, closed either way (SQLAlchemy's `with Session.begin() as session:`).
     template <class F>
     decltype(auto) begin(F&& fn) const {
-        basic_session<Backend> session = (*this)();
-        return session.transaction(std::forward<F>(fn));
+        basic_session<Backend> s = (*this)();
+        return s.transaction(std::forward<F>(fn));
     }
     const session_options& options() const noexcept { return options_; }
 
@@ -924,8 +924,8 @@ private:
 };
 
 template <class Backend>
-basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> engine, session_options options = {}) {
-    return basic_sessionmaker<Backend>(std::move(engine), options);
+basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_options options = {}) {
+    return basic_sessionmaker<Backend>(std::move(bound), options);
 }
 
 }  // namespace structql

@@ -23,10 +23,11 @@
 
 namespace structql {
 
+// Declared before the aliases below, whose names its enumerators share.
+enum class column_type { boolean, integer, real, text, blob, timestamp };
+
 using blob = std::vector<std::byte>;
 using timestamp = std::chrono::system_clock::time_point;
-
-enum class column_type { boolean, integer, real, text, blob, timestamp };
 
 template <class T>
 struct value_traits;  // no definition: a type without a specialisation cannot be a column
