@@ -120,13 +120,7 @@ public:
     // aggregate struct).
     template <class Row, class... Args>
     std::vector<Row> fetch(std::string_view sql, const Args&... args) {
-        std::vector<Row> rows;
-        select_rows(sql, true, [&](auto& statement) { detail::bind_arguments(statement, args...); },
-                    [&](const auto& statement) {
-                        rows.push_back(detail::read_positional<Row>(statement));
-                        return true;
-                    });
-        return rows;
+        return detail::fetch_rows<Row>(*this, sql, args...);
     }
 
     // A query over T returning plain values, outside any session.

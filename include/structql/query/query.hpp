@@ -470,6 +470,18 @@ Row read_positional(const Statement& statement) {
     return row;
 }
 
+// Raw SQL through a query source (a session or a connection): rows by position into Row.
+template <class Row, class Source, class... Args>
+std::vector<Row> fetch_rows(Source& source, std::string_view sql, const Args&... args) {
+    std::vector<Row> rows;
+    source.select_rows(sql, true, [&](auto& statement) { bind_arguments(statement, args...); },
+                       [&](const auto& statement) {
+                           rows.push_back(read_positional<Row>(statement));
+                           return true;
+                       });
+    return rows;
+}
+
 }  // namespace detail
 
 template <class Source, class Parts>
