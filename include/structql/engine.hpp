@@ -146,7 +146,7 @@ public:
     row_type<Parts> read_value_row(const Statement& statement) {
         return detail::value_rows<Parts>::read(statement);
     }
-    template <class Binder, class OnRow>
+    template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         auto& c = get();
         auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);

@@ -414,7 +414,10 @@ public:
         auto& store = store_for<T>();
         if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
         if (options_.autoflush) {
-            flush();
+            // Pending inserts and deletes only: a changed tracked object cannot make an untracked
+            // row appear (SQLAlchemy would also write changed objects here; comparing every
+            // tracked object on each miss would make a loop of get() quadratic).
+            autoflush(static_cast<detail::type_list<>*>(nullptr));
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
         }
         T* result = nullptr;
@@ -514,7 +517,19 @@ public:
     }
 
     // Writes pending changes to the database inside the session's transaction.
-    void flush() {
+    void flush() { flush_changes(nullptr); }
+
+private:
+    template <class... M>
+    void autoflush(detail::type_list<M...>*) {
+        const void* scan[] = {&detail::model_id<M>..., nullptr};
+        flush_changes(scan);
+    }
+    void autoflush(void*) { flush_changes(nullptr); }
+
+    // Inserts and deletes everything pending; compares (and updates) the tracked objects of the
+    // models in `scan` (a null-terminated list), or of every model when `scan` is null.
+    void flush_changes(const void* const* scan) {
         check_usable();
         std::vector<detail::flush_step<Backend>> inserts, deletes;
         for (auto& [id, store] : stores_) store->collect(inserts, deletes);
@@ -531,7 +546,11 @@ public:
                 return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
             });
             for (auto& step : inserts) step.store->insert(writer(), step.entry);
-            for (auto& [id, store] : stores_) store->flush_updates(writer);
+            for (auto& [id, store] : stores_) {
+                bool scanned = !scan;
+                for (const void* const* s = scan; s && *s && !scanned; ++s) scanned = *s == id;
+                if (scanned) store->flush_updates(writer);
+            }
             for (auto& step : deletes) step.store->remove(writer(), step.entry);
         } catch (const std::exception& e) {
             fail(e.what());
@@ -539,6 +558,8 @@ public:
         }
         if (wrote && options_.autocommit) commit_transaction();
     }
+
+public:
 
     // flush() + COMMIT. The connection goes back to the pool until the session is used again.
     void commit() {
@@ -639,10 +660,12 @@ public:
     }
 
     // Runs a SELECT (after an autoflush) and hands each row to on_row until it returns false.
-    template <class Binder, class OnRow>
+    // Reads: the models the statement reads (detail::type_list), whose changed objects the
+    // autoflush writes; void when unknown (raw SQL): then every changed object is written.
+    template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
-        if (options_.autoflush) flush();
+        if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
         run_select(sql, runtime_text, binder, on_row);
     }
 

@@ -54,7 +54,9 @@ struct contains;
 template <class T, class... Ts>
 struct contains<T, type_list<Ts...>> : std::bool_constant<(std::is_same_v<T, Ts> || ...)> {};
 
-// Every model an expression reads is one of the query's.
+// Every model an expression names is one of the query's. (`models` are the models an
+// expression's columns belong to; `reads` adds the models its subqueries read, which the
+// session's autoflush must bring up to date.)
 template <class Used, class Allowed>
 struct all_in;
 template <class... U, class Allowed>
@@ -144,6 +146,7 @@ struct column_expression : expression_tag {
     using member_type = typename table<model>::template member_type<index>;
     using value_type = typename table<model>::template value_type<index>;  // without optional / wrappers
     using models = detail::type_list<model>;
+    using reads = models;
     static constexpr bool nullable = table<model>::columns[index].nullable;
     static constexpr bool dynamic = false;
     static constexpr bool is_column = true;
@@ -212,6 +215,7 @@ struct bound_value : expression_tag {
     V value;
     using value_type = V;
     using models = type_list<>;
+    using reads = type_list<>;
     static constexpr bool nullable = false;
     static constexpr bool dynamic = false;
     template <class D>
@@ -230,6 +234,7 @@ struct binary_expression : expression_tag {
     R right;
     using value_type = V;
     using models = concat_t<typename L::models, typename R::models>;
+    using reads = concat_t<typename L::reads, typename R::reads>;
     static constexpr bool nullable = L::nullable || R::nullable;
     static constexpr bool dynamic = L::dynamic || R::dynamic;
     template <class D>
@@ -260,6 +265,7 @@ struct postfix_expression : expression_tag {
     E operand{};
     using value_type = bool;
     using models = typename E::models;
+    using reads = typename E::reads;
     static constexpr bool nullable = false;
     static constexpr bool dynamic = E::dynamic;
     template <class D>
@@ -287,6 +293,7 @@ struct not_expression : expression_tag {
     E operand;
     using value_type = bool;
     using models = typename E::models;
+    using reads = typename E::reads;
     static constexpr bool nullable = E::nullable;
     static constexpr bool dynamic = E::dynamic;
     template <class D>
@@ -313,6 +320,7 @@ struct between_expression : expression_tag {
     High high;
     using value_type = bool;
     using models = typename C::models;
+    using reads = typename C::reads;
     static constexpr bool nullable = C::nullable;
     static constexpr bool dynamic = false;
     template <class D>
@@ -337,6 +345,7 @@ struct in_list : expression_tag {
     List values;
     using value_type = bool;
     using models = typename C::models;
+    using reads = typename C::reads;
     static constexpr bool nullable = C::nullable;
     static constexpr bool dynamic = true;  // one placeholder per value
     template <class D>
@@ -365,6 +374,7 @@ struct in_query : expression_tag {
     Query subquery;
     using value_type = bool;
     using models = typename C::models;  // the subquery reads its own models
+    using reads = concat_t<typename C::reads, typename Query::reads>;
     static constexpr bool nullable = C::nullable;
     static constexpr bool dynamic = Query::dynamic;
     static_assert(Query::column_count == 1, "StructQL: col.in(subquery) needs a subquery selecting one column");
@@ -402,6 +412,7 @@ struct aggregate_expression : expression_tag {
     E operand{};
     using value_type = V;
     using models = typename E::models;
+    using reads = typename E::reads;
     static constexpr bool nullable = Nullable;  // NULL over no rows
     static constexpr bool dynamic = E::dynamic;
     static constexpr bool is_aggregate = true;
@@ -428,6 +439,7 @@ struct aggregate_expression : expression_tag {
 struct star : expression_tag {
     using value_type = void;
     using models = type_list<>;
+    using reads = type_list<>;
     static constexpr bool nullable = false;
     static constexpr bool dynamic = false;
     template <class D>

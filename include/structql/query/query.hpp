@@ -24,6 +24,7 @@ namespace detail {
 struct no_condition {
     using value_type = bool;
     using models = type_list<>;
+    using reads = type_list<>;
     static constexpr bool dynamic = false;
     template <class Statement>
     void bind(Statement&, int&) const {}
@@ -55,6 +56,7 @@ template <class D, class New, class... Earlier>
 struct foreign_key_join {
     using value_type = bool;
     using models = type_list<New, Earlier...>;
+    using reads = models;
     static constexpr bool dynamic = false;
 
     template <class Other>
@@ -131,6 +133,15 @@ struct any_dynamic<std::tuple<E...>> {
     static constexpr bool value = (of<E>() || ...);
 };
 
+// The models a query reads: its own, its joins', and those of its subqueries.
+template <class T, class Joins, class Where, class Select, class Having>
+struct query_reads;
+template <class T, class... J, class Where, class... E, class Having>
+struct query_reads<T, std::tuple<J...>, Where, std::tuple<E...>, Having> {
+    using type = concat_t<type_list<T, typename J::model...>, typename decltype(J::on)::reads..., typename Where::reads,
+                          typename E::reads..., typename Having::reads>;
+};
+
 template <class T, class Joins>
 struct model_columns;
 template <class T, class... J>
@@ -174,6 +185,7 @@ struct query_parts {
     std::int64_t offset = 0;
 
     using all_models = detail::concat_t<detail::type_list<T>, typename detail::join_models<Joins>::type>;
+    using reads = typename detail::query_reads<T, Joins, Where, Select, Having>::type;
 
     static constexpr bool dynamic =
         Where::dynamic || Having::dynamic || detail::any_dynamic<Joins>::value || detail::any_dynamic<Select>::value;
@@ -474,7 +486,7 @@ Row read_positional(const Statement& statement) {
 template <class Row, class Source, class... Args>
 std::vector<Row> fetch_rows(Source& source, std::string_view sql, const Args&... args) {
     std::vector<Row> rows;
-    source.select_rows(sql, true, [&](auto& statement) { bind_arguments(statement, args...); },
+    source.template select_rows<void>(sql, true, [&](auto& statement) { bind_arguments(statement, args...); },
                        [&](const auto& statement) {
                            rows.push_back(read_positional<Row>(statement));
                            return true;
@@ -494,6 +506,7 @@ class basic_query {
 public:
     using is_query = void;
     using parts_type = Parts;
+    using reads = typename Parts::reads;
     static constexpr bool dynamic = Parts::dynamic;
     static constexpr std::size_t column_count = Parts::column_count;
 
@@ -818,10 +831,10 @@ private:
             std::string_view s = kind == detail::statement_kind::count    ? count_sql
                                  : kind == detail::statement_kind::exists ? exists_sql
                                                                           : sql;
-            source_->select_rows(s, false, binder, on_row);
+            source_->template select_rows<reads>(s, false, binder, on_row);
         } else {
             std::string s = text(kind);
-            source_->select_rows(s, true, binder, on_row);
+            source_->template select_rows<reads>(s, true, binder, on_row);
         }
     }
 
