@@ -13,6 +13,7 @@
 // - autoflush (default true): get() misses and queries flush first. autocommit: every flush
 //   is committed at once.
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -46,6 +47,17 @@ namespace detail {
 template <class T>
 inline const char model_id = 0;  // its address identifies T without RTTI
 
+// A small dense number per model type, so that a session finds a model's store by indexing.
+inline std::size_t next_model_index() {
+    static std::atomic<std::size_t> next{0};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+template <class T>
+std::size_t model_index() {
+    static const std::size_t index = next_model_index();
+    return index;
+}
+
 // How far a model is from the models that reference nothing: parents are written first.
 template <class T>
 constexpr std::size_t foreign_key_depth() {
@@ -59,7 +71,7 @@ enum class object_state { pending, persistent, deleted, deleted_flushed, detache
 
 template <class T>
 struct tracked {
-    std::unique_ptr<T> object;
+    T object;                    // lives as long as the entry: its address is the user's reference
     std::optional<T> snapshot;   // the row as last loaded or flushed
     std::optional<T> committed;  // the row as before this transaction first wrote it
     object_state state = object_state::pending;
@@ -88,7 +100,9 @@ struct flush_step {
 template <class Backend>
 struct model_store_base {
     using connection_type = typename Backend::connection_type;
+    explicit model_store_base(const void* model) : model_id(model) {}
     virtual ~model_store_base() = default;
+    const void* model_id;  // detail::model_id<T> of the store's model
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     virtual void insert(connection_type& c, void* entry) = 0;
     virtual void remove(connection_type& c, void* entry) = 0;
@@ -116,8 +130,12 @@ struct model_store final : model_store_base<Backend> {
     using identity_map = std::conditional_t<hashable_key, std::unordered_map<key_type, entry_type*>,
                                             std::map<key_type, entry_type*>>;
 
+    model_store() : model_store_base<Backend>(&model_id<T>) {}
+
     std::vector<std::unique_ptr<entry_type>> entries;  // never shrinks before close(): addresses stay valid
+    // Built lazily by find(): loading rows never pays for it.
     std::unordered_map<const T*, entry_type*> by_address;
+    std::size_t addresses_indexed = 0;
     identity_map identity;
     std::vector<entry_type*> pending;  // in add() order
     std::vector<entry_type*> deleted;  // in remove() order
@@ -144,23 +162,19 @@ struct model_store final : model_store_base<Backend> {
     }
 
     entry_type& track(T&& object, object_state state) {
-        auto e = std::make_unique<entry_type>();
-        e->object = std::make_unique<T>(std::move(object));
-        e->state = state;
-        by_address.emplace(e->object.get(), e.get());
-        entries.push_back(std::move(e));
+        entries.push_back(std::unique_ptr<entry_type>(new entry_type{.object = std::move(object), .state = state}));
         return *entries.back();
     }
 
+    // The entry tracking this very object (by address), or nullptr.
     entry_type* find(const T& object) {
+        for (; addresses_indexed < entries.size(); ++addresses_indexed)
+            by_address.emplace(&entries[addresses_indexed]->object, entries[addresses_indexed].get());
         auto it = by_address.find(&object);
-        return it == by_address.end() ? nullptr : it->second;
+        return it == by_address.end() || it->second->state == object_state::detached ? nullptr : it->second;
     }
 
-    void detach(entry_type& e) {
-        e.state = object_state::detached;
-        by_address.erase(e.object.get());
-    }
+    void detach(entry_type& e) { e.state = object_state::detached; }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
         constexpr std::size_t depth = foreign_key_depth<T>();
@@ -176,18 +190,18 @@ struct model_store final : model_store_base<Backend> {
         entry_type& e = *static_cast<entry_type*>(raw);
         auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
         statement_use use(statement);
-        bind_columns(statement, *e.object, 1);
+        bind_columns(statement, e.object, 1);
         step_write(statement);
         if constexpr (table<T>::generated_primary_key) {
-            auto& key = table<T>::primary_key_of(*e.object);
+            auto& key = table<T>::primary_key_of(e.object);
             using key_value = typename table<T>::primary_key_value;
             if (static_cast<const key_value&>(key) == 0)
                 static_cast<key_value&>(key) = value_traits<key_value>::from_storage(c.last_insert_id());
         }
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
-        e.snapshot = *e.object;
-        identity[identity_key(*e.object)] = &e;
+        e.snapshot = e.object;
+        identity[identity_key(e.object)] = &e;
     }
 
     void remove(connection_type& c, void* raw) override {
@@ -206,7 +220,7 @@ struct model_store final : model_store_base<Backend> {
         for (auto& owned : entries) {
             entry_type& e = *owned;
             if (e.state != object_state::persistent) continue;
-            column_set changed = column_sets_fit<T> ? changed_columns(*e.object, *e.snapshot) : all_columns<T>();
+            column_set changed = column_sets_fit<T> ? changed_columns(e.object, *e.snapshot) : all_columns<T>();
             if (changed == 0) continue;
             // Only the changed columns are written; each set of them has its own statement,
             // prepared once per connection. A changed key is written too (the row is found by
@@ -222,17 +236,17 @@ struct model_store final : model_store_base<Backend> {
                                               return std::move(out.text);
                                           });
             statement_use use(statement);
-            int next = bind_columns(statement, *e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
+            int next = bind_columns(statement, e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
             bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
             step_write(statement);
             if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
             if (!e.committed) e.committed = e.snapshot;
-            key_type old_key = identity_key(*e.snapshot), new_key = identity_key(*e.object);
+            key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
             if (!(old_key == new_key)) {
                 identity.erase(old_key);
                 identity[new_key] = &e;
             }
-            e.snapshot = *e.object;
+            e.snapshot = e.object;
         }
     }
 
@@ -272,7 +286,7 @@ struct model_store final : model_store_base<Backend> {
         if (!statement.step()) return false;
         T fresh{};
         read_columns(statement, fresh);
-        *e.object = fresh;
+        e.object = fresh;
         e.snapshot = std::move(fresh);
         return true;
     }
@@ -312,8 +326,7 @@ struct model_store final : model_store_base<Backend> {
                 e.snapshot = was.snapshot;
                 e.committed = was.committed;
                 e.inserted_in_transaction = was.inserted_in_transaction;
-                by_address[e.object.get()] = &e;
-                if (e.state == object_state::persistent) *e.object = *e.snapshot;
+                if (e.state == object_state::persistent) e.object = *e.snapshot;
             } else if (e.state == object_state::pending || e.inserted_in_transaction ||
                        e.state == object_state::detached || !reload(e, c)) {
                 if (e.state != object_state::detached) detach(e);
@@ -339,9 +352,9 @@ struct model_store final : model_store_base<Backend> {
                         detach(e);
                     } else {
                         if (e.committed) e.snapshot = std::move(e.committed);
-                        *e.object = *e.snapshot;
+                        e.object = *e.snapshot;
                         e.state = object_state::persistent;
-                        identity[identity_key(*e.object)] = &e;
+                        identity[identity_key(e.object)] = &e;
                     }
                     break;
             }
@@ -397,11 +410,11 @@ public:
         (void)table<T>::members_checked;
         check_usable();
         auto& store = store_for<T>();
-        if (auto* e = store.find(object)) return *e->object;
+        if (auto* e = store.find(object)) return e->object;
         auto& e = store.track(T(std::forward<M>(object)), detail::object_state::pending);
         e.order = ++sequence_;
         store.pending.push_back(&e);
-        return *e.object;
+        return e.object;
     }
 
     // The object with this primary key: from the identity map when tracked, else loaded.
@@ -435,7 +448,7 @@ public:
     void remove(T& object) {
         check_usable();
         auto* e = store_for<T>().find(object);
-        if (!e || e->state == detail::object_state::detached) throw not_tracked<T>("remove");
+        if (!e) throw not_tracked<T>("remove");
         if (e->state == detail::object_state::pending) {
             store_for<T>().detach(*e);
         } else if (e->state == detail::object_state::persistent) {
@@ -478,7 +491,7 @@ public:
         if constexpr (table<T>::generated_primary_key) {
             if (key == 0) return add(T(object));
         }
-        if (auto* e = store_for<T>().find(object)) return *e->object;
+        if (auto* e = store_for<T>().find(object)) return e->object;
         if (T* existing = get<T>(key)) {
             *existing = object;
             return *existing;
@@ -532,7 +545,7 @@ private:
     void flush_changes(const void* const* scan) {
         check_usable();
         std::vector<detail::flush_step<Backend>> inserts, deletes;
-        for (auto& [id, store] : stores_) store->collect(inserts, deletes);
+        for (auto& store : stores_) if (store) store->collect(inserts, deletes);
         bool wrote = false;
         std::function<typename Backend::connection_type&()> writer = [&]() -> typename Backend::connection_type& {
             wrote = true;
@@ -546,9 +559,9 @@ private:
                 return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
             });
             for (auto& step : inserts) step.store->insert(writer(), step.entry);
-            for (auto& [id, store] : stores_) {
-                bool scanned = !scan;
-                for (const void* const* s = scan; s && *s && !scanned; ++s) scanned = *s == id;
+            for (auto& store : stores_) {
+                bool scanned = store && !scan;
+                for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
                 if (scanned) store->flush_updates(writer);
             }
             for (auto& step : deletes) step.store->remove(writer(), step.entry);
@@ -581,7 +594,7 @@ public:
             }
             connection_.reset();
         }
-        for (auto& [id, store] : stores_) store->after_rollback();
+        for (auto& store : stores_) if (store) store->after_rollback();
         end_transaction();
         failure_.reset();
         if (failure) std::rethrow_exception(failure);
@@ -744,11 +757,11 @@ private:
     T* materialize(const Statement& statement, int first) {
         auto& store = store_for<T>();
         auto key = detail::read_identity_key<T>(statement, first);
-        if (auto it = store.identity.find(key); it != store.identity.end()) return it->second->object.get();
+        if (auto it = store.identity.find(key); it != store.identity.end()) return &it->second->object;
         auto& e = store.track(detail::read_model<T>(statement, first), detail::object_state::persistent);
-        e.snapshot = *e.object;
+        e.snapshot = e.object;
         store.identity.emplace(std::move(key), &e);
-        return e.object.get();
+        return &e.object;
     }
 
     template <class Parts, std::size_t I, class Statement>
@@ -764,7 +777,9 @@ private:
 
     template <class T>
     detail::model_store<Backend, T>& store_for() {
-        auto& slot = stores_[&detail::model_id<T>];
+        std::size_t index = detail::model_index<T>();
+        if (index >= stores_.size()) stores_.resize(index + 1);
+        auto& slot = stores_[index];
         if (!slot) slot = std::make_unique<detail::model_store<Backend, T>>();
         return static_cast<detail::model_store<Backend, T>&>(*slot);
     }
@@ -772,7 +787,7 @@ private:
     // A tracked object as get() shows it: removed ones are gone.
     template <class T>
     static T* visible(detail::tracked<T>& e) {
-        return e.state == detail::object_state::persistent ? e.object.get() : nullptr;
+        return e.state == detail::object_state::persistent ? &e.object : nullptr;
     }
 
     template <class T>
@@ -809,7 +824,7 @@ private:
             }
             connection_.reset();
         }
-        for (auto& [id, store] : stores_) store->after_commit();
+        for (auto& store : stores_) if (store) store->after_commit();
         end_transaction();
     }
 
@@ -829,7 +844,7 @@ private:
     engine_type engine_;
     session_options options_;
     std::optional<connection_type> connection_;
-    std::map<const void*, std::unique_ptr<detail::model_store_base<Backend>>> stores_;
+    std::vector<std::unique_ptr<detail::model_store_base<Backend>>> stores_;  // by detail::model_index<T>()
     std::uint64_t sequence_ = 0;
     std::optional<std::string> failure_;
     bool closed_ = false;
@@ -855,8 +870,9 @@ private:
         }
         c.execute("ROLLBACK TO SAVEPOINT \"" + savepoints_[depth].name + "\"");
         c.execute("RELEASE SAVEPOINT \"" + savepoints_[depth].name + "\"");
-        for (auto& [id, store] : stores_) {
-            auto it = savepoints_[depth].stores.find(id);
+        for (auto& store : stores_) {
+            if (!store) continue;
+            auto it = savepoints_[depth].stores.find(store->model_id);
             store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
         }
         savepoints_.resize(depth);
@@ -910,7 +926,8 @@ typename basic_session<Backend>::savepoint basic_session<Backend>::begin_nested(
     auto& c = connection(/*for_write=*/true);
     savepoint_frame frame;
     frame.name = "structql_savepoint_" + std::to_string(++savepoint_names_);
-    for (auto& [id, store] : stores_) frame.stores.emplace(id, store->save());
+    for (auto& store : stores_)
+        if (store) frame.stores.emplace(store->model_id, store->save());
     c.execute("SAVEPOINT \"" + frame.name + "\"");
     savepoints_.push_back(std::move(frame));
     return savepoint(this, savepoints_.size() - 1, transaction_generation_);
