@@ -604,15 +604,16 @@ public:
     // afterwards (invalid_request_error).
     void close() {
         if (closed_) return;
-        try {
-            rollback();
-        } catch (...) {
-            stores_.clear();
-            closed_ = true;
-            throw;
-        }
-        stores_.clear();
+        // The objects are about to go: roll the database back without restoring them first.
         closed_ = true;
+        stores_.clear();
+        savepoints_.clear();
+        failure_.reset();
+        if (!connection_) return;
+        auto lent = std::move(*connection_);
+        connection_.reset();
+        auto& c = lent.get();
+        if (c.in_transaction()) c.rollback();
     }
 
     class savepoint;

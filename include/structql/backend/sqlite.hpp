@@ -171,6 +171,7 @@ public:
 
     // Advances to the next row: true when a row is available, false when done.
     bool step() {
+        typed_column_ = -1;
         if (!stepped_) {
             stepped_ = true;
             context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
@@ -201,11 +202,11 @@ public:
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
-    bool is_null(int col) const noexcept { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+    bool is_null(int col) const noexcept { return type_of(col) == SQLITE_NULL; }
 
     template <class S>
     S read(int col) const {
-        int type = sqlite3_column_type(stmt_, col);
+        int type = type_of(col);
         if constexpr (std::is_same_v<S, std::int64_t>) {
             if (type != SQLITE_INTEGER) type_mismatch("INTEGER", type);
             return sqlite3_column_int64(stmt_, col);
@@ -235,6 +236,15 @@ public:
     }
 
 private:
+    // The row reader asks is_null(col) and then read(col): remember the one column type between.
+    int type_of(int col) const noexcept {
+        if (col != typed_column_) {
+            typed_column_ = col;
+            column_type_ = sqlite3_column_type(stmt_, col);
+        }
+        return column_type_;
+    }
+
     [[noreturn]] static void type_mismatch(std::string_view expected, int found) {
         throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
                                          std::string(detail::sqlite_type_name(found)));
@@ -261,6 +271,8 @@ private:
     std::string_view sql_;
     engine_context* context_;
     bool stepped_ = false;
+    mutable int typed_column_ = -1;
+    mutable int column_type_ = SQLITE_NULL;
     std::chrono::steady_clock::time_point started_;
     std::vector<std::string> parameters_;
 };
