@@ -434,8 +434,9 @@ public:
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
         }
         T* result = nullptr;
+        const key_value bound_key(key);  // outlives the statement, which may bind it without a copy
         run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false,
-                   [&](auto& statement) { detail::bind_value(statement, 1, key_value(key)); },
+                   [&](auto& statement) { detail::bind_value(statement, 1, bound_key); },
                    [&](const auto& statement) {
                        result = materialize<T>(statement, 0);
                        return false;

@@ -89,6 +89,15 @@ column_set changed_columns(const T& now, const T& before) {
     return changed;
 }
 
+// An integer primary key left at 0, for the database to assign.
+template <class T, class Member>
+bool is_unassigned_key(const Member& member) {
+    if constexpr (table<T>::generated_primary_key)
+        return static_cast<const typename table<T>::primary_key_value&>(member) == 0;
+    else
+        return false;
+}
+
 // Binds the members in `columns` to parameters first, first + 1, ...; a generated integer key
 // left at 0 is bound as NULL so that the database assigns it. Returns the next free index.
 template <class T, class Statement>
@@ -98,8 +107,8 @@ int bind_columns(Statement& statement, const T& object, int first, column_set co
         if (!(columns & (column_set{1} << (I % 64)))) return;
         try {
             const auto& member = boost::pfr::get<I>(object);
-            if constexpr (I == table<T>::primary_key_index && table<T>::generated_primary_key) {
-                if (static_cast<const typename table<T>::primary_key_value&>(member) == 0) {
+            if constexpr (I == table<T>::primary_key_index) {
+                if (is_unassigned_key<T>(member)) {
                     statement.bind_null(index++);
                     return;
                 }
