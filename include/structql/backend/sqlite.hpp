@@ -235,6 +235,25 @@ public:
         }
     }
 
+    // Reads into an existing value, reusing its storage: the row reader's path for text and
+    // blobs, which would otherwise be built and then moved.
+    template <class S>
+    void read_into(int col, S& out) const {
+        if constexpr (std::is_same_v<S, std::string>) {
+            int type = type_of(col);
+            if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
+            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+            out.assign(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+        } else if constexpr (std::is_same_v<S, blob>) {
+            int type = type_of(col);
+            if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
+            auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
+            out.assign(p, p + sqlite3_column_bytes(stmt_, col));
+        } else {
+            out = read<S>(col);
+        }
+    }
+
 private:
     // The row reader asks is_null(col) and then read(col): remember the one column type between.
     int type_of(int col) const noexcept {

@@ -44,7 +44,11 @@ void read_value(const Statement& statement, int column, V& out) {
         if (statement.is_null(column))
             throw conversion_failure("NULL read into a member that is not std::optional");
         using storage = typename value_traits<V>::storage_type;
-        out = value_traits<V>::from_storage(statement.template read<storage>(column));
+        if constexpr (std::is_base_of_v<identity_value_traits<V>, value_traits<V>> &&
+                      requires { statement.read_into(column, out); })
+            statement.read_into(column, out);  // no conversion: read in place
+        else
+            out = value_traits<V>::from_storage(statement.template read<storage>(column));
     }
 }
 
