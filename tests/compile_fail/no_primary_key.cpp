@@ -1,0 +1,13 @@
+// No primary_key<> member and no member named `id`.
+#include <string>
+
+#include <structql/structql.hpp>
+
+namespace sq = structql;
+
+struct Model {
+    std::string name;
+    int count;
+};
+
+void use(sq::session& db) { db.add(Model{}); }
