@@ -1,2 +1,0 @@
-#include <structql/structql.hpp>
-int main() { return 0; }

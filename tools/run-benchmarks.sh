@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the benchmark suite in Release and prints the report (docs/benchmarks.md): one command
+# to reproduce the published table. Arguments go to tools/bench-report.py, e.g.
+#   bash tools/run-benchmarks.sh --repetitions 3 --filter '^memory/'
+#   bash tools/run-benchmarks.sh --json-out results.json
+# Takes about 20 minutes with the defaults (5 repetitions). Run it on an otherwise idle machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh python3
+build=build/bench
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSTRUCTQL_BUILD_TESTS=OFF -DSTRUCTQL_BUILD_EXAMPLES=OFF \
+  -DSTRUCTQL_BUILD_BENCHMARKS=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" --target structql_benchmarks
+exec python3 tools/bench-report.py --binary "$build/benchmarks/structql_benchmarks" "$@"
