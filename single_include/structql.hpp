@@ -817,7 +817,7 @@ struct table {
 
 // ---- begin structql/sql/dialect.hpp ----
 // A dialect says how SQL is spelled for one database: identifier quoting, placeholders,
-// column type names. Statement generators take it as a parameter, so each database gets its
+// column type names, how a generated key is declared and read back. Statement generators take it as a parameter, so each database gets its
 // own compile-time text from one generator.
 #include <string_view>
 
@@ -856,8 +856,17 @@ struct sqlite_dialect {
         return "";
     }
 
+    // An integer key the database assigns when the insert binds NULL: an alias of the rowid.
+    static constexpr std::string_view generated_primary_key = "INTEGER PRIMARY KEY";
+
     // SQLite needs a LIMIT before an OFFSET; -1 means no limit.
     static constexpr std::string_view limit_all = " LIMIT -1";
+
+    // A subquery in FROM needs no name.
+    static constexpr std::string_view subquery_alias = "";
+
+    // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
+    static constexpr bool returns_generated_keys = false;
 };
 
 }  // namespace structql::sql
@@ -899,11 +908,15 @@ struct create_table_text {
             if (i > 0) out.append(", ");
             write_identifier(out, c.name);
             out.append(' ');
-            out.append(D::type_name(c.type));
             bool is_key = i == table<T>::primary_key_index;
-            // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
-            if (!c.nullable && !(is_key && table<T>::generated_primary_key)) out.append(" NOT NULL");
-            if (is_key) out.append(" PRIMARY KEY");
+            if (is_key && table<T>::generated_primary_key) {
+                out.append(D::generated_primary_key);
+            } else {
+                out.append(D::type_name(c.type));
+                // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
+                if (!c.nullable) out.append(" NOT NULL");
+                if (is_key) out.append(" PRIMARY KEY");
+            }
             if (c.unique && !is_key) out.append(" UNIQUE");
             if (!c.references_table.empty()) {
                 out.append(" REFERENCES ");
@@ -971,6 +984,30 @@ struct insert_text {
             D::write_placeholder(out);
         }
         out.append(')');
+    }
+};
+
+// INSERT of every column but a generated key, which comes back as the statement's one result
+// column: for dialects that return generated keys (D::returns_generated_keys).
+template <class D, class T>
+struct insert_returning_text {
+    static constexpr void write(auto& out) {
+        out.append("INSERT INTO ");
+        write_identifier(out, table<T>::name);
+        if (table<T>::column_count == 1) {
+            out.append(" DEFAULT VALUES");
+        } else {
+            out.append(" (");
+            write_column_list<T>(out, /*skip_primary_key=*/true);
+            out.append(") VALUES (");
+            for (std::size_t i = 0; i + 1 < table<T>::column_count; ++i) {
+                if (i > 0) out.append(", ");
+                D::write_placeholder(out);
+            }
+            out.append(')');
+        }
+        out.append(" RETURNING ");
+        write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
     }
 };
 
@@ -1044,6 +1081,8 @@ template <class D, class T>
 inline constexpr std::string_view drop_table_in = detail::text_v<detail::drop_table_text<D, T>>;
 template <class D, class T>
 inline constexpr std::string_view insert_in = detail::text_v<detail::insert_text<D, T>>;
+template <class D, class T>
+inline constexpr std::string_view insert_returning_in = detail::text_v<detail::insert_returning_text<D, T>>;
 template <class D, class T>
 inline constexpr std::string_view select_all_in = detail::text_v<detail::select_all_text<D, T>>;
 template <class D, class T>
@@ -2070,6 +2109,7 @@ struct query_parts {
             out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
             write_text<D>(out, self, statement_kind::rows);
             out.append(')');
+            if (kind == statement_kind::count) out.append(D::subquery_alias);
             return;
         }
         out.append("SELECT ");
@@ -2091,7 +2131,7 @@ struct query_parts {
             out.append(" HAVING ");
             detail::write_expression<D>(self ? &self->having : nullptr, out);
         }
-        write_orders<D>(out, Orders{});
+        if (kind != statement_kind::count) write_orders<D>(out, Orders{});  // a count has one row
         if constexpr (Limit) {
             out.append(" LIMIT ");
             D::write_placeholder(out);
@@ -3542,6 +3582,10 @@ public:
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
     std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
 
+    // Whether the connection is unusable and must not go back to the pool: never for SQLite,
+    // whose errors leave the connection working.
+    bool broken() const noexcept { return false; }
+
     // Leaves the connection as the pool wants it: no transaction open, no statement active.
     void reset_for_pool() noexcept {
         for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
@@ -3606,6 +3650,11 @@ struct sqlite_backend {
     using connection_type = sqlite_connection;
     using statement_type = sqlite_statement;
     using connect_args = sqlite_connect_args;
+
+    // Whether an integrity_error's message reports a foreign-key violation.
+    static bool is_foreign_key_violation(std::string_view message) noexcept {
+        return message.find("FOREIGN KEY") != std::string_view::npos;
+    }
 };
 
 }  // namespace structql
@@ -3630,6 +3679,11 @@ inline std::atomic<std::uint64_t> memory_database_counter{0};
 template <>
 struct connect_args_from_url<sqlite_backend> {
     static sqlite_connect_args make(const url& u, engine_options& options) {
+        if (u.dialect == "postgresql")
+            throw url_error("create_engine: '" + u.render() +
+                            "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
+                            "#include <structql/postgresql.hpp> and use "
+                            "structql::create_engine<structql::postgresql_backend>(url)");
         if (u.dialect != "sqlite")
             throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
                             " URL; this engine type speaks SQLite (use the backend's own engine)");
@@ -3872,11 +3926,14 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
         lent.raw_ = nullptr;
     }
 
+    // A connection comes back: kept idle for reuse, or closed when it is broken (the server
+    // went away), of an older generation (dispose()) or beyond pool_size.
     void give_back(raw_connection* raw, std::uint64_t born) noexcept {
         std::unique_ptr<raw_connection> owned(raw);
-        owned->reset_for_pool();
+        if (!owned->broken()) owned->reset_for_pool();
+        bool keep = !owned->broken();
         std::lock_guard lock(mutex);
-        if (born == generation && idle.size() < context.options.pool_size) {
+        if (keep && born == generation && idle.size() < context.options.pool_size) {
             idle.push_back(std::move(owned));
         } else {
             owned.reset();
@@ -4234,14 +4291,14 @@ struct model_store final : model_store_base<Backend> {
     std::vector<entry_type*> pending;  // in add() order
     std::vector<entry_type*> deleted;  // in remove() order
 
-    // Runs a write, adding to a foreign-key failure which of T's columns reference what:
-    // SQLite's own message does not say.
-    static void step_write(typename Backend::statement_type& statement) {
+    // Runs a write (true when it returned a row), adding to a foreign-key failure which of T's
+    // columns reference what: SQLite's own message does not say.
+    static bool step_write(typename Backend::statement_type& statement) {
         try {
-            statement.step();
+            return statement.step();
         } catch (const integrity_error& e) {
             std::string_view message = e.what();
-            if (message.find("FOREIGN KEY") == std::string_view::npos) throw;
+            if (!Backend::is_foreign_key_violation(message)) throw;
             std::string keys;
             for (const column_info& c : table<T>::columns) {
                 if (c.references_table.empty()) continue;
@@ -4282,16 +4339,45 @@ struct model_store final : model_store_base<Backend> {
 
     void insert(connection_type& c, void* raw) override {
         entry_type& e = *static_cast<entry_type*>(raw);
+        if constexpr (table<T>::generated_primary_key) {
+            auto& key = table<T>::primary_key_of(e.object);
+            using key_value = typename table<T>::primary_key_value;
+            if (static_cast<const key_value&>(key) == 0) {
+                if constexpr (dialect::returns_generated_keys) {
+                    // INSERT ... RETURNING the key, which the statement leaves out.
+                    auto& statement = c.prepare_static(sql::insert_returning_in<dialect, T>);
+                    statement_use use(statement);
+                    bind_columns(statement, e.object, 1, all_but_primary_key<T>());
+                    if (!step_write(statement))
+                        throw operational_error("INSERT ... RETURNING returned no row [SQL: " +
+                                                std::string(statement.sql()) + "]");
+                    key_value assigned{};
+                    try {
+                        read_value(statement, 0, assigned);
+                    } catch (...) {
+                        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
+                    }
+                    static_cast<key_value&>(key) = assigned;
+                } else {
+                    // The key bound as NULL: the database assigns it.
+                    auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
+                    statement_use use(statement);
+                    bind_columns(statement, e.object, 1);
+                    step_write(statement);
+                    static_cast<key_value&>(key) = value_traits<key_value>::from_storage(c.last_insert_id());
+                }
+                inserted(e);
+                return;
+            }
+        }
         auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
         statement_use use(statement);
         bind_columns(statement, e.object, 1);
         step_write(statement);
-        if constexpr (table<T>::generated_primary_key) {
-            auto& key = table<T>::primary_key_of(e.object);
-            using key_value = typename table<T>::primary_key_value;
-            if (static_cast<const key_value&>(key) == 0)
-                static_cast<key_value&>(key) = value_traits<key_value>::from_storage(c.last_insert_id());
-        }
+        inserted(e);
+    }
+
+    void inserted(entry_type& e) {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
         e.snapshot = e.object;

@@ -40,6 +40,11 @@ inline std::atomic<std::uint64_t> memory_database_counter{0};
 template <>
 struct connect_args_from_url<sqlite_backend> {
     static sqlite_connect_args make(const url& u, engine_options& options) {
+        if (u.dialect == "postgresql")
+            throw url_error("create_engine: '" + u.render() +
+                            "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
+                            "#include <structql/postgresql.hpp> and use "
+                            "structql::create_engine<structql::postgresql_backend>(url)");
         if (u.dialect != "sqlite")
             throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
                             " URL; this engine type speaks SQLite (use the backend's own engine)");
@@ -282,11 +287,14 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
         lent.raw_ = nullptr;
     }
 
+    // A connection comes back: kept idle for reuse, or closed when it is broken (the server
+    // went away), of an older generation (dispose()) or beyond pool_size.
     void give_back(raw_connection* raw, std::uint64_t born) noexcept {
         std::unique_ptr<raw_connection> owned(raw);
-        owned->reset_for_pool();
+        if (!owned->broken()) owned->reset_for_pool();
+        bool keep = !owned->broken();
         std::lock_guard lock(mutex);
-        if (born == generation && idle.size() < context.options.pool_size) {
+        if (keep && born == generation && idle.size() < context.options.pool_size) {
             idle.push_back(std::move(owned));
         } else {
             owned.reset();

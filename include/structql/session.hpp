@@ -140,14 +140,14 @@ struct model_store final : model_store_base<Backend> {
     std::vector<entry_type*> pending;  // in add() order
     std::vector<entry_type*> deleted;  // in remove() order
 
-    // Runs a write, adding to a foreign-key failure which of T's columns reference what:
-    // SQLite's own message does not say.
-    static void step_write(typename Backend::statement_type& statement) {
+    // Runs a write (true when it returned a row), adding to a foreign-key failure which of T's
+    // columns reference what: SQLite's own message does not say.
+    static bool step_write(typename Backend::statement_type& statement) {
         try {
-            statement.step();
+            return statement.step();
         } catch (const integrity_error& e) {
             std::string_view message = e.what();
-            if (message.find("FOREIGN KEY") == std::string_view::npos) throw;
+            if (!Backend::is_foreign_key_violation(message)) throw;
             std::string keys;
             for (const column_info& c : table<T>::columns) {
                 if (c.references_table.empty()) continue;
@@ -188,16 +188,45 @@ struct model_store final : model_store_base<Backend> {
 
     void insert(connection_type& c, void* raw) override {
         entry_type& e = *static_cast<entry_type*>(raw);
+        if constexpr (table<T>::generated_primary_key) {
+            auto& key = table<T>::primary_key_of(e.object);
+            using key_value = typename table<T>::primary_key_value;
+            if (static_cast<const key_value&>(key) == 0) {
+                if constexpr (dialect::returns_generated_keys) {
+                    // INSERT ... RETURNING the key, which the statement leaves out.
+                    auto& statement = c.prepare_static(sql::insert_returning_in<dialect, T>);
+                    statement_use use(statement);
+                    bind_columns(statement, e.object, 1, all_but_primary_key<T>());
+                    if (!step_write(statement))
+                        throw operational_error("INSERT ... RETURNING returned no row [SQL: " +
+                                                std::string(statement.sql()) + "]");
+                    key_value assigned{};
+                    try {
+                        read_value(statement, 0, assigned);
+                    } catch (...) {
+                        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
+                    }
+                    static_cast<key_value&>(key) = assigned;
+                } else {
+                    // The key bound as NULL: the database assigns it.
+                    auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
+                    statement_use use(statement);
+                    bind_columns(statement, e.object, 1);
+                    step_write(statement);
+                    static_cast<key_value&>(key) = value_traits<key_value>::from_storage(c.last_insert_id());
+                }
+                inserted(e);
+                return;
+            }
+        }
         auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
         statement_use use(statement);
         bind_columns(statement, e.object, 1);
         step_write(statement);
-        if constexpr (table<T>::generated_primary_key) {
-            auto& key = table<T>::primary_key_of(e.object);
-            using key_value = typename table<T>::primary_key_value;
-            if (static_cast<const key_value&>(key) == 0)
-                static_cast<key_value&>(key) = value_traits<key_value>::from_storage(c.last_insert_id());
-        }
+        inserted(e);
+    }
+
+    void inserted(entry_type& e) {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
         e.snapshot = e.object;

@@ -387,6 +387,10 @@ public:
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
     std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
 
+    // Whether the connection is unusable and must not go back to the pool: never for SQLite,
+    // whose errors leave the connection working.
+    bool broken() const noexcept { return false; }
+
     // Leaves the connection as the pool wants it: no transaction open, no statement active.
     void reset_for_pool() noexcept {
         for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
@@ -451,6 +455,11 @@ struct sqlite_backend {
     using connection_type = sqlite_connection;
     using statement_type = sqlite_statement;
     using connect_args = sqlite_connect_args;
+
+    // Whether an integrity_error's message reports a foreign-key violation.
+    static bool is_foreign_key_violation(std::string_view message) noexcept {
+        return message.find("FOREIGN KEY") != std::string_view::npos;
+    }
 };
 
 }  // namespace structql

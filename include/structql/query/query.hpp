@@ -203,6 +203,7 @@ struct query_parts {
             out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
             write_text<D>(out, self, statement_kind::rows);
             out.append(')');
+            if (kind == statement_kind::count) out.append(D::subquery_alias);
             return;
         }
         out.append("SELECT ");
@@ -224,7 +225,7 @@ struct query_parts {
             out.append(" HAVING ");
             detail::write_expression<D>(self ? &self->having : nullptr, out);
         }
-        write_orders<D>(out, Orders{});
+        if (kind != statement_kind::count) write_orders<D>(out, Orders{});  // a count has one row
         if constexpr (Limit) {
             out.append(" LIMIT ");
             D::write_placeholder(out);

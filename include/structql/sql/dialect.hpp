@@ -1,6 +1,6 @@
 #pragma once
 // A dialect says how SQL is spelled for one database: identifier quoting, placeholders,
-// column type names. Statement generators take it as a parameter, so each database gets its
+// column type names, how a generated key is declared and read back. Statement generators take it as a parameter, so each database gets its
 // own compile-time text from one generator.
 #include <string_view>
 
@@ -40,8 +40,17 @@ struct sqlite_dialect {
         return "";
     }
 
+    // An integer key the database assigns when the insert binds NULL: an alias of the rowid.
+    static constexpr std::string_view generated_primary_key = "INTEGER PRIMARY KEY";
+
     // SQLite needs a LIMIT before an OFFSET; -1 means no limit.
     static constexpr std::string_view limit_all = " LIMIT -1";
+
+    // A subquery in FROM needs no name.
+    static constexpr std::string_view subquery_alias = "";
+
+    // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
+    static constexpr bool returns_generated_keys = false;
 };
 
 }  // namespace structql::sql

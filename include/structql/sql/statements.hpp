@@ -46,11 +46,15 @@ struct create_table_text {
             if (i > 0) out.append(", ");
             write_identifier(out, c.name);
             out.append(' ');
-            out.append(D::type_name(c.type));
             bool is_key = i == table<T>::primary_key_index;
-            // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
-            if (!c.nullable && !(is_key && table<T>::generated_primary_key)) out.append(" NOT NULL");
-            if (is_key) out.append(" PRIMARY KEY");
+            if (is_key && table<T>::generated_primary_key) {
+                out.append(D::generated_primary_key);
+            } else {
+                out.append(D::type_name(c.type));
+                // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
+                if (!c.nullable) out.append(" NOT NULL");
+                if (is_key) out.append(" PRIMARY KEY");
+            }
             if (c.unique && !is_key) out.append(" UNIQUE");
             if (!c.references_table.empty()) {
                 out.append(" REFERENCES ");
@@ -118,6 +122,30 @@ struct insert_text {
             D::write_placeholder(out);
         }
         out.append(')');
+    }
+};
+
+// INSERT of every column but a generated key, which comes back as the statement's one result
+// column: for dialects that return generated keys (D::returns_generated_keys).
+template <class D, class T>
+struct insert_returning_text {
+    static constexpr void write(auto& out) {
+        out.append("INSERT INTO ");
+        write_identifier(out, table<T>::name);
+        if (table<T>::column_count == 1) {
+            out.append(" DEFAULT VALUES");
+        } else {
+            out.append(" (");
+            write_column_list<T>(out, /*skip_primary_key=*/true);
+            out.append(") VALUES (");
+            for (std::size_t i = 0; i + 1 < table<T>::column_count; ++i) {
+                if (i > 0) out.append(", ");
+                D::write_placeholder(out);
+            }
+            out.append(')');
+        }
+        out.append(" RETURNING ");
+        write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
     }
 };
 
@@ -191,6 +219,8 @@ template <class D, class T>
 inline constexpr std::string_view drop_table_in = detail::text_v<detail::drop_table_text<D, T>>;
 template <class D, class T>
 inline constexpr std::string_view insert_in = detail::text_v<detail::insert_text<D, T>>;
+template <class D, class T>
+inline constexpr std::string_view insert_returning_in = detail::text_v<detail::insert_returning_text<D, T>>;
 template <class D, class T>
 inline constexpr std::string_view select_all_in = detail::text_v<detail::select_all_text<D, T>>;
 template <class D, class T>
