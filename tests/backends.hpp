@@ -1,0 +1,239 @@
+#pragma once
+// The databases the backend-neutral tests run against, as Catch2 TEMPLATE_TEST_CASE types:
+//
+//   structql_test::sqlite      a file in a temporary directory
+//   structql_test::postgresql  a fresh schema (dropped afterwards) in the server that ctest
+//                              starts (tests/postgresql/server.sh); its URL comes from the
+//                              environment variable STRUCTQL_TEST_POSTGRES_URL
+//
+// Each has make_engine(options), probe() -- an independent look at the database through the
+// driver's own C API (sqlite3 / libpq), with exec(sql), count(sql) and query(sql) returning text
+// cells -- placeholder(n) for SQL written by hand ("?" / "$n"), and enforce_foreign_keys(engine)
+// (SQLite's PRAGMA through on_connect; PostgreSQL always enforces them).
+//
+// A test starts with STRUCTQL_REQUIRE_BACKEND(TestType): without a PostgreSQL server the
+// PostgreSQL instance prints why and returns, and ctest reports it as skipped (the line starts
+// with "STRUCTQL_SKIP", ctest's SKIP_REGULAR_EXPRESSION).
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <structql/postgresql.hpp>
+
+#include "support.hpp"
+
+namespace structql_test {
+
+using text_rows = std::vector<std::vector<std::optional<std::string>>>;
+
+// A second, independent connection to a PostgreSQL database, through raw libpq.
+class pg_probe {
+public:
+    explicit pg_probe(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+        if (PQstatus(conn_) != CONNECTION_OK) {
+            std::string message = PQerrorMessage(conn_);
+            PQfinish(conn_);
+            throw std::runtime_error("cannot connect to " + conninfo + ": " + message);
+        }
+        PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    }
+    pg_probe(pg_probe&& other) noexcept : conn_(std::exchange(other.conn_, nullptr)) {}
+    pg_probe& operator=(pg_probe&&) = delete;
+    ~pg_probe() {
+        if (conn_) PQfinish(conn_);
+    }
+    PGconn* handle() const { return conn_; }
+
+    void exec(const std::string& sql) {
+        PGresult* result = PQexec(conn_, sql.c_str());
+        auto status = PQresultStatus(result);
+        std::string message = PQresultErrorMessage(result);
+        PQclear(result);
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(message + " in " + sql);
+    }
+
+    // The first column of the first row as an integer.
+    std::int64_t count(const std::string& sql) {
+        auto rows = query(sql);
+        if (rows.empty() || rows[0].empty() || !rows[0][0]) throw std::runtime_error("no value from " + sql);
+        return std::stoll(*rows[0][0]);
+    }
+
+    // Every row in PostgreSQL's text format (std::nullopt for NULL), columns in order.
+    text_rows query(const std::string& sql) {
+        PGresult* result = PQexec(conn_, sql.c_str());
+        if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+            std::string message = PQresultErrorMessage(result);
+            PQclear(result);
+            throw std::runtime_error(message + " in " + sql);
+        }
+        text_rows rows;
+        for (int r = 0; r < PQntuples(result); ++r) {
+            auto& row = rows.emplace_back();
+            for (int c = 0; c < PQnfields(result); ++c) {
+                if (PQgetisnull(result, r, c)) row.emplace_back();
+                else row.emplace_back(std::string(PQgetvalue(result, r, c), static_cast<std::size_t>(PQgetlength(result, r, c))));
+            }
+        }
+        PQclear(result);
+        return rows;
+    }
+
+private:
+    PGconn* conn_;
+};
+
+// Prints why a test does not run; ctest marks the test skipped (SKIP_REGULAR_EXPRESSION).
+inline void report_skip(const std::string& reason) { std::cout << "STRUCTQL_SKIP: " << reason << std::endl; }
+
+#define STRUCTQL_REQUIRE_BACKEND(Database) \
+    if (!Database::available()) return
+
+struct sqlite {
+    using backend = structql::sqlite_backend;
+    using engine_type = structql::basic_engine<backend>;
+    using session_type = structql::basic_session<backend>;
+    using connection_type = structql::basic_connection<backend>;
+    using probe_type = sqlite_file;
+    static constexpr bool is_sqlite = true;
+    static constexpr bool is_postgresql = false;
+
+    static bool available() { return true; }
+
+    temp_dir dir;
+
+    std::string url() const { return dir.url("test.db"); }
+    engine_type make_engine(structql::engine_options options = {}) const {
+        return structql::create_engine<backend>(url(), std::move(options));
+    }
+    // The database file must exist: open the probe after the engine made it.
+    probe_type probe() const { return probe_type(dir.path() / "test.db"); }
+    static std::string placeholder(int) { return "?"; }
+    static void enforce_foreign_keys(engine_type& engine) {
+        engine.on_connect([](connection_type& c) { c.execute("PRAGMA foreign_keys=ON"); });
+    }
+};
+
+struct postgresql {
+    using backend = structql::postgresql_backend;
+    using engine_type = structql::basic_engine<backend>;
+    using session_type = structql::basic_session<backend>;
+    using connection_type = structql::basic_connection<backend>;
+    using probe_type = pg_probe;
+    static constexpr bool is_sqlite = false;
+    static constexpr bool is_postgresql = true;
+
+    // The server's URL, from STRUCTQL_TEST_POSTGRES_URL; std::nullopt and a message when there is
+    // none or it does not answer.
+    static std::optional<std::string> server_url() {
+        static const std::optional<std::string> found = []() -> std::optional<std::string> {
+            const char* url = std::getenv("STRUCTQL_TEST_POSTGRES_URL");
+            if (!url || !*url) {
+                skip_reason() =
+                    "no PostgreSQL server: STRUCTQL_TEST_POSTGRES_URL is not set (ctest starts one when "
+                    "/usr/lib/postgresql/15/bin/initdb exists)";
+                return std::nullopt;
+            }
+            PGconn* conn = PQconnectdb(url);
+            bool ok = PQstatus(conn) == CONNECTION_OK;
+            if (!ok) skip_reason() = std::string("no PostgreSQL server at ") + url + ": " + PQerrorMessage(conn);
+            PQfinish(conn);
+            if (!ok) return std::nullopt;
+            return std::string(url);
+        }();
+        return found;
+    }
+    static bool available() {
+        if (server_url()) return true;
+        report_skip(skip_reason());
+        return false;
+    }
+
+    std::string schema = unique_schema_name();
+    pg_probe admin{*server_url()};
+    std::string schema_url;  // the server's URL, every connection's search_path set to the schema
+
+    postgresql() {
+        admin.exec("CREATE SCHEMA " + schema);
+        schema_url = *server_url() + (server_url()->find('?') == std::string::npos ? "?" : "&") +
+                     "options=-c%20search_path%3D" + schema;
+    }
+    postgresql(const postgresql&) = delete;
+    ~postgresql() {
+        try {
+            admin.exec("DROP SCHEMA " + schema + " CASCADE");
+        } catch (...) {
+        }
+    }
+
+    std::string url() const { return schema_url; }
+    engine_type make_engine(structql::engine_options options = {}) const {
+        return structql::create_engine<backend>(url(), std::move(options));
+    }
+    probe_type probe() const { return probe_type(url()); }
+    static std::string placeholder(int n) { return "$" + std::to_string(n); }
+    static void enforce_foreign_keys(engine_type&) {}
+
+private:
+    static std::string& skip_reason() {
+        static std::string reason;
+        return reason;
+    }
+    static std::string unique_schema_name() {
+        static std::atomic<int> counter{0};
+        std::random_device rd;
+        return "structql_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+               std::to_string(rd() % 1000000);
+    }
+};
+
+// A PostgreSQL server of its own, for a test that restarts or stops it: started with
+// tests/postgresql/server.sh in a fresh directory, stopped and removed at the end. url() is
+// empty (and the reason printed) when no server can be started.
+class private_pg_server {
+public:
+    private_pg_server() : dir_("/tmp/structql-pg-own-" + std::to_string(::getpid())) {
+        std::string output;
+        int status = run("start", &output);
+        while (!output.empty() && output.back() == '\n') output.pop_back();
+        std::string last = output.substr(output.rfind('\n') == std::string::npos ? 0 : output.rfind('\n') + 1);
+        if (status == 0 && last.starts_with("postgresql://")) url_ = last;
+        else report_skip("no private PostgreSQL server: " + output);
+    }
+    private_pg_server(const private_pg_server&) = delete;
+    ~private_pg_server() { run("stop"); }
+
+    const std::string& url() const { return url_; }
+    // pg_ctl restart -m fast: every open connection is cut.
+    void restart() {
+        if (run("restart") != 0) throw std::runtime_error("server.sh restart failed");
+    }
+
+private:
+    int run(const std::string& command, std::string* output = nullptr) {
+        std::string line = "bash '" STRUCTQL_TEST_POSTGRES_SCRIPT "' " + command + " '" + dir_ + "' 2>&1";
+        FILE* pipe = ::popen(line.c_str(), "r");
+        if (!pipe) return -1;
+        char buffer[512];
+        std::size_t n;
+        while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+            if (output) output->append(buffer, n);
+        return ::pclose(pipe);
+    }
+
+    std::string dir_;
+    std::string url_;
+};
+
+}  // namespace structql_test
