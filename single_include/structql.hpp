@@ -3110,10 +3110,98 @@ inline url make_url(std::string_view text) {
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+// ---- begin structql/detail/statement_cache.hpp ----
+// A connection's prepared statements, found again by the SQL they run: text with static storage
+// (the compile-time SQL) by its address, text built at run time by its contents, and statements
+// whose text is generated on first use (an UPDATE of some columns) by a tag and a variant. The
+// backends own one each; `prepare(std::string_view sql)` makes a std::unique_ptr<Statement> for
+// the text, which the cache keeps alive as long as the statement. A failed preparation leaves
+// no entry.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace structql::detail {
+
+template <class Statement>
+class statement_cache {
+public:
+    template <class Prepare>
+    Statement& find_static(std::string_view sql, Prepare&& prepare) {
+        auto it = static_.find(sql.data());
+        if (it == static_.end()) it = static_.emplace(sql.data(), prepare(sql)).first;
+        return *it->second;
+    }
+
+    template <class Prepare>
+    Statement& find_text(std::string sql, Prepare&& prepare) {
+        auto it = text_.find(sql);
+        if (it == text_.end()) {
+            auto owned = std::make_unique<std::string>(std::move(sql));
+            auto statement = prepare(std::string_view(*owned));
+            std::string_view key = *owned;  // points into the string the entry keeps alive
+            it = text_.emplace(key, entry{std::move(owned), std::move(statement)}).first;
+        }
+        return *it->second.statement;
+    }
+
+    // `build()` returns the text, and runs on the first use of (tag, variant) only.
+    template <class Build, class Prepare>
+    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
+        generated_key key{tag, variant};
+        auto it = generated_.find(key);
+        if (it == generated_.end()) {
+            auto text = std::make_unique<std::string>(build());
+            auto statement = prepare(std::string_view(*text));
+            it = generated_.emplace(key, entry{std::move(text), std::move(statement)}).first;
+        }
+        return *it->second.statement;
+    }
+
+    template <class F>
+    void for_each(F&& f) {
+        for (auto& [key, statement] : static_) f(*statement);
+        for (auto& [key, e] : text_) f(*e.statement);
+        for (auto& [key, e] : generated_) f(*e.statement);
+    }
+
+    void clear() noexcept {
+        static_.clear();
+        text_.clear();
+        generated_.clear();
+    }
+
+private:
+    struct entry {
+        std::unique_ptr<std::string> text;
+        std::unique_ptr<Statement> statement;
+    };
+    struct generated_key {
+        const void* tag;
+        std::uint64_t variant;
+        bool operator==(const generated_key&) const = default;
+    };
+    struct generated_key_hash {
+        std::size_t operator()(const generated_key& k) const noexcept {
+            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
+        }
+    };
+
+    std::unordered_map<const char*, std::unique_ptr<Statement>> static_;
+    std::unordered_map<std::string_view, entry> text_;
+    std::unordered_map<generated_key, entry, generated_key_hash> generated_;
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/statement_cache.hpp ----
 // ---- begin structql/engine_options.hpp ----
 // Options, statement events and statistics shared by the engine and the backends.
 #include <atomic>
@@ -3533,33 +3621,14 @@ public:
     sqlite3* native_handle() const noexcept { return db_; }
 
     // The prepared statement for SQL text with static storage duration (compile-time SQL).
-    sqlite_statement& prepare_static(std::string_view sql) {
-        auto& slot = static_cache_[sql.data()];
-        if (!slot) slot = prepare_new(sql);
-        return *slot;
-    }
+    sqlite_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql, preparer{this}); }
     // The prepared statement for SQL text built at run time, cached by its text.
-    sqlite_statement& prepare_text(std::string sql) {
-        auto it = text_cache_.find(sql);
-        if (it == text_cache_.end()) {
-            auto owned = std::make_unique<std::string>(std::move(sql));
-            auto stmt = prepare_new(*owned);
-            std::string_view key = *owned;  // points into the string the entry keeps alive
-            it = text_cache_.emplace(key, text_entry{std::move(owned), std::move(stmt)}).first;
-        }
-        return *it->second.statement;
-    }
-
+    sqlite_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql), preparer{this}); }
     // The prepared statement for a shape known only at run time (an UPDATE of some columns),
     // cached under (tag, variant); `build` makes its text the first time only.
     template <class Build>
     sqlite_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
-        auto& slot = generated_cache_[generated_key{tag, variant}];
-        if (!slot.statement) {
-            slot.text = std::make_unique<std::string>(build());
-            slot.statement = prepare_new(*slot.text);
-        }
-        return *slot.statement;
+        return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
@@ -3602,6 +3671,10 @@ private:
         s.step();
     }
 
+    struct preparer {  // the statement cache's way to prepare what it does not hold
+        sqlite_connection* self;
+        std::unique_ptr<sqlite_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
+    };
     std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
         sqlite3_stmt* stmt = nullptr;
         int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
@@ -3611,16 +3684,9 @@ private:
         return std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
     }
 
-    struct text_entry {
-        std::unique_ptr<std::string> text;
-        std::unique_ptr<sqlite_statement> statement;
-    };
-
     void close() noexcept {
         if (!db_) return;
-        static_cache_.clear();
-        text_cache_.clear();
-        generated_cache_.clear();
+        cache_.clear();
         sqlite3_close_v2(db_);
         db_ = nullptr;
         context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
@@ -3629,19 +3695,7 @@ private:
     sqlite3* db_ = nullptr;
     engine_context* context_;
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
-    std::unordered_map<const char*, std::unique_ptr<sqlite_statement>> static_cache_;
-    std::unordered_map<std::string_view, text_entry> text_cache_;
-    struct generated_key {
-        const void* tag;
-        std::uint64_t variant;
-        bool operator==(const generated_key&) const = default;
-    };
-    struct generated_key_hash {
-        std::size_t operator()(const generated_key& k) const noexcept {
-            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
-        }
-    };
-    std::unordered_map<generated_key, text_entry, generated_key_hash> generated_cache_;
+    detail::statement_cache<sqlite_statement> cache_;
 };
 
 // The backend trait the engine and session are templated on.

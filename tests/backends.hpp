@@ -26,6 +26,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -100,14 +101,19 @@ inline void report_skip(const std::string& reason) { std::cout << "STRUCTQL_SKIP
 #define STRUCTQL_REQUIRE_BACKEND(Database) \
     if (!Database::available()) return
 
-struct sqlite {
-    using backend = structql::sqlite_backend;
-    using engine_type = structql::basic_engine<backend>;
-    using session_type = structql::basic_session<backend>;
-    using connection_type = structql::basic_connection<backend>;
-    using probe_type = sqlite_file;
-    static constexpr bool is_sqlite = true;
-    static constexpr bool is_postgresql = false;
+// What a test names through its database type.
+template <class Backend, class Probe>
+struct database_types {
+    using backend = Backend;
+    using engine_type = structql::basic_engine<Backend>;
+    using session_type = structql::basic_session<Backend>;
+    using connection_type = structql::basic_connection<Backend>;
+    using probe_type = Probe;
+    static constexpr bool is_sqlite = std::is_same_v<Backend, structql::sqlite_backend>;
+    static constexpr bool is_postgresql = std::is_same_v<Backend, structql::postgresql_backend>;
+};
+
+struct sqlite : database_types<structql::sqlite_backend, sqlite_file> {
 
     static bool available() { return true; }
 
@@ -125,14 +131,7 @@ struct sqlite {
     }
 };
 
-struct postgresql {
-    using backend = structql::postgresql_backend;
-    using engine_type = structql::basic_engine<backend>;
-    using session_type = structql::basic_session<backend>;
-    using connection_type = structql::basic_connection<backend>;
-    using probe_type = pg_probe;
-    static constexpr bool is_sqlite = false;
-    static constexpr bool is_postgresql = true;
+struct postgresql : database_types<structql::postgresql_backend, pg_probe> {
 
     // The server's URL, from STRUCTQL_TEST_POSTGRES_URL; std::nullopt and a message when there is
     // none or it does not answer.

@@ -27,10 +27,10 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "structql/detail/statement_cache.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/value_traits.hpp"
@@ -278,6 +278,12 @@ inline blob bytea_from_hex(std::string_view text) {
     return out;
 }
 
+// A PGresult, cleared when it goes.
+struct result_clear {
+    void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using result_ptr = std::unique_ptr<PGresult, result_clear>;
+
 // The state a connection shares with its statements.
 struct link {
     PGconn* conn = nullptr;
@@ -325,20 +331,19 @@ struct link {
         throw operational_error(message);
     }
 
+    // Throws unless the result has one of the statuses expected.
+    void check(const result_ptr& result, std::string_view sql, ExecStatusType expected,
+               ExecStatusType also = PGRES_COMMAND_OK) {
+        ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+        if (status != expected && status != also) fail(result.get(), sql);
+    }
+
     // Runs a command with no parameters through the simple protocol; throws on failure.
     void run(std::string_view sql) {
         std::string text(sql);
-        PGresult* result = PQexec(conn, text.c_str());
-        ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
-            struct clear_on_exit {
-                PGresult* r;
-                ~clear_on_exit() { PQclear(r); }
-            } guard{result};
-            fail(result, sql);
-        }
-        note_command(result);
-        PQclear(result);
+        result_ptr result(PQexec(conn, text.c_str()));
+        if (!result || PQresultStatus(result.get()) != PGRES_EMPTY_QUERY) check(result, sql, PGRES_TUPLES_OK);
+        note_command(result.get());
     }
 };
 
@@ -376,7 +381,6 @@ public:
     }
     libpq_statement(const libpq_statement&) = delete;
     libpq_statement& operator=(const libpq_statement&) = delete;
-    ~libpq_statement() { PQclear(result_); }
 
     std::string_view sql() const noexcept { return sql_; }
     // The server-side name of the prepared statement.
@@ -480,19 +484,11 @@ public:
                 context->before(sql_, parameters_);
                 started_ = std::chrono::steady_clock::now();
             }
-            result_ = PQexecPrepared(link_->conn, name_.c_str(), static_cast<int>(values_.size()), values_.data(),
-                                     lengths_.data(), formats_.data(), binary_results_ ? 1 : 0);
-            ExecStatusType status = result_ ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
-            if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-                PGresult* failed = std::exchange(result_, nullptr);
-                struct clear_on_exit {
-                    PGresult* r;
-                    ~clear_on_exit() { PQclear(r); }
-                } guard{failed};
-                link_->fail(failed, sql_);
-            }
-            link_->note_command(result_);
-            rows_ = PQntuples(result_);
+            result_.reset(PQexecPrepared(link_->conn, name_.c_str(), static_cast<int>(values_.size()), values_.data(),
+                                         lengths_.data(), formats_.data(), binary_results_ ? 1 : 0));
+            link_->check(result_, sql_, PGRES_TUPLES_OK);
+            link_->note_command(result_.get());
+            rows_ = PQntuples(result_.get());
             row_ = -1;
         }
         if (row_ < rows_) ++row_;
@@ -501,7 +497,7 @@ public:
 
     // Makes the statement ready to bind and run again, dropping its result and bindings.
     void reset() noexcept {
-        PQclear(std::exchange(result_, nullptr));
+        result_.reset();
         rows_ = 0;
         row_ = -1;
         if (executed_ && link_->context->traced()) {
@@ -517,7 +513,7 @@ public:
     }
 
     int column_count() const noexcept { return static_cast<int>(kinds_.size()); }
-    bool is_null(int col) const { return PQgetisnull(result_, current_row(), checked(col)) != 0; }
+    bool is_null(int col) const { return PQgetisnull(result_.get(), current_row(), checked(col)) != 0; }
 
     template <class S>
     S read(int col) const {
@@ -628,7 +624,7 @@ private:
     }
     std::string_view value(int col) const {
         int row = current_row();
-        return {PQgetvalue(result_, row, col), static_cast<std::size_t>(PQgetlength(result_, row, col))};
+        return {PQgetvalue(result_.get(), row, col), static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
     }
     bool read_boolean(std::string_view v) const {
         if (binary_results_) return !v.empty() && v[0] != 0;
@@ -661,7 +657,7 @@ private:
     std::vector<kind> kinds_;         // of the result columns
     std::vector<Oid> types_;
     bool binary_results_ = true;
-    PGresult* result_ = nullptr;
+    detail::pg::result_ptr result_;
     int rows_ = 0;
     int row_ = -1;
     bool executed_ = false;
@@ -705,9 +701,8 @@ public:
     // Whether the connection still answers (the pool's pre-ping).
     bool ping() noexcept {
         if (broken()) return false;
-        PGresult* result = PQexec(link_.conn, "SELECT 1");
-        bool ok = result && PQresultStatus(result) == PGRES_TUPLES_OK;
-        PQclear(result);
+        detail::pg::result_ptr result(PQexec(link_.conn, "SELECT 1"));
+        bool ok = result && PQresultStatus(result.get()) == PGRES_TUPLES_OK;
         if (!ok) link_.broken = true;
         return ok;
     }
@@ -715,34 +710,14 @@ public:
     PGconn* native_handle() const noexcept { return link_.conn; }
 
     // The prepared statement for SQL text with static storage duration (compile-time SQL).
-    libpq_statement& prepare_static(std::string_view sql) {
-        auto it = static_cache_.find(sql.data());
-        if (it == static_cache_.end()) it = static_cache_.emplace(sql.data(), prepare_new(sql)).first;
-        return *it->second;
-    }
+    libpq_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql, preparer{this}); }
     // The prepared statement for SQL text built at run time, cached by its text.
-    libpq_statement& prepare_text(std::string sql) {
-        auto it = text_cache_.find(sql);
-        if (it == text_cache_.end()) {
-            auto owned = std::make_unique<std::string>(std::move(sql));
-            auto stmt = prepare_new(*owned);
-            std::string_view key = *owned;  // points into the string the entry keeps alive
-            it = text_cache_.emplace(key, text_entry{std::move(owned), std::move(stmt)}).first;
-        }
-        return *it->second.statement;
-    }
+    libpq_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql), preparer{this}); }
     // The prepared statement for a shape known only at run time (an UPDATE of some columns),
     // cached under (tag, variant); `build` makes its text the first time only.
     template <class Build>
     libpq_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
-        generated_key key{tag, variant};
-        auto it = generated_cache_.find(key);
-        if (it == generated_cache_.end()) {
-            auto text = std::make_unique<std::string>(build());
-            auto statement = prepare_new(*text);
-            it = generated_cache_.emplace(key, text_entry{std::move(text), std::move(statement)}).first;
-        }
-        return *it->second.statement;
+        return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
@@ -784,13 +759,9 @@ public:
     // The value most recently generated by a sequence (an identity column) on this connection:
     // SELECT lastval(). Sessions read generated keys with INSERT ... RETURNING instead.
     std::int64_t last_insert_id() {
-        PGresult* result = PQexec(link_.conn, "SELECT lastval()");
-        struct clear_on_exit {
-            PGresult* r;
-            ~clear_on_exit() { PQclear(r); }
-        } guard{result};
-        if (!result || PQresultStatus(result) != PGRES_TUPLES_OK) link_.fail(result, "SELECT lastval()");
-        return detail::pg::integer_from_text(PQgetvalue(result, 0, 0));
+        detail::pg::result_ptr result(PQexec(link_.conn, "SELECT lastval()"));
+        link_.check(result, "SELECT lastval()", PGRES_TUPLES_OK);
+        return detail::pg::integer_from_text(PQgetvalue(result.get(), 0, 0));
     }
     // The rows changed by the last INSERT, UPDATE or DELETE.
     std::int64_t changes() const noexcept { return link_.changes; }
@@ -800,51 +771,34 @@ public:
 
     // Leaves the connection as the pool wants it: no transaction open, no result held.
     void reset_for_pool() noexcept {
-        for (auto& [key, statement] : static_cache_) statement->reset();
-        for (auto& [key, entry] : text_cache_) entry.statement->reset();
-        for (auto& [key, entry] : generated_cache_) entry.statement->reset();
+        cache_.for_each([](libpq_statement& statement) { statement.reset(); });
         if (!broken() && in_transaction()) {
-            PGresult* result = PQexec(link_.conn, "ROLLBACK");
-            if (!result || PQresultStatus(result) != PGRES_COMMAND_OK) link_.broken = true;
-            PQclear(result);
+            detail::pg::result_ptr result(PQexec(link_.conn, "ROLLBACK"));
+            if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) link_.broken = true;
         }
     }
 
 private:
+    struct preparer {  // the statement cache's way to prepare what it does not hold
+        libpq_connection* self;
+        std::unique_ptr<libpq_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
+    };
+    // PQprepare under a name unique to the connection, then PQdescribePrepared for the types the
+    // server chose for the parameters and result columns.
     std::unique_ptr<libpq_statement> prepare_new(std::string_view sql) {
         std::string name = "structql_" + std::to_string(++statement_names_);
         std::string text(sql);  // NUL-terminated for libpq
-        PGresult* prepared = PQprepare(link_.conn, name.c_str(), text.c_str(), 0, nullptr);
-        check(prepared, sql);
-        PGresult* description = PQdescribePrepared(link_.conn, name.c_str());
-        check(description, sql);
-        struct clear_on_exit {
-            PGresult* r;
-            ~clear_on_exit() { PQclear(r); }
-        } guard{description};
+        detail::pg::result_ptr prepared(PQprepare(link_.conn, name.c_str(), text.c_str(), 0, nullptr));
+        link_.check(prepared, sql, PGRES_COMMAND_OK);
+        detail::pg::result_ptr description(PQdescribePrepared(link_.conn, name.c_str()));
+        link_.check(description, sql, PGRES_COMMAND_OK);
         link_.context->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
-        return std::make_unique<libpq_statement>(&link_, std::move(name), sql, description);
+        return std::make_unique<libpq_statement>(&link_, std::move(name), sql, description.get());
     }
-
-    void check(PGresult* result, std::string_view sql) {
-        if (result && PQresultStatus(result) == PGRES_COMMAND_OK) return;
-        struct clear_on_exit {
-            PGresult* r;
-            ~clear_on_exit() { PQclear(r); }
-        } guard{result};
-        link_.fail(result, sql);
-    }
-
-    struct text_entry {
-        std::unique_ptr<std::string> text;
-        std::unique_ptr<libpq_statement> statement;
-    };
 
     void close() noexcept {
         if (!link_.conn) return;
-        static_cache_.clear();
-        text_cache_.clear();
-        generated_cache_.clear();
+        cache_.clear();
         PQfinish(link_.conn);
         link_.conn = nullptr;
         link_.context->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
@@ -853,19 +807,7 @@ private:
     detail::pg::link link_;
     std::uint64_t statement_names_ = 0;
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
-    std::unordered_map<const char*, std::unique_ptr<libpq_statement>> static_cache_;
-    std::unordered_map<std::string_view, text_entry> text_cache_;
-    struct generated_key {
-        const void* tag;
-        std::uint64_t variant;
-        bool operator==(const generated_key&) const = default;
-    };
-    struct generated_key_hash {
-        std::size_t operator()(const generated_key& k) const noexcept {
-            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
-        }
-    };
-    std::unordered_map<generated_key, text_entry, generated_key_hash> generated_cache_;
+    detail::statement_cache<libpq_statement> cache_;
 };
 
 // The backend trait the engine and session are templated on.

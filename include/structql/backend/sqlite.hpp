@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "structql/detail/statement_cache.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/value_traits.hpp"
@@ -338,33 +338,14 @@ public:
     sqlite3* native_handle() const noexcept { return db_; }
 
     // The prepared statement for SQL text with static storage duration (compile-time SQL).
-    sqlite_statement& prepare_static(std::string_view sql) {
-        auto& slot = static_cache_[sql.data()];
-        if (!slot) slot = prepare_new(sql);
-        return *slot;
-    }
+    sqlite_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql, preparer{this}); }
     // The prepared statement for SQL text built at run time, cached by its text.
-    sqlite_statement& prepare_text(std::string sql) {
-        auto it = text_cache_.find(sql);
-        if (it == text_cache_.end()) {
-            auto owned = std::make_unique<std::string>(std::move(sql));
-            auto stmt = prepare_new(*owned);
-            std::string_view key = *owned;  // points into the string the entry keeps alive
-            it = text_cache_.emplace(key, text_entry{std::move(owned), std::move(stmt)}).first;
-        }
-        return *it->second.statement;
-    }
-
+    sqlite_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql), preparer{this}); }
     // The prepared statement for a shape known only at run time (an UPDATE of some columns),
     // cached under (tag, variant); `build` makes its text the first time only.
     template <class Build>
     sqlite_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
-        auto& slot = generated_cache_[generated_key{tag, variant}];
-        if (!slot.statement) {
-            slot.text = std::make_unique<std::string>(build());
-            slot.statement = prepare_new(*slot.text);
-        }
-        return *slot.statement;
+        return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
@@ -407,6 +388,10 @@ private:
         s.step();
     }
 
+    struct preparer {  // the statement cache's way to prepare what it does not hold
+        sqlite_connection* self;
+        std::unique_ptr<sqlite_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
+    };
     std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
         sqlite3_stmt* stmt = nullptr;
         int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
@@ -416,16 +401,9 @@ private:
         return std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
     }
 
-    struct text_entry {
-        std::unique_ptr<std::string> text;
-        std::unique_ptr<sqlite_statement> statement;
-    };
-
     void close() noexcept {
         if (!db_) return;
-        static_cache_.clear();
-        text_cache_.clear();
-        generated_cache_.clear();
+        cache_.clear();
         sqlite3_close_v2(db_);
         db_ = nullptr;
         context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
@@ -434,19 +412,7 @@ private:
     sqlite3* db_ = nullptr;
     engine_context* context_;
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
-    std::unordered_map<const char*, std::unique_ptr<sqlite_statement>> static_cache_;
-    std::unordered_map<std::string_view, text_entry> text_cache_;
-    struct generated_key {
-        const void* tag;
-        std::uint64_t variant;
-        bool operator==(const generated_key&) const = default;
-    };
-    struct generated_key_hash {
-        std::size_t operator()(const generated_key& k) const noexcept {
-            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
-        }
-    };
-    std::unordered_map<generated_key, text_entry, generated_key_hash> generated_cache_;
+    detail::statement_cache<sqlite_statement> cache_;
 };
 
 // The backend trait the engine and session are templated on.
