@@ -443,7 +443,11 @@ TEST_CASE("PostgreSQL: a server restart breaks the pooled connection once and th
     STRUCTQL_REQUIRE_BACKEND(postgresql);
     structql_test::private_pg_server server;
     if (server.url().empty()) return;  // reported as skipped
+    // Four engines, each with one idle connection to the server when it restarts.
     auto engine = sq::create_engine<sq::postgresql_backend>(server.url(), {.pool_size = 1});
+    auto for_reader = sq::create_engine<sq::postgresql_backend>(server.url(), {.pool_size = 1});
+    auto for_writer = sq::create_engine<sq::postgresql_backend>(server.url(), {.pool_size = 1});
+    auto pinged = sq::create_engine<sq::postgresql_backend>(server.url(), {.pool_size = 1, .pool_pre_ping = true});
     sq::metadata<Author>::create_all(engine);
     {
         sq::postgresql_session db(engine);
@@ -451,8 +455,18 @@ TEST_CASE("PostgreSQL: a server restart breaks the pooled connection once and th
         db.commit();
     }
     CHECK(engine.open_connections() == 1);  // idle in the pool
+    sq::postgresql_session reader(for_reader), writer(for_writer);
+    CHECK(reader.query<Author>().count() == 1);
+    reader.commit();
+    CHECK(writer.query<Author>().count() == 1);
+    writer.commit();
+    writer.add(Author{.email = "carl@x", .name = "Carl"});
+    pinged.connect().execute("SELECT 1");
 
     server.restart();
+
+    // A connection: the first statement fails, the connection is closed on return, the next
+    // connection is a fresh one.
     {
         auto c = engine.connect();  // the idle connection, whose server process is gone
         try {
@@ -466,28 +480,30 @@ TEST_CASE("PostgreSQL: a server restart breaks the pooled connection once and th
     CHECK(engine.open_connections() == 0);  // closed on return, not pooled
     CHECK(engine.statistics().connections_closed.load() == 1);
     {
-        auto c = engine.connect();  // a fresh one
+        auto c = engine.connect();
         CHECK(std::get<0>(c.fetch<std::tuple<std::int64_t>>("SELECT count(*) FROM author")[0]) == 1);
         CHECK_FALSE(c.get().broken());
     }
     CHECK(engine.statistics().connections_opened.load() == 2);
 
-    // The same through a session: the read fails, rollback() lets the connection go, the session
-    // goes on with a fresh one.
-    sq::postgresql_session db(engine);
-    CHECK(db.query<Author>().count() == 1);
-    db.commit();
-    server.restart();
-    CHECK_THROWS_AS(db.query<Author>().count(), sq::operational_error);
-    db.rollback();
-    CHECK(db.query<Author>().count() == 1);
-    Author& bob = db.add(Author{.email = "bob@x", .name = "Bob"});
-    db.commit();
+    // A session's read fails; rollback() lets the connection go, and the session goes on.
+    CHECK_THROWS_AS(reader.query<Author>().count(), sq::operational_error);
+    reader.rollback();
+    CHECK(reader.query<Author>().count() == 1);
+    Author& bob = reader.add(Author{.email = "bob@x", .name = "Bob"});
+    reader.commit();
     CHECK(bob.id == 2);
 
+    // A flush that meets the dead connection fails like any failed flush: rollback() first.
+    CHECK_THROWS_AS(writer.commit(), sq::operational_error);
+    CHECK_THROWS_AS(writer.query<Author>().count(), sq::pending_rollback_error);
+    writer.rollback();
+    CHECK(writer.query<Author>().count() == 2);
+    writer.add(Author{.email = "carl@x", .name = "Carl"});
+    writer.commit();
+    CHECK(writer.query<Author>().count() == 3);
+
     // pool_pre_ping finds the dead connection before it is lent.
-    auto pinged = sq::create_engine<sq::postgresql_backend>(server.url(), {.pool_size = 1, .pool_pre_ping = true});
-    { auto c = pinged.connect(); c.execute("SELECT 1"); }
-    server.restart();
-    { auto c = pinged.connect(); CHECK_NOTHROW(c.execute("SELECT 1")); }
+    CHECK_NOTHROW(pinged.connect().execute("SELECT 1"));
+    CHECK(pinged.statistics().connections_opened.load() == 2);
 }
