@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in fuzz/ with clang (-fsanitize=fuzzer,address,undefined) and
+# runs each for a bounded time, printing its executions. Exits non-zero if any target finds a
+# crash, a sanitizer report or a broken promise; the input is saved under
+# build/fuzz/artifacts/<target>/ (see docs/reliability.md for what to do with it).
+#
+# Usage: tools/run-fuzz.sh [seconds-per-target] [target ...]     (default: 20, url values query)
+# Environment: FUZZ_JOBS=n runs n fuzzing processes per target (libFuzzer -fork=n).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-20}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(url values query)
+
+need=()
+for p in clang libclang-rt-14-dev cmake make libsqlite3-dev libboost1.81-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+build=build/fuzz
+cmake -S fuzz -B "$build" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
+
+status=0
+summary=()
+for t in "${targets[@]}"; do
+  corpus="$build/corpus/$t"          # what the fuzzer adds goes here, not into the repository
+  artifacts="$build/artifacts/$t/"
+  mkdir -p "$corpus" "$artifacts"
+  log="$build/$t.log"
+  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
+        -artifact_prefix="$artifacts")
+  [ -f "fuzz/$t.dict" ] && args+=(-dict="fuzz/$t.dict")
+  [ -n "${FUZZ_JOBS:-}" ] && args+=(-fork="$FUZZ_JOBS")
+  echo "=== fuzz_$t: ${seconds}s ==="
+  # Known crashes first: each file under fuzz/regressions/<target>/ must now pass.
+  if compgen -G "fuzz/regressions/$t/*" >/dev/null; then
+    if ! "$build/fuzz_$t" fuzz/regressions/"$t"/* >"$build/$t.regressions.log" 2>&1; then
+      echo "fuzz_$t: a saved regression input fails again (see $build/$t.regressions.log)"
+      status=1
+    fi
+  fi
+  # The seed corpus is read, never written: new inputs go to $corpus.
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$build/fuzz_$t" "${args[@]}" "$corpus" "fuzz/corpus/$t" >"$log" 2>&1 && rc=0 || rc=$?
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
+  rate=$(grep -o 'exec/s: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
+  if [ $rc -ne 0 ]; then
+    status=1
+    echo "fuzz_$t: FOUND A PROBLEM (exit $rc); last lines of $log:"
+    grep -E 'STRUCTQL FUZZ FAILURE|ERROR: |runtime error|SUMMARY|Test unit written|deadly signal' "$log" | head -20 || true
+  fi
+  line="fuzz_$t: ${execs:-?} executions in ${seconds}s (${rate:-?} exec/s), corpus $(ls "$corpus" | wc -l) files, $([ $rc -eq 0 ] && echo ok || echo FAILED)"
+  echo "$line"
+  summary+=("$line")
+done
+echo "=== summary ==="
+printf '%s\n' "${summary[@]}"
+exit $status
