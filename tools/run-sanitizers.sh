@@ -10,16 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 
-need=()
-for p in clang libclang-rt-14-dev cmake make libsqlite3-dev libboost1.81-dev catch2; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# What the project needs (tools/install-deps.sh), plus the sanitizer and libFuzzer runtimes.
+bash tools/install-deps.sh libclang-rt-14-dev
 
 jobs=$(nproc)
 # -O0 and line tables only: the build, not the run, is what takes the time here.
