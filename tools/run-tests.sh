@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 status=0
 for compiler in g++ clang++; do
-  dir="build/test-${compiler%++}"
+  dir="build/test-${compiler%%+*}"
   echo "=== $compiler ==="
   CXX=$compiler cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build "$dir" -j"$(nproc)"
