@@ -23,6 +23,9 @@ FLOOR = "a_sqlite3_prepared"
 VALUES = "d_structql_values"
 SESSION = "e_structql_session"
 STORAGE_TITLES = {"memory": "In memory", "wal": "WAL file"}
+# Rows in this order whatever order the (interleaved) run reported them in.
+WORKLOADS = ["insert_one_by_one", "insert_batch", "get_by_pk", "load_all", "trivial_query", "medium_complex_query",
+             "loading_associations_sequentially", "update_by_pk", "delete_by_pk"]
 
 
 def parse_args():
@@ -112,7 +115,15 @@ def collect(results, time_kind):
             cv[(key, impl)] = b[f"{time_kind}_time"]
         elif aggregate == "median" or not have_aggregates:
             table[key][impl] = b[f"{time_kind}_time"] * scale[b.get("time_unit", "ns")]
-    return table, order, cv
+    return table, sorted(order, key=row_rank), cv
+
+
+def row_rank(key):
+    storage, workload = key
+    base, _, size = workload.partition("/")
+    storages = list(STORAGE_TITLES)
+    return (storages.index(storage) if storage in storages else len(storages),
+            WORKLOADS.index(base) if base in WORKLOADS else len(WORKLOADS), int(size) if size.isdigit() else 0, workload)
 
 
 def fmt_time(seconds):
