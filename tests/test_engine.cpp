@@ -134,7 +134,7 @@ TEST_CASE("dispose closes idle connections and retires lent ones", "[engine][poo
     CHECK(engine.statistics().connections_opened.load() == 3);
 }
 
-TEST_CASE("pool_recycle replaces old connections; pool_pre_ping tests them", "[engine][pool]") {
+TEST_CASE("pool_recycle replaces old connections, pool_pre_ping tests them", "[engine][pool]") {
     structql_test::temp_dir dir;
     auto engine = sq::create_engine(dir.url("recycle.db"), {.pool_pre_ping = true, .pool_recycle = 20ms});
     int connects = 0;
