@@ -1142,6 +1142,7 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -1317,6 +1318,24 @@ struct statement_use {
     ~statement_use() { statement.reset(); }
     Statement* operator->() const noexcept { return &statement; }
 };
+
+// Runs SQL on a backend connection through its statement cache (compile-time text by address,
+// run-time text by contents), handing each row to on_row until it returns false.
+template <class Connection, class Binder, class OnRow>
+void run_statement(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+    statement_use use(statement);
+    binder(statement);
+    while (statement.step())
+        if (!on_row(std::as_const(statement))) break;
+}
+
+// Runs SQL that writes; returns the number of rows it changed.
+template <class Connection, class Binder>
+std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder) {
+    run_statement(c, sql, runtime_text, binder, [](const auto&) { return true; });
+    return c.changes();
+}
 
 }  // namespace structql::detail
 // ---- end structql/detail/rows.hpp ----
@@ -3805,13 +3824,8 @@ public:
     // Runs raw SQL with bound parameters; returns the number of rows it changed.
     template <class Arg, class... Args>
     std::int64_t execute(std::string_view sql, const Arg& arg, const Args&... args) {
-        auto& c = get();
-        auto& statement = c.prepare_text(std::string(sql));
-        detail::statement_use use(statement);
-        detail::bind_arguments(statement, arg, args...);
-        while (statement.step()) {
-        }
-        return c.changes();
+        return detail::run_write(get(), sql, true,
+                                 [&](auto& statement) { detail::bind_arguments(statement, arg, args...); });
     }
 
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
@@ -3846,22 +3860,11 @@ public:
     }
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        auto& c = get();
-        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-        detail::statement_use use(statement);
-        binder(statement);
-        while (statement.step())
-            if (!on_row(std::as_const(statement))) break;
+        detail::run_statement(get(), sql, runtime_text, binder, on_row);
     }
     template <class T, class Binder, class KeyParts>
     std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool) {
-        auto& c = get();
-        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-        detail::statement_use use(statement);
-        binder(statement);
-        while (statement.step()) {
-        }
-        return static_cast<std::size_t>(c.changes());
+        return static_cast<std::size_t>(detail::run_write(get(), sql, runtime_text, binder));
     }
 
     // The backend connection, for the session and the query layer.
@@ -4755,13 +4758,8 @@ public:
     std::int64_t execute(std::string_view sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
-        auto& c = connection(/*for_write=*/true);
-        auto& statement = c.prepare_text(std::string(sql));
-        detail::statement_use use(statement);
-        detail::bind_arguments(statement, args...);
-        while (statement.step()) {
-        }
-        return c.changes();
+        return detail::run_write(connection(/*for_write=*/true), sql, true,
+                                 [&](auto& statement) { detail::bind_arguments(statement, args...); });
     }
 
     // Writes pending changes to the database inside the session's transaction.
@@ -4947,15 +4945,7 @@ public:
             }
         }
         auto& c = connection(/*for_write=*/true);
-        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-        std::int64_t changed;
-        {
-            detail::statement_use use(statement);
-            binder(statement);
-            while (statement.step()) {
-            }
-            changed = c.changes();
-        }
+        std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
@@ -4979,12 +4969,7 @@ private:
     template <class Binder, class OnRow>
     void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
-        auto& c = connection();
-        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-        detail::statement_use use(statement);
-        binder(statement);
-        while (statement.step())
-            if (!on_row(std::as_const(statement))) break;
+        detail::run_statement(connection(), sql, runtime_text, binder, on_row);
     }
 
     // The tracked object for the row whose T columns start at `first`: the one in the identity

@@ -112,13 +112,8 @@ public:
     // Runs raw SQL with bound parameters; returns the number of rows it changed.
     template <class Arg, class... Args>
     std::int64_t execute(std::string_view sql, const Arg& arg, const Args&... args) {
-        auto& c = get();
-        auto& statement = c.prepare_text(std::string(sql));
-        detail::statement_use use(statement);
-        detail::bind_arguments(statement, arg, args...);
-        while (statement.step()) {
-        }
-        return c.changes();
+        return detail::run_write(get(), sql, true,
+                                 [&](auto& statement) { detail::bind_arguments(statement, arg, args...); });
     }
 
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
@@ -153,22 +148,11 @@ public:
     }
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        auto& c = get();
-        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-        detail::statement_use use(statement);
-        binder(statement);
-        while (statement.step())
-            if (!on_row(std::as_const(statement))) break;
+        detail::run_statement(get(), sql, runtime_text, binder, on_row);
     }
     template <class T, class Binder, class KeyParts>
     std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool) {
-        auto& c = get();
-        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-        detail::statement_use use(statement);
-        binder(statement);
-        while (statement.step()) {
-        }
-        return static_cast<std::size_t>(c.changes());
+        return static_cast<std::size_t>(detail::run_write(get(), sql, runtime_text, binder));
     }
 
     // The backend connection, for the session and the query layer.

@@ -550,13 +550,8 @@ public:
     std::int64_t execute(std::string_view sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
-        auto& c = connection(/*for_write=*/true);
-        auto& statement = c.prepare_text(std::string(sql));
-        detail::statement_use use(statement);
-        detail::bind_arguments(statement, args...);
-        while (statement.step()) {
-        }
-        return c.changes();
+        return detail::run_write(connection(/*for_write=*/true), sql, true,
+                                 [&](auto& statement) { detail::bind_arguments(statement, args...); });
     }
 
     // Writes pending changes to the database inside the session's transaction.
@@ -742,15 +737,7 @@ public:
             }
         }
         auto& c = connection(/*for_write=*/true);
-        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-        std::int64_t changed;
-        {
-            detail::statement_use use(statement);
-            binder(statement);
-            while (statement.step()) {
-            }
-            changed = c.changes();
-        }
+        std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
@@ -774,12 +761,7 @@ private:
     template <class Binder, class OnRow>
     void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
-        auto& c = connection();
-        auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-        detail::statement_use use(statement);
-        binder(statement);
-        while (statement.step())
-            if (!on_row(std::as_const(statement))) break;
+        detail::run_statement(connection(), sql, runtime_text, binder, on_row);
     }
 
     // The tracked object for the row whose T columns start at `first`: the one in the identity

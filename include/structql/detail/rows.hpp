@@ -7,6 +7,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -184,5 +185,23 @@ struct statement_use {
     ~statement_use() { statement.reset(); }
     Statement* operator->() const noexcept { return &statement; }
 };
+
+// Runs SQL on a backend connection through its statement cache (compile-time text by address,
+// run-time text by contents), handing each row to on_row until it returns false.
+template <class Connection, class Binder, class OnRow>
+void run_statement(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+    statement_use use(statement);
+    binder(statement);
+    while (statement.step())
+        if (!on_row(std::as_const(statement))) break;
+}
+
+// Runs SQL that writes; returns the number of rows it changed.
+template <class Connection, class Binder>
+std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder) {
+    run_statement(c, sql, runtime_text, binder, [](const auto&) { return true; });
+    return c.changes();
+}
 
 }  // namespace structql::detail
