@@ -254,6 +254,7 @@ struct foreign_key
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace structql {
