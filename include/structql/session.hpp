@@ -746,11 +746,9 @@ public:
                 if (!e.committed) e.committed = e.snapshot;
                 e.state = detail::object_state::deleted_flushed;
                 store.identity.erase(it);
-            } else if (!e.committed) {
-                e.committed = e.snapshot;
+            } else {
+                if (!e.committed) e.committed = e.snapshot;
                 if (!store.reload(e, c)) store.forget(e);
-            } else if (!store.reload(e, c)) {
-                store.forget(e);
             }
         }
         if (options_.autocommit) commit_transaction();

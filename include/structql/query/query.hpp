@@ -528,10 +528,10 @@ public:
                       "StructQL: filter() uses a column of a model that is not in this query; join<Model>() it "
                       "first");
         if constexpr (std::is_same_v<typename Parts::where_type, detail::no_condition>) {
-            return rebuild<E>(std::move(condition), [](auto& p, auto&& w) { p.where = std::move(w); });
+            return with_where(std::move(condition));
         } else {
             auto combined = parts_.where && std::move(condition);
-            return rebuild<decltype(combined)>(std::move(combined), [](auto& p, auto&& w) { p.where = std::move(w); });
+            return with_where(std::move(combined));
         }
     }
 
@@ -782,8 +782,6 @@ public:
         parts_.bind(statement, index);
     }
 
-    const Parts& parts() const noexcept { return parts_; }
-
 private:
     template <class Model, bool Outer, class On>
     auto add_join(On on) const {
@@ -799,8 +797,8 @@ private:
                                                   parts_.offset});
     }
 
-    template <class W, class F>
-    auto rebuild(W&& where, F&&) const {
+    template <class W>
+    auto with_where(W&& where) const {
         using P = query_parts<T, typename Parts::joins_type, std::remove_cvref_t<W>, typename Parts::orders,
                               typename Parts::select_type, typename Parts::group, typename Parts::having_type,
                               Parts::has_limit, Parts::has_offset, Parts::is_distinct>;
