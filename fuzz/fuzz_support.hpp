@@ -32,15 +32,6 @@ struct failure : std::logic_error {
                                            #condition + " -- " + std::string(what));                      \
     } while (0)
 
-// Known library bugs that a target tolerates, so that fuzzing can go on finding new ones.
-// Each has a [!mayfail] regression test (named where it is tolerated); build with
-// -DSTRUCTQL_FUZZ_STRICT to fuzz without the tolerance once they are fixed.
-#ifdef STRUCTQL_FUZZ_STRICT
-inline constexpr bool tolerate_known_bugs = false;
-#else
-inline constexpr bool tolerate_known_bugs = true;
-#endif
-
 // Reads values from the fuzzer's bytes; past the end every read gives zeros, so any input
 // decodes to something.
 class reader {

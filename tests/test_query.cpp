@@ -335,3 +335,55 @@ TEMPLATE_TEST_CASE("raw SQL with bound parameters, rows by position", "[query][r
     auto through_session = db.template fetch<std::tuple<std::int64_t>>("SELECT count(*) FROM users");  // autoflush first
     CHECK(std::get<0>(through_session[0]) == 6);
 }
+
+namespace query_test {
+// Narrow columns, for values wider than the column's C++ type.
+struct Score {
+    std::int64_t id;
+    std::int32_t points;
+    std::optional<std::int16_t> bonus;
+    double ratio;
+    static constexpr std::string_view table_name = "scores";
+};
+}  // namespace query_test
+
+// A value beside a narrower column is bound as itself: never converted to the column's type
+// (4294967298 would become 2 as an int32, 2.5 would become 2), so the database compares it
+// exactly. On PostgreSQL a fraction beside an integer column carries its type
+// (CAST($n AS DOUBLE PRECISION)).
+TEMPLATE_TEST_CASE("values wider than their column compare exactly", "[query]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    TestType database;
+    auto engine = database.make_engine({.pool_size = 1});
+    sq::metadata<Score>::create_all(engine);
+    auto file = database.probe();
+    file.exec("INSERT INTO scores (id, points, bonus, ratio) VALUES (1, 2, 2, 0.5), (2, 3, NULL, 2.0), "
+              "(3, -2147483648, -32768, 2.5)");
+    typename TestType::session_type db(engine);
+    auto ids = [&](auto condition) {
+        std::vector<std::int64_t> out;
+        for (auto* s : db.template query<Score>().filter(condition).order_by(sq::col<&Score::id>).all()) out.push_back(s->id);
+        return out;
+    };
+    using ids_t = std::vector<std::int64_t>;
+    CHECK(ids(sq::col<&Score::points> == std::int64_t{4294967298}).empty());  // 2 + 2^32
+    CHECK(ids(sq::col<&Score::points> != std::int64_t{4294967298}) == ids_t{1, 2, 3});
+    CHECK(ids(sq::col<&Score::points> < std::int64_t{-2147483649}).empty());
+    CHECK(ids(sq::col<&Score::points> >= 2.5) == ids_t{2});
+    CHECK(ids(2.5 < sq::col<&Score::points>) == ids_t{2});
+    CHECK(ids(sq::col<&Score::points> == 2.0) == ids_t{1});
+    CHECK(ids(sq::col<&Score::bonus> > 1.5) == ids_t{1});
+    CHECK(ids(sq::col<&Score::bonus> < 40000) == ids_t{1, 3});
+    CHECK(ids(sq::col<&Score::points>.between(1.5, 2.5)) == ids_t{1});
+    CHECK(ids(sq::col<&Score::points>.in(std::vector<std::int64_t>{4294967298, 3})) == ids_t{2});
+    CHECK(ids(sq::col<&Score::points>.in({2.5, 3.0})) == ids_t{2});
+    // Arithmetic with a fraction is done in floating point: 3 * 0.5 = 1.5 > 1 only for id 2.
+    CHECK(ids(sq::col<&Score::points> * 0.5 > 1 && sq::col<&Score::points> > 0) == ids_t{2});
+    CHECK(ids(sq::col<&Score::points> == sq::col<&Score::ratio>) == ids_t{});
+    CHECK(ids(sq::col<&Score::points> + 0.5 == 2.5) == ids_t{1});
+    // Values that fit are still bound as the column's type: the same text as before.
+    using int_filter = decltype(sq::col<&Score::points> == 5);
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<int_filter>().right.value)>, std::int32_t>);
+    using wide_filter = decltype(sq::col<&Score::points> == std::int64_t{5});
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<wide_filter>().right.value)>, std::int64_t>);
+}

@@ -59,8 +59,10 @@ struct connect_args_from_url<sqlite_backend> {
         if (auto timeout = u.query_value("timeout")) {
             double seconds = 0;
             auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
-            if (ec != std::errc{} || end != timeout->data() + timeout->size() || seconds < 0)
-                throw url_error("create_engine: timeout must be a number of seconds in '" + u.render() + "'");
+            constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
+            if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
+                throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
+                                std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
             args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
         }
         if (auto same_thread = u.query_value("check_same_thread"))

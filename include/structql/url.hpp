@@ -238,6 +238,11 @@ struct url {
 // Throws url_error for a malformed URL or an unknown dialect.
 inline url make_url(std::string_view text) {
     using namespace detail;
+    if (std::size_t nul = text.find('\0'); nul != npos) {
+        std::string shown(text);  // quoted with each NUL as \0: a C string would stop at the first
+        for (std::size_t at = shown.find('\0'); at != npos; at = shown.find('\0', at)) shown.replace(at, 1, "\\0");
+        fail(shown, "a NUL byte at offset " + std::to_string(nul), "a driver would read the text cut short there");
+    }
     std::size_t scheme_end = text.find("://");
     if (scheme_end == npos)
         fail(text, "missing '://' after the dialect",

@@ -206,6 +206,10 @@ static_assert(sq::sql::insert<Owner>.starts_with("INSERT INTO"));
     (void)db.query<Owner>().filter(col<&Owner::id> > 100).update(sq::set<&Owner::age>(std::nullopt),
                                                                  sq::set<&Owner::name>("x"));
     (void)db.query<Tag>().filter(col<&Tag::label>.like("Draft%")).remove();
+    // Values wider than their column: bound as themselves, or checked before they are narrowed.
+    (void)db.query<Everything>().filter(col<&Everything::i16> == std::int64_t{70000} || col<&Everything::i8> >= 2.5).count();
+    (void)db.query<Everything>().filter(col<&Everything::i32>.between(0.5, std::uint64_t{9}) && col<&Everything::i8>.in({300, 2})).count();
+    (void)db.query<Everything>().update(sq::set<&Everything::i16>(std::int64_t{7}), sq::set<&Everything::i8>(2.0));
     db.query<Owner>().for_each([](Owner* o) { (void)o; });
     try {
         (void)db.query<Owner>().filter(col<&Owner::id> == 1).one();

@@ -1,6 +1,5 @@
 // The URL and value round-trip fuzz targets, replayed over fuzz/corpus/<target>/ and every saved
-// crash in fuzz/regressions/<target>/ (see docs/reliability.md). Known bugs are tolerated here
-// as in the fuzzer; each has its own [!mayfail] test in test_findings.cpp.
+// crash in fuzz/regressions/<target>/ (see docs/reliability.md).
 #include "fuzz_replay.hpp"
 #include "url_target.hpp"
 #include "values_target.hpp"

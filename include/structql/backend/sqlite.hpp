@@ -3,9 +3,11 @@
 // of the six storage types, and the mapping of SQLite's result codes to StructQL's errors.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,14 +30,23 @@ inline std::string format_sql_context(std::string_view sql) {
     return std::string(" [SQL: ").append(sql).append("]");
 }
 
+// A day's length in the clock's ticks.
+inline constexpr timestamp::rep ticks_per_day = std::chrono::duration_cast<timestamp::duration>(std::chrono::days{1}).count();
+
 // Timestamps are stored as UTC text, "YYYY-MM-DD HH:MM:SS.fffffffff": readable in any SQLite
 // tool, ordered correctly as text, and exact to the nanosecond of system_clock.
 inline std::string format_timestamp(timestamp t) {
     using namespace std::chrono;
-    auto day = floor<days>(t);
-    year_month_day ymd{day};
-    auto since_midnight = duration_cast<nanoseconds>(t - day);
-    hh_mm_ss<nanoseconds> time{since_midnight};
+    // Split by integer division: floor<days>(t) lies below the clock's range for a time point
+    // in the clock's first partial day, and t - floor<days>(t) then overflows.
+    timestamp::rep day_count = t.time_since_epoch().count() / ticks_per_day;
+    timestamp::rep since_midnight = t.time_since_epoch().count() % ticks_per_day;
+    if (since_midnight < 0) {
+        since_midnight += ticks_per_day;
+        --day_count;
+    }
+    year_month_day ymd{sys_days{days{day_count}}};
+    hh_mm_ss<nanoseconds> time{duration_cast<nanoseconds>(timestamp::duration{since_midnight})};
     char text[40];
     std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
@@ -100,7 +111,21 @@ inline timestamp parse_timestamp(std::string_view s) {
     }
     if (pos < s.size() && s[pos] == 'Z') ++pos;
     if (pos != s.size()) fail();
-    return timestamp{duration_cast<timestamp::duration>(sys_days{ymd}.time_since_epoch() + time_of_day)};
+    // day_count * ticks_per_day + ticks, checked: the clock's range ends in 1677 and 2262.
+    using rep = timestamp::rep;
+    rep day_count = sys_days{ymd}.time_since_epoch().count();
+    rep ticks = duration_cast<timestamp::duration>(time_of_day).count();
+    const bool before_epoch = day_count < 0;
+    if (before_epoch) {  // both parts negative, so that neither overflows before the sum does
+        ++day_count;
+        ticks -= ticks_per_day;
+    }
+    constexpr rep lowest = std::numeric_limits<rep>::min(), highest = std::numeric_limits<rep>::max();
+    bool fits = before_epoch ? day_count >= lowest / ticks_per_day && day_count * ticks_per_day >= lowest - ticks
+                             : day_count <= highest / ticks_per_day && day_count * ticks_per_day <= highest - ticks;
+    if (!fits)
+        throw conversion_failure("'" + std::string(s) + "' is outside the range of std::chrono::system_clock");
+    return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
 }
 
 inline std::string_view sqlite_type_name(int type) {
@@ -156,6 +181,8 @@ public:
     }
     void bind(int i, double v) {
         if (context_->traced()) trace_parameter(std::to_string(v));
+        // sqlite3_bind_double stores a NaN as NULL: the value would be lost without a word.
+        if (v != v) throw detail::conversion_failure("SQLite cannot store NaN (it would store NULL in its place)");
         check_bind(sqlite3_bind_double(stmt_, i, v));
     }
     // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
@@ -315,7 +342,7 @@ public:
         }
         sqlite3_extended_result_codes(db_, 1);
         auto busy = args.busy_timeout.value_or(context->options.busy_timeout);
-        sqlite3_busy_timeout(db_, static_cast<int>(busy.count()));
+        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy.count(), 0, std::numeric_limits<int>::max())));
         context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
         if (context->options.wal) {
             try {

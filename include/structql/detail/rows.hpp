@@ -192,7 +192,13 @@ template <class Connection, class Binder, class OnRow>
 void run_statement(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
     auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
     statement_use use(statement);
-    binder(statement);
+    try {
+        binder(statement);
+    } catch (const error&) {
+        throw;
+    } catch (const std::exception& e) {  // a value its value_traits cannot store
+        throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
+    }
     while (statement.step())
         if (!on_row(std::as_const(statement))) break;
 }

@@ -83,7 +83,7 @@ struct column_expression;
 
 namespace detail {
 
-template <class V>
+template <class V, bool Typed = false>
 struct bound_value;
 template <class C, class List>
 struct in_list;
@@ -130,9 +130,44 @@ concept same_valued = valued<A> && valued<B> &&
 template <class E>
 using value_node = bound_value<typename E::value_type>;
 
+// A value converted to a column's value type, for assignments (set<&T::m>(v)) and LIKE
+// patterns. A number the column's type cannot hold is a data_error, never a narrowed value.
+template <class C, class V>
+value_node<C> bind_as(V&& v) {
+    using T = typename C::value_type;
+    if constexpr (std::is_arithmetic_v<T> && std::is_arithmetic_v<std::remove_cvref_t<V>> &&
+                  !holds_every_value_of<std::remove_cvref_t<V>, T>()) {
+        if (!fits<T>(v))
+            throw data_error("cannot bind " + std::string(table<typename C::model>::name) + "." +
+                             std::string(table<typename C::model>::columns[C::index].name) + ": the value " +
+                             std::to_string(v) + " does not fit the column's C++ type");
+    }
+    return value_node<C>{{}, T(std::forward<V>(v))};
+}
+
+// The type a value is bound as when compared with (or added to) an expression: the
+// expression's value type when that loses nothing, else the value's own type (double for a
+// floating-point one), so that a comparison means what it says: col<&T::int32_member> ==
+// 4294967298 is false for every row, not true where the member is 2.
 template <class E, class V>
-value_node<E> bind_as(V&& v) {
-    return value_node<E>{{}, typename E::value_type(std::forward<V>(v))};
+using comparison_value_t =
+    std::conditional_t<holds_every_value_of<std::remove_cvref_t<V>, typename E::value_type>(), typename E::value_type,
+                       std::conditional_t<std::is_floating_point_v<std::remove_cvref_t<V>>, double,
+                                          std::remove_cvref_t<V>>>;
+
+// A value beside an expression whose value is stored differently (a fraction beside an
+// integer column) is written as a typed placeholder: PostgreSQL would otherwise infer the
+// parameter's type from the column and refuse 2.5 as a BIGINT.
+template <class A, class B>
+inline constexpr bool same_storage =
+    std::is_same_v<typename value_traits<A>::storage_type, typename value_traits<B>::storage_type>;
+
+template <class E, class V>
+using comparison_node = bound_value<comparison_value_t<E, V>, !same_storage<comparison_value_t<E, V>, typename E::value_type>>;
+
+template <class E, class V>
+comparison_node<E, V> bind_beside(V&& v) {
+    return comparison_node<E, V>{{}, comparison_value_t<E, V>(std::forward<V>(v))};
 }
 
 }  // namespace detail
@@ -177,9 +212,10 @@ struct column_expression : expression_tag {
             requires std::is_convertible_v<decltype(*r.begin()), value_type>;
         }
     auto in(const Range& values) const {
-        std::vector<value_type> list;
+        using element = detail::comparison_value_t<column_expression, decltype(*values.begin())>;
+        std::vector<element> list;
         for (auto&& v : values) list.emplace_back(v);
-        return detail::in_list<column_expression, std::vector<value_type>>{{}, std::move(list)};
+        return detail::in_list<column_expression, std::vector<element>>{{}, std::move(list)};
     }
     template <class V>
         requires std::is_convertible_v<const V&, value_type>
@@ -196,10 +232,10 @@ struct column_expression : expression_tag {
     template <class A, class B>
         requires std::is_convertible_v<A, value_type> && std::is_convertible_v<B, value_type>
     auto between(A&& low, B&& high) const {
-        using node = detail::value_node<column_expression>;
-        return detail::between_expression<column_expression, node, node>{
-            {}, detail::bind_as<column_expression>(std::forward<A>(low)),
-            detail::bind_as<column_expression>(std::forward<B>(high))};
+        return detail::between_expression<column_expression, detail::comparison_node<column_expression, A>,
+                                          detail::comparison_node<column_expression, B>>{
+            {}, detail::bind_beside<column_expression>(std::forward<A>(low)),
+            detail::bind_beside<column_expression>(std::forward<B>(high))};
     }
     auto is_null() const { return detail::postfix_expression<column_expression, detail::op_is_null>{}; }
     auto is_not_null() const { return detail::postfix_expression<column_expression, detail::op_is_not_null>{}; }
@@ -210,7 +246,7 @@ inline constexpr column_expression<Member> col{};
 
 namespace detail {
 
-template <class V>
+template <class V, bool Typed>
 struct bound_value : expression_tag {
     V value;
     using value_type = V;
@@ -220,7 +256,8 @@ struct bound_value : expression_tag {
     static constexpr bool dynamic = false;
     template <class D>
     static constexpr void write(auto& out) {
-        D::write_placeholder(out);
+        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of<typename value_traits<V>::storage_type>());
+        else D::write_placeholder(out);
     }
     template <class Statement>
     void bind(Statement& statement, int& index) const {
@@ -359,7 +396,7 @@ struct in_list : expression_tag {
         out.append(" IN (");
         for (std::size_t i = 0; i < values.size(); ++i) {
             if (i) out.append(", ");
-            D::write_placeholder(out);
+            bound_value<typename List::value_type, !same_storage<typename List::value_type, typename C::value_type>>::template write<D>(out);
         }
         out.append("))");
     }
@@ -460,14 +497,14 @@ concept column_like = valued<E> && requires { E::is_column; };
     template <detail::valued E, class V>                                                                 \
         requires detail::value_for<E, V>                                                                 \
     auto operator op(E e, V&& v) {                                                                       \
-        return detail::binary_expression<E, detail::value_node<E>, detail::name, bool>{                  \
-            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+        return detail::binary_expression<E, detail::comparison_node<E, V>, detail::name, bool>{          \
+            {}, std::move(e), detail::bind_beside<E>(std::forward<V>(v))};                               \
     }                                                                                                    \
     template <class V, detail::valued E>                                                                 \
         requires detail::value_for<E, V>                                                                 \
     auto operator op(V&& v, E e) {                                                                       \
-        return detail::binary_expression<E, detail::value_node<E>, detail::mirrored, bool>{              \
-            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+        return detail::binary_expression<E, detail::comparison_node<E, V>, detail::mirrored, bool>{      \
+            {}, std::move(e), detail::bind_beside<E>(std::forward<V>(v))};                               \
     }                                                                                                    \
     template <detail::valued A, detail::valued B>                                                        \
         requires detail::same_valued<A, B>                                                               \
@@ -499,14 +536,16 @@ void operator==(E, V&&) {
     template <detail::valued E, class V>                                                                 \
         requires detail::value_for<E, V> && std::is_arithmetic_v<typename E::value_type>                 \
     auto operator op(E e, V&& v) {                                                                       \
-        return detail::binary_expression<E, detail::value_node<E>, detail::name, typename E::value_type>{ \
-            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+        using R = std::common_type_t<typename E::value_type, detail::comparison_value_t<E, V>>;          \
+        return detail::binary_expression<E, detail::comparison_node<E, V>, detail::name, R>{             \
+            {}, std::move(e), detail::bind_beside<E>(std::forward<V>(v))};                               \
     }                                                                                                    \
     template <class V, detail::valued E>                                                                 \
         requires detail::value_for<E, V> && std::is_arithmetic_v<typename E::value_type>                 \
     auto operator op(V&& v, E e) {                                                                       \
-        return detail::binary_expression<detail::value_node<E>, E, detail::name, typename E::value_type>{ \
-            {}, detail::bind_as<E>(std::forward<V>(v)), std::move(e)};                                   \
+        using R = std::common_type_t<typename E::value_type, detail::comparison_value_t<E, V>>;          \
+        return detail::binary_expression<detail::comparison_node<E, V>, E, detail::name, R>{             \
+            {}, detail::bind_beside<E>(std::forward<V>(v)), std::move(e)};                               \
     }                                                                                                    \
     template <detail::valued A, detail::valued B>                                                        \
         requires detail::same_valued<A, B> && std::is_arithmetic_v<typename A::value_type>               \

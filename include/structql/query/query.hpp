@@ -6,6 +6,7 @@
 // its identity map) or a connection (plain values).
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -345,7 +346,9 @@ template <class V, class Statement>
 void read_projected(const Statement& statement, int column, V& out) {
     try {
         read_value(statement, column, out);
-    } catch (const conversion_failure& e) {
+    } catch (const error&) {
+        throw;
+    } catch (const std::exception& e) {  // a NULL or a value out of range for V
         throw data_error("cannot read result column " + std::to_string(column + 1) + ": " + e.what() + " [SQL: " +
                          std::string(statement.sql()) + "]");
     }

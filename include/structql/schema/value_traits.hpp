@@ -49,6 +49,45 @@ constexpr column_type column_type_of() {
     else return column_type::timestamp;
 }
 
+// Whether the number v converts to the arithmetic type T without changing its value (for a
+// floating-point T: without overflowing it). Unlike std::in_range it takes any arithmetic
+// types, char and floating point included, and it never converts out of range first.
+template <class T, class V>
+constexpr bool fits(V v) {
+    static_assert(std::is_arithmetic_v<T> && std::is_arithmetic_v<V>);
+    if constexpr (std::is_integral_v<T> && std::is_integral_v<V>) {
+        if (v < V{}) return std::is_signed_v<T> && static_cast<std::intmax_t>(v) >= std::intmax_t{std::numeric_limits<T>::min()};
+        return static_cast<std::uintmax_t>(v) <= std::uintmax_t{std::numeric_limits<T>::max()};
+    } else if constexpr (std::is_integral_v<T>) {
+        // 2^digits is exact in floating point, while T's maximum may round up to it.
+        V limit = 1;
+        for (int i = 0; i < std::numeric_limits<T>::digits; ++i) limit *= 2;
+        const V lowest = std::is_signed_v<T> ? -limit : V{0};
+        if (!(v >= lowest && v < limit)) return false;  // NaN too
+        if constexpr (std::is_signed_v<T>) return static_cast<V>(static_cast<std::intmax_t>(v)) == v;
+        else return static_cast<V>(static_cast<std::uintmax_t>(v)) == v;
+    } else if constexpr (std::is_floating_point_v<V>) {
+        return !(v > std::numeric_limits<T>::max() || v < std::numeric_limits<T>::lowest()) ||
+               v == std::numeric_limits<V>::infinity() || v == -std::numeric_limits<V>::infinity();
+    } else {
+        return true;  // an integer always has a nearest floating-point value
+    }
+}
+
+// Whether every value of V is also a value of T, so that converting never changes one.
+template <class V, class T>
+constexpr bool holds_every_value_of() {
+    using from = std::numeric_limits<V>;
+    using to = std::numeric_limits<T>;
+    if constexpr (!std::is_arithmetic_v<V> || !std::is_arithmetic_v<T> || std::is_same_v<V, T>) return true;
+    else if constexpr (std::is_same_v<V, bool> || std::is_same_v<T, bool>) return true;
+    else if constexpr (std::is_integral_v<V> && std::is_integral_v<T>)
+        return (!from::is_signed || to::is_signed) && from::digits <= to::digits;
+    else if constexpr (std::is_integral_v<V>) return from::digits <= to::digits;
+    else if constexpr (std::is_integral_v<T>) return false;
+    else return from::digits <= to::digits && from::max_exponent <= to::max_exponent && from::min_exponent >= to::min_exponent;
+}
+
 template <class T>
 std::string integer_range_message(auto value) {
     return "value " + std::to_string(value) + " is out of range for a " +
@@ -88,7 +127,7 @@ struct value_traits<T> {
         return static_cast<std::int64_t>(v);
     }
     static T from_storage(std::int64_t v) {
-        if (!std::in_range<T>(v)) throw std::out_of_range(detail::integer_range_message<T>(v));
+        if (!detail::fits<T>(v)) throw std::out_of_range(detail::integer_range_message<T>(v));
         return static_cast<T>(v);
     }
 };
@@ -98,8 +137,7 @@ struct value_traits<float> {
     using storage_type = double;
     static double to_storage(float v) noexcept { return v; }
     static float from_storage(double v) {
-        if (v == v && (v > std::numeric_limits<float>::max() || v < -std::numeric_limits<float>::max()) &&
-            v != std::numeric_limits<double>::infinity() && v != -std::numeric_limits<double>::infinity())
+        if (!detail::fits<float>(v))
             throw std::out_of_range("value " + std::to_string(v) + " is out of range for a float");
         return static_cast<float>(v);
     }

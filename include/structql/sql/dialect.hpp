@@ -26,6 +26,9 @@ struct sqlite_dialect {
         out.append('?');
         ++out.next_parameter;
     }
+    // A value compared with a column stored differently (2.5 beside an INTEGER column): SQLite
+    // compares integers and reals exactly as they are.
+    static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
 
     // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid.
     static constexpr std::string_view type_name(column_type type) {

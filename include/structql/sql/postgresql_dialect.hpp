@@ -17,6 +17,15 @@ struct postgresql_dialect {
         structql::detail::append_number(out, out.next_parameter);
         ++out.next_parameter;
     }
+    // A value compared with a column stored differently (2.5 beside a BIGINT column) carries
+    // its own type: a bare $n would take the column's and refuse the value.
+    static constexpr void write_typed_placeholder(auto& out, column_type type) {
+        out.append("CAST(");
+        write_placeholder(out);
+        out.append(" AS ");
+        out.append(type_name(type));
+        out.append(')');
+    }
 
     static constexpr std::string_view type_name(column_type type) {
         switch (type) {
