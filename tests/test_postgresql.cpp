@@ -57,6 +57,12 @@ struct Tag {  // a key and nothing else: INSERT ... DEFAULT VALUES
     std::int64_t id;
 };
 
+struct Counter {  // values above INT64_MAX cannot be bound
+    std::int64_t id;
+    std::uint64_t hits;
+    static constexpr std::string_view table_name = "counters";
+};
+
 sq::blob bytes(std::initializer_list<int> values) {
     sq::blob out;
     for (int v : values) out.push_back(static_cast<std::byte>(v));
@@ -272,6 +278,33 @@ TEST_CASE("PostgreSQL: a generated key comes back with RETURNING, an explicit ke
     }
     CHECK(returning);
     CHECK(explicit_key);
+}
+
+TEST_CASE("PostgreSQL: a flush pipelines its inserts; a run failing to bind leaves the connection usable",
+          "[postgresql][session][bulk]") {
+    STRUCTQL_REQUIRE_BACKEND(postgresql);
+    fixture f({.pool_size = 1});
+    sq::metadata<Counter>::create_all(f.engine);
+    std::size_t before = 0, after = 0;
+    f.engine.before_execute([&](const sq::statement_event& e) { before += e.sql.starts_with("INSERT"); });
+    f.engine.after_execute([&](const sq::statement_event& e) { after += e.sql.starts_with("INSERT"); });
+    auto db = f.session();
+    for (int i = 0; i < 2500; ++i) db.add(Author{.email = std::to_string(i) + "@x", .name = "n"});
+    db.commit();
+    CHECK(before == 2500);
+    CHECK(after == 2500);
+    CHECK(f.file.count("SELECT count(*) FROM author WHERE id BETWEEN 1 AND 2500") == 2500);
+
+    // Run 1,500 fails to bind while 500 runs of its batch are sent and not yet synced.
+    for (int i = 0; i < 2000; ++i)
+        db.add(Counter{.hits = i == 1500 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(i)});
+    CHECK_THROWS_WITH(db.commit(), Catch::Contains("does not fit a 64-bit signed SQL INTEGER"));
+    db.rollback();
+    CHECK(f.file.count("SELECT count(*) FROM counters") == 0);
+    Counter& kept = db.add(Counter{.hits = 7});
+    db.commit();
+    CHECK(f.file.count("SELECT hits FROM counters WHERE id = " + std::to_string(kept.id)) == 7);
+    CHECK(f.engine.statistics().connections_opened.load() == 1);
 }
 
 TEST_CASE("PostgreSQL: SQLSTATEs become StructQL errors naming the constraint and the statement",

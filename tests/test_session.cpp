@@ -602,3 +602,83 @@ TEMPLATE_TEST_CASE("adding 10,000 objects and committing is one pass", "[session
     CHECK(added.back()->id == 10000);
     CHECK(f.file.count("SELECT idade FROM pessoas WHERE nome = 'p9999'") == 9999);
 }
+
+TEMPLATE_TEST_CASE("one flush of thousands of objects: every row with its key, parents first", "[session][bulk]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    auto db = f.session();
+    // Children first, referencing parents with keys of their own that are added after them; among
+    // the parents, keys given and keys left to the database alternate, then 1,200 generated ones.
+    // The given keys are negative: SQLite generates the largest key plus one.
+    std::vector<Post*> posts;
+    for (int i = 0; i < 2000; ++i) posts.push_back(&db.add(Post{.author_id = -1 - i % 500, .slug = "s" + std::to_string(i)}));
+    std::vector<Pessoa*> given, generated;
+    for (int i = 0; i < 1500; ++i) {
+        if (i % 3 == 1) given.push_back(&db.add(Pessoa{.id = -1 - i / 3, .nome = "given" + std::to_string(i)}));
+        else generated.push_back(&db.add(Pessoa{.nome = "generated" + std::to_string(i)}));
+    }
+    for (int i = 0; i < 1200; ++i) generated.push_back(&db.add(Pessoa{.nome = "more" + std::to_string(i)}));
+    db.commit();
+
+    // Generated keys follow the order of add(); every object holds the key of its own row.
+    for (std::size_t i = 0; i < generated.size(); ++i) REQUIRE(generated[i]->id == static_cast<std::int64_t>(i + 1));
+    auto people = f.file.query("SELECT id, nome FROM pessoas ORDER BY id");
+    REQUIRE(people.size() == given.size() + generated.size());
+    std::vector<Pessoa*> by_key(given.rbegin(), given.rend());
+    by_key.insert(by_key.end(), generated.begin(), generated.end());
+    for (std::size_t i = 0; i < people.size(); ++i) {
+        REQUIRE(*people[i][0] == std::to_string(by_key[i]->id));
+        REQUIRE(*people[i][1] == by_key[i]->nome.value);
+    }
+    auto rows = f.file.query("SELECT id, author_id, slug FROM post ORDER BY id");
+    REQUIRE(rows.size() == posts.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        REQUIRE(posts[i]->id == static_cast<std::int64_t>(i + 1));
+        REQUIRE(*rows[i][0] == std::to_string(posts[i]->id));
+        REQUIRE(*rows[i][1] == std::to_string(posts[i]->author_id.value));
+        REQUIRE(*rows[i][2] == posts[i]->slug.value);
+    }
+    CHECK(db.template get<Pessoa>(generated.back()->id) == generated.back());
+    CHECK(db.template get<Post>(posts[1234]->id) == posts[1234]);
+}
+
+TEMPLATE_TEST_CASE("a unique violation in the middle of a bulk flush fails it and leaves no row behind", "[session][bulk][errors]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f({.pool_size = 1});
+    {
+        auto db = f.session();
+        db.add(Pessoa{.id = 1, .nome = "Ana"});
+        db.add(Post{.author_id = 1, .slug = "taken"});
+        db.commit();
+    }
+    // The duplicate first, in the middle, and late (past PostgreSQL's first pipeline batch).
+    for (int duplicate : {0, 700, 1700}) {
+        auto db = f.session();
+        std::vector<Post*> posts;
+        for (int i = 0; i < 2000; ++i)
+            posts.push_back(&db.add(Post{.author_id = 1, .slug = i == duplicate ? "taken" : "p" + std::to_string(i)}));
+        db.add(Comment{.post_id = 1, .text = "never written: its depth comes after the failure"});
+        try {
+            db.commit();
+            FAIL("the duplicate slug should fail the flush");
+        } catch (const sq::integrity_error& e) {
+            std::string message = e.what();
+            if constexpr (TestType::is_sqlite) CHECK_THAT(message, Catch::Contains("UNIQUE constraint failed: post.slug"));
+            else CHECK_THAT(message, Catch::Contains("(SQLSTATE 23505)"));
+            CHECK_THAT(message, Catch::Contains("INSERT INTO \"post\""));
+        }
+        CHECK_THROWS_AS(db.template query<Post>().count(), sq::pending_rollback_error);
+        db.rollback();
+        CHECK(f.rows("post") == 1);
+        CHECK(f.rows("comment") == 0);
+        CHECK(db.template query<Post>().count() == 1);
+        // The session and its one connection go on.
+        Post& next = db.add(Post{.author_id = 1, .slug = "after" + std::to_string(duplicate)});
+        db.commit();
+        CHECK(f.file.count("SELECT count(*) FROM post WHERE slug = 'after" + std::to_string(duplicate) + "' AND id = " +
+                           std::to_string(next.id)) == 1);
+        db.remove(next);
+        db.commit();
+    }
+    CHECK(f.engine.statistics().connections_opened.load() == 1);
+}

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -104,7 +105,8 @@ struct model_store_base {
     virtual ~model_store_base() = default;
     const void* model_id;  // detail::model_id<T> of the store's model
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
-    virtual void insert(connection_type& c, void* entry) = 0;
+    // Inserts the objects of consecutive steps, all of this store's model.
+    virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
     virtual void remove(connection_type& c, void* entry) = 0;
     // Writes an UPDATE for every changed object; `c` is only called when one is found.
     virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
@@ -143,8 +145,12 @@ struct model_store final : model_store_base<Backend> {
     // Runs a write (true when it returned a row), adding to a foreign-key failure which of T's
     // columns reference what: SQLite's own message does not say.
     static bool step_write(typename Backend::statement_type& statement) {
+        return explaining_foreign_keys([&] { return statement.step(); });
+    }
+    template <class Write>
+    static decltype(auto) explaining_foreign_keys(Write&& write) {
         try {
-            return statement.step();
+            return write();
         } catch (const integrity_error& e) {
             std::string_view message = e.what();
             if (!Backend::is_foreign_key_violation(message)) throw;
@@ -186,43 +192,77 @@ struct model_store final : model_store_base<Backend> {
         deleted.clear();
     }
 
-    void insert(connection_type& c, void* raw) override {
-        entry_type& e = *static_cast<entry_type*>(raw);
-        if constexpr (table<T>::generated_primary_key) {
-            auto& key = table<T>::primary_key_of(e.object);
-            using key_value = typename table<T>::primary_key_value;
-            if (static_cast<const key_value&>(key) == 0) {
-                if constexpr (dialect::returns_generated_keys) {
-                    // INSERT ... RETURNING the key, which the statement leaves out.
-                    auto& statement = c.prepare_static(sql::insert_returning_in<dialect, T>);
-                    statement_use use(statement);
-                    bind_columns(statement, e.object, 1, all_but_primary_key<T>());
-                    if (!step_write(statement))
-                        throw operational_error("INSERT ... RETURNING returned no row [SQL: " +
-                                                std::string(statement.sql()) + "]");
-                    key_value assigned{};
-                    try {
-                        read_value(statement, 0, assigned);
-                    } catch (...) {
-                        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
-                    }
-                    static_cast<key_value&>(key) = assigned;
-                } else {
-                    // The key bound as NULL: the database assigns it.
-                    auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
-                    statement_use use(statement);
-                    bind_columns(statement, e.object, 1);
-                    step_write(statement);
-                    static_cast<key_value&>(key) = value_traits<key_value>::from_storage(c.last_insert_id());
-                }
-                inserted(e);
-                return;
+    static entry_type& entry_of(const flush_step<Backend>& step) { return *static_cast<entry_type*>(step.entry); }
+
+    static bool key_generated(const T& object) { return is_unassigned_key<T>(table<T>::primary_key_of(object)); }
+    // A generated key comes back through INSERT ... RETURNING where the dialect has it, which
+    // leaves the key out; otherwise every column is bound, a generated key as NULL.
+    static constexpr bool returning(bool generated) { return generated && dialect::returns_generated_keys; }
+    static auto& prepare_insert(connection_type& c, bool generated) {
+        return returning(generated) ? c.prepare_static(sql::insert_returning_in<dialect, T>)
+                                    : c.prepare_static(sql::insert_in<dialect, T>);
+    }
+    static void bind_insert(typename Backend::statement_type& statement, const T& object, bool generated) {
+        bind_columns(statement, object, 1, returning(generated) ? all_but_primary_key<T>() : all_columns<T>());
+    }
+
+    // A connection that can send many runs of a statement before reading their results
+    // (PostgreSQL's pipeline mode) gets each run of objects at once; others one by one, for
+    // which SQLite's in-process calls are already the fastest way.
+    static constexpr bool pipelines = requires(connection_type& c, typename Backend::statement_type& s) {
+        c.run_pipelined(s, std::size_t{}, [](std::size_t) {}, [](std::size_t) {});
+    };
+
+    void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
+        if constexpr (pipelines) {
+            while (!run.empty()) {
+                // Objects with and without a key of their own use different statements.
+                bool generated = key_generated(entry_of(run[0]).object);
+                std::size_t n = 1;
+                while (n < run.size() && key_generated(entry_of(run[n]).object) == generated) ++n;
+                auto& statement = prepare_insert(c, generated);
+                statement_use use(statement);
+                explaining_foreign_keys([&] {
+                    c.run_pipelined(
+                        statement, n, [&](std::size_t i) { bind_insert(statement, entry_of(run[i]).object, generated); },
+                        [&](std::size_t i) { inserted(c, statement, entry_of(run[i]), generated, statement.step()); });
+                });
+                run = run.subspan(n);
+            }
+        } else {
+            for (const auto& step : run) {
+                entry_type& e = entry_of(step);
+                bool generated = key_generated(e.object);
+                auto& statement = prepare_insert(c, generated);
+                statement_use use(statement);
+                bind_insert(statement, e.object, generated);
+                inserted(c, statement, e, generated, step_write(statement));
             }
         }
-        auto& statement = c.prepare_static(sql::insert_in<dialect, T>);
-        statement_use use(statement);
-        bind_columns(statement, e.object, 1);
-        step_write(statement);
+    }
+
+    // After an object's INSERT ran (`returned_row`: its statement is on the row it returned):
+    // a generated key is written back, and the object is persistent.
+    void inserted(connection_type& c, const typename Backend::statement_type& statement, entry_type& e,
+                  bool generated, bool returned_row) {
+        if constexpr (table<T>::generated_primary_key) {
+            using key_value = typename table<T>::primary_key_value;
+            auto& key = static_cast<key_value&>(table<T>::primary_key_of(e.object));
+            if (returning(generated)) {
+                if (!returned_row)
+                    throw operational_error("INSERT ... RETURNING returned no row [SQL: " + std::string(statement.sql()) +
+                                            "]");
+                key_value assigned{};
+                try {
+                    read_value(statement, 0, assigned);
+                } catch (...) {
+                    rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
+                }
+                key = assigned;
+            } else if (generated) {
+                key = value_traits<key_value>::from_storage(c.last_insert_id());
+            }
+        }
         inserted(e);
     }
 
@@ -583,7 +623,13 @@ private:
             std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
                 return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
             });
-            for (auto& step : inserts) step.store->insert(writer(), step.entry);
+            // Inserts in runs of one model (a run's rows never reference each other: parents are
+            // a depth above), for backends that send a run at once.
+            for (auto run = inserts.begin(); run != inserts.end();) {
+                auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+                run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
+                run = end;
+            }
             for (auto& store : stores_) {
                 bool scanned = store && !scan;
                 for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
