@@ -284,6 +284,45 @@ constexpr column_type column_type_of() {
     else return column_type::timestamp;
 }
 
+// Whether the number v converts to the arithmetic type T without changing its value (for a
+// floating-point T: without overflowing it). Unlike std::in_range it takes any arithmetic
+// types, char and floating point included, and it never converts out of range first.
+template <class T, class V>
+constexpr bool fits(V v) {
+    static_assert(std::is_arithmetic_v<T> && std::is_arithmetic_v<V>);
+    if constexpr (std::is_integral_v<T> && std::is_integral_v<V>) {
+        if (v < V{}) return std::is_signed_v<T> && static_cast<std::intmax_t>(v) >= std::intmax_t{std::numeric_limits<T>::min()};
+        return static_cast<std::uintmax_t>(v) <= std::uintmax_t{std::numeric_limits<T>::max()};
+    } else if constexpr (std::is_integral_v<T>) {
+        // 2^digits is exact in floating point, while T's maximum may round up to it.
+        V limit = 1;
+        for (int i = 0; i < std::numeric_limits<T>::digits; ++i) limit *= 2;
+        const V lowest = std::is_signed_v<T> ? -limit : V{0};
+        if (!(v >= lowest && v < limit)) return false;  // NaN too
+        if constexpr (std::is_signed_v<T>) return static_cast<V>(static_cast<std::intmax_t>(v)) == v;
+        else return static_cast<V>(static_cast<std::uintmax_t>(v)) == v;
+    } else if constexpr (std::is_floating_point_v<V>) {
+        return !(v > std::numeric_limits<T>::max() || v < std::numeric_limits<T>::lowest()) ||
+               v == std::numeric_limits<V>::infinity() || v == -std::numeric_limits<V>::infinity();
+    } else {
+        return true;  // an integer always has a nearest floating-point value
+    }
+}
+
+// Whether every value of V is also a value of T, so that converting never changes one.
+template <class V, class T>
+constexpr bool holds_every_value_of() {
+    using from = std::numeric_limits<V>;
+    using to = std::numeric_limits<T>;
+    if constexpr (!std::is_arithmetic_v<V> || !std::is_arithmetic_v<T> || std::is_same_v<V, T>) return true;
+    else if constexpr (std::is_same_v<V, bool> || std::is_same_v<T, bool>) return true;
+    else if constexpr (std::is_integral_v<V> && std::is_integral_v<T>)
+        return (!from::is_signed || to::is_signed) && from::digits <= to::digits;
+    else if constexpr (std::is_integral_v<V>) return from::digits <= to::digits;
+    else if constexpr (std::is_integral_v<T>) return false;
+    else return from::digits <= to::digits && from::max_exponent <= to::max_exponent && from::min_exponent >= to::min_exponent;
+}
+
 template <class T>
 std::string integer_range_message(auto value) {
     return "value " + std::to_string(value) + " is out of range for a " +
@@ -323,7 +362,7 @@ struct value_traits<T> {
         return static_cast<std::int64_t>(v);
     }
     static T from_storage(std::int64_t v) {
-        if (!std::in_range<T>(v)) throw std::out_of_range(detail::integer_range_message<T>(v));
+        if (!detail::fits<T>(v)) throw std::out_of_range(detail::integer_range_message<T>(v));
         return static_cast<T>(v);
     }
 };
@@ -333,8 +372,7 @@ struct value_traits<float> {
     using storage_type = double;
     static double to_storage(float v) noexcept { return v; }
     static float from_storage(double v) {
-        if (v == v && (v > std::numeric_limits<float>::max() || v < -std::numeric_limits<float>::max()) &&
-            v != std::numeric_limits<double>::infinity() && v != -std::numeric_limits<double>::infinity())
+        if (!detail::fits<float>(v))
             throw std::out_of_range("value " + std::to_string(v) + " is out of range for a float");
         return static_cast<float>(v);
     }
@@ -843,6 +881,9 @@ struct sqlite_dialect {
         out.append('?');
         ++out.next_parameter;
     }
+    // A value compared with a column stored differently (2.5 beside an INTEGER column): SQLite
+    // compares integers and reals exactly as they are.
+    static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
 
     // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid.
     static constexpr std::string_view type_name(column_type type) {
@@ -1326,7 +1367,13 @@ template <class Connection, class Binder, class OnRow>
 void run_statement(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
     auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
     statement_use use(statement);
-    binder(statement);
+    try {
+        binder(statement);
+    } catch (const error&) {
+        throw;
+    } catch (const std::exception& e) {  // a value its value_traits cannot store
+        throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
+    }
     while (statement.step())
         if (!on_row(std::as_const(statement))) break;
 }
@@ -1404,7 +1451,7 @@ struct column_expression;
 
 namespace detail {
 
-template <class V>
+template <class V, bool Typed = false>
 struct bound_value;
 template <class C, class List>
 struct in_list;
@@ -1451,9 +1498,44 @@ concept same_valued = valued<A> && valued<B> &&
 template <class E>
 using value_node = bound_value<typename E::value_type>;
 
+// A value converted to a column's value type, for assignments (set<&T::m>(v)) and LIKE
+// patterns. A number the column's type cannot hold is a data_error, never a narrowed value.
+template <class C, class V>
+value_node<C> bind_as(V&& v) {
+    using T = typename C::value_type;
+    if constexpr (std::is_arithmetic_v<T> && std::is_arithmetic_v<std::remove_cvref_t<V>> &&
+                  !holds_every_value_of<std::remove_cvref_t<V>, T>()) {
+        if (!fits<T>(v))
+            throw data_error("cannot bind " + std::string(table<typename C::model>::name) + "." +
+                             std::string(table<typename C::model>::columns[C::index].name) + ": the value " +
+                             std::to_string(v) + " does not fit the column's C++ type");
+    }
+    return value_node<C>{{}, T(std::forward<V>(v))};
+}
+
+// The type a value is bound as when compared with (or added to) an expression: the
+// expression's value type when that loses nothing, else the value's own type (double for a
+// floating-point one), so that a comparison means what it says: col<&T::int32_member> ==
+// 4294967298 is false for every row, not true where the member is 2.
 template <class E, class V>
-value_node<E> bind_as(V&& v) {
-    return value_node<E>{{}, typename E::value_type(std::forward<V>(v))};
+using comparison_value_t =
+    std::conditional_t<holds_every_value_of<std::remove_cvref_t<V>, typename E::value_type>(), typename E::value_type,
+                       std::conditional_t<std::is_floating_point_v<std::remove_cvref_t<V>>, double,
+                                          std::remove_cvref_t<V>>>;
+
+// A value beside an expression whose value is stored differently (a fraction beside an
+// integer column) is written as a typed placeholder: PostgreSQL would otherwise infer the
+// parameter's type from the column and refuse 2.5 as a BIGINT.
+template <class A, class B>
+inline constexpr bool same_storage =
+    std::is_same_v<typename value_traits<A>::storage_type, typename value_traits<B>::storage_type>;
+
+template <class E, class V>
+using comparison_node = bound_value<comparison_value_t<E, V>, !same_storage<comparison_value_t<E, V>, typename E::value_type>>;
+
+template <class E, class V>
+comparison_node<E, V> bind_beside(V&& v) {
+    return comparison_node<E, V>{{}, comparison_value_t<E, V>(std::forward<V>(v))};
 }
 
 }  // namespace detail
@@ -1498,9 +1580,10 @@ struct column_expression : expression_tag {
             requires std::is_convertible_v<decltype(*r.begin()), value_type>;
         }
     auto in(const Range& values) const {
-        std::vector<value_type> list;
+        using element = detail::comparison_value_t<column_expression, decltype(*values.begin())>;
+        std::vector<element> list;
         for (auto&& v : values) list.emplace_back(v);
-        return detail::in_list<column_expression, std::vector<value_type>>{{}, std::move(list)};
+        return detail::in_list<column_expression, std::vector<element>>{{}, std::move(list)};
     }
     template <class V>
         requires std::is_convertible_v<const V&, value_type>
@@ -1517,10 +1600,10 @@ struct column_expression : expression_tag {
     template <class A, class B>
         requires std::is_convertible_v<A, value_type> && std::is_convertible_v<B, value_type>
     auto between(A&& low, B&& high) const {
-        using node = detail::value_node<column_expression>;
-        return detail::between_expression<column_expression, node, node>{
-            {}, detail::bind_as<column_expression>(std::forward<A>(low)),
-            detail::bind_as<column_expression>(std::forward<B>(high))};
+        return detail::between_expression<column_expression, detail::comparison_node<column_expression, A>,
+                                          detail::comparison_node<column_expression, B>>{
+            {}, detail::bind_beside<column_expression>(std::forward<A>(low)),
+            detail::bind_beside<column_expression>(std::forward<B>(high))};
     }
     auto is_null() const { return detail::postfix_expression<column_expression, detail::op_is_null>{}; }
     auto is_not_null() const { return detail::postfix_expression<column_expression, detail::op_is_not_null>{}; }
@@ -1531,7 +1614,7 @@ inline constexpr column_expression<Member> col{};
 
 namespace detail {
 
-template <class V>
+template <class V, bool Typed>
 struct bound_value : expression_tag {
     V value;
     using value_type = V;
@@ -1541,7 +1624,8 @@ struct bound_value : expression_tag {
     static constexpr bool dynamic = false;
     template <class D>
     static constexpr void write(auto& out) {
-        D::write_placeholder(out);
+        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of<typename value_traits<V>::storage_type>());
+        else D::write_placeholder(out);
     }
     template <class Statement>
     void bind(Statement& statement, int& index) const {
@@ -1680,7 +1764,7 @@ struct in_list : expression_tag {
         out.append(" IN (");
         for (std::size_t i = 0; i < values.size(); ++i) {
             if (i) out.append(", ");
-            D::write_placeholder(out);
+            bound_value<typename List::value_type, !same_storage<typename List::value_type, typename C::value_type>>::template write<D>(out);
         }
         out.append("))");
     }
@@ -1781,14 +1865,14 @@ concept column_like = valued<E> && requires { E::is_column; };
     template <detail::valued E, class V>                                                                 \
         requires detail::value_for<E, V>                                                                 \
     auto operator op(E e, V&& v) {                                                                       \
-        return detail::binary_expression<E, detail::value_node<E>, detail::name, bool>{                  \
-            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+        return detail::binary_expression<E, detail::comparison_node<E, V>, detail::name, bool>{          \
+            {}, std::move(e), detail::bind_beside<E>(std::forward<V>(v))};                               \
     }                                                                                                    \
     template <class V, detail::valued E>                                                                 \
         requires detail::value_for<E, V>                                                                 \
     auto operator op(V&& v, E e) {                                                                       \
-        return detail::binary_expression<E, detail::value_node<E>, detail::mirrored, bool>{              \
-            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+        return detail::binary_expression<E, detail::comparison_node<E, V>, detail::mirrored, bool>{      \
+            {}, std::move(e), detail::bind_beside<E>(std::forward<V>(v))};                               \
     }                                                                                                    \
     template <detail::valued A, detail::valued B>                                                        \
         requires detail::same_valued<A, B>                                                               \
@@ -1820,14 +1904,16 @@ void operator==(E, V&&) {
     template <detail::valued E, class V>                                                                 \
         requires detail::value_for<E, V> && std::is_arithmetic_v<typename E::value_type>                 \
     auto operator op(E e, V&& v) {                                                                       \
-        return detail::binary_expression<E, detail::value_node<E>, detail::name, typename E::value_type>{ \
-            {}, std::move(e), detail::bind_as<E>(std::forward<V>(v))};                                   \
+        using R = std::common_type_t<typename E::value_type, detail::comparison_value_t<E, V>>;          \
+        return detail::binary_expression<E, detail::comparison_node<E, V>, detail::name, R>{             \
+            {}, std::move(e), detail::bind_beside<E>(std::forward<V>(v))};                               \
     }                                                                                                    \
     template <class V, detail::valued E>                                                                 \
         requires detail::value_for<E, V> && std::is_arithmetic_v<typename E::value_type>                 \
     auto operator op(V&& v, E e) {                                                                       \
-        return detail::binary_expression<detail::value_node<E>, E, detail::name, typename E::value_type>{ \
-            {}, detail::bind_as<E>(std::forward<V>(v)), std::move(e)};                                   \
+        using R = std::common_type_t<typename E::value_type, detail::comparison_value_t<E, V>>;          \
+        return detail::binary_expression<detail::comparison_node<E, V>, E, detail::name, R>{             \
+            {}, detail::bind_beside<E>(std::forward<V>(v)), std::move(e)};                               \
     }                                                                                                    \
     template <detail::valued A, detail::valued B>                                                        \
         requires detail::same_valued<A, B> && std::is_arithmetic_v<typename A::value_type>               \
@@ -1936,6 +2022,7 @@ auto set(V&& v) {
 // its identity map) or a connection (plain values).
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -2271,7 +2358,9 @@ template <class V, class Statement>
 void read_projected(const Statement& statement, int column, V& out) {
     try {
         read_value(statement, column, out);
-    } catch (const conversion_failure& e) {
+    } catch (const error&) {
+        throw;
+    } catch (const std::exception& e) {  // a NULL or a value out of range for V
         throw data_error("cannot read result column " + std::to_string(column + 1) + ": " + e.what() + " [SQL: " +
                          std::string(statement.sql()) + "]");
     }
@@ -3056,6 +3145,11 @@ struct url {
 // Throws url_error for a malformed URL or an unknown dialect.
 inline url make_url(std::string_view text) {
     using namespace detail;
+    if (std::size_t nul = text.find('\0'); nul != npos) {
+        std::string shown(text);  // quoted with each NUL as \0: a C string would stop at the first
+        for (std::size_t at = shown.find('\0'); at != npos; at = shown.find('\0', at)) shown.replace(at, 1, "\\0");
+        fail(shown, "a NUL byte at offset " + std::to_string(nul), "a driver would read the text cut short there");
+    }
     std::size_t scheme_end = text.find("://");
     if (scheme_end == npos)
         fail(text, "missing '://' after the dialect",
@@ -3120,9 +3214,11 @@ inline url make_url(std::string_view text) {
 // of the six storage types, and the mapping of SQLite's result codes to StructQL's errors.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -3329,14 +3425,23 @@ inline std::string format_sql_context(std::string_view sql) {
     return std::string(" [SQL: ").append(sql).append("]");
 }
 
+// A day's length in the clock's ticks.
+inline constexpr timestamp::rep ticks_per_day = std::chrono::duration_cast<timestamp::duration>(std::chrono::days{1}).count();
+
 // Timestamps are stored as UTC text, "YYYY-MM-DD HH:MM:SS.fffffffff": readable in any SQLite
 // tool, ordered correctly as text, and exact to the nanosecond of system_clock.
 inline std::string format_timestamp(timestamp t) {
     using namespace std::chrono;
-    auto day = floor<days>(t);
-    year_month_day ymd{day};
-    auto since_midnight = duration_cast<nanoseconds>(t - day);
-    hh_mm_ss<nanoseconds> time{since_midnight};
+    // Split by integer division: floor<days>(t) lies below the clock's range for a time point
+    // in the clock's first partial day, and t - floor<days>(t) then overflows.
+    timestamp::rep day_count = t.time_since_epoch().count() / ticks_per_day;
+    timestamp::rep since_midnight = t.time_since_epoch().count() % ticks_per_day;
+    if (since_midnight < 0) {
+        since_midnight += ticks_per_day;
+        --day_count;
+    }
+    year_month_day ymd{sys_days{days{day_count}}};
+    hh_mm_ss<nanoseconds> time{duration_cast<nanoseconds>(timestamp::duration{since_midnight})};
     char text[40];
     std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
@@ -3401,7 +3506,21 @@ inline timestamp parse_timestamp(std::string_view s) {
     }
     if (pos < s.size() && s[pos] == 'Z') ++pos;
     if (pos != s.size()) fail();
-    return timestamp{duration_cast<timestamp::duration>(sys_days{ymd}.time_since_epoch() + time_of_day)};
+    // day_count * ticks_per_day + ticks, checked: the clock's range ends in 1677 and 2262.
+    using rep = timestamp::rep;
+    rep day_count = sys_days{ymd}.time_since_epoch().count();
+    rep ticks = duration_cast<timestamp::duration>(time_of_day).count();
+    const bool before_epoch = day_count < 0;
+    if (before_epoch) {  // both parts negative, so that neither overflows before the sum does
+        ++day_count;
+        ticks -= ticks_per_day;
+    }
+    constexpr rep lowest = std::numeric_limits<rep>::min(), highest = std::numeric_limits<rep>::max();
+    bool fits = before_epoch ? day_count >= lowest / ticks_per_day && day_count * ticks_per_day >= lowest - ticks
+                             : day_count <= highest / ticks_per_day && day_count * ticks_per_day <= highest - ticks;
+    if (!fits)
+        throw conversion_failure("'" + std::string(s) + "' is outside the range of std::chrono::system_clock");
+    return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
 }
 
 inline std::string_view sqlite_type_name(int type) {
@@ -3457,6 +3576,8 @@ public:
     }
     void bind(int i, double v) {
         if (context_->traced()) trace_parameter(std::to_string(v));
+        // sqlite3_bind_double stores a NaN as NULL: the value would be lost without a word.
+        if (v != v) throw detail::conversion_failure("SQLite cannot store NaN (it would store NULL in its place)");
         check_bind(sqlite3_bind_double(stmt_, i, v));
     }
     // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
@@ -3616,7 +3737,7 @@ public:
         }
         sqlite3_extended_result_codes(db_, 1);
         auto busy = args.busy_timeout.value_or(context->options.busy_timeout);
-        sqlite3_busy_timeout(db_, static_cast<int>(busy.count()));
+        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy.count(), 0, std::numeric_limits<int>::max())));
         context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
         if (context->options.wal) {
             try {
@@ -3770,8 +3891,10 @@ struct connect_args_from_url<sqlite_backend> {
         if (auto timeout = u.query_value("timeout")) {
             double seconds = 0;
             auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
-            if (ec != std::errc{} || end != timeout->data() + timeout->size() || seconds < 0)
-                throw url_error("create_engine: timeout must be a number of seconds in '" + u.render() + "'");
+            constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
+            if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
+                throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
+                                std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
             args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
         }
         if (auto same_thread = u.query_value("check_same_thread"))
