@@ -9,7 +9,17 @@
 // Each has make_engine(options), probe() -- an independent look at the database through the
 // driver's own C API (sqlite3 / libpq), with exec(sql), count(sql) and query(sql) returning text
 // cells -- placeholder(n) for SQL written by hand ("?" / "$n"), and enforce_foreign_keys(engine)
-// (SQLite's PRAGMA through on_connect; PostgreSQL always enforces them).
+// (SQLite's PRAGMA through on_connect; PostgreSQL always enforces them). Beyond those:
+//   stored(probe, table, column, id)      one stored value, its storage class as the database
+//                                         reports it (typeof / pg_typeof) and its exact content
+//   take_write_lock(probe, tables)        throws unless the probe can lock the tables for writing
+//                                         at once (no connection holds a write lock)
+//   in_transaction(native_handle)         the driver's own answer (sqlite3 / libpq)
+//   make_counted_engine(options),         an engine whose connections the server can count;
+//   server_connections(expected)          SQLite has no server: std::nullopt
+//   unique_violation, not_null_violation, foreign_key_violation: the database's own wording
+//   insert_generated_key_sql<T>           the INSERT a session runs for a key left at 0
+//   timestamp_precision                   what a stored timestamp keeps (written truncated to it)
 //
 // A test starts with STRUCTQL_REQUIRE_BACKEND(TestType): without a PostgreSQL server the
 // PostgreSQL instance prints why and returns, and ctest reports it as skipped (the line starts
@@ -18,6 +28,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdint>
 #include <cstdlib>
@@ -26,6 +37,8 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -37,6 +50,15 @@
 namespace structql_test {
 
 using text_rows = std::vector<std::vector<std::optional<std::string>>>;
+
+// One stored value as the database itself reports it.
+enum class storage { null, integer, real, boolean, text, blob, timestamp, other };
+struct cell {
+    storage type = storage::other;
+    std::int64_t integer = 0;  // integer and boolean (0 / 1)
+    double real = 0;           // real, exactly
+    std::string bytes;         // text and blob content, exactly; a timestamp as the database shows it
+};
 
 // A second, independent connection to a PostgreSQL database, through raw libpq.
 class pg_probe {
@@ -111,9 +133,16 @@ struct database_types {
     using probe_type = Probe;
     static constexpr bool is_sqlite = std::is_same_v<Backend, structql::sqlite_backend>;
     static constexpr bool is_postgresql = std::is_same_v<Backend, structql::postgresql_backend>;
+    using dialect = typename Backend::dialect;
+    // The INSERT a session runs for an object whose generated key is left at 0.
+    template <class T>
+    static constexpr std::string_view insert_generated_key_sql = dialect::returns_generated_keys
+                                                                     ? structql::sql::insert_returning_in<dialect, T>
+                                                                     : structql::sql::insert_in<dialect, T>;
 };
 
 struct sqlite : database_types<structql::sqlite_backend, sqlite_file> {
+    using timestamp_precision = std::chrono::nanoseconds;  // UTC text with nine decimals
 
     static bool available() { return true; }
 
@@ -129,9 +158,51 @@ struct sqlite : database_types<structql::sqlite_backend, sqlite_file> {
     static void enforce_foreign_keys(engine_type& engine) {
         engine.on_connect([](connection_type& c) { c.execute("PRAGMA foreign_keys=ON"); });
     }
+
+    // The storage class sqlite3 reports (typeof) and the value read by that class.
+    static cell stored(probe_type& probe, std::string_view table, std::string_view column, std::int64_t id) {
+        std::string sql = "SELECT \"" + std::string(column) + "\" FROM \"" + std::string(table) + "\" WHERE id = " +
+                          std::to_string(id);
+        sqlite3* db = probe.handle();
+        sqlite3_stmt* stmt = nullptr;
+        if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string(sqlite3_errmsg(db)) + " in " + sql);
+        if (sqlite3_step(stmt) != SQLITE_ROW) {
+            sqlite3_finalize(stmt);
+            throw std::runtime_error("no row from " + sql);
+        }
+        cell c;
+        switch (sqlite3_column_type(stmt, 0)) {
+            case SQLITE_NULL: c.type = storage::null; break;
+            case SQLITE_INTEGER: c.type = storage::integer; c.integer = sqlite3_column_int64(stmt, 0); break;
+            case SQLITE_FLOAT: c.type = storage::real; c.real = sqlite3_column_double(stmt, 0); break;
+            default: {
+                c.type = sqlite3_column_type(stmt, 0) == SQLITE_TEXT ? storage::text : storage::blob;
+                const void* p = sqlite3_column_blob(stmt, 0);
+                c.bytes.assign(p ? static_cast<const char*>(p) : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
+            }
+        }
+        sqlite3_finalize(stmt);
+        return c;
+    }
+    // The write lock is on the whole file.
+    static void take_write_lock(probe_type& probe, std::string_view /*tables*/) { probe.exec("BEGIN IMMEDIATE; ROLLBACK;"); }
+    static bool in_transaction(sqlite3* handle) { return sqlite3_get_autocommit(handle) == 0; }
+
+    engine_type make_counted_engine(structql::engine_options options = {}) const { return make_engine(std::move(options)); }
+    std::optional<std::int64_t> server_connections(std::int64_t /*expected*/) const { return std::nullopt; }
+
+    static std::string unique_violation(std::string_view table, std::string_view column, bool /*primary_key*/ = false) {
+        return "UNIQUE constraint failed: " + std::string(table) + "." + std::string(column);
+    }
+    static std::string not_null_violation(std::string_view table, std::string_view column) {
+        return "NOT NULL constraint failed: " + std::string(table) + "." + std::string(column);
+    }
+    static std::string foreign_key_violation(std::string_view, std::string_view) { return "FOREIGN KEY constraint failed"; }
 };
 
 struct postgresql : database_types<structql::postgresql_backend, pg_probe> {
+    using timestamp_precision = std::chrono::microseconds;  // TIMESTAMPTZ
 
     // The server's URL, from STRUCTQL_TEST_POSTGRES_URL; std::nullopt and a message when there is
     // none or it does not answer.
@@ -183,6 +254,80 @@ struct postgresql : database_types<structql::postgresql_backend, pg_probe> {
     probe_type probe() const { return probe_type(url()); }
     static std::string placeholder(int n) { return "$" + std::to_string(n); }
     static void enforce_foreign_keys(engine_type&) {}
+
+    // pg_typeof and the value in PostgreSQL's text format (timestamps shown in UTC).
+    static cell stored(probe_type& probe, std::string_view table, std::string_view column, std::int64_t id) {
+        std::string c = "\"" + std::string(column) + "\"";
+        probe.exec("SET TimeZone = 'UTC'");
+        auto rows = probe.query("SELECT pg_typeof(" + c + ")::text, " + c + "::text FROM \"" + std::string(table) +
+                                "\" WHERE id = " + std::to_string(id));
+        if (rows.empty()) throw std::runtime_error("no row " + std::to_string(id) + " in " + std::string(table));
+        cell out;
+        const std::string type = *rows[0][0];
+        if (!rows[0][1]) {
+            out.type = storage::null;
+            return out;
+        }
+        const std::string& text = *rows[0][1];
+        if (type == "bigint" || type == "integer" || type == "smallint") {
+            out.type = storage::integer;
+            out.integer = std::stoll(text);
+        } else if (type == "double precision" || type == "real") {
+            out.type = storage::real;
+            out.real = std::strtod(text.c_str(), nullptr);  // the shortest exact form; NaN, Infinity
+        } else if (type == "boolean") {
+            out.type = storage::boolean;
+            out.integer = text == "true" ? 1 : 0;  // boolean::text, not the output format's "t"
+            out.bytes = text;
+        } else if (type == "bytea") {
+            out.type = storage::blob;
+            for (std::size_t i = 2; i + 1 < text.size(); i += 2)  // "\x0a1b..."
+                out.bytes += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
+        } else {
+            out.type = type == "text" ? storage::text : type == "timestamp with time zone" ? storage::timestamp : storage::other;
+            out.bytes = text;
+        }
+        return out;
+    }
+    // EXCLUSIVE mode conflicts with every lock a write takes, not with plain reads.
+    static void take_write_lock(probe_type& probe, std::string_view tables) {
+        try {
+            probe.exec("BEGIN; SET LOCAL lock_timeout = '1s'; LOCK TABLE " + std::string(tables) +
+                       " IN EXCLUSIVE MODE; ROLLBACK");
+        } catch (...) {
+            probe.exec("ROLLBACK");
+            throw;
+        }
+    }
+    static bool in_transaction(PGconn* handle) { return PQtransactionStatus(handle) != PQTRANS_IDLE; }
+
+    // Its connections carry the schema's name as their application_name, for pg_stat_activity.
+    engine_type make_counted_engine(structql::engine_options options = {}) const {
+        return structql::create_engine<backend>(url() + "&application_name=" + schema, std::move(options));
+    }
+    // The server's connections from make_counted_engine's engines, once it has `expected` of
+    // them or after 5 s (a closed connection's server process ends a moment later).
+    std::optional<std::int64_t> server_connections(std::int64_t expected) const {
+        pg_probe probe(*server_url());
+        std::int64_t n = -1;
+        for (int i = 0; i < 500; ++i) {
+            n = probe.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + schema + "'");
+            if (n == expected) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return n;
+    }
+
+    static std::string unique_violation(std::string_view table, std::string_view column, bool primary_key = false) {
+        return "violates unique constraint \"" + std::string(table) + (primary_key ? "_pkey" : "_" + std::string(column) + "_key") + "\"";
+    }
+    static std::string not_null_violation(std::string_view table, std::string_view column) {
+        return "null value in column \"" + std::string(column) + "\" of relation \"" + std::string(table) +
+               "\" violates not-null constraint";
+    }
+    static std::string foreign_key_violation(std::string_view table, std::string_view column) {
+        return "violates foreign key constraint \"" + std::string(table) + "_" + std::string(column) + "_fkey\"";
+    }
 
 private:
     static std::string& skip_reason() {

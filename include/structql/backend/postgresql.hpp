@@ -429,6 +429,7 @@ public:
     // An lvalue outlives the step that follows: it is sent from where it is.
     void bind(int i, const std::string& v) {
         std::size_t p = slot(i);
+        refuse_nul(v);
         trace_text(v);
         if (kind_at(p) == kind::text) point(p, v, 1);  // TEXT's binary form is its bytes
         else point(p, v, 0);                          // NUL-terminated: c_str()
@@ -436,6 +437,7 @@ public:
     void bind(int i, std::string&& v) { bind(i, std::string_view(v)); }
     void bind(int i, std::string_view v) {
         std::size_t p = slot(i);
+        refuse_nul(v);
         trace_text(v);
         set_owned(p, v, kind_at(p) == kind::text ? 1 : 0);
     }
@@ -611,6 +613,14 @@ private:
         return static_cast<std::size_t>(i - 1);
     }
     kind kind_at(std::size_t p) const noexcept { return detail::pg::kind_of(param_types_[p]); }
+
+    // PostgreSQL text never holds a NUL byte, and libpq ends a text-format value at the first
+    // one: refuse it here, where the layers above can name the column, rather than have the
+    // value cut short without a word.
+    static void refuse_nul(std::string_view v) {
+        if (v.find('\0') != std::string_view::npos)
+            throw detail::conversion_failure("a string with a NUL byte: PostgreSQL text cannot hold one (store bytes as a blob)");
+    }
 
     void started() {
         executed_ = true;
