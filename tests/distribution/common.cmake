@@ -37,9 +37,11 @@ function(sq_header_version source_dir out)
   set(${out} "${version}" PARENT_SCOPE)
 endfunction()
 
-# sq_check_package_dir(<config dir> <version>): the three package files are there, only
-# structql::structql is exported (never the internal structql_warnings), no absolute path
-# into the build machine's trees is baked in, and the version file says SameMajorVersion.
+# sq_check_package_dir(<config dir> <version> [POSTGRESQL]): the three package files are there,
+# only structql::structql is exported (never the internal structql_warnings), no absolute path
+# into the build machine's trees is baked in, and the version file says SameMajorVersion. With
+# POSTGRESQL, structqlPostgreSQLTargets.cmake must be there too; when it is, it defines
+# structql::postgresql as structql::structql plus PostgreSQL::PostgreSQL and nothing else.
 function(sq_check_package_dir dir version)
   foreach(f structqlConfig.cmake structqlConfigVersion.cmake structqlTargets.cmake)
     sq_require_exists("${dir}/${f}")
@@ -48,8 +50,20 @@ function(sq_check_package_dir dir version)
   if(NOT targets MATCHES "add_library\\(structql::structql INTERFACE IMPORTED\\)")
     message(FATAL_ERROR "${dir}/structqlTargets.cmake does not define structql::structql")
   endif()
-  if(targets MATCHES "structql_warnings")
-    message(FATAL_ERROR "${dir}/structqlTargets.cmake exports the internal structql_warnings")
+  if(targets MATCHES "structql_warnings|structql::postgresql")
+    message(FATAL_ERROR "${dir}/structqlTargets.cmake exports more than structql::structql")
+  endif()
+  if("POSTGRESQL" IN_LIST ARGN)
+    sq_require_exists("${dir}/structqlPostgreSQLTargets.cmake")
+  endif()
+  if(EXISTS "${dir}/structqlPostgreSQLTargets.cmake")
+    file(READ "${dir}/structqlPostgreSQLTargets.cmake" pg_targets)
+    if(NOT pg_targets MATCHES "add_library\\(structql::postgresql INTERFACE IMPORTED\\)" OR
+       NOT pg_targets MATCHES "INTERFACE_LINK_LIBRARIES \"structql::structql;PostgreSQL::PostgreSQL\"" OR
+       pg_targets MATCHES "structql_warnings")
+      message(FATAL_ERROR "${dir}/structqlPostgreSQLTargets.cmake does not define structql::postgresql as "
+                          "structql::structql + PostgreSQL::PostgreSQL:\n${pg_targets}")
+    endif()
   endif()
   file(GLOB files "${dir}/*.cmake")
   foreach(f IN LISTS files)
@@ -87,15 +101,21 @@ function(sq_check_package_dir dir version)
   endforeach()
 endfunction()
 
-# sq_build_consumer(<prefix> <build dir> <version>): configures tests/distribution/consumer
-# with CMAKE_PREFIX_PATH=<prefix> (and nothing else pointing at StructQL), builds it, runs it,
-# and checks that find_package took the package from <prefix>.
+# sq_build_consumer(<prefix> <build dir> <version> [POSTGRESQL]): configures
+# tests/distribution/consumer with CMAKE_PREFIX_PATH=<prefix> (and nothing else pointing at
+# StructQL), builds it, runs it, and checks that find_package took the package from <prefix>.
+# With POSTGRESQL the consumer also finds the postgresql component and builds and runs
+# main_postgresql, linked with structql::postgresql.
 function(sq_build_consumer prefix build_dir version)
+  set(postgresql OFF)
+  if("POSTGRESQL" IN_LIST ARGN)
+    set(postgresql ON)
+  endif()
   file(REMOVE_RECURSE "${build_dir}")
   sq_run("configuring the consumer against ${prefix}"
     ${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/distribution/consumer" -B "${build_dir}"
       -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX}" "-DCMAKE_PREFIX_PATH=${prefix}"
-      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DSTRUCTQL_CONSUMER_POSTGRESQL=${postgresql})
   file(STRINGS "${build_dir}/CMakeCache.txt" dir_line REGEX "^structql_DIR:")
   string(REGEX REPLACE "^[^=]*=" "" found_dir "${dir_line}")
   file(REAL_PATH "${found_dir}" found_dir)
@@ -110,4 +130,11 @@ function(sq_build_consumer prefix build_dir version)
     message(FATAL_ERROR "the consumer printed:\n${SQ_RUN_OUTPUT}")
   endif()
   message(STATUS "consumer built against ${found_dir}: ${SQ_RUN_OUTPUT}")
+  if(postgresql)
+    sq_run("running the PostgreSQL consumer" "${build_dir}/main_postgresql")
+    if(NOT SQ_RUN_OUTPUT MATCHES "structql ${version} with libpq [0-9]+: postgresql ok")
+      message(FATAL_ERROR "the PostgreSQL consumer printed:\n${SQ_RUN_OUTPUT}")
+    endif()
+    message(STATUS "PostgreSQL consumer: ${SQ_RUN_OUTPUT}")
+  endif()
 endfunction()

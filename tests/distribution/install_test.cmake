@@ -1,5 +1,6 @@
 # `cmake --install` of this build tree into a scratch prefix, then a separate project that
-# finds it with find_package(structql CONFIG REQUIRED), builds and runs.
+# finds it with find_package(structql CONFIG REQUIRED), builds and runs, and a program of it
+# that includes <structql/postgresql.hpp> and links structql::postgresql.
 #
 #   cmake -DSOURCE_DIR=<repo> -DBUILD_DIR=<top build dir> -DWORK_DIR=<scratch>
 #         -DCXX=<c++ compiler> -DGENERATOR=<generator> -P install_test.cmake
@@ -24,7 +25,9 @@ endif()
 
 # The package files, where docs/installing.md says they are (GNUInstallDirs' libdir is `lib`
 # for any prefix but /usr).
-sq_check_package_dir("${prefix}/lib/cmake/structql" "${version}")
+# This build found libpq (the tests need it): the postgresql component is installed and a
+# consumer of <structql/postgresql.hpp> builds against structql::postgresql.
+sq_check_package_dir("${prefix}/lib/cmake/structql" "${version}" POSTGRESQL)
 
-sq_build_consumer("${prefix}" "${WORK_DIR}/consumer-build" "${version}")
+sq_build_consumer("${prefix}" "${WORK_DIR}/consumer-build" "${version}" POSTGRESQL)
 file(REMOVE_RECURSE "${WORK_DIR}")
