@@ -2173,6 +2173,14 @@ struct order_expression<descending<E>> {
     static constexpr bool descending = true;
 };
 
+// Whether a filter is `primary key == value` on the model itself: it matches at most one row.
+template <class T, class Where>
+inline constexpr bool filters_one_key = false;
+template <class T, auto Member, class V, bool Typed>
+inline constexpr bool filters_one_key<T, binary_expression<column_expression<Member>, bound_value<V, Typed>, op_eq, bool>> =
+    std::is_same_v<typename column_expression<Member>::model, T> &&
+    column_expression<Member>::index == table<T>::primary_key_index;
+
 }  // namespace detail
 
 // Everything a query holds; the query type is a thin handle around it.
@@ -2676,9 +2684,10 @@ public:
     }
 
     // The first row: nullptr / std::nullopt when there is none. LIMIT 1 is added unless the
-    // query has a limit.
+    // query has a limit or filters one primary key without joins (where it would only cost).
     auto first() const {
-        if constexpr (!Parts::has_limit) {
+        if constexpr (!Parts::has_limit && !(std::tuple_size_v<typename Parts::joins_type> == 0 &&
+                                             detail::filters_one_key<T, typename Parts::where_type>)) {
             return limit(1).first();
         } else {
             std::optional<row_type> found;
@@ -3631,59 +3640,66 @@ public:
         int type = type_of(col);
         if constexpr (std::is_same_v<S, std::int64_t>) {
             if (type != SQLITE_INTEGER) type_mismatch("INTEGER", type);
-            return sqlite3_column_int64(stmt_, col);
+            return sqlite3_value_int64(value_);
         } else if constexpr (std::is_same_v<S, bool>) {
             if (type != SQLITE_INTEGER) type_mismatch("INTEGER 0 or 1", type);
-            std::int64_t v = sqlite3_column_int64(stmt_, col);
+            std::int64_t v = sqlite3_value_int64(value_);
             if (v != 0 && v != 1)
                 throw detail::conversion_failure("value " + std::to_string(v) + " is not a boolean (0 or 1)");
             return v == 1;
         } else if constexpr (std::is_same_v<S, double>) {
             if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) type_mismatch("REAL", type);
-            return sqlite3_column_double(stmt_, col);
+            return sqlite3_value_double(value_);
         } else if constexpr (std::is_same_v<S, std::string>) {
             if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
-            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-            return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+            return std::string(text());
         } else if constexpr (std::is_same_v<S, blob>) {
             if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
-            auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
-            return blob(p, p + sqlite3_column_bytes(stmt_, col));
+            auto* p = static_cast<const std::byte*>(sqlite3_value_blob(value_));
+            return blob(p, p + sqlite3_value_bytes(value_));
         } else {
             static_assert(std::is_same_v<S, timestamp>);
             if (type != SQLITE_TEXT) type_mismatch("TEXT timestamp", type);
-            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-            return detail::parse_timestamp(std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))));
+            return detail::parse_timestamp(text());
         }
     }
 
-    // Reads into an existing value, reusing its storage: the row reader's path for text and
-    // blobs, which would otherwise be built and then moved.
+    // Reads text and blobs into an existing value, reusing its storage (a refreshed object). An
+    // empty string is appended to: std::string::assign pays for the case of overlapping text.
     template <class S>
     void read_into(int col, S& out) const {
         if constexpr (std::is_same_v<S, std::string>) {
             int type = type_of(col);
             if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
-            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-            out.assign(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+            std::string_view v = text();
+            if (out.empty()) out.append(v);
+            else out.assign(v);
         } else if constexpr (std::is_same_v<S, blob>) {
             int type = type_of(col);
             if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
-            auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
-            out.assign(p, p + sqlite3_column_bytes(stmt_, col));
+            auto* p = static_cast<const std::byte*>(sqlite3_value_blob(value_));
+            out.assign(p, p + sqlite3_value_bytes(value_));
         } else {
             out = read<S>(col);
         }
     }
 
 private:
-    // The row reader asks is_null(col) and then read(col): remember the one column type between.
+    // One sqlite3_column_value per column read: the row reader asks is_null(col) and then
+    // read(col), and the value's own accessors skip the statement-level checks and locking
+    // that every sqlite3_column_* call repeats. (Safe: a connection is used by one thread at a
+    // time and opened SQLITE_OPEN_NOMUTEX.)
     int type_of(int col) const noexcept {
         if (col != typed_column_) {
             typed_column_ = col;
-            column_type_ = sqlite3_column_type(stmt_, col);
+            value_ = sqlite3_column_value(stmt_, col);
+            column_type_ = sqlite3_value_type(value_);
         }
         return column_type_;
+    }
+    std::string_view text() const noexcept {
+        auto* p = reinterpret_cast<const char*>(sqlite3_value_text(value_));
+        return {p, static_cast<std::size_t>(sqlite3_value_bytes(value_))};
     }
 
     [[noreturn]] static void type_mismatch(std::string_view expected, int found) {
@@ -3714,6 +3730,7 @@ private:
     bool stepped_ = false;
     mutable int typed_column_ = -1;
     mutable int column_type_ = SQLITE_NULL;
+    mutable sqlite3_value* value_ = nullptr;
     std::chrono::steady_clock::time_point started_;
     std::vector<std::string> parameters_;
 };
@@ -3900,10 +3917,12 @@ struct connect_args_from_url<sqlite_backend> {
         if (auto same_thread = u.query_value("check_same_thread"))
             options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
         if (u.is_memory()) {
-            // A named shared-cache memory database, kept alive by the pool, so every
-            // connection of the engine sees the same data.
-            args.filename = "file:structql-memory-" + std::to_string(memory_database_counter.fetch_add(1)) +
-                            "?mode=memory&cache=shared";
+            // A named database in SQLite's memdb VFS, kept alive by the pool, so every
+            // connection of the engine sees the same data. Not shared-cache mode, which SQLite
+            // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
+            // mutexes cost every column read.
+            args.filename = "file:/structql-memory-" + std::to_string(memory_database_counter.fetch_add(1)) +
+                            "?vfs=memdb";
             args.uri = true;
         } else {
             args.filename = u.database;
@@ -4365,6 +4384,184 @@ private:
 #include <boost/hana/fold_left.hpp>
 #include <boost/pfr/ops.hpp>
 
+// ---- begin structql/detail/flat_map.hpp ----
+// flat_map<Key, T*>: the session's identity map, a hash table with open addressing (linear
+// probing, backward-shift erase). One allocation per growth instead of one node per entry:
+// with std::unordered_map, allocating and freeing the node was most of what tracking a loaded
+// row cost over reading it. Keys are mixed with a Fibonacci multiplier, so that sequential
+// integer keys spread instead of clustering.
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+template <class Key, class T>
+class flat_map {
+public:
+    struct slot {
+        Key first{};
+        T* second = nullptr;  // nullptr: the slot is empty
+    };
+    using iterator = slot*;
+
+    iterator end() const noexcept { return nullptr; }
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+
+    iterator find(const Key& key) noexcept {
+        if (slots_.empty()) return nullptr;
+        for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+            slot& s = slots_[i];
+            if (!s.second) return nullptr;
+            if (s.first == key) return &s;
+        }
+    }
+
+    // Inserts key -> value unless the key is there; returns its slot and whether it was added.
+    std::pair<iterator, bool> emplace(Key key, T* value) {
+        if ((size_ + 1) * 2 > slots_.size()) grow();
+        for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+            slot& s = slots_[i];
+            if (!s.second) {
+                s.first = std::move(key);
+                s.second = value;
+                ++size_;
+                return {&s, true};
+            }
+            if (s.first == key) return {&s, false};
+        }
+    }
+
+    void insert_or_assign(Key key, T* value) {
+        auto [it, added] = emplace(std::move(key), value);
+        if (!added) it->second = value;
+    }
+
+    void erase(const Key& key) noexcept {
+        if (iterator it = find(key)) erase(it);
+    }
+    // Moves each later slot of the same probe run back into the hole, so that no lookup
+    // stops early at it.
+    void erase(iterator it) noexcept {
+        std::size_t hole = static_cast<std::size_t>(it - slots_.data());
+        for (std::size_t i = (hole + 1) & mask(); slots_[i].second; i = (i + 1) & mask()) {
+            std::size_t want = home(slots_[i].first);
+            // Whether want lies cyclically in (hole, i]: then the entry must stay where it is.
+            bool stays = hole < i ? (want > hole && want <= i) : (want > hole || want <= i);
+            if (stays) continue;
+            slots_[hole] = std::move(slots_[i]);
+            hole = i;
+        }
+        slots_[hole] = slot{};
+        --size_;
+    }
+
+    void clear() noexcept {
+        for (slot& s : slots_) s = slot{};
+        size_ = 0;
+    }
+
+private:
+    std::vector<slot> slots_;  // a power of two in size, at most half full
+    std::size_t size_ = 0;
+
+    std::size_t mask() const noexcept { return slots_.size() - 1; }
+    std::size_t home(const Key& key) const noexcept {
+        std::uint64_t h = static_cast<std::uint64_t>(std::hash<Key>{}(key)) * 0x9E3779B97F4A7C15ull;
+        return static_cast<std::size_t>(h >> (64 - std::countr_zero(slots_.size())));
+    }
+    void grow() {
+        std::vector<slot> old = std::exchange(slots_, std::vector<slot>(slots_.empty() ? 16 : slots_.size() * 2));
+        size_ = 0;
+        for (slot& s : old)
+            if (s.second) emplace(std::move(s.first), s.second);
+    }
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/flat_map.hpp ----
+// ---- begin structql/detail/stable_vector.hpp ----
+// stable_vector<T>: a sequence whose elements never move once added, so that references to them
+// stay valid while it grows (a session's tracked objects are its users' references). Elements
+// live in blocks of doubling size: adding n elements costs about log2(n) allocations, where a
+// vector of unique_ptrs costs n.
+#include <bit>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+template <class T>
+class stable_vector {
+    static constexpr std::size_t first_block = 16;
+    // Block b holds first_block << b elements; it is reserved whole when it is made, so adding
+    // to it never reallocates, and moving the vector that owns it keeps its elements in place.
+    std::vector<std::vector<T>> blocks_;
+    std::size_t size_ = 0;
+
+    static constexpr std::size_t block_capacity(std::size_t b) { return first_block << b; }
+
+public:
+    template <class... Args>
+    T& emplace_back(Args&&... args) {
+        if (blocks_.empty() || blocks_.back().size() == block_capacity(blocks_.size() - 1)) {
+            std::vector<T> block;
+            block.reserve(block_capacity(blocks_.size()));
+            blocks_.push_back(std::move(block));
+        }
+        ++size_;
+        return blocks_.back().emplace_back(std::forward<Args>(args)...);
+    }
+
+    void pop_back() noexcept {
+        blocks_.back().pop_back();
+        if (blocks_.back().empty()) blocks_.pop_back();
+        --size_;
+    }
+
+    std::size_t size() const noexcept { return size_; }
+
+    // Element i is in block b = log2(i / first_block + 1), which starts at first_block * (2^b - 1).
+    T& operator[](std::size_t i) noexcept {
+        std::size_t b = static_cast<std::size_t>(std::bit_width(i / first_block + 1)) - 1;
+        return blocks_[b][i - first_block * ((std::size_t{1} << b) - 1)];
+    }
+
+    template <class Blocks>
+    class basic_iterator {
+    public:
+        auto& operator*() const noexcept { return (*blocks_)[block_][index_]; }
+        basic_iterator& operator++() noexcept {
+            if (++index_ == (*blocks_)[block_].size()) {
+                ++block_;
+                index_ = 0;
+            }
+            return *this;
+        }
+        bool operator==(const basic_iterator&) const = default;
+
+    private:
+        friend class stable_vector;
+        basic_iterator(Blocks* blocks, std::size_t block) : blocks_(blocks), block_(block) {}
+        Blocks* blocks_;
+        std::size_t block_;
+        std::size_t index_ = 0;
+    };
+    using iterator = basic_iterator<std::vector<std::vector<T>>>;
+    using const_iterator = basic_iterator<const std::vector<std::vector<T>>>;
+    iterator begin() noexcept { return {&blocks_, 0}; }
+    iterator end() noexcept { return {&blocks_, blocks_.size()}; }
+    const_iterator begin() const noexcept { return {&blocks_, 0}; }
+    const_iterator end() const noexcept { return {&blocks_, blocks_.size()}; }
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/stable_vector.hpp ----
 
 namespace structql {
 
@@ -4459,12 +4656,12 @@ struct model_store final : model_store_base<Backend> {
     using key_type = identity_key_t<T>;
     using entry_type = tracked<T>;
     static constexpr bool hashable_key = requires(const key_type& k) { std::hash<key_type>{}(k); };
-    using identity_map = std::conditional_t<hashable_key, std::unordered_map<key_type, entry_type*>,
+    using identity_map = std::conditional_t<hashable_key, detail::flat_map<key_type, entry_type>,
                                             std::map<key_type, entry_type*>>;
 
     model_store() : model_store_base<Backend>(&model_id<T>) {}
 
-    std::vector<std::unique_ptr<entry_type>> entries;  // never shrinks before close(): addresses stay valid
+    detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
     // Built lazily by find(): loading rows never pays for it.
     std::unordered_map<const T*, entry_type*> by_address;
     std::size_t addresses_indexed = 0;
@@ -4498,14 +4695,13 @@ struct model_store final : model_store_base<Backend> {
     }
 
     entry_type& track(T&& object, object_state state) {
-        entries.push_back(std::unique_ptr<entry_type>(new entry_type{.object = std::move(object), .state = state}));
-        return *entries.back();
+        return entries.emplace_back(entry_type{.object = std::move(object), .state = state});
     }
 
     // The entry tracking this very object (by address), or nullptr.
     entry_type* find(const T& object) {
         for (; addresses_indexed < entries.size(); ++addresses_indexed)
-            by_address.emplace(&entries[addresses_indexed]->object, entries[addresses_indexed].get());
+            by_address.emplace(&entries[addresses_indexed].object, &entries[addresses_indexed]);
         auto it = by_address.find(&object);
         return it == by_address.end() || it->second->state == object_state::detached ? nullptr : it->second;
     }
@@ -4600,7 +4796,7 @@ struct model_store final : model_store_base<Backend> {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
         e.snapshot = e.object;
-        identity[identity_key(e.object)] = &e;
+        identity.insert_or_assign(identity_key(e.object), &e);
     }
 
     void remove(connection_type& c, void* raw) override {
@@ -4616,8 +4812,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void flush_updates(const std::function<connection_type&()>& connection) override {
-        for (auto& owned : entries) {
-            entry_type& e = *owned;
+        for (entry_type& e : entries) {
             if (e.state != object_state::persistent) continue;
             column_set changed = column_sets_fit<T> ? changed_columns(e.object, *e.snapshot) : all_columns<T>();
             if (changed == 0) continue;
@@ -4643,7 +4838,7 @@ struct model_store final : model_store_base<Backend> {
             key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
             if (!(old_key == new_key)) {
                 identity.erase(old_key);
-                identity[new_key] = &e;
+                identity.insert_or_assign(new_key, &e);
             }
             e.snapshot = e.object;
         }
@@ -4658,8 +4853,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void after_commit() override {
-        for (auto& owned : entries) {
-            entry_type& e = *owned;
+        for (entry_type& e : entries) {
             e.committed.reset();
             e.inserted_in_transaction = false;
             if (e.state == object_state::deleted_flushed) detach(e);
@@ -4703,7 +4897,7 @@ struct model_store final : model_store_base<Backend> {
     std::unique_ptr<typename model_store_base<Backend>::frame> save() const override {
         auto f = std::make_unique<model_frame>();
         f->entries.reserve(entries.size());
-        for (auto& e : entries) f->entries.push_back({e->state, e->snapshot, e->committed, e->inserted_in_transaction});
+        for (const entry_type& e : entries) f->entries.push_back({e.state, e.snapshot, e.committed, e.inserted_in_transaction});
         return f;
     }
 
@@ -4714,7 +4908,7 @@ struct model_store final : model_store_base<Backend> {
         pending.clear();
         deleted.clear();
         for (std::size_t i = 0; i < entries.size(); ++i) {
-            entry_type& e = *entries[i];
+            entry_type& e = entries[i];
             if (i < before) {
                 const saved_entry& was = f->entries[i];
                 if (was.state == object_state::detached) {
@@ -4733,14 +4927,13 @@ struct model_store final : model_store_base<Backend> {
             } else {
                 e.state = object_state::persistent;
             }
-            if (e.state == object_state::persistent) identity[identity_key(*e.snapshot)] = &e;
+            if (e.state == object_state::persistent) identity.insert_or_assign(identity_key(*e.snapshot), &e);
         }
     }
 
     void after_rollback() override {
         identity.clear();
-        for (auto& owned : entries) {
-            entry_type& e = *owned;
+        for (entry_type& e : entries) {
             switch (e.state) {
                 case object_state::detached: break;
                 case object_state::pending: detach(e); break;
@@ -4753,7 +4946,7 @@ struct model_store final : model_store_base<Backend> {
                         if (e.committed) e.snapshot = std::move(e.committed);
                         e.object = *e.snapshot;
                         e.state = object_state::persistent;
-                        identity[identity_key(e.object)] = &e;
+                        identity.insert_or_assign(identity_key(e.object), &e);
                     }
                     break;
             }
@@ -5145,7 +5338,14 @@ private:
         auto& store = store_for<T>();
         auto key = detail::read_identity_key<T>(statement, first);
         if (auto it = store.identity.find(key); it != store.identity.end()) return &it->second->object;
-        auto& e = store.track(detail::read_model<T>(statement, first), detail::object_state::persistent);
+        auto& e = store.entries.emplace_back();  // read in place: no T is built and then moved
+        try {
+            detail::read_columns(statement, e.object, first);
+        } catch (...) {
+            store.entries.pop_back();
+            throw;
+        }
+        e.state = detail::object_state::persistent;
         e.snapshot = e.object;
         store.identity.emplace(std::move(key), &e);
         return &e.object;

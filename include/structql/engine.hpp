@@ -68,10 +68,12 @@ struct connect_args_from_url<sqlite_backend> {
         if (auto same_thread = u.query_value("check_same_thread"))
             options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
         if (u.is_memory()) {
-            // A named shared-cache memory database, kept alive by the pool, so every
-            // connection of the engine sees the same data.
-            args.filename = "file:structql-memory-" + std::to_string(memory_database_counter.fetch_add(1)) +
-                            "?mode=memory&cache=shared";
+            // A named database in SQLite's memdb VFS, kept alive by the pool, so every
+            // connection of the engine sees the same data. Not shared-cache mode, which SQLite
+            // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
+            // mutexes cost every column read.
+            args.filename = "file:/structql-memory-" + std::to_string(memory_database_counter.fetch_add(1)) +
+                            "?vfs=memdb";
             args.uri = true;
         } else {
             args.filename = u.database;

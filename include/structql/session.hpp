@@ -30,7 +30,9 @@
 #include <boost/hana/fold_left.hpp>
 #include <boost/pfr/ops.hpp>
 
+#include "structql/detail/flat_map.hpp"
 #include "structql/detail/rows.hpp"
+#include "structql/detail/stable_vector.hpp"
 #include "structql/engine.hpp"
 #include "structql/errors.hpp"
 #include "structql/query/query.hpp"
@@ -129,12 +131,12 @@ struct model_store final : model_store_base<Backend> {
     using key_type = identity_key_t<T>;
     using entry_type = tracked<T>;
     static constexpr bool hashable_key = requires(const key_type& k) { std::hash<key_type>{}(k); };
-    using identity_map = std::conditional_t<hashable_key, std::unordered_map<key_type, entry_type*>,
+    using identity_map = std::conditional_t<hashable_key, detail::flat_map<key_type, entry_type>,
                                             std::map<key_type, entry_type*>>;
 
     model_store() : model_store_base<Backend>(&model_id<T>) {}
 
-    std::vector<std::unique_ptr<entry_type>> entries;  // never shrinks before close(): addresses stay valid
+    detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
     // Built lazily by find(): loading rows never pays for it.
     std::unordered_map<const T*, entry_type*> by_address;
     std::size_t addresses_indexed = 0;
@@ -168,14 +170,13 @@ struct model_store final : model_store_base<Backend> {
     }
 
     entry_type& track(T&& object, object_state state) {
-        entries.push_back(std::unique_ptr<entry_type>(new entry_type{.object = std::move(object), .state = state}));
-        return *entries.back();
+        return entries.emplace_back(entry_type{.object = std::move(object), .state = state});
     }
 
     // The entry tracking this very object (by address), or nullptr.
     entry_type* find(const T& object) {
         for (; addresses_indexed < entries.size(); ++addresses_indexed)
-            by_address.emplace(&entries[addresses_indexed]->object, entries[addresses_indexed].get());
+            by_address.emplace(&entries[addresses_indexed].object, &entries[addresses_indexed]);
         auto it = by_address.find(&object);
         return it == by_address.end() || it->second->state == object_state::detached ? nullptr : it->second;
     }
@@ -270,7 +271,7 @@ struct model_store final : model_store_base<Backend> {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
         e.snapshot = e.object;
-        identity[identity_key(e.object)] = &e;
+        identity.insert_or_assign(identity_key(e.object), &e);
     }
 
     void remove(connection_type& c, void* raw) override {
@@ -286,8 +287,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void flush_updates(const std::function<connection_type&()>& connection) override {
-        for (auto& owned : entries) {
-            entry_type& e = *owned;
+        for (entry_type& e : entries) {
             if (e.state != object_state::persistent) continue;
             column_set changed = column_sets_fit<T> ? changed_columns(e.object, *e.snapshot) : all_columns<T>();
             if (changed == 0) continue;
@@ -313,7 +313,7 @@ struct model_store final : model_store_base<Backend> {
             key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
             if (!(old_key == new_key)) {
                 identity.erase(old_key);
-                identity[new_key] = &e;
+                identity.insert_or_assign(new_key, &e);
             }
             e.snapshot = e.object;
         }
@@ -328,8 +328,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void after_commit() override {
-        for (auto& owned : entries) {
-            entry_type& e = *owned;
+        for (entry_type& e : entries) {
             e.committed.reset();
             e.inserted_in_transaction = false;
             if (e.state == object_state::deleted_flushed) detach(e);
@@ -373,7 +372,7 @@ struct model_store final : model_store_base<Backend> {
     std::unique_ptr<typename model_store_base<Backend>::frame> save() const override {
         auto f = std::make_unique<model_frame>();
         f->entries.reserve(entries.size());
-        for (auto& e : entries) f->entries.push_back({e->state, e->snapshot, e->committed, e->inserted_in_transaction});
+        for (const entry_type& e : entries) f->entries.push_back({e.state, e.snapshot, e.committed, e.inserted_in_transaction});
         return f;
     }
 
@@ -384,7 +383,7 @@ struct model_store final : model_store_base<Backend> {
         pending.clear();
         deleted.clear();
         for (std::size_t i = 0; i < entries.size(); ++i) {
-            entry_type& e = *entries[i];
+            entry_type& e = entries[i];
             if (i < before) {
                 const saved_entry& was = f->entries[i];
                 if (was.state == object_state::detached) {
@@ -403,14 +402,13 @@ struct model_store final : model_store_base<Backend> {
             } else {
                 e.state = object_state::persistent;
             }
-            if (e.state == object_state::persistent) identity[identity_key(*e.snapshot)] = &e;
+            if (e.state == object_state::persistent) identity.insert_or_assign(identity_key(*e.snapshot), &e);
         }
     }
 
     void after_rollback() override {
         identity.clear();
-        for (auto& owned : entries) {
-            entry_type& e = *owned;
+        for (entry_type& e : entries) {
             switch (e.state) {
                 case object_state::detached: break;
                 case object_state::pending: detach(e); break;
@@ -423,7 +421,7 @@ struct model_store final : model_store_base<Backend> {
                         if (e.committed) e.snapshot = std::move(e.committed);
                         e.object = *e.snapshot;
                         e.state = object_state::persistent;
-                        identity[identity_key(e.object)] = &e;
+                        identity.insert_or_assign(identity_key(e.object), &e);
                     }
                     break;
             }
@@ -815,7 +813,14 @@ private:
         auto& store = store_for<T>();
         auto key = detail::read_identity_key<T>(statement, first);
         if (auto it = store.identity.find(key); it != store.identity.end()) return &it->second->object;
-        auto& e = store.track(detail::read_model<T>(statement, first), detail::object_state::persistent);
+        auto& e = store.entries.emplace_back();  // read in place: no T is built and then moved
+        try {
+            detail::read_columns(statement, e.object, first);
+        } catch (...) {
+            store.entries.pop_back();
+            throw;
+        }
+        e.state = detail::object_state::persistent;
         e.snapshot = e.object;
         store.identity.emplace(std::move(key), &e);
         return &e.object;

@@ -236,59 +236,66 @@ public:
         int type = type_of(col);
         if constexpr (std::is_same_v<S, std::int64_t>) {
             if (type != SQLITE_INTEGER) type_mismatch("INTEGER", type);
-            return sqlite3_column_int64(stmt_, col);
+            return sqlite3_value_int64(value_);
         } else if constexpr (std::is_same_v<S, bool>) {
             if (type != SQLITE_INTEGER) type_mismatch("INTEGER 0 or 1", type);
-            std::int64_t v = sqlite3_column_int64(stmt_, col);
+            std::int64_t v = sqlite3_value_int64(value_);
             if (v != 0 && v != 1)
                 throw detail::conversion_failure("value " + std::to_string(v) + " is not a boolean (0 or 1)");
             return v == 1;
         } else if constexpr (std::is_same_v<S, double>) {
             if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) type_mismatch("REAL", type);
-            return sqlite3_column_double(stmt_, col);
+            return sqlite3_value_double(value_);
         } else if constexpr (std::is_same_v<S, std::string>) {
             if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
-            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-            return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+            return std::string(text());
         } else if constexpr (std::is_same_v<S, blob>) {
             if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
-            auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
-            return blob(p, p + sqlite3_column_bytes(stmt_, col));
+            auto* p = static_cast<const std::byte*>(sqlite3_value_blob(value_));
+            return blob(p, p + sqlite3_value_bytes(value_));
         } else {
             static_assert(std::is_same_v<S, timestamp>);
             if (type != SQLITE_TEXT) type_mismatch("TEXT timestamp", type);
-            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-            return detail::parse_timestamp(std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))));
+            return detail::parse_timestamp(text());
         }
     }
 
-    // Reads into an existing value, reusing its storage: the row reader's path for text and
-    // blobs, which would otherwise be built and then moved.
+    // Reads text and blobs into an existing value, reusing its storage (a refreshed object). An
+    // empty string is appended to: std::string::assign pays for the case of overlapping text.
     template <class S>
     void read_into(int col, S& out) const {
         if constexpr (std::is_same_v<S, std::string>) {
             int type = type_of(col);
             if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
-            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-            out.assign(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+            std::string_view v = text();
+            if (out.empty()) out.append(v);
+            else out.assign(v);
         } else if constexpr (std::is_same_v<S, blob>) {
             int type = type_of(col);
             if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
-            auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
-            out.assign(p, p + sqlite3_column_bytes(stmt_, col));
+            auto* p = static_cast<const std::byte*>(sqlite3_value_blob(value_));
+            out.assign(p, p + sqlite3_value_bytes(value_));
         } else {
             out = read<S>(col);
         }
     }
 
 private:
-    // The row reader asks is_null(col) and then read(col): remember the one column type between.
+    // One sqlite3_column_value per column read: the row reader asks is_null(col) and then
+    // read(col), and the value's own accessors skip the statement-level checks and locking
+    // that every sqlite3_column_* call repeats. (Safe: a connection is used by one thread at a
+    // time and opened SQLITE_OPEN_NOMUTEX.)
     int type_of(int col) const noexcept {
         if (col != typed_column_) {
             typed_column_ = col;
-            column_type_ = sqlite3_column_type(stmt_, col);
+            value_ = sqlite3_column_value(stmt_, col);
+            column_type_ = sqlite3_value_type(value_);
         }
         return column_type_;
+    }
+    std::string_view text() const noexcept {
+        auto* p = reinterpret_cast<const char*>(sqlite3_value_text(value_));
+        return {p, static_cast<std::size_t>(sqlite3_value_bytes(value_))};
     }
 
     [[noreturn]] static void type_mismatch(std::string_view expected, int found) {
@@ -319,6 +326,7 @@ private:
     bool stepped_ = false;
     mutable int typed_column_ = -1;
     mutable int column_type_ = SQLITE_NULL;
+    mutable sqlite3_value* value_ = nullptr;
     std::chrono::steady_clock::time_point started_;
     std::vector<std::string> parameters_;
 };

@@ -161,6 +161,14 @@ struct order_expression<descending<E>> {
     static constexpr bool descending = true;
 };
 
+// Whether a filter is `primary key == value` on the model itself: it matches at most one row.
+template <class T, class Where>
+inline constexpr bool filters_one_key = false;
+template <class T, auto Member, class V, bool Typed>
+inline constexpr bool filters_one_key<T, binary_expression<column_expression<Member>, bound_value<V, Typed>, op_eq, bool>> =
+    std::is_same_v<typename column_expression<Member>::model, T> &&
+    column_expression<Member>::index == table<T>::primary_key_index;
+
 }  // namespace detail
 
 // Everything a query holds; the query type is a thin handle around it.
@@ -664,9 +672,10 @@ public:
     }
 
     // The first row: nullptr / std::nullopt when there is none. LIMIT 1 is added unless the
-    // query has a limit.
+    // query has a limit or filters one primary key without joins (where it would only cost).
     auto first() const {
-        if constexpr (!Parts::has_limit) {
+        if constexpr (!Parts::has_limit && !(std::tuple_size_v<typename Parts::joins_type> == 0 &&
+                                             detail::filters_one_key<T, typename Parts::where_type>)) {
             return limit(1).first();
         } else {
             std::optional<row_type> found;

@@ -1,0 +1,99 @@
+#pragma once
+// flat_map<Key, T*>: the session's identity map, a hash table with open addressing (linear
+// probing, backward-shift erase). One allocation per growth instead of one node per entry:
+// with std::unordered_map, allocating and freeing the node was most of what tracking a loaded
+// row cost over reading it. Keys are mixed with a Fibonacci multiplier, so that sequential
+// integer keys spread instead of clustering.
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+template <class Key, class T>
+class flat_map {
+public:
+    struct slot {
+        Key first{};
+        T* second = nullptr;  // nullptr: the slot is empty
+    };
+    using iterator = slot*;
+
+    iterator end() const noexcept { return nullptr; }
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+
+    iterator find(const Key& key) noexcept {
+        if (slots_.empty()) return nullptr;
+        for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+            slot& s = slots_[i];
+            if (!s.second) return nullptr;
+            if (s.first == key) return &s;
+        }
+    }
+
+    // Inserts key -> value unless the key is there; returns its slot and whether it was added.
+    std::pair<iterator, bool> emplace(Key key, T* value) {
+        if ((size_ + 1) * 2 > slots_.size()) grow();
+        for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+            slot& s = slots_[i];
+            if (!s.second) {
+                s.first = std::move(key);
+                s.second = value;
+                ++size_;
+                return {&s, true};
+            }
+            if (s.first == key) return {&s, false};
+        }
+    }
+
+    void insert_or_assign(Key key, T* value) {
+        auto [it, added] = emplace(std::move(key), value);
+        if (!added) it->second = value;
+    }
+
+    void erase(const Key& key) noexcept {
+        if (iterator it = find(key)) erase(it);
+    }
+    // Moves each later slot of the same probe run back into the hole, so that no lookup
+    // stops early at it.
+    void erase(iterator it) noexcept {
+        std::size_t hole = static_cast<std::size_t>(it - slots_.data());
+        for (std::size_t i = (hole + 1) & mask(); slots_[i].second; i = (i + 1) & mask()) {
+            std::size_t want = home(slots_[i].first);
+            // Whether want lies cyclically in (hole, i]: then the entry must stay where it is.
+            bool stays = hole < i ? (want > hole && want <= i) : (want > hole || want <= i);
+            if (stays) continue;
+            slots_[hole] = std::move(slots_[i]);
+            hole = i;
+        }
+        slots_[hole] = slot{};
+        --size_;
+    }
+
+    void clear() noexcept {
+        for (slot& s : slots_) s = slot{};
+        size_ = 0;
+    }
+
+private:
+    std::vector<slot> slots_;  // a power of two in size, at most half full
+    std::size_t size_ = 0;
+
+    std::size_t mask() const noexcept { return slots_.size() - 1; }
+    std::size_t home(const Key& key) const noexcept {
+        std::uint64_t h = static_cast<std::uint64_t>(std::hash<Key>{}(key)) * 0x9E3779B97F4A7C15ull;
+        return static_cast<std::size_t>(h >> (64 - std::countr_zero(slots_.size())));
+    }
+    void grow() {
+        std::vector<slot> old = std::exchange(slots_, std::vector<slot>(slots_.empty() ? 16 : slots_.size() * 2));
+        size_ = 0;
+        for (slot& s : old)
+            if (s.second) emplace(std::move(s.first), s.second);
+    }
+};
+
+}  // namespace structql::detail
