@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -79,9 +80,23 @@ std::vector<std::int64_t> ids_1_to(std::int64_t count) {
     return ids;
 }
 
-std::string_view storage_name(storage s) { return s == storage::memory ? "memory" : "wal"; }
+std::string_view storage_name(storage s) {
+    switch (s) {
+        case storage::memory: return "memory";
+        case storage::wal_file: return "wal";
+        case storage::postgresql: break;
+    }
+    return "postgresql";
+}
+
+std::optional<std::string> postgres_server_url() {
+    const char* url = std::getenv("STRUCTQL_BENCH_POSTGRES_URL");
+    if (!url || !*url) return std::nullopt;
+    return url;
+}
 
 std::string target::structql_url() const {
+    if (kind == storage::postgresql) return postgres_url;
     return kind == storage::memory ? "sqlite://" : "sqlite:///" + file.string();
 }
 std::string target::sqlite_filename() const { return kind == storage::memory ? ":memory:" : file.string(); }
@@ -101,16 +116,46 @@ void remove_database_files(const std::filesystem::path& file) {
 }
 }  // namespace
 
-scratch_database::scratch_database(storage kind) : target_{kind, {}} {
+namespace {
+// Runs SQL on the server as given by $STRUCTQL_BENCH_POSTGRES_URL (outside any benchmark schema).
+void exec_on_server(const std::string& sql) {
+    PGconn* admin = connect_postgres(*postgres_server_url());
+    try {
+        exec(admin, sql);
+    } catch (...) {
+        PQfinish(admin);
+        throw;
+    }
+    PQfinish(admin);
+}
+}  // namespace
+
+scratch_database::scratch_database(storage kind) : target_{kind, {}, {}} {
     if (kind == storage::memory) return;
     static std::atomic<int> counter{0};
-    target_.file = scratch_directory() / ("structql-bench-" + std::to_string(::getpid()) + "-" +
-                                          std::to_string(counter.fetch_add(1)) + ".db");
+    std::string name = "structql-bench-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    if (kind == storage::postgresql) {
+        std::replace(name.begin(), name.end(), '-', '_');
+        exec_on_server("DROP SCHEMA IF EXISTS " + name + " CASCADE; CREATE SCHEMA " + name);
+        const std::string server = *postgres_server_url();
+        target_.postgres_url = server + (server.find('?') == std::string::npos ? "?" : "&") +
+                               "options=-c%20search_path%3D" + name;
+        schema_ = name;
+        return;
+    }
+    target_.file = scratch_directory() / (name + ".db");
     remove_database_files(target_.file);
 }
 
 scratch_database::~scratch_database() {
     if (target_.kind == storage::wal_file) remove_database_files(target_.file);
+    if (target_.kind == storage::postgresql) {
+        try {
+            exec_on_server("DROP SCHEMA " + schema_ + " CASCADE");
+        } catch (const std::exception& e) {
+            std::cerr << "dropping the benchmark schema: " << e.what() << std::endl;
+        }
+    }
 }
 
 void exec(sqlite3* db, const std::string& sql) {
@@ -153,6 +198,11 @@ void bind_all(sqlite3_stmt* s, int index, const std::optional<std::string>& v) {
     else sqlite3_bind_null(s, index);
 }
 
+// Each table's columns as seeding writes them, through sqlite3 and libpq alike.
+auto user_columns(const User& u) { return std::tie(u.id, u.name, u.hair_color); }
+auto post_columns(const Post& p) { return std::tie(p.id, p.user_id.value, p.title, p.body); }
+auto comment_columns(const Comment& c) { return std::tie(c.id, c.post_id.value, c.text); }
+
 template <class Row, class Values>
 void insert_rows(sqlite3* db, const char* sql, const std::vector<Row>& rows, Values values) {
     sqlite3_stmt* s = nullptr;
@@ -173,16 +223,86 @@ void insert_rows(sqlite3* db, const char* sql, const std::vector<Row>& rows, Val
 
 void seed(sqlite3* db, const dataset& data) {
     exec(db, "BEGIN");
-    insert_rows(db, "INSERT INTO users (id, name, hair_color) VALUES (?, ?, ?)", data.users,
-                [](const User& u) { return std::tie(u.id, u.name, u.hair_color); });
-    insert_rows(db, "INSERT INTO posts (id, user_id, title, body) VALUES (?, ?, ?, ?)", data.posts,
-                [](const Post& p) { return std::tie(p.id, p.user_id.value, p.title, p.body); });
-    insert_rows(db, "INSERT INTO comments (id, post_id, text) VALUES (?, ?, ?)", data.comments,
-                [](const Comment& c) { return std::tie(c.id, c.post_id.value, c.text); });
+    insert_rows(db, "INSERT INTO users (id, name, hair_color) VALUES (?, ?, ?)", data.users, user_columns);
+    insert_rows(db, "INSERT INTO posts (id, user_id, title, body) VALUES (?, ?, ?, ?)", data.posts, post_columns);
+    insert_rows(db, "INSERT INTO comments (id, post_id, text) VALUES (?, ?, ?)", data.comments, comment_columns);
     exec(db, "COMMIT");
 }
 
 void clear_users(sqlite3* db) { exec(db, "DELETE FROM users"); }
+
+PGconn* connect_postgres(const std::string& url) {
+    PGconn* db = PQconnectdb(url.c_str());
+    if (PQstatus(db) != CONNECTION_OK) {
+        std::string message = PQerrorMessage(db);
+        PQfinish(db);
+        throw std::runtime_error("cannot connect to PostgreSQL at " + url + ": " + message);
+    }
+    PQsetNoticeProcessor(db, [](void*, const char*) {}, nullptr);
+    return db;
+}
+
+namespace {
+struct pg_result {
+    PGresult* result;
+    ~pg_result() { PQclear(result); }
+};
+pg_result checked(PGresult* result, ExecStatusType expected, const std::string& sql) {
+    if (PQresultStatus(result) != expected) {
+        std::string message = PQresultErrorMessage(result);
+        PQclear(result);
+        throw std::runtime_error(message + " [SQL: " + sql + "]");
+    }
+    return {result};
+}
+}  // namespace
+
+void exec(PGconn* db, const std::string& sql) { checked(PQexec(db, sql.c_str()), PGRES_COMMAND_OK, sql); }
+
+std::int64_t query_int(PGconn* db, const std::string& sql) {
+    pg_result r = checked(PQexec(db, sql.c_str()), PGRES_TUPLES_OK, sql);
+    return PQntuples(r.result) == 1 ? std::stoll(PQgetvalue(r.result, 0, 0)) : -1;
+}
+
+void create_schema(PGconn* db) {
+    using pg = sq::sql::postgresql_dialect;
+    for (std::string_view sql : {sq::sql::create_table_in<pg, User>, sq::sql::create_table_in<pg, Post>,
+                                 sq::sql::create_table_in<pg, Comment>})
+        exec(db, std::string(sql));
+}
+
+namespace {
+// COPY's text format: tab-separated, \N for NULL (the data sets have no tabs, newlines or
+// backslashes to escape).
+void copy_field(std::string& line, std::int64_t v) { line += std::to_string(v); }
+void copy_field(std::string& line, const std::string& v) { line += v; }
+void copy_field(std::string& line, const std::optional<std::string>& v) { line += v ? *v : "\\N"; }
+
+template <class Row, class Values>
+void copy_rows(PGconn* db, const std::string& copy, const std::vector<Row>& rows, Values values) {
+    if (rows.empty()) return;
+    checked(PQexec(db, copy.c_str()), PGRES_COPY_IN, copy);
+    std::string data;
+    for (const Row& row : rows) {
+        std::apply([&](const auto&... v) { ((copy_field(data, v), data += '\t'), ...); }, values(row));
+        data.back() = '\n';
+    }
+    if (PQputCopyData(db, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(db, nullptr) != 1)
+        throw std::runtime_error("seeding: " + std::string(PQerrorMessage(db)));
+    checked(PQgetResult(db), PGRES_COMMAND_OK, copy);
+    PQclear(PQgetResult(db));
+}
+}  // namespace
+
+void seed(PGconn* db, const dataset& data) {
+    exec(db, "BEGIN");
+    copy_rows(db, "COPY users (id, name, hair_color) FROM STDIN", data.users, user_columns);
+    copy_rows(db, "COPY posts (id, user_id, title, body) FROM STDIN", data.posts, post_columns);
+    copy_rows(db, "COPY comments (id, post_id, text) FROM STDIN", data.comments, comment_columns);
+    exec(db, "COMMIT");
+}
+
+void clear_users(PGconn* db) { exec(db, "TRUNCATE users RESTART IDENTITY CASCADE"); }
 
 std::string placeholders(std::size_t rows, std::size_t columns) {
     std::string group = "(?";

@@ -6,7 +6,8 @@
 // the workload times, with the same member functions:
 //
 //   explicit Impl(const target&);                 opens its database
-//   template <class F> void raw(F fn);            fn(sqlite3*) on that database: set-up and checks, never timed
+//   template <class F> void raw(F fn);            fn(sqlite3*) or fn(PGconn*) on that database: set-up and
+//                                                 checks, never timed
 //   void insert_one_by_one(std::span<const User>);                 one INSERT per user, one transaction
 //   void insert_batches(std::span<const User>, std::size_t size);  INSERTs of `size` users, one transaction
 //   summary get_by_pk(std::span<const std::int64_t> ids);          every read workload runs in one
@@ -31,9 +32,10 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
-#include <structql/structql.hpp>
+#include <structql/postgresql.hpp>
 
 namespace bench {
 
@@ -88,17 +90,23 @@ std::vector<std::int64_t> ids_1_to(std::int64_t count);
 
 // --- where a benchmark's database lives ---
 
-enum class storage { memory, wal_file };
+// postgresql: a schema of its own in the server at $STRUCTQL_BENCH_POSTGRES_URL (for libpq and
+// StructQL alike: a postgresql:// URL); without that variable the PostgreSQL benchmarks are not
+// registered. tools/run-benchmarks.sh and ctest start a throwaway server (tests/postgresql/server.sh).
+enum class storage { memory, wal_file, postgresql };
 std::string_view storage_name(storage s);
+std::optional<std::string> postgres_server_url();  // $STRUCTQL_BENCH_POSTGRES_URL when set
 
 struct target {
     storage kind;
     std::filesystem::path file;  // wal_file only
+    std::string postgres_url;    // postgresql only: the server's URL, search_path set to the schema
     std::string structql_url() const;
     std::string sqlite_filename() const;  // ":memory:" or the file
 };
 
-// A target for one benchmark: a new file (and its -wal / -shm) removed at the end.
+// A target for one benchmark: a new file (and its -wal / -shm), or a new PostgreSQL schema,
+// removed at the end.
 class scratch_database {
 public:
     explicit scratch_database(storage kind);
@@ -109,10 +117,11 @@ public:
 
 private:
     target target_;
+    std::string schema_;  // postgresql only
 };
 std::filesystem::path scratch_directory();  // $STRUCTQL_BENCH_DIR, else /dev/shm, else the temp dir
 
-// --- raw sqlite3, for set-up and checks only (never timed) ---
+// --- raw sqlite3 and libpq, for set-up and checks only (never timed) ---
 
 void exec(sqlite3* db, const std::string& sql);
 std::int64_t query_int(sqlite3* db, const std::string& sql);
@@ -122,6 +131,13 @@ std::vector<std::string> configuration_pragmas(storage kind);
 void create_schema(sqlite3* db);
 void seed(sqlite3* db, const dataset& data);
 void clear_users(sqlite3* db);
+
+PGconn* connect_postgres(const std::string& url);  // throws when the server does not answer
+void exec(PGconn* db, const std::string& sql);
+std::int64_t query_int(PGconn* db, const std::string& sql);
+void create_schema(PGconn* db);
+void seed(PGconn* db, const dataset& data);  // COPY, keys as given
+void clear_users(PGconn* db);                // and the key sequence restarted, as SQLite's rowids are
 // "(?, ?), (?, ?)": `rows` groups of `columns` placeholders, for hand-written multi-row SQL.
 std::string placeholders(std::size_t rows, std::size_t columns);
 
@@ -267,16 +283,16 @@ struct fixture {
     scratch_database scratch;
     Impl impl;
     fixture(storage kind, const dataset& data) : scratch(kind), impl(scratch.where()) {
-        impl.raw([&](sqlite3* db) {
+        impl.raw([&](auto* db) {
             create_schema(db);
             seed(db, data);
         });
     }
     summary table_summary(const std::string& select) {
         summary s;
-        impl.raw([&](sqlite3* db) {
-            s.rows = query_int(db, "SELECT count(*) FROM (" + select + ")");
-            s.checksum = query_int(db, "SELECT coalesce(sum(w), 0) FROM (" + select + ")");
+        impl.raw([&](auto* db) {
+            s.rows = query_int(db, "SELECT count(*) FROM (" + select + ") AS t");
+            s.checksum = query_int(db, "SELECT coalesce(sum(w), 0) FROM (" + select + ") AS t");
         });
         return s;
     }
@@ -380,7 +396,7 @@ struct workloads {
         std::vector<std::int64_t> ids = ids_1_to(sizes().rows);
         for (auto _ : state) {
             pause_timing(state);
-            f.impl.raw([&](sqlite3* db) { seed(db, data); });
+            f.impl.raw([&](auto* db) { seed(db, data); });
             f.impl.prepare_writes();
             resume_timing(state);
             f.impl.delete_users(ids);
@@ -396,7 +412,7 @@ private:
         std::vector<User> users = new_users(sizes().rows);
         for (auto _ : state) {
             pause_timing(state);
-            f.impl.raw(clear_users);
+            f.impl.raw([](auto* db) { clear_users(db); });
             resume_timing(state);
             run(f.impl, users);
         }
@@ -427,7 +443,7 @@ std::int64_t proc_status_kib(const char* field);  // VmRSS, VmHWM, ... of this p
 template <class Impl>
 rss_figures measure_rss(const target& where) {
     Impl impl(where);
-    impl.raw([](sqlite3*) {});  // the connection is open before the baseline
+    impl.raw([](auto*) {});  // the connection is open before the baseline
     rss_figures r;
     r.baseline_kib = proc_status_kib("VmRSS");
     r.loaded = impl.load_all();
@@ -473,5 +489,7 @@ implementation sqlite3_prepared_per_call();  // (b)
 implementation sqlitecpp();                  // (c)
 implementation structql_values();            // (d)
 implementation structql_session();           // (e)
+// On PostgreSQL: hand-written libpq as the floor.
+implementation libpq_prepared_once();        // (a)
 
 }  // namespace bench

@@ -1,6 +1,8 @@
 // StructQL's benchmark suite: every workload of Diesel's benchmarks, implemented five ways,
-// on an in-memory database and on a WAL file. Benchmarks are named
+// on an in-memory database and on a WAL file, and on PostgreSQL (implementations(storage::postgresql))
+// when $STRUCTQL_BENCH_POSTGRES_URL names a server. Benchmarks are named
 // <storage>/<workload>[/<size>]/<implementation>; tools/bench-report.py turns a run into tables.
+// PostgreSQL benchmarks measure wall time (UseRealTime): the work is in the server.
 //
 // Own options (the rest are Google Benchmark's):
 //   --smoke                 a few hundred rows per workload instead of 10,000 (the CI run)
@@ -22,8 +24,24 @@ namespace {
 
 using namespace bench;
 
-std::vector<implementation> implementations() {
+std::vector<implementation> implementations(storage kind = storage::memory) {
+    if (kind == storage::postgresql)
+        return {libpq_prepared_once()};
     return {sqlite3_prepared_once(), sqlite3_prepared_per_call(), sqlitecpp(), structql_values(), structql_session()};
+}
+
+// The storages to run on: PostgreSQL too when its server answers.
+std::vector<storage> storages() {
+    std::vector<storage> kinds{storage::memory, storage::wal_file};
+    if (std::optional<std::string> url = postgres_server_url()) {
+        try {
+            PQfinish(connect_postgres(*url));
+            kinds.push_back(storage::postgresql);
+        } catch (const std::exception& e) {
+            std::cerr << "PostgreSQL benchmarks skipped: " << e.what() << std::endl;
+        }
+    }
+    return kinds;
 }
 
 struct workload_info {
@@ -45,9 +63,9 @@ std::vector<workload_info> workload_list() {
             {w_delete_by_pk, "delete_by_pk", {}}};
 }
 
-void register_benchmarks() {
-    std::vector<implementation> impls = implementations();
-    for (storage kind : {storage::memory, storage::wal_file}) {
+void register_benchmarks(const std::vector<storage>& kinds) {
+    for (storage kind : kinds) {
+        std::vector<implementation> impls = implementations(kind);
         for (const workload_info& w : workload_list()) {
             std::vector<std::int64_t> args = w.sizes.empty() ? std::vector<std::int64_t>{0} : w.sizes;
             for (std::int64_t arg : args) {
@@ -56,11 +74,11 @@ void register_benchmarks() {
                     for (std::string part : {std::string(w.name), w.sizes.empty() ? "" : std::to_string(arg), impl.name})
                         if (!part.empty()) name.append("/").append(part);
                     benchmark_fn run = impl.run[w.id];
-                    benchmark::RegisterBenchmark(name.c_str(),
-                                                 [run, kind, arg](benchmark::State& state) {
-                                                     guarded(state, [&] { run(state, kind, arg); });
-                                                 })
-                        ->Unit(benchmark::kMicrosecond);
+                    auto* b = benchmark::RegisterBenchmark(name.c_str(), [run, kind, arg](benchmark::State& state) {
+                        guarded(state, [&] { run(state, kind, arg); });
+                    });
+                    b->Unit(benchmark::kMicrosecond);
+                    if (kind == storage::postgresql) b->UseRealTime();
                 }
             }
         }
@@ -160,7 +178,13 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("structql_version", STRUCTQL_VERSION_STRING);
     benchmark::AddCustomContext("wal_directory", scratch_directory().string());
     benchmark::AddCustomContext("rows", std::to_string(sizes().rows));
-    register_benchmarks();
+    std::vector<storage> kinds = storages();
+    if (kinds.back() == storage::postgresql) {
+        PGconn* server = connect_postgres(*postgres_server_url());
+        benchmark::AddCustomContext("postgresql_version", std::to_string(PQserverVersion(server)));
+        PQfinish(server);
+    }
+    register_benchmarks(kinds);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return any_failure() ? 1 : 0;

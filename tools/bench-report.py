@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Runs StructQL's benchmark binary and prints the results as Markdown tables.
 
-Per storage (in-memory, WAL file) and workload: the median time per operation of each
-implementation and its ratio to (a), hand-written sqlite3 with statements prepared once; then
-the targets of docs/benchmarks.md, met or missed; then the peak RSS of loading 100,000 rows
-through each implementation (the binary's --rss mode, one process per implementation).
+Per storage (in-memory, WAL file, PostgreSQL when the binary ran it) and workload: the median
+time per operation of each implementation and its ratio to (a), hand-written sqlite3 (libpq on
+PostgreSQL) with statements prepared once; then the targets of docs/benchmarks.md, met or
+missed; then the peak RSS of loading 100,000 rows through each implementation (the binary's
+--rss mode, one process per implementation). PostgreSQL rows are always wall time: most of
+their work is in the server's process, which the benchmark thread's CPU time does not count.
 
   tools/bench-report.py --binary build/bench/benchmarks/structql_benchmarks
   tools/bench-report.py --repetitions 3 --filter 'memory/load_all'
@@ -20,9 +22,11 @@ import subprocess
 import sys
 
 FLOOR = "a_sqlite3_prepared"
+FLOORS = {"postgresql": "a_libpq_prepared"}  # per storage; FLOOR elsewhere
 VALUES = "d_structql_values"
 SESSION = "e_structql_session"
-STORAGE_TITLES = {"memory": "In memory", "wal": "WAL file"}
+STORAGE_TITLES = {"memory": "In memory", "wal": "WAL file", "postgresql": "PostgreSQL (wall time)"}
+WALL_TIME_STORAGES = {"postgresql"}
 # Rows in this order whatever order the (interleaved) run reported them in.
 WORKLOADS = ["insert_one_by_one", "insert_batch", "get_by_pk", "load_all", "trivial_query", "medium_complex_query",
              "loading_associations_sequentially", "update_by_pk", "delete_by_pk"]
@@ -101,7 +105,7 @@ def collect(results, time_kind):
     table, cv, order = {}, {}, []
     have_aggregates = any(b.get("run_type") == "aggregate" for b in results["benchmarks"])
     for b in results["benchmarks"]:
-        name = b.get("run_name", b["name"])
+        name = b.get("run_name", b["name"]).removesuffix("/real_time")  # PostgreSQL's UseRealTime()
         storage, rest = name.split("/", 1)
         workload, impl = rest.rsplit("/", 1)
         key = (storage, workload)
@@ -109,12 +113,13 @@ def collect(results, time_kind):
             table[key] = {}
             order.append(key)
         aggregate = b.get("aggregate_name") if b.get("run_type") == "aggregate" else None
+        kind = "real" if storage in WALL_TIME_STORAGES else time_kind
         if b.get("error_occurred"):
             table[key][impl] = None
         elif aggregate == "cv":
-            cv[(key, impl)] = b[f"{time_kind}_time"]
+            cv[(key, impl)] = b[f"{kind}_time"]
         elif aggregate == "median" or not have_aggregates:
-            table[key][impl] = b[f"{time_kind}_time"] * scale[b.get("time_unit", "ns")]
+            table[key][impl] = b[f"{kind}_time"] * scale[b.get("time_unit", "ns")]
     return table, sorted(order, key=row_rank), cv
 
 
@@ -141,17 +146,18 @@ def ratio(value, floor):
     return value / floor
 
 
-def implementations_of(table):
-    names = sorted({impl for row in table.values() for impl in row})
-    return names
+def implementations_of(table, storage):
+    return sorted({impl for (s, _), row in table.items() if s == storage for impl in row})
 
 
 NOISY = 0.10  # a coefficient of variation above this marks a cell
 
 
-def markdown_tables(table, order, impls, cv):
+def markdown_tables(table, order, cv):
     out = []
     for storage in dict.fromkeys(s for s, _ in order):
+        impls = implementations_of(table, storage)
+        floor_name = FLOORS.get(storage, FLOOR)
         out.append(f"### {STORAGE_TITLES.get(storage, storage)}\n")
         out.append("| workload | " + " | ".join(impls) + " |")
         out.append("|---|" + "---:|" * len(impls))
@@ -159,13 +165,13 @@ def markdown_tables(table, order, impls, cv):
             if key[0] != storage:
                 continue
             row = table[key]
-            floor = row.get(FLOOR)
+            floor = row.get(floor_name)
             cells = []
             for impl in impls:
                 value = row.get(impl)
                 text = fmt_time(value) if impl in row else "—"
                 r = ratio(value, floor)
-                if r is not None and impl != FLOOR:
+                if r is not None and impl != floor_name:
                     text += f" ({r:.2f}x)"
                 if cv.get((key, impl), 0) > NOISY:
                     text += " *"
@@ -216,7 +222,7 @@ def check_targets(table, order):
     misses, total = [], 0
     for (storage, workload), row in rows_with(VALUES):
         loop = table.get((storage, "insert_one_by_one"), {}).get(FLOOR)
-        if not re.fullmatch(r"insert_batch/\d+", workload) or workload == "insert_batch/1":
+        if not re.fullmatch(r"insert_batch/\d+", workload) or workload == "insert_batch/1" or storage in FLOORS:
             continue
         total += 1
         if loop is None or row[VALUES] is None or row[VALUES] >= loop:
@@ -262,14 +268,15 @@ def main():
                 json.dump({"results": results, "rss": rss, "meta": meta}, f, indent=1)
 
     table, order, cv = collect(results, meta["time"])
-    impls = implementations_of(table)
     context = results.get("context", {})
+    postgresql = f", PostgreSQL {context['postgresql_version']}" if "postgresql_version" in context else ""
     out = [f"StructQL benchmarks, {meta['date']}, {meta['cpu']} ({context.get('num_cpus', '?')} CPUs), "
-           f"SQLite {context.get('sqlite_version', '?')}, {context.get('rows', '?')} rows; median of "
-           f"{meta['repetitions']} repetitions, {meta['time']} time per operation, ratio to {FLOOR} in brackets.\n"]
+           f"SQLite {context.get('sqlite_version', '?')}{postgresql}, {context.get('rows', '?')} rows; median of "
+           f"{meta['repetitions']} repetitions, {meta['time']} time per operation (PostgreSQL: wall time), "
+           f"ratio to {FLOOR} ({FLOORS['postgresql']} on PostgreSQL) in brackets.\n"]
     if "load_before" in meta:
         out.append(f"Load average (1 min) {meta['load_before']:.2f} before the run, {meta['load_after']:.2f} after.\n")
-    out += markdown_tables(table, order, impls, cv)
+    out += markdown_tables(table, order, cv)
     out += ["Targets:\n"] + check_targets(table, order) + [""]
     if rss:
         out += rss_table(rss)
