@@ -1,9 +1,7 @@
-// (d) and (e): StructQL. (d) is the untracked value path: connection.query<T>() returns plain
-// values and bulk update() / remove() by primary key run one statement each, without a session.
-// (e) is the session: identity map, snapshots and the unit of work.
-//
-// StructQL has no untracked insert, so both write new rows through a session (add + flush +
-// commit): (d) and (e) share that code.
+// (d) and (e): StructQL. (d) is the untracked value path: connection.insert() writes rows,
+// connection.query<T>() returns plain values and bulk update() / remove() by primary key run one
+// statement each, without a session. (e) is the session: identity map, snapshots and the unit of
+// work (add + flush + commit for new rows).
 #include "harness.hpp"
 
 namespace bench {
@@ -31,21 +29,6 @@ public:
         fn(c.native_handle());
     }
 
-    void insert_one_by_one(std::span<const User> users) {
-        sq::session db = sessions_();
-        for (const User& u : users) db.add(u);
-        db.commit();
-    }
-
-    void insert_batches(std::span<const User> users, std::size_t size) {
-        sq::session db = sessions_();
-        for (std::size_t first = 0; first < users.size(); first += size) {
-            for (const User& u : users.subspan(first, size)) db.add(u);
-            db.flush();
-        }
-        db.commit();
-    }
-
 protected:
     sq::engine engine_;
     sq::basic_sessionmaker<sq::sqlite_backend> sessions_;
@@ -64,6 +47,15 @@ public:
 class structql_values_impl : public structql_base {
 public:
     using structql_base::structql_base;
+
+    void insert_one_by_one(std::span<const User> users) { insert_batches(users, 1); }
+
+    void insert_batches(std::span<const User> users, std::size_t size) {
+        transaction t(engine_);
+        for (std::size_t first = 0; first < users.size(); first += size)
+            t.connection.insert(users.subspan(first, std::min(size, users.size() - first)));
+        t.commit();
+    }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
         transaction t(engine_);
@@ -129,6 +121,23 @@ public:
 class structql_session_impl : public structql_base {
 public:
     using structql_base::structql_base;
+
+    void insert_one_by_one(std::span<const User> users) {
+        sq::session db = sessions_();
+        for (const User& u : users) db.add(u);
+        db.commit();
+    }
+
+    // flush() compares every tracked object with its snapshot (plain structs have no change
+    // notification), so a flush per batch costs more as the session fills up.
+    void insert_batches(std::span<const User> users, std::size_t size) {
+        sq::session db = sessions_();
+        for (std::size_t first = 0; first < users.size(); first += size) {
+            for (const User& u : users.subspan(first, std::min(size, users.size() - first))) db.add(u);
+            db.flush();
+        }
+        db.commit();
+    }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
         sq::session db = sessions_();

@@ -1013,41 +1013,43 @@ struct create_index_text {
     }
 };
 
+// INSERT of `rows` rows, without the primary key column when the database assigns it (a model
+// with no other column then inserts DEFAULT VALUES, one row at a time).
 template <class D, class T>
-struct insert_text {
-    static constexpr void write(auto& out) {
-        out.append("INSERT INTO ");
-        write_identifier(out, table<T>::name);
-        out.append(" (");
-        write_column_list<T>(out);
-        out.append(") VALUES (");
-        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+constexpr void write_insert(auto& out, std::size_t rows, bool skip_primary_key) {
+    out.append("INSERT INTO ");
+    write_identifier(out, table<T>::name);
+    const std::size_t columns = table<T>::column_count - (skip_primary_key ? 1 : 0);
+    if (columns == 0) {
+        out.append(" DEFAULT VALUES");
+        return;
+    }
+    out.append(" (");
+    write_column_list<T>(out, skip_primary_key);
+    out.append(") VALUES ");
+    for (std::size_t r = 0; r < rows; ++r) {
+        out.append(r > 0 ? ", (" : "(");
+        for (std::size_t i = 0; i < columns; ++i) {
             if (i > 0) out.append(", ");
             D::write_placeholder(out);
         }
         out.append(')');
     }
+}
+
+template <class D, class T>
+struct insert_text {
+    static constexpr void write(auto& out) { write_insert<D, T>(out, 1, false); }
 };
 
-// INSERT of every column but a generated key, which comes back as the statement's one result
-// column: for dialects that return generated keys (D::returns_generated_keys).
-template <class D, class T>
-struct insert_returning_text {
+// INSERT of every column but a generated key; with Returning, the key comes back as the
+// statement's one result column (for dialects that return generated keys), else the backend
+// reports it (SQLite's last insert rowid).
+template <class D, class T, bool Returning>
+struct insert_without_key_text {
     static constexpr void write(auto& out) {
-        out.append("INSERT INTO ");
-        write_identifier(out, table<T>::name);
-        if (table<T>::column_count == 1) {
-            out.append(" DEFAULT VALUES");
-        } else {
-            out.append(" (");
-            write_column_list<T>(out, /*skip_primary_key=*/true);
-            out.append(") VALUES (");
-            for (std::size_t i = 0; i + 1 < table<T>::column_count; ++i) {
-                if (i > 0) out.append(", ");
-                D::write_placeholder(out);
-            }
-            out.append(')');
-        }
+        write_insert<D, T>(out, 1, true);
+        if (!Returning) return;
         out.append(" RETURNING ");
         write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
     }
@@ -1124,7 +1126,11 @@ inline constexpr std::string_view drop_table_in = detail::text_v<detail::drop_ta
 template <class D, class T>
 inline constexpr std::string_view insert_in = detail::text_v<detail::insert_text<D, T>>;
 template <class D, class T>
-inline constexpr std::string_view insert_returning_in = detail::text_v<detail::insert_returning_text<D, T>>;
+inline constexpr std::string_view insert_returning_in = detail::text_v<detail::insert_without_key_text<D, T, true>>;
+// The INSERT of an object whose generated key is left for the database to assign.
+template <class D, class T>
+inline constexpr std::string_view insert_generated_in =
+    detail::text_v<detail::insert_without_key_text<D, T, D::returns_generated_keys>>;
 template <class D, class T>
 inline constexpr std::string_view select_all_in = detail::text_v<detail::select_all_text<D, T>>;
 template <class D, class T>
@@ -3205,6 +3211,7 @@ inline url make_url(std::string_view text) {
 // The engine: a cheap, copyable handle to a shared, thread-safe pool of database connections
 // for one database URL. engine.connect() lends a connection (given back when it is destroyed);
 // sessions borrow theirs the same way.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -3212,6 +3219,7 @@ inline url make_url(std::string_view text) {
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -3886,6 +3894,9 @@ struct connect_args_from_url;
 
 inline std::atomic<std::uint64_t> memory_database_counter{0};
 
+template <class T>
+inline const char insert_rows_id = 0;  // its address tags connection.insert()'s statements for T
+
 template <>
 struct connect_args_from_url<sqlite_backend> {
     static sqlite_connect_args make(const url& u, engine_options& options) {
@@ -3975,6 +3986,45 @@ public:
     std::vector<Row> fetch(std::string_view sql, const Args&... args) {
         return detail::fetch_rows<Row>(*this, sql, args...);
     }
+
+    // Inserts the objects as new rows, untracked (SQLAlchemy Core's insert() with many rows):
+    // as many rows per INSERT ... VALUES (...), (...) statement as max_parameters_per_insert
+    // allows, each shape prepared once per connection. A generated key left at 0 is assigned by the database and
+    // not written back (add them to a session for that). Returns the number of rows inserted.
+    template <std::ranges::forward_range R>
+    std::size_t insert(const R& objects) {
+        using T = std::ranges::range_value_t<R>;
+        (void)table<T>::members_checked;
+        using dialect = typename Backend::dialect;
+        auto& c = get();
+        std::size_t inserted = 0;
+        for (auto first = std::ranges::begin(objects), end = std::ranges::end(objects); first != end;) {
+            // A run of objects that all leave their key to the database, or all bring their own.
+            const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
+            const std::size_t width = table<T>::column_count - (generated ? 1 : 0);  // 0: DEFAULT VALUES
+            const std::size_t most_rows = width == 0 ? 1 : std::max<std::size_t>(1, max_parameters_per_insert / width);
+            std::size_t rows = 0;
+            auto last = first;
+            for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
+                 ++last)
+                ++rows;
+            auto& statement = c.prepare_generated(&detail::insert_rows_id<T>, rows * 2 + generated, [&] {
+                detail::runtime_text out;
+                sql::detail::write_insert<dialect, T>(out, rows, generated);
+                return std::move(out.text);
+            });
+            detail::statement_use use(statement);
+            int index = 1;
+            const detail::column_set bound = generated ? detail::all_but_primary_key<T>() : detail::all_columns<T>();
+            for (; first != last; ++first) index = detail::bind_columns(statement, *first, index, bound);
+            statement.step();
+            inserted += rows;
+        }
+        return inserted;
+    }
+    // SQLite allows 32,766 parameters per statement and PostgreSQL 65,535; past a few hundred
+    // rows a longer statement is no faster.
+    static constexpr std::size_t max_parameters_per_insert = 1000;
 
     // A query over T returning plain values, outside any session.
     template <class T>
@@ -4377,7 +4427,6 @@ private:
 #include <span>
 #include <string>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -4491,6 +4540,7 @@ private:
 // vector of unique_ptrs costs n.
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -4520,11 +4570,25 @@ public:
 
     void pop_back() noexcept {
         blocks_.back().pop_back();
-        if (blocks_.back().empty()) blocks_.pop_back();
+        if (blocks_.back().empty()) blocks_.pop_back();  // no block is ever empty
         --size_;
     }
 
     std::size_t size() const noexcept { return size_; }
+
+    // The element whose `member` (a pointer to a member of T) is at address p, or nullptr: each
+    // block's address range is looked at (a few dozen at most), so no index of addresses is kept.
+    template <class M, class Member>
+    T* element_of(const M* p, Member member) noexcept {
+        const auto at = reinterpret_cast<std::uintptr_t>(p);
+        for (std::vector<T>& block : blocks_) {
+            const auto first = reinterpret_cast<std::uintptr_t>(&(block.front().*member));
+            if (at < first) continue;
+            std::size_t i = (at - first) / sizeof(T);
+            if (i < block.size() && &(block[i].*member) == p) return &block[i];
+        }
+        return nullptr;
+    }
 
     // Element i is in block b = log2(i / first_block + 1), which starts at first_block * (2^b - 1).
     T& operator[](std::size_t i) noexcept {
@@ -4662,9 +4726,6 @@ struct model_store final : model_store_base<Backend> {
     model_store() : model_store_base<Backend>(&model_id<T>) {}
 
     detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
-    // Built lazily by find(): loading rows never pays for it.
-    std::unordered_map<const T*, entry_type*> by_address;
-    std::size_t addresses_indexed = 0;
     identity_map identity;
     std::vector<entry_type*> pending;  // in add() order
     std::vector<entry_type*> deleted;  // in remove() order
@@ -4700,10 +4761,8 @@ struct model_store final : model_store_base<Backend> {
 
     // The entry tracking this very object (by address), or nullptr.
     entry_type* find(const T& object) {
-        for (; addresses_indexed < entries.size(); ++addresses_indexed)
-            by_address.emplace(&entries[addresses_indexed].object, &entries[addresses_indexed]);
-        auto it = by_address.find(&object);
-        return it == by_address.end() || it->second->state == object_state::detached ? nullptr : it->second;
+        entry_type* e = entries.element_of(&object, &entry_type::object);
+        return e && e->state != object_state::detached ? e : nullptr;
     }
 
     void detach(entry_type& e) { e.state = object_state::detached; }
@@ -4721,15 +4780,15 @@ struct model_store final : model_store_base<Backend> {
     static entry_type& entry_of(const flush_step<Backend>& step) { return *static_cast<entry_type*>(step.entry); }
 
     static bool key_generated(const T& object) { return is_unassigned_key<T>(table<T>::primary_key_of(object)); }
-    // A generated key comes back through INSERT ... RETURNING where the dialect has it, which
-    // leaves the key out; otherwise every column is bound, a generated key as NULL.
+    // A key left for the database to assign is left out of the INSERT; it comes back through
+    // RETURNING where the dialect has it, else from the backend (SQLite's last insert rowid).
     static constexpr bool returning(bool generated) { return generated && dialect::returns_generated_keys; }
     static auto& prepare_insert(connection_type& c, bool generated) {
-        return returning(generated) ? c.prepare_static(sql::insert_returning_in<dialect, T>)
-                                    : c.prepare_static(sql::insert_in<dialect, T>);
+        return generated ? c.prepare_static(sql::insert_generated_in<dialect, T>)
+                         : c.prepare_static(sql::insert_in<dialect, T>);
     }
     static void bind_insert(typename Backend::statement_type& statement, const T& object, bool generated) {
-        bind_columns(statement, object, 1, returning(generated) ? all_but_primary_key<T>() : all_columns<T>());
+        bind_columns(statement, object, 1, generated ? all_but_primary_key<T>() : all_columns<T>());
     }
 
     // A connection that can send many runs of a statement before reading their results
@@ -5140,9 +5199,12 @@ private:
             return connection(/*for_write=*/true);
         };
         try {
-            std::stable_sort(inserts.begin(), inserts.end(), [](const auto& a, const auto& b) {
+            // Usually in order already (one model, added in order): checking is cheaper than sorting.
+            auto parents_first = [](const auto& a, const auto& b) {
                 return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
-            });
+            };
+            if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
+                std::stable_sort(inserts.begin(), inserts.end(), parents_first);
             std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
                 return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
             });

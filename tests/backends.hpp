@@ -136,9 +136,7 @@ struct database_types {
     using dialect = typename Backend::dialect;
     // The INSERT a session runs for an object whose generated key is left at 0.
     template <class T>
-    static constexpr std::string_view insert_generated_key_sql = dialect::returns_generated_keys
-                                                                     ? structql::sql::insert_returning_in<dialect, T>
-                                                                     : structql::sql::insert_in<dialect, T>;
+    static constexpr std::string_view insert_generated_key_sql = structql::sql::insert_generated_in<dialect, T>;
 };
 
 struct sqlite : database_types<structql::sqlite_backend, sqlite_file> {

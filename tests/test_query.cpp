@@ -387,3 +387,50 @@ TEMPLATE_TEST_CASE("values wider than their column compare exactly", "[query]", 
     using wide_filter = decltype(sq::col<&Score::points> == std::int64_t{5});
     static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<wide_filter>().right.value)>, std::int64_t>);
 }
+
+namespace query_test {
+struct Memo {
+    std::int64_t id;
+    std::string text;
+    std::optional<std::string> tag;
+    static constexpr std::string_view table_name = "memos";
+};
+struct Counter {
+    std::int64_t id;
+    static constexpr std::string_view table_name = "counters";
+};
+}  // namespace query_test
+
+// connection.insert(range): untracked multi-row INSERTs. Runs of generated and explicit keys
+// take different statements; a long range is split by the parameter budget.
+TEMPLATE_TEST_CASE("connection.insert writes a range of objects as rows, in multi-row statements", "[query][values]",
+                   sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    TestType database;
+    auto engine = database.make_engine({.pool_size = 1});
+    sq::metadata<Memo, Counter>::create_all(engine);
+    auto file = database.probe();
+    auto c = engine.connect();
+    std::vector<Memo> memos;
+    const std::size_t many = 2 * (sq::connection::max_parameters_per_insert / 2) + 7;  // 1,007
+    for (std::size_t i = 0; i < many; ++i)
+        memos.push_back(Memo{.text = "bulk " + std::to_string(i), .tag = i % 3 ? std::optional<std::string>("grey") : std::nullopt});
+    memos[5].id = 5000;  // an explicit key splits the run
+    const auto statements_before = engine.statistics().statements_executed.load();
+    CHECK(c.insert(memos) == many);
+    CHECK(engine.statistics().statements_executed.load() - statements_before == 5);  // 5, 1, 500, 500, 1 rows
+    CHECK(file.count("SELECT count(*) FROM memos") == static_cast<std::int64_t>(many));
+    CHECK(file.count("SELECT count(*) FROM memos WHERE tag IS NULL") == static_cast<std::int64_t>((many + 2) / 3));
+    CHECK(file.count("SELECT count(DISTINCT id) FROM memos") == static_cast<std::int64_t>(many));
+    CHECK(file.query("SELECT text FROM memos WHERE id = 5000")[0][0] == "bulk 5");
+    CHECK(file.query("SELECT tag FROM memos WHERE text = 'bulk 1006'")[0][0] == "grey");
+    CHECK(memos[0].id == 0);  // the objects are not changed: a generated key is not written back
+    // A key-only model inserts DEFAULT VALUES, one row per statement.
+    CHECK(c.insert(std::vector<Counter>(3)) == 3);
+    CHECK(file.count("SELECT count(*) FROM counters") == 3);
+    // A duplicate key fails the statement it is in, which inserts nothing.
+    std::vector<Memo> clash = {Memo{.id = 9001, .text = "a"}, Memo{.id = 5000, .text = "b"}};
+    CHECK_THROWS_AS(c.insert(clash), sq::integrity_error);
+    CHECK(file.count("SELECT count(*) FROM memos WHERE id = 9001") == 0);
+    CHECK(c.insert(std::vector<Memo>{}) == 0);
+}

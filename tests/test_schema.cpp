@@ -173,6 +173,9 @@ static_assert(sq::sql::create_table<Author> ==
               R"(CREATE TABLE IF NOT EXISTS "authors" ("id" INTEGER PRIMARY KEY, "email" TEXT NOT NULL UNIQUE, )"
               R"("bio" TEXT))");
 static_assert(sq::sql::insert<Author> == R"(INSERT INTO "authors" ("id", "email", "bio") VALUES (?, ?, ?))");
+// A key left at 0 is left out: SQLite assigns it, and the session reads sqlite3_last_insert_rowid.
+static_assert(sq::sql::insert_generated_in<sq::sql::sqlite_dialect, Author> ==
+              R"(INSERT INTO "authors" ("email", "bio") VALUES (?, ?))");
 static_assert(sq::sql::select_by_primary_key<Author> == R"(SELECT "id", "email", "bio" FROM "authors" WHERE "id" = ?)");
 static_assert(sq::sql::update_by_primary_key<Author> == R"(UPDATE "authors" SET "email" = ?, "bio" = ? WHERE "id" = ?)");
 static_assert(sq::sql::delete_by_primary_key<Author> == R"(DELETE FROM "authors" WHERE "id" = ?)");

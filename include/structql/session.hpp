@@ -23,7 +23,6 @@
 #include <span>
 #include <string>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -137,9 +136,6 @@ struct model_store final : model_store_base<Backend> {
     model_store() : model_store_base<Backend>(&model_id<T>) {}
 
     detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
-    // Built lazily by find(): loading rows never pays for it.
-    std::unordered_map<const T*, entry_type*> by_address;
-    std::size_t addresses_indexed = 0;
     identity_map identity;
     std::vector<entry_type*> pending;  // in add() order
     std::vector<entry_type*> deleted;  // in remove() order
@@ -175,10 +171,8 @@ struct model_store final : model_store_base<Backend> {
 
     // The entry tracking this very object (by address), or nullptr.
     entry_type* find(const T& object) {
-        for (; addresses_indexed < entries.size(); ++addresses_indexed)
-            by_address.emplace(&entries[addresses_indexed].object, &entries[addresses_indexed]);
-        auto it = by_address.find(&object);
-        return it == by_address.end() || it->second->state == object_state::detached ? nullptr : it->second;
+        entry_type* e = entries.element_of(&object, &entry_type::object);
+        return e && e->state != object_state::detached ? e : nullptr;
     }
 
     void detach(entry_type& e) { e.state = object_state::detached; }
@@ -196,15 +190,15 @@ struct model_store final : model_store_base<Backend> {
     static entry_type& entry_of(const flush_step<Backend>& step) { return *static_cast<entry_type*>(step.entry); }
 
     static bool key_generated(const T& object) { return is_unassigned_key<T>(table<T>::primary_key_of(object)); }
-    // A generated key comes back through INSERT ... RETURNING where the dialect has it, which
-    // leaves the key out; otherwise every column is bound, a generated key as NULL.
+    // A key left for the database to assign is left out of the INSERT; it comes back through
+    // RETURNING where the dialect has it, else from the backend (SQLite's last insert rowid).
     static constexpr bool returning(bool generated) { return generated && dialect::returns_generated_keys; }
     static auto& prepare_insert(connection_type& c, bool generated) {
-        return returning(generated) ? c.prepare_static(sql::insert_returning_in<dialect, T>)
-                                    : c.prepare_static(sql::insert_in<dialect, T>);
+        return generated ? c.prepare_static(sql::insert_generated_in<dialect, T>)
+                         : c.prepare_static(sql::insert_in<dialect, T>);
     }
     static void bind_insert(typename Backend::statement_type& statement, const T& object, bool generated) {
-        bind_columns(statement, object, 1, returning(generated) ? all_but_primary_key<T>() : all_columns<T>());
+        bind_columns(statement, object, 1, generated ? all_but_primary_key<T>() : all_columns<T>());
     }
 
     // A connection that can send many runs of a statement before reading their results
@@ -615,9 +609,12 @@ private:
             return connection(/*for_write=*/true);
         };
         try {
-            std::stable_sort(inserts.begin(), inserts.end(), [](const auto& a, const auto& b) {
+            // Usually in order already (one model, added in order): checking is cheaper than sorting.
+            auto parents_first = [](const auto& a, const auto& b) {
                 return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
-            });
+            };
+            if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
+                std::stable_sort(inserts.begin(), inserts.end(), parents_first);
             std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
                 return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
             });

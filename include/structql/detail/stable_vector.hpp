@@ -5,6 +5,7 @@
 // vector of unique_ptrs costs n.
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -34,11 +35,25 @@ public:
 
     void pop_back() noexcept {
         blocks_.back().pop_back();
-        if (blocks_.back().empty()) blocks_.pop_back();
+        if (blocks_.back().empty()) blocks_.pop_back();  // no block is ever empty
         --size_;
     }
 
     std::size_t size() const noexcept { return size_; }
+
+    // The element whose `member` (a pointer to a member of T) is at address p, or nullptr: each
+    // block's address range is looked at (a few dozen at most), so no index of addresses is kept.
+    template <class M, class Member>
+    T* element_of(const M* p, Member member) noexcept {
+        const auto at = reinterpret_cast<std::uintptr_t>(p);
+        for (std::vector<T>& block : blocks_) {
+            const auto first = reinterpret_cast<std::uintptr_t>(&(block.front().*member));
+            if (at < first) continue;
+            std::size_t i = (at - first) / sizeof(T);
+            if (i < block.size() && &(block[i].*member) == p) return &block[i];
+        }
+        return nullptr;
+    }
 
     // Element i is in block b = log2(i / first_block + 1), which starts at first_block * (2^b - 1).
     T& operator[](std::size_t i) noexcept {

@@ -109,41 +109,43 @@ struct create_index_text {
     }
 };
 
+// INSERT of `rows` rows, without the primary key column when the database assigns it (a model
+// with no other column then inserts DEFAULT VALUES, one row at a time).
 template <class D, class T>
-struct insert_text {
-    static constexpr void write(auto& out) {
-        out.append("INSERT INTO ");
-        write_identifier(out, table<T>::name);
-        out.append(" (");
-        write_column_list<T>(out);
-        out.append(") VALUES (");
-        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+constexpr void write_insert(auto& out, std::size_t rows, bool skip_primary_key) {
+    out.append("INSERT INTO ");
+    write_identifier(out, table<T>::name);
+    const std::size_t columns = table<T>::column_count - (skip_primary_key ? 1 : 0);
+    if (columns == 0) {
+        out.append(" DEFAULT VALUES");
+        return;
+    }
+    out.append(" (");
+    write_column_list<T>(out, skip_primary_key);
+    out.append(") VALUES ");
+    for (std::size_t r = 0; r < rows; ++r) {
+        out.append(r > 0 ? ", (" : "(");
+        for (std::size_t i = 0; i < columns; ++i) {
             if (i > 0) out.append(", ");
             D::write_placeholder(out);
         }
         out.append(')');
     }
+}
+
+template <class D, class T>
+struct insert_text {
+    static constexpr void write(auto& out) { write_insert<D, T>(out, 1, false); }
 };
 
-// INSERT of every column but a generated key, which comes back as the statement's one result
-// column: for dialects that return generated keys (D::returns_generated_keys).
-template <class D, class T>
-struct insert_returning_text {
+// INSERT of every column but a generated key; with Returning, the key comes back as the
+// statement's one result column (for dialects that return generated keys), else the backend
+// reports it (SQLite's last insert rowid).
+template <class D, class T, bool Returning>
+struct insert_without_key_text {
     static constexpr void write(auto& out) {
-        out.append("INSERT INTO ");
-        write_identifier(out, table<T>::name);
-        if (table<T>::column_count == 1) {
-            out.append(" DEFAULT VALUES");
-        } else {
-            out.append(" (");
-            write_column_list<T>(out, /*skip_primary_key=*/true);
-            out.append(") VALUES (");
-            for (std::size_t i = 0; i + 1 < table<T>::column_count; ++i) {
-                if (i > 0) out.append(", ");
-                D::write_placeholder(out);
-            }
-            out.append(')');
-        }
+        write_insert<D, T>(out, 1, true);
+        if (!Returning) return;
         out.append(" RETURNING ");
         write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
     }
@@ -220,7 +222,11 @@ inline constexpr std::string_view drop_table_in = detail::text_v<detail::drop_ta
 template <class D, class T>
 inline constexpr std::string_view insert_in = detail::text_v<detail::insert_text<D, T>>;
 template <class D, class T>
-inline constexpr std::string_view insert_returning_in = detail::text_v<detail::insert_returning_text<D, T>>;
+inline constexpr std::string_view insert_returning_in = detail::text_v<detail::insert_without_key_text<D, T, true>>;
+// The INSERT of an object whose generated key is left for the database to assign.
+template <class D, class T>
+inline constexpr std::string_view insert_generated_in =
+    detail::text_v<detail::insert_without_key_text<D, T, D::returns_generated_keys>>;
 template <class D, class T>
 inline constexpr std::string_view select_all_in = detail::text_v<detail::select_all_text<D, T>>;
 template <class D, class T>
