@@ -34,31 +34,33 @@ protected:
     sq::basic_sessionmaker<sq::sqlite_backend> sessions_;
 };
 
-// A connection lent by the pool with a transaction open: the value path's reads and writes run
-// in one transaction, as every other implementation's do. BEGIN and COMMIT are the backend
-// connection's cached statements, as a session uses them (sq::connection has no begin()).
+// A transaction on the value path's connection: its reads and writes run in one transaction,
+// as every other implementation's do. BEGIN and COMMIT are the backend connection's cached
+// statements, as a session uses them (sq::connection has no begin()).
 class transaction {
 public:
-    explicit transaction(sq::engine& engine) : connection(engine.connect()) { connection.get().begin(); }
+    explicit transaction(sq::connection& c) : connection(c) { connection.get().begin(); }
     void commit() { connection.get().commit(); }
-    sq::connection connection;
+    sq::connection& connection;
 };
 
+// (d) holds one connection from the pool for the whole run, as (a)-(c) hold their sqlite3*;
+// (e) borrows one per session, as a request handler does.
 class structql_values_impl : public structql_base {
 public:
-    using structql_base::structql_base;
+    explicit structql_values_impl(const target& where) : structql_base(where), connection_(engine_.connect()) {}
 
     void insert_one_by_one(std::span<const User> users) { insert_batches(users, 1); }
 
     void insert_batches(std::span<const User> users, std::size_t size) {
-        transaction t(engine_);
+        transaction t(connection_);
         for (std::size_t first = 0; first < users.size(); first += size)
             t.connection.insert(users.subspan(first, std::min(size, users.size() - first)));
         t.commit();
     }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
-        transaction t(engine_);
+        transaction t(connection_);
         summary found;
         for (std::int64_t id : ids) {
             if (std::optional<User> u = t.connection.query<User>().filter(col<&User::id> == id).first()) {
@@ -71,21 +73,21 @@ public:
     }
 
     summary load_all() {
-        transaction t(engine_);
+        transaction t(connection_);
         std::vector<User> users = t.connection.query<User>().all();
         t.commit();
         return summarise(users);
     }
 
     summary trivial_query(const std::string& hair_color) {
-        transaction t(engine_);
+        transaction t(connection_);
         std::vector<User> users = t.connection.query<User>().filter(col<&User::hair_color> == hair_color).all();
         t.commit();
         return summarise(users);
     }
 
     summary medium_complex_query(const std::string& hair_color) {
-        transaction t(engine_);
+        transaction t(connection_);
         std::vector<std::tuple<User, std::optional<Post>>> rows =
             t.connection.query<User>().outerjoin<Post>().filter(col<&User::hair_color> == hair_color).all();
         t.commit();
@@ -93,7 +95,7 @@ public:
     }
 
     summary loading_associations_sequentially() {
-        transaction t(engine_);
+        transaction t(connection_);
         std::vector<User> users = t.connection.query<User>().all();
         std::vector<Post> posts = t.connection.query<Post>().filter(col<&Post::user_id>.in(ids_of(users))).all();
         std::vector<Comment> comments =
@@ -105,17 +107,20 @@ public:
     void prepare_writes() {}
 
     void update_names(std::span<const std::int64_t> ids, std::span<const std::string> names) {
-        transaction t(engine_);
+        transaction t(connection_);
         for (std::size_t i = 0; i < ids.size(); ++i)
             t.connection.query<User>().filter(col<&User::id> == ids[i]).update(sq::set<&User::name>(names[i]));
         t.commit();
     }
 
     void delete_users(std::span<const std::int64_t> ids) {
-        transaction t(engine_);
+        transaction t(connection_);
         for (std::int64_t id : ids) t.connection.query<User>().filter(col<&User::id> == id).remove();
         t.commit();
     }
+
+private:
+    sq::connection connection_;
 };
 
 class structql_session_impl : public structql_base {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -255,11 +256,13 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
         const auto& options = context.options;
         std::unique_ptr<raw_connection> raw;
         std::vector<hook> hooks;
+        std::uint64_t born;
         {
             std::unique_lock lock(mutex);
-            auto deadline = std::chrono::steady_clock::now() + options.pool_timeout;
+            std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only to wait
             while (idle.empty() && open >= capacity()) {
-                if (returned.wait_until(lock, deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
+                if (!deadline) deadline = std::chrono::steady_clock::now() + options.pool_timeout;
+                if (returned.wait_until(lock, *deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
                     throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
                                         " overflow " + std::to_string(options.max_overflow) +
                                         " reached; no connection was returned within " +
@@ -273,6 +276,9 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
                 ++open;
                 hooks = on_connect;
             }
+            // A connection made after a dispose() that follows this line is closed on return:
+            // harmless, where reading the generation under a second lock would cost every loan.
+            born = generation;
         }
         if (raw && !usable(*raw)) {
             raw.reset();  // closed; a new one takes its place in the count
@@ -290,11 +296,6 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
                 returned.notify_one();
                 throw;
             }
-        }
-        std::uint64_t born;
-        {
-            std::lock_guard lock(mutex);
-            born = generation;
         }
         return basic_connection<Backend>(this->shared_from_this(), raw.release(), born);
     }
