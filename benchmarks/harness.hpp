@@ -489,7 +489,9 @@ implementation sqlite3_prepared_per_call();  // (b)
 implementation sqlitecpp();                  // (c)
 implementation structql_values();            // (d)
 implementation structql_session();           // (e)
-// On PostgreSQL: hand-written libpq as the floor.
+// On PostgreSQL: hand-written libpq as the floor, and StructQL's two paths on postgresql://.
 implementation libpq_prepared_once();        // (a)
+implementation structql_values_postgresql();   // (d)
+implementation structql_session_postgresql();  // (e)
 
 }  // namespace bench

@@ -1,7 +1,7 @@
 // (d) and (e): StructQL. (d) is the untracked value path: connection.insert() writes rows,
 // connection.query<T>() returns plain values and bulk update() / remove() by primary key run one
 // statement each, without a session. (e) is the session: identity map, snapshots and the unit of
-// work (add + flush + commit for new rows).
+// work (add + flush + commit for new rows). Both run on SQLite and on PostgreSQL (the Backend).
 #include "harness.hpp"
 
 namespace bench {
@@ -9,7 +9,7 @@ namespace {
 
 using sq::col;
 
-sq::engine open_engine(const target& where) {
+sq::engine open_sqlite_engine(const target& where) {
     sq::engine engine = sq::create_engine(where.structql_url(), {.wal = where.kind == storage::wal_file});
     std::vector<std::string> pragmas = configuration_pragmas(where.kind);
     engine.on_connect([pragmas](sq::connection& c) {
@@ -19,9 +19,18 @@ sq::engine open_engine(const target& where) {
     return engine;
 }
 
+template <class Backend>
+sq::basic_engine<Backend> open_engine(const target& where) {
+    if constexpr (std::is_same_v<Backend, sq::postgresql_backend>) return sq::create_engine<Backend>(where.structql_url());
+    else return open_sqlite_engine(where);
+}
+
+template <class Backend>
 class structql_base {
 public:
-    explicit structql_base(const target& where) : engine_(open_engine(where)), sessions_(engine_) {}
+    using session_type = sq::basic_session<Backend>;
+
+    explicit structql_base(const target& where) : engine_(open_engine<Backend>(where)), sessions_(engine_) {}
 
     template <class F>
     void raw(F fn) {
@@ -30,40 +39,43 @@ public:
     }
 
 protected:
-    sq::engine engine_;
-    sq::basic_sessionmaker<sq::sqlite_backend> sessions_;
+    sq::basic_engine<Backend> engine_;
+    sq::basic_sessionmaker<Backend> sessions_;
 };
 
 // A transaction on the value path's connection: its reads and writes run in one transaction,
 // as every other implementation's do. BEGIN and COMMIT are the backend connection's cached
 // statements, as a session uses them (sq::connection has no begin()).
+template <class Backend>
 class transaction {
 public:
-    explicit transaction(sq::connection& c) : connection(c) { connection.get().begin(); }
+    explicit transaction(sq::basic_connection<Backend>& c) : connection(c) { connection.get().begin(); }
     void commit() { connection.get().commit(); }
-    sq::connection& connection;
+    sq::basic_connection<Backend>& connection;
 };
 
 // (d) holds one connection from the pool for the whole run, as (a)-(c) hold their sqlite3*;
 // (e) borrows one per session, as a request handler does.
-class structql_values_impl : public structql_base {
+template <class Backend>
+class structql_values_impl : public structql_base<Backend> {
 public:
-    explicit structql_values_impl(const target& where) : structql_base(where), connection_(engine_.connect()) {}
+    explicit structql_values_impl(const target& where)
+        : structql_base<Backend>(where), connection_(this->engine_.connect()) {}
 
     void insert_one_by_one(std::span<const User> users) { insert_batches(users, 1); }
 
     void insert_batches(std::span<const User> users, std::size_t size) {
-        transaction t(connection_);
+        transaction<Backend> t(connection_);
         for (std::size_t first = 0; first < users.size(); first += size)
             t.connection.insert(users.subspan(first, std::min(size, users.size() - first)));
         t.commit();
     }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
-        transaction t(connection_);
+        transaction<Backend> t(connection_);
         summary found;
         for (std::int64_t id : ids) {
-            if (std::optional<User> u = t.connection.query<User>().filter(col<&User::id> == id).first()) {
+            if (std::optional<User> u = t.connection.template query<User>().filter(col<&User::id> == id).first()) {
                 found.rows += 1;
                 found.checksum += weight(*u);
             }
@@ -73,33 +85,33 @@ public:
     }
 
     summary load_all() {
-        transaction t(connection_);
-        std::vector<User> users = t.connection.query<User>().all();
+        transaction<Backend> t(connection_);
+        std::vector<User> users = t.connection.template query<User>().all();
         t.commit();
         return summarise(users);
     }
 
     summary trivial_query(const std::string& hair_color) {
-        transaction t(connection_);
-        std::vector<User> users = t.connection.query<User>().filter(col<&User::hair_color> == hair_color).all();
+        transaction<Backend> t(connection_);
+        std::vector<User> users = t.connection.template query<User>().filter(col<&User::hair_color> == hair_color).all();
         t.commit();
         return summarise(users);
     }
 
     summary medium_complex_query(const std::string& hair_color) {
-        transaction t(connection_);
+        transaction<Backend> t(connection_);
         std::vector<std::tuple<User, std::optional<Post>>> rows =
-            t.connection.query<User>().outerjoin<Post>().filter(col<&User::hair_color> == hair_color).all();
+            t.connection.template query<User>().template outerjoin<Post>().filter(col<&User::hair_color> == hair_color).all();
         t.commit();
         return summarise(rows);
     }
 
     summary loading_associations_sequentially() {
-        transaction t(connection_);
-        std::vector<User> users = t.connection.query<User>().all();
-        std::vector<Post> posts = t.connection.query<Post>().filter(col<&Post::user_id>.in(ids_of(users))).all();
+        transaction<Backend> t(connection_);
+        std::vector<User> users = t.connection.template query<User>().all();
+        std::vector<Post> posts = t.connection.template query<Post>().filter(col<&Post::user_id>.in(ids_of(users))).all();
         std::vector<Comment> comments =
-            t.connection.query<Comment>().filter(col<&Comment::post_id>.in(ids_of(posts))).all();
+            t.connection.template query<Comment>().filter(col<&Comment::post_id>.in(ids_of(posts))).all();
         t.commit();
         return summarise(group_associations(std::move(users), std::move(posts), std::move(comments)));
     }
@@ -107,28 +119,30 @@ public:
     void prepare_writes() {}
 
     void update_names(std::span<const std::int64_t> ids, std::span<const std::string> names) {
-        transaction t(connection_);
+        transaction<Backend> t(connection_);
         for (std::size_t i = 0; i < ids.size(); ++i)
-            t.connection.query<User>().filter(col<&User::id> == ids[i]).update(sq::set<&User::name>(names[i]));
+            t.connection.template query<User>().filter(col<&User::id> == ids[i]).update(sq::set<&User::name>(names[i]));
         t.commit();
     }
 
     void delete_users(std::span<const std::int64_t> ids) {
-        transaction t(connection_);
-        for (std::int64_t id : ids) t.connection.query<User>().filter(col<&User::id> == id).remove();
+        transaction<Backend> t(connection_);
+        for (std::int64_t id : ids) t.connection.template query<User>().filter(col<&User::id> == id).remove();
         t.commit();
     }
 
 private:
-    sq::connection connection_;
+    sq::basic_connection<Backend> connection_;
 };
 
-class structql_session_impl : public structql_base {
+template <class Backend>
+class structql_session_impl : public structql_base<Backend> {
 public:
-    using structql_base::structql_base;
+    using structql_base<Backend>::structql_base;
+    using session_type = typename structql_base<Backend>::session_type;
 
     void insert_one_by_one(std::span<const User> users) {
-        sq::session db = sessions_();
+        session_type db = this->sessions_();
         for (const User& u : users) db.add(u);
         db.commit();
     }
@@ -136,7 +150,7 @@ public:
     // flush() compares every tracked object with its snapshot (plain structs have no change
     // notification), so a flush per batch costs more as the session fills up.
     void insert_batches(std::span<const User> users, std::size_t size) {
-        sq::session db = sessions_();
+        session_type db = this->sessions_();
         for (std::size_t first = 0; first < users.size(); first += size) {
             for (const User& u : users.subspan(first, std::min(size, users.size() - first))) db.add(u);
             db.flush();
@@ -145,10 +159,10 @@ public:
     }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
-        sq::session db = sessions_();
+        session_type db = this->sessions_();
         summary found;
         for (std::int64_t id : ids) {
-            if (User* u = db.get<User>(id)) {
+            if (User* u = db.template get<User>(id)) {
                 found.rows += 1;
                 found.checksum += weight(*u);
             }
@@ -157,55 +171,61 @@ public:
     }
 
     summary load_all() {
-        sq::session db = sessions_();
-        return summarise(db.query<User>().all());
+        session_type db = this->sessions_();
+        return summarise(db.template query<User>().all());
     }
 
     summary trivial_query(const std::string& hair_color) {
-        sq::session db = sessions_();
-        return summarise(db.query<User>().filter(col<&User::hair_color> == hair_color).all());
+        session_type db = this->sessions_();
+        return summarise(db.template query<User>().filter(col<&User::hair_color> == hair_color).all());
     }
 
     summary medium_complex_query(const std::string& hair_color) {
-        sq::session db = sessions_();
-        return summarise(db.query<User>().outerjoin<Post>().filter(col<&User::hair_color> == hair_color).all());
+        session_type db = this->sessions_();
+        return summarise(db.template query<User>().template outerjoin<Post>().filter(col<&User::hair_color> == hair_color).all());
     }
 
     summary loading_associations_sequentially() {
-        sq::session db = sessions_();
-        std::vector<User*> users = db.query<User>().all();
-        std::vector<Post*> posts = db.query<Post>().filter(col<&Post::user_id>.in(ids_of(users))).all();
-        std::vector<Comment*> comments = db.query<Comment>().filter(col<&Comment::post_id>.in(ids_of(posts))).all();
+        session_type db = this->sessions_();
+        std::vector<User*> users = db.template query<User>().all();
+        std::vector<Post*> posts = db.template query<Post>().filter(col<&Post::user_id>.in(ids_of(users))).all();
+        std::vector<Comment*> comments = db.template query<Comment>().filter(col<&Comment::post_id>.in(ids_of(posts))).all();
         return summarise(group_associations(std::move(users), std::move(posts), std::move(comments)));
     }
 
     // The objects to change, loaded (untimed) into the session the next pass commits.
     void prepare_writes() {
-        loaded_.emplace(sessions_());
-        loaded_->query<User>().all();
+        loaded_.emplace(this->sessions_());
+        loaded_->template query<User>().all();
     }
 
     void update_names(std::span<const std::int64_t> ids, std::span<const std::string> names) {
-        sq::session& db = *loaded_;
-        for (std::size_t i = 0; i < ids.size(); ++i) db.get<User>(ids[i])->name = names[i];  // from the identity map
+        session_type& db = *loaded_;
+        for (std::size_t i = 0; i < ids.size(); ++i) db.template get<User>(ids[i])->name = names[i];  // from the identity map
         db.commit();
         loaded_.reset();
     }
 
     void delete_users(std::span<const std::int64_t> ids) {
-        sq::session& db = *loaded_;
-        for (std::int64_t id : ids) db.remove(*db.get<User>(id));
+        session_type& db = *loaded_;
+        for (std::int64_t id : ids) db.remove(*db.template get<User>(id));
         db.commit();
         loaded_.reset();
     }
 
 private:
-    std::optional<sq::session> loaded_;
+    std::optional<session_type> loaded_;
 };
 
 }  // namespace
 
-implementation structql_values() { return describe<structql_values_impl>("d_structql_values"); }
-implementation structql_session() { return describe<structql_session_impl>("e_structql_session"); }
+implementation structql_values() { return describe<structql_values_impl<sq::sqlite_backend>>("d_structql_values"); }
+implementation structql_session() { return describe<structql_session_impl<sq::sqlite_backend>>("e_structql_session"); }
+implementation structql_values_postgresql() {
+    return describe<structql_values_impl<sq::postgresql_backend>>("d_structql_values");
+}
+implementation structql_session_postgresql() {
+    return describe<structql_session_impl<sq::postgresql_backend>>("e_structql_session");
+}
 
 }  // namespace bench

@@ -26,7 +26,7 @@ using namespace bench;
 
 std::vector<implementation> implementations(storage kind = storage::memory) {
     if (kind == storage::postgresql)
-        return {libpq_prepared_once()};
+        return {libpq_prepared_once(), structql_values_postgresql(), structql_session_postgresql()};
     return {sqlite3_prepared_once(), sqlite3_prepared_per_call(), sqlitecpp(), structql_values(), structql_session()};
 }
 
