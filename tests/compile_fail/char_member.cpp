@@ -1,8 +1,6 @@
-// Must compile: a `char` member. `char` is an integer type (std::integral), which
-// value_traits<T> accepts, but value_traits<char>::from_storage calls std::in_range<char>,
-// which libstdc++ rejects for character types with a static_assert of its own. Known bug:
-// either char should map to INTEGER like signed/unsigned char, or the model should be refused
-// with a StructQL message.
+// Must compile: a `char` member maps to INTEGER like signed and unsigned char. (It did not:
+// value_traits<char>::from_storage called std::in_range<char>, which libstdc++ refuses for
+// character types; detail::fits takes any arithmetic type.)
 #include <cstdint>
 
 #include <structql/structql.hpp>

@@ -1,7 +1,7 @@
 // metadata<Child> while Child has a foreign_key to Parent, which is not in the list. Two tests
-// build it: one wants the "not in the list" message; the other (a known bug with g++) wants no
-// "form a cycle" message beside it: g++ also evaluates the cycle check, which cannot place
-// Child either, and tells the user of a cycle that does not exist.
+// build it: one wants the "not in the list" message; the other wants no "form a cycle" message
+// beside it (g++ evaluated the cycle check too, which cannot place Child either, and told of a
+// cycle that does not exist; the cycle check now holds only when every parent is listed).
 #include <cstdint>
 
 #include <structql/structql.hpp>

@@ -1,7 +1,6 @@
-// A reference member: a column must hold its value. Known bug: the message "a model member is a
-// reference" never appears. Boost.PFR reports the member's type without the reference
-// (const std::string), so the check in table.hpp cannot see it; g++ says the type cannot be
-// mapped, clang 14 says nothing of StructQL's.
+// A reference member: a column must hold its value. Boost.PFR reports the member's type
+// without the reference (const std::string), so table<T> checks first that the model is
+// default-constructible, which a reference member prevents, and says why.
 #include <cstdint>
 #include <string>
 

@@ -1,7 +1,6 @@
-// A member whose type has no structql::value_traits specialisation. Known bug (clang 14): the
-// StructQL message never appears; table<T> computes `columns` (value_traits<Opaque>::storage_type)
-// while it is instantiated, fails there, and the member check that holds the message is not
-// reached. g++ prints it among the other errors.
+// A member whose type has no structql::value_traits specialisation. table<T> checks its members
+// (a static_assert on members_checked) before it computes `columns` from their value_traits, so
+// clang 14 prints StructQL's message first too, where it used to stop at `columns`.
 #include <cstdint>
 
 #include <structql/structql.hpp>

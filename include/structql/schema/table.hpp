@@ -88,14 +88,13 @@ struct column_layers<foreign_key<P>> : column_layers<typename foreign_key<P>::va
 template <class Model, std::size_t I>
 using member_t = boost::pfr::tuple_element_t<I, Model>;
 
-// Each check is a template of the model and member index, so the compiler's "required from"
-// lines name both next to the message.
+// Each check is a class template of the model, the member index and its type, so the
+// compiler's "in instantiation of" line names all three next to the message. A class, not a
+// function: its static_asserts fire as soon as it is named, before any use of the member that
+// would fail less clearly (clang instantiates function bodies later).
 template <class Model, std::size_t I, class Member = member_t<Model, I>>
-constexpr bool check_member() {
+struct check_member {
     using layers = column_layers<Member>;
-    static_assert(!std::is_reference_v<Member>,
-                  "StructQL: a model member is a reference; a column must hold its value (see "
-                  "Model and I above for which member)");
     static_assert(mappable<typename layers::value_type>,
                   "StructQL: a model member has a type StructQL cannot map to a column (see Member "
                   "above). Use bool, an integer, float, double, std::string, structql::blob, "
@@ -104,8 +103,8 @@ constexpr bool check_member() {
     static_assert(layers::optionals <= 1, "StructQL: std::optional<std::optional<T>> is not a column type");
     static_assert(!(layers::primary_key && layers::nullable),
                   "StructQL: a primary key cannot be std::optional");
-    return true;
-}
+    static constexpr bool ok = true;
+};
 
 // g++ names a type declared in a function "f()::Type"; clang does not say, and copes.
 template <class T>
@@ -196,6 +195,10 @@ struct table {
                   "StructQL: a model must be an aggregate struct (public members, no "
                   "user-declared constructors, no virtual functions)");
     static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>);
+    // Before any reflection: Boost.PFR reports a reference member's type without the reference.
+    static_assert(std::is_default_constructible_v<T>,
+                  "StructQL: a model must be default-constructible, as rows are read into a T{}: a model member "
+                  "is a reference (a column must hold its value), or has a type without a default constructor");
     static_assert(!detail::is_function_local<T>(),
                   "StructQL: a model must be declared at namespace or class scope, not inside a function: "
                   "its member names are read at compile time from a declaration only such a type can have");
@@ -205,9 +208,10 @@ struct table {
     static_assert(column_count > 0, "StructQL: a model needs at least one member");
     static constexpr bool members_checked = [] {
         return []<std::size_t... I>(std::index_sequence<I...>) {
-            return (detail::check_member<T, I>() && ...);
+            return (detail::check_member<T, I>::ok && ...);
         }(std::make_index_sequence<column_count>{});
     }();
+    static_assert(members_checked);  // checked here, before `columns` below uses the members' types
 
     static constexpr std::string_view name = detail::table_name_of<T>();
 
