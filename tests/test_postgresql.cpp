@@ -1,8 +1,9 @@
 // The PostgreSQL backend on its own: the compile-time SQL of the PostgreSQL dialect, values at
 // the limits of their types (checked through libpq as well), SQLSTATEs mapped to StructQL's
 // errors, URLs and libpq keywords, results the backend reads as text, and a server restarted
-// under an engine. The backend-neutral behaviour is in test_session.cpp and test_query.cpp,
-// which run against both databases.
+// under an engine. The backend-neutral behaviour is in test_session.cpp, test_query.cpp,
+// test_engine.cpp, test_values.cpp, test_errors.cpp and test_autoflush.cpp, which run against
+// both databases.
 #include <catch2/catch.hpp>
 
 #include <chrono>
