@@ -135,8 +135,9 @@ public:
 
     // Inserts the objects as new rows, untracked (SQLAlchemy Core's insert() with many rows):
     // as many rows per INSERT ... VALUES (...), (...) statement as max_parameters_per_insert
-    // allows, each shape prepared once per connection. A generated key left at 0 is assigned by the database and
-    // not written back (add them to a session for that). Returns the number of rows inserted.
+    // allows, each shape prepared once per connection. A generated key left at 0 is assigned
+    // by the database and not written back (add the objects to a session for that). Returns
+    // the number of rows inserted.
     template <std::ranges::forward_range R>
     std::size_t insert(const R& objects) {
         using T = std::ranges::range_value_t<R>;
