@@ -478,9 +478,11 @@ inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_si
 // Compile-time names of a model's members and of the model type itself.
 //
 // Boost 1.81's PFR has no get_name, so member names come from the compiler's signature of a
-// function template instantiated with a pointer to a member subobject of a never-defined
-// static object (the technique PFR >= 1.84 uses itself). Where <boost/pfr/core_name.hpp>
-// exists, PFR's own implementation is used.
+// function template instantiated with a pointer to a member subobject of a static object, the
+// technique PFR >= 1.84 uses itself. PFR's object is declared and never defined, which a type
+// without linkage (a model declared in a function) cannot be; ours is a constexpr union whose
+// T member is never constructed, so function-local models work too. The same code runs with
+// every Boost version: it is the one the tests check on both compilers.
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -489,20 +491,21 @@ inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_si
 #include <boost/pfr/core.hpp>
 #include <boost/pfr/tuple_size.hpp>
 
-#if __has_include(<boost/pfr/core_name.hpp>)
-#include <boost/pfr/core_name.hpp>
-#define STRUCTQL_PFR_HAS_NAMES 1
-#endif
-
 namespace structql::detail {
 
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wundefined-var-template"
-#endif
-// Declared, never defined: only the addresses of its members are used, at compile time.
+// Storage for a T that is never constructed: only the addresses of its members are used, at
+// compile time.
 template <class T>
-extern const T fake_object;
+union fake_storage {
+    char none;
+    T value;
+    constexpr fake_storage() : none() {}
+    constexpr ~fake_storage() {}
+};
+template <class T>
+inline constexpr fake_storage<T> fake_object_storage{};
+template <class T>
+inline constexpr const T& fake_object = fake_object_storage<T>.value;
 
 template <class Model, std::size_t I>
 constexpr const void* member_address() {
@@ -521,8 +524,6 @@ constexpr std::size_t member_index(V Model::*member) {
     return index;
 }
 
-#ifndef STRUCTQL_PFR_HAS_NAMES
-
 // clang only prints a pointer template argument's member path when it is wrapped.
 template <class P>
 struct pointer_wrapper {
@@ -538,8 +539,9 @@ constexpr const char* member_signature() {
     return __PRETTY_FUNCTION__;
 }
 
-// The signature ends with "...fake_object<Model>.Model::name)}]" (g++) or
-// "...&fake_object.name}]" (clang): the name is the identifier before the closing punctuation.
+// The signature ends with "...fake_object_storage<Model>.fake_storage<Model>::value.Model::name)}]"
+// (g++) or "...&fake_object_storage.value.name}]" (clang): the name is the identifier before the
+// closing punctuation.
 constexpr std::string_view name_from_signature(std::string_view signature) {
     std::size_t end = signature.size();
     while (end > 0 && (signature[end - 1] == ']' || signature[end - 1] == '}' ||
@@ -551,20 +553,12 @@ constexpr std::string_view name_from_signature(std::string_view signature) {
         --begin;
     return signature.substr(begin, end - begin);
 }
-#endif
 
 template <class Model, std::size_t I>
 constexpr std::string_view member_name() {
-#ifdef STRUCTQL_PFR_HAS_NAMES
-    return boost::pfr::get_name<I, Model>();
-#else
     return name_from_signature(member_signature<Model, pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(
         boost::pfr::detail::tie_as_tuple(fake_object<Model>))}>());
-#endif
 }
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#endif
 
 template <class T>
 constexpr const char* type_signature() {
@@ -701,12 +695,6 @@ struct check_member {
     static constexpr bool ok = true;
 };
 
-// g++ names a type declared in a function "f()::Type"; clang does not say, and copes.
-template <class T>
-constexpr bool is_function_local() {
-    return std::string_view(type_signature<T>()).find(")::") != std::string_view::npos;
-}
-
 template <class Model>
 concept has_table_name = requires {
     { Model::table_name } -> std::convertible_to<std::string_view>;
@@ -794,9 +782,6 @@ struct table {
     static_assert(std::is_default_constructible_v<T>,
                   "StructQL: a model must be default-constructible, as rows are read into a T{}: a model member "
                   "is a reference (a column must hold its value), or has a type without a default constructor");
-    static_assert(!detail::is_function_local<T>(),
-                  "StructQL: a model must be declared at namespace or class scope, not inside a function: "
-                  "its member names are read at compile time from a declaration only such a type can have");
 
     using model = T;
     static constexpr std::size_t column_count = boost::pfr::tuple_size_v<T>;
@@ -4762,7 +4747,13 @@ struct model_store final : model_store_base<Backend> {
     }
 
     entry_type& track(T&& object, object_state state) {
-        return entries.emplace_back(entry_type{.object = std::move(object), .state = state});
+        // Every member named: g++ 12 warns of the ones left out when T is a function-local type.
+        return entries.emplace_back(entry_type{.object = std::move(object),
+                                               .snapshot = std::nullopt,
+                                               .committed = std::nullopt,
+                                               .state = state,
+                                               .inserted_in_transaction = false,
+                                               .order = 0});
     }
 
     // The entry tracking this very object (by address), or nullptr.

@@ -592,3 +592,38 @@ TEST_CASE("get<T>() finds a row by its text primary key", "[schema][keys]") {
     REQUIRE(long_key != nullptr);
     CHECK(long_key->name == "Long");
 }
+
+// Before this test, a model declared inside a function was refused by g++ (a static_assert) and
+// stopped clang 14 with an error from reflect/names.hpp: the names were read through an
+// object that was declared and never defined, which a type without linkage cannot be.
+TEST_CASE("a model declared inside a function is mapped like any other", "[schema][names]") {
+    struct LocalReading {
+        sq::primary_key<std::int64_t> id;
+        sq::indexed<std::string> sensor;
+        std::optional<double> celsius;
+    };
+    using table = sq::table<LocalReading>;
+    static_assert(table::name == "local_reading");
+    static_assert(table::columns[0].name == "id" && table::columns[1].name == "sensor" &&
+                  table::columns[2].name == "celsius");
+    static_assert(sq::sql::insert<LocalReading> ==
+                  R"(INSERT INTO "local_reading" ("id", "sensor", "celsius") VALUES (?, ?, ?))");
+
+    database db;
+    sq::metadata<LocalReading>::create_all(db.engine);
+    auto s = db.session();
+    // Every member named: g++ 12 warns (-Wmissing-field-initializers) of designated initializers
+    // left out when the type is function-local, though not otherwise.
+    LocalReading& r = s.add(LocalReading{.id = 0, .sensor = "roof", .celsius = 21.5});
+    s.add(LocalReading{.id = 0, .sensor = "cellar", .celsius = std::nullopt});
+    s.commit();
+    CHECK(r.id == 1);
+    auto file = db.file();
+    CHECK(rows(file, "SELECT id, sensor, celsius FROM local_reading ORDER BY id") ==
+          rows_t{{"1", "roof", "21.5"}, {"2", "cellar", "<null>"}});
+    CHECK(rows(file, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'local_reading'") ==
+          rows_t{{"ix_local_reading_sensor"}});
+    LocalReading* cellar = s.query<LocalReading>().filter(sq::col<&LocalReading::sensor> == "cellar").first();
+    REQUIRE(cellar != nullptr);
+    CHECK(cellar->id == 2);
+}

@@ -166,7 +166,13 @@ struct model_store final : model_store_base<Backend> {
     }
 
     entry_type& track(T&& object, object_state state) {
-        return entries.emplace_back(entry_type{.object = std::move(object), .state = state});
+        // Every member named: g++ 12 warns of the ones left out when T is a function-local type.
+        return entries.emplace_back(entry_type{.object = std::move(object),
+                                               .snapshot = std::nullopt,
+                                               .committed = std::nullopt,
+                                               .state = state,
+                                               .inserted_in_transaction = false,
+                                               .order = 0});
     }
 
     // The entry tracking this very object (by address), or nullptr.

@@ -106,12 +106,6 @@ struct check_member {
     static constexpr bool ok = true;
 };
 
-// g++ names a type declared in a function "f()::Type"; clang does not say, and copes.
-template <class T>
-constexpr bool is_function_local() {
-    return std::string_view(type_signature<T>()).find(")::") != std::string_view::npos;
-}
-
 template <class Model>
 concept has_table_name = requires {
     { Model::table_name } -> std::convertible_to<std::string_view>;
@@ -199,9 +193,6 @@ struct table {
     static_assert(std::is_default_constructible_v<T>,
                   "StructQL: a model must be default-constructible, as rows are read into a T{}: a model member "
                   "is a reference (a column must hold its value), or has a type without a default constructor");
-    static_assert(!detail::is_function_local<T>(),
-                  "StructQL: a model must be declared at namespace or class scope, not inside a function: "
-                  "its member names are read at compile time from a declaration only such a type can have");
 
     using model = T;
     static constexpr std::size_t column_count = boost::pfr::tuple_size_v<T>;
