@@ -4451,6 +4451,7 @@ public:
     iterator end() const noexcept { return nullptr; }
     bool empty() const noexcept { return size_ == 0; }
     std::size_t size() const noexcept { return size_; }
+    std::size_t capacity_bytes() const noexcept { return slots_.capacity() * sizeof(slot); }
 
     iterator find(const Key& key) noexcept {
         if (slots_.empty()) return nullptr;
@@ -4524,6 +4525,62 @@ private:
 
 }  // namespace structql::detail
 // ---- end structql/detail/flat_map.hpp ----
+// ---- begin structql/detail/spare_shelf.hpp ----
+// spare_shelf<Item>: a closed session's model stores, kept for the next session on the same
+// thread. Refilling a store's blocks and identity map allocates nothing; fresh ones would be
+// faulted in page by page again, since glibc hands large freed blocks back to the kernel (on the
+// benchmark machine that was most of what a new session's load cost over hand-written code).
+// One store per model and thread, emptied when shelved, and none larger than `max_bytes`, so a
+// thread keeps at most that much per model it used.
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+// Item: reset() empties it (noexcept), retained_bytes() says what it still holds.
+template <class Item>
+class spare_shelf {
+public:
+    static constexpr std::size_t max_bytes = std::size_t{16} << 20;
+
+    // The item shelved under `index`, or nullptr.
+    static std::unique_ptr<Item> take(std::size_t index) noexcept {
+        if (gone) return nullptr;
+        auto& items = local().items;
+        return index < items.size() ? std::move(items[index]) : nullptr;
+    }
+
+    // Empties `item` and keeps it under `index` if there is room; else it is destroyed.
+    static void keep(std::size_t index, std::unique_ptr<Item> item) noexcept {
+        item->reset();
+        if (gone || item->retained_bytes() > max_bytes) return;
+        auto& items = local().items;
+        try {
+            if (index >= items.size()) items.resize(index + 1);
+        } catch (...) {
+            return;  // no room for the shelf itself: the item is simply freed
+        }
+        if (!items[index]) items[index] = std::move(item);
+    }
+
+private:
+    struct shelf {
+        std::vector<std::unique_ptr<Item>> items;
+        ~shelf() { gone = true; }
+    };
+    // Trivially destructible, so still readable by a session closed after this thread's shelf
+    // was destroyed (a static session at exit): then nothing is shelved.
+    static inline thread_local bool gone = false;
+    static shelf& local() noexcept {
+        static thread_local shelf s;
+        return s;
+    }
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/spare_shelf.hpp ----
 // ---- begin structql/detail/stable_vector.hpp ----
 // stable_vector<T>: a sequence whose elements never move once added, so that references to them
 // stay valid while it grows (a session's tracked objects are its users' references). Elements
@@ -4542,37 +4599,54 @@ class stable_vector {
     static constexpr std::size_t first_block = 16;
     // Block b holds first_block << b elements; it is reserved whole when it is made, so adding
     // to it never reallocates, and moving the vector that owns it keeps its elements in place.
+    // Blocks past the last element are empty and kept, for the elements added after a clear().
     std::vector<std::vector<T>> blocks_;
     std::size_t size_ = 0;
 
     static constexpr std::size_t block_capacity(std::size_t b) { return first_block << b; }
+    // Element i is in block b = log2(i / first_block + 1), which starts at first_block * (2^b - 1).
+    static constexpr std::size_t block_of(std::size_t i) {
+        return static_cast<std::size_t>(std::bit_width(i / first_block + 1)) - 1;
+    }
+    std::size_t blocks_in_use() const noexcept { return size_ == 0 ? 0 : block_of(size_ - 1) + 1; }
 
 public:
     template <class... Args>
     T& emplace_back(Args&&... args) {
-        if (blocks_.empty() || blocks_.back().size() == block_capacity(blocks_.size() - 1)) {
+        std::size_t b = block_of(size_);
+        if (b == blocks_.size()) {
             std::vector<T> block;
-            block.reserve(block_capacity(blocks_.size()));
+            block.reserve(block_capacity(b));
             blocks_.push_back(std::move(block));
         }
+        T& added = blocks_[b].emplace_back(std::forward<Args>(args)...);
         ++size_;
-        return blocks_.back().emplace_back(std::forward<Args>(args)...);
+        return added;
     }
 
     void pop_back() noexcept {
-        blocks_.back().pop_back();
-        if (blocks_.back().empty()) blocks_.pop_back();  // no block is ever empty
-        --size_;
+        blocks_[block_of(--size_)].pop_back();
+    }
+
+    // Destroys every element and keeps the blocks, so that refilling allocates nothing.
+    void clear() noexcept {
+        for (std::vector<T>& block : blocks_) block.clear();
+        size_ = 0;
     }
 
     std::size_t size() const noexcept { return size_; }
+    // The bytes its blocks hold, in use or not.
+    std::size_t capacity_bytes() const noexcept {
+        return blocks_.empty() ? 0 : block_capacity(blocks_.size()) * sizeof(T) - first_block * sizeof(T);
+    }
 
     // The element whose `member` (a pointer to a member of T) is at address p, or nullptr: each
     // block's address range is looked at (a few dozen at most), so no index of addresses is kept.
     template <class M, class Member>
     T* element_of(const M* p, Member member) noexcept {
         const auto at = reinterpret_cast<std::uintptr_t>(p);
-        for (std::vector<T>& block : blocks_) {
+        for (std::size_t b = 0, used = blocks_in_use(); b < used; ++b) {
+            std::vector<T>& block = blocks_[b];
             const auto first = reinterpret_cast<std::uintptr_t>(&(block.front().*member));
             if (at < first) continue;
             std::size_t i = (at - first) / sizeof(T);
@@ -4581,9 +4655,8 @@ public:
         return nullptr;
     }
 
-    // Element i is in block b = log2(i / first_block + 1), which starts at first_block * (2^b - 1).
     T& operator[](std::size_t i) noexcept {
-        std::size_t b = static_cast<std::size_t>(std::bit_width(i / first_block + 1)) - 1;
+        std::size_t b = block_of(i);
         return blocks_[b][i - first_block * ((std::size_t{1} << b) - 1)];
     }
 
@@ -4610,9 +4683,9 @@ public:
     using iterator = basic_iterator<std::vector<std::vector<T>>>;
     using const_iterator = basic_iterator<const std::vector<std::vector<T>>>;
     iterator begin() noexcept { return {&blocks_, 0}; }
-    iterator end() noexcept { return {&blocks_, blocks_.size()}; }
+    iterator end() noexcept { return {&blocks_, blocks_in_use()}; }
     const_iterator begin() const noexcept { return {&blocks_, 0}; }
-    const_iterator end() const noexcept { return {&blocks_, blocks_.size()}; }
+    const_iterator end() const noexcept { return {&blocks_, blocks_in_use()}; }
 };
 
 }  // namespace structql::detail
@@ -4694,6 +4767,9 @@ struct model_store_base {
     virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
     virtual void after_commit() = 0;
     virtual void after_rollback() = 0;
+    // Forgets every object, keeping the memory (detail::spare_shelf).
+    virtual void reset() noexcept = 0;
+    virtual std::size_t retained_bytes() const noexcept = 0;
 
     // The state of every tracked object at a savepoint, and its restoration after
     // ROLLBACK TO SAVEPOINT (objects loaded since are reloaded, objects added since dropped).
@@ -4906,6 +4982,18 @@ struct model_store final : model_store_base<Backend> {
                                describe_key(key) +
                                " matched no row: it was deleted or changed behind this session [SQL: " +
                                std::string(sql) + "]");
+    }
+
+    void reset() noexcept override {
+        entries.clear();
+        identity.clear();
+        pending.clear();
+        deleted.clear();
+    }
+    std::size_t retained_bytes() const noexcept override {
+        std::size_t bytes = entries.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry_type*);
+        if constexpr (hashable_key) bytes += identity.capacity_bytes();
+        return bytes;
     }
 
     void after_commit() override {
@@ -5259,6 +5347,8 @@ public:
         if (closed_) return;
         // The objects are about to go: roll the database back without restoring them first.
         closed_ = true;
+        for (std::size_t i = 0; i < stores_.size(); ++i)
+            if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
         stores_.clear();
         savepoints_.clear();
         failure_.reset();
@@ -5426,6 +5516,7 @@ private:
         std::size_t index = detail::model_index<T>();
         if (index >= stores_.size()) stores_.resize(index + 1);
         auto& slot = stores_[index];
+        if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
         if (!slot) slot = std::make_unique<detail::model_store<Backend, T>>();
         return static_cast<detail::model_store<Backend, T>&>(*slot);
     }

@@ -101,3 +101,37 @@ TEST_CASE("stable_vector keeps every element where it was made, in order", "[con
     structql::detail::stable_vector<int> empty;
     REQUIRE(empty.begin() == empty.end());
 }
+
+TEST_CASE("stable_vector::clear() destroys every element and refills the same blocks", "[containers]") {
+    struct item {
+        std::string text;
+    };
+    structql::detail::stable_vector<item> v;
+    std::vector<const item*> first_fill;
+    for (int i = 0; i < 3000; ++i) first_fill.push_back(&v.emplace_back(item{std::string(40, 'a')}));  // not short
+    const std::size_t capacity = v.capacity_bytes();
+    REQUIRE(capacity >= 3000 * sizeof(item));
+    REQUIRE(v.element_of(&first_fill[5]->text, &item::text) == first_fill[5]);
+    v.clear();
+    REQUIRE(v.size() == 0);
+    REQUIRE(v.begin() == v.end());
+    REQUIRE(v.element_of(&first_fill[5]->text, &item::text) == nullptr);  // nothing is found any more
+    // Refilled with fewer elements: the same addresses, in order; the blocks past them stay empty.
+    for (int i = 0; i < 1000; ++i)
+        REQUIRE(&v.emplace_back(item{std::to_string(i)}) == first_fill[static_cast<std::size_t>(i)]);
+    REQUIRE(v.capacity_bytes() == capacity);
+    std::size_t n = 0;
+    for (const item& e : v) REQUIRE(e.text == std::to_string(n++));
+    REQUIRE(n == 1000);
+    REQUIRE(v.element_of(&first_fill[999]->text, &item::text) == first_fill[999]);
+    REQUIRE(v.element_of(&first_fill[1000]->text, &item::text) == nullptr);
+    // Past the first fill, new blocks are made again.
+    for (int i = 1000; i < 5000; ++i) v.emplace_back(item{std::to_string(i)});
+    REQUIRE(v.capacity_bytes() > capacity);
+    n = 0;
+    for (const item& e : v) REQUIRE(e.text == std::to_string(n++));
+    REQUIRE(n == 5000);
+    v.pop_back();
+    REQUIRE(v.size() == 4999);
+    REQUIRE(v[4998].text == "4998");
+}

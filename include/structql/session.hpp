@@ -31,6 +31,7 @@
 
 #include "structql/detail/flat_map.hpp"
 #include "structql/detail/rows.hpp"
+#include "structql/detail/spare_shelf.hpp"
 #include "structql/detail/stable_vector.hpp"
 #include "structql/engine.hpp"
 #include "structql/errors.hpp"
@@ -113,6 +114,9 @@ struct model_store_base {
     virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
     virtual void after_commit() = 0;
     virtual void after_rollback() = 0;
+    // Forgets every object, keeping the memory (detail::spare_shelf).
+    virtual void reset() noexcept = 0;
+    virtual std::size_t retained_bytes() const noexcept = 0;
 
     // The state of every tracked object at a savepoint, and its restoration after
     // ROLLBACK TO SAVEPOINT (objects loaded since are reloaded, objects added since dropped).
@@ -325,6 +329,18 @@ struct model_store final : model_store_base<Backend> {
                                describe_key(key) +
                                " matched no row: it was deleted or changed behind this session [SQL: " +
                                std::string(sql) + "]");
+    }
+
+    void reset() noexcept override {
+        entries.clear();
+        identity.clear();
+        pending.clear();
+        deleted.clear();
+    }
+    std::size_t retained_bytes() const noexcept override {
+        std::size_t bytes = entries.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry_type*);
+        if constexpr (hashable_key) bytes += identity.capacity_bytes();
+        return bytes;
     }
 
     void after_commit() override {
@@ -678,6 +694,8 @@ public:
         if (closed_) return;
         // The objects are about to go: roll the database back without restoring them first.
         closed_ = true;
+        for (std::size_t i = 0; i < stores_.size(); ++i)
+            if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
         stores_.clear();
         savepoints_.clear();
         failure_.reset();
@@ -845,6 +863,7 @@ private:
         std::size_t index = detail::model_index<T>();
         if (index >= stores_.size()) stores_.resize(index + 1);
         auto& slot = stores_[index];
+        if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
         if (!slot) slot = std::make_unique<detail::model_store<Backend, T>>();
         return static_cast<detail::model_store<Backend, T>&>(*slot);
     }

@@ -25,6 +25,7 @@ public:
     iterator end() const noexcept { return nullptr; }
     bool empty() const noexcept { return size_ == 0; }
     std::size_t size() const noexcept { return size_; }
+    std::size_t capacity_bytes() const noexcept { return slots_.capacity() * sizeof(slot); }
 
     iterator find(const Key& key) noexcept {
         if (slots_.empty()) return nullptr;
