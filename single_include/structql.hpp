@@ -4729,10 +4729,17 @@ template <class T>
 struct tracked {
     T object;                    // lives as long as the entry: its address is the user's reference
     std::optional<T> snapshot;   // the row as last loaded or flushed
-    std::optional<T> committed;  // the row as before this transaction first wrote it
+    // The row as before this transaction first wrote it: on the heap, as most objects of a
+    // session are never written and an empty std::optional<T> would still take a T's room.
+    std::unique_ptr<T> committed;
     object_state state = object_state::pending;
     bool inserted_in_transaction = false;
     std::uint64_t order = 0;  // add() or remove() sequence number
+
+    // Called before the transaction's first write of this object.
+    void keep_committed() {
+        if (!committed) committed = std::make_unique<T>(*snapshot);
+    }
 };
 
 template <class K>
@@ -4826,7 +4833,7 @@ struct model_store final : model_store_base<Backend> {
         // Every member named: g++ 12 warns of the ones left out when T is a function-local type.
         return entries.emplace_back(entry_type{.object = std::move(object),
                                                .snapshot = std::nullopt,
-                                               .committed = std::nullopt,
+                                               .committed = nullptr,
                                                .state = state,
                                                .inserted_in_transaction = false,
                                                .order = 0});
@@ -4938,7 +4945,7 @@ struct model_store final : model_store_base<Backend> {
         bind_primary_key(statement, 1, *e.snapshot);
         step_write(statement);
         if (c.changes() == 0) stale("DELETE", identity_key(*e.snapshot), statement.sql());
-        if (!e.committed) e.committed = e.snapshot;
+        e.keep_committed();
         e.state = object_state::deleted_flushed;
         identity.erase(identity_key(*e.snapshot));
     }
@@ -4966,7 +4973,7 @@ struct model_store final : model_store_base<Backend> {
             bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
             step_write(statement);
             if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
-            if (!e.committed) e.committed = e.snapshot;
+            e.keep_committed();
             key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
             if (!(old_key == new_key)) {
                 identity.erase(old_key);
@@ -5041,7 +5048,9 @@ struct model_store final : model_store_base<Backend> {
     std::unique_ptr<typename model_store_base<Backend>::frame> save() const override {
         auto f = std::make_unique<model_frame>();
         f->entries.reserve(entries.size());
-        for (const entry_type& e : entries) f->entries.push_back({e.state, e.snapshot, e.committed, e.inserted_in_transaction});
+        for (const entry_type& e : entries)
+            f->entries.push_back({e.state, e.snapshot, e.committed ? std::optional<T>(*e.committed) : std::nullopt,
+                                  e.inserted_in_transaction});
         return f;
     }
 
@@ -5061,7 +5070,7 @@ struct model_store final : model_store_base<Backend> {
                 }
                 e.state = was.state;
                 e.snapshot = was.snapshot;
-                e.committed = was.committed;
+                e.committed = was.committed ? std::make_unique<T>(*was.committed) : nullptr;
                 e.inserted_in_transaction = was.inserted_in_transaction;
                 if (e.state == object_state::persistent) e.object = *e.snapshot;
             } else if (e.state == object_state::pending || e.inserted_in_transaction ||
@@ -5087,7 +5096,7 @@ struct model_store final : model_store_base<Backend> {
                     if (e.inserted_in_transaction) {
                         detach(e);
                     } else {
-                        if (e.committed) e.snapshot = std::move(e.committed);
+                        if (e.committed) e.snapshot = std::move(*e.committed);
                         e.object = *e.snapshot;
                         e.state = object_state::persistent;
                         identity.insert_or_assign(identity_key(e.object), &e);
@@ -5460,12 +5469,11 @@ public:
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
             auto& e = *it->second;
+            e.keep_committed();
             if (deletes) {
-                if (!e.committed) e.committed = e.snapshot;
                 e.state = detail::object_state::deleted_flushed;
                 store.identity.erase(it);
             } else {
-                if (!e.committed) e.committed = e.snapshot;
                 if (!store.reload(e, c)) store.forget(e);
             }
         }
