@@ -135,3 +135,22 @@ TEST_CASE("stable_vector::clear() destroys every element and refills the same bl
     REQUIRE(v.size() == 4999);
     REQUIRE(v[4998].text == "4998");
 }
+
+TEST_CASE("flat_map::clear() keeps a well-used table and frees one far larger than its contents", "[containers]") {
+    struct entry {};
+    entry value;
+    structql::detail::flat_map<std::int64_t, entry> map;
+    for (std::int64_t k = 0; k < 1000; ++k) map.emplace(k, &value);
+    const std::size_t table = map.capacity_bytes();
+    map.clear();
+    REQUIRE(map.empty());
+    REQUIRE(map.capacity_bytes() == table);  // 1,000 of 2,048 slots were in use: wiped, kept
+    for (std::int64_t k = 0; k < 1000; ++k) REQUIRE(map.find(k) == map.end());
+    map.emplace(7, &value);
+    map.clear();                       // 1 of 2,048: freed rather than wiped
+    REQUIRE(map.capacity_bytes() == 0);
+    REQUIRE(map.find(7) == map.end());
+    map.emplace(8, &value);
+    REQUIRE(map.find(8) != map.end());
+    REQUIRE(map.find(8)->second == &value);
+}

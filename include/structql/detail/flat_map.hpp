@@ -75,8 +75,13 @@ public:
         --size_;
     }
 
+    // Wiping costs the whole table, so a table far larger than what it holds is freed instead:
+    // a session's store, reused after a large load (detail::spare_shelf), is then not wiped
+    // whole again at the close of every small session that follows.
     void clear() noexcept {
-        for (slot& s : slots_) s = slot{};
+        if (size_ * 8 < slots_.size()) slots_ = std::vector<slot>();
+        else
+            for (slot& s : slots_) s = slot{};
         size_ = 0;
     }
 
