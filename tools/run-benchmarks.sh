@@ -3,9 +3,9 @@
 # to reproduce the published table. Arguments go to tools/bench-report.py, e.g.
 #   bash tools/run-benchmarks.sh --repetitions 3 --filter '^memory/'
 #   bash tools/run-benchmarks.sh --json-out results.json
-# Takes about 20 minutes with the defaults (5 repetitions), more with PostgreSQL (a throwaway
-# server, tests/postgresql/server.sh, when postgresql-15 is installed). Run it on an otherwise
-# idle machine.
+# Takes about 5 minutes with --repetitions 3 --min-time 0.2 and longer with the defaults,
+# PostgreSQL included (a throwaway server, tests/postgresql/server.sh, when postgresql-15 is
+# installed). Run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh python3
