@@ -52,9 +52,9 @@ public:
     }
 
     std::size_t size() const noexcept { return size_; }
-    // The bytes its blocks hold, in use or not.
+    // The bytes its blocks hold, in use or not: blocks 0..n-1 hold first_block * (2^n - 1).
     std::size_t capacity_bytes() const noexcept {
-        return blocks_.empty() ? 0 : block_capacity(blocks_.size()) * sizeof(T) - first_block * sizeof(T);
+        return (block_capacity(blocks_.size()) - first_block) * sizeof(T);
     }
 
     // The element whose `member` (a pointer to a member of T) is at address p, or nullptr: each
