@@ -49,8 +49,8 @@ protected:
 template <class Backend>
 class transaction {
 public:
-    explicit transaction(sq::basic_connection<Backend>& c) : connection(c) { connection.get().begin(); }
-    void commit() { connection.get().commit(); }
+    explicit transaction(sq::basic_connection<Backend>& c) : connection(c) { sq::detail::access::backend_connection(connection).begin(); }
+    void commit() { sq::detail::access::backend_connection(connection).commit(); }
     sq::basic_connection<Backend>& connection;
 };
 

@@ -96,7 +96,7 @@ inline void url_target(const std::uint8_t* data, std::size_t size) {
     // The SQLite engine's reading of the URL: connect arguments only (no file is opened).
     structql::engine_options options;
     try {
-        auto args = structql::detail::connect_args_from_url<structql::sqlite_backend>::make(parsed, options);
+        auto args = structql::sqlite_backend::connect_args_from(parsed, options);
         if (args.busy_timeout) STRUCTQL_FUZZ_CHECK(args.busy_timeout->count() >= 0, "negative busy timeout");
         if (parsed.is_memory()) STRUCTQL_FUZZ_CHECK(args.uri, "an in-memory database is opened through a URI");
     } catch (const structql::url_error&) {

@@ -116,6 +116,9 @@ struct conversion_failure : std::runtime_error {
 
 }  // namespace structql
 // ---- end structql/errors.hpp ----
+// ---- begin structql/model.hpp ----
+// What a header that only declares models needs: the column wrappers (primary_key, indexed,
+// unique, foreign_key) and value_traits for user types. No SQL, no database.
 // ---- begin structql/schema/columns.hpp ----
 // Column wrappers: primary_key<T>, indexed<T>, unique<T>, foreign_key<&Parent::member>.
 // Each holds one `value`, converts implicitly to and from T, and compares with T, so a model
@@ -390,20 +393,14 @@ struct value_traits<E> {
 
 }  // namespace structql
 // ---- end structql/schema/value_traits.hpp ----
-// ---- begin structql/schema/table.hpp ----
-// table<T>: everything StructQL knows about a model, computed at compile time from the
-// struct alone: its table name, and per member the column name, storage type, nullability,
-// key, uniqueness, index and reference.
+// ---- end structql/model.hpp ----
+// ---- begin structql/sql/statements.hpp ----
+// The statements the ORM issues for a model, generated at compile time per dialect.
+// structql::sql::create_table<T> and structql::sql::insert<T> (SQLite dialect) are public;
+// the `_in<Dialect, T>` forms give any dialect's text.
 #include <array>
 #include <cstddef>
-#include <optional>
 #include <string_view>
-#include <type_traits>
-
-#include <boost/hana/flatten.hpp>
-#include <boost/hana/tuple.hpp>
-#include <boost/hana/type.hpp>
-#include <boost/pfr/core.hpp>
 
 // ---- begin structql/detail/static_text.hpp ----
 // Strings built at compile time into static storage. A generator is a type with
@@ -474,6 +471,21 @@ inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_si
 
 }  // namespace structql::detail
 // ---- end structql/detail/static_text.hpp ----
+// ---- begin structql/schema/table.hpp ----
+// table<T>: everything StructQL knows about a model, computed at compile time from the
+// struct alone: its table name, and per member the column name, storage type, nullability,
+// key, uniqueness, index and reference.
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+#include <boost/hana/flatten.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+#include <boost/pfr/core.hpp>
+
 // ---- begin structql/reflect/names.hpp ----
 // Compile-time names of a model's members and of the model type itself.
 //
@@ -835,35 +847,62 @@ struct table {
 
 }  // namespace structql
 // ---- end structql/schema/table.hpp ----
-// ---- begin structql/sql/statements.hpp ----
-// The statements the ORM issues for a model, generated at compile time per dialect.
-// structql::sql::create_table<T> and structql::sql::insert<T> (SQLite dialect) are public;
-// the `_in<Dialect, T>` forms give any dialect's text.
-#include <array>
-#include <cstddef>
-#include <string_view>
-
 // ---- begin structql/sql/dialect.hpp ----
 // A dialect says how SQL is spelled for one database: identifier quoting, placeholders,
-// column type names, how a generated key is declared and read back. Statement generators take it as a parameter, so each database gets its
-// own compile-time text from one generator.
+// column type names, how a generated key is declared and read back, savepoints. Statement
+// generators take it as a parameter, so each database gets its own compile-time text from one
+// generator. (The full list a dialect provides: backend/concepts.hpp.)
+#include <string>
 #include <string_view>
 
 
 namespace structql::sql {
 
-// "name" with embedded quotes doubled: every identifier is quoted, so `order`, `group` or
-// `select` are valid table and column names.
-constexpr void write_identifier(auto& out, std::string_view identifier) {
-    out.append('"');
-    for (char c : identifier) {
-        if (c == '"') out.append('"');
-        out.append(c);
-    }
-    out.append('"');
+// One quoted identifier made of `parts` ("ix_", table, "_", column), with the dialect's quote
+// character doubled inside: every identifier is quoted, so `order`, `group` or `select` are valid
+// table and column names.
+template <class D>
+constexpr void write_identifier(auto& out, auto... parts) {
+    out.append(D::identifier_quote);
+    auto part = [&](std::string_view text) {
+        for (char c : text) {
+            if (c == D::identifier_quote) out.append(c);
+            out.append(c);
+        }
+    };
+    (part(std::string_view(parts)), ...);
+    out.append(D::identifier_quote);
 }
 
-struct sqlite_dialect {
+// What most SQL databases share: double-quoted identifiers (SQL-92) and SQL-92 savepoints.
+// A dialect derives from it and overrides what its database spells otherwise.
+struct standard_dialect {
+    static constexpr char identifier_quote = '"';
+    static constexpr std::string_view savepoint = "SAVEPOINT ";
+    static constexpr std::string_view release_savepoint = "RELEASE SAVEPOINT ";
+    static constexpr std::string_view rollback_to_savepoint = "ROLLBACK TO SAVEPOINT ";
+};
+
+// A statement about a named savepoint: `verb` is one of the dialect's savepoint spellings.
+template <class D>
+std::string savepoint_statement(std::string_view verb, std::string_view name) {
+    structql::detail::runtime_text out;
+    out.append(verb);
+    write_identifier<D>(out, name);
+    return std::move(out.text);
+}
+
+}  // namespace structql::sql
+
+// ---- begin structql/sql/sqlite_dialect.hpp ----
+// The SQLite dialect: ? placeholders, SQLite's type names, a generated key as an alias of the
+// rowid, read back with sqlite3_last_insert_rowid.
+#include <string_view>
+
+
+namespace structql::sql {
+
+struct sqlite_dialect : standard_dialect {
     static constexpr std::string_view name = "sqlite";
 
     static constexpr void write_placeholder(auto& out) {
@@ -901,6 +940,7 @@ struct sqlite_dialect {
 };
 
 }  // namespace structql::sql
+// ---- end structql/sql/sqlite_dialect.hpp ----
 // ---- end structql/sql/dialect.hpp ----
 
 namespace structql::sql {
@@ -909,21 +949,21 @@ namespace detail {
 using structql::detail::text_v;
 
 // "a", "b", "c" -- every column, or every column but the primary key.
-template <class T>
+template <class D, class T>
 constexpr void write_column_list(auto& out, bool skip_primary_key = false) {
     bool first = true;
     for (std::size_t i = 0; i < table<T>::column_count; ++i) {
         if (skip_primary_key && i == table<T>::primary_key_index) continue;
         if (!first) out.append(", ");
         first = false;
-        write_identifier(out, table<T>::columns[i].name);
+        write_identifier<D>(out, table<T>::columns[i].name);
     }
 }
 
 template <class D, class T>
 constexpr void write_primary_key_condition(auto& out) {
     out.append(" WHERE ");
-    write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
+    write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
     out.append(" = ");
     D::write_placeholder(out);
 }
@@ -932,12 +972,12 @@ template <class D, class T>
 struct create_table_text {
     static constexpr void write(auto& out) {
         out.append("CREATE TABLE IF NOT EXISTS ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, table<T>::name);
         out.append(" (");
         for (std::size_t i = 0; i < table<T>::column_count; ++i) {
             const column_info& c = table<T>::columns[i];
             if (i > 0) out.append(", ");
-            write_identifier(out, c.name);
+            write_identifier<D>(out, c.name);
             out.append(' ');
             bool is_key = i == table<T>::primary_key_index;
             if (is_key && table<T>::generated_primary_key) {
@@ -951,9 +991,9 @@ struct create_table_text {
             if (c.unique && !is_key) out.append(" UNIQUE");
             if (!c.references_table.empty()) {
                 out.append(" REFERENCES ");
-                write_identifier(out, c.references_table);
+                write_identifier<D>(out, c.references_table);
                 out.append(" (");
-                write_identifier(out, c.references_column);
+                write_identifier<D>(out, c.references_column);
                 out.append(')');
             }
         }
@@ -965,7 +1005,7 @@ template <class D, class T>
 struct drop_table_text {
     static constexpr void write(auto& out) {
         out.append("DROP TABLE IF EXISTS ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, table<T>::name);
     }
 };
 
@@ -989,15 +1029,11 @@ struct create_index_text {
     static constexpr void write(auto& out) {
         constexpr const column_info& c = table<T>::columns[nth_indexed_column<T>(N)];
         out.append("CREATE INDEX IF NOT EXISTS ");
-        out.append('"');
-        out.append("ix_");
-        for (char ch : table<T>::name) out.append(ch == '"' ? std::string_view("\"\"") : std::string_view(&ch, 1));
-        out.append('_');
-        for (char ch : c.name) out.append(ch);
-        out.append("\" ON ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, "ix_", table<T>::name, "_", c.name);
+        out.append(" ON ");
+        write_identifier<D>(out, table<T>::name);
         out.append(" (");
-        write_identifier(out, c.name);
+        write_identifier<D>(out, c.name);
         out.append(')');
     }
 };
@@ -1007,14 +1043,14 @@ struct create_index_text {
 template <class D, class T>
 constexpr void write_insert(auto& out, std::size_t rows, bool skip_primary_key) {
     out.append("INSERT INTO ");
-    write_identifier(out, table<T>::name);
+    write_identifier<D>(out, table<T>::name);
     const std::size_t columns = table<T>::column_count - (skip_primary_key ? 1 : 0);
     if (columns == 0) {
         out.append(" DEFAULT VALUES");
         return;
     }
     out.append(" (");
-    write_column_list<T>(out, skip_primary_key);
+    write_column_list<D, T>(out, skip_primary_key);
     out.append(") VALUES ");
     for (std::size_t r = 0; r < rows; ++r) {
         out.append(r > 0 ? ", (" : "(");
@@ -1040,7 +1076,7 @@ struct insert_without_key_text {
         write_insert<D, T>(out, 1, true);
         if (!Returning) return;
         out.append(" RETURNING ");
-        write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
+        write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
     }
 };
 
@@ -1048,9 +1084,9 @@ template <class D, class T>
 struct select_all_text {
     static constexpr void write(auto& out) {
         out.append("SELECT ");
-        write_column_list<T>(out);
+        write_column_list<D, T>(out);
         out.append(" FROM ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, table<T>::name);
     }
 };
 
@@ -1067,14 +1103,14 @@ struct select_by_primary_key_text {
 template <class D, class T>
 constexpr void write_update(auto& out, const auto& is_set) {
     out.append("UPDATE ");
-    write_identifier(out, table<T>::name);
+    write_identifier<D>(out, table<T>::name);
     out.append(" SET ");
     bool first = true;
     for (std::size_t i = 0; i < table<T>::column_count; ++i) {
         if (!is_set(i)) continue;
         if (!first) out.append(", ");
         first = false;
-        write_identifier(out, table<T>::columns[i].name);
+        write_identifier<D>(out, table<T>::columns[i].name);
         out.append(" = ");
         D::write_placeholder(out);
     }
@@ -1093,7 +1129,7 @@ template <class D, class T>
 struct delete_by_primary_key_text {
     static constexpr void write(auto& out) {
         out.append("DELETE FROM ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, table<T>::name);
         write_primary_key_condition<D, T>(out);
     }
 };
@@ -1553,9 +1589,9 @@ struct column_expression : expression_tag {
     // "table"."column": always qualified, so that joins never make a name ambiguous.
     template <class D>
     static constexpr void write(auto& out) {
-        sql::write_identifier(out, table<model>::name);
+        sql::write_identifier<D>(out, table<model>::name);
         out.append('.');
-        sql::write_identifier(out, table<model>::columns[index].name);
+        sql::write_identifier<D>(out, table<model>::columns[index].name);
     }
     template <class Statement>
     void bind(Statement&, int&) const {}
@@ -2010,6 +2046,8 @@ auto set(V&& v) {
 }  // namespace structql
 // ---- end structql/query/expressions.hpp ----
 // ---- begin structql/query/query.hpp ----
+// query<T>() and raw SQL: the builder and everything it rests on.
+// ---- begin structql/query/builder.hpp ----
 // query<T>(): a SELECT built by chaining filter / join / outerjoin / select / group_by /
 // having / distinct / order_by / limit / offset. Each step returns a query of a new type, so the
 // finished statement's text is fixed at compile time from the chain's shape (`Query::sql`);
@@ -2019,10 +2057,64 @@ auto set(V&& v) {
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+// ---- begin structql/detail/access.hpp ----
+// The library's own way into the members of connections and sessions that users do not see:
+// the backend connection a lent connection wraps, and the interface a query runs on (a source:
+// a session, whose rows are tracked objects, or a connection, whose rows are values).
+#include <cstddef>
+#include <utility>
+
+namespace structql::detail {
+
+struct access {
+    // The backend connection behind a lent basic_connection (checked: still lent, right thread).
+    template <class Connection>
+    static auto& backend_connection(Connection& c) {
+        return c.get();
+    }
+
+    // Runs a SELECT, binding through binder(statement) and handing each row to on_row(statement)
+    // until it returns false. Reads: the models it reads (a session's autoflush writes their
+    // changes first), void when unknown.
+    template <class Reads, class Source, class... A>
+    static void select_rows(Source& source, A&&... arguments) {
+        source.template select_rows<Reads>(std::forward<A>(arguments)...);
+    }
+    // One result row as the source returns it (tracked objects or values), or as values.
+    template <class Parts, class Source, class Statement>
+    static auto read_row(Source& source, const Statement& statement) {
+        return source.template read_row<Parts>(statement);
+    }
+    template <class Parts, class Source, class Statement>
+    static auto read_value_row(Source& source, const Statement& statement) {
+        return source.template read_value_row<Parts>(statement);
+    }
+    // A bulk UPDATE or DELETE of T's rows: the number changed.
+    template <class T, class Source, class... A>
+    static std::size_t bulk_write(Source& source, A&&... arguments) {
+        return source.template bulk_write<T>(std::forward<A>(arguments)...);
+    }
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/access.hpp ----
+// ---- begin structql/query/parts.hpp ----
+// The parts of a query (model, joins, filter, projection, grouping, order, limit, offset) as
+// one type, and the one writer of its SELECT text: at compile time from the type alone when
+// every part's text is static, else at run time from the values.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 
 
 namespace structql {
@@ -2053,9 +2145,9 @@ constexpr std::size_t reference_column() {
 
 template <class D, class A, std::size_t I>
 constexpr void write_qualified(auto& out) {
-    sql::write_identifier(out, table<A>::name);
+    sql::write_identifier<D>(out, table<A>::name);
     out.append('.');
-    sql::write_identifier(out, table<A>::columns[I].name);
+    sql::write_identifier<D>(out, table<A>::columns[I].name);
 }
 
 // ON condition between a joined model and the query's models, from their foreign key: the
@@ -2176,8 +2268,6 @@ inline constexpr bool filters_one_key<T, binary_expression<column_expression<Mem
     std::is_same_v<typename column_expression<Member>::model, T> &&
     column_expression<Member>::index == table<T>::primary_key_index;
 
-}  // namespace detail
-
 // Everything a query holds; the query type is a thin handle around it.
 template <class T, class Joins = std::tuple<>, class Where = detail::no_condition, class Orders = detail::type_list<>,
           class Select = std::tuple<>, class Group = detail::type_list<>, class Having = detail::no_condition,
@@ -2199,6 +2289,50 @@ struct query_parts {
     Having having{};
     std::int64_t limit = 0;
     std::int64_t offset = 0;
+
+    // A copy with one clause replaced: the builder's methods each name only their own clause.
+    template <class J>
+    auto with_joins(J j) const {
+        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct>{std::move(j), where,
+                                                                                             select, having, limit, offset};
+    }
+    template <class W>
+    auto with_where(W w) const {
+        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct>{joins, std::move(w),
+                                                                                             select, having, limit, offset};
+    }
+    template <class O>
+    auto with_orders() const {
+        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct>{joins, where, select,
+                                                                                            having, limit, offset};
+    }
+    template <class S>
+    auto with_select(S s) const {
+        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct>{joins, where, std::move(s),
+                                                                                            having, limit, offset};
+    }
+    template <class G>
+    auto with_group() const {
+        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct>{joins, where, select,
+                                                                                             having, limit, offset};
+    }
+    template <class H>
+    auto with_having(H h) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct>{joins, where, select,
+                                                                                            std::move(h), limit, offset};
+    }
+    auto with_limit(std::int64_t n) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct>{joins, where, select,
+                                                                                                having, n, offset};
+    }
+    auto with_offset(std::int64_t n) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct>{joins, where, select,
+                                                                                               having, limit, n};
+    }
+    auto with_distinct() const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true>{joins, where, select,
+                                                                                             having, limit, offset};
+    }
 
     using all_models = detail::concat_t<detail::type_list<T>, typename detail::join_models<Joins>::type>;
     using reads = typename detail::query_reads<T, Joins, Where, Select, Having>::type;
@@ -2230,7 +2364,7 @@ struct query_parts {
             write_select_list<D>(out, self);
         }
         out.append(" FROM ");
-        sql::write_identifier(out, table<T>::name);
+        sql::write_identifier<D>(out, table<T>::name);
         write_joins<D>(out, self, std::make_index_sequence<std::tuple_size_v<Joins>>{});
         if constexpr (!std::is_same_v<Where, detail::no_condition>) {
             out.append(" WHERE ");
@@ -2274,9 +2408,9 @@ private:
         for (std::size_t i = 0; i < table<M>::column_count; ++i) {
             if (!first) out.append(", ");
             first = false;
-            sql::write_identifier(out, table<M>::name);
+            sql::write_identifier<D>(out, table<M>::name);
             out.append('.');
-            sql::write_identifier(out, table<M>::columns[i].name);
+            sql::write_identifier<D>(out, table<M>::columns[i].name);
         }
     }
 
@@ -2305,7 +2439,7 @@ private:
     static constexpr void write_join(auto& out, const query_parts* self) {
         using J = std::tuple_element_t<I, Joins>;
         out.append(J::outer ? " LEFT OUTER JOIN " : " JOIN ");
-        sql::write_identifier(out, table<typename J::model>::name);
+        sql::write_identifier<D>(out, table<typename J::model>::name);
         out.append(" ON ");
         detail::write_expression<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
     }
@@ -2332,8 +2466,6 @@ private:
     }
 };
 
-namespace detail {
-
 template <class D, class Parts, statement_kind Kind>
 struct query_text {
     static constexpr void write(auto& out) { Parts::template write_text<D>(out, nullptr, Kind); }
@@ -2345,6 +2477,24 @@ constexpr std::string_view static_query_text() {
     if constexpr (Parts::dynamic) return {};
     else return text_v<query_text<D, Parts, Kind>>;
 }
+
+}  // namespace detail
+
+}  // namespace structql
+// ---- end structql/query/parts.hpp ----
+// ---- begin structql/query/rows.hpp ----
+// A query's result rows: whole models (the query's, then each joined one, in consecutive
+// columns), or the values of a projection; as plain values or, in a session, as tracked objects.
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+
+namespace structql::detail {
 
 template <class E>
 using value_of_t = std::conditional_t<E::nullable && !is_optional<typename E::value_type>::value,
@@ -2464,56 +2614,10 @@ struct tracked_rows {
                            typename joined_row<typename Parts::joins_type>::type>>;
 };
 
-// Raw SQL: arguments bound in order (strings and string literals as text, std::nullopt as NULL).
-template <class Statement, class... Args>
-void bind_arguments(Statement& statement, const Args&... args) {
-    int index = 1;
-    [[maybe_unused]] auto bind_one = [&](const auto& arg) {
-        using A = std::remove_cvref_t<decltype(arg)>;
-        if constexpr (std::is_same_v<A, std::nullopt_t>) statement.bind_null(index);
-        else if constexpr (!mappable<A> && !is_optional<A>::value && std::is_convertible_v<const A&, std::string_view>)
-            statement.bind(index, std::string_view(arg));
-        else bind_value(statement, index, arg);
-        ++index;
-    };
-    (bind_one(args), ...);
-}
+}  // namespace structql::detail
+// ---- end structql/query/rows.hpp ----
 
-template <class Row>
-concept tuple_like = requires { std::tuple_size<Row>::value; };
-
-// One raw result row, by position, into a std::tuple or an aggregate struct.
-template <class Row, class Statement>
-Row read_positional(const Statement& statement) {
-    Row row{};
-    constexpr std::size_t fields = [] {
-        if constexpr (tuple_like<Row>) return std::tuple_size_v<Row>;
-        else return boost::pfr::tuple_size_v<Row>;
-    }();
-    if (statement.column_count() != static_cast<int>(fields))
-        throw data_error("fetch(): the statement returns " + std::to_string(statement.column_count()) +
-                         " columns but the row type has " + std::to_string(fields) + " [SQL: " +
-                         std::string(statement.sql()) + "]");
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        if constexpr (tuple_like<Row>) (read_projected(statement, static_cast<int>(I), std::get<I>(row)), ...);
-        else (read_projected(statement, static_cast<int>(I), boost::pfr::get<I>(row)), ...);
-    }(std::make_index_sequence<fields>{});
-    return row;
-}
-
-// Raw SQL through a query source (a session or a connection): rows by position into Row.
-template <class Row, class Source, class... Args>
-std::vector<Row> fetch_rows(Source& source, std::string_view sql, const Args&... args) {
-    std::vector<Row> rows;
-    source.template select_rows<void>(sql, true, [&](auto& statement) { bind_arguments(statement, args...); },
-                       [&](const auto& statement) {
-                           rows.push_back(read_positional<Row>(statement));
-                           return true;
-                       });
-    return rows;
-}
-
-}  // namespace detail
+namespace structql {
 
 template <class Source, class Parts>
 class basic_query {
@@ -2546,10 +2650,10 @@ public:
                       "StructQL: filter() uses a column of a model that is not in this query; join<Model>() it "
                       "first");
         if constexpr (std::is_same_v<typename Parts::where_type, detail::no_condition>) {
-            return with_where(std::move(condition));
+            return rebuilt(parts_.with_where(std::move(condition)));
         } else {
             auto combined = parts_.where && std::move(condition);
-            return with_where(std::move(combined));
+            return rebuilt(parts_.with_where(std::move(combined)));
         }
     }
 
@@ -2580,67 +2684,38 @@ public:
         static_assert(sizeof...(E) > 0);
         static_assert((detail::all_in<typename E::models, typename Parts::all_models>::value && ...),
                       "StructQL: select() uses a column of a model that is not in this query");
-        using P = query_parts<T, typename Parts::joins_type, typename Parts::where_type, typename Parts::orders,
-                              std::tuple<E...>, typename Parts::group, typename Parts::having_type, Parts::has_limit,
-                              Parts::has_offset, Parts::is_distinct>;
-        return basic_query<Source, P>(*source_, P{parts_.joins, parts_.where, std::tuple<E...>(std::move(expressions)...),
-                                                  parts_.having, parts_.limit, parts_.offset});
+        return rebuilt(parts_.with_select(std::tuple<E...>(std::move(expressions)...)));
     }
 
     template <class... Columns>
     auto group_by(Columns...) const {
         static_assert((detail::column_like<Columns> && ...), "StructQL: group_by() takes columns");
-        using P = query_parts<T, typename Parts::joins_type, typename Parts::where_type, typename Parts::orders,
-                              typename Parts::select_type, detail::concat_t<typename Parts::group, detail::type_list<Columns...>>,
-                              typename Parts::having_type, Parts::has_limit, Parts::has_offset, Parts::is_distinct>;
-        return basic_query<Source, P>(*source_, P{parts_.joins, parts_.where, parts_.select, parts_.having,
-                                                  parts_.limit, parts_.offset});
+        return rebuilt(parts_.template with_group<detail::concat_t<typename Parts::group, detail::type_list<Columns...>>>());
     }
 
     template <condition E>
     auto having(E condition) const {
         static_assert(std::is_same_v<typename Parts::having_type, detail::no_condition>,
                       "StructQL: having() once per query; combine conditions with &&");
-        using P = query_parts<T, typename Parts::joins_type, typename Parts::where_type, typename Parts::orders,
-                              typename Parts::select_type, typename Parts::group, E, Parts::has_limit, Parts::has_offset,
-                              Parts::is_distinct>;
-        return basic_query<Source, P>(*source_, P{parts_.joins, parts_.where, parts_.select, std::move(condition),
-                                                  parts_.limit, parts_.offset});
+        return rebuilt(parts_.with_having(std::move(condition)));
     }
 
     auto distinct() const {
-        using P = query_parts<T, typename Parts::joins_type, typename Parts::where_type, typename Parts::orders,
-                              typename Parts::select_type, typename Parts::group, typename Parts::having_type,
-                              Parts::has_limit, Parts::has_offset, true>;
-        return basic_query<Source, P>(*source_, P{parts_.joins, parts_.where, parts_.select, parts_.having,
-                                                  parts_.limit, parts_.offset});
+        return rebuilt(parts_.with_distinct());
     }
 
     // Appends sort keys: an expression (ascending) or desc(expression). Keys are columns or
     // aggregates: their text is fixed by their type.
     template <class... Keys>
     auto order_by(Keys...) const {
-        using P = query_parts<T, typename Parts::joins_type, typename Parts::where_type,
-                              detail::concat_t<typename Parts::orders, detail::type_list<Keys...>>,
-                              typename Parts::select_type, typename Parts::group, typename Parts::having_type,
-                              Parts::has_limit, Parts::has_offset, Parts::is_distinct>;
-        return basic_query<Source, P>(*source_, P{parts_.joins, parts_.where, parts_.select, parts_.having,
-                                                  parts_.limit, parts_.offset});
+        return rebuilt(parts_.template with_orders<detail::concat_t<typename Parts::orders, detail::type_list<Keys...>>>());
     }
 
     auto limit(std::int64_t n) const {
-        using P = query_parts<T, typename Parts::joins_type, typename Parts::where_type, typename Parts::orders,
-                              typename Parts::select_type, typename Parts::group, typename Parts::having_type, true,
-                              Parts::has_offset, Parts::is_distinct>;
-        return basic_query<Source, P>(*source_, P{parts_.joins, parts_.where, parts_.select, parts_.having, n,
-                                                  parts_.offset});
+        return rebuilt(parts_.with_limit(n));
     }
     auto offset(std::int64_t n) const {
-        using P = query_parts<T, typename Parts::joins_type, typename Parts::where_type, typename Parts::orders,
-                              typename Parts::select_type, typename Parts::group, typename Parts::having_type,
-                              Parts::has_limit, true, Parts::is_distinct>;
-        return basic_query<Source, P>(*source_, P{parts_.joins, parts_.where, parts_.select, parts_.having,
-                                                  parts_.limit, n});
+        return rebuilt(parts_.with_offset(n));
     }
 
     // What one row of all() is: T* (a session's tracked object), T (a connection's value), a
@@ -2653,7 +2728,7 @@ public:
     std::vector<row_type> all() const {
         std::vector<row_type> rows;
         run(detail::statement_kind::rows, [&](const auto& statement) {
-            rows.push_back(source_->template read_row<Parts>(statement));
+            rows.push_back(detail::access::read_row<Parts>(*source_, statement));
             return true;
         });
         return rows;
@@ -2663,7 +2738,7 @@ public:
     std::vector<value_row_type> values() const {
         std::vector<value_row_type> rows;
         run(detail::statement_kind::rows, [&](const auto& statement) {
-            rows.push_back(source_->template read_value_row<Parts>(statement));
+            rows.push_back(detail::access::read_value_row<Parts>(*source_, statement));
             return true;
         });
         return rows;
@@ -2673,7 +2748,7 @@ public:
     template <class F>
     void for_each(F&& fn) const {
         run(detail::statement_kind::rows, [&](const auto& statement) {
-            fn(source_->template read_row<Parts>(statement));
+            fn(detail::access::read_row<Parts>(*source_, statement));
             return true;
         });
     }
@@ -2687,7 +2762,7 @@ public:
         } else {
             std::optional<row_type> found;
             run(detail::statement_kind::rows, [&](const auto& statement) {
-                found.emplace(source_->template read_row<Parts>(statement));
+                found.emplace(detail::access::read_row<Parts>(*source_, statement));
                 return false;
             });
             if constexpr (std::is_pointer_v<row_type>) return found ? *found : nullptr;
@@ -2704,7 +2779,7 @@ public:
                 more = true;
                 return false;
             }
-            found.emplace(source_->template read_row<Parts>(statement));
+            found.emplace(detail::access::read_row<Parts>(*source_, statement));
             return true;
         });
         if (more)
@@ -2756,8 +2831,8 @@ public:
         } else {
             statement_text = detail::text_v<update_generator<dialect, assignment<Members, E>...>>;
         }
-        return source_->template bulk_write<T>(
-            statement_text, dynamic_text, [&](auto& statement) {
+        return detail::access::bulk_write<T>(
+            *source_, statement_text, dynamic_text, [&](auto& statement) {
                 int index = 1;
                 (assignments.value.bind(statement, index), ...);
                 parts_.where.bind(statement, index);
@@ -2779,8 +2854,8 @@ public:
         } else {
             statement_text = detail::text_v<delete_generator<dialect>>;
         }
-        return source_->template bulk_write<T>(
-            statement_text, dynamic, [&](auto& statement) {
+        return detail::access::bulk_write<T>(
+            *source_, statement_text, dynamic, [&](auto& statement) {
                 int index = 1;
                 parts_.where.bind(statement, index);
             },
@@ -2807,22 +2882,12 @@ private:
         static_assert(!detail::contains<Model, typename Parts::all_models>::value,
                       "StructQL: a model can be joined once per query");
         using J = detail::join_clause<Model, On, Outer>;
-        using Joins = decltype(std::tuple_cat(parts_.joins, std::tuple<J>{}));
-        using P = query_parts<T, Joins, typename Parts::where_type, typename Parts::orders, typename Parts::select_type,
-                              typename Parts::group, typename Parts::having_type, Parts::has_limit, Parts::has_offset,
-                              Parts::is_distinct>;
-        return basic_query<Source, P>(*source_, P{std::tuple_cat(parts_.joins, std::tuple<J>{J{std::move(on)}}),
-                                                  parts_.where, parts_.select, parts_.having, parts_.limit,
-                                                  parts_.offset});
+        return rebuilt(parts_.with_joins(std::tuple_cat(parts_.joins, std::tuple<J>{J{std::move(on)}})));
     }
 
-    template <class W>
-    auto with_where(W&& where) const {
-        using P = query_parts<T, typename Parts::joins_type, std::remove_cvref_t<W>, typename Parts::orders,
-                              typename Parts::select_type, typename Parts::group, typename Parts::having_type,
-                              Parts::has_limit, Parts::has_offset, Parts::is_distinct>;
-        return basic_query<Source, P>(*source_, P{parts_.joins, std::forward<W>(where), parts_.select, parts_.having,
-                                                  parts_.limit, parts_.offset});
+    template <class P>
+    basic_query<Source, P> rebuilt(P parts) const {
+        return basic_query<Source, P>(*source_, std::move(parts));
     }
 
     std::string text(detail::statement_kind kind) const {
@@ -2849,10 +2914,10 @@ private:
             std::string_view s = kind == detail::statement_kind::count    ? count_sql
                                  : kind == detail::statement_kind::exists ? exists_sql
                                                                           : sql;
-            source_->template select_rows<reads>(s, false, binder, on_row);
+            detail::access::select_rows<reads>(*source_, s, false, binder, on_row);
         } else {
             std::string s = text(kind);
-            source_->template select_rows<reads>(s, true, binder, on_row);
+            detail::access::select_rows<reads>(*source_, s, true, binder, on_row);
         }
     }
 
@@ -2866,7 +2931,7 @@ private:
 
     // The primary keys a bulk statement reaches, for the session to synchronise its objects.
     auto pk_query() const {
-        using P = query_parts<T, std::tuple<>, typename Parts::where_type>;
+        using P = detail::query_parts<T, std::tuple<>, typename Parts::where_type>;
         return P{{}, parts_.where, {}, {}, 0, 0};
     }
 
@@ -2882,11 +2947,11 @@ private:
     template <class D, class... A>
     static constexpr void write_update_text(auto& out, const basic_query* self, const A*... assignments) {
         out.append("UPDATE ");
-        sql::write_identifier(out, table<T>::name);
+        sql::write_identifier<D>(out, table<T>::name);
         out.append(" SET ");
         bool first = true;
         ((first ? void() : out.append(", "), first = false,
-          sql::write_identifier(out, table<T>::columns[A::column::index].name), out.append(" = "),
+          sql::write_identifier<D>(out, table<T>::columns[A::column::index].name), out.append(" = "),
           detail::write_expression<D>(assignments ? &assignments->value : nullptr, out)),
          ...);
         if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
@@ -2897,7 +2962,7 @@ private:
     template <class D>
     static constexpr void write_delete_text(auto& out, const basic_query* self) {
         out.append("DELETE FROM ");
-        sql::write_identifier(out, table<T>::name);
+        sql::write_identifier<D>(out, table<T>::name);
         if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
             out.append(" WHERE ");
             detail::write_expression<D>(self ? &self->parts_.where : nullptr, out);
@@ -2909,6 +2974,75 @@ private:
 };
 
 }  // namespace structql
+// ---- end structql/query/builder.hpp ----
+// ---- begin structql/query/raw_sql.hpp ----
+// Raw SQL with bound parameters: arguments bound in order, result rows read by position into a
+// std::tuple or an aggregate struct.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/pfr/core.hpp>
+
+
+namespace structql::detail {
+
+// Raw SQL: arguments bound in order (strings and string literals as text, std::nullopt as NULL).
+template <class Statement, class... Args>
+void bind_arguments(Statement& statement, const Args&... args) {
+    int index = 1;
+    [[maybe_unused]] auto bind_one = [&](const auto& arg) {
+        using A = std::remove_cvref_t<decltype(arg)>;
+        if constexpr (std::is_same_v<A, std::nullopt_t>) statement.bind_null(index);
+        else if constexpr (!mappable<A> && !is_optional<A>::value && std::is_convertible_v<const A&, std::string_view>)
+            statement.bind(index, std::string_view(arg));
+        else bind_value(statement, index, arg);
+        ++index;
+    };
+    (bind_one(args), ...);
+}
+
+template <class Row>
+concept tuple_like = requires { std::tuple_size<Row>::value; };
+
+// One raw result row, by position, into a std::tuple or an aggregate struct.
+template <class Row, class Statement>
+Row read_positional(const Statement& statement) {
+    Row row{};
+    constexpr std::size_t fields = [] {
+        if constexpr (tuple_like<Row>) return std::tuple_size_v<Row>;
+        else return boost::pfr::tuple_size_v<Row>;
+    }();
+    if (statement.column_count() != static_cast<int>(fields))
+        throw data_error("fetch(): the statement returns " + std::to_string(statement.column_count()) +
+                         " columns but the row type has " + std::to_string(fields) + " [SQL: " +
+                         std::string(statement.sql()) + "]");
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        if constexpr (tuple_like<Row>) (read_projected(statement, static_cast<int>(I), std::get<I>(row)), ...);
+        else (read_projected(statement, static_cast<int>(I), boost::pfr::get<I>(row)), ...);
+    }(std::make_index_sequence<fields>{});
+    return row;
+}
+
+// Raw SQL through a query source (a session or a connection): rows by position into Row.
+template <class Row, class Source, class... Args>
+std::vector<Row> fetch_rows(Source& source, std::string_view sql, const Args&... args) {
+    std::vector<Row> rows;
+    access::select_rows<void>(source, sql, true, [&](auto& statement) { bind_arguments(statement, args...); },
+                       [&](const auto& statement) {
+                           rows.push_back(read_positional<Row>(statement));
+                           return true;
+                       });
+    return rows;
+}
+
+}  // namespace structql::detail
+// ---- end structql/query/raw_sql.hpp ----
 // ---- end structql/query/query.hpp ----
 // ---- begin structql/url.hpp ----
 // Database URLs, read as SQLAlchemy's make_url reads them:
@@ -3196,7 +3330,7 @@ inline url make_url(std::string_view text) {
 
 }  // namespace structql
 // ---- end structql/url.hpp ----
-// ---- begin structql/engine.hpp ----
+// ---- begin structql/engine/basic_engine.hpp ----
 // The engine: a cheap, copyable handle to a shared, thread-safe pool of database connections
 // for one database URL. engine.connect() lends a connection (given back when it is destroyed);
 // sessions borrow theirs the same way.
@@ -3216,113 +3350,18 @@ inline url make_url(std::string_view text) {
 #include <utility>
 #include <vector>
 
-// ---- begin structql/backend/sqlite.hpp ----
-// The SQLite3 backend: one connection, its cache of prepared statements, binding and reading
-// of the six storage types, and the mapping of SQLite's result codes to StructQL's errors.
-#include <sqlite3.h>
-
-#include <algorithm>
+// ---- begin structql/backend/concepts.hpp ----
+// The backend contract: what a database must provide for basic_engine<Backend>, its sessions and
+// queries, written as concepts and checked where an engine type is made. A new database is new
+// files only: a dialect (sql/), a statement and a connection type, and a trait naming them
+// (docs/backends.md walks through it).
 #include <chrono>
+#include <concepts>
 #include <cstdint>
-#include <cstdio>
-#include <limits>
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <utility>
-#include <vector>
-
-// ---- begin structql/detail/statement_cache.hpp ----
-// A connection's prepared statements, found again by the SQL they run: text with static storage
-// (the compile-time SQL) by its address, text built at run time by its contents, and statements
-// whose text is generated on first use (an UPDATE of some columns) by a tag and a variant. The
-// backends own one each; `prepare(std::string_view sql)` makes a std::unique_ptr<Statement> for
-// the text, which the cache keeps alive as long as the statement. A failed preparation leaves
-// no entry.
-#include <cstddef>
-#include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
 
-namespace structql::detail {
-
-template <class Statement>
-class statement_cache {
-public:
-    template <class Prepare>
-    Statement& find_static(std::string_view sql, Prepare&& prepare) {
-        auto it = static_.find(sql.data());
-        if (it == static_.end()) it = static_.emplace(sql.data(), prepare(sql)).first;
-        return *it->second;
-    }
-
-    template <class Prepare>
-    Statement& find_text(std::string sql, Prepare&& prepare) {
-        auto it = text_.find(sql);
-        if (it == text_.end()) {
-            auto owned = std::make_unique<std::string>(std::move(sql));
-            auto statement = prepare(std::string_view(*owned));
-            std::string_view key = *owned;  // points into the string the entry keeps alive
-            it = text_.emplace(key, entry{std::move(owned), std::move(statement)}).first;
-        }
-        return *it->second.statement;
-    }
-
-    // `build()` returns the text, and runs on the first use of (tag, variant) only.
-    template <class Build, class Prepare>
-    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
-        generated_key key{tag, variant};
-        auto it = generated_.find(key);
-        if (it == generated_.end()) {
-            auto text = std::make_unique<std::string>(build());
-            auto statement = prepare(std::string_view(*text));
-            it = generated_.emplace(key, entry{std::move(text), std::move(statement)}).first;
-        }
-        return *it->second.statement;
-    }
-
-    template <class F>
-    void for_each(F&& f) {
-        for (auto& [key, statement] : static_) f(*statement);
-        for (auto& [key, e] : text_) f(*e.statement);
-        for (auto& [key, e] : generated_) f(*e.statement);
-    }
-
-    void clear() noexcept {
-        static_.clear();
-        text_.clear();
-        generated_.clear();
-    }
-
-private:
-    struct entry {
-        std::unique_ptr<std::string> text;
-        std::unique_ptr<Statement> statement;
-    };
-    struct generated_key {
-        const void* tag;
-        std::uint64_t variant;
-        bool operator==(const generated_key&) const = default;
-    };
-    struct generated_key_hash {
-        std::size_t operator()(const generated_key& k) const noexcept {
-            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
-        }
-    };
-
-    std::unordered_map<const char*, std::unique_ptr<Statement>> static_;
-    std::unordered_map<std::string_view, entry> text_;
-    std::unordered_map<generated_key, entry, generated_key_hash> generated_;
-};
-
-}  // namespace structql::detail
-// ---- end structql/detail/statement_cache.hpp ----
 // ---- begin structql/engine_options.hpp ----
 // Options, statement events and statistics shared by the engine and the backends.
 #include <atomic>
@@ -3387,6 +3426,8 @@ struct engine_statistics {
     std::atomic<std::uint64_t> statements_executed{0};
 };
 
+namespace detail {
+
 // What a backend connection is given by its engine: options, hooks and counters, all owned
 // by the engine's pool and outliving the connection.
 struct engine_context {
@@ -3421,452 +3462,96 @@ struct engine_context {
     }
 };
 
+}  // namespace detail
+
 }  // namespace structql
 // ---- end structql/engine_options.hpp ----
 
 namespace structql {
 
-namespace detail {
-
-inline std::string format_sql_context(std::string_view sql) {
-    return std::string(" [SQL: ").append(sql).append("]");
-}
-
-// A day's length in the clock's ticks.
-inline constexpr timestamp::rep ticks_per_day = std::chrono::duration_cast<timestamp::duration>(std::chrono::days{1}).count();
-
-// Timestamps are stored as UTC text, "YYYY-MM-DD HH:MM:SS.fffffffff": readable in any SQLite
-// tool, ordered correctly as text, and exact to the nanosecond of system_clock.
-inline std::string format_timestamp(timestamp t) {
-    using namespace std::chrono;
-    // Split by integer division: floor<days>(t) lies below the clock's range for a time point
-    // in the clock's first partial day, and t - floor<days>(t) then overflows.
-    timestamp::rep day_count = t.time_since_epoch().count() / ticks_per_day;
-    timestamp::rep since_midnight = t.time_since_epoch().count() % ticks_per_day;
-    if (since_midnight < 0) {
-        since_midnight += ticks_per_day;
-        --day_count;
-    }
-    year_month_day ymd{sys_days{days{day_count}}};
-    hh_mm_ss<nanoseconds> time{duration_cast<nanoseconds>(timestamp::duration{since_midnight})};
-    char text[40];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()),
-                  static_cast<long long>(time.subseconds().count()));
-    return text;
-}
-
-// Accepts "YYYY-MM-DD", optionally followed by ' ' or 'T', "HH:MM[:SS[.f{1,9}]]" and 'Z'.
-inline timestamp parse_timestamp(std::string_view s) {
-    using namespace std::chrono;
-    std::size_t pos = 0;
-    auto fail = [&]() -> timestamp {
-        throw conversion_failure("'" + std::string(s) + "' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffffff)");
-    };
-    auto number = [&](std::size_t digits) {
-        if (pos + digits > s.size()) fail();
-        int value = 0;
-        for (std::size_t i = 0; i < digits; ++i, ++pos) {
-            char c = s[pos];
-            if (c < '0' || c > '9') fail();
-            value = value * 10 + (c - '0');
-        }
-        return value;
-    };
-    auto expect = [&](char c) {
-        if (pos >= s.size() || s[pos] != c) fail();
-        ++pos;
-    };
-    int y = number(4);
-    expect('-');
-    int mo = number(2);
-    expect('-');
-    int d = number(2);
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) fail();
-    nanoseconds time_of_day{0};
-    if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T')) {
-        ++pos;
-        int h = number(2);
-        expect(':');
-        int mi = number(2);
-        int sec = 0;
-        long long fraction = 0;
-        if (pos < s.size() && s[pos] == ':') {
-            ++pos;
-            sec = number(2);
-            if (pos < s.size() && s[pos] == '.') {
-                ++pos;
-                std::size_t digits = 0;
-                while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && digits < 9) {
-                    fraction = fraction * 10 + (s[pos++] - '0');
-                    ++digits;
-                }
-                if (digits == 0) fail();
-                for (; digits < 9; ++digits) fraction *= 10;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 60) fail();
-        time_of_day = hours{h} + minutes{mi} + seconds{sec} + nanoseconds{fraction};
-    }
-    if (pos < s.size() && s[pos] == 'Z') ++pos;
-    if (pos != s.size()) fail();
-    // day_count * ticks_per_day + ticks, checked: the clock's range ends in 1677 and 2262.
-    using rep = timestamp::rep;
-    rep day_count = sys_days{ymd}.time_since_epoch().count();
-    rep ticks = duration_cast<timestamp::duration>(time_of_day).count();
-    const bool before_epoch = day_count < 0;
-    if (before_epoch) {  // both parts negative, so that neither overflows before the sum does
-        ++day_count;
-        ticks -= ticks_per_day;
-    }
-    constexpr rep lowest = std::numeric_limits<rep>::min(), highest = std::numeric_limits<rep>::max();
-    bool fits = before_epoch ? day_count >= lowest / ticks_per_day && day_count * ticks_per_day >= lowest - ticks
-                             : day_count <= highest / ticks_per_day && day_count * ticks_per_day <= highest - ticks;
-    if (!fits)
-        throw conversion_failure("'" + std::string(s) + "' is outside the range of std::chrono::system_clock");
-    return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
-}
-
-inline std::string_view sqlite_type_name(int type) {
-    switch (type) {
-        case SQLITE_INTEGER: return "INTEGER";
-        case SQLITE_FLOAT: return "REAL";
-        case SQLITE_TEXT: return "TEXT";
-        case SQLITE_BLOB: return "BLOB";
-        default: return "NULL";
-    }
-}
-
-[[noreturn]] inline void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
-    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    message += format_sql_context(sql);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message);
-    throw operational_error(message);
-}
-
-}  // namespace detail
-
-struct sqlite_connect_args {
-    std::string filename;  // a path, or a "file:" URI when `uri`
-    bool uri = false;
-    bool read_only = false;
-    std::optional<std::chrono::milliseconds> busy_timeout;  // the URL's ?timeout=, over the engine's
+// How SQL is spelled: quoting, placeholders (written through the text writers of
+// detail/static_text.hpp, at compile time), type names, generated keys, paging, savepoints.
+template <class D>
+concept sql_dialect = requires(detail::runtime_text& out) {
+    { D::name } -> std::convertible_to<std::string_view>;
+    { D::identifier_quote } -> std::convertible_to<char>;
+    D::write_placeholder(out);
+    D::write_typed_placeholder(out, column_type::integer);
+    { D::type_name(column_type::integer) } -> std::convertible_to<std::string_view>;
+    { D::generated_primary_key } -> std::convertible_to<std::string_view>;  // the key column's declaration
+    { D::limit_all } -> std::convertible_to<std::string_view>;              // before an OFFSET without LIMIT
+    { D::subquery_alias } -> std::convertible_to<std::string_view>;         // after a subquery in FROM
+    { D::returns_generated_keys } -> std::convertible_to<bool>;             // INSERT ... RETURNING, else last_insert_id()
+    { D::savepoint } -> std::convertible_to<std::string_view>;
+    { D::release_savepoint } -> std::convertible_to<std::string_view>;
+    { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;
 };
 
-// One prepared statement, owned by its connection's cache. A statement is used by
-// binding (1-based), stepping and reading (0-based columns), then reset().
-class sqlite_statement {
-public:
-    sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, engine_context* context) noexcept
-        : db_(db), stmt_(stmt), sql_(sql), context_(context) {}
-    sqlite_statement(const sqlite_statement&) = delete;
-    sqlite_statement& operator=(const sqlite_statement&) = delete;
-    ~sqlite_statement() { sqlite3_finalize(stmt_); }
-
-    std::string_view sql() const noexcept { return sql_; }
-    sqlite3_stmt* native_handle() const noexcept { return stmt_; }
-
-    void bind_null(int i) {
-        trace_parameter("NULL");
-        check_bind(sqlite3_bind_null(stmt_, i));
-    }
-    void bind(int i, bool v) {
-        trace_parameter(v ? "1" : "0");
-        check_bind(sqlite3_bind_int64(stmt_, i, v ? 1 : 0));
-    }
-    void bind(int i, std::int64_t v) {
-        if (context_->traced()) trace_parameter(std::to_string(v));
-        check_bind(sqlite3_bind_int64(stmt_, i, v));
-    }
-    void bind(int i, double v) {
-        if (context_->traced()) trace_parameter(std::to_string(v));
-        // sqlite3_bind_double stores a NaN as NULL: the value would be lost without a word.
-        if (v != v) throw detail::conversion_failure("SQLite cannot store NaN (it would store NULL in its place)");
-        check_bind(sqlite3_bind_double(stmt_, i, v));
-    }
-    // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
-    void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
-    void bind(int i, std::string&& v) { bind_text(i, v, SQLITE_TRANSIENT); }
-    void bind(int i, std::string_view v) { bind_text(i, v, SQLITE_TRANSIENT); }
-    void bind(int i, const blob& v) { bind_blob(i, v, SQLITE_STATIC); }
-    void bind(int i, blob&& v) { bind_blob(i, v, SQLITE_TRANSIENT); }
-    void bind(int i, timestamp v) {
-        std::string text = detail::format_timestamp(v);
-        bind_text(i, text, SQLITE_TRANSIENT);
-    }
-
-    // Advances to the next row: true when a row is available, false when done.
-    bool step() {
-        typed_column_ = -1;
-        if (!stepped_) {
-            stepped_ = true;
-            context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
-            if (context_->traced()) {
-                context_->before(sql_, parameters_);
-                started_ = std::chrono::steady_clock::now();
-            }
-        }
-        int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        sqlite3_reset(stmt_);
-        detail::throw_sqlite_error(db_, rc, sql_);
-    }
-
-    // Makes the statement ready to bind and run again, releasing any read lock it holds.
-    void reset() noexcept {
-        sqlite3_reset(stmt_);
-        if (stepped_ && context_->traced()) {
-            try {
-                context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
-            } catch (...) {
-                // A hook's failure must not turn a reset into an error.
-            }
-        }
-        stepped_ = false;
-        parameters_.clear();
-    }
-
-    int column_count() const noexcept { return sqlite3_column_count(stmt_); }
-    bool is_null(int col) const noexcept { return type_of(col) == SQLITE_NULL; }
-
-    template <class S>
-    S read(int col) const {
-        int type = type_of(col);
-        if constexpr (std::is_same_v<S, std::int64_t>) {
-            if (type != SQLITE_INTEGER) type_mismatch("INTEGER", type);
-            return sqlite3_value_int64(value_);
-        } else if constexpr (std::is_same_v<S, bool>) {
-            if (type != SQLITE_INTEGER) type_mismatch("INTEGER 0 or 1", type);
-            std::int64_t v = sqlite3_value_int64(value_);
-            if (v != 0 && v != 1)
-                throw detail::conversion_failure("value " + std::to_string(v) + " is not a boolean (0 or 1)");
-            return v == 1;
-        } else if constexpr (std::is_same_v<S, double>) {
-            if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) type_mismatch("REAL", type);
-            return sqlite3_value_double(value_);
-        } else if constexpr (std::is_same_v<S, std::string>) {
-            if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
-            return std::string(text());
-        } else if constexpr (std::is_same_v<S, blob>) {
-            if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
-            auto* p = static_cast<const std::byte*>(sqlite3_value_blob(value_));
-            return blob(p, p + sqlite3_value_bytes(value_));
-        } else {
-            static_assert(std::is_same_v<S, timestamp>);
-            if (type != SQLITE_TEXT) type_mismatch("TEXT timestamp", type);
-            return detail::parse_timestamp(text());
-        }
-    }
-
-    // Reads text and blobs into an existing value, reusing its storage (a refreshed object). An
-    // empty string is appended to: std::string::assign pays for the case of overlapping text.
-    template <class S>
-    void read_into(int col, S& out) const {
-        if constexpr (std::is_same_v<S, std::string>) {
-            int type = type_of(col);
-            if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
-            std::string_view v = text();
-            if (out.empty()) out.append(v);
-            else out.assign(v);
-        } else if constexpr (std::is_same_v<S, blob>) {
-            int type = type_of(col);
-            if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
-            auto* p = static_cast<const std::byte*>(sqlite3_value_blob(value_));
-            out.assign(p, p + sqlite3_value_bytes(value_));
-        } else {
-            out = read<S>(col);
-        }
-    }
-
-private:
-    // One sqlite3_column_value per column read: the row reader asks is_null(col) and then
-    // read(col), and the value's own accessors skip the statement-level checks and locking
-    // that every sqlite3_column_* call repeats. (Safe: a connection is used by one thread at a
-    // time and opened SQLITE_OPEN_NOMUTEX.)
-    int type_of(int col) const noexcept {
-        if (col != typed_column_) {
-            typed_column_ = col;
-            value_ = sqlite3_column_value(stmt_, col);
-            column_type_ = sqlite3_value_type(value_);
-        }
-        return column_type_;
-    }
-    std::string_view text() const noexcept {
-        auto* p = reinterpret_cast<const char*>(sqlite3_value_text(value_));
-        return {p, static_cast<std::size_t>(sqlite3_value_bytes(value_))};
-    }
-
-    [[noreturn]] static void type_mismatch(std::string_view expected, int found) {
-        throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
-                                         std::string(detail::sqlite_type_name(found)));
-    }
-    void check_bind(int rc) {
-        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
-    }
-    void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
-        if (context_->traced()) trace_parameter("'" + std::string(v) + "'");
-        check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), lifetime, SQLITE_UTF8));
-    }
-    void bind_blob(int i, const blob& v, sqlite3_destructor_type lifetime) {
-        if (context_->traced()) trace_parameter("<" + std::to_string(v.size()) + " bytes>");
-        // A null pointer would bind NULL: an empty blob must stay an empty blob.
-        static const std::byte empty{};
-        check_bind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &empty : v.data(), v.size(), lifetime));
-    }
-    void trace_parameter(std::string_view rendered) {
-        if (context_->traced()) parameters_.emplace_back(rendered);
-    }
-
-    sqlite3* db_;
-    sqlite3_stmt* stmt_;
-    std::string_view sql_;
-    engine_context* context_;
-    bool stepped_ = false;
-    mutable int typed_column_ = -1;
-    mutable int column_type_ = SQLITE_NULL;
-    mutable sqlite3_value* value_ = nullptr;
-    std::chrono::steady_clock::time_point started_;
-    std::vector<std::string> parameters_;
+// One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.
+// Every error is a structql::error naming the statement.
+template <class S>
+concept backend_statement = requires(S& s, const S& cs, int i, std::string text, const std::string& lvalue) {
+    s.bind_null(i);
+    s.bind(i, true);
+    s.bind(i, std::int64_t{});
+    s.bind(i, double{});
+    s.bind(i, lvalue);            // may keep a pointer to it until reset()
+    s.bind(i, std::move(text));   // must copy
+    s.bind(i, blob{});
+    s.bind(i, timestamp{});
+    { s.step() } -> std::same_as<bool>;  // true: a row is there to read
+    s.reset();                            // ready to bind and run again (noexcept)
+    { cs.sql() } -> std::convertible_to<std::string_view>;
+    { cs.column_count() } -> std::convertible_to<int>;
+    { cs.is_null(i) } -> std::same_as<bool>;
+    { cs.template read<bool>(i) } -> std::same_as<bool>;
+    { cs.template read<std::int64_t>(i) } -> std::same_as<std::int64_t>;
+    { cs.template read<double>(i) } -> std::same_as<double>;
+    { cs.template read<std::string>(i) } -> std::same_as<std::string>;
+    { cs.template read<blob>(i) } -> std::same_as<blob>;
+    { cs.template read<timestamp>(i) } -> std::same_as<timestamp>;
 };
 
-// One physical SQLite connection with its statement cache. Statements whose text has static
-// storage (the compile-time SQL) are keyed by address; others by their text.
-class sqlite_connection {
-public:
-    using native_handle_type = sqlite3*;
-
-    sqlite_connection(const sqlite_connect_args& args, engine_context* context) : context_(context) {
-        int flags = SQLITE_OPEN_NOMUTEX | (args.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-        if (args.uri) flags |= SQLITE_OPEN_URI;
-        int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
-        if (rc != SQLITE_OK) {
-            std::string message = "cannot open SQLite database '" + args.filename + "': " +
-                                  (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
-            sqlite3_close_v2(db_);
-            db_ = nullptr;
-            throw operational_error(message);
-        }
-        sqlite3_extended_result_codes(db_, 1);
-        auto busy = args.busy_timeout.value_or(context->options.busy_timeout);
-        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy.count(), 0, std::numeric_limits<int>::max())));
-        context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
-        if (context->options.wal) {
-            try {
-                execute("PRAGMA journal_mode=WAL");
-            } catch (...) {
-                close();
-                throw;
-            }
-        }
-    }
-    sqlite_connection(const sqlite_connection&) = delete;
-    sqlite_connection& operator=(const sqlite_connection&) = delete;
-    ~sqlite_connection() { close(); }
-
-    std::chrono::steady_clock::time_point opened_at() const noexcept { return opened_at_; }
-
-    // Whether the connection still answers (the pool's pre-ping).
-    bool ping() noexcept { return sqlite3_exec(db_, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK; }
-
-    sqlite3* native_handle() const noexcept { return db_; }
-
-    // The prepared statement for SQL text with static storage duration (compile-time SQL).
-    sqlite_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql, preparer{this}); }
-    // The prepared statement for SQL text built at run time, cached by its text.
-    sqlite_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql), preparer{this}); }
-    // The prepared statement for a shape known only at run time (an UPDATE of some columns),
-    // cached under (tag, variant); `build` makes its text the first time only.
-    template <class Build>
-    sqlite_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
-        return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
-    }
-
-    // Runs SQL text directly (several statements allowed, no parameters).
-    void execute(std::string_view sql) {
-        bool traced = context_->traced();
-        if (traced) context_->before(sql, {});
-        auto started = std::chrono::steady_clock::now();
-        std::string text(sql);
-        context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
-        int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
-        if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
-        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
-    }
-
-    void begin() { execute_cached("BEGIN"); }
-    void commit() { execute_cached("COMMIT"); }
-    void rollback() { execute_cached("ROLLBACK"); }
-    bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
-
-    std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
-    std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
-
-    // Whether the connection is unusable and must not go back to the pool: never for SQLite,
-    // whose errors leave the connection working.
-    bool broken() const noexcept { return false; }
-
-    // Leaves the connection as the pool wants it: no transaction open, no statement active.
-    void reset_for_pool() noexcept {
-        for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
-        if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-
-private:
-    void execute_cached(std::string_view sql) {
-        sqlite_statement& s = prepare_static(sql);
-        struct resetter {
-            sqlite_statement& s;
-            ~resetter() { s.reset(); }
-        } guard{s};
-        s.step();
-    }
-
-    struct preparer {  // the statement cache's way to prepare what it does not hold
-        sqlite_connection* self;
-        std::unique_ptr<sqlite_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
+// One physical connection with its cache of prepared statements. Statements are prepared once
+// per connection: compile-time text is keyed by its address, run-time text by its contents,
+// generated shapes by (tag, variant).
+template <class C, class Statement, class ConnectArgs>
+concept backend_connection =
+    std::constructible_from<C, const ConnectArgs&, detail::engine_context*> &&
+    requires(C& c, const C& cc, std::string_view sql, const void* tag, std::string (*build)()) {
+        typename C::native_handle_type;
+        { c.native_handle() } -> std::same_as<typename C::native_handle_type>;
+        { c.prepare_static(sql) } -> std::same_as<Statement&>;
+        { c.prepare_text(std::string(sql)) } -> std::same_as<Statement&>;
+        { c.prepare_generated(tag, std::uint64_t{}, build) } -> std::same_as<Statement&>;
+        c.execute(sql);  // raw SQL, no parameters, several statements allowed
+        c.begin();
+        c.commit();
+        c.rollback();
+        { cc.in_transaction() } -> std::same_as<bool>;
+        { c.last_insert_id() } -> std::convertible_to<std::int64_t>;  // when the dialect has no RETURNING
+        { cc.changes() } -> std::convertible_to<std::int64_t>;         // rows the last write changed
+        { cc.broken() } -> std::same_as<bool>;                         // never to be lent again
+        c.reset_for_pool();                                             // no transaction, no statement running
+        { c.ping() } -> std::same_as<bool>;                             // the pool's pre-ping
+        { cc.opened_at() } -> std::same_as<std::chrono::steady_clock::time_point>;
     };
-    std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
-        sqlite3_stmt* stmt = nullptr;
-        int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                    nullptr);
-        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
-        context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
-        return std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
-    }
 
-    void close() noexcept {
-        if (!db_) return;
-        cache_.clear();
-        sqlite3_close_v2(db_);
-        db_ = nullptr;
-        context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
-    }
-
-    sqlite3* db_ = nullptr;
-    engine_context* context_;
-    std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
-    detail::statement_cache<sqlite_statement> cache_;
-};
-
-// The backend trait the engine and session are templated on.
-struct sqlite_backend {
-    using dialect = sql::sqlite_dialect;
-    using connection_type = sqlite_connection;
-    using statement_type = sqlite_statement;
-    using connect_args = sqlite_connect_args;
-
-    // Whether an integrity_error's message reports a foreign-key violation.
-    static bool is_foreign_key_violation(std::string_view message) noexcept {
-        return message.find("FOREIGN KEY") != std::string_view::npos;
-    }
+// The trait an engine is templated on: it names the dialect, the connection and statement
+// types and the connect arguments, and turns a URL into those arguments.
+template <class B>
+concept backend = requires(const url& u, engine_options& options, const typename B::connect_args& args,
+                           std::string_view message) {
+    requires sql_dialect<typename B::dialect>;
+    requires backend_statement<typename B::statement_type>;
+    requires backend_connection<typename B::connection_type, typename B::statement_type, typename B::connect_args>;
+    { B::connect_args_from(u, options) } -> std::same_as<typename B::connect_args>;  // url_error when not its URL
+    { B::keeps_one_open(args) } -> std::same_as<bool>;  // the engine holds one connection for the database's life
+    { B::is_foreign_key_violation(message) } -> std::same_as<bool>;
 };
 
 }  // namespace structql
-// ---- end structql/backend/sqlite.hpp ----
+// ---- end structql/backend/concepts.hpp ----
 
 namespace structql {
 
@@ -3878,59 +3563,8 @@ namespace detail {
 template <class Backend>
 struct pool_state;
 
-// How a URL becomes the arguments a backend opens a connection with.
-template <class Backend>
-struct connect_args_from_url;
-
-inline std::atomic<std::uint64_t> memory_database_counter{0};
-
 template <class T>
 inline const char insert_rows_id = 0;  // its address tags connection.insert()'s statements for T
-
-template <>
-struct connect_args_from_url<sqlite_backend> {
-    static sqlite_connect_args make(const url& u, engine_options& options) {
-        if (u.dialect == "postgresql")
-            throw url_error("create_engine: '" + u.render() +
-                            "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
-                            "#include <structql/postgresql.hpp> and use "
-                            "structql::create_engine<structql::postgresql_backend>(url)");
-        if (u.dialect != "sqlite")
-            throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
-                            " URL; this engine type speaks SQLite (use the backend's own engine)");
-        sqlite_connect_args args;
-        auto flag = [&](std::string_view key) {
-            auto v = u.query_value(key);
-            return v && (*v == "true" || *v == "1" || *v == "yes");
-        };
-        args.uri = flag("uri");
-        args.read_only = u.query_value("mode") == std::optional<std::string_view>("ro") && !args.uri;
-        // pysqlite's connect arguments, from the URL's query string.
-        if (auto timeout = u.query_value("timeout")) {
-            double seconds = 0;
-            auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
-            constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
-            if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
-                throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
-                                std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
-            args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
-        }
-        if (auto same_thread = u.query_value("check_same_thread"))
-            options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
-        if (u.is_memory()) {
-            // A named database in SQLite's memdb VFS, kept alive by the pool, so every
-            // connection of the engine sees the same data. Not shared-cache mode, which SQLite
-            // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
-            // mutexes cost every column read.
-            args.filename = "file:/structql-memory-" + std::to_string(memory_database_counter.fetch_add(1)) +
-                            "?vfs=memdb";
-            args.uri = true;
-        } else {
-            args.filename = u.database;
-        }
-        return args;
-    }
-};
 
 }  // namespace detail
 
@@ -4019,12 +3653,12 @@ public:
 
     // A query over T returning plain values, outside any session.
     template <class T>
-    basic_query<basic_connection, query_parts<T>> query() {
+    basic_query<basic_connection, detail::query_parts<T>> query() {
         (void)table<T>::members_checked;
-        return basic_query<basic_connection, query_parts<T>>(*this, {});
+        return basic_query<basic_connection, detail::query_parts<T>>(*this, {});
     }
 
-    // --- the query layer's source interface ---
+    // What a query on a connection returns: plain values.
     using backend_type = Backend;
     static constexpr bool tracks_objects = false;
     template <class Parts>
@@ -4032,6 +3666,10 @@ public:
     template <class Parts>
     using value_row_type = typename detail::value_rows<Parts>::type;
 
+private:
+    friend struct detail::access;
+
+    // --- the query layer's source interface (detail::access) ---
     template <class Parts, class Statement>
     row_type<Parts> read_row(const Statement& statement) {
         return detail::value_rows<Parts>::read(statement);
@@ -4049,7 +3687,7 @@ public:
         return static_cast<std::size_t>(detail::run_write(get(), sql, runtime_text, binder));
     }
 
-    // The backend connection, for the session and the query layer.
+    // The backend connection, for the session and the query layer (detail::access).
     typename Backend::connection_type& get() {
         if (!raw_) throw invalid_request_error("this connection was already returned to the pool");
         if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
@@ -4060,7 +3698,6 @@ public:
         return *raw_;
     }
 
-private:
     friend struct detail::pool_state<Backend>;
     friend class basic_engine<Backend>;
     basic_connection(std::shared_ptr<detail::pool_state<Backend>> pool, typename Backend::connection_type* raw,
@@ -4085,7 +3722,7 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
     url address;
     typename Backend::connect_args args;
-    engine_context context;
+    detail::engine_context context;
 
     std::mutex mutex;
     std::condition_variable returned;
@@ -4192,6 +3829,10 @@ void basic_connection<Backend>::release() noexcept {
 
 template <class Backend>
 class basic_engine {
+    static_assert(backend<Backend>,
+                  "StructQL: basic_engine<Backend>: Backend does not meet the backend contract (structql::backend "
+                  "in <structql/backend/concepts.hpp>); the failing requirement is named below");
+
 public:
     using backend_type = Backend;
     using connection_type = basic_connection<Backend>;
@@ -4200,9 +3841,9 @@ public:
         auto state = std::make_shared<detail::pool_state<Backend>>();
         state->address = make_url(url_text);
         state->context.options = std::move(options);
-        state->args = detail::connect_args_from_url<Backend>::make(state->address, state->context.options);
+        state->args = Backend::connect_args_from(state->address, state->context.options);
         if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
-        if (state->address.is_memory())
+        if (Backend::keeps_one_open(state->args))
             state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
         pool_ = std::move(state);
     }
@@ -4250,21 +3891,13 @@ private:
     std::shared_ptr<detail::pool_state<Backend>> pool_;
 };
 
-using engine = basic_engine<sqlite_backend>;
-using connection = basic_connection<sqlite_backend>;
-
-// create_engine("sqlite:///./sql_app.db", {.check_same_thread = false})
-inline engine create_engine(std::string_view url, engine_options options = {}) {
-    return engine(url, std::move(options));
-}
-
 template <class Backend>
 basic_engine<Backend> create_engine(std::string_view url, engine_options options = {}) {
     return basic_engine<Backend>(url, std::move(options));
 }
 
 }  // namespace structql
-// ---- end structql/engine.hpp ----
+// ---- end structql/engine/basic_engine.hpp ----
 // ---- begin structql/metadata.hpp ----
 // metadata<Models...>: a type list of models whose tables are created parents-first (and
 // dropped children-first), an order computed at compile time from their foreign keys. A
@@ -4379,7 +4012,7 @@ private:
     template <class Backend, class F>
     static void run_in_transaction(const basic_engine<Backend>& bound, F&& f) {
         auto lent = bound.connect();
-        auto& c = lent.get();
+        auto& c = detail::access::backend_connection(lent);
         c.begin();
         try {
             f(c);
@@ -4393,7 +4026,7 @@ private:
 
 }  // namespace structql
 // ---- end structql/metadata.hpp ----
-// ---- begin structql/session.hpp ----
+// ---- begin structql/session/session.hpp ----
 // The session: a unit of work over one transaction, with SQLAlchemy's Session semantics.
 //
 // - Identity map: one row, one object per session; objects live until close() and keep their
@@ -4407,6 +4040,79 @@ private:
 //   pending_rollback_error. close() (and the destructor) rolls back what was not committed.
 // - autoflush (default true): get() misses and queries flush first. autocommit: every flush
 //   is committed at once.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin structql/detail/spare_shelf.hpp ----
+// spare_shelf<Item>: a closed session's model stores, kept for the next session on the same
+// thread. Refilling a store's blocks and identity map allocates nothing; fresh ones would be
+// faulted in page by page again, since glibc hands large freed blocks back to the kernel (on the
+// benchmark machine that was most of what a new session's load cost over hand-written code).
+// One store per model and thread, emptied when shelved, and none larger than `max_bytes`, so a
+// thread keeps at most that much per model it used.
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+// Item: reset() empties it (noexcept), retained_bytes() says what it still holds.
+template <class Item>
+class spare_shelf {
+public:
+    static constexpr std::size_t max_bytes = std::size_t{16} << 20;
+
+    // The item shelved under `index`, or nullptr.
+    static std::unique_ptr<Item> take(std::size_t index) noexcept {
+        if (gone) return nullptr;
+        auto& items = local().items;
+        return index < items.size() ? std::move(items[index]) : nullptr;
+    }
+
+    // Empties `item` and keeps it under `index` if there is room; else it is destroyed.
+    static void keep(std::size_t index, std::unique_ptr<Item> item) noexcept {
+        item->reset();
+        if (gone || item->retained_bytes() > max_bytes) return;
+        auto& items = local().items;
+        try {
+            if (index >= items.size()) items.resize(index + 1);
+        } catch (...) {
+            return;  // no room for the shelf itself: the item is simply freed
+        }
+        if (!items[index]) items[index] = std::move(item);
+    }
+
+private:
+    struct shelf {
+        std::vector<std::unique_ptr<Item>> items;
+        ~shelf() { gone = true; }
+    };
+    // Trivially destructible, so still readable by a session closed after this thread's shelf
+    // was destroyed (a static session at exit): then nothing is shelved.
+    static inline thread_local bool gone = false;
+    static shelf& local() noexcept {
+        static thread_local shelf s;
+        return s;
+    }
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/spare_shelf.hpp ----
+// ---- begin structql/session/model_store.hpp ----
+// A session's objects of one model: the tracked entries (object, snapshot, committed copy,
+// state), the identity map from primary key to entry, and the statements that write them at
+// flush. The session holds one store per model it has seen, behind model_store_base.
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -4422,7 +4128,6 @@ private:
 #include <vector>
 
 #include <boost/hana/fold_left.hpp>
-#include <boost/pfr/ops.hpp>
 
 // ---- begin structql/detail/flat_map.hpp ----
 // flat_map<Key, T*>: the session's identity map, a hash table with open addressing (linear
@@ -4530,62 +4235,6 @@ private:
 
 }  // namespace structql::detail
 // ---- end structql/detail/flat_map.hpp ----
-// ---- begin structql/detail/spare_shelf.hpp ----
-// spare_shelf<Item>: a closed session's model stores, kept for the next session on the same
-// thread. Refilling a store's blocks and identity map allocates nothing; fresh ones would be
-// faulted in page by page again, since glibc hands large freed blocks back to the kernel (on the
-// benchmark machine that was most of what a new session's load cost over hand-written code).
-// One store per model and thread, emptied when shelved, and none larger than `max_bytes`, so a
-// thread keeps at most that much per model it used.
-#include <cstddef>
-#include <memory>
-#include <utility>
-#include <vector>
-
-namespace structql::detail {
-
-// Item: reset() empties it (noexcept), retained_bytes() says what it still holds.
-template <class Item>
-class spare_shelf {
-public:
-    static constexpr std::size_t max_bytes = std::size_t{16} << 20;
-
-    // The item shelved under `index`, or nullptr.
-    static std::unique_ptr<Item> take(std::size_t index) noexcept {
-        if (gone) return nullptr;
-        auto& items = local().items;
-        return index < items.size() ? std::move(items[index]) : nullptr;
-    }
-
-    // Empties `item` and keeps it under `index` if there is room; else it is destroyed.
-    static void keep(std::size_t index, std::unique_ptr<Item> item) noexcept {
-        item->reset();
-        if (gone || item->retained_bytes() > max_bytes) return;
-        auto& items = local().items;
-        try {
-            if (index >= items.size()) items.resize(index + 1);
-        } catch (...) {
-            return;  // no room for the shelf itself: the item is simply freed
-        }
-        if (!items[index]) items[index] = std::move(item);
-    }
-
-private:
-    struct shelf {
-        std::vector<std::unique_ptr<Item>> items;
-        ~shelf() { gone = true; }
-    };
-    // Trivially destructible, so still readable by a session closed after this thread's shelf
-    // was destroyed (a static session at exit): then nothing is shelved.
-    static inline thread_local bool gone = false;
-    static shelf& local() noexcept {
-        static thread_local shelf s;
-        return s;
-    }
-};
-
-}  // namespace structql::detail
-// ---- end structql/detail/spare_shelf.hpp ----
 // ---- begin structql/detail/stable_vector.hpp ----
 // stable_vector<T>: a sequence whose elements never move once added, so that references to them
 // stay valid while it grows (a session's tracked objects are its users' references). Elements
@@ -4697,11 +4346,6 @@ public:
 // ---- end structql/detail/stable_vector.hpp ----
 
 namespace structql {
-
-struct session_options {
-    bool autocommit = false;  // commit after every flush
-    bool autoflush = true;    // flush before queries and get() misses
-};
 
 namespace detail {
 
@@ -5118,6 +4762,15 @@ struct model_store final : model_store_base<Backend> {
 
 }  // namespace detail
 
+}  // namespace structql
+// ---- end structql/session/model_store.hpp ----
+
+namespace structql {
+
+struct session_options {
+    bool autocommit = false;  // commit after every flush
+    bool autoflush = true;    // flush before queries and get() misses
+};
 template <class Backend>
 class basic_session {
 public:
@@ -5253,9 +4906,9 @@ public:
     // A query over T whose results are tracked objects (see basic_query); its values() are
     // plain copies, read without the identity map.
     template <class T>
-    basic_query<basic_session, query_parts<T>> query() {
+    basic_query<basic_session, detail::query_parts<T>> query() {
         (void)table<T>::members_checked;
-        return basic_query<basic_session, query_parts<T>>(*this, {});
+        return basic_query<basic_session, detail::query_parts<T>>(*this, {});
     }
 
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
@@ -5343,7 +4996,7 @@ public:
         std::exception_ptr failure;
         if (connection_) {
             try {
-                if (connection_->get().in_transaction()) connection_->get().rollback();
+                if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).rollback();
             } catch (...) {
                 failure = std::current_exception();
             }
@@ -5369,7 +5022,7 @@ public:
         if (!connection_) return;
         auto lent = std::move(*connection_);
         connection_.reset();
-        auto& c = lent.get();
+        auto& c = detail::access::backend_connection(lent);
         if (c.in_transaction()) c.rollback();
     }
 
@@ -5403,14 +5056,18 @@ public:
     bool is_closed() const noexcept { return closed_; }
     const engine_type& bind() const noexcept { return engine_; }
 
-    // --- used by basic_query ---
-
+    // What a query in a session returns: tracked objects (projections as values).
     using backend_type = Backend;
     static constexpr bool tracks_objects = true;
     template <class Parts>
     using value_row_type = typename detail::value_rows<Parts>::type;
     template <class Parts>
     using row_type = typename detail::tracked_rows<Parts>::type;
+
+private:
+    friend struct detail::access;
+
+    // --- the query layer's source interface (detail::access) ---
 
     template <class Parts, class Statement>
     row_type<Parts> read_row(const Statement& statement) {
@@ -5485,8 +5142,6 @@ public:
         if (options_.autocommit) commit_transaction();
         return static_cast<std::size_t>(changed);
     }
-
-private:
     template <class Binder, class OnRow>
     void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
@@ -5559,7 +5214,7 @@ private:
     // autocommit, only writes open a transaction; the flush commits it.
     typename Backend::connection_type& connection(bool for_write = false) {
         if (!connection_) connection_.emplace(engine_.connect());
-        auto& c = connection_->get();
+        auto& c = detail::access::backend_connection(*connection_);
         if ((!options_.autocommit || for_write) && !c.in_transaction()) c.begin();
         return c;
     }
@@ -5567,7 +5222,7 @@ private:
     void commit_transaction() {
         if (connection_) {
             try {
-                if (connection_->get().in_transaction()) connection_->get().commit();
+                if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).commit();
             } catch (const std::exception& e) {
                 fail(e.what());
                 throw;
@@ -5583,7 +5238,7 @@ private:
         savepoints_.clear();
         if (connection_) {
             try {
-                auto& c = connection_->get();
+                auto& c = detail::access::backend_connection(*connection_);
                 if (c.in_transaction()) c.rollback();
             } catch (...) {
             }
@@ -5611,15 +5266,16 @@ private:
     void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes) {
         if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
         check_usable();
+        using dialect = typename Backend::dialect;
         auto& c = connection();
         if (keep_changes) {
             flush();
-            c.execute("RELEASE SAVEPOINT \"" + savepoints_[depth].name + "\"");
+            c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
             savepoints_.resize(depth);
             return;
         }
-        c.execute("ROLLBACK TO SAVEPOINT \"" + savepoints_[depth].name + "\"");
-        c.execute("RELEASE SAVEPOINT \"" + savepoints_[depth].name + "\"");
+        c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
+        c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
         for (auto& store : stores_) {
             if (!store) continue;
             auto it = savepoints_[depth].stores.find(store->model_id);
@@ -5633,6 +5289,19 @@ private:
         ++transaction_generation_;
     }
 };
+
+}  // namespace structql
+// ---- end structql/session/session.hpp ----
+// ---- begin structql/session/savepoint.hpp ----
+// session.begin_nested(): a SAVEPOINT inside the session's transaction, as a guard that rolls
+// back to it unless committed.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+
+namespace structql {
 
 template <class Backend>
 class basic_session<Backend>::savepoint {
@@ -5678,12 +5347,20 @@ typename basic_session<Backend>::savepoint basic_session<Backend>::begin_nested(
     frame.name = "structql_savepoint_" + std::to_string(++savepoint_names_);
     for (auto& store : stores_)
         if (store) frame.stores.emplace(store->model_id, store->save());
-    c.execute("SAVEPOINT \"" + frame.name + "\"");
+    c.execute(sql::savepoint_statement<typename Backend::dialect>(Backend::dialect::savepoint, frame.name));
     savepoints_.push_back(std::move(frame));
     return savepoint(this, savepoints_.size() - 1, transaction_generation_);
 }
 
-using session = basic_session<sqlite_backend>;
+}  // namespace structql
+// ---- end structql/session/savepoint.hpp ----
+// ---- begin structql/session/sessionmaker.hpp ----
+// sessionmaker(engine, options): a factory of sessions bound to one engine (SQLAlchemy's
+// sessionmaker), and its begin(fn) for a session that lives one transaction.
+#include <utility>
+
+
+namespace structql {
 
 // sessionmaker(engine, {.autocommit = false, .autoflush = false}): a factory of sessions.
 template <class Backend>
@@ -5713,5 +5390,630 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 }
 
 }  // namespace structql
-// ---- end structql/session.hpp ----
+// ---- end structql/session/sessionmaker.hpp ----
+// ---- begin structql/sqlite.hpp ----
+// SQLite, the embedded default: the backend and the short names for its engine, connection,
+// session and sessionmaker (structql::engine, structql::session, ...).
+#include <string_view>
+#include <utility>
+
+// ---- begin structql/backend/sqlite.hpp ----
+// The SQLite3 backend: one connection, its cache of prepared statements, binding and reading
+// of the six storage types, and the mapping of SQLite's result codes to StructQL's errors.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+// ---- begin structql/detail/statement_cache.hpp ----
+// A connection's prepared statements, found again by the SQL they run: text with static storage
+// (the compile-time SQL) by its address, text built at run time by its contents, and statements
+// whose text is generated on first use (an UPDATE of some columns) by a tag and a variant. The
+// backends own one each; `prepare(std::string_view sql)` makes a std::unique_ptr<Statement> for
+// the text, which the cache keeps alive as long as the statement. A failed preparation leaves
+// no entry.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace structql::detail {
+
+template <class Statement>
+class statement_cache {
+public:
+    template <class Prepare>
+    Statement& find_static(std::string_view sql, Prepare&& prepare) {
+        auto it = static_.find(sql.data());
+        if (it == static_.end()) it = static_.emplace(sql.data(), prepare(sql)).first;
+        return *it->second;
+    }
+
+    template <class Prepare>
+    Statement& find_text(std::string sql, Prepare&& prepare) {
+        auto it = text_.find(sql);
+        if (it == text_.end()) {
+            auto owned = std::make_unique<std::string>(std::move(sql));
+            auto statement = prepare(std::string_view(*owned));
+            std::string_view key = *owned;  // points into the string the entry keeps alive
+            it = text_.emplace(key, entry{std::move(owned), std::move(statement)}).first;
+        }
+        return *it->second.statement;
+    }
+
+    // `build()` returns the text, and runs on the first use of (tag, variant) only.
+    template <class Build, class Prepare>
+    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
+        generated_key key{tag, variant};
+        auto it = generated_.find(key);
+        if (it == generated_.end()) {
+            auto text = std::make_unique<std::string>(build());
+            auto statement = prepare(std::string_view(*text));
+            it = generated_.emplace(key, entry{std::move(text), std::move(statement)}).first;
+        }
+        return *it->second.statement;
+    }
+
+    template <class F>
+    void for_each(F&& f) {
+        for (auto& [key, statement] : static_) f(*statement);
+        for (auto& [key, e] : text_) f(*e.statement);
+        for (auto& [key, e] : generated_) f(*e.statement);
+    }
+
+    void clear() noexcept {
+        static_.clear();
+        text_.clear();
+        generated_.clear();
+    }
+
+private:
+    struct entry {
+        std::unique_ptr<std::string> text;
+        std::unique_ptr<Statement> statement;
+    };
+    struct generated_key {
+        const void* tag;
+        std::uint64_t variant;
+        bool operator==(const generated_key&) const = default;
+    };
+    struct generated_key_hash {
+        std::size_t operator()(const generated_key& k) const noexcept {
+            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
+        }
+    };
+
+    std::unordered_map<const char*, std::unique_ptr<Statement>> static_;
+    std::unordered_map<std::string_view, entry> text_;
+    std::unordered_map<generated_key, entry, generated_key_hash> generated_;
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/statement_cache.hpp ----
+
+namespace structql {
+
+namespace detail {
+
+inline std::string format_sql_context(std::string_view sql) {
+    return std::string(" [SQL: ").append(sql).append("]");
+}
+
+// A day's length in the clock's ticks.
+inline constexpr timestamp::rep ticks_per_day = std::chrono::duration_cast<timestamp::duration>(std::chrono::days{1}).count();
+
+// Timestamps are stored as UTC text, "YYYY-MM-DD HH:MM:SS.fffffffff": readable in any SQLite
+// tool, ordered correctly as text, and exact to the nanosecond of system_clock.
+inline std::string format_timestamp(timestamp t) {
+    using namespace std::chrono;
+    // Split by integer division: floor<days>(t) lies below the clock's range for a time point
+    // in the clock's first partial day, and t - floor<days>(t) then overflows.
+    timestamp::rep day_count = t.time_since_epoch().count() / ticks_per_day;
+    timestamp::rep since_midnight = t.time_since_epoch().count() % ticks_per_day;
+    if (since_midnight < 0) {
+        since_midnight += ticks_per_day;
+        --day_count;
+    }
+    year_month_day ymd{sys_days{days{day_count}}};
+    hh_mm_ss<nanoseconds> time{duration_cast<nanoseconds>(timestamp::duration{since_midnight})};
+    char text[40];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()),
+                  static_cast<long long>(time.subseconds().count()));
+    return text;
+}
+
+// Accepts "YYYY-MM-DD", optionally followed by ' ' or 'T', "HH:MM[:SS[.f{1,9}]]" and 'Z'.
+inline timestamp parse_timestamp(std::string_view s) {
+    using namespace std::chrono;
+    std::size_t pos = 0;
+    auto fail = [&]() -> timestamp {
+        throw conversion_failure("'" + std::string(s) + "' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffffff)");
+    };
+    auto number = [&](std::size_t digits) {
+        if (pos + digits > s.size()) fail();
+        int value = 0;
+        for (std::size_t i = 0; i < digits; ++i, ++pos) {
+            char c = s[pos];
+            if (c < '0' || c > '9') fail();
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    };
+    auto expect = [&](char c) {
+        if (pos >= s.size() || s[pos] != c) fail();
+        ++pos;
+    };
+    int y = number(4);
+    expect('-');
+    int mo = number(2);
+    expect('-');
+    int d = number(2);
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) fail();
+    nanoseconds time_of_day{0};
+    if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T')) {
+        ++pos;
+        int h = number(2);
+        expect(':');
+        int mi = number(2);
+        int sec = 0;
+        long long fraction = 0;
+        if (pos < s.size() && s[pos] == ':') {
+            ++pos;
+            sec = number(2);
+            if (pos < s.size() && s[pos] == '.') {
+                ++pos;
+                std::size_t digits = 0;
+                while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && digits < 9) {
+                    fraction = fraction * 10 + (s[pos++] - '0');
+                    ++digits;
+                }
+                if (digits == 0) fail();
+                for (; digits < 9; ++digits) fraction *= 10;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60) fail();
+        time_of_day = hours{h} + minutes{mi} + seconds{sec} + nanoseconds{fraction};
+    }
+    if (pos < s.size() && s[pos] == 'Z') ++pos;
+    if (pos != s.size()) fail();
+    // day_count * ticks_per_day + ticks, checked: the clock's range ends in 1677 and 2262.
+    using rep = timestamp::rep;
+    rep day_count = sys_days{ymd}.time_since_epoch().count();
+    rep ticks = duration_cast<timestamp::duration>(time_of_day).count();
+    const bool before_epoch = day_count < 0;
+    if (before_epoch) {  // both parts negative, so that neither overflows before the sum does
+        ++day_count;
+        ticks -= ticks_per_day;
+    }
+    constexpr rep lowest = std::numeric_limits<rep>::min(), highest = std::numeric_limits<rep>::max();
+    bool fits = before_epoch ? day_count >= lowest / ticks_per_day && day_count * ticks_per_day >= lowest - ticks
+                             : day_count <= highest / ticks_per_day && day_count * ticks_per_day <= highest - ticks;
+    if (!fits)
+        throw conversion_failure("'" + std::string(s) + "' is outside the range of std::chrono::system_clock");
+    return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
+}
+
+inline std::string_view sqlite_type_name(int type) {
+    switch (type) {
+        case SQLITE_INTEGER: return "INTEGER";
+        case SQLITE_FLOAT: return "REAL";
+        case SQLITE_TEXT: return "TEXT";
+        case SQLITE_BLOB: return "BLOB";
+        default: return "NULL";
+    }
+}
+
+inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
+
+[[noreturn]] inline void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    message += format_sql_context(sql);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message);
+    throw operational_error(message);
+}
+
+}  // namespace detail
+
+struct sqlite_connect_args {
+    std::string filename;  // a path, or a "file:" URI when `uri`
+    bool uri = false;
+    bool read_only = false;
+    std::optional<std::chrono::milliseconds> busy_timeout;  // the URL's ?timeout=, over the engine's
+    bool keep_one_open = false;                              // an in-memory database
+};
+
+// One prepared statement, owned by its connection's cache. A statement is used by
+// binding (1-based), stepping and reading (0-based columns), then reset().
+class sqlite_statement {
+public:
+    sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, detail::engine_context* context) noexcept
+        : db_(db), stmt_(stmt), sql_(sql), context_(context) {}
+    sqlite_statement(const sqlite_statement&) = delete;
+    sqlite_statement& operator=(const sqlite_statement&) = delete;
+    ~sqlite_statement() { sqlite3_finalize(stmt_); }
+
+    std::string_view sql() const noexcept { return sql_; }
+    sqlite3_stmt* native_handle() const noexcept { return stmt_; }
+
+    void bind_null(int i) {
+        trace_parameter("NULL");
+        check_bind(sqlite3_bind_null(stmt_, i));
+    }
+    void bind(int i, bool v) {
+        trace_parameter(v ? "1" : "0");
+        check_bind(sqlite3_bind_int64(stmt_, i, v ? 1 : 0));
+    }
+    void bind(int i, std::int64_t v) {
+        if (context_->traced()) trace_parameter(std::to_string(v));
+        check_bind(sqlite3_bind_int64(stmt_, i, v));
+    }
+    void bind(int i, double v) {
+        if (context_->traced()) trace_parameter(std::to_string(v));
+        // sqlite3_bind_double stores a NaN as NULL: the value would be lost without a word.
+        if (v != v) throw detail::conversion_failure("SQLite cannot store NaN (it would store NULL in its place)");
+        check_bind(sqlite3_bind_double(stmt_, i, v));
+    }
+    // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
+    void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
+    void bind(int i, std::string&& v) { bind_text(i, v, SQLITE_TRANSIENT); }
+    void bind(int i, std::string_view v) { bind_text(i, v, SQLITE_TRANSIENT); }
+    void bind(int i, const blob& v) { bind_blob(i, v, SQLITE_STATIC); }
+    void bind(int i, blob&& v) { bind_blob(i, v, SQLITE_TRANSIENT); }
+    void bind(int i, timestamp v) {
+        std::string text = detail::format_timestamp(v);
+        bind_text(i, text, SQLITE_TRANSIENT);
+    }
+
+    // Advances to the next row: true when a row is available, false when done.
+    bool step() {
+        typed_column_ = -1;
+        if (!stepped_) {
+            stepped_ = true;
+            context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
+            if (context_->traced()) {
+                context_->before(sql_, parameters_);
+                started_ = std::chrono::steady_clock::now();
+            }
+        }
+        int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        sqlite3_reset(stmt_);
+        detail::throw_sqlite_error(db_, rc, sql_);
+    }
+
+    // Makes the statement ready to bind and run again, releasing any read lock it holds.
+    void reset() noexcept {
+        sqlite3_reset(stmt_);
+        if (stepped_ && context_->traced()) {
+            try {
+                context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
+            } catch (...) {
+                // A hook's failure must not turn a reset into an error.
+            }
+        }
+        stepped_ = false;
+        parameters_.clear();
+    }
+
+    int column_count() const noexcept { return sqlite3_column_count(stmt_); }
+    bool is_null(int col) const noexcept { return type_of(col) == SQLITE_NULL; }
+
+    template <class S>
+    S read(int col) const {
+        int type = type_of(col);
+        if constexpr (std::is_same_v<S, std::int64_t>) {
+            if (type != SQLITE_INTEGER) type_mismatch("INTEGER", type);
+            return sqlite3_value_int64(value_);
+        } else if constexpr (std::is_same_v<S, bool>) {
+            if (type != SQLITE_INTEGER) type_mismatch("INTEGER 0 or 1", type);
+            std::int64_t v = sqlite3_value_int64(value_);
+            if (v != 0 && v != 1)
+                throw detail::conversion_failure("value " + std::to_string(v) + " is not a boolean (0 or 1)");
+            return v == 1;
+        } else if constexpr (std::is_same_v<S, double>) {
+            if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) type_mismatch("REAL", type);
+            return sqlite3_value_double(value_);
+        } else if constexpr (std::is_same_v<S, std::string>) {
+            if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
+            return std::string(text());
+        } else if constexpr (std::is_same_v<S, blob>) {
+            if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
+            auto* p = static_cast<const std::byte*>(sqlite3_value_blob(value_));
+            return blob(p, p + sqlite3_value_bytes(value_));
+        } else {
+            static_assert(std::is_same_v<S, timestamp>);
+            if (type != SQLITE_TEXT) type_mismatch("TEXT timestamp", type);
+            return detail::parse_timestamp(text());
+        }
+    }
+
+    // Reads text and blobs into an existing value, reusing its storage (a refreshed object). An
+    // empty string is appended to: std::string::assign pays for the case of overlapping text.
+    template <class S>
+    void read_into(int col, S& out) const {
+        if constexpr (std::is_same_v<S, std::string>) {
+            int type = type_of(col);
+            if (type != SQLITE_TEXT) type_mismatch("TEXT", type);
+            std::string_view v = text();
+            if (out.empty()) out.append(v);
+            else out.assign(v);
+        } else if constexpr (std::is_same_v<S, blob>) {
+            int type = type_of(col);
+            if (type != SQLITE_BLOB) type_mismatch("BLOB", type);
+            auto* p = static_cast<const std::byte*>(sqlite3_value_blob(value_));
+            out.assign(p, p + sqlite3_value_bytes(value_));
+        } else {
+            out = read<S>(col);
+        }
+    }
+
+private:
+    // One sqlite3_column_value per column read: the row reader asks is_null(col) and then
+    // read(col), and the value's own accessors skip the statement-level checks and locking
+    // that every sqlite3_column_* call repeats. (Safe: a connection is used by one thread at a
+    // time and opened SQLITE_OPEN_NOMUTEX.)
+    int type_of(int col) const noexcept {
+        if (col != typed_column_) {
+            typed_column_ = col;
+            value_ = sqlite3_column_value(stmt_, col);
+            column_type_ = sqlite3_value_type(value_);
+        }
+        return column_type_;
+    }
+    std::string_view text() const noexcept {
+        auto* p = reinterpret_cast<const char*>(sqlite3_value_text(value_));
+        return {p, static_cast<std::size_t>(sqlite3_value_bytes(value_))};
+    }
+
+    [[noreturn]] static void type_mismatch(std::string_view expected, int found) {
+        throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
+                                         std::string(detail::sqlite_type_name(found)));
+    }
+    void check_bind(int rc) {
+        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
+    }
+    void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
+        if (context_->traced()) trace_parameter("'" + std::string(v) + "'");
+        check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), lifetime, SQLITE_UTF8));
+    }
+    void bind_blob(int i, const blob& v, sqlite3_destructor_type lifetime) {
+        if (context_->traced()) trace_parameter("<" + std::to_string(v.size()) + " bytes>");
+        // A null pointer would bind NULL: an empty blob must stay an empty blob.
+        static const std::byte empty{};
+        check_bind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &empty : v.data(), v.size(), lifetime));
+    }
+    void trace_parameter(std::string_view rendered) {
+        if (context_->traced()) parameters_.emplace_back(rendered);
+    }
+
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+    std::string_view sql_;
+    detail::engine_context* context_;
+    bool stepped_ = false;
+    mutable int typed_column_ = -1;
+    mutable int column_type_ = SQLITE_NULL;
+    mutable sqlite3_value* value_ = nullptr;
+    std::chrono::steady_clock::time_point started_;
+    std::vector<std::string> parameters_;
+};
+
+// One physical SQLite connection with its statement cache. Statements whose text has static
+// storage (the compile-time SQL) are keyed by address; others by their text.
+class sqlite_connection {
+public:
+    using native_handle_type = sqlite3*;
+
+    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context) : context_(context) {
+        int flags = SQLITE_OPEN_NOMUTEX | (args.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+        if (args.uri) flags |= SQLITE_OPEN_URI;
+        int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
+        if (rc != SQLITE_OK) {
+            std::string message = "cannot open SQLite database '" + args.filename + "': " +
+                                  (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+            sqlite3_close_v2(db_);
+            db_ = nullptr;
+            throw operational_error(message);
+        }
+        sqlite3_extended_result_codes(db_, 1);
+        auto busy = args.busy_timeout.value_or(context->options.busy_timeout);
+        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy.count(), 0, std::numeric_limits<int>::max())));
+        context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
+        if (context->options.wal) {
+            try {
+                execute("PRAGMA journal_mode=WAL");
+            } catch (...) {
+                close();
+                throw;
+            }
+        }
+    }
+    sqlite_connection(const sqlite_connection&) = delete;
+    sqlite_connection& operator=(const sqlite_connection&) = delete;
+    ~sqlite_connection() { close(); }
+
+    std::chrono::steady_clock::time_point opened_at() const noexcept { return opened_at_; }
+
+    // Whether the connection still answers (the pool's pre-ping).
+    bool ping() noexcept { return sqlite3_exec(db_, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK; }
+
+    sqlite3* native_handle() const noexcept { return db_; }
+
+    // The prepared statement for SQL text with static storage duration (compile-time SQL).
+    sqlite_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql, preparer{this}); }
+    // The prepared statement for SQL text built at run time, cached by its text.
+    sqlite_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql), preparer{this}); }
+    // The prepared statement for a shape known only at run time (an UPDATE of some columns),
+    // cached under (tag, variant); `build` makes its text the first time only.
+    template <class Build>
+    sqlite_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
+        return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
+    }
+
+    // Runs SQL text directly (several statements allowed, no parameters).
+    void execute(std::string_view sql) {
+        bool traced = context_->traced();
+        if (traced) context_->before(sql, {});
+        auto started = std::chrono::steady_clock::now();
+        std::string text(sql);
+        context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
+        int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+        if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
+        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+    }
+
+    void begin() { execute_cached("BEGIN"); }
+    void commit() { execute_cached("COMMIT"); }
+    void rollback() { execute_cached("ROLLBACK"); }
+    bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
+
+    std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
+    std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
+
+    // Whether the connection is unusable and must not go back to the pool: never for SQLite,
+    // whose errors leave the connection working.
+    bool broken() const noexcept { return false; }
+
+    // Leaves the connection as the pool wants it: no transaction open, no statement active.
+    void reset_for_pool() noexcept {
+        for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
+        if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+
+private:
+    void execute_cached(std::string_view sql) {
+        sqlite_statement& s = prepare_static(sql);
+        struct resetter {
+            sqlite_statement& s;
+            ~resetter() { s.reset(); }
+        } guard{s};
+        s.step();
+    }
+
+    struct preparer {  // the statement cache's way to prepare what it does not hold
+        sqlite_connection* self;
+        std::unique_ptr<sqlite_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
+    };
+    std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
+        sqlite3_stmt* stmt = nullptr;
+        int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                    nullptr);
+        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+        context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
+        return std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
+    }
+
+    void close() noexcept {
+        if (!db_) return;
+        cache_.clear();
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    sqlite3* db_ = nullptr;
+    detail::engine_context* context_;
+    std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
+    detail::statement_cache<sqlite_statement> cache_;
+};
+
+// The backend trait the engine and session are templated on.
+struct sqlite_backend {
+    using dialect = sql::sqlite_dialect;
+    using connection_type = sqlite_connection;
+    using statement_type = sqlite_statement;
+    using connect_args = sqlite_connect_args;
+
+    // A URL's parts and query string (pysqlite's connect arguments) as the arguments
+    // sqlite3_open_v2 takes; url_error for a URL of another database.
+    static sqlite_connect_args connect_args_from(const url& u, engine_options& options) {
+        if (u.dialect == "postgresql")
+            throw url_error("create_engine: '" + u.render() +
+                            "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
+                            "#include <structql/postgresql.hpp> and use "
+                            "structql::create_engine<structql::postgresql_backend>(url)");
+        if (u.dialect != "sqlite")
+            throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
+                            " URL; this engine type speaks SQLite (use the backend's own engine)");
+        sqlite_connect_args args;
+        auto flag = [&](std::string_view key) {
+            auto v = u.query_value(key);
+            return v && (*v == "true" || *v == "1" || *v == "yes");
+        };
+        args.uri = flag("uri");
+        args.read_only = u.query_value("mode") == std::optional<std::string_view>("ro") && !args.uri;
+        // pysqlite's connect arguments, from the URL's query string.
+        if (auto timeout = u.query_value("timeout")) {
+            double seconds = 0;
+            auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
+            constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
+            if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
+                throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
+                                std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
+            args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+        }
+        if (auto same_thread = u.query_value("check_same_thread"))
+            options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
+        if (u.is_memory()) {
+            // A named database in SQLite's memdb VFS, kept alive by the pool, so every
+            // connection of the engine sees the same data. Not shared-cache mode, which SQLite
+            // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
+            // mutexes cost every column read.
+            args.filename = "file:/structql-memory-" + std::to_string(detail::memory_database_counter.fetch_add(1)) +
+                            "?vfs=memdb";
+            args.uri = true;
+            args.keep_one_open = true;
+        } else {
+            args.filename = u.database;
+        }
+        return args;
+    }
+
+    // An in-memory database lives as long as one of its connections: the engine keeps one open.
+    static bool keeps_one_open(const connect_args& args) noexcept { return args.keep_one_open; }
+
+    // Whether an integrity_error's message reports a foreign-key violation.
+    static bool is_foreign_key_violation(std::string_view message) noexcept {
+        return message.find("FOREIGN KEY") != std::string_view::npos;
+    }
+};
+
+}  // namespace structql
+// ---- end structql/backend/sqlite.hpp ----
+
+namespace structql {
+
+using engine = basic_engine<sqlite_backend>;
+using connection = basic_connection<sqlite_backend>;
+using session = basic_session<sqlite_backend>;
+using sessionmaker_type = basic_sessionmaker<sqlite_backend>;
+
+// create_engine("sqlite:///./sql_app.db", {.check_same_thread = false})
+inline engine create_engine(std::string_view url, engine_options options = {}) {
+    return engine(url, std::move(options));
+}
+
+}  // namespace structql
+// ---- end structql/sqlite.hpp ----
 // ---- end structql/structql.hpp ----

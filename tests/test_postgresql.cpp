@@ -380,7 +380,7 @@ TEST_CASE("PostgreSQL: SQLSTATEs become StructQL errors naming the constraint an
 
     // A failed statement aborts PostgreSQL's transaction: COMMIT says so instead of rolling back
     // in silence.
-    auto& raw = c.get();
+    auto& raw = structql::detail::access::backend_connection(c);
     raw.begin();
     raw.execute("INSERT INTO author (email, name) VALUES ('kept?', 'no')");
     CHECK_THROWS_AS(raw.execute("SELEKT 1"), sq::operational_error);
@@ -509,14 +509,14 @@ TEST_CASE("PostgreSQL: a server restart breaks the pooled connection once and th
         } catch (const sq::operational_error& e) {
             CHECK_THAT(e.what(), Catch::Contains("connection to the PostgreSQL server was lost"));
         }
-        CHECK(c.get().broken());
+        CHECK(structql::detail::access::backend_connection(c).broken());
     }
     CHECK(engine.open_connections() == 0);  // closed on return, not pooled
     CHECK(engine.statistics().connections_closed.load() == 1);
     {
         auto c = engine.connect();
         CHECK(std::get<0>(c.fetch<std::tuple<std::int64_t>>("SELECT count(*) FROM author")[0]) == 1);
-        CHECK_FALSE(c.get().broken());
+        CHECK_FALSE(structql::detail::access::backend_connection(c).broken());
     }
     CHECK(engine.statistics().connections_opened.load() == 2);
 

@@ -62,6 +62,8 @@ struct engine_statistics {
     std::atomic<std::uint64_t> statements_executed{0};
 };
 
+namespace detail {
+
 // What a backend connection is given by its engine: options, hooks and counters, all owned
 // by the engine's pool and outliving the connection.
 struct engine_context {
@@ -95,5 +97,7 @@ struct engine_context {
         for (auto& hook : events.after_execute) hook(statement_event{sql, parameters, d});
     }
 };
+
+}  // namespace detail
 
 }  // namespace structql

@@ -10,7 +10,7 @@
 #include <boost/hana/type.hpp>
 #include <boost/hana/unpack.hpp>
 
-#include "structql/engine.hpp"
+#include "structql/engine/basic_engine.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/sql/statements.hpp"
 
@@ -115,7 +115,7 @@ private:
     template <class Backend, class F>
     static void run_in_transaction(const basic_engine<Backend>& bound, F&& f) {
         auto lent = bound.connect();
-        auto& c = lent.get();
+        auto& c = detail::access::backend_connection(lent);
         c.begin();
         try {
             f(c);

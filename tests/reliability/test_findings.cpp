@@ -83,7 +83,7 @@ TEST_CASE("a raw NUL byte in a URL is a url_error", "[reliability][findings]") {
     CHECK_THROWS_AS(sq::create_engine("sqlite://?mode\0=ro"s), sq::url_error);
 }
 
-// Fixed (undefined behaviour): connect_args_from_url (engine.hpp) converted ?timeout=seconds
+// Fixed (undefined behaviour): sqlite_backend::connect_args_from (backend/sqlite.hpp) converted ?timeout=seconds
 // to milliseconds with static_cast<std::int64_t>(seconds * 1000) after checking only that the
 // number parsed and was not negative: "1e300", "inf" and "nan" overflowed the conversion
 // (UBSan: "1e+303 is outside the range of representable values of type 'long'"). Found by

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -20,7 +22,8 @@
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/value_traits.hpp"
-#include "structql/sql/dialect.hpp"
+#include "structql/sql/sqlite_dialect.hpp"
+#include "structql/url.hpp"
 
 namespace structql {
 
@@ -138,6 +141,8 @@ inline std::string_view sqlite_type_name(int type) {
     }
 }
 
+inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
+
 [[noreturn]] inline void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     message += format_sql_context(sql);
@@ -152,13 +157,14 @@ struct sqlite_connect_args {
     bool uri = false;
     bool read_only = false;
     std::optional<std::chrono::milliseconds> busy_timeout;  // the URL's ?timeout=, over the engine's
+    bool keep_one_open = false;                              // an in-memory database
 };
 
 // One prepared statement, owned by its connection's cache. A statement is used by
 // binding (1-based), stepping and reading (0-based columns), then reset().
 class sqlite_statement {
 public:
-    sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, engine_context* context) noexcept
+    sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, detail::engine_context* context) noexcept
         : db_(db), stmt_(stmt), sql_(sql), context_(context) {}
     sqlite_statement(const sqlite_statement&) = delete;
     sqlite_statement& operator=(const sqlite_statement&) = delete;
@@ -322,7 +328,7 @@ private:
     sqlite3* db_;
     sqlite3_stmt* stmt_;
     std::string_view sql_;
-    engine_context* context_;
+    detail::engine_context* context_;
     bool stepped_ = false;
     mutable int typed_column_ = -1;
     mutable int column_type_ = SQLITE_NULL;
@@ -337,7 +343,7 @@ class sqlite_connection {
 public:
     using native_handle_type = sqlite3*;
 
-    sqlite_connection(const sqlite_connect_args& args, engine_context* context) : context_(context) {
+    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context) : context_(context) {
         int flags = SQLITE_OPEN_NOMUTEX | (args.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
         if (args.uri) flags |= SQLITE_OPEN_URI;
         int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
@@ -445,7 +451,7 @@ private:
     }
 
     sqlite3* db_ = nullptr;
-    engine_context* context_;
+    detail::engine_context* context_;
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
     detail::statement_cache<sqlite_statement> cache_;
 };
@@ -456,6 +462,54 @@ struct sqlite_backend {
     using connection_type = sqlite_connection;
     using statement_type = sqlite_statement;
     using connect_args = sqlite_connect_args;
+
+    // A URL's parts and query string (pysqlite's connect arguments) as the arguments
+    // sqlite3_open_v2 takes; url_error for a URL of another database.
+    static sqlite_connect_args connect_args_from(const url& u, engine_options& options) {
+        if (u.dialect == "postgresql")
+            throw url_error("create_engine: '" + u.render() +
+                            "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
+                            "#include <structql/postgresql.hpp> and use "
+                            "structql::create_engine<structql::postgresql_backend>(url)");
+        if (u.dialect != "sqlite")
+            throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
+                            " URL; this engine type speaks SQLite (use the backend's own engine)");
+        sqlite_connect_args args;
+        auto flag = [&](std::string_view key) {
+            auto v = u.query_value(key);
+            return v && (*v == "true" || *v == "1" || *v == "yes");
+        };
+        args.uri = flag("uri");
+        args.read_only = u.query_value("mode") == std::optional<std::string_view>("ro") && !args.uri;
+        // pysqlite's connect arguments, from the URL's query string.
+        if (auto timeout = u.query_value("timeout")) {
+            double seconds = 0;
+            auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
+            constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
+            if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
+                throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
+                                std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
+            args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+        }
+        if (auto same_thread = u.query_value("check_same_thread"))
+            options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
+        if (u.is_memory()) {
+            // A named database in SQLite's memdb VFS, kept alive by the pool, so every
+            // connection of the engine sees the same data. Not shared-cache mode, which SQLite
+            // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
+            // mutexes cost every column read.
+            args.filename = "file:/structql-memory-" + std::to_string(detail::memory_database_counter.fetch_add(1)) +
+                            "?vfs=memdb";
+            args.uri = true;
+            args.keep_one_open = true;
+        } else {
+            args.filename = u.database;
+        }
+        return args;
+    }
+
+    // An in-memory database lives as long as one of its connections: the engine keeps one open.
+    static bool keeps_one_open(const connect_args& args) noexcept { return args.keep_one_open; }
 
     // Whether an integrity_error's message reports a foreign-key violation.
     static bool is_foreign_key_violation(std::string_view message) noexcept {

@@ -190,9 +190,9 @@ struct column_expression : expression_tag {
     // "table"."column": always qualified, so that joins never make a name ambiguous.
     template <class D>
     static constexpr void write(auto& out) {
-        sql::write_identifier(out, table<model>::name);
+        sql::write_identifier<D>(out, table<model>::name);
         out.append('.');
-        sql::write_identifier(out, table<model>::columns[index].name);
+        sql::write_identifier<D>(out, table<model>::columns[index].name);
     }
     template <class Statement>
     void bind(Statement&, int&) const {}

@@ -1,59 +1,50 @@
 #pragma once
 // A dialect says how SQL is spelled for one database: identifier quoting, placeholders,
-// column type names, how a generated key is declared and read back. Statement generators take it as a parameter, so each database gets its
-// own compile-time text from one generator.
+// column type names, how a generated key is declared and read back, savepoints. Statement
+// generators take it as a parameter, so each database gets its own compile-time text from one
+// generator. (The full list a dialect provides: backend/concepts.hpp.)
+#include <string>
 #include <string_view>
 
+#include "structql/detail/static_text.hpp"
 #include "structql/schema/value_traits.hpp"
 
 namespace structql::sql {
 
-// "name" with embedded quotes doubled: every identifier is quoted, so `order`, `group` or
-// `select` are valid table and column names.
-constexpr void write_identifier(auto& out, std::string_view identifier) {
-    out.append('"');
-    for (char c : identifier) {
-        if (c == '"') out.append('"');
-        out.append(c);
-    }
-    out.append('"');
+// One quoted identifier made of `parts` ("ix_", table, "_", column), with the dialect's quote
+// character doubled inside: every identifier is quoted, so `order`, `group` or `select` are valid
+// table and column names.
+template <class D>
+constexpr void write_identifier(auto& out, auto... parts) {
+    out.append(D::identifier_quote);
+    auto part = [&](std::string_view text) {
+        for (char c : text) {
+            if (c == D::identifier_quote) out.append(c);
+            out.append(c);
+        }
+    };
+    (part(std::string_view(parts)), ...);
+    out.append(D::identifier_quote);
 }
 
-struct sqlite_dialect {
-    static constexpr std::string_view name = "sqlite";
-
-    static constexpr void write_placeholder(auto& out) {
-        out.append('?');
-        ++out.next_parameter;
-    }
-    // A value compared with a column stored differently (2.5 beside an INTEGER column): SQLite
-    // compares integers and reals exactly as they are.
-    static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
-
-    // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid.
-    static constexpr std::string_view type_name(column_type type) {
-        switch (type) {
-            case column_type::boolean: return "BOOLEAN";
-            case column_type::integer: return "INTEGER";
-            case column_type::real: return "REAL";
-            case column_type::text: return "TEXT";
-            case column_type::blob: return "BLOB";
-            case column_type::timestamp: return "DATETIME";
-        }
-        return "";
-    }
-
-    // An integer key the database assigns when the insert binds NULL: an alias of the rowid.
-    static constexpr std::string_view generated_primary_key = "INTEGER PRIMARY KEY";
-
-    // SQLite needs a LIMIT before an OFFSET; -1 means no limit.
-    static constexpr std::string_view limit_all = " LIMIT -1";
-
-    // A subquery in FROM needs no name.
-    static constexpr std::string_view subquery_alias = "";
-
-    // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
-    static constexpr bool returns_generated_keys = false;
+// What most SQL databases share: double-quoted identifiers (SQL-92) and SQL-92 savepoints.
+// A dialect derives from it and overrides what its database spells otherwise.
+struct standard_dialect {
+    static constexpr char identifier_quote = '"';
+    static constexpr std::string_view savepoint = "SAVEPOINT ";
+    static constexpr std::string_view release_savepoint = "RELEASE SAVEPOINT ";
+    static constexpr std::string_view rollback_to_savepoint = "ROLLBACK TO SAVEPOINT ";
 };
 
+// A statement about a named savepoint: `verb` is one of the dialect's savepoint spellings.
+template <class D>
+std::string savepoint_statement(std::string_view verb, std::string_view name) {
+    structql::detail::runtime_text out;
+    out.append(verb);
+    write_identifier<D>(out, name);
+    return std::move(out.text);
+}
+
 }  // namespace structql::sql
+
+#include "structql/sql/sqlite_dialect.hpp"

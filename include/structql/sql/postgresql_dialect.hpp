@@ -5,10 +5,11 @@
 
 #include "structql/detail/static_text.hpp"
 #include "structql/schema/value_traits.hpp"
+#include "structql/sql/dialect.hpp"
 
 namespace structql::sql {
 
-struct postgresql_dialect {
+struct postgresql_dialect : standard_dialect {
     static constexpr std::string_view name = "postgresql";
 
     // $1, $2, ...: the writers count the placeholders they have written.

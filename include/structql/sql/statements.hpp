@@ -16,21 +16,21 @@ namespace detail {
 using structql::detail::text_v;
 
 // "a", "b", "c" -- every column, or every column but the primary key.
-template <class T>
+template <class D, class T>
 constexpr void write_column_list(auto& out, bool skip_primary_key = false) {
     bool first = true;
     for (std::size_t i = 0; i < table<T>::column_count; ++i) {
         if (skip_primary_key && i == table<T>::primary_key_index) continue;
         if (!first) out.append(", ");
         first = false;
-        write_identifier(out, table<T>::columns[i].name);
+        write_identifier<D>(out, table<T>::columns[i].name);
     }
 }
 
 template <class D, class T>
 constexpr void write_primary_key_condition(auto& out) {
     out.append(" WHERE ");
-    write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
+    write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
     out.append(" = ");
     D::write_placeholder(out);
 }
@@ -39,12 +39,12 @@ template <class D, class T>
 struct create_table_text {
     static constexpr void write(auto& out) {
         out.append("CREATE TABLE IF NOT EXISTS ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, table<T>::name);
         out.append(" (");
         for (std::size_t i = 0; i < table<T>::column_count; ++i) {
             const column_info& c = table<T>::columns[i];
             if (i > 0) out.append(", ");
-            write_identifier(out, c.name);
+            write_identifier<D>(out, c.name);
             out.append(' ');
             bool is_key = i == table<T>::primary_key_index;
             if (is_key && table<T>::generated_primary_key) {
@@ -58,9 +58,9 @@ struct create_table_text {
             if (c.unique && !is_key) out.append(" UNIQUE");
             if (!c.references_table.empty()) {
                 out.append(" REFERENCES ");
-                write_identifier(out, c.references_table);
+                write_identifier<D>(out, c.references_table);
                 out.append(" (");
-                write_identifier(out, c.references_column);
+                write_identifier<D>(out, c.references_column);
                 out.append(')');
             }
         }
@@ -72,7 +72,7 @@ template <class D, class T>
 struct drop_table_text {
     static constexpr void write(auto& out) {
         out.append("DROP TABLE IF EXISTS ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, table<T>::name);
     }
 };
 
@@ -96,15 +96,11 @@ struct create_index_text {
     static constexpr void write(auto& out) {
         constexpr const column_info& c = table<T>::columns[nth_indexed_column<T>(N)];
         out.append("CREATE INDEX IF NOT EXISTS ");
-        out.append('"');
-        out.append("ix_");
-        for (char ch : table<T>::name) out.append(ch == '"' ? std::string_view("\"\"") : std::string_view(&ch, 1));
-        out.append('_');
-        for (char ch : c.name) out.append(ch);
-        out.append("\" ON ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, "ix_", table<T>::name, "_", c.name);
+        out.append(" ON ");
+        write_identifier<D>(out, table<T>::name);
         out.append(" (");
-        write_identifier(out, c.name);
+        write_identifier<D>(out, c.name);
         out.append(')');
     }
 };
@@ -114,14 +110,14 @@ struct create_index_text {
 template <class D, class T>
 constexpr void write_insert(auto& out, std::size_t rows, bool skip_primary_key) {
     out.append("INSERT INTO ");
-    write_identifier(out, table<T>::name);
+    write_identifier<D>(out, table<T>::name);
     const std::size_t columns = table<T>::column_count - (skip_primary_key ? 1 : 0);
     if (columns == 0) {
         out.append(" DEFAULT VALUES");
         return;
     }
     out.append(" (");
-    write_column_list<T>(out, skip_primary_key);
+    write_column_list<D, T>(out, skip_primary_key);
     out.append(") VALUES ");
     for (std::size_t r = 0; r < rows; ++r) {
         out.append(r > 0 ? ", (" : "(");
@@ -147,7 +143,7 @@ struct insert_without_key_text {
         write_insert<D, T>(out, 1, true);
         if (!Returning) return;
         out.append(" RETURNING ");
-        write_identifier(out, table<T>::columns[table<T>::primary_key_index].name);
+        write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
     }
 };
 
@@ -155,9 +151,9 @@ template <class D, class T>
 struct select_all_text {
     static constexpr void write(auto& out) {
         out.append("SELECT ");
-        write_column_list<T>(out);
+        write_column_list<D, T>(out);
         out.append(" FROM ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, table<T>::name);
     }
 };
 
@@ -174,14 +170,14 @@ struct select_by_primary_key_text {
 template <class D, class T>
 constexpr void write_update(auto& out, const auto& is_set) {
     out.append("UPDATE ");
-    write_identifier(out, table<T>::name);
+    write_identifier<D>(out, table<T>::name);
     out.append(" SET ");
     bool first = true;
     for (std::size_t i = 0; i < table<T>::column_count; ++i) {
         if (!is_set(i)) continue;
         if (!first) out.append(", ");
         first = false;
-        write_identifier(out, table<T>::columns[i].name);
+        write_identifier<D>(out, table<T>::columns[i].name);
         out.append(" = ");
         D::write_placeholder(out);
     }
@@ -200,7 +196,7 @@ template <class D, class T>
 struct delete_by_primary_key_text {
     static constexpr void write(auto& out) {
         out.append("DELETE FROM ");
-        write_identifier(out, table<T>::name);
+        write_identifier<D>(out, table<T>::name);
         write_primary_key_condition<D, T>(out);
     }
 };

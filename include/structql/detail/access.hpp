@@ -1,0 +1,40 @@
+#pragma once
+// The library's own way into the members of connections and sessions that users do not see:
+// the backend connection a lent connection wraps, and the interface a query runs on (a source:
+// a session, whose rows are tracked objects, or a connection, whose rows are values).
+#include <cstddef>
+#include <utility>
+
+namespace structql::detail {
+
+struct access {
+    // The backend connection behind a lent basic_connection (checked: still lent, right thread).
+    template <class Connection>
+    static auto& backend_connection(Connection& c) {
+        return c.get();
+    }
+
+    // Runs a SELECT, binding through binder(statement) and handing each row to on_row(statement)
+    // until it returns false. Reads: the models it reads (a session's autoflush writes their
+    // changes first), void when unknown.
+    template <class Reads, class Source, class... A>
+    static void select_rows(Source& source, A&&... arguments) {
+        source.template select_rows<Reads>(std::forward<A>(arguments)...);
+    }
+    // One result row as the source returns it (tracked objects or values), or as values.
+    template <class Parts, class Source, class Statement>
+    static auto read_row(Source& source, const Statement& statement) {
+        return source.template read_row<Parts>(statement);
+    }
+    template <class Parts, class Source, class Statement>
+    static auto read_value_row(Source& source, const Statement& statement) {
+        return source.template read_value_row<Parts>(statement);
+    }
+    // A bulk UPDATE or DELETE of T's rows: the number changed.
+    template <class T, class Source, class... A>
+    static std::size_t bulk_write(Source& source, A&&... arguments) {
+        return source.template bulk_write<T>(std::forward<A>(arguments)...);
+    }
+};
+
+}  // namespace structql::detail

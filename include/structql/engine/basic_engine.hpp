@@ -1,0 +1,371 @@
+#pragma once
+// The engine: a cheap, copyable handle to a shared, thread-safe pool of database connections
+// for one database URL. engine.connect() lends a connection (given back when it is destroyed);
+// sessions borrow theirs the same way.
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "structql/backend/concepts.hpp"
+#include "structql/detail/access.hpp"
+#include "structql/engine_options.hpp"
+#include "structql/errors.hpp"
+#include "structql/query/query.hpp"
+#include "structql/url.hpp"
+
+namespace structql {
+
+template <class Backend>
+class basic_engine;
+
+namespace detail {
+
+template <class Backend>
+struct pool_state;
+
+template <class T>
+inline const char insert_rows_id = 0;  // its address tags connection.insert()'s statements for T
+
+}  // namespace detail
+
+// A connection lent by the pool; it goes back when destroyed.
+template <class Backend>
+class basic_connection {
+public:
+    using native_handle_type = typename Backend::connection_type::native_handle_type;
+
+    basic_connection(basic_connection&& other) noexcept
+        : pool_(std::move(other.pool_)),
+          raw_(std::exchange(other.raw_, nullptr)),
+          owner_(other.owner_),
+          generation_(other.generation_) {}
+    basic_connection& operator=(basic_connection&& other) noexcept {
+        if (this != &other) {
+            release();
+            pool_ = std::move(other.pool_);
+            raw_ = std::exchange(other.raw_, nullptr);
+            owner_ = other.owner_;
+            generation_ = other.generation_;
+        }
+        return *this;
+    }
+    ~basic_connection() { release(); }
+
+    // Runs raw SQL (one or more statements, no parameters).
+    void execute(std::string_view sql) { get().execute(sql); }
+
+    // The driver's own handle (sqlite3*, PGconn*) for what StructQL does not cover.
+    native_handle_type native_handle() { return get().native_handle(); }
+
+    // Runs raw SQL with bound parameters; returns the number of rows it changed.
+    template <class Arg, class... Args>
+    std::int64_t execute(std::string_view sql, const Arg& arg, const Args&... args) {
+        return detail::run_write(get(), sql, true,
+                                 [&](auto& statement) { detail::bind_arguments(statement, arg, args...); });
+    }
+
+    // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
+    // aggregate struct).
+    template <class Row, class... Args>
+    std::vector<Row> fetch(std::string_view sql, const Args&... args) {
+        return detail::fetch_rows<Row>(*this, sql, args...);
+    }
+
+    // Inserts the objects as new rows, untracked (SQLAlchemy Core's insert() with many rows):
+    // as many rows per INSERT ... VALUES (...), (...) statement as max_parameters_per_insert
+    // allows, each shape prepared once per connection. A generated key left at 0 is assigned
+    // by the database and not written back (add the objects to a session for that). Returns
+    // the number of rows inserted.
+    template <std::ranges::forward_range R>
+    std::size_t insert(const R& objects) {
+        using T = std::ranges::range_value_t<R>;
+        (void)table<T>::members_checked;
+        using dialect = typename Backend::dialect;
+        auto& c = get();
+        std::size_t inserted = 0;
+        for (auto first = std::ranges::begin(objects), end = std::ranges::end(objects); first != end;) {
+            // A run of objects that all leave their key to the database, or all bring their own.
+            const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
+            const std::size_t width = table<T>::column_count - (generated ? 1 : 0);  // 0: DEFAULT VALUES
+            const std::size_t most_rows = width == 0 ? 1 : std::max<std::size_t>(1, max_parameters_per_insert / width);
+            std::size_t rows = 0;
+            auto last = first;
+            for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
+                 ++last)
+                ++rows;
+            auto& statement = c.prepare_generated(&detail::insert_rows_id<T>, rows * 2 + generated, [&] {
+                detail::runtime_text out;
+                sql::detail::write_insert<dialect, T>(out, rows, generated);
+                return std::move(out.text);
+            });
+            detail::statement_use use(statement);
+            int index = 1;
+            const detail::column_set bound = generated ? detail::all_but_primary_key<T>() : detail::all_columns<T>();
+            for (; first != last; ++first) index = detail::bind_columns(statement, *first, index, bound);
+            statement.step();
+            inserted += rows;
+        }
+        return inserted;
+    }
+    // SQLite allows 32,766 parameters per statement and PostgreSQL 65,535; past a few hundred
+    // rows a longer statement is no faster.
+    static constexpr std::size_t max_parameters_per_insert = 1000;
+
+    // A query over T returning plain values, outside any session.
+    template <class T>
+    basic_query<basic_connection, detail::query_parts<T>> query() {
+        (void)table<T>::members_checked;
+        return basic_query<basic_connection, detail::query_parts<T>>(*this, {});
+    }
+
+    // What a query on a connection returns: plain values.
+    using backend_type = Backend;
+    static constexpr bool tracks_objects = false;
+    template <class Parts>
+    using row_type = typename detail::value_rows<Parts>::type;
+    template <class Parts>
+    using value_row_type = typename detail::value_rows<Parts>::type;
+
+private:
+    friend struct detail::access;
+
+    // --- the query layer's source interface (detail::access) ---
+    template <class Parts, class Statement>
+    row_type<Parts> read_row(const Statement& statement) {
+        return detail::value_rows<Parts>::read(statement);
+    }
+    template <class Parts, class Statement>
+    row_type<Parts> read_value_row(const Statement& statement) {
+        return detail::value_rows<Parts>::read(statement);
+    }
+    template <class Reads, class Binder, class OnRow>
+    void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+        detail::run_statement(get(), sql, runtime_text, binder, on_row);
+    }
+    template <class T, class Binder, class KeyParts>
+    std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool) {
+        return static_cast<std::size_t>(detail::run_write(get(), sql, runtime_text, binder));
+    }
+
+    // The backend connection, for the session and the query layer (detail::access).
+    typename Backend::connection_type& get() {
+        if (!raw_) throw invalid_request_error("this connection was already returned to the pool");
+        if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
+            throw operational_error(
+                "a connection (or the session holding it) was used from a thread other than the one that took it "
+                "from the pool; create the engine with check_same_thread = false to share it across threads "
+                "and serialise access yourself");
+        return *raw_;
+    }
+
+    friend struct detail::pool_state<Backend>;
+    friend class basic_engine<Backend>;
+    basic_connection(std::shared_ptr<detail::pool_state<Backend>> pool, typename Backend::connection_type* raw,
+                     std::uint64_t generation)
+        : pool_(std::move(pool)), raw_(raw), owner_(std::this_thread::get_id()), generation_(generation) {}
+    void release() noexcept;
+
+    std::shared_ptr<detail::pool_state<Backend>> pool_;
+    typename Backend::connection_type* raw_ = nullptr;
+    std::thread::id owner_;
+    std::uint64_t generation_ = 0;
+};
+
+namespace detail {
+
+// SQLAlchemy's QueuePool: idle connections are reused most-recent first; at most
+// pool_size + max_overflow exist at once; a borrower beyond that waits up to pool_timeout.
+template <class Backend>
+struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
+    using raw_connection = typename Backend::connection_type;
+    using hook = std::function<void(basic_connection<Backend>&)>;
+
+    url address;
+    typename Backend::connect_args args;
+    detail::engine_context context;
+
+    std::mutex mutex;
+    std::condition_variable returned;
+    std::vector<std::unique_ptr<raw_connection>> idle;
+    std::size_t open = 0;            // idle + lent
+    std::uint64_t generation = 0;    // bumped by dispose(): older connections close on return
+    std::vector<hook> on_connect;
+    std::unique_ptr<raw_connection> keeper;  // holds an in-memory database open
+
+    std::size_t capacity() const noexcept { return context.options.pool_size + context.options.max_overflow; }
+
+    basic_connection<Backend> lend() {
+        const auto& options = context.options;
+        std::unique_ptr<raw_connection> raw;
+        std::vector<hook> hooks;
+        std::uint64_t born;
+        {
+            std::unique_lock lock(mutex);
+            std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only to wait
+            while (idle.empty() && open >= capacity()) {
+                if (!deadline) deadline = std::chrono::steady_clock::now() + options.pool_timeout;
+                if (returned.wait_until(lock, *deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
+                    throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
+                                        " overflow " + std::to_string(options.max_overflow) +
+                                        " reached; no connection was returned within " +
+                                        std::to_string(options.pool_timeout.count()) + " ms (" + address.render() +
+                                        "). Close sessions when done, or raise pool_size / max_overflow");
+            }
+            if (!idle.empty()) {
+                raw = std::move(idle.back());
+                idle.pop_back();
+            } else {
+                ++open;
+                hooks = on_connect;
+            }
+            // A connection made after a dispose() that follows this line is closed on return:
+            // harmless, where reading the generation under a second lock would cost every loan.
+            born = generation;
+        }
+        if (raw && !usable(*raw)) {
+            raw.reset();  // closed; a new one takes its place in the count
+            std::lock_guard lock(mutex);
+            hooks = on_connect;
+        }
+        if (!raw) {
+            try {
+                raw = std::make_unique<raw_connection>(args, &context);
+                run_hooks(*raw, hooks);
+            } catch (...) {
+                raw.reset();
+                std::lock_guard lock(mutex);
+                --open;
+                returned.notify_one();
+                throw;
+            }
+        }
+        return basic_connection<Backend>(this->shared_from_this(), raw.release(), born);
+    }
+
+    bool usable(raw_connection& raw) const {
+        const auto& options = context.options;
+        if (options.pool_recycle && std::chrono::steady_clock::now() - raw.opened_at() > *options.pool_recycle)
+            return false;
+        return !options.pool_pre_ping || raw.ping();
+    }
+
+    // The hooks see the new connection through a lent handle that must not give it back to the
+    // pool on its own.
+    void run_hooks(raw_connection& raw, const std::vector<hook>& hooks) {
+        basic_connection<Backend> lent(this->shared_from_this(), &raw, 0);
+        try {
+            for (auto& h : hooks) h(lent);
+        } catch (...) {
+            lent.raw_ = nullptr;
+            throw;
+        }
+        lent.raw_ = nullptr;
+    }
+
+    // A connection comes back: kept idle for reuse, or closed when it is broken (the server
+    // went away), of an older generation (dispose()) or beyond pool_size.
+    void give_back(raw_connection* raw, std::uint64_t born) noexcept {
+        std::unique_ptr<raw_connection> owned(raw);
+        if (!owned->broken()) owned->reset_for_pool();
+        bool keep = !owned->broken();
+        std::lock_guard lock(mutex);
+        if (keep && born == generation && idle.size() < context.options.pool_size) {
+            idle.push_back(std::move(owned));
+        } else {
+            owned.reset();
+            --open;
+        }
+        returned.notify_one();
+    }
+};
+
+}  // namespace detail
+
+template <class Backend>
+void basic_connection<Backend>::release() noexcept {
+    if (raw_ && pool_) pool_->give_back(std::exchange(raw_, nullptr), generation_);
+    pool_.reset();
+}
+
+template <class Backend>
+class basic_engine {
+    static_assert(backend<Backend>,
+                  "StructQL: basic_engine<Backend>: Backend does not meet the backend contract (structql::backend "
+                  "in <structql/backend/concepts.hpp>); the failing requirement is named below");
+
+public:
+    using backend_type = Backend;
+    using connection_type = basic_connection<Backend>;
+
+    basic_engine(std::string_view url_text, engine_options options = {}) {
+        auto state = std::make_shared<detail::pool_state<Backend>>();
+        state->address = make_url(url_text);
+        state->context.options = std::move(options);
+        state->args = Backend::connect_args_from(state->address, state->context.options);
+        if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
+        if (Backend::keeps_one_open(state->args))
+            state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
+        pool_ = std::move(state);
+    }
+
+    // Runs fn(connection&) on every new database connection, before its first use; idle
+    // connections opened before it was registered run it now.
+    void on_connect(std::function<void(connection_type&)> fn) {
+        std::lock_guard lock(pool_->mutex);
+        pool_->on_connect.push_back(std::move(fn));
+        for (auto& raw : pool_->idle) pool_->run_hooks(*raw, {pool_->on_connect.back()});
+    }
+
+    // Hooks around every statement: before it runs, and after, with its duration. Register
+    // them before the engine is shared between threads.
+    void before_execute(std::function<void(const statement_event&)> fn) {
+        pool_->context.events.before_execute.push_back(std::move(fn));
+    }
+    void after_execute(std::function<void(const statement_event&)> fn) {
+        pool_->context.events.after_execute.push_back(std::move(fn));
+    }
+
+    // Lends a connection from the pool; it returns there when the handle is destroyed.
+    connection_type connect() const { return pool_->lend(); }
+
+    const url& address() const noexcept { return pool_->address; }
+    const engine_options& options() const noexcept { return pool_->context.options; }
+    const engine_statistics& statistics() const noexcept { return pool_->context.statistics; }
+
+    // Connections open now: idle in the pool plus lent out.
+    std::size_t open_connections() const {
+        std::lock_guard lock(pool_->mutex);
+        return pool_->open;
+    }
+
+    // Closes every idle connection; connections lent out are closed when they come back.
+    void dispose() {
+        std::lock_guard lock(pool_->mutex);
+        pool_->open -= pool_->idle.size();
+        pool_->idle.clear();
+        ++pool_->generation;
+        pool_->returned.notify_all();
+    }
+
+private:
+    std::shared_ptr<detail::pool_state<Backend>> pool_;
+};
+
+template <class Backend>
+basic_engine<Backend> create_engine(std::string_view url, engine_options options = {}) {
+    return basic_engine<Backend>(url, std::move(options));
+}
+
+}  // namespace structql

@@ -1,0 +1,381 @@
+#pragma once
+// query<T>(): a SELECT built by chaining filter / join / outerjoin / select / group_by /
+// having / distinct / order_by / limit / offset. Each step returns a query of a new type, so the
+// finished statement's text is fixed at compile time from the chain's shape (`Query::sql`);
+// values are bound when it runs. The query runs on a source: a session (objects tracked in
+// its identity map) or a connection (plain values).
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "structql/detail/access.hpp"
+#include "structql/detail/static_text.hpp"
+#include "structql/errors.hpp"
+#include "structql/query/expressions.hpp"
+#include "structql/query/parts.hpp"
+#include "structql/query/rows.hpp"
+
+namespace structql {
+
+template <class Source, class Parts>
+class basic_query {
+    using backend = typename Source::backend_type;
+    using dialect = typename backend::dialect;
+    using T = typename Parts::model;
+    static constexpr bool tracked = Source::tracks_objects;
+
+public:
+    using is_query = void;
+    using parts_type = Parts;
+    using reads = typename Parts::reads;
+    static constexpr bool dynamic = Parts::dynamic;
+    static constexpr std::size_t column_count = Parts::column_count;
+
+    // The statements this query runs, fixed at compile time (empty for a dynamic shape: an IN
+    // over a run-time list).
+    static constexpr std::string_view sql = detail::static_query_text<dialect, Parts, detail::statement_kind::rows>();
+    static constexpr std::string_view count_sql =
+        detail::static_query_text<dialect, Parts, detail::statement_kind::count>();
+    static constexpr std::string_view exists_sql =
+        detail::static_query_text<dialect, Parts, detail::statement_kind::exists>();
+
+    basic_query(Source& source, Parts parts) : source_(&source), parts_(std::move(parts)) {}
+
+    // Adds a WHERE condition over the query's models; several filters are joined with AND.
+    template <condition E>
+    auto filter(E condition) const {
+        static_assert(detail::all_in<typename E::models, typename Parts::all_models>::value,
+                      "StructQL: filter() uses a column of a model that is not in this query; join<Model>() it "
+                      "first");
+        if constexpr (std::is_same_v<typename Parts::where_type, detail::no_condition>) {
+            return rebuilt(parts_.with_where(std::move(condition)));
+        } else {
+            auto combined = parts_.where && std::move(condition);
+            return rebuilt(parts_.with_where(std::move(combined)));
+        }
+    }
+
+    // INNER JOIN Model ON the foreign key between it and the query's models, or ON `on`.
+    template <class Model>
+    auto join() const {
+        return add_join<Model, false>(typename detail::foreign_key_join_for<dialect, Model, typename Parts::all_models>::type{});
+    }
+    template <class Model, condition On>
+    auto join(On on) const {
+        return add_join<Model, false>(std::move(on));
+    }
+    // LEFT OUTER JOIN: rows of the query's models without a match come with the joined side
+    // missing (nullptr / std::nullopt).
+    template <class Model>
+    auto outerjoin() const {
+        return add_join<Model, true>(typename detail::foreign_key_join_for<dialect, Model, typename Parts::all_models>::type{});
+    }
+    template <class Model, condition On>
+    auto outerjoin(On on) const {
+        return add_join<Model, true>(std::move(on));
+    }
+
+    // Selects expressions instead of whole objects: rows become std::tuple of their values
+    // (std::optional where they can be NULL).
+    template <detail::valued... E>
+    auto select(E... expressions) const {
+        static_assert(sizeof...(E) > 0);
+        static_assert((detail::all_in<typename E::models, typename Parts::all_models>::value && ...),
+                      "StructQL: select() uses a column of a model that is not in this query");
+        return rebuilt(parts_.with_select(std::tuple<E...>(std::move(expressions)...)));
+    }
+
+    template <class... Columns>
+    auto group_by(Columns...) const {
+        static_assert((detail::column_like<Columns> && ...), "StructQL: group_by() takes columns");
+        return rebuilt(parts_.template with_group<detail::concat_t<typename Parts::group, detail::type_list<Columns...>>>());
+    }
+
+    template <condition E>
+    auto having(E condition) const {
+        static_assert(std::is_same_v<typename Parts::having_type, detail::no_condition>,
+                      "StructQL: having() once per query; combine conditions with &&");
+        return rebuilt(parts_.with_having(std::move(condition)));
+    }
+
+    auto distinct() const {
+        return rebuilt(parts_.with_distinct());
+    }
+
+    // Appends sort keys: an expression (ascending) or desc(expression). Keys are columns or
+    // aggregates: their text is fixed by their type.
+    template <class... Keys>
+    auto order_by(Keys...) const {
+        return rebuilt(parts_.template with_orders<detail::concat_t<typename Parts::orders, detail::type_list<Keys...>>>());
+    }
+
+    auto limit(std::int64_t n) const {
+        return rebuilt(parts_.with_limit(n));
+    }
+    auto offset(std::int64_t n) const {
+        return rebuilt(parts_.with_offset(n));
+    }
+
+    // What one row of all() is: T* (a session's tracked object), T (a connection's value), a
+    // tuple of those for joins (nullptr / std::nullopt for an outer join's missing side), or a
+    // tuple of values for select().
+    using row_type = typename Source::template row_type<Parts>;
+    // What one row of values() is: the same, but never tracked.
+    using value_row_type = typename Source::template value_row_type<Parts>;
+
+    std::vector<row_type> all() const {
+        std::vector<row_type> rows;
+        run(detail::statement_kind::rows, [&](const auto& statement) {
+            rows.push_back(detail::access::read_row<Parts>(*source_, statement));
+            return true;
+        });
+        return rows;
+    }
+
+    // Plain values, read without the identity map or snapshots: the read-heavy path.
+    std::vector<value_row_type> values() const {
+        std::vector<value_row_type> rows;
+        run(detail::statement_kind::rows, [&](const auto& statement) {
+            rows.push_back(detail::access::read_value_row<Parts>(*source_, statement));
+            return true;
+        });
+        return rows;
+    }
+
+    // Calls fn(row) for each row as it is read, without collecting them.
+    template <class F>
+    void for_each(F&& fn) const {
+        run(detail::statement_kind::rows, [&](const auto& statement) {
+            fn(detail::access::read_row<Parts>(*source_, statement));
+            return true;
+        });
+    }
+
+    // The first row: nullptr / std::nullopt when there is none. LIMIT 1 is added unless the
+    // query has a limit or filters one primary key without joins (where it would only cost).
+    auto first() const {
+        if constexpr (!Parts::has_limit && !(std::tuple_size_v<typename Parts::joins_type> == 0 &&
+                                             detail::filters_one_key<T, typename Parts::where_type>)) {
+            return limit(1).first();
+        } else {
+            std::optional<row_type> found;
+            run(detail::statement_kind::rows, [&](const auto& statement) {
+                found.emplace(detail::access::read_row<Parts>(*source_, statement));
+                return false;
+            });
+            if constexpr (std::is_pointer_v<row_type>) return found ? *found : nullptr;
+            else return found;
+        }
+    }
+
+    // Exactly one row: no_result_found or multiple_results_found otherwise.
+    decltype(auto) one() const {
+        std::optional<row_type> found;
+        bool more = false;
+        run(detail::statement_kind::rows, [&](const auto& statement) {
+            if (found) {
+                more = true;
+                return false;
+            }
+            found.emplace(detail::access::read_row<Parts>(*source_, statement));
+            return true;
+        });
+        if (more)
+            throw multiple_results_found("one(): more than one row matched in \"" + std::string(table<T>::name) +
+                                         "\" [SQL: " + text(detail::statement_kind::rows) + "]");
+        if (!found)
+            throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
+                                  text(detail::statement_kind::rows) + "]");
+        if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
+        else return row_type(std::move(*found));
+    }
+
+    // The number of rows the query returns (SELECT count(*)).
+    std::size_t count() const {
+        std::int64_t n = 0;
+        run(detail::statement_kind::count, [&](const auto& statement) {
+            n = statement.template read<std::int64_t>(0);
+            return false;
+        });
+        return static_cast<std::size_t>(n);
+    }
+
+    // Whether any row matches (SELECT EXISTS (...)).
+    bool exists() const {
+        bool found = false;
+        run(detail::statement_kind::exists, [&](const auto& statement) {
+            found = statement.template read<std::int64_t>(0) != 0;
+            return false;
+        });
+        return found;
+    }
+
+    // UPDATE ... SET ... WHERE <filters>, without loading objects: returns the number of rows
+    // changed. A session first flushes, then reloads the tracked objects the update reached.
+    template <auto... Members, class... E>
+    std::size_t update(assignment<Members, E>... assignments) const {
+        static_assert(sizeof...(Members) > 0, "StructQL: update() needs at least one set<&T::member>(value)");
+        static_assert((std::is_same_v<typename column_expression<Members>::model, T> && ...),
+                      "StructQL: update() sets columns of the query's own model only");
+        check_bulk();
+        constexpr bool dynamic_text = dynamic || (E::dynamic || ...);
+        std::string runtime;
+        std::string_view statement_text;
+        if constexpr (dynamic_text) {
+            detail::runtime_text out;
+            write_update_text<dialect>(out, this, &assignments...);
+            runtime = std::move(out.text);
+            statement_text = runtime;
+        } else {
+            statement_text = detail::text_v<update_generator<dialect, assignment<Members, E>...>>;
+        }
+        return detail::access::bulk_write<T>(
+            *source_, statement_text, dynamic_text, [&](auto& statement) {
+                int index = 1;
+                (assignments.value.bind(statement, index), ...);
+                parts_.where.bind(statement, index);
+            },
+            pk_query(), /*deletes=*/false);
+    }
+
+    // DELETE ... WHERE <filters>, without loading objects: returns the number of rows deleted.
+    // A session first flushes; tracked objects the delete reached count as removed.
+    std::size_t remove() const {
+        check_bulk();
+        std::string runtime;
+        std::string_view statement_text;
+        if constexpr (dynamic) {
+            detail::runtime_text out;
+            write_delete_text<dialect>(out, this);
+            runtime = std::move(out.text);
+            statement_text = runtime;
+        } else {
+            statement_text = detail::text_v<delete_generator<dialect>>;
+        }
+        return detail::access::bulk_write<T>(
+            *source_, statement_text, dynamic, [&](auto& statement) {
+                int index = 1;
+                parts_.where.bind(statement, index);
+            },
+            pk_query(), /*deletes=*/true);
+    }
+
+    // --- for IN (subquery) ---
+    template <class D>
+    static constexpr void write_select(auto& out) {
+        Parts::template write_text<D>(out, nullptr, detail::statement_kind::rows);
+    }
+    template <class D>
+    void write_select_dynamic(auto& out) const {
+        Parts::template write_text<D>(out, &parts_, detail::statement_kind::rows);
+    }
+    template <class Statement>
+    void bind_select(Statement& statement, int& index) const {
+        parts_.bind(statement, index);
+    }
+
+private:
+    template <class Model, bool Outer, class On>
+    auto add_join(On on) const {
+        static_assert(!detail::contains<Model, typename Parts::all_models>::value,
+                      "StructQL: a model can be joined once per query");
+        using J = detail::join_clause<Model, On, Outer>;
+        return rebuilt(parts_.with_joins(std::tuple_cat(parts_.joins, std::tuple<J>{J{std::move(on)}})));
+    }
+
+    template <class P>
+    basic_query<Source, P> rebuilt(P parts) const {
+        return basic_query<Source, P>(*source_, std::move(parts));
+    }
+
+    std::string text(detail::statement_kind kind) const {
+        if constexpr (!dynamic) {
+            switch (kind) {
+                case detail::statement_kind::count: return std::string(count_sql);
+                case detail::statement_kind::exists: return std::string(exists_sql);
+                default: return std::string(sql);
+            }
+        } else {
+            detail::runtime_text out;
+            Parts::template write_text<dialect>(out, &parts_, kind);
+            return std::move(out.text);
+        }
+    }
+
+    template <class RowFn>
+    void run(detail::statement_kind kind, RowFn&& on_row) const {
+        auto binder = [&](auto& statement) {
+            int index = 1;
+            parts_.bind(statement, index);
+        };
+        if constexpr (!dynamic) {
+            std::string_view s = kind == detail::statement_kind::count    ? count_sql
+                                 : kind == detail::statement_kind::exists ? exists_sql
+                                                                          : sql;
+            detail::access::select_rows<reads>(*source_, s, false, binder, on_row);
+        } else {
+            std::string s = text(kind);
+            detail::access::select_rows<reads>(*source_, s, true, binder, on_row);
+        }
+    }
+
+    void check_bulk() const {
+        static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
+                          std::is_same_v<typename Parts::group, detail::type_list<>> && !Parts::has_limit &&
+                          !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>>,
+                      "StructQL: update() / remove() take a query of one model with filters only (no join, "
+                      "select, group_by, order_by, limit or offset)");
+    }
+
+    // The primary keys a bulk statement reaches, for the session to synchronise its objects.
+    auto pk_query() const {
+        using P = detail::query_parts<T, std::tuple<>, typename Parts::where_type>;
+        return P{{}, parts_.where, {}, {}, 0, 0};
+    }
+
+    template <class D, class... A>
+    struct update_generator {
+        static constexpr void write(auto& out) { write_update_text<D>(out, nullptr, static_cast<const A*>(nullptr)...); }
+    };
+    template <class D>
+    struct delete_generator {
+        static constexpr void write(auto& out) { write_delete_text<D>(out, static_cast<const basic_query*>(nullptr)); }
+    };
+
+    template <class D, class... A>
+    static constexpr void write_update_text(auto& out, const basic_query* self, const A*... assignments) {
+        out.append("UPDATE ");
+        sql::write_identifier<D>(out, table<T>::name);
+        out.append(" SET ");
+        bool first = true;
+        ((first ? void() : out.append(", "), first = false,
+          sql::write_identifier<D>(out, table<T>::columns[A::column::index].name), out.append(" = "),
+          detail::write_expression<D>(assignments ? &assignments->value : nullptr, out)),
+         ...);
+        if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
+            out.append(" WHERE ");
+            detail::write_expression<D>(self ? &self->parts_.where : nullptr, out);
+        }
+    }
+    template <class D>
+    static constexpr void write_delete_text(auto& out, const basic_query* self) {
+        out.append("DELETE FROM ");
+        sql::write_identifier<D>(out, table<T>::name);
+        if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
+            out.append(" WHERE ");
+            detail::write_expression<D>(self ? &self->parts_.where : nullptr, out);
+        }
+    }
+
+    Source* source_;
+    Parts parts_;
+};
+
+}  // namespace structql

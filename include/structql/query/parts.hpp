@@ -1,0 +1,379 @@
+#pragma once
+// The parts of a query (model, joins, filter, projection, grouping, order, limit, offset) as
+// one type, and the one writer of its SELECT text: at compile time from the type alone when
+// every part's text is static, else at run time from the values.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "structql/detail/static_text.hpp"
+#include "structql/query/expressions.hpp"
+#include "structql/sql/statements.hpp"
+
+namespace structql {
+
+namespace detail {
+
+struct no_condition {
+    using value_type = bool;
+    using models = type_list<>;
+    using reads = type_list<>;
+    static constexpr bool dynamic = false;
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+// The index of A's column that references model B, or A's column count when none does.
+template <class A, class B>
+constexpr std::size_t reference_column() {
+    std::size_t found = table<A>::column_count;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((std::is_same_v<typename column_layers<member_t<A, I>>::references, B> && found == table<A>::column_count
+              ? (found = I, 0)
+              : 0),
+         ...);
+    }(std::make_index_sequence<table<A>::column_count>{});
+    return found;
+}
+
+template <class D, class A, std::size_t I>
+constexpr void write_qualified(auto& out) {
+    sql::write_identifier<D>(out, table<A>::name);
+    out.append('.');
+    sql::write_identifier<D>(out, table<A>::columns[I].name);
+}
+
+// ON condition between a joined model and the query's models, from their foreign key: the
+// first of the earlier models that the new one references, or that references it.
+template <class D, class New, class... Earlier>
+struct foreign_key_join {
+    using value_type = bool;
+    using models = type_list<New, Earlier...>;
+    using reads = models;
+    static constexpr bool dynamic = false;
+
+    template <class Other>
+    static constexpr bool linked() {
+        return reference_column<New, Other>() < table<New>::column_count ||
+               reference_column<Other, New>() < table<Other>::column_count;
+    }
+    static_assert((linked<Earlier>() || ...),
+                  "StructQL: join<Model>() without a condition needs a foreign_key between Model and a model "
+                  "already in the query; give the condition explicitly: join<Model>(col<...> == col<...>)");
+
+    template <class Other>
+    static constexpr void write_link(auto& out) {
+        if constexpr (linked<Other>()) write_linked<Other>(out);
+    }
+    template <class Other>
+    static constexpr void write_linked(auto& out) {
+        out.append('(');
+        if constexpr (constexpr std::size_t i = reference_column<New, Other>(); i < table<New>::column_count) {
+            write_qualified<D, New, i>(out);
+            out.append(" = ");
+            using P = typename column_layers<member_t<New, i>>::references;
+            write_qualified<D, P, member_index(column_layers<member_t<New, i>>::referenced_member)>(out);
+        } else {
+            constexpr std::size_t j = reference_column<Other, New>();
+            write_qualified<D, Other, j>(out);
+            out.append(" = ");
+            write_qualified<D, New, member_index(column_layers<member_t<Other, j>>::referenced_member)>(out);
+        }
+        out.append(')');
+    }
+    template <class>
+    static constexpr void write(auto& out) {
+        bool done = false;
+        ((!done && linked<Earlier>() ? (write_link<Earlier>(out), done = true) : false), ...);
+    }
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+template <class D, class New, class List>
+struct foreign_key_join_for;
+template <class D, class New, class... Earlier>
+struct foreign_key_join_for<D, New, type_list<Earlier...>> {
+    using type = foreign_key_join<D, New, Earlier...>;
+};
+
+template <class Model, class On, bool Outer>
+struct join_clause {
+    using model = Model;
+    static constexpr bool outer = Outer;
+    On on;
+};
+
+template <class Join>
+struct join_models;
+template <class... J>
+struct join_models<std::tuple<J...>> {
+    using type = type_list<typename J::model...>;
+};
+
+enum class statement_kind { rows, count, exists };
+
+// Whether any expression (or join condition) in a tuple has run-time text.
+template <class Tuple>
+struct any_dynamic;
+template <class... E>
+struct any_dynamic<std::tuple<E...>> {
+    template <class X>
+    static constexpr bool of() {
+        if constexpr (requires { typename X::model; X::outer; }) return decltype(X::on)::dynamic;
+        else return X::dynamic;
+    }
+    static constexpr bool value = (of<E>() || ...);
+};
+
+// The models a query reads: its own, its joins', and those of its subqueries.
+template <class T, class Joins, class Where, class Select, class Having>
+struct query_reads;
+template <class T, class... J, class Where, class... E, class Having>
+struct query_reads<T, std::tuple<J...>, Where, std::tuple<E...>, Having> {
+    using type = concat_t<type_list<T, typename J::model...>, typename decltype(J::on)::reads..., typename Where::reads,
+                          typename E::reads..., typename Having::reads>;
+};
+
+template <class T, class Joins>
+struct model_columns;
+template <class T, class... J>
+struct model_columns<T, std::tuple<J...>> {
+    static constexpr std::size_t value = (table<T>::column_count + ... + table<typename J::model>::column_count);
+};
+
+template <class E>
+struct order_expression {
+    using type = E;
+    static constexpr bool descending = false;
+};
+template <class E>
+struct order_expression<descending<E>> {
+    using type = E;
+    static constexpr bool descending = true;
+};
+
+// Whether a filter is `primary key == value` on the model itself: it matches at most one row.
+template <class T, class Where>
+inline constexpr bool filters_one_key = false;
+template <class T, auto Member, class V, bool Typed>
+inline constexpr bool filters_one_key<T, binary_expression<column_expression<Member>, bound_value<V, Typed>, op_eq, bool>> =
+    std::is_same_v<typename column_expression<Member>::model, T> &&
+    column_expression<Member>::index == table<T>::primary_key_index;
+
+// Everything a query holds; the query type is a thin handle around it.
+template <class T, class Joins = std::tuple<>, class Where = detail::no_condition, class Orders = detail::type_list<>,
+          class Select = std::tuple<>, class Group = detail::type_list<>, class Having = detail::no_condition,
+          bool Limit = false, bool Offset = false, bool Distinct = false>
+struct query_parts {
+    using model = T;
+    using joins_type = Joins;
+    using where_type = Where;
+    using orders = Orders;
+    using select_type = Select;
+    using group = Group;
+    using having_type = Having;
+    static constexpr bool has_limit = Limit, has_offset = Offset, is_distinct = Distinct;
+    static constexpr bool projected = std::tuple_size_v<Select> > 0;
+
+    Joins joins{};
+    Where where{};
+    Select select{};
+    Having having{};
+    std::int64_t limit = 0;
+    std::int64_t offset = 0;
+
+    // A copy with one clause replaced: the builder's methods each name only their own clause.
+    template <class J>
+    auto with_joins(J j) const {
+        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct>{std::move(j), where,
+                                                                                             select, having, limit, offset};
+    }
+    template <class W>
+    auto with_where(W w) const {
+        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct>{joins, std::move(w),
+                                                                                             select, having, limit, offset};
+    }
+    template <class O>
+    auto with_orders() const {
+        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct>{joins, where, select,
+                                                                                            having, limit, offset};
+    }
+    template <class S>
+    auto with_select(S s) const {
+        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct>{joins, where, std::move(s),
+                                                                                            having, limit, offset};
+    }
+    template <class G>
+    auto with_group() const {
+        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct>{joins, where, select,
+                                                                                             having, limit, offset};
+    }
+    template <class H>
+    auto with_having(H h) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct>{joins, where, select,
+                                                                                            std::move(h), limit, offset};
+    }
+    auto with_limit(std::int64_t n) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct>{joins, where, select,
+                                                                                                having, n, offset};
+    }
+    auto with_offset(std::int64_t n) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct>{joins, where, select,
+                                                                                               having, limit, n};
+    }
+    auto with_distinct() const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true>{joins, where, select,
+                                                                                             having, limit, offset};
+    }
+
+    using all_models = detail::concat_t<detail::type_list<T>, typename detail::join_models<Joins>::type>;
+    using reads = typename detail::query_reads<T, Joins, Where, Select, Having>::type;
+
+    static constexpr bool dynamic =
+        Where::dynamic || Having::dynamic || detail::any_dynamic<Joins>::value || detail::any_dynamic<Select>::value;
+
+    // One writer for both the compile-time text (self == nullptr, static parts only) and the
+    // run-time text of dynamic shapes.
+    template <class D>
+    static constexpr void write_text(auto& out, const query_parts* self, detail::statement_kind kind) {
+        using detail::statement_kind;
+        bool wrap = kind == statement_kind::exists ||
+                    (kind == statement_kind::count &&
+                     (Limit || Offset || Distinct || projected || std::tuple_size_v<Joins> > 0 ||
+                      !std::is_same_v<Group, detail::type_list<>>));
+        if (wrap) {
+            out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
+            write_text<D>(out, self, statement_kind::rows);
+            out.append(')');
+            if (kind == statement_kind::count) out.append(D::subquery_alias);
+            return;
+        }
+        out.append("SELECT ");
+        if (Distinct) out.append("DISTINCT ");
+        if (kind == statement_kind::count) {
+            out.append("count(*)");
+        } else {
+            write_select_list<D>(out, self);
+        }
+        out.append(" FROM ");
+        sql::write_identifier<D>(out, table<T>::name);
+        write_joins<D>(out, self, std::make_index_sequence<std::tuple_size_v<Joins>>{});
+        if constexpr (!std::is_same_v<Where, detail::no_condition>) {
+            out.append(" WHERE ");
+            detail::write_expression<D>(self ? &self->where : nullptr, out);
+        }
+        write_group<D>(out, Group{});
+        if constexpr (!std::is_same_v<Having, detail::no_condition>) {
+            out.append(" HAVING ");
+            detail::write_expression<D>(self ? &self->having : nullptr, out);
+        }
+        if (kind != statement_kind::count) write_orders<D>(out, Orders{});  // a count has one row
+        if constexpr (Limit) {
+            out.append(" LIMIT ");
+            D::write_placeholder(out);
+        } else if constexpr (Offset) {
+            out.append(D::limit_all);
+        }
+        if constexpr (Offset) {
+            out.append(" OFFSET ");
+            D::write_placeholder(out);
+        }
+    }
+
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        std::apply([&](const auto&... e) { (e.bind(statement, index), ...); }, select);
+        std::apply([&](const auto&... j) { (j.on.bind(statement, index), ...); }, joins);
+        where.bind(statement, index);
+        having.bind(statement, index);
+        if constexpr (Limit) statement.bind(index++, limit);
+        if constexpr (Offset) statement.bind(index++, offset);
+    }
+
+    // The number of result columns.
+    static constexpr std::size_t column_count = projected ? std::tuple_size_v<Select> : detail::model_columns<T, Joins>::value;
+
+private:
+    template <class D>
+    static constexpr void write_model_columns(auto& out, auto model_type, bool& first) {
+        using M = typename decltype(model_type)::type;
+        for (std::size_t i = 0; i < table<M>::column_count; ++i) {
+            if (!first) out.append(", ");
+            first = false;
+            sql::write_identifier<D>(out, table<M>::name);
+            out.append('.');
+            sql::write_identifier<D>(out, table<M>::columns[i].name);
+        }
+    }
+
+    template <class D>
+    static constexpr void write_select_list(auto& out, const query_parts* self) {
+        if constexpr (projected) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((I ? out.append(", ") : void(), detail::write_expression<D>(self ? &std::get<I>(self->select) : nullptr, out)),
+                 ...);
+            }(std::make_index_sequence<std::tuple_size_v<Select>>{});
+        } else {
+            bool first = true;
+            write_model_columns<D>(out, std::type_identity<T>{}, first);
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                (write_model_columns<D>(out, std::type_identity<typename std::tuple_element_t<I, Joins>::model>{}, first),
+                 ...);
+            }(std::make_index_sequence<std::tuple_size_v<Joins>>{});
+        }
+    }
+
+    template <class D, std::size_t... I>
+    static constexpr void write_joins(auto& out, [[maybe_unused]] const query_parts* self, std::index_sequence<I...>) {
+        (write_join<D, I>(out, self), ...);
+    }
+    template <class D, std::size_t I>
+    static constexpr void write_join(auto& out, const query_parts* self) {
+        using J = std::tuple_element_t<I, Joins>;
+        out.append(J::outer ? " LEFT OUTER JOIN " : " JOIN ");
+        sql::write_identifier<D>(out, table<typename J::model>::name);
+        out.append(" ON ");
+        detail::write_expression<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
+    }
+
+    template <class D, class... G>
+    static constexpr void write_group(auto& out, detail::type_list<G...>) {
+        if constexpr (sizeof...(G) > 0) {
+            out.append(" GROUP BY ");
+            bool first = true;
+            ((first ? void() : out.append(", "), first = false, G::template write<D>(out)), ...);
+        }
+    }
+
+    template <class D, class... Keys>
+    static constexpr void write_orders(auto& out, detail::type_list<Keys...>) {
+        if constexpr (sizeof...(Keys) > 0) {
+            out.append(" ORDER BY ");
+            bool first = true;
+            ((first ? void() : out.append(", "), first = false,
+              detail::order_expression<Keys>::type::template write<D>(out),
+              detail::order_expression<Keys>::descending ? out.append(" DESC") : void()),
+             ...);
+        }
+    }
+};
+
+template <class D, class Parts, statement_kind Kind>
+struct query_text {
+    static constexpr void write(auto& out) { Parts::template write_text<D>(out, nullptr, Kind); }
+};
+
+// The text of a query, at compile time when its shape allows, else at run time.
+template <class D, class Parts, statement_kind Kind>
+constexpr std::string_view static_query_text() {
+    if constexpr (Parts::dynamic) return {};
+    else return text_v<query_text<D, Parts, Kind>>;
+}
+
+}  // namespace detail
+
+}  // namespace structql

@@ -1,0 +1,445 @@
+#pragma once
+// A session's objects of one model: the tracked entries (object, snapshot, committed copy,
+// state), the identity map from primary key to entry, and the statements that write them at
+// flush. The session holds one store per model it has seen, behind model_store_base.
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/hana/fold_left.hpp>
+
+#include "structql/detail/flat_map.hpp"
+#include "structql/detail/rows.hpp"
+#include "structql/detail/stable_vector.hpp"
+#include "structql/errors.hpp"
+#include "structql/schema/table.hpp"
+#include "structql/sql/statements.hpp"
+
+namespace structql {
+
+namespace detail {
+
+template <class T>
+inline const char model_id = 0;  // its address identifies T without RTTI
+
+// A small dense number per model type, so that a session finds a model's store by indexing.
+inline std::size_t next_model_index() {
+    static std::atomic<std::size_t> next{0};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+template <class T>
+std::size_t model_index() {
+    static const std::size_t index = next_model_index();
+    return index;
+}
+
+// How far a model is from the models that reference nothing: parents are written first.
+template <class T>
+constexpr std::size_t foreign_key_depth() {
+    return boost::hana::fold_left(table<T>::parents, std::size_t{0}, [](std::size_t d, auto parent) {
+        std::size_t p = foreign_key_depth<typename decltype(parent)::type>() + 1;
+        return d > p ? d : p;
+    });
+}
+
+enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
+
+template <class T>
+struct tracked {
+    T object;                    // lives as long as the entry: its address is the user's reference
+    std::optional<T> snapshot;   // the row as last loaded or flushed
+    // The row as before this transaction first wrote it: on the heap, as most objects of a
+    // session are never written and an empty std::optional<T> would still take a T's room.
+    std::unique_ptr<T> committed;
+    object_state state = object_state::pending;
+    bool inserted_in_transaction = false;
+    std::uint64_t order = 0;  // add() or remove() sequence number
+
+    // Called before the transaction's first write of this object.
+    void keep_committed() {
+        if (!committed) committed = std::make_unique<T>(*snapshot);
+    }
+};
+
+template <class K>
+std::string describe_key(const K& key) {
+    if constexpr (std::is_same_v<K, std::int64_t>) return std::to_string(key);
+    else if constexpr (std::is_same_v<K, std::string>) return "'" + key + "'";
+    else return "<key>";
+}
+
+template <class Backend>
+struct model_store_base;
+
+template <class Backend>
+struct flush_step {
+    std::size_t depth;
+    std::uint64_t order;
+    model_store_base<Backend>* store;
+    void* entry;
+};
+
+template <class Backend>
+struct model_store_base {
+    using connection_type = typename Backend::connection_type;
+    explicit model_store_base(const void* model) : model_id(model) {}
+    virtual ~model_store_base() = default;
+    const void* model_id;  // detail::model_id<T> of the store's model
+    virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
+    // Inserts the objects of consecutive steps, all of this store's model.
+    virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
+    virtual void remove(connection_type& c, void* entry) = 0;
+    // Writes an UPDATE for every changed object; `c` is only called when one is found.
+    virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
+    virtual void after_commit() = 0;
+    virtual void after_rollback() = 0;
+    // Forgets every object, keeping the memory (detail::spare_shelf).
+    virtual void reset() noexcept = 0;
+    virtual std::size_t retained_bytes() const noexcept = 0;
+
+    // The state of every tracked object at a savepoint, and its restoration after
+    // ROLLBACK TO SAVEPOINT (objects loaded since are reloaded, objects added since dropped).
+    struct frame {
+        virtual ~frame() = default;
+    };
+    virtual std::unique_ptr<frame> save() const = 0;
+    virtual void restore(const frame* saved, connection_type& c) = 0;
+};
+
+template <class Backend, class T>
+struct model_store final : model_store_base<Backend> {
+    using dialect = typename Backend::dialect;
+    using connection_type = typename Backend::connection_type;
+    using key_type = identity_key_t<T>;
+    using entry_type = tracked<T>;
+    static constexpr bool hashable_key = requires(const key_type& k) { std::hash<key_type>{}(k); };
+    using identity_map = std::conditional_t<hashable_key, detail::flat_map<key_type, entry_type>,
+                                            std::map<key_type, entry_type*>>;
+
+    model_store() : model_store_base<Backend>(&model_id<T>) {}
+
+    detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
+    identity_map identity;
+    std::vector<entry_type*> pending;  // in add() order
+    std::vector<entry_type*> deleted;  // in remove() order
+
+    // Runs a write (true when it returned a row), adding to a foreign-key failure which of T's
+    // columns reference what: SQLite's own message does not say.
+    static bool step_write(typename Backend::statement_type& statement) {
+        return explaining_foreign_keys([&] { return statement.step(); });
+    }
+    template <class Write>
+    static decltype(auto) explaining_foreign_keys(Write&& write) {
+        try {
+            return write();
+        } catch (const integrity_error& e) {
+            std::string_view message = e.what();
+            if (!Backend::is_foreign_key_violation(message)) throw;
+            std::string keys;
+            for (const column_info& c : table<T>::columns) {
+                if (c.references_table.empty()) continue;
+                keys += keys.empty() ? "" : ", ";
+                keys += "\"" + std::string(table<T>::name) + "\".\"" + std::string(c.name) + "\" REFERENCES \"" +
+                        std::string(c.references_table) + "\" (\"" + std::string(c.references_column) + "\")";
+            }
+            if (keys.empty()) throw;  // the failing key is another table's, referencing this one
+            throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(table<T>::name) +
+                                  "\": " + keys + ")");
+        }
+    }
+
+    entry_type& track(T&& object, object_state state) {
+        // Every member named: g++ 12 warns of the ones left out when T is a function-local type.
+        return entries.emplace_back(entry_type{.object = std::move(object),
+                                               .snapshot = std::nullopt,
+                                               .committed = nullptr,
+                                               .state = state,
+                                               .inserted_in_transaction = false,
+                                               .order = 0});
+    }
+
+    // The entry tracking this very object (by address), or nullptr.
+    entry_type* find(const T& object) {
+        entry_type* e = entries.element_of(&object, &entry_type::object);
+        return e && e->state != object_state::detached ? e : nullptr;
+    }
+
+    void detach(entry_type& e) { e.state = object_state::detached; }
+
+    void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
+        constexpr std::size_t depth = foreign_key_depth<T>();
+        for (entry_type* e : pending)
+            if (e->state == object_state::pending) inserts.push_back({depth, e->order, this, e});
+        for (entry_type* e : deleted)
+            if (e->state == object_state::deleted) deletes.push_back({depth, e->order, this, e});
+        pending.clear();
+        deleted.clear();
+    }
+
+    static entry_type& entry_of(const flush_step<Backend>& step) { return *static_cast<entry_type*>(step.entry); }
+
+    static bool key_generated(const T& object) { return is_unassigned_key<T>(table<T>::primary_key_of(object)); }
+    // A key left for the database to assign is left out of the INSERT; it comes back through
+    // RETURNING where the dialect has it, else from the backend (SQLite's last insert rowid).
+    static constexpr bool returning(bool generated) { return generated && dialect::returns_generated_keys; }
+    static auto& prepare_insert(connection_type& c, bool generated) {
+        return generated ? c.prepare_static(sql::insert_generated_in<dialect, T>)
+                         : c.prepare_static(sql::insert_in<dialect, T>);
+    }
+    static void bind_insert(typename Backend::statement_type& statement, const T& object, bool generated) {
+        bind_columns(statement, object, 1, generated ? all_but_primary_key<T>() : all_columns<T>());
+    }
+
+    // A connection that can send many runs of a statement before reading their results
+    // (PostgreSQL's pipeline mode) gets each run of objects at once; others one by one, for
+    // which SQLite's in-process calls are already the fastest way.
+    static constexpr bool pipelines = requires(connection_type& c, typename Backend::statement_type& s) {
+        c.run_pipelined(s, std::size_t{}, [](std::size_t) {}, [](std::size_t) {});
+    };
+
+    void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
+        if constexpr (pipelines) {
+            while (!run.empty()) {
+                // Objects with and without a key of their own use different statements.
+                bool generated = key_generated(entry_of(run[0]).object);
+                std::size_t n = 1;
+                while (n < run.size() && key_generated(entry_of(run[n]).object) == generated) ++n;
+                auto& statement = prepare_insert(c, generated);
+                statement_use use(statement);
+                explaining_foreign_keys([&] {
+                    c.run_pipelined(
+                        statement, n, [&](std::size_t i) { bind_insert(statement, entry_of(run[i]).object, generated); },
+                        [&](std::size_t i) { inserted(c, statement, entry_of(run[i]), generated, statement.step()); });
+                });
+                run = run.subspan(n);
+            }
+        } else {
+            for (const auto& step : run) {
+                entry_type& e = entry_of(step);
+                bool generated = key_generated(e.object);
+                auto& statement = prepare_insert(c, generated);
+                statement_use use(statement);
+                bind_insert(statement, e.object, generated);
+                inserted(c, statement, e, generated, step_write(statement));
+            }
+        }
+    }
+
+    // After an object's INSERT ran (`returned_row`: its statement is on the row it returned):
+    // a generated key is written back, and the object is persistent.
+    void inserted(connection_type& c, const typename Backend::statement_type& statement, entry_type& e,
+                  bool generated, bool returned_row) {
+        if constexpr (table<T>::generated_primary_key) {
+            using key_value = typename table<T>::primary_key_value;
+            auto& key = static_cast<key_value&>(table<T>::primary_key_of(e.object));
+            if (returning(generated)) {
+                if (!returned_row)
+                    throw operational_error("INSERT ... RETURNING returned no row [SQL: " + std::string(statement.sql()) +
+                                            "]");
+                key_value assigned{};
+                try {
+                    read_value(statement, 0, assigned);
+                } catch (...) {
+                    rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
+                }
+                key = assigned;
+            } else if (generated) {
+                key = value_traits<key_value>::from_storage(c.last_insert_id());
+            }
+        }
+        inserted(e);
+    }
+
+    void inserted(entry_type& e) {
+        e.state = object_state::persistent;
+        e.inserted_in_transaction = true;
+        e.snapshot = e.object;
+        identity.insert_or_assign(identity_key(e.object), &e);
+    }
+
+    void remove(connection_type& c, void* raw) override {
+        entry_type& e = *static_cast<entry_type*>(raw);
+        auto& statement = c.prepare_static(sql::delete_by_primary_key_in<dialect, T>);
+        statement_use use(statement);
+        bind_primary_key(statement, 1, *e.snapshot);
+        step_write(statement);
+        if (c.changes() == 0) stale("DELETE", identity_key(*e.snapshot), statement.sql());
+        e.keep_committed();
+        e.state = object_state::deleted_flushed;
+        identity.erase(identity_key(*e.snapshot));
+    }
+
+    void flush_updates(const std::function<connection_type&()>& connection) override {
+        for (entry_type& e : entries) {
+            if (e.state != object_state::persistent) continue;
+            column_set changed = column_sets_fit<T> ? changed_columns(e.object, *e.snapshot) : all_columns<T>();
+            if (changed == 0) continue;
+            // Only the changed columns are written; each set of them has its own statement,
+            // prepared once per connection. A changed key is written too (the row is found by
+            // the key it had).
+            connection_type& c = connection();
+            bool whole_row = changed == all_but_primary_key<T>();
+            auto& statement = whole_row ? c.prepare_static(sql::update_by_primary_key_in<dialect, T>)
+                                        : c.prepare_generated(&model_id<T>, changed, [&] {
+                                              runtime_text out;
+                                              sql::detail::write_update<dialect, T>(out, [&](std::size_t i) {
+                                                  return (changed >> i) & 1;
+                                              });
+                                              return std::move(out.text);
+                                          });
+            statement_use use(statement);
+            int next = bind_columns(statement, e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
+            bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
+            step_write(statement);
+            if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
+            e.keep_committed();
+            key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
+            if (!(old_key == new_key)) {
+                identity.erase(old_key);
+                identity.insert_or_assign(new_key, &e);
+            }
+            e.snapshot = e.object;
+        }
+    }
+
+    [[noreturn]] static void stale(std::string_view what, const key_type& key, std::string_view sql) {
+        throw stale_data_error(std::string(what) + " of \"" + std::string(table<T>::name) + "\" row with " +
+                               std::string(table<T>::columns[table<T>::primary_key_index].name) + " = " +
+                               describe_key(key) +
+                               " matched no row: it was deleted or changed behind this session [SQL: " +
+                               std::string(sql) + "]");
+    }
+
+    void reset() noexcept override {
+        entries.clear();
+        identity.clear();
+        pending.clear();
+        deleted.clear();
+    }
+    std::size_t retained_bytes() const noexcept override {
+        std::size_t bytes = entries.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry_type*);
+        if constexpr (hashable_key) bytes += identity.capacity_bytes();
+        return bytes;
+    }
+
+    void after_commit() override {
+        for (entry_type& e : entries) {
+            e.committed.reset();
+            e.inserted_in_transaction = false;
+            if (e.state == object_state::deleted_flushed) detach(e);
+        }
+    }
+
+    void forget(entry_type& e) {
+        if (e.state == object_state::detached) return;
+        if (e.snapshot) {
+            auto it = identity.find(identity_key(*e.snapshot));
+            if (it != identity.end() && it->second == &e) identity.erase(it);
+        }
+        std::erase(pending, &e);
+        std::erase(deleted, &e);
+        detach(e);
+    }
+
+    // Reads the object's row again; false when the row is gone.
+    bool reload(entry_type& e, connection_type& c) {
+        auto& statement = c.prepare_static(sql::select_by_primary_key_in<dialect, T>);
+        statement_use use(statement);
+        bind_primary_key(statement, 1, *e.snapshot);
+        if (!statement.step()) return false;
+        T fresh{};
+        read_columns(statement, fresh);
+        e.object = fresh;
+        e.snapshot = std::move(fresh);
+        return true;
+    }
+
+    struct saved_entry {
+        object_state state;
+        std::optional<T> snapshot;
+        std::optional<T> committed;
+        bool inserted_in_transaction;
+    };
+    struct model_frame : model_store_base<Backend>::frame {
+        std::vector<saved_entry> entries;
+    };
+
+    std::unique_ptr<typename model_store_base<Backend>::frame> save() const override {
+        auto f = std::make_unique<model_frame>();
+        f->entries.reserve(entries.size());
+        for (const entry_type& e : entries)
+            f->entries.push_back({e.state, e.snapshot, e.committed ? std::optional<T>(*e.committed) : std::nullopt,
+                                  e.inserted_in_transaction});
+        return f;
+    }
+
+    void restore(const typename model_store_base<Backend>::frame* saved, connection_type& c) override {
+        const auto* f = static_cast<const model_frame*>(saved);
+        std::size_t before = f ? f->entries.size() : 0;
+        identity.clear();
+        pending.clear();
+        deleted.clear();
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            entry_type& e = entries[i];
+            if (i < before) {
+                const saved_entry& was = f->entries[i];
+                if (was.state == object_state::detached) {
+                    if (e.state != object_state::detached) detach(e);
+                    continue;
+                }
+                e.state = was.state;
+                e.snapshot = was.snapshot;
+                e.committed = was.committed ? std::make_unique<T>(*was.committed) : nullptr;
+                e.inserted_in_transaction = was.inserted_in_transaction;
+                if (e.state == object_state::persistent) e.object = *e.snapshot;
+            } else if (e.state == object_state::pending || e.inserted_in_transaction ||
+                       e.state == object_state::detached || !reload(e, c)) {
+                if (e.state != object_state::detached) detach(e);
+                continue;
+            } else {
+                e.state = object_state::persistent;
+            }
+            if (e.state == object_state::persistent) identity.insert_or_assign(identity_key(*e.snapshot), &e);
+        }
+    }
+
+    void after_rollback() override {
+        identity.clear();
+        for (entry_type& e : entries) {
+            switch (e.state) {
+                case object_state::detached: break;
+                case object_state::pending: detach(e); break;
+                case object_state::persistent:
+                case object_state::deleted:
+                case object_state::deleted_flushed:
+                    if (e.inserted_in_transaction) {
+                        detach(e);
+                    } else {
+                        if (e.committed) e.snapshot = std::move(*e.committed);
+                        e.object = *e.snapshot;
+                        e.state = object_state::persistent;
+                        identity.insert_or_assign(identity_key(e.object), &e);
+                    }
+                    break;
+            }
+            e.committed.reset();
+            e.inserted_in_transaction = false;
+        }
+        pending.clear();
+        deleted.clear();
+    }
+};
+
+}  // namespace detail
+
+}  // namespace structql

@@ -1,0 +1,559 @@
+#pragma once
+// The session: a unit of work over one transaction, with SQLAlchemy's Session semantics.
+//
+// - Identity map: one row, one object per session; objects live until close() and keep their
+//   addresses.
+// - add() makes an object pending; flush() writes pending inserts (parents before children,
+//   then in add order), updates of changed objects (found by comparing with the snapshot taken
+//   when the object was loaded or last flushed) and deletes (children before parents).
+// - commit() = flush + COMMIT. rollback() discards pending objects and restores changed and
+//   removed ones to their last committed state. A failed flush rolls the database transaction
+//   back at once and leaves the session needing rollback(): anything else throws
+//   pending_rollback_error. close() (and the destructor) rolls back what was not committed.
+// - autoflush (default true): get() misses and queries flush first. autocommit: every flush
+//   is committed at once.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "structql/detail/spare_shelf.hpp"
+#include "structql/engine/basic_engine.hpp"
+#include "structql/errors.hpp"
+#include "structql/query/query.hpp"
+#include "structql/session/model_store.hpp"
+
+namespace structql {
+
+struct session_options {
+    bool autocommit = false;  // commit after every flush
+    bool autoflush = true;    // flush before queries and get() misses
+};
+template <class Backend>
+class basic_session {
+public:
+    using engine_type = basic_engine<Backend>;
+    using connection_type = basic_connection<Backend>;
+
+    explicit basic_session(engine_type bound, session_options options = {})
+        : engine_(std::move(bound)), options_(options) {}
+    basic_session(const basic_session&) = delete;
+    basic_session& operator=(const basic_session&) = delete;
+    basic_session(basic_session&& other) noexcept
+        : engine_(other.engine_),
+          options_(other.options_),
+          connection_(std::move(other.connection_)),
+          stores_(std::move(other.stores_)),
+          sequence_(other.sequence_),
+          failure_(std::move(other.failure_)),
+          closed_(other.closed_),
+          savepoints_(std::move(other.savepoints_)),
+          savepoint_names_(other.savepoint_names_),
+          transaction_generation_(other.transaction_generation_) {
+        other.connection_.reset();
+        other.closed_ = true;
+    }
+    basic_session& operator=(basic_session&&) = delete;
+    ~basic_session() {
+        try {
+            close();
+        } catch (...) {
+            // A destructor must not throw; the connection went back to the pool rolled back.
+        }
+    }
+
+    // Starts tracking `object` (pending until the next flush) and returns the tracked copy,
+    // whose address stays valid until the session is closed. Adding an object the session
+    // already tracks returns it unchanged.
+    template <class M>
+    std::remove_cvref_t<M>& add(M&& object) {
+        using T = std::remove_cvref_t<M>;
+        (void)table<T>::members_checked;
+        check_usable();
+        auto& store = store_for<T>();
+        if (auto* e = store.find(object)) return e->object;
+        auto& e = store.track(T(std::forward<M>(object)), detail::object_state::pending);
+        e.order = ++sequence_;
+        store.pending.push_back(&e);
+        return e.object;
+    }
+
+    // The object with this primary key: from the identity map when tracked, else loaded.
+    // nullptr when no such row exists (or it was removed in this session).
+    template <class T, class K>
+    T* get(const K& key) {
+        check_usable();
+        using key_value = typename table<T>::primary_key_value;
+        auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
+        auto& store = store_for<T>();
+        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+        if (options_.autoflush) {
+            // Pending inserts and deletes only: a changed tracked object cannot make an untracked
+            // row appear (SQLAlchemy would also write changed objects here; comparing every
+            // tracked object on each miss would make a loop of get() quadratic).
+            autoflush(static_cast<detail::type_list<>*>(nullptr));
+            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+        }
+        T* result = nullptr;
+        const key_value bound_key(key);  // outlives the statement, which may bind it without a copy
+        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false,
+                   [&](auto& statement) { detail::bind_value(statement, 1, bound_key); },
+                   [&](const auto& statement) {
+                       result = materialize<T>(statement, 0);
+                       return false;
+                   });
+        return result;
+    }
+
+    // Marks a tracked object for DELETE at the next flush (a pending one is simply dropped).
+    template <class T>
+    void remove(T& object) {
+        check_usable();
+        auto* e = store_for<T>().find(object);
+        if (!e) throw not_tracked<T>("remove");
+        if (e->state == detail::object_state::pending) {
+            store_for<T>().detach(*e);
+        } else if (e->state == detail::object_state::persistent) {
+            e->state = detail::object_state::deleted;
+            e->order = ++sequence_;
+            store_for<T>().deleted.push_back(e);
+        }
+    }
+
+    // Stops tracking an object: no more writes for it, and get() / queries load a new object
+    // for its row. Its memory stays valid until the session is closed.
+    template <class T>
+    void expunge(T& object) {
+        check_usable();
+        auto* e = store_for<T>().find(object);
+        if (!e) throw not_tracked<T>("expunge");
+        store_for<T>().forget(*e);
+    }
+
+    // Reads a persistent object's row again, discarding its unflushed changes.
+    template <class T>
+    void refresh(T& object) {
+        check_usable();
+        auto& store = store_for<T>();
+        auto* e = store.find(object);
+        if (!e || e->state != detail::object_state::persistent) throw not_tracked<T>("refresh");
+        if (!store.reload(*e, connection()))
+            throw invalid_request_error("refresh(): the \"" + std::string(table<T>::name) +
+                                        "\" row of this object no longer exists");
+    }
+
+    // Copies the state of an object from outside the session onto the tracked object for the
+    // same primary key (loading it if need be), or adds a copy when no row has that key.
+    // Returns the tracked object; `object` itself is not tracked.
+    template <class T>
+    T& merge(const T& object) {
+        check_usable();
+        using key_value = typename table<T>::primary_key_value;
+        const key_value& key = table<T>::primary_key_of(object);
+        if constexpr (table<T>::generated_primary_key) {
+            if (key == 0) return add(T(object));
+        }
+        if (auto* e = store_for<T>().find(object)) return e->object;
+        if (T* existing = get<T>(key)) {
+            *existing = object;
+            return *existing;
+        }
+        return add(T(object));
+    }
+
+    // A query over T whose results are tracked objects (see basic_query); its values() are
+    // plain copies, read without the identity map.
+    template <class T>
+    basic_query<basic_session, detail::query_parts<T>> query() {
+        (void)table<T>::members_checked;
+        return basic_query<basic_session, detail::query_parts<T>>(*this, {});
+    }
+
+    // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
+    // aggregate struct). Flushes first when autoflush is on.
+    template <class Row, class... Args>
+    std::vector<Row> fetch(std::string_view sql, const Args&... args) {
+        return detail::fetch_rows<Row>(*this, sql, args...);
+    }
+
+    // Raw SQL that writes, with bound parameters, in the session's transaction: the number of
+    // rows changed. Tracked objects are not synchronised with it.
+    template <class... Args>
+    std::int64_t execute(std::string_view sql, const Args&... args) {
+        check_usable();
+        if (options_.autoflush) flush();
+        return detail::run_write(connection(/*for_write=*/true), sql, true,
+                                 [&](auto& statement) { detail::bind_arguments(statement, args...); });
+    }
+
+    // Writes pending changes to the database inside the session's transaction.
+    void flush() { flush_changes(nullptr); }
+
+private:
+    template <class... M>
+    void autoflush(detail::type_list<M...>*) {
+        const void* scan[] = {&detail::model_id<M>..., nullptr};
+        flush_changes(scan);
+    }
+    void autoflush(void*) { flush_changes(nullptr); }
+
+    // Inserts and deletes everything pending; compares (and updates) the tracked objects of the
+    // models in `scan` (a null-terminated list), or of every model when `scan` is null.
+    void flush_changes(const void* const* scan) {
+        check_usable();
+        std::vector<detail::flush_step<Backend>> inserts, deletes;
+        for (auto& store : stores_) if (store) store->collect(inserts, deletes);
+        bool wrote = false;
+        std::function<typename Backend::connection_type&()> writer = [&]() -> typename Backend::connection_type& {
+            wrote = true;
+            return connection(/*for_write=*/true);
+        };
+        try {
+            // Usually in order already (one model, added in order): checking is cheaper than sorting.
+            auto parents_first = [](const auto& a, const auto& b) {
+                return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
+            };
+            if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
+                std::stable_sort(inserts.begin(), inserts.end(), parents_first);
+            std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
+                return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
+            });
+            // Inserts in runs of one model (a run's rows never reference each other: parents are
+            // a depth above), for backends that send a run at once.
+            for (auto run = inserts.begin(); run != inserts.end();) {
+                auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+                run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
+                run = end;
+            }
+            for (auto& store : stores_) {
+                bool scanned = store && !scan;
+                for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
+                if (scanned) store->flush_updates(writer);
+            }
+            for (auto& step : deletes) step.store->remove(writer(), step.entry);
+        } catch (const std::exception& e) {
+            fail(e.what());
+            throw;
+        }
+        if (wrote && options_.autocommit) commit_transaction();
+    }
+
+public:
+
+    // flush() + COMMIT. The connection goes back to the pool until the session is used again.
+    void commit() {
+        check_usable();
+        flush();
+        commit_transaction();
+    }
+
+    // Rolls the transaction back: pending objects are discarded, changed and removed ones
+    // restored to their last committed state. Always allowed, also after a failed flush.
+    void rollback() {
+        if (closed_) return;
+        std::exception_ptr failure;
+        if (connection_) {
+            try {
+                if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).rollback();
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            connection_.reset();
+        }
+        for (auto& store : stores_) if (store) store->after_rollback();
+        end_transaction();
+        failure_.reset();
+        if (failure) std::rethrow_exception(failure);
+    }
+
+    // Rolls back what was not committed and forgets every object. The session cannot be used
+    // afterwards (invalid_request_error).
+    void close() {
+        if (closed_) return;
+        // The objects are about to go: roll the database back without restoring them first.
+        closed_ = true;
+        for (std::size_t i = 0; i < stores_.size(); ++i)
+            if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
+        stores_.clear();
+        savepoints_.clear();
+        failure_.reset();
+        if (!connection_) return;
+        auto lent = std::move(*connection_);
+        connection_.reset();
+        auto& c = detail::access::backend_connection(lent);
+        if (c.in_transaction()) c.rollback();
+    }
+
+    class savepoint;
+
+    // SAVEPOINT: flushes, then marks a point inside the transaction that savepoint::rollback()
+    // (or the guard's destruction without commit()) returns to, database and objects alike,
+    // while the outer transaction goes on. Savepoints nest.
+    savepoint begin_nested();
+
+    // Runs fn(*this) in the session's transaction: commits when it returns, rolls back and
+    // rethrows when it throws (SQLAlchemy's `with session.begin():`). Returns fn's result.
+    template <class F>
+    decltype(auto) transaction(F&& fn) {
+        check_usable();
+        try {
+            if constexpr (std::is_void_v<std::invoke_result_t<F, basic_session&>>) {
+                std::forward<F>(fn)(*this);
+                commit();
+            } else {
+                decltype(auto) result = std::forward<F>(fn)(*this);
+                commit();
+                return result;
+            }
+        } catch (...) {
+            rollback();
+            throw;
+        }
+    }
+
+    bool is_closed() const noexcept { return closed_; }
+    const engine_type& bind() const noexcept { return engine_; }
+
+    // What a query in a session returns: tracked objects (projections as values).
+    using backend_type = Backend;
+    static constexpr bool tracks_objects = true;
+    template <class Parts>
+    using value_row_type = typename detail::value_rows<Parts>::type;
+    template <class Parts>
+    using row_type = typename detail::tracked_rows<Parts>::type;
+
+private:
+    friend struct detail::access;
+
+    // --- the query layer's source interface (detail::access) ---
+
+    template <class Parts, class Statement>
+    row_type<Parts> read_row(const Statement& statement) {
+        if constexpr (Parts::projected) {
+            return detail::value_rows<Parts>::read(statement);
+        } else if constexpr (std::tuple_size_v<typename Parts::joins_type> == 0) {
+            return materialize<typename Parts::model>(statement, 0);
+        } else {
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return row_type<Parts>(materialize<typename Parts::model>(statement, 0),
+                                       materialize_joined<Parts, I>(statement)...);
+            }(std::make_index_sequence<std::tuple_size_v<typename Parts::joins_type>>{});
+        }
+    }
+    template <class Parts, class Statement>
+    value_row_type<Parts> read_value_row(const Statement& statement) {
+        return detail::value_rows<Parts>::read(statement);
+    }
+
+    // Runs a SELECT (after an autoflush) and hands each row to on_row until it returns false.
+    // Reads: the models the statement reads (detail::type_list), whose changed objects the
+    // autoflush writes; void when unknown (raw SQL): then every changed object is written.
+    template <class Reads, class Binder, class OnRow>
+    void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+        check_usable();
+        if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
+        run_select(sql, runtime_text, binder, on_row);
+    }
+
+    // A bulk UPDATE or DELETE: flushes, runs it, then brings the tracked objects it reached in
+    // line: updated ones are reloaded, deleted ones count as removed (rollback restores them).
+    template <class T, class Binder, class KeyParts>
+    std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts& key_parts,
+                           bool deletes) {
+        check_usable();
+        flush();
+        auto& store = store_for<T>();
+        using dialect = typename Backend::dialect;
+        std::vector<detail::identity_key_t<T>> reached;
+        if (!store.identity.empty()) {
+            auto collect = [&](const auto& statement) {
+                reached.push_back(detail::read_identity_key<T>(statement));
+                return true;
+            };
+            auto bind_keys = [&](auto& statement) {
+                int index = 1;
+                key_parts.bind(statement, index);
+            };
+            if constexpr (KeyParts::dynamic) {
+                detail::runtime_text text;
+                KeyParts::template write_text<dialect>(text, &key_parts, detail::statement_kind::rows);
+                run_select(text.text, true, bind_keys, collect);
+            } else {
+                run_select(detail::static_query_text<dialect, KeyParts, detail::statement_kind::rows>(), false,
+                           bind_keys, collect);
+            }
+        }
+        auto& c = connection(/*for_write=*/true);
+        std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
+        for (const auto& key : reached) {
+            auto it = store.identity.find(key);
+            if (it == store.identity.end()) continue;
+            auto& e = *it->second;
+            e.keep_committed();
+            if (deletes) {
+                e.state = detail::object_state::deleted_flushed;
+                store.identity.erase(it);
+            } else {
+                if (!store.reload(e, c)) store.forget(e);
+            }
+        }
+        if (options_.autocommit) commit_transaction();
+        return static_cast<std::size_t>(changed);
+    }
+    template <class Binder, class OnRow>
+    void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+        check_usable();
+        detail::run_statement(connection(), sql, runtime_text, binder, on_row);
+    }
+
+    // The tracked object for the row whose T columns start at `first`: the one in the identity
+    // map, unchanged, or a new one read from the row.
+    template <class T, class Statement>
+    T* materialize(const Statement& statement, int first) {
+        auto& store = store_for<T>();
+        auto key = detail::read_identity_key<T>(statement, first);
+        if (auto it = store.identity.find(key); it != store.identity.end()) return &it->second->object;
+        auto& e = store.entries.emplace_back();  // read in place: no T is built and then moved
+        try {
+            detail::read_columns(statement, e.object, first);
+        } catch (...) {
+            store.entries.pop_back();
+            throw;
+        }
+        e.state = detail::object_state::persistent;
+        e.snapshot = e.object;
+        store.identity.emplace(std::move(key), &e);
+        return &e.object;
+    }
+
+    template <class Parts, std::size_t I, class Statement>
+    auto* materialize_joined(const Statement& statement) {
+        using J = std::tuple_element_t<I, typename Parts::joins_type>;
+        using M = typename J::model;
+        constexpr int first = detail::join_offset<Parts, I>();
+        if constexpr (J::outer) {
+            if (detail::model_missing<M>(statement, first)) return static_cast<M*>(nullptr);
+        }
+        return materialize<M>(statement, first);
+    }
+
+    template <class T>
+    detail::model_store<Backend, T>& store_for() {
+        std::size_t index = detail::model_index<T>();
+        if (index >= stores_.size()) stores_.resize(index + 1);
+        auto& slot = stores_[index];
+        if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
+        if (!slot) slot = std::make_unique<detail::model_store<Backend, T>>();
+        return static_cast<detail::model_store<Backend, T>&>(*slot);
+    }
+
+    // A tracked object as get() shows it: removed ones are gone.
+    template <class T>
+    static T* visible(detail::tracked<T>& e) {
+        return e.state == detail::object_state::persistent ? &e.object : nullptr;
+    }
+
+    template <class T>
+    static invalid_request_error not_tracked(std::string_view operation) {
+        return invalid_request_error(std::string(operation) + "(): the \"" + std::string(table<T>::name) +
+                                     "\" object is not tracked by this session");
+    }
+
+    void check_usable() const {
+        if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
+        if (failure_)
+            throw pending_rollback_error(
+                "this session's transaction was rolled back because of an error during flush; call rollback() "
+                "before using the session again. Original error: " +
+                *failure_);
+    }
+
+    // The session's connection, with its transaction begun (SQLAlchemy's autobegin). With
+    // autocommit, only writes open a transaction; the flush commits it.
+    typename Backend::connection_type& connection(bool for_write = false) {
+        if (!connection_) connection_.emplace(engine_.connect());
+        auto& c = detail::access::backend_connection(*connection_);
+        if ((!options_.autocommit || for_write) && !c.in_transaction()) c.begin();
+        return c;
+    }
+
+    void commit_transaction() {
+        if (connection_) {
+            try {
+                if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).commit();
+            } catch (const std::exception& e) {
+                fail(e.what());
+                throw;
+            }
+            connection_.reset();
+        }
+        for (auto& store : stores_) if (store) store->after_commit();
+        end_transaction();
+    }
+
+    void fail(std::string message) {
+        failure_ = std::move(message);
+        savepoints_.clear();
+        if (connection_) {
+            try {
+                auto& c = detail::access::backend_connection(*connection_);
+                if (c.in_transaction()) c.rollback();
+            } catch (...) {
+            }
+            connection_.reset();
+        }
+    }
+
+    engine_type engine_;
+    session_options options_;
+    std::optional<connection_type> connection_;
+    std::vector<std::unique_ptr<detail::model_store_base<Backend>>> stores_;  // by detail::model_index<T>()
+    std::uint64_t sequence_ = 0;
+    std::optional<std::string> failure_;
+    bool closed_ = false;
+
+    // One per open savepoint, innermost last: the objects' state when it began.
+    struct savepoint_frame {
+        std::string name;
+        std::map<const void*, std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
+    };
+    std::vector<savepoint_frame> savepoints_;
+    std::uint64_t savepoint_names_ = 0;
+    std::uint64_t transaction_generation_ = 0;  // bumped when the transaction ends: old guards go inert
+
+    void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes) {
+        if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
+        check_usable();
+        using dialect = typename Backend::dialect;
+        auto& c = connection();
+        if (keep_changes) {
+            flush();
+            c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+            savepoints_.resize(depth);
+            return;
+        }
+        c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
+        c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+        for (auto& store : stores_) {
+            if (!store) continue;
+            auto it = savepoints_[depth].stores.find(store->model_id);
+            store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
+        }
+        savepoints_.resize(depth);
+    }
+
+    void end_transaction() {
+        savepoints_.clear();
+        ++transaction_generation_;
+    }
+};
+
+}  // namespace structql
