@@ -3552,6 +3552,59 @@ concept backend = requires(const url& u, engine_options& options, const typename
 
 }  // namespace structql
 // ---- end structql/backend/concepts.hpp ----
+// ---- begin structql/detail/multi_row_insert.hpp ----
+// INSERT of many rows of one model in few statements: INSERT ... VALUES (...), (...), as many
+// rows per statement as rows_per_insert allows, each row count's statement prepared once per
+// connection. Used by connection.insert(range) and by a session's flush.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+
+namespace structql::detail {
+
+template <class T>
+inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
+
+// SQLite allows 32,766 parameters per statement and PostgreSQL 65,535; past a few hundred rows
+// a longer statement is no faster.
+inline constexpr std::size_t max_parameters_per_insert = 1000;
+
+// The most rows one INSERT of T takes; a generated key is left out of the columns (a model with
+// no other column inserts DEFAULT VALUES, one row at a time).
+template <class T>
+constexpr std::size_t rows_per_insert(bool generated) {
+    const std::size_t width = table<T>::column_count - (generated ? 1 : 0);
+    return width == 0 ? 1 : std::max<std::size_t>(1, max_parameters_per_insert / width);
+}
+
+// The prepared INSERT of `rows` rows of T, without the key column when `generated`; with
+// `returning`, the statement returns the generated keys as rows (in no order SQL promises).
+template <class D, class T, class Connection>
+auto& prepare_insert_rows(Connection& c, std::size_t rows, bool generated, bool returning) {
+    return c.prepare_generated(&multi_row_insert_id<T>, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
+        runtime_text out;
+        sql::detail::write_insert<D, T>(out, rows, generated);
+        if (returning) {
+            out.append(" RETURNING ");
+            sql::write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
+        }
+        return std::move(out.text);
+    });
+}
+
+// Binds the columns of `rows` objects, every column or all but a generated key, from parameter
+// 1 on; next() gives the objects in order.
+template <class T, class Statement, class Next>
+void bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Next&& next) {
+    const column_set bound = generated ? all_but_primary_key<T>() : all_columns<T>();
+    int index = 1;
+    for (std::size_t i = 0; i < rows; ++i) index = bind_columns(statement, next(), index, bound);
+}
+
+}  // namespace structql::detail
+// ---- end structql/detail/multi_row_insert.hpp ----
 
 namespace structql {
 
@@ -3562,9 +3615,6 @@ namespace detail {
 
 template <class Backend>
 struct pool_state;
-
-template <class T>
-inline const char insert_rows_id = 0;  // its address tags connection.insert()'s statements for T
 
 }  // namespace detail
 
@@ -3612,44 +3662,34 @@ public:
     }
 
     // Inserts the objects as new rows, untracked (SQLAlchemy Core's insert() with many rows):
-    // as many rows per INSERT ... VALUES (...), (...) statement as max_parameters_per_insert
-    // allows, each shape prepared once per connection. A generated key left at 0 is assigned
-    // by the database and not written back (add the objects to a session for that). Returns
-    // the number of rows inserted.
+    // as many rows per INSERT ... VALUES (...), (...) statement as detail::rows_per_insert
+    // allows, each row count's statement prepared once per connection. A generated key left at 0
+    // is assigned by the database and not written back (add the objects to a session for that).
+    // Returns the number of rows inserted.
     template <std::ranges::forward_range R>
     std::size_t insert(const R& objects) {
         using T = std::ranges::range_value_t<R>;
         (void)table<T>::members_checked;
-        using dialect = typename Backend::dialect;
         auto& c = get();
         std::size_t inserted = 0;
         for (auto first = std::ranges::begin(objects), end = std::ranges::end(objects); first != end;) {
             // A run of objects that all leave their key to the database, or all bring their own.
             const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
-            const std::size_t width = table<T>::column_count - (generated ? 1 : 0);  // 0: DEFAULT VALUES
-            const std::size_t most_rows = width == 0 ? 1 : std::max<std::size_t>(1, max_parameters_per_insert / width);
+            const std::size_t most_rows = detail::rows_per_insert<T>(generated);
             std::size_t rows = 0;
             auto last = first;
             for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
                  ++last)
                 ++rows;
-            auto& statement = c.prepare_generated(&detail::insert_rows_id<T>, rows * 2 + generated, [&] {
-                detail::runtime_text out;
-                sql::detail::write_insert<dialect, T>(out, rows, generated);
-                return std::move(out.text);
-            });
+            auto& statement = detail::prepare_insert_rows<typename Backend::dialect, T>(c, rows, generated, false);
             detail::statement_use use(statement);
-            int index = 1;
-            const detail::column_set bound = generated ? detail::all_but_primary_key<T>() : detail::all_columns<T>();
-            for (; first != last; ++first) index = detail::bind_columns(statement, *first, index, bound);
+            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
             statement.step();
             inserted += rows;
         }
         return inserted;
     }
-    // SQLite allows 32,766 parameters per statement and PostgreSQL 65,535; past a few hundred
-    // rows a longer statement is no faster.
-    static constexpr std::size_t max_parameters_per_insert = 1000;
+    static constexpr std::size_t max_parameters_per_insert = detail::max_parameters_per_insert;
 
     // A query over T returning plain values, outside any session.
     template <class T>
@@ -4520,39 +4560,63 @@ struct model_store final : model_store_base<Backend> {
         bind_columns(statement, object, 1, generated ? all_but_primary_key<T>() : all_columns<T>());
     }
 
-    // A connection that can send many runs of a statement before reading their results
-    // (PostgreSQL's pipeline mode) gets each run of objects at once; others one by one, for
-    // which SQLite's in-process calls are already the fastest way.
-    static constexpr bool pipelines = requires(connection_type& c, typename Backend::statement_type& s) {
-        c.run_pipelined(s, std::size_t{}, [](std::size_t) {}, [](std::size_t) {});
-    };
-
+    // Each run of objects that all leave their key to the database, or all bring their own, in
+    // multi-row INSERTs of up to rows_per_insert rows (as connection.insert does): one statement
+    // per batch instead of one per object (SQLAlchemy's "insertmanyvalues").
     void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
-        if constexpr (pipelines) {
-            while (!run.empty()) {
-                // Objects with and without a key of their own use different statements.
-                bool generated = key_generated(entry_of(run[0]).object);
-                std::size_t n = 1;
-                while (n < run.size() && key_generated(entry_of(run[n]).object) == generated) ++n;
-                auto& statement = prepare_insert(c, generated);
-                statement_use use(statement);
+        while (!run.empty()) {
+            bool generated = key_generated(entry_of(run[0]).object);
+            const std::size_t most = rows_per_insert<T>(generated);
+            std::size_t n = 1;
+            while (n < run.size() && n < most && key_generated(entry_of(run[n]).object) == generated) ++n;
+            if (n == 1) insert_one(c, entry_of(run[0]), generated);
+            else insert_rows(c, run.first(n), generated);
+            run = run.subspan(n);
+        }
+    }
+
+    void insert_one(connection_type& c, entry_type& e, bool generated) {
+        auto& statement = prepare_insert(c, generated);
+        statement_use use(statement);
+        bind_insert(statement, e.object, generated);
+        inserted(c, statement, e, generated, step_write(statement));
+    }
+
+    // Several objects in one INSERT. Generated keys come back through RETURNING, in an order SQL
+    // does not promise; the database assigns them ascending in VALUES order (SQLite: each new
+    // rowid is the largest so far plus one; PostgreSQL: the identity's sequence), so sorted they
+    // are the objects' keys in order. Checked: they must be consecutive, the last one the
+    // connection's last insert id.
+    void insert_rows(connection_type& c, std::span<const flush_step<Backend>> run, bool generated) {
+        auto& statement = prepare_insert_rows<dialect, T>(c, run.size(), generated, generated);
+        statement_use use(statement);
+        std::size_t next = 0;
+        bind_insert_rows<T>(statement, run.size(), generated, [&]() -> const T& { return entry_of(run[next++]).object; });
+        if constexpr (table<T>::generated_primary_key) {
+            if (generated) {
+                std::vector<std::int64_t> keys;
+                keys.reserve(run.size());
                 explaining_foreign_keys([&] {
-                    c.run_pipelined(
-                        statement, n, [&](std::size_t i) { bind_insert(statement, entry_of(run[i]).object, generated); },
-                        [&](std::size_t i) { inserted(c, statement, entry_of(run[i]), generated, statement.step()); });
+                    while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
                 });
-                run = run.subspan(n);
-            }
-        } else {
-            for (const auto& step : run) {
-                entry_type& e = entry_of(step);
-                bool generated = key_generated(e.object);
-                auto& statement = prepare_insert(c, generated);
-                statement_use use(statement);
-                bind_insert(statement, e.object, generated);
-                inserted(c, statement, e, generated, step_write(statement));
+                std::sort(keys.begin(), keys.end());
+                if (keys.size() != run.size() || keys.back() - keys.front() != static_cast<std::int64_t>(keys.size()) - 1 ||
+                    (!dialect::returns_generated_keys && keys.back() != c.last_insert_id()))
+                    throw operational_error("the keys \"" + std::string(table<T>::name) +
+                                            "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
+                                            "cannot tell which row has which (a trigger inserting into the table, or a "
+                                            "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
+                using key_value = typename table<T>::primary_key_value;
+                for (std::size_t i = 0; i < run.size(); ++i) {
+                    entry_type& e = entry_of(run[i]);
+                    static_cast<key_value&>(table<T>::primary_key_of(e.object)) = value_traits<key_value>::from_storage(keys[i]);
+                    inserted(e);
+                }
+                return;
             }
         }
+        step_write(statement);
+        for (const auto& step : run) inserted(entry_of(step));
     }
 
     // After an object's INSERT ran (`returned_row`: its statement is on the row it returned):

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -642,6 +644,44 @@ TEMPLATE_TEST_CASE("one flush of thousands of objects: every row with its key, p
     CHECK(db.template get<Post>(posts[1234]->id) == posts[1234]);
 }
 
+TEMPLATE_TEST_CASE("a flush writes new rows as multi-row INSERTs, each object given its own generated key", "[session][bulk]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f({.pool_size = 1});
+    std::vector<std::string> inserts;
+    f.engine.before_execute([&](const sq::statement_event& e) {
+        if (e.sql.starts_with("INSERT")) inserts.emplace_back(e.sql);
+    });
+    auto db = f.session();
+    // 1,000 parameters per statement at most; a Pessoa's key is generated, so 2 columns a row.
+    const std::size_t per_statement = 1000 / 2;
+    std::vector<Pessoa*> added;
+    for (int i = 0; i < 1000 + 7; ++i)
+        added.push_back(&db.add(Pessoa{.nome = "p" + std::to_string(i), .idade = i % 3 ? std::optional<int>(i) : std::nullopt}));
+    Pessoa& explicit_key = db.add(Pessoa{.id = 1000000, .nome = "explicit", .idade = 1});
+    db.commit();
+    // ceil(1007 / 500) statements for the generated keys, one for the explicit key.
+    REQUIRE(inserts.size() == (1007 + per_statement - 1) / per_statement + 1);
+    CHECK(inserts[0].find("VALUES (" + TestType::placeholder(1) + ", " + TestType::placeholder(2) + "), (") != std::string::npos);
+    // Each object holds the key of the row with its own values.
+    auto rows = f.file.query("SELECT id, nome, idade FROM pessoas");
+    REQUIRE(rows.size() == added.size() + 1);
+    std::map<std::string, std::vector<std::optional<std::string>>> by_name;
+    for (auto& row : rows) by_name[*row[1]] = row;
+    std::set<std::int64_t> keys;
+    for (Pessoa* p : added) {
+        auto& row = by_name.at(p->nome.value);
+        CHECK(*row[0] == std::to_string(p->id));
+        CHECK(row[2] == (p->idade ? std::optional<std::string>(std::to_string(*p->idade)) : std::nullopt));
+        keys.insert(p->id);
+    }
+    CHECK(keys.size() == added.size());
+    CHECK(*by_name.at("explicit")[0] == "1000000");
+    CHECK(explicit_key.id == 1000000);
+    // The identity map knows them by their keys.
+    CHECK(db.template get<Pessoa>(added[777]->id) == added[777]);
+    CHECK(db.template get<Pessoa>(std::int64_t{1000000}) == &explicit_key);
+}
+
 TEMPLATE_TEST_CASE("a unique violation in the middle of a bulk flush fails it and leaves no row behind", "[session][bulk][errors]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f({.pool_size = 1});
@@ -651,7 +691,7 @@ TEMPLATE_TEST_CASE("a unique violation in the middle of a bulk flush fails it an
         db.add(Post{.author_id = 1, .slug = "taken"});
         db.commit();
     }
-    // The duplicate first, in the middle, and late (past PostgreSQL's first pipeline batch).
+    // The duplicate first, in the middle, and late (in the first, second and last multi-row INSERT).
     for (int duplicate : {0, 700, 1700}) {
         auto db = f.session();
         std::vector<Post*> posts;

@@ -20,6 +20,7 @@
 
 #include "structql/backend/concepts.hpp"
 #include "structql/detail/access.hpp"
+#include "structql/detail/multi_row_insert.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
 #include "structql/query/query.hpp"
@@ -34,9 +35,6 @@ namespace detail {
 
 template <class Backend>
 struct pool_state;
-
-template <class T>
-inline const char insert_rows_id = 0;  // its address tags connection.insert()'s statements for T
 
 }  // namespace detail
 
@@ -84,44 +82,34 @@ public:
     }
 
     // Inserts the objects as new rows, untracked (SQLAlchemy Core's insert() with many rows):
-    // as many rows per INSERT ... VALUES (...), (...) statement as max_parameters_per_insert
-    // allows, each shape prepared once per connection. A generated key left at 0 is assigned
-    // by the database and not written back (add the objects to a session for that). Returns
-    // the number of rows inserted.
+    // as many rows per INSERT ... VALUES (...), (...) statement as detail::rows_per_insert
+    // allows, each row count's statement prepared once per connection. A generated key left at 0
+    // is assigned by the database and not written back (add the objects to a session for that).
+    // Returns the number of rows inserted.
     template <std::ranges::forward_range R>
     std::size_t insert(const R& objects) {
         using T = std::ranges::range_value_t<R>;
         (void)table<T>::members_checked;
-        using dialect = typename Backend::dialect;
         auto& c = get();
         std::size_t inserted = 0;
         for (auto first = std::ranges::begin(objects), end = std::ranges::end(objects); first != end;) {
             // A run of objects that all leave their key to the database, or all bring their own.
             const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
-            const std::size_t width = table<T>::column_count - (generated ? 1 : 0);  // 0: DEFAULT VALUES
-            const std::size_t most_rows = width == 0 ? 1 : std::max<std::size_t>(1, max_parameters_per_insert / width);
+            const std::size_t most_rows = detail::rows_per_insert<T>(generated);
             std::size_t rows = 0;
             auto last = first;
             for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
                  ++last)
                 ++rows;
-            auto& statement = c.prepare_generated(&detail::insert_rows_id<T>, rows * 2 + generated, [&] {
-                detail::runtime_text out;
-                sql::detail::write_insert<dialect, T>(out, rows, generated);
-                return std::move(out.text);
-            });
+            auto& statement = detail::prepare_insert_rows<typename Backend::dialect, T>(c, rows, generated, false);
             detail::statement_use use(statement);
-            int index = 1;
-            const detail::column_set bound = generated ? detail::all_but_primary_key<T>() : detail::all_columns<T>();
-            for (; first != last; ++first) index = detail::bind_columns(statement, *first, index, bound);
+            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
             statement.step();
             inserted += rows;
         }
         return inserted;
     }
-    // SQLite allows 32,766 parameters per statement and PostgreSQL 65,535; past a few hundred
-    // rows a longer statement is no faster.
-    static constexpr std::size_t max_parameters_per_insert = 1000;
+    static constexpr std::size_t max_parameters_per_insert = detail::max_parameters_per_insert;
 
     // A query over T returning plain values, outside any session.
     template <class T>

@@ -19,6 +19,7 @@
 #include <boost/hana/fold_left.hpp>
 
 #include "structql/detail/flat_map.hpp"
+#include "structql/detail/multi_row_insert.hpp"
 #include "structql/detail/rows.hpp"
 #include "structql/detail/stable_vector.hpp"
 #include "structql/errors.hpp"
@@ -200,39 +201,63 @@ struct model_store final : model_store_base<Backend> {
         bind_columns(statement, object, 1, generated ? all_but_primary_key<T>() : all_columns<T>());
     }
 
-    // A connection that can send many runs of a statement before reading their results
-    // (PostgreSQL's pipeline mode) gets each run of objects at once; others one by one, for
-    // which SQLite's in-process calls are already the fastest way.
-    static constexpr bool pipelines = requires(connection_type& c, typename Backend::statement_type& s) {
-        c.run_pipelined(s, std::size_t{}, [](std::size_t) {}, [](std::size_t) {});
-    };
-
+    // Each run of objects that all leave their key to the database, or all bring their own, in
+    // multi-row INSERTs of up to rows_per_insert rows (as connection.insert does): one statement
+    // per batch instead of one per object (SQLAlchemy's "insertmanyvalues").
     void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
-        if constexpr (pipelines) {
-            while (!run.empty()) {
-                // Objects with and without a key of their own use different statements.
-                bool generated = key_generated(entry_of(run[0]).object);
-                std::size_t n = 1;
-                while (n < run.size() && key_generated(entry_of(run[n]).object) == generated) ++n;
-                auto& statement = prepare_insert(c, generated);
-                statement_use use(statement);
+        while (!run.empty()) {
+            bool generated = key_generated(entry_of(run[0]).object);
+            const std::size_t most = rows_per_insert<T>(generated);
+            std::size_t n = 1;
+            while (n < run.size() && n < most && key_generated(entry_of(run[n]).object) == generated) ++n;
+            if (n == 1) insert_one(c, entry_of(run[0]), generated);
+            else insert_rows(c, run.first(n), generated);
+            run = run.subspan(n);
+        }
+    }
+
+    void insert_one(connection_type& c, entry_type& e, bool generated) {
+        auto& statement = prepare_insert(c, generated);
+        statement_use use(statement);
+        bind_insert(statement, e.object, generated);
+        inserted(c, statement, e, generated, step_write(statement));
+    }
+
+    // Several objects in one INSERT. Generated keys come back through RETURNING, in an order SQL
+    // does not promise; the database assigns them ascending in VALUES order (SQLite: each new
+    // rowid is the largest so far plus one; PostgreSQL: the identity's sequence), so sorted they
+    // are the objects' keys in order. Checked: they must be consecutive, the last one the
+    // connection's last insert id.
+    void insert_rows(connection_type& c, std::span<const flush_step<Backend>> run, bool generated) {
+        auto& statement = prepare_insert_rows<dialect, T>(c, run.size(), generated, generated);
+        statement_use use(statement);
+        std::size_t next = 0;
+        bind_insert_rows<T>(statement, run.size(), generated, [&]() -> const T& { return entry_of(run[next++]).object; });
+        if constexpr (table<T>::generated_primary_key) {
+            if (generated) {
+                std::vector<std::int64_t> keys;
+                keys.reserve(run.size());
                 explaining_foreign_keys([&] {
-                    c.run_pipelined(
-                        statement, n, [&](std::size_t i) { bind_insert(statement, entry_of(run[i]).object, generated); },
-                        [&](std::size_t i) { inserted(c, statement, entry_of(run[i]), generated, statement.step()); });
+                    while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
                 });
-                run = run.subspan(n);
-            }
-        } else {
-            for (const auto& step : run) {
-                entry_type& e = entry_of(step);
-                bool generated = key_generated(e.object);
-                auto& statement = prepare_insert(c, generated);
-                statement_use use(statement);
-                bind_insert(statement, e.object, generated);
-                inserted(c, statement, e, generated, step_write(statement));
+                std::sort(keys.begin(), keys.end());
+                if (keys.size() != run.size() || keys.back() - keys.front() != static_cast<std::int64_t>(keys.size()) - 1 ||
+                    (!dialect::returns_generated_keys && keys.back() != c.last_insert_id()))
+                    throw operational_error("the keys \"" + std::string(table<T>::name) +
+                                            "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
+                                            "cannot tell which row has which (a trigger inserting into the table, or a "
+                                            "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
+                using key_value = typename table<T>::primary_key_value;
+                for (std::size_t i = 0; i < run.size(); ++i) {
+                    entry_type& e = entry_of(run[i]);
+                    static_cast<key_value&>(table<T>::primary_key_of(e.object)) = value_traits<key_value>::from_storage(keys[i]);
+                    inserted(e);
+                }
+                return;
             }
         }
+        step_write(statement);
+        for (const auto& step : run) inserted(entry_of(step));
     }
 
     // After an object's INSERT ran (`returned_row`: its statement is on the row it returned):

@@ -9,9 +9,7 @@
 // network byte order, when the server's type is the one StructQL would use (BIGINT, DOUBLE
 // PRECISION, BOOLEAN, BYTEA, TIMESTAMPTZ; TEXT as its bytes), and as text otherwise (an INTEGER
 // column made by hand, a JSON parameter), for the server to convert. Results come in binary
-// unless a column has a type StructQL does not decode, and then the statement reads text. A
-// session's flush sends each run of inserts into one table in pipeline mode (libpq 14 or later):
-// one round trip per batch instead of one per row.
+// unless a column has a type StructQL does not decode, and then the statement reads text.
 //
 // Timestamps: PostgreSQL keeps microseconds. A structql::timestamp is written truncated toward
 // negative infinity to whole microseconds (std::chrono::floor), so 1969-12-31 23:59:59.9999999
@@ -99,43 +97,6 @@ public:
         return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
     }
 
-    // Runs `statement` `count` times without a round trip per run (libpq's pipeline mode), in
-    // batches of pipeline_batch runs: bind(i) binds run i, and once its batch is sent, read(i)
-    // sees run i's result through the statement (step(), read()), in order. The first run that
-    // fails throws as step() would, after the rest of its batch (skipped by the server) has been
-    // read; later batches are not sent. Inside a transaction, that failure aborts it.
-    template <class Bind, class Read>
-    void run_pipelined(libpq_statement& statement, std::size_t count, Bind&& bind, Read&& read) {
-        PGconn* conn = link_.conn;
-        if (PQenterPipelineMode(conn) != 1) link_.fail(nullptr, statement.sql());
-        bool sync_sent = false;
-        try {
-            for (std::size_t first = 0; first < count; first += pipeline_batch) {
-                std::size_t end = count - first < pipeline_batch ? count : first + pipeline_batch;
-                for (std::size_t i = first; i < end; ++i) {
-                    statement.reset();
-                    bind(i);
-                    statement.send();
-                }
-                if (PQpipelineSync(conn) != 1) link_.fail(nullptr, statement.sql());
-                sync_sent = true;
-                for (std::size_t i = first; i < end; ++i) {
-                    statement.receive(detail::pg::result_ptr(PQgetResult(conn)));
-                    detail::pg::result_ptr end_of_run(PQgetResult(conn));  // null: run i has no more results
-                    read(i);
-                }
-                detail::pg::result_ptr sync(PQgetResult(conn));
-                if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) link_.fail(sync.get(), statement.sql());
-                sync_sent = false;
-            }
-        } catch (...) {
-            abandon_pipeline(sync_sent);
-            throw;
-        }
-        if (PQexitPipelineMode(conn) != 1) link_.fail(nullptr, statement.sql());
-    }
-    static constexpr std::size_t pipeline_batch = 1000;  // bounds the results libpq holds at once
-
     // Runs SQL text directly (several statements allowed, no parameters).
     void execute(std::string_view sql) {
         auto* context = link_.context;
@@ -210,29 +171,6 @@ private:
         link_.check(description, sql, PGRES_COMMAND_OK);
         link_.context->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
         return std::make_unique<libpq_statement>(&link_, std::move(name), sql, description.get());
-    }
-
-    // After a failure inside run_pipelined: reads what the server still sends for the runs
-    // already queued, up to a sync point, and leaves pipeline mode. A connection that cannot
-    // is marked broken, for the pool to close.
-    void abandon_pipeline(bool sync_sent) noexcept {
-        PGconn* conn = link_.conn;
-        if (!sync_sent && PQpipelineSync(conn) != 1) {
-            link_.broken = true;
-            return;
-        }
-        // Each run's results end with a null; two nulls in a row mean nothing more is coming.
-        for (bool last_was_null = false;;) {
-            detail::pg::result_ptr result(PQgetResult(conn));
-            if (!result) {
-                if (last_was_null || PQstatus(conn) == CONNECTION_BAD) break;
-                last_was_null = true;
-                continue;
-            }
-            last_was_null = false;
-            if (PQresultStatus(result.get()) == PGRES_PIPELINE_SYNC) break;
-        }
-        if (PQexitPipelineMode(conn) != 1) link_.broken = true;
     }
 
     void close() noexcept {

@@ -240,15 +240,7 @@ public:
         return row_ < rows_;
     }
 
-    // Pipeline mode (libpq_connection::run_pipelined): send() queues a run of the statement as
-    // bound, without waiting for its result; receive() takes that result later, in order, and
-    // step() then reads its rows. A hook's after_execute sees a run when the next is bound.
-    void send() {
-        started();
-        if (PQsendQueryPrepared(link_->conn, name_.c_str(), static_cast<int>(values_.size()), values_.data(),
-                                lengths_.data(), formats_.data(), binary_results_ ? 1 : 0) != 1)
-            link_->fail(nullptr, sql_);
-    }
+    // Takes the result of a run: step() then reads its rows.
     void receive(detail::pg::result_ptr result) {
         executed_ = true;
         result_ = std::move(result);
