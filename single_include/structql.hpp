@@ -1197,6 +1197,10 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 // can be NULL and which models it reads; the values it holds are bound as parameters, in the
 // order they appear in the text. Only an IN over a run-time list has text that depends on
 // the run (its length): such expressions are `dynamic` and their text is written at run time.
+//
+// Each node has one writer, `template <class D> static constexpr void write(out, self)`: it
+// writes from the type alone at compile time (self == nullptr, for a node that is not dynamic)
+// and from the object at run time.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -1431,6 +1435,12 @@ using structql::expression_tag;
 template <class... Ts>
 struct type_list {};
 
+// Writes the SQL of a node given by pointer: null for a node whose text is fixed by its type.
+template <class D, class E>
+constexpr void write_node(const E* e, auto& out) {
+    E::template write<D>(out, e);
+}
+
 template <class... Lists>
 struct concat;
 template <>
@@ -1461,12 +1471,6 @@ struct all_in;
 template <class... U, class Allowed>
 struct all_in<type_list<U...>, Allowed> : std::bool_constant<(contains<U, Allowed>::value && ...)> {};
 
-// Writes an expression's SQL: from its type when its text is static, from the object when not.
-template <class D, class E>
-constexpr void write_expression(const E* e, auto& out) {
-    if constexpr (E::dynamic) e->template write_dynamic<D>(out);
-    else E::template write<D>(out);
-}
 }  // namespace detail
 
 template <class E>
@@ -1588,7 +1592,7 @@ struct column_expression : expression_tag {
 
     // "table"."column": always qualified, so that joins never make a name ambiguous.
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const column_expression* = nullptr) {
         sql::write_identifier<D>(out, table<model>::name);
         out.append('.');
         sql::write_identifier<D>(out, table<model>::columns[index].name);
@@ -1654,7 +1658,7 @@ struct bound_value : expression_tag {
     static constexpr bool nullable = false;
     static constexpr bool dynamic = false;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const bound_value* = nullptr) {
         if constexpr (Typed) D::write_typed_placeholder(out, column_type_of<typename value_traits<V>::storage_type>());
         else D::write_placeholder(out);
     }
@@ -1674,19 +1678,11 @@ struct binary_expression : expression_tag {
     static constexpr bool nullable = L::nullable || R::nullable;
     static constexpr bool dynamic = L::dynamic || R::dynamic;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const binary_expression* self = nullptr) {
         out.append('(');
-        L::template write<D>(out);
+        L::template write<D>(out, self ? &self->left : nullptr);
         out.append(std::string_view(Op));
-        R::template write<D>(out);
-        out.append(')');
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append('(');
-        write_expression<D>(&left, out);
-        out.append(std::string_view(Op));
-        write_expression<D>(&right, out);
+        R::template write<D>(out, self ? &self->right : nullptr);
         out.append(')');
     }
     template <class Statement>
@@ -1705,16 +1701,9 @@ struct postfix_expression : expression_tag {
     static constexpr bool nullable = false;
     static constexpr bool dynamic = E::dynamic;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const postfix_expression* self = nullptr) {
         out.append('(');
-        E::template write<D>(out);
-        out.append(std::string_view(Op));
-        out.append(')');
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append('(');
-        write_expression<D>(&operand, out);
+        E::template write<D>(out, self ? &self->operand : nullptr);
         out.append(std::string_view(Op));
         out.append(')');
     }
@@ -1733,15 +1722,9 @@ struct not_expression : expression_tag {
     static constexpr bool nullable = E::nullable;
     static constexpr bool dynamic = E::dynamic;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const not_expression* self = nullptr) {
         out.append("(NOT ");
-        E::template write<D>(out);
-        out.append(')');
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append("(NOT ");
-        write_expression<D>(&operand, out);
+        E::template write<D>(out, self ? &self->operand : nullptr);
         out.append(')');
     }
     template <class Statement>
@@ -1760,7 +1743,7 @@ struct between_expression : expression_tag {
     static constexpr bool nullable = C::nullable;
     static constexpr bool dynamic = false;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const between_expression* = nullptr) {
         out.append('(');
         C::template write<D>(out);
         out.append(" BETWEEN ");
@@ -1785,7 +1768,8 @@ struct in_list : expression_tag {
     static constexpr bool nullable = C::nullable;
     static constexpr bool dynamic = true;  // one placeholder per value
     template <class D>
-    void write_dynamic(auto& out) const {
+    static constexpr void write(auto& out, const in_list* self) {
+        const List& values = self->values;
         if (values.empty()) {
             out.append("(1 = 0)");
             return;
@@ -1815,19 +1799,11 @@ struct in_query : expression_tag {
     static constexpr bool dynamic = Query::dynamic;
     static_assert(Query::column_count == 1, "StructQL: col.in(subquery) needs a subquery selecting one column");
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const in_query* self = nullptr) {
         out.append('(');
         C::template write<D>(out);
         out.append(" IN (");
-        Query::template write_select<D>(out);
-        out.append("))");
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append('(');
-        C::template write<D>(out);
-        out.append(" IN (");
-        subquery.template write_select_dynamic<D>(out);
+        Query::template write_select<D>(out, self ? &self->subquery : nullptr);
         out.append("))");
     }
     template <class Statement>
@@ -1853,17 +1829,10 @@ struct aggregate_expression : expression_tag {
     static constexpr bool dynamic = E::dynamic;
     static constexpr bool is_aggregate = true;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const aggregate_expression* self = nullptr) {
         out.append(std::string_view(Name));
         out.append('(');
-        E::template write<D>(out);
-        out.append(')');
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append(std::string_view(Name));
-        out.append('(');
-        write_expression<D>(&operand, out);
+        E::template write<D>(out, self ? &self->operand : nullptr);
         out.append(')');
     }
     template <class Statement>
@@ -1879,7 +1848,7 @@ struct star : expression_tag {
     static constexpr bool nullable = false;
     static constexpr bool dynamic = false;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const star* = nullptr) {
         out.append('*');
     }
     template <class Statement>
@@ -2189,7 +2158,7 @@ struct foreign_key_join {
         out.append(')');
     }
     template <class>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const foreign_key_join* = nullptr) {
         bool done = false;
         ((!done && linked<Earlier>() ? (write_link<Earlier>(out), done = true) : false), ...);
     }
@@ -2368,12 +2337,12 @@ struct query_parts {
         write_joins<D>(out, self, std::make_index_sequence<std::tuple_size_v<Joins>>{});
         if constexpr (!std::is_same_v<Where, detail::no_condition>) {
             out.append(" WHERE ");
-            detail::write_expression<D>(self ? &self->where : nullptr, out);
+            detail::write_node<D>(self ? &self->where : nullptr, out);
         }
         write_group<D>(out, Group{});
         if constexpr (!std::is_same_v<Having, detail::no_condition>) {
             out.append(" HAVING ");
-            detail::write_expression<D>(self ? &self->having : nullptr, out);
+            detail::write_node<D>(self ? &self->having : nullptr, out);
         }
         if (kind != statement_kind::count) write_orders<D>(out, Orders{});  // a count has one row
         if constexpr (Limit) {
@@ -2418,7 +2387,7 @@ private:
     static constexpr void write_select_list(auto& out, const query_parts* self) {
         if constexpr (projected) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((I ? out.append(", ") : void(), detail::write_expression<D>(self ? &std::get<I>(self->select) : nullptr, out)),
+                ((I ? out.append(", ") : void(), detail::write_node<D>(self ? &std::get<I>(self->select) : nullptr, out)),
                  ...);
             }(std::make_index_sequence<std::tuple_size_v<Select>>{});
         } else {
@@ -2441,7 +2410,7 @@ private:
         out.append(J::outer ? " LEFT OUTER JOIN " : " JOIN ");
         sql::write_identifier<D>(out, table<typename J::model>::name);
         out.append(" ON ");
-        detail::write_expression<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
+        detail::write_node<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
     }
 
     template <class D, class... G>
@@ -2864,12 +2833,8 @@ public:
 
     // --- for IN (subquery) ---
     template <class D>
-    static constexpr void write_select(auto& out) {
-        Parts::template write_text<D>(out, nullptr, detail::statement_kind::rows);
-    }
-    template <class D>
-    void write_select_dynamic(auto& out) const {
-        Parts::template write_text<D>(out, &parts_, detail::statement_kind::rows);
+    static constexpr void write_select(auto& out, const basic_query* self) {
+        Parts::template write_text<D>(out, self ? &self->parts_ : nullptr, detail::statement_kind::rows);
     }
     template <class Statement>
     void bind_select(Statement& statement, int& index) const {
@@ -2952,11 +2917,11 @@ private:
         bool first = true;
         ((first ? void() : out.append(", "), first = false,
           sql::write_identifier<D>(out, table<T>::columns[A::column::index].name), out.append(" = "),
-          detail::write_expression<D>(assignments ? &assignments->value : nullptr, out)),
+          detail::write_node<D>(assignments ? &assignments->value : nullptr, out)),
          ...);
         if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
             out.append(" WHERE ");
-            detail::write_expression<D>(self ? &self->parts_.where : nullptr, out);
+            detail::write_node<D>(self ? &self->parts_.where : nullptr, out);
         }
     }
     template <class D>
@@ -2965,7 +2930,7 @@ private:
         sql::write_identifier<D>(out, table<T>::name);
         if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
             out.append(" WHERE ");
-            detail::write_expression<D>(self ? &self->parts_.where : nullptr, out);
+            detail::write_node<D>(self ? &self->parts_.where : nullptr, out);
         }
     }
 

@@ -269,12 +269,8 @@ public:
 
     // --- for IN (subquery) ---
     template <class D>
-    static constexpr void write_select(auto& out) {
-        Parts::template write_text<D>(out, nullptr, detail::statement_kind::rows);
-    }
-    template <class D>
-    void write_select_dynamic(auto& out) const {
-        Parts::template write_text<D>(out, &parts_, detail::statement_kind::rows);
+    static constexpr void write_select(auto& out, const basic_query* self) {
+        Parts::template write_text<D>(out, self ? &self->parts_ : nullptr, detail::statement_kind::rows);
     }
     template <class Statement>
     void bind_select(Statement& statement, int& index) const {
@@ -357,11 +353,11 @@ private:
         bool first = true;
         ((first ? void() : out.append(", "), first = false,
           sql::write_identifier<D>(out, table<T>::columns[A::column::index].name), out.append(" = "),
-          detail::write_expression<D>(assignments ? &assignments->value : nullptr, out)),
+          detail::write_node<D>(assignments ? &assignments->value : nullptr, out)),
          ...);
         if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
             out.append(" WHERE ");
-            detail::write_expression<D>(self ? &self->parts_.where : nullptr, out);
+            detail::write_node<D>(self ? &self->parts_.where : nullptr, out);
         }
     }
     template <class D>
@@ -370,7 +366,7 @@ private:
         sql::write_identifier<D>(out, table<T>::name);
         if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
             out.append(" WHERE ");
-            detail::write_expression<D>(self ? &self->parts_.where : nullptr, out);
+            detail::write_node<D>(self ? &self->parts_.where : nullptr, out);
         }
     }
 

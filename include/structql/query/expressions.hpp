@@ -7,6 +7,10 @@
 // can be NULL and which models it reads; the values it holds are bound as parameters, in the
 // order they appear in the text. Only an IN over a run-time list has text that depends on
 // the run (its length): such expressions are `dynamic` and their text is written at run time.
+//
+// Each node has one writer, `template <class D> static constexpr void write(out, self)`: it
+// writes from the type alone at compile time (self == nullptr, for a node that is not dynamic)
+// and from the object at run time.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,6 +35,12 @@ using structql::expression_tag;
 
 template <class... Ts>
 struct type_list {};
+
+// Writes the SQL of a node given by pointer: null for a node whose text is fixed by its type.
+template <class D, class E>
+constexpr void write_node(const E* e, auto& out) {
+    E::template write<D>(out, e);
+}
 
 template <class... Lists>
 struct concat;
@@ -62,12 +72,6 @@ struct all_in;
 template <class... U, class Allowed>
 struct all_in<type_list<U...>, Allowed> : std::bool_constant<(contains<U, Allowed>::value && ...)> {};
 
-// Writes an expression's SQL: from its type when its text is static, from the object when not.
-template <class D, class E>
-constexpr void write_expression(const E* e, auto& out) {
-    if constexpr (E::dynamic) e->template write_dynamic<D>(out);
-    else E::template write<D>(out);
-}
 }  // namespace detail
 
 template <class E>
@@ -189,7 +193,7 @@ struct column_expression : expression_tag {
 
     // "table"."column": always qualified, so that joins never make a name ambiguous.
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const column_expression* = nullptr) {
         sql::write_identifier<D>(out, table<model>::name);
         out.append('.');
         sql::write_identifier<D>(out, table<model>::columns[index].name);
@@ -255,7 +259,7 @@ struct bound_value : expression_tag {
     static constexpr bool nullable = false;
     static constexpr bool dynamic = false;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const bound_value* = nullptr) {
         if constexpr (Typed) D::write_typed_placeholder(out, column_type_of<typename value_traits<V>::storage_type>());
         else D::write_placeholder(out);
     }
@@ -275,19 +279,11 @@ struct binary_expression : expression_tag {
     static constexpr bool nullable = L::nullable || R::nullable;
     static constexpr bool dynamic = L::dynamic || R::dynamic;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const binary_expression* self = nullptr) {
         out.append('(');
-        L::template write<D>(out);
+        L::template write<D>(out, self ? &self->left : nullptr);
         out.append(std::string_view(Op));
-        R::template write<D>(out);
-        out.append(')');
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append('(');
-        write_expression<D>(&left, out);
-        out.append(std::string_view(Op));
-        write_expression<D>(&right, out);
+        R::template write<D>(out, self ? &self->right : nullptr);
         out.append(')');
     }
     template <class Statement>
@@ -306,16 +302,9 @@ struct postfix_expression : expression_tag {
     static constexpr bool nullable = false;
     static constexpr bool dynamic = E::dynamic;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const postfix_expression* self = nullptr) {
         out.append('(');
-        E::template write<D>(out);
-        out.append(std::string_view(Op));
-        out.append(')');
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append('(');
-        write_expression<D>(&operand, out);
+        E::template write<D>(out, self ? &self->operand : nullptr);
         out.append(std::string_view(Op));
         out.append(')');
     }
@@ -334,15 +323,9 @@ struct not_expression : expression_tag {
     static constexpr bool nullable = E::nullable;
     static constexpr bool dynamic = E::dynamic;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const not_expression* self = nullptr) {
         out.append("(NOT ");
-        E::template write<D>(out);
-        out.append(')');
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append("(NOT ");
-        write_expression<D>(&operand, out);
+        E::template write<D>(out, self ? &self->operand : nullptr);
         out.append(')');
     }
     template <class Statement>
@@ -361,7 +344,7 @@ struct between_expression : expression_tag {
     static constexpr bool nullable = C::nullable;
     static constexpr bool dynamic = false;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const between_expression* = nullptr) {
         out.append('(');
         C::template write<D>(out);
         out.append(" BETWEEN ");
@@ -386,7 +369,8 @@ struct in_list : expression_tag {
     static constexpr bool nullable = C::nullable;
     static constexpr bool dynamic = true;  // one placeholder per value
     template <class D>
-    void write_dynamic(auto& out) const {
+    static constexpr void write(auto& out, const in_list* self) {
+        const List& values = self->values;
         if (values.empty()) {
             out.append("(1 = 0)");
             return;
@@ -416,19 +400,11 @@ struct in_query : expression_tag {
     static constexpr bool dynamic = Query::dynamic;
     static_assert(Query::column_count == 1, "StructQL: col.in(subquery) needs a subquery selecting one column");
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const in_query* self = nullptr) {
         out.append('(');
         C::template write<D>(out);
         out.append(" IN (");
-        Query::template write_select<D>(out);
-        out.append("))");
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append('(');
-        C::template write<D>(out);
-        out.append(" IN (");
-        subquery.template write_select_dynamic<D>(out);
+        Query::template write_select<D>(out, self ? &self->subquery : nullptr);
         out.append("))");
     }
     template <class Statement>
@@ -454,17 +430,10 @@ struct aggregate_expression : expression_tag {
     static constexpr bool dynamic = E::dynamic;
     static constexpr bool is_aggregate = true;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const aggregate_expression* self = nullptr) {
         out.append(std::string_view(Name));
         out.append('(');
-        E::template write<D>(out);
-        out.append(')');
-    }
-    template <class D>
-    void write_dynamic(auto& out) const {
-        out.append(std::string_view(Name));
-        out.append('(');
-        write_expression<D>(&operand, out);
+        E::template write<D>(out, self ? &self->operand : nullptr);
         out.append(')');
     }
     template <class Statement>
@@ -480,7 +449,7 @@ struct star : expression_tag {
     static constexpr bool nullable = false;
     static constexpr bool dynamic = false;
     template <class D>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const star* = nullptr) {
         out.append('*');
     }
     template <class Statement>

@@ -85,7 +85,7 @@ struct foreign_key_join {
         out.append(')');
     }
     template <class>
-    static constexpr void write(auto& out) {
+    static constexpr void write(auto& out, const foreign_key_join* = nullptr) {
         bool done = false;
         ((!done && linked<Earlier>() ? (write_link<Earlier>(out), done = true) : false), ...);
     }
@@ -264,12 +264,12 @@ struct query_parts {
         write_joins<D>(out, self, std::make_index_sequence<std::tuple_size_v<Joins>>{});
         if constexpr (!std::is_same_v<Where, detail::no_condition>) {
             out.append(" WHERE ");
-            detail::write_expression<D>(self ? &self->where : nullptr, out);
+            detail::write_node<D>(self ? &self->where : nullptr, out);
         }
         write_group<D>(out, Group{});
         if constexpr (!std::is_same_v<Having, detail::no_condition>) {
             out.append(" HAVING ");
-            detail::write_expression<D>(self ? &self->having : nullptr, out);
+            detail::write_node<D>(self ? &self->having : nullptr, out);
         }
         if (kind != statement_kind::count) write_orders<D>(out, Orders{});  // a count has one row
         if constexpr (Limit) {
@@ -314,7 +314,7 @@ private:
     static constexpr void write_select_list(auto& out, const query_parts* self) {
         if constexpr (projected) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((I ? out.append(", ") : void(), detail::write_expression<D>(self ? &std::get<I>(self->select) : nullptr, out)),
+                ((I ? out.append(", ") : void(), detail::write_node<D>(self ? &std::get<I>(self->select) : nullptr, out)),
                  ...);
             }(std::make_index_sequence<std::tuple_size_v<Select>>{});
         } else {
@@ -337,7 +337,7 @@ private:
         out.append(J::outer ? " LEFT OUTER JOIN " : " JOIN ");
         sql::write_identifier<D>(out, table<typename J::model>::name);
         out.append(" ON ");
-        detail::write_expression<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
+        detail::write_node<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
     }
 
     template <class D, class... G>
