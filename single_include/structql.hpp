@@ -852,6 +852,7 @@ struct table {
 // column type names, how a generated key is declared and read back, savepoints. Statement
 // generators take it as a parameter, so each database gets its own compile-time text from one
 // generator. (The full list a dialect provides: backend/concepts.hpp.)
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -873,6 +874,38 @@ constexpr void write_identifier(auto& out, auto... parts) {
     (part(std::string_view(parts)), ...);
     out.append(D::identifier_quote);
 }
+
+namespace detail {
+
+// The position just past a literal, quoted identifier or comment starting at `i` in `sql`, or
+// `i` itself when none starts there: '...' (with '' inside), "..." and `...` (doubled quotes
+// inside), [...], -- to the end of the line, /* ... */. Parameter counting skips them.
+constexpr std::size_t skip_quoted(std::string_view sql, std::size_t i) {
+    const char c = sql[i];
+    auto past = [&](std::string_view close, std::size_t from) {
+        std::size_t end = sql.find(close, from);
+        return end == std::string_view::npos ? sql.size() : end + close.size();
+    };
+    if (c == '\'' || c == '"' || c == '`') {
+        for (std::size_t j = i + 1; j < sql.size(); ++j)
+            if (sql[j] == c) {
+                if (j + 1 < sql.size() && sql[j + 1] == c) ++j;  // a doubled quote
+                else return j + 1;
+            }
+        return sql.size();
+    }
+    if (c == '[') return past("]", i + 1);
+    if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') return past("\n", i + 2);
+    if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') return past("*/", i + 2);
+    return i;
+}
+
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_name_char(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+}  // namespace detail
 
 // What most SQL databases share: double-quoted identifiers (SQL-92) and SQL-92 savepoints.
 // A dialect derives from it and overrides what its database spells otherwise.
@@ -897,6 +930,7 @@ std::string savepoint_statement(std::string_view verb, std::string_view name) {
 // ---- begin structql/sql/sqlite_dialect.hpp ----
 // The SQLite dialect: ? placeholders, SQLite's type names, a generated key as an alias of the
 // rowid, read back with sqlite3_last_insert_rowid.
+#include <cstddef>
 #include <string_view>
 
 
@@ -937,6 +971,37 @@ struct sqlite_dialect : standard_dialect {
 
     // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
     static constexpr bool returns_generated_keys = false;
+
+    // The number of parameters SQLite gives a statement: ? takes the largest index so far plus
+    // one, ?NNN the index NNN, :name @name $name the next index unless the name came before.
+    static constexpr std::size_t count_parameters(std::string_view sql) {
+        std::size_t largest = 0;
+        std::string_view names[64]{};  // distinct names; more than 64 count each use
+        std::size_t named = 0;
+        for (std::size_t i = 0; i < sql.size();) {
+            if (std::size_t after = detail::skip_quoted(sql, i); after != i) {
+                i = after;
+                continue;
+            }
+            const char c = sql[i++];
+            if (c == '?') {
+                std::size_t number = 0, digits = 0;
+                for (; i < sql.size() && detail::is_digit(sql[i]); ++i, ++digits) number = number * 10 + static_cast<std::size_t>(sql[i] - '0');
+                largest = digits ? (number > largest ? number : largest) : largest + 1;
+            } else if (c == ':' || c == '@' || c == '$') {
+                std::size_t start = i;
+                while (i < sql.size() && detail::is_name_char(sql[i])) ++i;
+                if (i == start) continue;
+                std::string_view name = sql.substr(start - 1, i - start + 1);
+                bool seen = false;
+                for (std::size_t k = 0; k < named && !seen; ++k) seen = names[k] == name;
+                if (seen) continue;
+                if (named < 64) names[named++] = name;
+                ++largest;
+            }
+        }
+        return largest;
+    }
 };
 
 }  // namespace structql::sql
@@ -1888,17 +1953,6 @@ STRUCTQL_COMPARISON(>, op_gt, op_lt)
 STRUCTQL_COMPARISON(>=, op_ge, op_le)
 #undef STRUCTQL_COMPARISON
 
-// A comparison with a value of a type the expression cannot hold: one readable error instead of
-// a list of candidates.
-template <detail::valued E, class V>
-    requires(!detail::value_for<E, V> && !expression<std::remove_cvref_t<V>> &&
-             !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>)
-void operator==(E, V&&) {
-    static_assert(detail::value_for<E, V>,
-                  "StructQL: this value's type does not convert to the column's value type; compare a column "
-                  "only with values of its own type (see E::value_type and V above)");
-}
-
 // Arithmetic: expression <op> value, value <op> expression, expression <op> expression.
 #define STRUCTQL_ARITHMETIC(op, name)                                                                    \
     template <detail::valued E, class V>                                                                 \
@@ -1927,6 +1981,70 @@ STRUCTQL_ARITHMETIC(-, op_minus)
 STRUCTQL_ARITHMETIC(*, op_times)
 STRUCTQL_ARITHMETIC(/, op_divide)
 #undef STRUCTQL_ARITHMETIC
+
+// A comparison or arithmetic that cannot mean anything (a value of a type the expression cannot
+// hold, two expressions of unrelated types, arithmetic on text): one readable error, named by the
+// operator, instead of a list of candidates. It returns a condition that compiles on, so that the
+// message stands alone.
+namespace detail {
+template <class E, class V>
+struct refused_expression : expression_tag {
+    using value_type = V;
+    using models = typename E::models;
+    using reads = typename E::reads;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto&, const refused_expression* = nullptr) {}
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+template <class E, class V>
+concept arithmetic_value = value_for<E, V> && std::is_arithmetic_v<typename E::value_type>;
+template <class A, class B>
+concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::value_type>;
+}  // namespace detail
+
+#define STRUCTQL_REFUSED(op, value_ok, pair_ok, rule, R)                                                  \
+    template <detail::valued E, class V>                                                                 \
+        requires(!expression<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> && \
+                 !value_ok<E, V>)                                                                        \
+    auto operator op(E, V&&) {                                                                           \
+        static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to this column (or expression) and a " \
+                                      "value of this type: " rule " (E and V in the instantiation below)");  \
+        return detail::refused_expression<E, R>{};                                                          \
+    }                                                                                                    \
+    template <class V, detail::valued E>                                                                 \
+        requires(!expression<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> && \
+                 !value_ok<E, V>)                                                                        \
+    auto operator op(V&&, E) {                                                                           \
+        static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to a value of this type and this " \
+                                      "column (or expression): " rule " (E and V in the instantiation below)"); \
+        return detail::refused_expression<E, R>{};                                                          \
+    }                                                                                                    \
+    template <detail::valued E, detail::valued B>                                                        \
+        requires(!pair_ok<E, B>)                                                                         \
+    auto operator op(E, B) {                                                                             \
+        static_assert(pair_ok<E, B>, "StructQL: cannot apply " #op " to these two columns (or "           \
+                                     "expressions): " rule " (E and B in the instantiation below)");     \
+        return detail::refused_expression<E, R>{};                                                       \
+    }
+
+#define STRUCTQL_COMPARISON_RULE "compare a column only with values and columns of its own type"
+#define STRUCTQL_ARITHMETIC_RULE "arithmetic takes numeric columns and values that convert to their type"
+STRUCTQL_REFUSED(==, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(!=, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(<, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(<=, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(>, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(>=, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(+, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+STRUCTQL_REFUSED(-, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+STRUCTQL_REFUSED(*, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+STRUCTQL_REFUSED(/, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+#undef STRUCTQL_COMPARISON_RULE
+#undef STRUCTQL_ARITHMETIC_RULE
+#undef STRUCTQL_REFUSED
 
 // x == std::nullopt is IS NULL, x != std::nullopt is IS NOT NULL (as SQLAlchemy's == None).
 template <detail::valued E>
@@ -2955,11 +3073,53 @@ private:
 #include <boost/pfr/core.hpp>
 
 
-namespace structql::detail {
+namespace structql {
+
+// SQL text built at run time, given to fetch() or execute() with arguments:
+// db.fetch<Row>(sq::runtime_sql(text), args...). Its placeholders are counted when it runs
+// instead of when it compiles (as {fmt}'s fmt::runtime).
+struct runtime_sql {
+    explicit runtime_sql(std::string_view sql) noexcept : text(sql) {}
+    std::string_view text;
+};
+
+namespace detail {
+
+// Not constexpr: a call to it in checked_sql's constructor stops the compilation, and the
+// compiler's message names it.
+inline void sql_placeholder_count_differs_from_argument_count() {}
+
+// The SQL text of fetch() / execute() with arguments, its placeholders counted at compile time
+// (the dialect's count_parameters) against the number of arguments, as {fmt} checks a format
+// string: a mismatch does not compile.
+template <class D, std::size_t Arguments>
+struct checked_sql {
+    template <class S>
+        requires(std::is_convertible_v<const S&, std::string_view> && !std::is_same_v<S, std::string>)
+    consteval checked_sql(const S& sql) : text(sql) {
+        if (D::count_parameters(text) != Arguments) sql_placeholder_count_differs_from_argument_count();
+    }
+    template <class S>
+        requires std::is_same_v<S, std::string>
+    checked_sql(const S&) {
+        static_assert(!std::is_same_v<S, std::string>,
+                      "StructQL: fetch() / execute() with arguments take SQL text known at compile time, whose "
+                      "placeholders are counted against the arguments; wrap text built at run time in "
+                      "structql::runtime_sql(text)");
+    }
+    checked_sql(runtime_sql sql) noexcept : text(sql.text) {}
+    std::string_view text;
+};
 
 // Raw SQL: arguments bound in order (strings and string literals as text, std::nullopt as NULL).
+// Every placeholder takes one argument: a statement with more or fewer is refused before it runs
+// (SQLite would run it with NULL for the missing ones).
 template <class Statement, class... Args>
 void bind_arguments(Statement& statement, const Args&... args) {
+    if (statement.parameter_count() != static_cast<int>(sizeof...(Args)))
+        throw invalid_request_error("the statement has " + std::to_string(statement.parameter_count()) +
+                                    " parameters but " + std::to_string(sizeof...(Args)) +
+                                    " arguments were given [SQL: " + std::string(statement.sql()) + "]");
     int index = 1;
     [[maybe_unused]] auto bind_one = [&](const auto& arg) {
         using A = std::remove_cvref_t<decltype(arg)>;
@@ -3006,7 +3166,9 @@ std::vector<Row> fetch_rows(Source& source, std::string_view sql, const Args&...
     return rows;
 }
 
-}  // namespace structql::detail
+}  // namespace detail
+
+}  // namespace structql
 // ---- end structql/query/raw_sql.hpp ----
 // ---- end structql/query/query.hpp ----
 // ---- begin structql/url.hpp ----
@@ -3450,6 +3612,7 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::savepoint } -> std::convertible_to<std::string_view>;
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;
+    { D::count_parameters(std::string_view()) } -> std::convertible_to<std::size_t>;  // constexpr: raw SQL checked at compile time
 };
 
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.
@@ -3468,6 +3631,7 @@ concept backend_statement = requires(S& s, const S& cs, int i, std::string text,
     s.reset();                            // ready to bind and run again (noexcept)
     { cs.sql() } -> std::convertible_to<std::string_view>;
     { cs.column_count() } -> std::convertible_to<int>;
+    { cs.parameter_count() } -> std::convertible_to<int>;
     { cs.is_null(i) } -> std::same_as<bool>;
     { cs.template read<bool>(i) } -> std::same_as<bool>;
     { cs.template read<std::int64_t>(i) } -> std::same_as<std::int64_t>;
@@ -3612,18 +3776,21 @@ public:
     // The driver's own handle (sqlite3*, PGconn*) for what StructQL does not cover.
     native_handle_type native_handle() { return get().native_handle(); }
 
-    // Runs raw SQL with bound parameters; returns the number of rows it changed.
+    // Runs raw SQL with bound parameters; returns the number of rows it changed. The SQL's
+    // placeholders must be as many as the arguments: checked at compile time, or when it runs
+    // for structql::runtime_sql(text).
     template <class Arg, class... Args>
-    std::int64_t execute(std::string_view sql, const Arg& arg, const Args&... args) {
-        return detail::run_write(get(), sql, true,
+    std::int64_t execute(detail::checked_sql<typename Backend::dialect, 1 + sizeof...(Args)> sql, const Arg& arg,
+                         const Args&... args) {
+        return detail::run_write(get(), sql.text, true,
                                  [&](auto& statement) { detail::bind_arguments(statement, arg, args...); });
     }
 
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
     // aggregate struct).
     template <class Row, class... Args>
-    std::vector<Row> fetch(std::string_view sql, const Args&... args) {
-        return detail::fetch_rows<Row>(*this, sql, args...);
+    std::vector<Row> fetch(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
+        return detail::fetch_rows<Row>(*this, sql.text, args...);
     }
 
     // Inserts the objects as new rows, untracked (SQLAlchemy Core's insert() with many rows):
@@ -4943,17 +5110,17 @@ public:
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
     // aggregate struct). Flushes first when autoflush is on.
     template <class Row, class... Args>
-    std::vector<Row> fetch(std::string_view sql, const Args&... args) {
-        return detail::fetch_rows<Row>(*this, sql, args...);
+    std::vector<Row> fetch(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
+        return detail::fetch_rows<Row>(*this, sql.text, args...);
     }
 
     // Raw SQL that writes, with bound parameters, in the session's transaction: the number of
     // rows changed. Tracked objects are not synchronised with it.
     template <class... Args>
-    std::int64_t execute(std::string_view sql, const Args&... args) {
+    std::int64_t execute(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
-        return detail::run_write(connection(/*for_write=*/true), sql, true,
+        return detail::run_write(connection(/*for_write=*/true), sql.text, true,
                                  [&](auto& statement) { detail::bind_arguments(statement, args...); });
     }
 
@@ -5746,6 +5913,7 @@ public:
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
+    int parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
     bool is_null(int col) const noexcept { return type_of(col) == SQLITE_NULL; }
 
     template <class S>

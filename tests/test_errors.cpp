@@ -250,7 +250,7 @@ TEMPLATE_TEST_CASE("a NOT NULL violation is an integrity_error naming table and 
         const std::string sql =
             "INSERT INTO post (author_id, slug, title) VALUES (" + TestType::placeholder(1) + ", " + TestType::placeholder(2) + ", NULL)";
         const std::string message =
-            error_message<sq::integrity_error>([&] { s.execute(sql, author, std::string("no-title")); });
+            error_message<sq::integrity_error>([&] { s.execute(sq::runtime_sql(sql), author, std::string("no-title")); });
         CHECK_THAT(message, Contains(TestType::not_null_violation("post", "title")));
         CHECK_THAT(message, Contains(sql));
     }

@@ -429,7 +429,7 @@ TEST_CASE("PostgreSQL: results with types the backend does not decode are read a
     CHECK(std::get<0>(c.fetch<std::tuple<std::string>>("SELECT ($1::int4 + $2::numeric + $3::float4)::text", 1, 2.5, 3)[0]) == "6.5");
     CHECK(std::get<0>(c.fetch<std::tuple<std::string>>("SELECT $1::jsonb ->> 'a'", "{\"a\": \"b\"}")[0]) == "b");
     CHECK_THROWS_AS(c.fetch<std::tuple<std::int64_t>>("SELECT $1::int4", std::int64_t{1} << 40), sq::data_error);
-    CHECK_THROWS_AS(c.fetch<std::tuple<std::int64_t>>("SELECT $1::bigint", 1, 2), sq::operational_error);
+    CHECK_THROWS_AS(c.fetch<std::tuple<std::int64_t>>(sq::runtime_sql("SELECT $1::bigint"), 1, 2), sq::invalid_request_error);
 }
 
 TEST_CASE("PostgreSQL: URLs, libpq keywords and the password", "[postgresql][url]") {

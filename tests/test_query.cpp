@@ -308,24 +308,46 @@ struct NameAndPosts {
     std::int64_t posts;
 };
 
+// Raw SQL's placeholders, counted at compile time as each database numbers its parameters.
+namespace raw_sql_counts {
+constexpr std::size_t sqlite_count(std::string_view sql) { return sq::sql::sqlite_dialect::count_parameters(sql); }
+constexpr std::size_t postgresql_count(std::string_view sql) { return sq::sql::postgresql_dialect::count_parameters(sql); }
+static_assert(sqlite_count("SELECT 1") == 0);
+static_assert(sqlite_count("SELECT ?, ?") == 2);
+static_assert(sqlite_count("SELECT ?3, ?") == 4);          // ? takes the largest index so far plus one
+static_assert(sqlite_count("SELECT :a, @b, :a, $c") == 3);  // a repeated name is one parameter
+static_assert(sqlite_count("SELECT '?', \"?\", [?], `?` -- ?\n, ? /* ? */") == 1);
+static_assert(sqlite_count("SELECT 'it''s ?', ?") == 1);
+static_assert(postgresql_count("SELECT $1, $2, $1") == 2);
+static_assert(postgresql_count("SELECT $3") == 3);
+static_assert(postgresql_count("SELECT '$1', \"$2\", $$ $3 $$, $tag$ $4 $tag$, ? -- $5\n") == 0);
+static_assert(postgresql_count("SELECT data ? 'key' FROM t WHERE id = $1") == 1);  // jsonb's ? is an operator
+}  // namespace raw_sql_counts
+
 TEMPLATE_TEST_CASE("raw SQL with bound parameters, rows by position", "[query][raw]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;
     auto c = f.engine.connect();
-    auto rows = c.template fetch<std::tuple<std::string, std::optional<std::string>>>(
-        "SELECT name, hair_color FROM users WHERE id IN (" + f.p(1) + ", " + f.p(2) + ") ORDER BY id", 2, 3);
+    // Text built at run time (each database's placeholders) goes through sq::runtime_sql.
+    const std::string by_ids = "SELECT name, hair_color FROM users WHERE id IN (" + f.p(1) + ", " + f.p(2) + ") ORDER BY id";
+    auto rows = c.template fetch<std::tuple<std::string, std::optional<std::string>>>(sq::runtime_sql(by_ids), 2, 3);
     CHECK(rows == std::vector<std::tuple<std::string, std::optional<std::string>>>{{"Tess", "brown"}, {"Ann", std::nullopt}});
-    auto counted = c.template fetch<NameAndPosts>(
-        "SELECT u.name, count(p.id) FROM users u LEFT JOIN posts p ON p.user_id = u.id WHERE u.name <> " + f.p(1) +
-            " GROUP BY u.id ORDER BY u.id",
-        "' OR 1=1 --");
+    const std::string names = "SELECT u.name, count(p.id) FROM users u LEFT JOIN posts p ON p.user_id = u.id WHERE u.name <> " +
+                              f.p(1) + " GROUP BY u.id ORDER BY u.id";
+    auto counted = c.template fetch<NameAndPosts>(sq::runtime_sql(names), "' OR 1=1 --");
     REQUIRE(counted.size() == 5);
     CHECK(counted[0].name == "Sean");
     CHECK(counted[0].posts == 2);
     // SQLite's IS compares with NULL; PostgreSQL spells it IS NOT DISTINCT FROM.
     std::string null_safe_update = TestType::is_sqlite ? "UPDATE users SET hair_color = ? WHERE hair_color IS ?"
                                                        : "UPDATE users SET hair_color = $1 WHERE hair_color IS NOT DISTINCT FROM $2";
-    CHECK(c.execute(null_safe_update, "none", std::nullopt) == 1);
+    CHECK(c.execute(sq::runtime_sql(null_safe_update), "none", std::nullopt) == 1);
+    // Text whose placeholders and arguments differ in number is refused before it runs (SQLite
+    // would bind NULL for the missing one); text known at compile time does not compile.
+    CHECK_THROWS_WITH(c.execute(sq::runtime_sql(null_safe_update), "none"),
+                      Catch::Contains("the statement has 2 parameters but 1 arguments were given"));
+    CHECK_THROWS_AS(c.template fetch<std::tuple<std::int64_t>>(sq::runtime_sql("SELECT count(*) FROM users"), 1),
+                    sq::invalid_request_error);
     CHECK(f.file.count("SELECT count(*) FROM users WHERE hair_color = 'none'") == 1);
     CHECK_THROWS_AS(c.template fetch<std::tuple<std::string>>("SELECT name, id FROM users"), sq::data_error);
     CHECK_THROWS_AS(c.template fetch<std::tuple<std::int32_t>>("SELECT name FROM users"), sq::data_error);

@@ -33,6 +33,7 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::savepoint } -> std::convertible_to<std::string_view>;
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;
+    { D::count_parameters(std::string_view()) } -> std::convertible_to<std::size_t>;  // constexpr: raw SQL checked at compile time
 };
 
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.
@@ -51,6 +52,7 @@ concept backend_statement = requires(S& s, const S& cs, int i, std::string text,
     s.reset();                            // ready to bind and run again (noexcept)
     { cs.sql() } -> std::convertible_to<std::string_view>;
     { cs.column_count() } -> std::convertible_to<int>;
+    { cs.parameter_count() } -> std::convertible_to<int>;
     { cs.is_null(i) } -> std::same_as<bool>;
     { cs.template read<bool>(i) } -> std::same_as<bool>;
     { cs.template read<std::int64_t>(i) } -> std::same_as<std::int64_t>;

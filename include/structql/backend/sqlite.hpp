@@ -235,6 +235,7 @@ public:
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
+    int parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
     bool is_null(int col) const noexcept { return type_of(col) == SQLITE_NULL; }
 
     template <class S>

@@ -67,18 +67,21 @@ public:
     // The driver's own handle (sqlite3*, PGconn*) for what StructQL does not cover.
     native_handle_type native_handle() { return get().native_handle(); }
 
-    // Runs raw SQL with bound parameters; returns the number of rows it changed.
+    // Runs raw SQL with bound parameters; returns the number of rows it changed. The SQL's
+    // placeholders must be as many as the arguments: checked at compile time, or when it runs
+    // for structql::runtime_sql(text).
     template <class Arg, class... Args>
-    std::int64_t execute(std::string_view sql, const Arg& arg, const Args&... args) {
-        return detail::run_write(get(), sql, true,
+    std::int64_t execute(detail::checked_sql<typename Backend::dialect, 1 + sizeof...(Args)> sql, const Arg& arg,
+                         const Args&... args) {
+        return detail::run_write(get(), sql.text, true,
                                  [&](auto& statement) { detail::bind_arguments(statement, arg, args...); });
     }
 
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
     // aggregate struct).
     template <class Row, class... Args>
-    std::vector<Row> fetch(std::string_view sql, const Args&... args) {
-        return detail::fetch_rows<Row>(*this, sql, args...);
+    std::vector<Row> fetch(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
+        return detail::fetch_rows<Row>(*this, sql.text, args...);
     }
 
     // Inserts the objects as new rows, untracked (SQLAlchemy Core's insert() with many rows):

@@ -489,17 +489,6 @@ STRUCTQL_COMPARISON(>, op_gt, op_lt)
 STRUCTQL_COMPARISON(>=, op_ge, op_le)
 #undef STRUCTQL_COMPARISON
 
-// A comparison with a value of a type the expression cannot hold: one readable error instead of
-// a list of candidates.
-template <detail::valued E, class V>
-    requires(!detail::value_for<E, V> && !expression<std::remove_cvref_t<V>> &&
-             !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>)
-void operator==(E, V&&) {
-    static_assert(detail::value_for<E, V>,
-                  "StructQL: this value's type does not convert to the column's value type; compare a column "
-                  "only with values of its own type (see E::value_type and V above)");
-}
-
 // Arithmetic: expression <op> value, value <op> expression, expression <op> expression.
 #define STRUCTQL_ARITHMETIC(op, name)                                                                    \
     template <detail::valued E, class V>                                                                 \
@@ -528,6 +517,70 @@ STRUCTQL_ARITHMETIC(-, op_minus)
 STRUCTQL_ARITHMETIC(*, op_times)
 STRUCTQL_ARITHMETIC(/, op_divide)
 #undef STRUCTQL_ARITHMETIC
+
+// A comparison or arithmetic that cannot mean anything (a value of a type the expression cannot
+// hold, two expressions of unrelated types, arithmetic on text): one readable error, named by the
+// operator, instead of a list of candidates. It returns a condition that compiles on, so that the
+// message stands alone.
+namespace detail {
+template <class E, class V>
+struct refused_expression : expression_tag {
+    using value_type = V;
+    using models = typename E::models;
+    using reads = typename E::reads;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto&, const refused_expression* = nullptr) {}
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+template <class E, class V>
+concept arithmetic_value = value_for<E, V> && std::is_arithmetic_v<typename E::value_type>;
+template <class A, class B>
+concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::value_type>;
+}  // namespace detail
+
+#define STRUCTQL_REFUSED(op, value_ok, pair_ok, rule, R)                                                  \
+    template <detail::valued E, class V>                                                                 \
+        requires(!expression<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> && \
+                 !value_ok<E, V>)                                                                        \
+    auto operator op(E, V&&) {                                                                           \
+        static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to this column (or expression) and a " \
+                                      "value of this type: " rule " (E and V in the instantiation below)");  \
+        return detail::refused_expression<E, R>{};                                                          \
+    }                                                                                                    \
+    template <class V, detail::valued E>                                                                 \
+        requires(!expression<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> && \
+                 !value_ok<E, V>)                                                                        \
+    auto operator op(V&&, E) {                                                                           \
+        static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to a value of this type and this " \
+                                      "column (or expression): " rule " (E and V in the instantiation below)"); \
+        return detail::refused_expression<E, R>{};                                                          \
+    }                                                                                                    \
+    template <detail::valued E, detail::valued B>                                                        \
+        requires(!pair_ok<E, B>)                                                                         \
+    auto operator op(E, B) {                                                                             \
+        static_assert(pair_ok<E, B>, "StructQL: cannot apply " #op " to these two columns (or "           \
+                                     "expressions): " rule " (E and B in the instantiation below)");     \
+        return detail::refused_expression<E, R>{};                                                       \
+    }
+
+#define STRUCTQL_COMPARISON_RULE "compare a column only with values and columns of its own type"
+#define STRUCTQL_ARITHMETIC_RULE "arithmetic takes numeric columns and values that convert to their type"
+STRUCTQL_REFUSED(==, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(!=, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(<, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(<=, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(>, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(>=, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
+STRUCTQL_REFUSED(+, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+STRUCTQL_REFUSED(-, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+STRUCTQL_REFUSED(*, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+STRUCTQL_REFUSED(/, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+#undef STRUCTQL_COMPARISON_RULE
+#undef STRUCTQL_ARITHMETIC_RULE
+#undef STRUCTQL_REFUSED
 
 // x == std::nullopt is IS NULL, x != std::nullopt is IS NOT NULL (as SQLAlchemy's == None).
 template <detail::valued E>

@@ -180,17 +180,17 @@ public:
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
     // aggregate struct). Flushes first when autoflush is on.
     template <class Row, class... Args>
-    std::vector<Row> fetch(std::string_view sql, const Args&... args) {
-        return detail::fetch_rows<Row>(*this, sql, args...);
+    std::vector<Row> fetch(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
+        return detail::fetch_rows<Row>(*this, sql.text, args...);
     }
 
     // Raw SQL that writes, with bound parameters, in the session's transaction: the number of
     // rows changed. Tracked objects are not synchronised with it.
     template <class... Args>
-    std::int64_t execute(std::string_view sql, const Args&... args) {
+    std::int64_t execute(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
-        return detail::run_write(connection(/*for_write=*/true), sql, true,
+        return detail::run_write(connection(/*for_write=*/true), sql.text, true,
                                  [&](auto& statement) { detail::bind_arguments(statement, args...); });
     }
 

@@ -3,6 +3,7 @@
 // column type names, how a generated key is declared and read back, savepoints. Statement
 // generators take it as a parameter, so each database gets its own compile-time text from one
 // generator. (The full list a dialect provides: backend/concepts.hpp.)
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,38 @@ constexpr void write_identifier(auto& out, auto... parts) {
     (part(std::string_view(parts)), ...);
     out.append(D::identifier_quote);
 }
+
+namespace detail {
+
+// The position just past a literal, quoted identifier or comment starting at `i` in `sql`, or
+// `i` itself when none starts there: '...' (with '' inside), "..." and `...` (doubled quotes
+// inside), [...], -- to the end of the line, /* ... */. Parameter counting skips them.
+constexpr std::size_t skip_quoted(std::string_view sql, std::size_t i) {
+    const char c = sql[i];
+    auto past = [&](std::string_view close, std::size_t from) {
+        std::size_t end = sql.find(close, from);
+        return end == std::string_view::npos ? sql.size() : end + close.size();
+    };
+    if (c == '\'' || c == '"' || c == '`') {
+        for (std::size_t j = i + 1; j < sql.size(); ++j)
+            if (sql[j] == c) {
+                if (j + 1 < sql.size() && sql[j + 1] == c) ++j;  // a doubled quote
+                else return j + 1;
+            }
+        return sql.size();
+    }
+    if (c == '[') return past("]", i + 1);
+    if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') return past("\n", i + 2);
+    if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') return past("*/", i + 2);
+    return i;
+}
+
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_name_char(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+}  // namespace detail
 
 // What most SQL databases share: double-quoted identifiers (SQL-92) and SQL-92 savepoints.
 // A dialect derives from it and overrides what its database spells otherwise.

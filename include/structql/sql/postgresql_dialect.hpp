@@ -54,6 +54,36 @@ struct postgresql_dialect : standard_dialect {
     // An insert with a generated key leaves the key out and reads it back from
     // INSERT ... RETURNING (sql::insert_returning_in).
     static constexpr bool returns_generated_keys = true;
+
+    // The number of parameters PostgreSQL gives a statement: the largest $N. Skips literals,
+    // quoted identifiers, comments and dollar-quoted strings ($$...$$, $tag$...$tag$).
+    static constexpr std::size_t count_parameters(std::string_view sql) {
+        std::size_t largest = 0;
+        for (std::size_t i = 0; i < sql.size();) {
+            if (std::size_t after = detail::skip_quoted(sql, i); after != i) {
+                i = after;
+                continue;
+            }
+            if (sql[i] != '$') {
+                ++i;
+                continue;
+            }
+            std::size_t start = ++i;
+            if (i < sql.size() && detail::is_digit(sql[i])) {
+                std::size_t number = 0;
+                for (; i < sql.size() && detail::is_digit(sql[i]); ++i) number = number * 10 + static_cast<std::size_t>(sql[i] - '0');
+                largest = number > largest ? number : largest;
+                continue;
+            }
+            while (i < sql.size() && detail::is_name_char(sql[i])) ++i;
+            if (i < sql.size() && sql[i] == '$') {  // $tag$ opens a string that the same $tag$ closes
+                std::string_view tag = sql.substr(start - 1, i - start + 2);
+                std::size_t end = sql.find(tag, i + 1);
+                i = end == std::string_view::npos ? sql.size() : end + tag.size();
+            }
+        }
+        return largest;
+    }
 };
 
 }  // namespace structql::sql

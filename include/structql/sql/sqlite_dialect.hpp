@@ -1,6 +1,7 @@
 #pragma once
 // The SQLite dialect: ? placeholders, SQLite's type names, a generated key as an alias of the
 // rowid, read back with sqlite3_last_insert_rowid.
+#include <cstddef>
 #include <string_view>
 
 #include "structql/schema/value_traits.hpp"
@@ -43,6 +44,37 @@ struct sqlite_dialect : standard_dialect {
 
     // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
     static constexpr bool returns_generated_keys = false;
+
+    // The number of parameters SQLite gives a statement: ? takes the largest index so far plus
+    // one, ?NNN the index NNN, :name @name $name the next index unless the name came before.
+    static constexpr std::size_t count_parameters(std::string_view sql) {
+        std::size_t largest = 0;
+        std::string_view names[64]{};  // distinct names; more than 64 count each use
+        std::size_t named = 0;
+        for (std::size_t i = 0; i < sql.size();) {
+            if (std::size_t after = detail::skip_quoted(sql, i); after != i) {
+                i = after;
+                continue;
+            }
+            const char c = sql[i++];
+            if (c == '?') {
+                std::size_t number = 0, digits = 0;
+                for (; i < sql.size() && detail::is_digit(sql[i]); ++i, ++digits) number = number * 10 + static_cast<std::size_t>(sql[i] - '0');
+                largest = digits ? (number > largest ? number : largest) : largest + 1;
+            } else if (c == ':' || c == '@' || c == '$') {
+                std::size_t start = i;
+                while (i < sql.size() && detail::is_name_char(sql[i])) ++i;
+                if (i == start) continue;
+                std::string_view name = sql.substr(start - 1, i - start + 1);
+                bool seen = false;
+                for (std::size_t k = 0; k < named && !seen; ++k) seen = names[k] == name;
+                if (seen) continue;
+                if (named < 64) names[named++] = name;
+                ++largest;
+            }
+        }
+        return largest;
+    }
 };
 
 }  // namespace structql::sql

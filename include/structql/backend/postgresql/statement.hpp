@@ -268,6 +268,7 @@ public:
     }
 
     int column_count() const noexcept { return static_cast<int>(kinds_.size()); }
+    int parameter_count() const noexcept { return static_cast<int>(param_types_.size()); }
     bool is_null(int col) const { return PQgetisnull(result_.get(), current_row(), checked(col)) != 0; }
 
     template <class S>
