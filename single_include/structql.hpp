@@ -4716,9 +4716,10 @@ struct model_store final : model_store_base<Backend> {
 
     // Several objects in one INSERT. Generated keys come back through RETURNING, in an order SQL
     // does not promise; the database assigns them ascending in VALUES order (SQLite: each new
-    // rowid is the largest so far plus one; PostgreSQL: the identity's sequence), so sorted they
-    // are the objects' keys in order. Checked: they must be consecutive, the last one the
-    // connection's last insert id.
+    // rowid is the largest so far plus one; PostgreSQL: the identity's sequence, whose nextval
+    // only grows, even when other sessions insert at the same time), so sorted they are the
+    // objects' keys in order. Checked where it can be: SQLite holds the write lock through the
+    // statement, so its keys are consecutive and the last is the connection's last insert rowid.
     void insert_rows(connection_type& c, std::span<const flush_step<Backend>> run, bool generated) {
         auto& statement = prepare_insert_rows<dialect, T>(c, run.size(), generated, generated);
         statement_use use(statement);
@@ -4732,8 +4733,11 @@ struct model_store final : model_store_base<Backend> {
                     while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
                 });
                 std::sort(keys.begin(), keys.end());
-                if (keys.size() != run.size() || keys.back() - keys.front() != static_cast<std::int64_t>(keys.size()) - 1 ||
-                    (!dialect::returns_generated_keys && keys.back() != c.last_insert_id()))
+                const bool as_assigned =
+                    keys.size() == run.size() &&
+                    (dialect::returns_generated_keys ||
+                     (keys.back() - keys.front() == static_cast<std::int64_t>(keys.size()) - 1 && keys.back() == c.last_insert_id()));
+                if (!as_assigned)
                     throw operational_error("the keys \"" + std::string(table<T>::name) +
                                             "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
                                             "cannot tell which row has which (a trigger inserting into the table, or a "

@@ -10,8 +10,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -307,6 +309,40 @@ TEST_CASE("PostgreSQL: a flush sends its inserts as multi-row INSERTs, and a row
     db.commit();
     CHECK(f.file.count("SELECT hits FROM counters WHERE id = " + std::to_string(kept.id)) == 7);
     CHECK(f.engine.statistics().connections_opened.load() == 1);
+}
+
+TEST_CASE("PostgreSQL: sessions flushing multi-row INSERTs at once each give every object its own row's key",
+          "[postgresql][session][bulk][threads]") {
+    STRUCTQL_REQUIRE_BACKEND(postgresql);
+    fixture f({.pool_size = 4});
+    // Four sessions' INSERTs draw from one identity sequence at once, so no session's keys need
+    // be consecutive; each object must still hold the key of the row with its own values.
+    constexpr int sessions = 4, objects = 2000;
+    std::vector<std::vector<std::pair<std::string, std::int64_t>>> written(sessions);
+    std::vector<std::string> failures(sessions);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < sessions; ++t)
+        threads.emplace_back([&, t] {
+            try {
+                auto db = f.session();
+                std::vector<Author*> added;
+                for (int i = 0; i < objects; ++i)
+                    added.push_back(&db.add(Author{.email = std::to_string(t) + "-" + std::to_string(i) + "@x", .name = "n"}));
+                db.commit();
+                for (Author* a : added) written[static_cast<std::size_t>(t)].emplace_back(a->email.value, a->id.value);
+            } catch (const std::exception& e) {
+                failures[static_cast<std::size_t>(t)] = e.what();
+            }
+        });
+    for (auto& thread : threads) thread.join();
+    for (const std::string& failure : failures) CHECK(failure == "");
+    std::map<std::string, std::string> stored;
+    for (auto& row : f.file.query("SELECT email, id FROM author")) stored[*row[0]] = *row[1];
+    REQUIRE(stored.size() == static_cast<std::size_t>(sessions * objects));
+    std::size_t matching = 0;
+    for (auto& one : written)
+        for (auto& [email, id] : one) matching += stored.at(email) == std::to_string(id);
+    CHECK(matching == static_cast<std::size_t>(sessions * objects));
 }
 
 TEST_CASE("PostgreSQL: SQLSTATEs become StructQL errors naming the constraint and the statement",
