@@ -448,7 +448,8 @@ TEMPLATE_TEST_CASE("the statement cache is bounded", "[reliability][findings]", 
     for (int i = 1; i <= 40; ++i) c.execute("INSERT INTO notes (id, text) VALUES (" + TestType::placeholder(1) + ", 'n')", i);
     auto prepared = [&] { return engine.statistics().statements_prepared.load(); };
     CHECK(c.template query<Note>().count() == 40);  // a compile-time statement
-    const auto base = live_statements(c), before = prepared();
+    const std::int64_t base = live_statements(c);
+    const auto before = prepared();
     for (int i = 0; i < 200; ++i) {
         auto rows = c.template fetch<std::tuple<std::int64_t>>("SELECT count(*) + " + std::to_string(i) + " FROM notes");
         REQUIRE(std::get<0>(rows.at(0)) == 40 + i);
