@@ -436,7 +436,7 @@ std::int64_t live_statements(Connection& c) {
 }
 
 // Fixed: the prepared-statement cache kept every run-time text for the connection's life
-// (50,000 distinct raw texts: +96 MiB per connection; IN lists of 1..1000 values: +88 MiB). Now
+// (50,000 distinct raw texts: +104 MiB per connection; IN lists of 1..1000 values: +88 MiB). Now
 // run-time texts are kept least recently used first up to engine_options::statement_cache_size,
 // compile-time statements always, and an IN list's placeholders are rounded up to a power of two.
 TEMPLATE_TEST_CASE("the statement cache is bounded", "[reliability][findings]", sqlite, postgresql) {
