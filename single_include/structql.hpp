@@ -1266,6 +1266,8 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 // Each node has one writer, `template <class D> static constexpr void write(out, self)`: it
 // writes from the type alone at compile time (self == nullptr, for a node that is not dynamic)
 // and from the object at run time.
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -1451,13 +1453,17 @@ identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
 }
 
 // A RAII scope for one use of a cached statement: reset when the scope ends, so no statement
-// keeps a read lock or stale bindings between uses.
+// keeps a read lock or stale bindings between uses; meanwhile the cache hands out another copy
+// to a nested use of the same SQL (detail::statement_cache).
 template <class Statement>
 struct statement_use {
     Statement& statement;
-    explicit statement_use(Statement& s) : statement(s) {}
+    explicit statement_use(Statement& s) : statement(s) { statement.in_use = true; }
     statement_use(const statement_use&) = delete;
-    ~statement_use() { statement.reset(); }
+    ~statement_use() {
+        statement.reset();
+        statement.in_use = false;
+    }
     Statement* operator->() const noexcept { return &statement; }
 };
 
@@ -1831,7 +1837,14 @@ struct in_list : expression_tag {
     using models = typename C::models;
     using reads = typename C::reads;
     static constexpr bool nullable = C::nullable;
-    static constexpr bool dynamic = true;  // one placeholder per value
+    static constexpr bool dynamic = true;  // a placeholder per value
+    // Placeholders: up to 1024 values, the count rounded up to a power of two, the extra ones
+    // bound to the last value again (which changes neither IN nor NOT IN): lists of 1 to 1000
+    // values make 11 statements, not 1000. Beyond, one each (rounding up there could pass a
+    // database's limit on parameters: SQLite's 32,766).
+    std::size_t placeholders() const noexcept {
+        return values.size() <= 1024 && !values.empty() ? std::bit_ceil(values.size()) : values.size();
+    }
     template <class D>
     static constexpr void write(auto& out, const in_list* self) {
         const List& values = self->values;
@@ -1842,7 +1855,7 @@ struct in_list : expression_tag {
         out.append('(');
         C::template write<D>(out);
         out.append(" IN (");
-        for (std::size_t i = 0; i < values.size(); ++i) {
+        for (std::size_t i = 0, n = self->placeholders(); i < n; ++i) {
             if (i) out.append(", ");
             bound_value<typename List::value_type, !same_storage<typename List::value_type, typename C::value_type>>::template write<D>(out);
         }
@@ -1850,7 +1863,8 @@ struct in_list : expression_tag {
     }
     template <class Statement>
     void bind(Statement& statement, int& index) const {
-        for (const auto& v : values) bind_value(statement, index++, v);
+        for (std::size_t i = 0, n = placeholders(); i < n; ++i)
+            bind_value(statement, index++, values[std::min(i, values.size() - 1)]);
     }
 };
 
@@ -2165,6 +2179,11 @@ struct access {
     template <class Connection>
     static auto& backend_connection(Connection& c) {
         return c.get();
+    }
+    // Throws operational_error when check_same_thread forbids this thread to use the connection.
+    template <class Connection>
+    static void check_thread(const Connection& c) {
+        c.check_thread();
     }
 
     // Runs a SELECT, binding through binder(statement) and handing each row to on_row(statement)
@@ -3489,6 +3508,155 @@ inline url make_url(std::string_view text) {
 #include <string>
 #include <string_view>
 
+// ---- begin structql/detail/statement_cache.hpp ----
+// A connection's prepared statements, found again by the SQL they run: text with static storage
+// (the compile-time SQL) by its address, text built at run time by its contents, and statements
+// whose text is generated on first use (an UPDATE of some columns) by a tag and a variant. The
+// backends own one each; `prepare(std::string_view sql)` makes a std::unique_ptr<Statement> for
+// the text, which the cache keeps alive as long as the statement. A failed preparation leaves
+// no entry.
+//
+// - A statement a detail::statement_use holds (one still stepping: a query run again inside its
+//   own for_each) is never bound again: the cache hands out another prepared copy of it.
+// - Compile-time statements are kept for the connection's life (there are as many as the
+//   program has shapes). Run-time ones, which a program can make without end (raw SQL with
+//   values spliced in), are kept up to `capacity`, the least recently used dropped first; a
+//   statement in use is never dropped.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+// What the cache knows of a statement it handed out; backend statements derive from it.
+struct cached_statement {
+    bool in_use = false;  // held by a detail::statement_use
+};
+
+template <class Statement>
+class statement_cache {
+public:
+    explicit statement_cache(std::size_t capacity) : capacity_(capacity) {}
+
+    template <class Prepare>
+    Statement& find_static(std::string_view sql, Prepare&& prepare) {
+        auto it = static_.find(sql.data());
+        if (it == static_.end()) {
+            copies first;
+            first.push_back(prepare(sql));
+            it = static_.emplace(sql.data(), std::move(first)).first;
+        }
+        return free_copy(it->second, sql, prepare);
+    }
+
+    template <class Prepare>
+    Statement& find_text(std::string sql, Prepare&& prepare) {
+        if (auto it = text_.find(sql); it != text_.end()) return use(it->second, prepare);
+        auto e = add(std::move(sql), std::nullopt, prepare);
+        text_.emplace(e->text, e);
+        return *e->statements.front();
+    }
+
+    // `build()` returns the text, and runs on the first use of (tag, variant) only.
+    template <class Build, class Prepare>
+    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
+        generated_key key{tag, variant};
+        if (auto it = generated_.find(key); it != generated_.end()) return use(it->second, prepare);
+        auto e = add(build(), key, prepare);
+        generated_.emplace(key, e);
+        return *e->statements.front();
+    }
+
+    template <class F>
+    void for_each(F&& f) {
+        for (auto& [key, statements] : static_)
+            for (auto& s : statements) f(*s);
+        for (auto& e : recent_)
+            for (auto& s : e.statements) f(*s);
+    }
+
+    void clear() noexcept {
+        static_.clear();
+        text_.clear();
+        generated_.clear();
+        recent_.clear();
+    }
+
+private:
+    using copies = std::vector<std::unique_ptr<Statement>>;  // one, unless uses nest
+    struct generated_key {
+        const void* tag;
+        std::uint64_t variant;
+        bool operator==(const generated_key&) const = default;
+    };
+    struct generated_key_hash {
+        std::size_t operator()(const generated_key& k) const noexcept {
+            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
+        }
+    };
+    struct entry {
+        std::string text;  // a list node never moves: keys and statements point into it
+        std::optional<generated_key> generated;  // its key in generated_, else it is in text_
+        copies statements;
+    };
+    using position = typename std::list<entry>::iterator;
+
+    template <class Prepare>
+    static Statement& free_copy(copies& statements, std::string_view sql, Prepare& prepare) {
+        for (auto& s : statements)
+            if (!s->in_use) return *s;
+        return *statements.emplace_back(prepare(sql));
+    }
+
+    template <class Prepare>
+    Statement& use(position e, Prepare& prepare) {
+        recent_.splice(recent_.begin(), recent_, e);
+        return free_copy(e->statements, e->text, prepare);
+    }
+
+    // A new run-time entry, most recent, its statement prepared, after dropping the least
+    // recently used entries not in use beyond capacity.
+    template <class Prepare>
+    position add(std::string text, std::optional<generated_key> generated, Prepare& prepare) {
+        for (auto last = recent_.end(); recent_.size() >= capacity_ && last != recent_.begin();) {
+            auto e = std::prev(last);
+            bool in_use = false;
+            for (auto& s : e->statements) in_use = in_use || s->in_use;
+            if (in_use) {
+                last = e;
+                continue;
+            }
+            if (e->generated) generated_.erase(*e->generated);
+            else text_.erase(e->text);
+            recent_.erase(e);
+        }
+        auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
+        try {
+            e->statements.push_back(prepare(std::string_view(e->text)));
+        } catch (...) {
+            recent_.erase(e);
+            throw;
+        }
+        return e;
+    }
+
+    std::size_t capacity_;
+    std::unordered_map<const char*, copies> static_;
+    std::list<entry> recent_;  // the run-time entries, most recently used first
+    std::unordered_map<std::string_view, position> text_;
+    std::unordered_map<generated_key, position, generated_key_hash> generated_;
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/statement_cache.hpp ----
 // ---- begin structql/engine_options.hpp ----
 // Options, statement events and statistics shared by the engine and the backends.
 #include <atomic>
@@ -3527,6 +3695,10 @@ struct engine_options {
     std::chrono::milliseconds busy_timeout{5000};
     // SQLite: switch every connection to PRAGMA journal_mode=WAL (readers never wait for the writer).
     bool wal = false;
+    // Statements whose text is built at run time (raw SQL, IN lists, UPDATEs of some columns)
+    // each connection keeps prepared, least recently used dropped first; compile-time statements
+    // are always kept.
+    std::size_t statement_cache_size = 256;
     // Where echo writes; standard error when unset.
     std::function<void(std::string_view line)> log;
 };
@@ -3616,9 +3788,11 @@ concept sql_dialect = requires(detail::runtime_text& out) {
 };
 
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.
-// Every error is a structql::error naming the statement.
+// Every error is a structql::error naming the statement. It derives from
+// detail::cached_statement, where the statement cache marks it in use.
 template <class S>
-concept backend_statement = requires(S& s, const S& cs, int i, std::string text, const std::string& lvalue) {
+concept backend_statement = std::derived_from<S, detail::cached_statement> &&
+                            requires(S& s, const S& cs, int i, std::string text, const std::string& lvalue) {
     s.bind_null(i);
     s.bind(i, true);
     s.bind(i, std::int64_t{});
@@ -3643,7 +3817,8 @@ concept backend_statement = requires(S& s, const S& cs, int i, std::string text,
 
 // One physical connection with its cache of prepared statements. Statements are prepared once
 // per connection: compile-time text is keyed by its address, run-time text by its contents,
-// generated shapes by (tag, variant).
+// generated shapes by (tag, variant); run-time ones are kept up to the engine's
+// statement_cache_size. Prepared text is one statement.
 template <class C, class Statement, class ConnectArgs>
 concept backend_connection =
     std::constructible_from<C, const ConnectArgs&, detail::engine_context*> &&
@@ -3757,7 +3932,8 @@ public:
         : pool_(std::move(other.pool_)),
           raw_(std::exchange(other.raw_, nullptr)),
           owner_(other.owner_),
-          generation_(other.generation_) {}
+          generation_(other.generation_),
+          hooks_run_(other.hooks_run_) {}
     basic_connection& operator=(basic_connection&& other) noexcept {
         if (this != &other) {
             release();
@@ -3765,6 +3941,7 @@ public:
             raw_ = std::exchange(other.raw_, nullptr);
             owner_ = other.owner_;
             generation_ = other.generation_;
+            hooks_run_ = other.hooks_run_;
         }
         return *this;
     }
@@ -3862,25 +4039,33 @@ private:
     // The backend connection, for the session and the query layer (detail::access).
     typename Backend::connection_type& get() {
         if (!raw_) throw invalid_request_error("this connection was already returned to the pool");
+        check_thread();
+        return *raw_;
+    }
+    void check_thread() const {
         if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
             throw operational_error(
                 "a connection (or the session holding it) was used from a thread other than the one that took it "
                 "from the pool; create the engine with check_same_thread = false to share it across threads "
                 "and serialise access yourself");
-        return *raw_;
     }
 
     friend struct detail::pool_state<Backend>;
     friend class basic_engine<Backend>;
     basic_connection(std::shared_ptr<detail::pool_state<Backend>> pool, typename Backend::connection_type* raw,
-                     std::uint64_t generation)
-        : pool_(std::move(pool)), raw_(raw), owner_(std::this_thread::get_id()), generation_(generation) {}
+                     std::uint64_t generation, std::size_t hooks_run)
+        : pool_(std::move(pool)),
+          raw_(raw),
+          owner_(std::this_thread::get_id()),
+          generation_(generation),
+          hooks_run_(hooks_run) {}
     void release() noexcept;
 
     std::shared_ptr<detail::pool_state<Backend>> pool_;
     typename Backend::connection_type* raw_ = nullptr;
     std::thread::id owner_;
     std::uint64_t generation_ = 0;
+    std::size_t hooks_run_ = 0;  // the pool's on_connect hooks this connection has run, in order
 };
 
 namespace detail {
@@ -3898,7 +4083,11 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
     std::mutex mutex;
     std::condition_variable returned;
-    std::vector<std::unique_ptr<raw_connection>> idle;
+    struct idle_connection {
+        std::unique_ptr<raw_connection> raw;
+        std::size_t hooks_run;  // hooks registered later run before it is lent again
+    };
+    std::vector<idle_connection> idle;
     std::size_t open = 0;            // idle + lent
     std::uint64_t generation = 0;    // bumped by dispose(): older connections close on return
     std::vector<hook> on_connect;
@@ -3909,7 +4098,8 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
     basic_connection<Backend> lend() {
         const auto& options = context.options;
         std::unique_ptr<raw_connection> raw;
-        std::vector<hook> hooks;
+        std::vector<hook> hooks;  // the ones it has yet to run
+        std::size_t hooks_run;
         std::uint64_t born;
         {
             std::unique_lock lock(mutex);
@@ -3924,12 +4114,14 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
                                         "). Close sessions when done, or raise pool_size / max_overflow");
             }
             if (!idle.empty()) {
-                raw = std::move(idle.back());
+                raw = std::move(idle.back().raw);
+                hooks.assign(on_connect.begin() + static_cast<std::ptrdiff_t>(idle.back().hooks_run), on_connect.end());
                 idle.pop_back();
             } else {
                 ++open;
                 hooks = on_connect;
             }
+            hooks_run = on_connect.size();
             // A connection made after a dispose() that follows this line is closed on return:
             // harmless, where reading the generation under a second lock would cost every loan.
             born = generation;
@@ -3938,20 +4130,19 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
             raw.reset();  // closed; a new one takes its place in the count
             std::lock_guard lock(mutex);
             hooks = on_connect;
+            hooks_run = on_connect.size();
         }
-        if (!raw) {
-            try {
-                raw = std::make_unique<raw_connection>(args, &context);
-                run_hooks(*raw, hooks);
-            } catch (...) {
-                raw.reset();
-                std::lock_guard lock(mutex);
-                --open;
-                returned.notify_one();
-                throw;
-            }
+        try {
+            if (!raw) raw = std::make_unique<raw_connection>(args, &context);
+            if (!hooks.empty()) run_hooks(*raw, hooks);
+        } catch (...) {
+            raw.reset();  // a connection whose hooks failed is closed
+            std::lock_guard lock(mutex);
+            --open;
+            returned.notify_one();
+            throw;
         }
-        return basic_connection<Backend>(this->shared_from_this(), raw.release(), born);
+        return basic_connection<Backend>(this->shared_from_this(), raw.release(), born, hooks_run);
     }
 
     bool usable(raw_connection& raw) const {
@@ -3964,7 +4155,7 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
     // The hooks see the new connection through a lent handle that must not give it back to the
     // pool on its own.
     void run_hooks(raw_connection& raw, const std::vector<hook>& hooks) {
-        basic_connection<Backend> lent(this->shared_from_this(), &raw, 0);
+        basic_connection<Backend> lent(this->shared_from_this(), &raw, 0, 0);
         try {
             for (auto& h : hooks) h(lent);
         } catch (...) {
@@ -3976,13 +4167,13 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
     // A connection comes back: kept idle for reuse, or closed when it is broken (the server
     // went away), of an older generation (dispose()) or beyond pool_size.
-    void give_back(raw_connection* raw, std::uint64_t born) noexcept {
+    void give_back(raw_connection* raw, std::uint64_t born, std::size_t hooks_run) noexcept {
         std::unique_ptr<raw_connection> owned(raw);
         if (!owned->broken()) owned->reset_for_pool();
         bool keep = !owned->broken();
         std::lock_guard lock(mutex);
         if (keep && born == generation && idle.size() < context.options.pool_size) {
-            idle.push_back(std::move(owned));
+            idle.push_back({std::move(owned), hooks_run});
         } else {
             owned.reset();
             --open;
@@ -3995,7 +4186,7 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
 template <class Backend>
 void basic_connection<Backend>::release() noexcept {
-    if (raw_ && pool_) pool_->give_back(std::exchange(raw_, nullptr), generation_);
+    if (raw_ && pool_) pool_->give_back(std::exchange(raw_, nullptr), generation_, hooks_run_);
     pool_.reset();
 }
 
@@ -4020,12 +4211,12 @@ public:
         pool_ = std::move(state);
     }
 
-    // Runs fn(connection&) on every new database connection, before its first use; idle
-    // connections opened before it was registered run it now.
+    // Runs fn(connection&) on every database connection before its first use. A connection
+    // already open runs it before it is next lent, idle or lent now alike: never in the middle
+    // of a borrower's work. A connection whose hook throws is closed, and connect() throws.
     void on_connect(std::function<void(connection_type&)> fn) {
         std::lock_guard lock(pool_->mutex);
         pool_->on_connect.push_back(std::move(fn));
-        for (auto& raw : pool_->idle) pool_->run_hooks(*raw, {pool_->on_connect.back()});
     }
 
     // Hooks around every statement: before it runs, and after, with its duration. Register
@@ -5026,6 +5217,12 @@ public:
     T* get(const K& key) {
         check_usable();
         using key_value = typename table<T>::primary_key_value;
+        // A key the primary key's type cannot hold matches no row, as in a filter: it is never
+        // narrowed into another row's key.
+        if constexpr (std::is_arithmetic_v<K> && std::is_arithmetic_v<key_value> &&
+                      !detail::holds_every_value_of<K, key_value>()) {
+            if (!detail::fits<key_value>(key)) return nullptr;
+        }
         auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
         auto& store = store_for<T>();
         if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
@@ -5118,14 +5315,17 @@ public:
         return detail::fetch_rows<Row>(*this, sql.text, args...);
     }
 
-    // Raw SQL that writes, with bound parameters, in the session's transaction: the number of
-    // rows changed. Tracked objects are not synchronised with it.
+    // Raw SQL that writes, with bound parameters, in the session's transaction (committed at
+    // once with autocommit): the number of rows changed. Tracked objects are not synchronised
+    // with it.
     template <class... Args>
     std::int64_t execute(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
-        return detail::run_write(connection(/*for_write=*/true), sql.text, true,
-                                 [&](auto& statement) { detail::bind_arguments(statement, args...); });
+        std::int64_t changed = detail::run_write(connection(/*for_write=*/true), sql.text, true,
+                                                 [&](auto& statement) { detail::bind_arguments(statement, args...); });
+        if (options_.autocommit) commit_transaction();
+        return changed;
     }
 
     // Writes pending changes to the database inside the session's transaction.
@@ -5185,6 +5385,7 @@ public:
     // flush() + COMMIT. The connection goes back to the pool until the session is used again.
     void commit() {
         check_usable();
+        check_not_reading("commit");
         flush();
         commit_transaction();
     }
@@ -5193,6 +5394,8 @@ public:
     // restored to their last committed state. Always allowed, also after a failed flush.
     void rollback() {
         if (closed_) return;
+        check_thread();
+        check_not_reading("rollback");
         std::exception_ptr failure;
         if (connection_) {
             try {
@@ -5212,6 +5415,8 @@ public:
     // afterwards (invalid_request_error).
     void close() {
         if (closed_) return;
+        check_thread();
+        check_not_reading("close");
         // The objects are about to go: roll the database back without restoring them first.
         closed_ = true;
         for (std::size_t i = 0; i < stores_.size(); ++i)
@@ -5345,7 +5550,13 @@ private:
     template <class Binder, class OnRow>
     void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
-        detail::run_statement(connection(), sql, runtime_text, binder, on_row);
+        auto& c = connection();
+        struct reading {
+            std::size_t& statements;
+            explicit reading(std::size_t& n) : statements(++n) {}
+            ~reading() { --statements; }
+        } scope(reading_);
+        detail::run_statement(c, sql, runtime_text, binder, on_row);
     }
 
     // The tracked object for the row whose T columns start at `first`: the one in the identity
@@ -5403,11 +5614,34 @@ private:
 
     void check_usable() const {
         if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
+        check_thread();
         if (failure_)
             throw pending_rollback_error(
                 "this session's transaction was rolled back because of an error during flush; call rollback() "
                 "before using the session again. Original error: " +
                 *failure_);
+    }
+
+    // With check_same_thread, the session's connection belongs to the thread that took it: any
+    // other is refused before the session changes anything.
+    void check_thread() const {
+        if (connection_) detail::access::check_thread(*connection_);
+    }
+
+    // Ending the transaction inside for_each would give the connection back to the pool, which
+    // resets the statement being read: the loop would start again at its first row.
+    void check_not_reading(std::string_view operation) const {
+        if (reading_)
+            throw invalid_request_error(std::string(operation) +
+                                        "() inside query().for_each() on the same session: it would end the "
+                                        "transaction that the loop reads in; end the loop first (or collect the rows "
+                                        "with all())");
+    }
+
+    // Back to the pool, unless a statement is still read on it (an autocommit flush inside
+    // for_each commits): then it stays until the session's next commit, rollback or close.
+    void release_connection() {
+        if (!reading_) connection_.reset();
     }
 
     // The session's connection, with its transaction begun (SQLAlchemy's autobegin). With
@@ -5427,7 +5661,7 @@ private:
                 fail(e.what());
                 throw;
             }
-            connection_.reset();
+            release_connection();
         }
         for (auto& store : stores_) if (store) store->after_commit();
         end_transaction();
@@ -5442,7 +5676,7 @@ private:
                 if (c.in_transaction()) c.rollback();
             } catch (...) {
             }
-            connection_.reset();
+            release_connection();
         }
     }
 
@@ -5453,6 +5687,7 @@ private:
     std::uint64_t sequence_ = 0;
     std::optional<std::string> failure_;
     bool closed_ = false;
+    std::size_t reading_ = 0;  // statements being read on the connection (for_each, nested ones)
 
     // One per open savepoint, innermost last: the objects' state when it began.
     struct savepoint_frame {
@@ -5467,13 +5702,16 @@ private:
         if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
         check_usable();
         using dialect = typename Backend::dialect;
-        auto& c = connection();
         if (keep_changes) {
             flush();
-            c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+            // With autocommit the flush committed: the savepoint ended with the transaction.
+            if (generation != transaction_generation_) return;
+            connection().execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
             savepoints_.resize(depth);
+            if (options_.autocommit && depth == 0) commit_transaction();  // reads go back outside a transaction
             return;
         }
+        auto& c = connection();
         c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
         c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
         for (auto& store : stores_) {
@@ -5482,6 +5720,7 @@ private:
             store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
         }
         savepoints_.resize(depth);
+        if (options_.autocommit && depth == 0) commit_transaction();
     }
 
     void end_transaction() {
@@ -5603,6 +5842,7 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -5617,95 +5857,6 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 #include <utility>
 #include <vector>
 
-// ---- begin structql/detail/statement_cache.hpp ----
-// A connection's prepared statements, found again by the SQL they run: text with static storage
-// (the compile-time SQL) by its address, text built at run time by its contents, and statements
-// whose text is generated on first use (an UPDATE of some columns) by a tag and a variant. The
-// backends own one each; `prepare(std::string_view sql)` makes a std::unique_ptr<Statement> for
-// the text, which the cache keeps alive as long as the statement. A failed preparation leaves
-// no entry.
-#include <cstddef>
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <unordered_map>
-#include <utility>
-
-namespace structql::detail {
-
-template <class Statement>
-class statement_cache {
-public:
-    template <class Prepare>
-    Statement& find_static(std::string_view sql, Prepare&& prepare) {
-        auto it = static_.find(sql.data());
-        if (it == static_.end()) it = static_.emplace(sql.data(), prepare(sql)).first;
-        return *it->second;
-    }
-
-    template <class Prepare>
-    Statement& find_text(std::string sql, Prepare&& prepare) {
-        auto it = text_.find(sql);
-        if (it == text_.end()) {
-            auto owned = std::make_unique<std::string>(std::move(sql));
-            auto statement = prepare(std::string_view(*owned));
-            std::string_view key = *owned;  // points into the string the entry keeps alive
-            it = text_.emplace(key, entry{std::move(owned), std::move(statement)}).first;
-        }
-        return *it->second.statement;
-    }
-
-    // `build()` returns the text, and runs on the first use of (tag, variant) only.
-    template <class Build, class Prepare>
-    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
-        generated_key key{tag, variant};
-        auto it = generated_.find(key);
-        if (it == generated_.end()) {
-            auto text = std::make_unique<std::string>(build());
-            auto statement = prepare(std::string_view(*text));
-            it = generated_.emplace(key, entry{std::move(text), std::move(statement)}).first;
-        }
-        return *it->second.statement;
-    }
-
-    template <class F>
-    void for_each(F&& f) {
-        for (auto& [key, statement] : static_) f(*statement);
-        for (auto& [key, e] : text_) f(*e.statement);
-        for (auto& [key, e] : generated_) f(*e.statement);
-    }
-
-    void clear() noexcept {
-        static_.clear();
-        text_.clear();
-        generated_.clear();
-    }
-
-private:
-    struct entry {
-        std::unique_ptr<std::string> text;
-        std::unique_ptr<Statement> statement;
-    };
-    struct generated_key {
-        const void* tag;
-        std::uint64_t variant;
-        bool operator==(const generated_key&) const = default;
-    };
-    struct generated_key_hash {
-        std::size_t operator()(const generated_key& k) const noexcept {
-            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
-        }
-    };
-
-    std::unordered_map<const char*, std::unique_ptr<Statement>> static_;
-    std::unordered_map<std::string_view, entry> text_;
-    std::unordered_map<generated_key, entry, generated_key_hash> generated_;
-};
-
-}  // namespace structql::detail
-// ---- end structql/detail/statement_cache.hpp ----
 
 namespace structql {
 
@@ -5837,14 +5988,13 @@ inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each eng
 struct sqlite_connect_args {
     std::string filename;  // a path, or a "file:" URI when `uri`
     bool uri = false;
-    bool read_only = false;
     std::optional<std::chrono::milliseconds> busy_timeout;  // the URL's ?timeout=, over the engine's
     bool keep_one_open = false;                              // an in-memory database
 };
 
 // One prepared statement, owned by its connection's cache. A statement is used by
 // binding (1-based), stepping and reading (0-based columns), then reset().
-class sqlite_statement {
+class sqlite_statement : public detail::cached_statement {
 public:
     sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, detail::engine_context* context) noexcept
         : db_(db), stmt_(stmt), sql_(sql), context_(context) {}
@@ -6026,8 +6176,10 @@ class sqlite_connection {
 public:
     using native_handle_type = sqlite3*;
 
-    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context) : context_(context) {
-        int flags = SQLITE_OPEN_NOMUTEX | (args.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
+        : context_(context), cache_(context->options.statement_cache_size) {
+        // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
+        int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         if (args.uri) flags |= SQLITE_OPEN_URI;
         int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
         if (rc != SQLITE_OK) {
@@ -6116,13 +6268,27 @@ private:
         sqlite_connection* self;
         std::unique_ptr<sqlite_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
     };
+    // A prepared statement runs one statement: SQL after it (but whitespace and comments, which
+    // prepare to nothing) would be ignored without a word, so it is refused.
     std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
         sqlite3_stmt* stmt = nullptr;
+        const char* tail = nullptr;
         int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                    nullptr);
+                                    &tail);
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+        auto statement = std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
+        const auto rest = static_cast<int>(sql.data() + sql.size() - tail);
+        if (rest > 0) {
+            sqlite3_stmt* next = nullptr;
+            rc = sqlite3_prepare_v3(db_, tail, rest, 0, &next, nullptr);
+            sqlite3_finalize(next);
+            if (rc != SQLITE_OK || next)
+                throw operational_error("more than one SQL statement where parameters are bound (after the first: '" +
+                                        std::string(tail, static_cast<std::size_t>(rest)) +
+                                        "'); run each statement on its own" + detail::format_sql_context(sql));
+        }
         context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
-        return std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
+        return statement;
     }
 
     void close() noexcept {
@@ -6158,12 +6324,18 @@ struct sqlite_backend {
             throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
                             " URL; this engine type speaks SQLite (use the backend's own engine)");
         sqlite_connect_args args;
+        for (const auto& [key, value] : u.query) {
+            if (std::find(pysqlite_keys.begin(), pysqlite_keys.end(), key) == pysqlite_keys.end() &&
+                std::find(uri_parameters.begin(), uri_parameters.end(), key) == uri_parameters.end())
+                throw url_error("create_engine: '" + key + "' in '" + u.render() +
+                                "' is not a SQLite URL key; known keys: timeout, check_same_thread, uri (pysqlite's "
+                                "connect arguments), mode, cache, vfs, immutable, nolock, psow, modeof (SQLite's URI "
+                                "parameters)");
+        }
         auto flag = [&](std::string_view key) {
             auto v = u.query_value(key);
             return v && (*v == "true" || *v == "1" || *v == "yes");
         };
-        args.uri = flag("uri");
-        args.read_only = u.query_value("mode") == std::optional<std::string_view>("ro") && !args.uri;
         // pysqlite's connect arguments, from the URL's query string.
         if (auto timeout = u.query_value("timeout")) {
             double seconds = 0;
@@ -6176,7 +6348,19 @@ struct sqlite_backend {
         }
         if (auto same_thread = u.query_value("check_same_thread"))
             options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
+        // SQLite matches the mode exactly (and would refuse another only when opening).
+        auto mode = u.query_value("mode");
+        if (mode && *mode != "ro" && *mode != "rw" && *mode != "rwc" && *mode != "memory")
+            throw url_error("create_engine: mode '" + std::string(*mode) + "' in '" + u.render() +
+                            "' is not one of SQLite's: ro, rw, rwc, memory");
         if (u.is_memory()) {
+            // Every connection of the engine already shares the one database that mode=memory
+            // and cache=shared ask for; the other parameters would change how it is opened.
+            for (std::string_view key : uri_parameters)
+                if (auto value = u.query_value(key); value && key != "cache" && !(key == "mode" && *value == "memory"))
+                    throw url_error("create_engine: '" + std::string(key) + "' in '" + u.render() +
+                                    "' does not apply to an in-memory database (StructQL opens it in SQLite's "
+                                    "memdb VFS, shared by the engine's connections)");
             // A named database in SQLite's memdb VFS, kept alive by the pool, so every
             // connection of the engine sees the same data. Not shared-cache mode, which SQLite
             // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
@@ -6185,11 +6369,32 @@ struct sqlite_backend {
                             "?vfs=memdb";
             args.uri = true;
             args.keep_one_open = true;
-        } else {
-            args.filename = u.database;
+            return args;
         }
+        if (mode == "memory")
+            throw url_error("create_engine: mode=memory in '" + u.render() +
+                            "' would give each connection an empty database of its own; for one in-memory database "
+                            "use sqlite:// or sqlite:///file:name?mode=memory&uri=true");
+        // SQLite reads its parameters from a URI filename only: the database becomes one when
+        // the URL has any (uri=true says that the database is written as a URI already).
+        std::string parameters;
+        for (std::string_view key : uri_parameters)
+            if (auto value = u.query_value(key))
+                parameters.append(parameters.empty() ? "?" : "&")
+                    .append(key)
+                    .append("=")
+                    .append(detail::percent_encode(*value));
+        args.uri = flag("uri") || !parameters.empty();
+        if (!args.uri) args.filename = u.database;
+        else if (flag("uri") && u.database.starts_with("file:")) args.filename = u.database + parameters;
+        else args.filename = (u.database.starts_with('/') ? "file://" : "file:") + detail::percent_encode(u.database, "/") + parameters;
         return args;
     }
+
+    // The URL keys that pysqlite takes as connect arguments, and SQLite's URI parameters.
+    static constexpr std::array<std::string_view, 3> pysqlite_keys{"timeout", "check_same_thread", "uri"};
+    static constexpr std::array<std::string_view, 7> uri_parameters{"mode",  "cache", "vfs",   "immutable",
+                                                                     "nolock", "psow", "modeof"};
 
     // An in-memory database lives as long as one of its connections: the engine keeps one open.
     static bool keeps_one_open(const connect_args& args) noexcept { return args.keep_one_open; }

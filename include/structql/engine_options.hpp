@@ -36,6 +36,10 @@ struct engine_options {
     std::chrono::milliseconds busy_timeout{5000};
     // SQLite: switch every connection to PRAGMA journal_mode=WAL (readers never wait for the writer).
     bool wal = false;
+    // Statements whose text is built at run time (raw SQL, IN lists, UPDATEs of some columns)
+    // each connection keeps prepared, least recently used dropped first; compile-time statements
+    // are always kept.
+    std::size_t statement_cache_size = 256;
     // Where echo writes; standard error when unset.
     std::function<void(std::string_view line)> log;
 };

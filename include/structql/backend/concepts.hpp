@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "structql/detail/statement_cache.hpp"
 #include "structql/detail/static_text.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/schema/value_traits.hpp"
@@ -37,9 +38,11 @@ concept sql_dialect = requires(detail::runtime_text& out) {
 };
 
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.
-// Every error is a structql::error naming the statement.
+// Every error is a structql::error naming the statement. It derives from
+// detail::cached_statement, where the statement cache marks it in use.
 template <class S>
-concept backend_statement = requires(S& s, const S& cs, int i, std::string text, const std::string& lvalue) {
+concept backend_statement = std::derived_from<S, detail::cached_statement> &&
+                            requires(S& s, const S& cs, int i, std::string text, const std::string& lvalue) {
     s.bind_null(i);
     s.bind(i, true);
     s.bind(i, std::int64_t{});
@@ -64,7 +67,8 @@ concept backend_statement = requires(S& s, const S& cs, int i, std::string text,
 
 // One physical connection with its cache of prepared statements. Statements are prepared once
 // per connection: compile-time text is keyed by its address, run-time text by its contents,
-// generated shapes by (tag, variant).
+// generated shapes by (tag, variant); run-time ones are kept up to the engine's
+// statement_cache_size. Prepared text is one statement.
 template <class C, class Statement, class ConnectArgs>
 concept backend_connection =
     std::constructible_from<C, const ConnectArgs&, detail::engine_context*> &&

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -155,14 +156,13 @@ inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each eng
 struct sqlite_connect_args {
     std::string filename;  // a path, or a "file:" URI when `uri`
     bool uri = false;
-    bool read_only = false;
     std::optional<std::chrono::milliseconds> busy_timeout;  // the URL's ?timeout=, over the engine's
     bool keep_one_open = false;                              // an in-memory database
 };
 
 // One prepared statement, owned by its connection's cache. A statement is used by
 // binding (1-based), stepping and reading (0-based columns), then reset().
-class sqlite_statement {
+class sqlite_statement : public detail::cached_statement {
 public:
     sqlite_statement(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql, detail::engine_context* context) noexcept
         : db_(db), stmt_(stmt), sql_(sql), context_(context) {}
@@ -344,8 +344,10 @@ class sqlite_connection {
 public:
     using native_handle_type = sqlite3*;
 
-    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context) : context_(context) {
-        int flags = SQLITE_OPEN_NOMUTEX | (args.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
+        : context_(context), cache_(context->options.statement_cache_size) {
+        // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
+        int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         if (args.uri) flags |= SQLITE_OPEN_URI;
         int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
         if (rc != SQLITE_OK) {
@@ -434,13 +436,27 @@ private:
         sqlite_connection* self;
         std::unique_ptr<sqlite_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
     };
+    // A prepared statement runs one statement: SQL after it (but whitespace and comments, which
+    // prepare to nothing) would be ignored without a word, so it is refused.
     std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
         sqlite3_stmt* stmt = nullptr;
+        const char* tail = nullptr;
         int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                    nullptr);
+                                    &tail);
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+        auto statement = std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
+        const auto rest = static_cast<int>(sql.data() + sql.size() - tail);
+        if (rest > 0) {
+            sqlite3_stmt* next = nullptr;
+            rc = sqlite3_prepare_v3(db_, tail, rest, 0, &next, nullptr);
+            sqlite3_finalize(next);
+            if (rc != SQLITE_OK || next)
+                throw operational_error("more than one SQL statement where parameters are bound (after the first: '" +
+                                        std::string(tail, static_cast<std::size_t>(rest)) +
+                                        "'); run each statement on its own" + detail::format_sql_context(sql));
+        }
         context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
-        return std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
+        return statement;
     }
 
     void close() noexcept {
@@ -476,12 +492,18 @@ struct sqlite_backend {
             throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
                             " URL; this engine type speaks SQLite (use the backend's own engine)");
         sqlite_connect_args args;
+        for (const auto& [key, value] : u.query) {
+            if (std::find(pysqlite_keys.begin(), pysqlite_keys.end(), key) == pysqlite_keys.end() &&
+                std::find(uri_parameters.begin(), uri_parameters.end(), key) == uri_parameters.end())
+                throw url_error("create_engine: '" + key + "' in '" + u.render() +
+                                "' is not a SQLite URL key; known keys: timeout, check_same_thread, uri (pysqlite's "
+                                "connect arguments), mode, cache, vfs, immutable, nolock, psow, modeof (SQLite's URI "
+                                "parameters)");
+        }
         auto flag = [&](std::string_view key) {
             auto v = u.query_value(key);
             return v && (*v == "true" || *v == "1" || *v == "yes");
         };
-        args.uri = flag("uri");
-        args.read_only = u.query_value("mode") == std::optional<std::string_view>("ro") && !args.uri;
         // pysqlite's connect arguments, from the URL's query string.
         if (auto timeout = u.query_value("timeout")) {
             double seconds = 0;
@@ -494,7 +516,19 @@ struct sqlite_backend {
         }
         if (auto same_thread = u.query_value("check_same_thread"))
             options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
+        // SQLite matches the mode exactly (and would refuse another only when opening).
+        auto mode = u.query_value("mode");
+        if (mode && *mode != "ro" && *mode != "rw" && *mode != "rwc" && *mode != "memory")
+            throw url_error("create_engine: mode '" + std::string(*mode) + "' in '" + u.render() +
+                            "' is not one of SQLite's: ro, rw, rwc, memory");
         if (u.is_memory()) {
+            // Every connection of the engine already shares the one database that mode=memory
+            // and cache=shared ask for; the other parameters would change how it is opened.
+            for (std::string_view key : uri_parameters)
+                if (auto value = u.query_value(key); value && key != "cache" && !(key == "mode" && *value == "memory"))
+                    throw url_error("create_engine: '" + std::string(key) + "' in '" + u.render() +
+                                    "' does not apply to an in-memory database (StructQL opens it in SQLite's "
+                                    "memdb VFS, shared by the engine's connections)");
             // A named database in SQLite's memdb VFS, kept alive by the pool, so every
             // connection of the engine sees the same data. Not shared-cache mode, which SQLite
             // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
@@ -503,11 +537,32 @@ struct sqlite_backend {
                             "?vfs=memdb";
             args.uri = true;
             args.keep_one_open = true;
-        } else {
-            args.filename = u.database;
+            return args;
         }
+        if (mode == "memory")
+            throw url_error("create_engine: mode=memory in '" + u.render() +
+                            "' would give each connection an empty database of its own; for one in-memory database "
+                            "use sqlite:// or sqlite:///file:name?mode=memory&uri=true");
+        // SQLite reads its parameters from a URI filename only: the database becomes one when
+        // the URL has any (uri=true says that the database is written as a URI already).
+        std::string parameters;
+        for (std::string_view key : uri_parameters)
+            if (auto value = u.query_value(key))
+                parameters.append(parameters.empty() ? "?" : "&")
+                    .append(key)
+                    .append("=")
+                    .append(detail::percent_encode(*value));
+        args.uri = flag("uri") || !parameters.empty();
+        if (!args.uri) args.filename = u.database;
+        else if (flag("uri") && u.database.starts_with("file:")) args.filename = u.database + parameters;
+        else args.filename = (u.database.starts_with('/') ? "file://" : "file:") + detail::percent_encode(u.database, "/") + parameters;
         return args;
     }
+
+    // The URL keys that pysqlite takes as connect arguments, and SQLite's URI parameters.
+    static constexpr std::array<std::string_view, 3> pysqlite_keys{"timeout", "check_same_thread", "uri"};
+    static constexpr std::array<std::string_view, 7> uri_parameters{"mode",  "cache", "vfs",   "immutable",
+                                                                     "nolock", "psow", "modeof"};
 
     // An in-memory database lives as long as one of its connections: the engine keeps one open.
     static bool keeps_one_open(const connect_args& args) noexcept { return args.keep_one_open; }

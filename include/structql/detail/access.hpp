@@ -13,6 +13,11 @@ struct access {
     static auto& backend_connection(Connection& c) {
         return c.get();
     }
+    // Throws operational_error when check_same_thread forbids this thread to use the connection.
+    template <class Connection>
+    static void check_thread(const Connection& c) {
+        c.check_thread();
+    }
 
     // Runs a SELECT, binding through binder(statement) and handing each row to on_row(statement)
     // until it returns false. Reads: the models it reads (a session's autoflush writes their

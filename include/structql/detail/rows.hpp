@@ -176,13 +176,17 @@ identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
 }
 
 // A RAII scope for one use of a cached statement: reset when the scope ends, so no statement
-// keeps a read lock or stale bindings between uses.
+// keeps a read lock or stale bindings between uses; meanwhile the cache hands out another copy
+// to a nested use of the same SQL (detail::statement_cache).
 template <class Statement>
 struct statement_use {
     Statement& statement;
-    explicit statement_use(Statement& s) : statement(s) {}
+    explicit statement_use(Statement& s) : statement(s) { statement.in_use = true; }
     statement_use(const statement_use&) = delete;
-    ~statement_use() { statement.reset(); }
+    ~statement_use() {
+        statement.reset();
+        statement.in_use = false;
+    }
     Statement* operator->() const noexcept { return &statement; }
 };
 

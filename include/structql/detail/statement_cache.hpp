@@ -5,70 +5,83 @@
 // backends own one each; `prepare(std::string_view sql)` makes a std::unique_ptr<Statement> for
 // the text, which the cache keeps alive as long as the statement. A failed preparation leaves
 // no entry.
+//
+// - A statement a detail::statement_use holds (one still stepping: a query run again inside its
+//   own for_each) is never bound again: the cache hands out another prepared copy of it.
+// - Compile-time statements are kept for the connection's life (there are as many as the
+//   program has shapes). Run-time ones, which a program can make without end (raw SQL with
+//   values spliced in), are kept up to `capacity`, the least recently used dropped first; a
+//   statement in use is never dropped.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace structql::detail {
+
+// What the cache knows of a statement it handed out; backend statements derive from it.
+struct cached_statement {
+    bool in_use = false;  // held by a detail::statement_use
+};
 
 template <class Statement>
 class statement_cache {
 public:
+    explicit statement_cache(std::size_t capacity) : capacity_(capacity) {}
+
     template <class Prepare>
     Statement& find_static(std::string_view sql, Prepare&& prepare) {
         auto it = static_.find(sql.data());
-        if (it == static_.end()) it = static_.emplace(sql.data(), prepare(sql)).first;
-        return *it->second;
+        if (it == static_.end()) {
+            copies first;
+            first.push_back(prepare(sql));
+            it = static_.emplace(sql.data(), std::move(first)).first;
+        }
+        return free_copy(it->second, sql, prepare);
     }
 
     template <class Prepare>
     Statement& find_text(std::string sql, Prepare&& prepare) {
-        auto it = text_.find(sql);
-        if (it == text_.end()) {
-            auto owned = std::make_unique<std::string>(std::move(sql));
-            auto statement = prepare(std::string_view(*owned));
-            std::string_view key = *owned;  // points into the string the entry keeps alive
-            it = text_.emplace(key, entry{std::move(owned), std::move(statement)}).first;
-        }
-        return *it->second.statement;
+        if (auto it = text_.find(sql); it != text_.end()) return use(it->second, prepare);
+        auto e = add(std::move(sql), std::nullopt, prepare);
+        text_.emplace(e->text, e);
+        return *e->statements.front();
     }
 
     // `build()` returns the text, and runs on the first use of (tag, variant) only.
     template <class Build, class Prepare>
     Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
         generated_key key{tag, variant};
-        auto it = generated_.find(key);
-        if (it == generated_.end()) {
-            auto text = std::make_unique<std::string>(build());
-            auto statement = prepare(std::string_view(*text));
-            it = generated_.emplace(key, entry{std::move(text), std::move(statement)}).first;
-        }
-        return *it->second.statement;
+        if (auto it = generated_.find(key); it != generated_.end()) return use(it->second, prepare);
+        auto e = add(build(), key, prepare);
+        generated_.emplace(key, e);
+        return *e->statements.front();
     }
 
     template <class F>
     void for_each(F&& f) {
-        for (auto& [key, statement] : static_) f(*statement);
-        for (auto& [key, e] : text_) f(*e.statement);
-        for (auto& [key, e] : generated_) f(*e.statement);
+        for (auto& [key, statements] : static_)
+            for (auto& s : statements) f(*s);
+        for (auto& e : recent_)
+            for (auto& s : e.statements) f(*s);
     }
 
     void clear() noexcept {
         static_.clear();
         text_.clear();
         generated_.clear();
+        recent_.clear();
     }
 
 private:
-    struct entry {
-        std::unique_ptr<std::string> text;
-        std::unique_ptr<Statement> statement;
-    };
+    using copies = std::vector<std::unique_ptr<Statement>>;  // one, unless uses nest
     struct generated_key {
         const void* tag;
         std::uint64_t variant;
@@ -79,10 +92,57 @@ private:
             return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
         }
     };
+    struct entry {
+        std::string text;  // a list node never moves: keys and statements point into it
+        std::optional<generated_key> generated;  // its key in generated_, else it is in text_
+        copies statements;
+    };
+    using position = typename std::list<entry>::iterator;
 
-    std::unordered_map<const char*, std::unique_ptr<Statement>> static_;
-    std::unordered_map<std::string_view, entry> text_;
-    std::unordered_map<generated_key, entry, generated_key_hash> generated_;
+    template <class Prepare>
+    static Statement& free_copy(copies& statements, std::string_view sql, Prepare& prepare) {
+        for (auto& s : statements)
+            if (!s->in_use) return *s;
+        return *statements.emplace_back(prepare(sql));
+    }
+
+    template <class Prepare>
+    Statement& use(position e, Prepare& prepare) {
+        recent_.splice(recent_.begin(), recent_, e);
+        return free_copy(e->statements, e->text, prepare);
+    }
+
+    // A new run-time entry, most recent, its statement prepared, after dropping the least
+    // recently used entries not in use beyond capacity.
+    template <class Prepare>
+    position add(std::string text, std::optional<generated_key> generated, Prepare& prepare) {
+        for (auto last = recent_.end(); recent_.size() >= capacity_ && last != recent_.begin();) {
+            auto e = std::prev(last);
+            bool in_use = false;
+            for (auto& s : e->statements) in_use = in_use || s->in_use;
+            if (in_use) {
+                last = e;
+                continue;
+            }
+            if (e->generated) generated_.erase(*e->generated);
+            else text_.erase(e->text);
+            recent_.erase(e);
+        }
+        auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
+        try {
+            e->statements.push_back(prepare(std::string_view(e->text)));
+        } catch (...) {
+            recent_.erase(e);
+            throw;
+        }
+        return e;
+    }
+
+    std::size_t capacity_;
+    std::unordered_map<const char*, copies> static_;
+    std::list<entry> recent_;  // the run-time entries, most recently used first
+    std::unordered_map<std::string_view, position> text_;
+    std::unordered_map<generated_key, position, generated_key_hash> generated_;
 };
 
 }  // namespace structql::detail

@@ -48,7 +48,8 @@ public:
         : pool_(std::move(other.pool_)),
           raw_(std::exchange(other.raw_, nullptr)),
           owner_(other.owner_),
-          generation_(other.generation_) {}
+          generation_(other.generation_),
+          hooks_run_(other.hooks_run_) {}
     basic_connection& operator=(basic_connection&& other) noexcept {
         if (this != &other) {
             release();
@@ -56,6 +57,7 @@ public:
             raw_ = std::exchange(other.raw_, nullptr);
             owner_ = other.owner_;
             generation_ = other.generation_;
+            hooks_run_ = other.hooks_run_;
         }
         return *this;
     }
@@ -153,25 +155,33 @@ private:
     // The backend connection, for the session and the query layer (detail::access).
     typename Backend::connection_type& get() {
         if (!raw_) throw invalid_request_error("this connection was already returned to the pool");
+        check_thread();
+        return *raw_;
+    }
+    void check_thread() const {
         if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
             throw operational_error(
                 "a connection (or the session holding it) was used from a thread other than the one that took it "
                 "from the pool; create the engine with check_same_thread = false to share it across threads "
                 "and serialise access yourself");
-        return *raw_;
     }
 
     friend struct detail::pool_state<Backend>;
     friend class basic_engine<Backend>;
     basic_connection(std::shared_ptr<detail::pool_state<Backend>> pool, typename Backend::connection_type* raw,
-                     std::uint64_t generation)
-        : pool_(std::move(pool)), raw_(raw), owner_(std::this_thread::get_id()), generation_(generation) {}
+                     std::uint64_t generation, std::size_t hooks_run)
+        : pool_(std::move(pool)),
+          raw_(raw),
+          owner_(std::this_thread::get_id()),
+          generation_(generation),
+          hooks_run_(hooks_run) {}
     void release() noexcept;
 
     std::shared_ptr<detail::pool_state<Backend>> pool_;
     typename Backend::connection_type* raw_ = nullptr;
     std::thread::id owner_;
     std::uint64_t generation_ = 0;
+    std::size_t hooks_run_ = 0;  // the pool's on_connect hooks this connection has run, in order
 };
 
 namespace detail {
@@ -189,7 +199,11 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
     std::mutex mutex;
     std::condition_variable returned;
-    std::vector<std::unique_ptr<raw_connection>> idle;
+    struct idle_connection {
+        std::unique_ptr<raw_connection> raw;
+        std::size_t hooks_run;  // hooks registered later run before it is lent again
+    };
+    std::vector<idle_connection> idle;
     std::size_t open = 0;            // idle + lent
     std::uint64_t generation = 0;    // bumped by dispose(): older connections close on return
     std::vector<hook> on_connect;
@@ -200,7 +214,8 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
     basic_connection<Backend> lend() {
         const auto& options = context.options;
         std::unique_ptr<raw_connection> raw;
-        std::vector<hook> hooks;
+        std::vector<hook> hooks;  // the ones it has yet to run
+        std::size_t hooks_run;
         std::uint64_t born;
         {
             std::unique_lock lock(mutex);
@@ -215,12 +230,14 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
                                         "). Close sessions when done, or raise pool_size / max_overflow");
             }
             if (!idle.empty()) {
-                raw = std::move(idle.back());
+                raw = std::move(idle.back().raw);
+                hooks.assign(on_connect.begin() + static_cast<std::ptrdiff_t>(idle.back().hooks_run), on_connect.end());
                 idle.pop_back();
             } else {
                 ++open;
                 hooks = on_connect;
             }
+            hooks_run = on_connect.size();
             // A connection made after a dispose() that follows this line is closed on return:
             // harmless, where reading the generation under a second lock would cost every loan.
             born = generation;
@@ -229,20 +246,19 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
             raw.reset();  // closed; a new one takes its place in the count
             std::lock_guard lock(mutex);
             hooks = on_connect;
+            hooks_run = on_connect.size();
         }
-        if (!raw) {
-            try {
-                raw = std::make_unique<raw_connection>(args, &context);
-                run_hooks(*raw, hooks);
-            } catch (...) {
-                raw.reset();
-                std::lock_guard lock(mutex);
-                --open;
-                returned.notify_one();
-                throw;
-            }
+        try {
+            if (!raw) raw = std::make_unique<raw_connection>(args, &context);
+            if (!hooks.empty()) run_hooks(*raw, hooks);
+        } catch (...) {
+            raw.reset();  // a connection whose hooks failed is closed
+            std::lock_guard lock(mutex);
+            --open;
+            returned.notify_one();
+            throw;
         }
-        return basic_connection<Backend>(this->shared_from_this(), raw.release(), born);
+        return basic_connection<Backend>(this->shared_from_this(), raw.release(), born, hooks_run);
     }
 
     bool usable(raw_connection& raw) const {
@@ -255,7 +271,7 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
     // The hooks see the new connection through a lent handle that must not give it back to the
     // pool on its own.
     void run_hooks(raw_connection& raw, const std::vector<hook>& hooks) {
-        basic_connection<Backend> lent(this->shared_from_this(), &raw, 0);
+        basic_connection<Backend> lent(this->shared_from_this(), &raw, 0, 0);
         try {
             for (auto& h : hooks) h(lent);
         } catch (...) {
@@ -267,13 +283,13 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
     // A connection comes back: kept idle for reuse, or closed when it is broken (the server
     // went away), of an older generation (dispose()) or beyond pool_size.
-    void give_back(raw_connection* raw, std::uint64_t born) noexcept {
+    void give_back(raw_connection* raw, std::uint64_t born, std::size_t hooks_run) noexcept {
         std::unique_ptr<raw_connection> owned(raw);
         if (!owned->broken()) owned->reset_for_pool();
         bool keep = !owned->broken();
         std::lock_guard lock(mutex);
         if (keep && born == generation && idle.size() < context.options.pool_size) {
-            idle.push_back(std::move(owned));
+            idle.push_back({std::move(owned), hooks_run});
         } else {
             owned.reset();
             --open;
@@ -286,7 +302,7 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
 template <class Backend>
 void basic_connection<Backend>::release() noexcept {
-    if (raw_ && pool_) pool_->give_back(std::exchange(raw_, nullptr), generation_);
+    if (raw_ && pool_) pool_->give_back(std::exchange(raw_, nullptr), generation_, hooks_run_);
     pool_.reset();
 }
 
@@ -311,12 +327,12 @@ public:
         pool_ = std::move(state);
     }
 
-    // Runs fn(connection&) on every new database connection, before its first use; idle
-    // connections opened before it was registered run it now.
+    // Runs fn(connection&) on every database connection before its first use. A connection
+    // already open runs it before it is next lent, idle or lent now alike: never in the middle
+    // of a borrower's work. A connection whose hook throws is closed, and connect() throws.
     void on_connect(std::function<void(connection_type&)> fn) {
         std::lock_guard lock(pool_->mutex);
         pool_->on_connect.push_back(std::move(fn));
-        for (auto& raw : pool_->idle) pool_->run_hooks(*raw, {pool_->on_connect.back()});
     }
 
     // Hooks around every statement: before it runs, and after, with its duration. Register

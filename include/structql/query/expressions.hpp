@@ -11,6 +11,8 @@
 // Each node has one writer, `template <class D> static constexpr void write(out, self)`: it
 // writes from the type alone at compile time (self == nullptr, for a node that is not dynamic)
 // and from the object at run time.
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -367,7 +369,14 @@ struct in_list : expression_tag {
     using models = typename C::models;
     using reads = typename C::reads;
     static constexpr bool nullable = C::nullable;
-    static constexpr bool dynamic = true;  // one placeholder per value
+    static constexpr bool dynamic = true;  // a placeholder per value
+    // Placeholders: up to 1024 values, the count rounded up to a power of two, the extra ones
+    // bound to the last value again (which changes neither IN nor NOT IN): lists of 1 to 1000
+    // values make 11 statements, not 1000. Beyond, one each (rounding up there could pass a
+    // database's limit on parameters: SQLite's 32,766).
+    std::size_t placeholders() const noexcept {
+        return values.size() <= 1024 && !values.empty() ? std::bit_ceil(values.size()) : values.size();
+    }
     template <class D>
     static constexpr void write(auto& out, const in_list* self) {
         const List& values = self->values;
@@ -378,7 +387,7 @@ struct in_list : expression_tag {
         out.append('(');
         C::template write<D>(out);
         out.append(" IN (");
-        for (std::size_t i = 0; i < values.size(); ++i) {
+        for (std::size_t i = 0, n = self->placeholders(); i < n; ++i) {
             if (i) out.append(", ");
             bound_value<typename List::value_type, !same_storage<typename List::value_type, typename C::value_type>>::template write<D>(out);
         }
@@ -386,7 +395,8 @@ struct in_list : expression_tag {
     }
     template <class Statement>
     void bind(Statement& statement, int& index) const {
-        for (const auto& v : values) bind_value(statement, index++, v);
+        for (std::size_t i = 0, n = placeholders(); i < n; ++i)
+            bind_value(statement, index++, values[std::min(i, values.size() - 1)]);
     }
 };
 

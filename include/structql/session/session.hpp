@@ -92,6 +92,12 @@ public:
     T* get(const K& key) {
         check_usable();
         using key_value = typename table<T>::primary_key_value;
+        // A key the primary key's type cannot hold matches no row, as in a filter: it is never
+        // narrowed into another row's key.
+        if constexpr (std::is_arithmetic_v<K> && std::is_arithmetic_v<key_value> &&
+                      !detail::holds_every_value_of<K, key_value>()) {
+            if (!detail::fits<key_value>(key)) return nullptr;
+        }
         auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
         auto& store = store_for<T>();
         if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
@@ -184,14 +190,17 @@ public:
         return detail::fetch_rows<Row>(*this, sql.text, args...);
     }
 
-    // Raw SQL that writes, with bound parameters, in the session's transaction: the number of
-    // rows changed. Tracked objects are not synchronised with it.
+    // Raw SQL that writes, with bound parameters, in the session's transaction (committed at
+    // once with autocommit): the number of rows changed. Tracked objects are not synchronised
+    // with it.
     template <class... Args>
     std::int64_t execute(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
-        return detail::run_write(connection(/*for_write=*/true), sql.text, true,
-                                 [&](auto& statement) { detail::bind_arguments(statement, args...); });
+        std::int64_t changed = detail::run_write(connection(/*for_write=*/true), sql.text, true,
+                                                 [&](auto& statement) { detail::bind_arguments(statement, args...); });
+        if (options_.autocommit) commit_transaction();
+        return changed;
     }
 
     // Writes pending changes to the database inside the session's transaction.
@@ -251,6 +260,7 @@ public:
     // flush() + COMMIT. The connection goes back to the pool until the session is used again.
     void commit() {
         check_usable();
+        check_not_reading("commit");
         flush();
         commit_transaction();
     }
@@ -259,6 +269,8 @@ public:
     // restored to their last committed state. Always allowed, also after a failed flush.
     void rollback() {
         if (closed_) return;
+        check_thread();
+        check_not_reading("rollback");
         std::exception_ptr failure;
         if (connection_) {
             try {
@@ -278,6 +290,8 @@ public:
     // afterwards (invalid_request_error).
     void close() {
         if (closed_) return;
+        check_thread();
+        check_not_reading("close");
         // The objects are about to go: roll the database back without restoring them first.
         closed_ = true;
         for (std::size_t i = 0; i < stores_.size(); ++i)
@@ -411,7 +425,13 @@ private:
     template <class Binder, class OnRow>
     void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
-        detail::run_statement(connection(), sql, runtime_text, binder, on_row);
+        auto& c = connection();
+        struct reading {
+            std::size_t& statements;
+            explicit reading(std::size_t& n) : statements(++n) {}
+            ~reading() { --statements; }
+        } scope(reading_);
+        detail::run_statement(c, sql, runtime_text, binder, on_row);
     }
 
     // The tracked object for the row whose T columns start at `first`: the one in the identity
@@ -469,11 +489,34 @@ private:
 
     void check_usable() const {
         if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
+        check_thread();
         if (failure_)
             throw pending_rollback_error(
                 "this session's transaction was rolled back because of an error during flush; call rollback() "
                 "before using the session again. Original error: " +
                 *failure_);
+    }
+
+    // With check_same_thread, the session's connection belongs to the thread that took it: any
+    // other is refused before the session changes anything.
+    void check_thread() const {
+        if (connection_) detail::access::check_thread(*connection_);
+    }
+
+    // Ending the transaction inside for_each would give the connection back to the pool, which
+    // resets the statement being read: the loop would start again at its first row.
+    void check_not_reading(std::string_view operation) const {
+        if (reading_)
+            throw invalid_request_error(std::string(operation) +
+                                        "() inside query().for_each() on the same session: it would end the "
+                                        "transaction that the loop reads in; end the loop first (or collect the rows "
+                                        "with all())");
+    }
+
+    // Back to the pool, unless a statement is still read on it (an autocommit flush inside
+    // for_each commits): then it stays until the session's next commit, rollback or close.
+    void release_connection() {
+        if (!reading_) connection_.reset();
     }
 
     // The session's connection, with its transaction begun (SQLAlchemy's autobegin). With
@@ -493,7 +536,7 @@ private:
                 fail(e.what());
                 throw;
             }
-            connection_.reset();
+            release_connection();
         }
         for (auto& store : stores_) if (store) store->after_commit();
         end_transaction();
@@ -508,7 +551,7 @@ private:
                 if (c.in_transaction()) c.rollback();
             } catch (...) {
             }
-            connection_.reset();
+            release_connection();
         }
     }
 
@@ -519,6 +562,7 @@ private:
     std::uint64_t sequence_ = 0;
     std::optional<std::string> failure_;
     bool closed_ = false;
+    std::size_t reading_ = 0;  // statements being read on the connection (for_each, nested ones)
 
     // One per open savepoint, innermost last: the objects' state when it began.
     struct savepoint_frame {
@@ -533,13 +577,16 @@ private:
         if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
         check_usable();
         using dialect = typename Backend::dialect;
-        auto& c = connection();
         if (keep_changes) {
             flush();
-            c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+            // With autocommit the flush committed: the savepoint ended with the transaction.
+            if (generation != transaction_generation_) return;
+            connection().execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
             savepoints_.resize(depth);
+            if (options_.autocommit && depth == 0) commit_transaction();  // reads go back outside a transaction
             return;
         }
+        auto& c = connection();
         c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
         c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
         for (auto& store : stores_) {
@@ -548,6 +595,7 @@ private:
             store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
         }
         savepoints_.resize(depth);
+        if (options_.autocommit && depth == 0) commit_transaction();
     }
 
     void end_transaction() {

@@ -48,7 +48,8 @@ class libpq_connection {
 public:
     using native_handle_type = PGconn*;
 
-    libpq_connection(const postgresql_connect_args& args, detail::engine_context* context) {
+    libpq_connection(const postgresql_connect_args& args, detail::engine_context* context)
+        : cache_(context->options.statement_cache_size) {
         link_.context = context;
         std::vector<const char*> keywords, values;
         for (const auto& [key, value] : args.parameters) {
@@ -175,9 +176,9 @@ private:
 
     void close() noexcept {
         if (!link_.conn) return;
-        cache_.clear();
         PQfinish(link_.conn);
-        link_.conn = nullptr;
+        link_.conn = nullptr;  // first: the statements need not DEALLOCATE one by one
+        cache_.clear();
         link_.context->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
     }
 

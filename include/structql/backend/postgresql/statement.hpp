@@ -110,7 +110,7 @@ struct postgresql_connect_args {
 
 // One prepared statement, owned by its connection's cache. A statement is used by binding
 // (1-based), stepping and reading (0-based columns), then reset().
-class libpq_statement {
+class libpq_statement : public detail::cached_statement {
 public:
     libpq_statement(detail::pg::link* link, std::string name, std::string_view sql, const PGresult* description)
         : link_(link), name_(std::move(name)), sql_(sql) {
@@ -133,6 +133,10 @@ public:
     }
     libpq_statement(const libpq_statement&) = delete;
     libpq_statement& operator=(const libpq_statement&) = delete;
+    // A statement the cache drops is dropped on the server too; a closed connection took them all.
+    ~libpq_statement() {
+        if (link_->conn && !link_->broken) detail::pg::result_ptr(PQexec(link_->conn, ("DEALLOCATE " + name_).c_str()));
+    }
 
     std::string_view sql() const noexcept { return sql_; }
     // The server-side name of the prepared statement.
