@@ -3522,6 +3522,7 @@ inline url make_url(std::string_view text) {
 //   program has shapes). Run-time ones, which a program can make without end (raw SQL with
 //   values spliced in), are kept up to `capacity`, the least recently used dropped first; a
 //   statement in use is never dropped.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -3548,13 +3549,18 @@ public:
 
     template <class Prepare>
     Statement& find_static(std::string_view sql, Prepare&& prepare) {
+        // Most calls end here: a program's hot statements are few, and each keeps its slot.
+        recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
+        if (slot.sql == sql.data() && !slot.statement->in_use) return *slot.statement;
         auto it = static_.find(sql.data());
         if (it == static_.end()) {
             copies first;
             first.push_back(prepare(sql));
             it = static_.emplace(sql.data(), std::move(first)).first;
         }
-        return free_copy(it->second, sql, prepare);
+        Statement& found = free_copy(it->second, sql, prepare);
+        slot = {sql.data(), &found};
+        return found;
     }
 
     template <class Prepare>
@@ -3584,6 +3590,7 @@ public:
     }
 
     void clear() noexcept {
+        front_.fill({});
         static_.clear();
         text_.clear();
         generated_.clear();
@@ -3648,7 +3655,15 @@ private:
         return e;
     }
 
+    // A compile-time statement's last copy handed out, by its text's address: a direct-mapped
+    // cache in front of static_ (an array load and a comparison instead of a hash lookup).
+    struct recent_static {
+        const char* sql = nullptr;
+        Statement* statement = nullptr;
+    };
+
     std::size_t capacity_;
+    std::array<recent_static, 64> front_{};
     std::unordered_map<const char*, copies> static_;
     std::list<entry> recent_;  // the run-time entries, most recently used first
     std::unordered_map<std::string_view, position> text_;
@@ -3734,9 +3749,12 @@ struct engine_context {
     engine_events events;
     engine_statistics statistics;
 
-    // Parameters are rendered only when someone will read them.
-    bool traced() const noexcept {
-        return options.echo || !events.before_execute.empty() || !events.after_execute.empty();
+    // Parameters are rendered only when someone will read them: one flag, set when the engine
+    // is made and when a hook is registered, so that a statement without hooks pays one branch.
+    bool tracing = false;
+    bool traced() const noexcept { return tracing; }
+    void update_tracing() noexcept {
+        tracing = options.echo || !events.before_execute.empty() || !events.after_execute.empty();
     }
     void echo(std::string_view sql, std::span<const std::string> parameters) const {
         std::string line = "[structql] ";
@@ -4206,6 +4224,7 @@ public:
         state->context.options = std::move(options);
         state->args = Backend::connect_args_from(state->address, state->context.options);
         if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
+        state->context.update_tracing();
         if (Backend::keeps_one_open(state->args))
             state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
         pool_ = std::move(state);
@@ -4223,9 +4242,11 @@ public:
     // them before the engine is shared between threads.
     void before_execute(std::function<void(const statement_event&)> fn) {
         pool_->context.events.before_execute.push_back(std::move(fn));
+        pool_->context.update_tracing();
     }
     void after_execute(std::function<void(const statement_event&)> fn) {
         pool_->context.events.after_execute.push_back(std::move(fn));
+        pool_->context.update_tracing();
     }
 
     // Lends a connection from the pool; it returns there when the handle is destroyed.

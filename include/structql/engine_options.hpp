@@ -75,9 +75,12 @@ struct engine_context {
     engine_events events;
     engine_statistics statistics;
 
-    // Parameters are rendered only when someone will read them.
-    bool traced() const noexcept {
-        return options.echo || !events.before_execute.empty() || !events.after_execute.empty();
+    // Parameters are rendered only when someone will read them: one flag, set when the engine
+    // is made and when a hook is registered, so that a statement without hooks pays one branch.
+    bool tracing = false;
+    bool traced() const noexcept { return tracing; }
+    void update_tracing() noexcept {
+        tracing = options.echo || !events.before_execute.empty() || !events.after_execute.empty();
     }
     void echo(std::string_view sql, std::span<const std::string> parameters) const {
         std::string line = "[structql] ";

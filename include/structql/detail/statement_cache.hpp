@@ -12,6 +12,7 @@
 //   program has shapes). Run-time ones, which a program can make without end (raw SQL with
 //   values spliced in), are kept up to `capacity`, the least recently used dropped first; a
 //   statement in use is never dropped.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -38,13 +39,18 @@ public:
 
     template <class Prepare>
     Statement& find_static(std::string_view sql, Prepare&& prepare) {
+        // Most calls end here: a program's hot statements are few, and each keeps its slot.
+        recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
+        if (slot.sql == sql.data() && !slot.statement->in_use) return *slot.statement;
         auto it = static_.find(sql.data());
         if (it == static_.end()) {
             copies first;
             first.push_back(prepare(sql));
             it = static_.emplace(sql.data(), std::move(first)).first;
         }
-        return free_copy(it->second, sql, prepare);
+        Statement& found = free_copy(it->second, sql, prepare);
+        slot = {sql.data(), &found};
+        return found;
     }
 
     template <class Prepare>
@@ -74,6 +80,7 @@ public:
     }
 
     void clear() noexcept {
+        front_.fill({});
         static_.clear();
         text_.clear();
         generated_.clear();
@@ -138,7 +145,15 @@ private:
         return e;
     }
 
+    // A compile-time statement's last copy handed out, by its text's address: a direct-mapped
+    // cache in front of static_ (an array load and a comparison instead of a hash lookup).
+    struct recent_static {
+        const char* sql = nullptr;
+        Statement* statement = nullptr;
+    };
+
     std::size_t capacity_;
+    std::array<recent_static, 64> front_{};
     std::unordered_map<const char*, copies> static_;
     std::list<entry> recent_;  // the run-time entries, most recently used first
     std::unordered_map<std::string_view, position> text_;

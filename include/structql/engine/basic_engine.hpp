@@ -322,6 +322,7 @@ public:
         state->context.options = std::move(options);
         state->args = Backend::connect_args_from(state->address, state->context.options);
         if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
+        state->context.update_tracing();
         if (Backend::keeps_one_open(state->args))
             state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
         pool_ = std::move(state);
@@ -339,9 +340,11 @@ public:
     // them before the engine is shared between threads.
     void before_execute(std::function<void(const statement_event&)> fn) {
         pool_->context.events.before_execute.push_back(std::move(fn));
+        pool_->context.update_tracing();
     }
     void after_execute(std::function<void(const statement_event&)> fn) {
         pool_->context.events.after_execute.push_back(std::move(fn));
+        pool_->context.update_tracing();
     }
 
     // Lends a connection from the pool; it returns there when the handle is destroyed.
