@@ -4,12 +4,11 @@
 // reference to a model outside the list, or a cycle, does not compile.
 #include <array>
 #include <cstddef>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
-#include <boost/hana/tuple.hpp>
-#include <boost/hana/type.hpp>
-#include <boost/hana/unpack.hpp>
-
+#include "structql/detail/type_list.hpp"
 #include "structql/engine/basic_engine.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/sql/statements.hpp"
@@ -19,7 +18,6 @@ namespace structql {
 template <class... Models>
 struct metadata {
     static constexpr std::size_t size = sizeof...(Models);
-    static constexpr auto models = boost::hana::tuple_t<Models...>;
 
     template <class M>
     static constexpr std::size_t index_of() {
@@ -31,9 +29,9 @@ struct metadata {
     // Indices of each model's parents within the list (size when not listed).
     template <class M>
     static constexpr auto parent_indices() {
-        return boost::hana::unpack(table<M>::parents, [](auto... parent) {
-            return std::array<std::size_t, sizeof...(parent)>{index_of<typename decltype(parent)::type>()...};
-        });
+        return []<class... Parent>(detail::type_list<Parent...>) {
+            return std::array<std::size_t, sizeof...(Parent)>{index_of<Parent>()...};
+        }(typename table<M>::parents{});
     }
 
     static constexpr bool all_parents_listed = [] {
@@ -84,7 +82,7 @@ struct metadata {
     static void create_all(const basic_engine<Backend>& bound) {
         using dialect = typename Backend::dialect;
         run_in_transaction(bound, [](auto& c) {
-            for_each_in_order<false>([&]<class M>(boost::hana::basic_type<M>) {
+            for_each_in_order<false>([&]<class M>(std::type_identity<M>) {
                 c.execute(sql::create_table_in<dialect, M>);
                 for (std::string_view index : sql::create_indexes_in<dialect, M>) c.execute(index);
             });
@@ -96,7 +94,7 @@ struct metadata {
     static void drop_all(const basic_engine<Backend>& bound) {
         using dialect = typename Backend::dialect;
         run_in_transaction(bound, [](auto& c) {
-            for_each_in_order<true>([&]<class M>(boost::hana::basic_type<M>) {
+            for_each_in_order<true>([&]<class M>(std::type_identity<M>) {
                 c.execute(sql::drop_table_in<dialect, M>);
             });
         });
@@ -106,8 +104,8 @@ private:
     template <bool Reverse, class F>
     static void for_each_in_order(F&& f) {
         [&]<std::size_t... Position>(std::index_sequence<Position...>) {
-            (f(boost::hana::type_c<typename decltype(+models[boost::hana::size_c<
-                                       creation_order[Reverse ? size - 1 - Position : Position]>])::type>),
+            (f(std::type_identity<
+                 std::tuple_element_t<creation_order[Reverse ? size - 1 - Position : Position], std::tuple<Models...>>>{}),
              ...);
         }(std::make_index_sequence<size>{});
     }

@@ -8,10 +8,10 @@
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -91,13 +91,14 @@ public:
     // allows, each row count's statement prepared once per connection. A generated key left at 0
     // is assigned by the database and not written back (add the objects to a session for that).
     // Returns the number of rows inserted.
-    template <std::ranges::forward_range R>
+    template <class R>
+        requires requires(const R& r) { std::begin(r) != std::end(r); }
     std::size_t insert(const R& objects) {
-        using T = std::ranges::range_value_t<R>;
+        using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
         (void)table<T>::members_checked;
         auto& c = get();
         std::size_t inserted = 0;
-        for (auto first = std::ranges::begin(objects), end = std::ranges::end(objects); first != end;) {
+        for (auto first = std::begin(objects), end = std::end(objects); first != end;) {
             // A run of objects that all leave their key to the database, or all bring their own.
             const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
             const std::size_t most_rows = detail::rows_per_insert<T>(generated);

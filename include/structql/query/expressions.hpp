@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "structql/detail/rows.hpp"
+#include "structql/detail/type_list.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/sql/dialect.hpp"
 
@@ -35,36 +36,11 @@ struct expression_tag {};
 namespace detail {
 using structql::expression_tag;
 
-template <class... Ts>
-struct type_list {};
-
 // Writes the SQL of a node given by pointer: null for a node whose text is fixed by its type.
 template <class D, class E>
 constexpr void write_node(const E* e, auto& out) {
     E::template write<D>(out, e);
 }
-
-template <class... Lists>
-struct concat;
-template <>
-struct concat<> {
-    using type = type_list<>;
-};
-template <class... A>
-struct concat<type_list<A...>> {
-    using type = type_list<A...>;
-};
-template <class... A, class... B, class... Rest>
-struct concat<type_list<A...>, type_list<B...>, Rest...> {
-    using type = typename concat<type_list<A..., B...>, Rest...>::type;
-};
-template <class... Lists>
-using concat_t = typename concat<Lists...>::type;
-
-template <class T, class List>
-struct contains;
-template <class T, class... Ts>
-struct contains<T, type_list<Ts...>> : std::bool_constant<(std::is_same_v<T, Ts> || ...)> {};
 
 // Every model an expression names is one of the query's. (`models` are the models an
 // expression's columns belong to; `reads` adds the models its subqueries read, which the

@@ -7,13 +7,12 @@
 #include <optional>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
-#include <boost/hana/flatten.hpp>
-#include <boost/hana/tuple.hpp>
-#include <boost/hana/type.hpp>
 #include <boost/pfr/core.hpp>
 
 #include "structql/detail/static_text.hpp"
+#include "structql/detail/type_list.hpp"
 #include "structql/reflect/names.hpp"
 #include "structql/schema/columns.hpp"
 #include "structql/schema/value_traits.hpp"
@@ -160,15 +159,19 @@ constexpr column_info make_column_info() {
     return info;
 }
 
-// The parent a member references, as a 0- or 1-element Hana tuple (self-references excluded).
+// The parent a member references, as a 0- or 1-element type_list (self-references excluded).
 template <class Model, std::size_t I>
-constexpr auto referenced_model() {
-    using referenced = typename column_layers<member_t<Model, I>>::references;
-    if constexpr (std::is_void_v<referenced> || std::is_same_v<referenced, Model>)
-        return boost::hana::make_tuple();
-    else
-        return boost::hana::make_tuple(boost::hana::type_c<referenced>);
-}
+using referenced_model = std::conditional_t<
+    std::is_void_v<typename column_layers<member_t<Model, I>>::references> ||
+        std::is_same_v<typename column_layers<member_t<Model, I>>::references, Model>,
+    type_list<>, type_list<typename column_layers<member_t<Model, I>>::references>>;
+
+template <class Model, class Indices>
+struct referenced_models;
+template <class Model, std::size_t... I>
+struct referenced_models<Model, std::index_sequence<I...>> {
+    using type = concat_t<referenced_model<Model, I>...>;
+};
 
 template <class Model>
 constexpr std::size_t find_primary_key(const auto& columns) {
@@ -236,12 +239,8 @@ struct table {
         return boost::pfr::get<primary_key_index>(object);
     }
 
-    // The models this one references (itself excluded), as a Boost.Hana tuple of types.
-    static constexpr auto parents = [] {
-        return []<std::size_t... I>(std::index_sequence<I...>) {
-            return boost::hana::flatten(boost::hana::make_tuple(detail::referenced_model<T, I>()...));
-        }(std::make_index_sequence<column_count>{});
-    }();
+    // The models this one references (itself excluded), as a detail::type_list.
+    using parents = typename detail::referenced_models<T, std::make_index_sequence<column_count>>::type;
 };
 
 }  // namespace structql

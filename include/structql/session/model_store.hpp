@@ -16,8 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/fold_left.hpp>
-
 #include "structql/detail/flat_map.hpp"
 #include "structql/detail/multi_row_insert.hpp"
 #include "structql/detail/rows.hpp"
@@ -46,11 +44,16 @@ std::size_t model_index() {
 
 // How far a model is from the models that reference nothing: parents are written first.
 template <class T>
+constexpr std::size_t foreign_key_depth();
+template <class... Parents>
+constexpr std::size_t deepest_parent(type_list<Parents...>) {
+    std::size_t depth = 0;
+    ((depth = foreign_key_depth<Parents>() + 1 > depth ? foreign_key_depth<Parents>() + 1 : depth), ...);
+    return depth;
+}
+template <class T>
 constexpr std::size_t foreign_key_depth() {
-    return boost::hana::fold_left(table<T>::parents, std::size_t{0}, [](std::size_t d, auto parent) {
-        std::size_t p = foreign_key_depth<typename decltype(parent)::type>() + 1;
-        return d > p ? d : p;
-    });
+    return deepest_parent(typename table<T>::parents{});
 }
 
 enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
