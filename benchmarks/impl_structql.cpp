@@ -10,7 +10,10 @@ namespace {
 using sq::col;
 
 sq::engine open_sqlite_engine(const target& where) {
-    sq::engine engine = sq::create_engine(where.structql_url(), {.wal = where.kind == storage::wal_file});
+    // Deferred BEGIN, as (a)-(c) begin: reads take no write lock. Sessions that write still begin
+    // IMMEDIATE (their first statement writes).
+    sq::engine engine = sq::create_engine(where.structql_url(), {.wal = where.kind == storage::wal_file,
+                                                                 .sqlite_begin = sq::transaction_mode::deferred});
     std::vector<std::string> pragmas = configuration_pragmas(where.kind);
     engine.on_connect([pragmas](sq::connection& c) {
         for (const std::string& pragma : pragmas)
@@ -43,18 +46,8 @@ protected:
     sq::basic_sessionmaker<Backend> sessions_;
 };
 
-// A transaction on the value path's connection: its reads and writes run in one transaction,
-// as every other implementation's do. BEGIN and COMMIT are the backend connection's cached
-// statements, as a session uses them (sq::connection has no begin()).
-template <class Backend>
-class transaction {
-public:
-    explicit transaction(sq::basic_connection<Backend>& c) : connection(c) { sq::detail::access::backend_connection(connection).begin(); }
-    void commit() { sq::detail::access::backend_connection(connection).commit(); }
-    sq::basic_connection<Backend>& connection;
-};
-
-// (d) holds one connection from the pool for the whole run, as (a)-(c) hold their sqlite3*;
+// (d) holds one connection from the pool for the whole run, as (a)-(c) hold their sqlite3*, and
+// runs each operation's reads and writes in one transaction (connection.begin()), as they do;
 // (e) borrows one per session, as a request handler does.
 template <class Backend>
 class structql_values_impl : public structql_base<Backend> {
@@ -65,17 +58,17 @@ public:
     void insert_one_by_one(std::span<const User> users) { insert_batches(users, 1); }
 
     void insert_batches(std::span<const User> users, std::size_t size) {
-        transaction<Backend> t(connection_);
+        auto t = connection_.begin();
         for (std::size_t first = 0; first < users.size(); first += size)
-            t.connection.insert(users.subspan(first, std::min(size, users.size() - first)));
+            connection_.insert(users.subspan(first, std::min(size, users.size() - first)));
         t.commit();
     }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
-        transaction<Backend> t(connection_);
+        auto t = connection_.begin();
         summary found;
         for (std::int64_t id : ids) {
-            if (std::optional<User> u = t.connection.template query<User>().filter(col<&User::id> == id).first()) {
+            if (std::optional<User> u = connection_.template query<User>().filter(col<&User::id> == id).first()) {
                 found.rows += 1;
                 found.checksum += weight(*u);
             }
@@ -85,33 +78,33 @@ public:
     }
 
     summary load_all() {
-        transaction<Backend> t(connection_);
-        std::vector<User> users = t.connection.template query<User>().all();
+        auto t = connection_.begin();
+        std::vector<User> users = connection_.template query<User>().all();
         t.commit();
         return summarise(users);
     }
 
     summary trivial_query(const std::string& hair_color) {
-        transaction<Backend> t(connection_);
-        std::vector<User> users = t.connection.template query<User>().filter(col<&User::hair_color> == hair_color).all();
+        auto t = connection_.begin();
+        std::vector<User> users = connection_.template query<User>().filter(col<&User::hair_color> == hair_color).all();
         t.commit();
         return summarise(users);
     }
 
     summary medium_complex_query(const std::string& hair_color) {
-        transaction<Backend> t(connection_);
+        auto t = connection_.begin();
         std::vector<std::tuple<User, std::optional<Post>>> rows =
-            t.connection.template query<User>().template outerjoin<Post>().filter(col<&User::hair_color> == hair_color).all();
+            connection_.template query<User>().template outerjoin<Post>().filter(col<&User::hair_color> == hair_color).all();
         t.commit();
         return summarise(rows);
     }
 
     summary loading_associations_sequentially() {
-        transaction<Backend> t(connection_);
-        std::vector<User> users = t.connection.template query<User>().all();
-        std::vector<Post> posts = t.connection.template query<Post>().filter(col<&Post::user_id>.in(ids_of(users))).all();
+        auto t = connection_.begin();
+        std::vector<User> users = connection_.template query<User>().all();
+        std::vector<Post> posts = connection_.template query<Post>().filter(col<&Post::user_id>.in(ids_of(users))).all();
         std::vector<Comment> comments =
-            t.connection.template query<Comment>().filter(col<&Comment::post_id>.in(ids_of(posts))).all();
+            connection_.template query<Comment>().filter(col<&Comment::post_id>.in(ids_of(posts))).all();
         t.commit();
         return summarise(group_associations(std::move(users), std::move(posts), std::move(comments)));
     }
@@ -119,15 +112,15 @@ public:
     void prepare_writes() {}
 
     void update_names(std::span<const std::int64_t> ids, std::span<const std::string> names) {
-        transaction<Backend> t(connection_);
+        auto t = connection_.begin();
         for (std::size_t i = 0; i < ids.size(); ++i)
-            t.connection.template query<User>().filter(col<&User::id> == ids[i]).update(sq::set<&User::name>(names[i]));
+            connection_.template query<User>().filter(col<&User::id> == ids[i]).update(sq::set<&User::name>(names[i]));
         t.commit();
     }
 
     void delete_users(std::span<const std::int64_t> ids) {
-        transaction<Backend> t(connection_);
-        for (std::int64_t id : ids) t.connection.template query<User>().filter(col<&User::id> == id).remove();
+        auto t = connection_.begin();
+        for (std::int64_t id : ids) connection_.template query<User>().filter(col<&User::id> == id).remove();
         t.commit();
     }
 

@@ -2144,6 +2144,16 @@ auto set(V&& v) {
         static_assert(C::nullable, "StructQL: set<&T::m>(std::nullopt) on a NOT NULL column");
         return assignment<Member, detail::bound_value<std::optional<typename C::value_type>>>{
             {{}, std::optional<typename C::value_type>()}};
+    } else if constexpr (detail::is_optional<std::remove_cvref_t<V>>::value) {
+        static_assert(C::nullable,
+                      "StructQL: set<&T::m>(std::optional) on a NOT NULL column: pass a value (*opt, "
+                      "opt.value_or(...)), or make the member std::optional to let the column hold NULL");
+        static_assert(std::is_convertible_v<typename std::remove_cvref_t<V>::value_type, typename C::value_type>,
+                      "StructQL: set<&T::m>(optional): the optional's value must convert to the column's value type");
+        // NULL and a value share one placeholder, so both run the same prepared statement.
+        std::optional<typename C::value_type> bound;
+        if (v) bound = detail::bind_as<C>(*std::forward<V>(v)).value;
+        return assignment<Member, detail::bound_value<std::optional<typename C::value_type>>>{{{}, std::move(bound)}};
     } else {
         static_assert(std::is_convertible_v<V, typename C::value_type>,
                       "StructQL: set<&T::m>(value): the value must convert to the column's value type");
@@ -3695,6 +3705,10 @@ private:
 
 namespace structql {
 
+// How a SQLite transaction begins (BEGIN DEFERRED / BEGIN IMMEDIATE; Django's and Rails'
+// transaction_mode). PostgreSQL has no such choice to make and ignores it.
+enum class transaction_mode { deferred, immediate };
+
 struct engine_options {
     // true: a connection (and the session holding it) may only be used on the thread that
     // took it from the pool; any other thread gets operational_error. false: no check, the
@@ -3721,6 +3735,9 @@ struct engine_options {
     // each connection keeps prepared, least recently used dropped first; compile-time statements
     // are always kept.
     std::size_t statement_cache_size = 256;
+    // SQLite: how transactions begin (README, Sessions: "Concurrent writers"). Unset: immediate
+    // for a file, deferred in memory, where an immediate transaction would keep readers out too.
+    std::optional<transaction_mode> sqlite_begin;
     // Where echo writes; standard error when unset.
     std::function<void(std::string_view line)> log;
 };
@@ -3854,7 +3871,8 @@ concept backend_connection =
         { c.prepare_text(std::string(sql)) } -> std::same_as<Statement&>;
         { c.prepare_generated(tag, std::uint64_t{}, build) } -> std::same_as<Statement&>;
         c.execute(sql);  // raw SQL, no parameters, several statements allowed
-        c.begin();
+        c.begin();        // as the engine's options say
+        c.begin_write();  // a transaction whose first statement writes (SQLite: BEGIN IMMEDIATE)
         c.commit();
         c.rollback();
         { cc.in_transaction() } -> std::same_as<bool>;
@@ -3939,6 +3957,8 @@ namespace structql {
 
 template <class Backend>
 class basic_engine;
+template <class Backend>
+class basic_transaction;
 
 namespace detail {
 
@@ -3974,6 +3994,12 @@ public:
 
     // Runs raw SQL (one or more statements, no parameters).
     void execute(std::string_view sql) { get().execute(sql); }
+
+    // BEGIN, as a guard that rolls back unless commit() is called (engine/transaction.hpp).
+    basic_transaction<Backend> begin();
+    // fn(*this) in a transaction: committed when it returns, rolled back when it throws.
+    template <class F>
+    decltype(auto) transaction(F&& fn);
 
     // The driver's own handle (sqlite3*, PGconn*) for what StructQL does not cover.
     native_handle_type native_handle() { return get().native_handle(); }
@@ -4260,6 +4286,18 @@ public:
     // Lends a connection from the pool; it returns there when the handle is destroyed.
     connection_type connect() const { return pool_->lend(); }
 
+    // A transaction on a connection of its own (SQLAlchemy's `with engine.begin() as conn:`):
+    // tx->execute(...), then tx.commit(); rolled back, and the connection returned, when the
+    // guard goes out of scope.
+    basic_transaction<Backend> begin() const;
+    // fn(connection&) in a transaction on a connection of its own: committed when fn returns,
+    // rolled back when it throws.
+    template <class F>
+    decltype(auto) transaction(F&& fn) const {
+        auto c = connect();
+        return c.transaction(std::forward<F>(fn));
+    }
+
     const url& address() const noexcept { return pool_->address; }
     const engine_options& options() const noexcept { return pool_->context.options; }
     const engine_statistics& statistics() const noexcept { return pool_->context.statistics; }
@@ -4289,6 +4327,116 @@ basic_engine<Backend> create_engine(std::string_view url, engine_options options
 }
 
 }  // namespace structql
+
+// ---- begin structql/engine/transaction.hpp ----
+// A transaction on the value path (SQLAlchemy Core's `with engine.begin() as conn:` and
+// `conn.begin()`): connection.begin() and engine.begin() return a guard that commits when told
+// and rolls back when it goes out of scope without commit() (an exception unwinding, a return).
+// Included by engine/basic_engine.hpp, after basic_connection.
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+
+namespace structql {
+
+template <class Backend>
+class basic_connection;
+template <class Backend>
+class basic_engine;
+
+template <class Backend>
+class basic_transaction {
+public:
+    using connection_type = basic_connection<Backend>;
+
+    basic_transaction(basic_transaction&& other) noexcept
+        : owned_(std::move(other.owned_)),
+          connection_(owned_ ? &*owned_ : other.connection_),
+          active_(std::exchange(other.active_, false)) {}
+    basic_transaction& operator=(basic_transaction&&) = delete;
+    ~basic_transaction() {
+        try {
+            rollback();
+        } catch (...) {
+            // A destructor must not throw; a connection lent by engine.begin() goes back to the
+            // pool, which rolls back whatever is still open.
+        }
+    }
+
+    // COMMIT. If it fails the transaction stays active: rollback() or the destructor ends it.
+    void commit() {
+        backend().commit();
+        active_ = false;
+    }
+    // ROLLBACK; nothing when the transaction already ended.
+    void rollback() {
+        if (!active_) return;
+        active_ = false;
+        auto& c = detail::access::backend_connection(*connection_);
+        if (c.in_transaction()) c.rollback();
+    }
+    // Neither committed nor rolled back yet.
+    bool is_active() const noexcept { return active_; }
+
+    // The connection the transaction runs on (engine.begin()'s own, lent for the guard's life).
+    connection_type& connection() noexcept { return *connection_; }
+    connection_type* operator->() noexcept { return connection_; }
+
+private:
+    friend class basic_connection<Backend>;
+    friend class basic_engine<Backend>;
+    basic_transaction(std::optional<connection_type> owned, connection_type* borrowed)
+        : owned_(std::move(owned)), connection_(owned_ ? &*owned_ : borrowed) {
+        auto& c = detail::access::backend_connection(*connection_);
+        if (c.in_transaction())
+            throw invalid_request_error("begin(): this connection is already in a transaction; commit or roll it "
+                                        "back first");
+        c.begin();
+        active_ = true;
+    }
+    auto& backend() {
+        if (!active_)
+            throw invalid_request_error("this transaction was already committed or rolled back; begin() a new one");
+        return detail::access::backend_connection(*connection_);
+    }
+
+    std::optional<connection_type> owned_;  // engine.begin()'s connection
+    connection_type* connection_;
+    bool active_ = false;
+};
+
+// connection.begin(): the guard's transaction on this connection, which must outlive it.
+template <class Backend>
+basic_transaction<Backend> basic_connection<Backend>::begin() {
+    return basic_transaction<Backend>(std::nullopt, this);
+}
+
+// engine.begin(): the guard's transaction on a connection of its own, back to the pool with it.
+template <class Backend>
+basic_transaction<Backend> basic_engine<Backend>::begin() const {
+    return basic_transaction<Backend>(connect(), nullptr);
+}
+
+// Runs fn(connection) in a transaction: committed when fn returns, rolled back when it throws.
+// Returns fn's result.
+template <class Backend>
+template <class F>
+decltype(auto) basic_connection<Backend>::transaction(F&& fn) {
+    auto guard = begin();
+    if constexpr (std::is_void_v<std::invoke_result_t<F, basic_connection&>>) {
+        std::forward<F>(fn)(*this);
+        guard.commit();
+    } else {
+        decltype(auto) result = std::forward<F>(fn)(*this);
+        guard.commit();
+        return result;
+    }
+}
+
+}  // namespace structql
+// ---- end structql/engine/transaction.hpp ----
 // ---- end structql/engine/basic_engine.hpp ----
 // ---- begin structql/metadata.hpp ----
 // metadata<Models...>: a type list of models whose tables are created parents-first (and
@@ -4815,6 +4963,8 @@ struct model_store_base {
     virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
     virtual void after_commit() = 0;
     virtual void after_rollback() = 0;
+    // Stops tracking every object; their memory stays until reset().
+    virtual void expunge_all() = 0;
     // Forgets every object, keeping the memory (detail::spare_shelf).
     virtual void reset() noexcept = 0;
     virtual std::size_t retained_bytes() const noexcept = 0;
@@ -4841,6 +4991,7 @@ struct model_store final : model_store_base<Backend> {
     model_store() : model_store_base<Backend>(&model_id<T>) {}
 
     detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
+    std::vector<detail::stable_vector<entry_type>> expunged;  // entries set aside by expunge_all()
     identity_map identity;
     std::vector<entry_type*> pending;  // in add() order
     std::vector<entry_type*> deleted;  // in remove() order
@@ -5060,7 +5211,22 @@ struct model_store final : model_store_base<Backend> {
                                std::string(sql) + "]");
     }
 
+    // The entries move aside whole (their blocks, and so the objects' addresses, stay as they
+    // are), so that flushes, commits and rollbacks no longer walk them.
+    void expunge_all() override {
+        for (entry_type& e : entries) {
+            detach(e);
+            e.snapshot.reset();
+            e.committed.reset();
+        }
+        expunged.push_back(std::exchange(entries, {}));
+        identity.clear();
+        pending.clear();
+        deleted.clear();
+    }
+
     void reset() noexcept override {
+        expunged.clear();
         entries.clear();
         identity.clear();
         pending.clear();
@@ -5296,6 +5462,17 @@ public:
         auto* e = store_for<T>().find(object);
         if (!e) throw not_tracked<T>("expunge");
         store_for<T>().forget(*e);
+    }
+
+    // Stops tracking every object (SQLAlchemy's expunge_all, Hibernate's clear()), as expunge()
+    // does one: pending ones are not inserted and changes never written; get() and queries load
+    // new objects. The flushes that follow compare only the objects tracked since.
+    void expunge_all() {
+        check_usable();
+        for (auto& store : stores_) if (store) store->expunge_all();
+        // Rolled back to, a savepoint now finds only objects tracked after it began: those it
+        // reads again, the ones added it drops.
+        for (auto& frame : savepoints_) frame.stores.clear();
     }
 
     // Reads a persistent object's row again, discarding its unflushed changes.
@@ -5538,6 +5715,7 @@ private:
                            bool deletes) {
         check_usable();
         flush();
+        auto& c = connection(/*for_write=*/true);  // begun before the SELECT of the keys it reaches
         auto& store = store_for<T>();
         using dialect = typename Backend::dialect;
         std::vector<detail::identity_key_t<T>> reached;
@@ -5559,7 +5737,6 @@ private:
                            bind_keys, collect);
             }
         }
-        auto& c = connection(/*for_write=*/true);
         std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
@@ -5674,11 +5851,15 @@ private:
     }
 
     // The session's connection, with its transaction begun (SQLAlchemy's autobegin). With
-    // autocommit, only writes open a transaction; the flush commits it.
+    // autocommit, only writes open a transaction; the flush commits it. A transaction whose
+    // first statement writes says so at BEGIN (SQLite: IMMEDIATE, waiting for the write lock).
     typename Backend::connection_type& connection(bool for_write = false) {
         if (!connection_) connection_.emplace(engine_.connect());
         auto& c = detail::access::backend_connection(*connection_);
-        if ((!options_.autocommit || for_write) && !c.in_transaction()) c.begin();
+        if (!c.in_transaction()) {
+            if (for_write) c.begin_write();
+            else if (!options_.autocommit) c.begin();
+        }
         return c;
     }
 
@@ -5861,7 +6042,7 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 // ---- end structql/session/sessionmaker.hpp ----
 // ---- begin structql/sqlite.hpp ----
 // SQLite, the embedded default: the backend and the short names for its engine, connection,
-// session and sessionmaker (structql::engine, structql::session, ...).
+// transaction, session and sessionmaker (structql::engine, structql::session, ...).
 #include <string_view>
 #include <utility>
 
@@ -5875,10 +6056,13 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -6012,6 +6196,58 @@ inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each eng
     throw operational_error(message);
 }
 
+// The write transactions of one engine, taking turns in the order they asked. SQLite lets one
+// connection write at a time, and its busy handler polls for the lock with sleeps growing to
+// 100 ms: under steady load a waiter can miss every release for the whole busy_timeout while
+// the others keep taking the lock (8 threads committing on one file did). Queued, each waits
+// only for the transactions ahead of it. Other engines and processes still meet at SQLite's lock.
+class writer_queue {
+public:
+    // Waits for a turn; false when none came within `timeout`.
+    bool acquire(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        if (!held_ && waiting_.empty()) {
+            take();
+            return true;
+        }
+        const std::uint64_t ticket = next_ticket_++;
+        waiting_.push_back(ticket);
+        if (turn_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == ticket; })) {
+            waiting_.pop_front();
+            take();
+            return true;
+        }
+        waiting_.erase(std::find(waiting_.begin(), waiting_.end(), ticket));
+        lock.unlock();
+        turn_.notify_all();  // the writer behind this one may be first now
+        return false;
+    }
+    void release() noexcept {
+        {
+            std::lock_guard lock(mutex_);
+            held_ = false;
+        }
+        turn_.notify_all();
+    }
+    bool held_by_this_thread() {
+        std::lock_guard lock(mutex_);
+        return held_ && holder_ == std::this_thread::get_id();
+    }
+
+private:
+    void take() {
+        held_ = true;
+        holder_ = std::this_thread::get_id();
+    }
+
+    std::mutex mutex_;
+    std::condition_variable turn_;
+    bool held_ = false;
+    std::thread::id holder_;
+    std::deque<std::uint64_t> waiting_;  // tickets, first come first
+    std::uint64_t next_ticket_ = 0;
+};
+
 }  // namespace detail
 
 struct sqlite_connect_args {
@@ -6019,6 +6255,7 @@ struct sqlite_connect_args {
     bool uri = false;
     std::optional<std::chrono::milliseconds> busy_timeout;  // the URL's ?timeout=, over the engine's
     bool keep_one_open = false;                              // an in-memory database
+    std::shared_ptr<detail::writer_queue> writers;           // the engine's; none: writers meet at the lock only
 };
 
 // One prepared statement, owned by its connection's cache. A statement is used by
@@ -6206,7 +6443,7 @@ public:
     using native_handle_type = sqlite3*;
 
     sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
-        : context_(context), cache_(context->options.statement_cache_size) {
+        : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size) {
         // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
         int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         if (args.uri) flags |= SQLITE_OPEN_URI;
@@ -6219,8 +6456,14 @@ public:
             throw operational_error(message);
         }
         sqlite3_extended_result_codes(db_, 1);
-        auto busy = args.busy_timeout.value_or(context->options.busy_timeout);
-        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy.count(), 0, std::numeric_limits<int>::max())));
+        busy_timeout_ = args.busy_timeout.value_or(context->options.busy_timeout);
+        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy_timeout_.count(), 0, std::numeric_limits<int>::max())));
+        // BEGIN IMMEDIATE fails on a read-only database, where no transaction can write anyway.
+        read_only_ = sqlite3_db_readonly(db_, "main") == 1;
+        immediate_ = !read_only_ &&
+                     context->options.sqlite_begin.value_or(args.keep_one_open ? transaction_mode::deferred
+                                                                               : transaction_mode::immediate) ==
+                         transaction_mode::immediate;
         context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
         if (context->options.wal) {
             try {
@@ -6262,12 +6505,55 @@ public:
         context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
         int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
         if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
+        if (writing_ && !in_transaction()) end_turn();  // a COMMIT or ROLLBACK in raw SQL
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
     }
 
-    void begin() { execute_cached("BEGIN"); }
-    void commit() { execute_cached("COMMIT"); }
-    void rollback() { execute_cached("ROLLBACK"); }
+    // BEGIN as the engine's sqlite_begin says (deferred: no lock until the first statement).
+    void begin() {
+        if (immediate_) begin_write();
+        else execute_cached("BEGIN");
+    }
+    // BEGIN IMMEDIATE: the write lock now, waited for up to busy_timeout. A deferred transaction
+    // asking for it at its first write after reading may be refused at once, without waiting:
+    // SQLite cannot let a reader wait to become the writer (two could wait for each other).
+    void begin_write() {
+        if (read_only_) return execute_cached("BEGIN");
+        if (writers_ && !writing_) {
+            // Connections stay on their thread: waiting for this thread's own transaction is
+            // waiting for nothing.
+            if (context_->options.check_same_thread && writers_->held_by_this_thread())
+                throw operational_error(
+                    "database is locked: this thread holds the write lock in another transaction of this engine (a "
+                    "session or transaction still open); end that one first" +
+                    detail::format_sql_context("BEGIN IMMEDIATE"));
+            if (!writers_->acquire(busy_timeout_)) throw locked("other transactions of this engine");
+            writing_ = true;
+        }
+        try {
+            execute_cached("BEGIN IMMEDIATE");
+        } catch (...) {
+            end_turn();
+            if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection");
+            throw;
+        }
+    }
+    void commit() {
+        try {
+            execute_cached("COMMIT");
+        } catch (...) {
+            if (!in_transaction()) end_turn();  // else still open, for a ROLLBACK
+            throw;
+        }
+        end_turn();
+    }
+    void rollback() {
+        struct ender {
+            sqlite_connection* self;
+            ~ender() { self->end_turn(); }
+        } end{this};
+        execute_cached("ROLLBACK");
+    }
     bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
@@ -6281,9 +6567,21 @@ public:
     void reset_for_pool() noexcept {
         for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
         if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        end_turn();
     }
 
 private:
+    operational_error locked(std::string_view holder) const {
+        return operational_error("database is locked: " + std::string(holder) +
+                                 " held the write lock for all of busy_timeout (" +
+                                 std::to_string(busy_timeout_.count()) + " ms)" +
+                                 detail::format_sql_context("BEGIN IMMEDIATE"));
+    }
+    void end_turn() noexcept {
+        if (writing_) writers_->release();
+        writing_ = false;
+    }
+
     void execute_cached(std::string_view sql) {
         sqlite_statement& s = prepare_static(sql);
         struct resetter {
@@ -6322,6 +6620,7 @@ private:
 
     void close() noexcept {
         if (!db_) return;
+        end_turn();
         cache_.clear();
         sqlite3_close_v2(db_);
         db_ = nullptr;
@@ -6330,6 +6629,11 @@ private:
 
     sqlite3* db_ = nullptr;
     detail::engine_context* context_;
+    std::chrono::milliseconds busy_timeout_{0};
+    bool read_only_ = false;
+    bool immediate_ = false;                        // begin() is BEGIN IMMEDIATE
+    std::shared_ptr<detail::writer_queue> writers_;
+    bool writing_ = false;                          // holds a turn of writers_
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
     detail::statement_cache<sqlite_statement> cache_;
 };
@@ -6361,6 +6665,7 @@ struct sqlite_backend {
                                 "connect arguments), mode, cache, vfs, immutable, nolock, psow, modeof (SQLite's URI "
                                 "parameters)");
         }
+        args.writers = std::make_shared<detail::writer_queue>();
         auto flag = [&](std::string_view key) {
             auto v = u.query_value(key);
             return v && (*v == "true" || *v == "1" || *v == "yes");
@@ -6441,6 +6746,7 @@ namespace structql {
 
 using engine = basic_engine<sqlite_backend>;
 using connection = basic_connection<sqlite_backend>;
+using transaction = basic_transaction<sqlite_backend>;
 using session = basic_session<sqlite_backend>;
 using sessionmaker_type = basic_sessionmaker<sqlite_backend>;
 

@@ -274,6 +274,34 @@ TEMPLATE_TEST_CASE("bulk update and delete keep the identity map consistent", "[
     db.commit();
 }
 
+TEMPLATE_TEST_CASE("bulk update sets a nullable column from a std::optional: NULL or the value, one statement", "[query][bulk]",
+                   sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    auto c = f.engine.connect();
+    auto set_hair = [&](std::int64_t id, std::optional<std::string> color) {
+        return c.template query<User>().filter(sq::col<&User::id> == id).update(sq::set<&User::hair_color>(color));
+    };
+    CHECK(set_hair(1, std::nullopt) == 1);
+    const auto prepared = f.engine.statistics().statements_prepared.load();
+    CHECK(set_hair(3, "auburn") == 1);
+    const std::optional<std::string> none;
+    CHECK(c.template query<User>().filter(sq::col<&User::id> == 2).update(sq::set<&User::hair_color>(none)) == 1);
+    CHECK(f.engine.statistics().statements_prepared.load() == prepared);  // the same statement each time
+    CHECK_FALSE(f.file.query("SELECT hair_color FROM users WHERE id = 1")[0][0].has_value());
+    CHECK_FALSE(f.file.query("SELECT hair_color FROM users WHERE id = 2")[0][0].has_value());
+    CHECK(f.file.query("SELECT hair_color FROM users WHERE id = 3")[0][0] == "auburn");
+
+    // In a session, the tracked object is reloaded with what the statement wrote.
+    auto db = f.session();
+    User* bob = db.template get<User>(4);
+    std::optional<std::string> grey = "grey";
+    CHECK(db.template query<User>().filter(sq::col<&User::id> == 4).update(sq::set<&User::hair_color>(grey)) == 1);
+    CHECK(bob->hair_color == "grey");
+    db.commit();
+    CHECK(f.file.query("SELECT hair_color FROM users WHERE id = 4")[0][0] == "grey");
+}
+
 TEMPLATE_TEST_CASE("values() and connection queries return plain values, untracked", "[query][values]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;

@@ -148,7 +148,7 @@ TEMPLATE_TEST_CASE("identity map: one row, one object", "[session]", sqlite, pos
     CHECK(f.engine.statistics().statements_executed.load() == executed);
 
     // An object loaded once is not overwritten by a later query: its unflushed change stays.
-    by_get->nome = "Ana Maria";
+    db.close();  // on a file its transaction holds the write lock, which the next session takes
     typename fixture<TestType>::session_type no_autoflush(f.engine, {.autoflush = false});
     Pessoa* again = no_autoflush.template get<Pessoa>(7);
     again->idade = 50;
@@ -569,6 +569,68 @@ TEMPLATE_TEST_CASE("expunge, refresh and merge", "[session]", sqlite, postgresql
     CHECK(added.id == 5);
     CHECK(f.file.count("SELECT count(*) FROM pessoas WHERE (id = 1 AND nome = 'Merged' AND idade = 31) OR "
                        "(id = 5 AND nome = 'New')") == 2);
+}
+
+TEMPLATE_TEST_CASE("expunge_all: every object untracked, its memory kept, its changes never written", "[session]", sqlite,
+                   postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    // Keys far above those the database generates: PostgreSQL's identity sequence does not see them.
+    f.file.exec("INSERT INTO pessoas (id, nome, idade) VALUES (1001, 'Ana', 30), (1002, 'Bia', 40)");
+    auto db = f.session();
+    Pessoa* ana = db.template get<Pessoa>(1001);
+    Pessoa* bia = db.template get<Pessoa>(1002);
+    bia->idade = 41;  // changed, unflushed: dropped with the rest
+    Pessoa& pending = db.add(Pessoa{.nome = "Never"});
+    db.expunge_all();
+    ana->idade = 77;
+    pending.nome = "Still never";
+    db.commit();
+    CHECK(f.file.count("SELECT count(*) FROM pessoas") == 2);
+    CHECK(f.file.count("SELECT sum(idade) FROM pessoas") == 70);
+    Pessoa* again = db.template get<Pessoa>(1001);
+    CHECK(again != ana);
+    CHECK(again->idade == 30);
+    CHECK(ana->idade == 77);  // still readable: the memory lives until close
+    CHECK_THROWS_AS(db.remove(*ana), sq::invalid_request_error);
+    CHECK(db.template query<Pessoa>().count() == 2);
+    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 1002).one().idade == 40);
+
+    SECTION("the flush-every-N idiom: a batch, a commit, expunge_all") {
+        std::vector<Pessoa*> first_batch;
+        for (int batch = 0; batch < 5; ++batch) {
+            for (int i = 0; i < 100; ++i) {
+                Pessoa& p = db.add(Pessoa{.nome = "n" + std::to_string(batch * 100 + i), .idade = batch});
+                if (batch == 0) first_batch.push_back(&p);
+            }
+            db.commit();
+            db.expunge_all();
+        }
+        for (Pessoa* p : first_batch) p->idade = -1;  // untracked: nothing to write
+        db.commit();
+        CHECK(f.file.count("SELECT count(*) FROM pessoas") == 502);
+        CHECK(f.file.count("SELECT count(*) FROM pessoas WHERE idade = -1") == 0);
+        CHECK(first_batch.front()->nome.value == "n0");
+        CHECK(first_batch.front()->id != 0);
+    }
+    SECTION("inside a savepoint: rolled back to, it reloads the objects tracked since") {
+        auto sp = db.begin_nested();
+        again->idade = 31;
+        db.flush();
+        db.expunge_all();
+        Pessoa* third = db.template get<Pessoa>(1001);
+        CHECK(third != again);
+        CHECK(third->idade == 31);
+        Pessoa& added = db.add(Pessoa{.nome = "Inside"});
+        db.flush();
+        sp.rollback();
+        CHECK(third->idade == 30);  // read again as the savepoint found the row
+        CHECK(db.template get<Pessoa>(added.id) == nullptr);
+        CHECK(db.template get<Pessoa>(1001) == third);
+        db.commit();
+        CHECK(f.file.count("SELECT count(*) FROM pessoas") == 2);
+        CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = 1001") == 30);
+    }
 }
 
 TEMPLATE_TEST_CASE("a foreign-key failure names the referencing columns", "[session][errors]", sqlite, postgresql) {

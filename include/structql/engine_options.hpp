@@ -14,6 +14,10 @@
 
 namespace structql {
 
+// How a SQLite transaction begins (BEGIN DEFERRED / BEGIN IMMEDIATE; Django's and Rails'
+// transaction_mode). PostgreSQL has no such choice to make and ignores it.
+enum class transaction_mode { deferred, immediate };
+
 struct engine_options {
     // true: a connection (and the session holding it) may only be used on the thread that
     // took it from the pool; any other thread gets operational_error. false: no check, the
@@ -40,6 +44,9 @@ struct engine_options {
     // each connection keeps prepared, least recently used dropped first; compile-time statements
     // are always kept.
     std::size_t statement_cache_size = 256;
+    // SQLite: how transactions begin (README, Sessions: "Concurrent writers"). Unset: immediate
+    // for a file, deferred in memory, where an immediate transaction would keep readers out too.
+    std::optional<transaction_mode> sqlite_begin;
     // Where echo writes; standard error when unset.
     std::function<void(std::string_view line)> log;
 };

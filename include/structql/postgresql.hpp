@@ -22,6 +22,7 @@ namespace structql {
 
 using postgresql_engine = basic_engine<postgresql_backend>;
 using postgresql_connection = basic_connection<postgresql_backend>;
+using postgresql_transaction = basic_transaction<postgresql_backend>;
 using postgresql_session = basic_session<postgresql_backend>;
 using postgresql_sessionmaker = basic_sessionmaker<postgresql_backend>;
 

@@ -1,6 +1,6 @@
 #pragma once
 // SQLite, the embedded default: the backend and the short names for its engine, connection,
-// session and sessionmaker (structql::engine, structql::session, ...).
+// transaction, session and sessionmaker (structql::engine, structql::session, ...).
 #include <string_view>
 #include <utility>
 
@@ -14,6 +14,7 @@ namespace structql {
 
 using engine = basic_engine<sqlite_backend>;
 using connection = basic_connection<sqlite_backend>;
+using transaction = basic_transaction<sqlite_backend>;
 using session = basic_session<sqlite_backend>;
 using sessionmaker_type = basic_sessionmaker<sqlite_backend>;
 

@@ -192,14 +192,16 @@ std::vector<bad_case> cases() {
              f.file.exec("BEGIN EXCLUSIVE");
              write(f, User{.email = "locked@example.com"});
          },
-         is<sq::operational_error>(), "operational_error", {"database is locked", "INSERT INTO \"users\""}, {},
+         is<sq::operational_error>(), "operational_error",
+         {"database is locked: another connection held the write lock", "busy_timeout (100 ms)", "BEGIN IMMEDIATE"}, {},
          [](fixture& f) { f.file.exec("ROLLBACK"); }},
         {"a read while another connection holds BEGIN EXCLUSIVE",
          [](fixture& f) {
              f.file.exec("BEGIN EXCLUSIVE");
              read_back<User>(f, 1);
          },
-         is<sq::operational_error>(), "operational_error", {"database is locked", "FROM \"users\""}, {},
+         is<sq::operational_error>(), "operational_error",
+         {"database is locked: another connection held the write lock", "busy_timeout (100 ms)", "BEGIN IMMEDIATE"}, {},
          [](fixture& f) { f.file.exec("ROLLBACK"); }},
 
         // Schemas that differ from the model, found at first use.

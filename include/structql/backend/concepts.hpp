@@ -79,7 +79,8 @@ concept backend_connection =
         { c.prepare_text(std::string(sql)) } -> std::same_as<Statement&>;
         { c.prepare_generated(tag, std::uint64_t{}, build) } -> std::same_as<Statement&>;
         c.execute(sql);  // raw SQL, no parameters, several statements allowed
-        c.begin();
+        c.begin();        // as the engine's options say
+        c.begin_write();  // a transaction whose first statement writes (SQLite: BEGIN IMMEDIATE)
         c.commit();
         c.rollback();
         { cc.in_transaction() } -> std::same_as<bool>;

@@ -8,10 +8,13 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -151,6 +154,58 @@ inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each eng
     throw operational_error(message);
 }
 
+// The write transactions of one engine, taking turns in the order they asked. SQLite lets one
+// connection write at a time, and its busy handler polls for the lock with sleeps growing to
+// 100 ms: under steady load a waiter can miss every release for the whole busy_timeout while
+// the others keep taking the lock (8 threads committing on one file did). Queued, each waits
+// only for the transactions ahead of it. Other engines and processes still meet at SQLite's lock.
+class writer_queue {
+public:
+    // Waits for a turn; false when none came within `timeout`.
+    bool acquire(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        if (!held_ && waiting_.empty()) {
+            take();
+            return true;
+        }
+        const std::uint64_t ticket = next_ticket_++;
+        waiting_.push_back(ticket);
+        if (turn_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == ticket; })) {
+            waiting_.pop_front();
+            take();
+            return true;
+        }
+        waiting_.erase(std::find(waiting_.begin(), waiting_.end(), ticket));
+        lock.unlock();
+        turn_.notify_all();  // the writer behind this one may be first now
+        return false;
+    }
+    void release() noexcept {
+        {
+            std::lock_guard lock(mutex_);
+            held_ = false;
+        }
+        turn_.notify_all();
+    }
+    bool held_by_this_thread() {
+        std::lock_guard lock(mutex_);
+        return held_ && holder_ == std::this_thread::get_id();
+    }
+
+private:
+    void take() {
+        held_ = true;
+        holder_ = std::this_thread::get_id();
+    }
+
+    std::mutex mutex_;
+    std::condition_variable turn_;
+    bool held_ = false;
+    std::thread::id holder_;
+    std::deque<std::uint64_t> waiting_;  // tickets, first come first
+    std::uint64_t next_ticket_ = 0;
+};
+
 }  // namespace detail
 
 struct sqlite_connect_args {
@@ -158,6 +213,7 @@ struct sqlite_connect_args {
     bool uri = false;
     std::optional<std::chrono::milliseconds> busy_timeout;  // the URL's ?timeout=, over the engine's
     bool keep_one_open = false;                              // an in-memory database
+    std::shared_ptr<detail::writer_queue> writers;           // the engine's; none: writers meet at the lock only
 };
 
 // One prepared statement, owned by its connection's cache. A statement is used by
@@ -345,7 +401,7 @@ public:
     using native_handle_type = sqlite3*;
 
     sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
-        : context_(context), cache_(context->options.statement_cache_size) {
+        : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size) {
         // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
         int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         if (args.uri) flags |= SQLITE_OPEN_URI;
@@ -358,8 +414,14 @@ public:
             throw operational_error(message);
         }
         sqlite3_extended_result_codes(db_, 1);
-        auto busy = args.busy_timeout.value_or(context->options.busy_timeout);
-        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy.count(), 0, std::numeric_limits<int>::max())));
+        busy_timeout_ = args.busy_timeout.value_or(context->options.busy_timeout);
+        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy_timeout_.count(), 0, std::numeric_limits<int>::max())));
+        // BEGIN IMMEDIATE fails on a read-only database, where no transaction can write anyway.
+        read_only_ = sqlite3_db_readonly(db_, "main") == 1;
+        immediate_ = !read_only_ &&
+                     context->options.sqlite_begin.value_or(args.keep_one_open ? transaction_mode::deferred
+                                                                               : transaction_mode::immediate) ==
+                         transaction_mode::immediate;
         context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
         if (context->options.wal) {
             try {
@@ -401,12 +463,55 @@ public:
         context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
         int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
         if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
+        if (writing_ && !in_transaction()) end_turn();  // a COMMIT or ROLLBACK in raw SQL
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
     }
 
-    void begin() { execute_cached("BEGIN"); }
-    void commit() { execute_cached("COMMIT"); }
-    void rollback() { execute_cached("ROLLBACK"); }
+    // BEGIN as the engine's sqlite_begin says (deferred: no lock until the first statement).
+    void begin() {
+        if (immediate_) begin_write();
+        else execute_cached("BEGIN");
+    }
+    // BEGIN IMMEDIATE: the write lock now, waited for up to busy_timeout. A deferred transaction
+    // asking for it at its first write after reading may be refused at once, without waiting:
+    // SQLite cannot let a reader wait to become the writer (two could wait for each other).
+    void begin_write() {
+        if (read_only_) return execute_cached("BEGIN");
+        if (writers_ && !writing_) {
+            // Connections stay on their thread: waiting for this thread's own transaction is
+            // waiting for nothing.
+            if (context_->options.check_same_thread && writers_->held_by_this_thread())
+                throw operational_error(
+                    "database is locked: this thread holds the write lock in another transaction of this engine (a "
+                    "session or transaction still open); end that one first" +
+                    detail::format_sql_context("BEGIN IMMEDIATE"));
+            if (!writers_->acquire(busy_timeout_)) throw locked("other transactions of this engine");
+            writing_ = true;
+        }
+        try {
+            execute_cached("BEGIN IMMEDIATE");
+        } catch (...) {
+            end_turn();
+            if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection");
+            throw;
+        }
+    }
+    void commit() {
+        try {
+            execute_cached("COMMIT");
+        } catch (...) {
+            if (!in_transaction()) end_turn();  // else still open, for a ROLLBACK
+            throw;
+        }
+        end_turn();
+    }
+    void rollback() {
+        struct ender {
+            sqlite_connection* self;
+            ~ender() { self->end_turn(); }
+        } end{this};
+        execute_cached("ROLLBACK");
+    }
     bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
@@ -420,9 +525,21 @@ public:
     void reset_for_pool() noexcept {
         for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
         if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        end_turn();
     }
 
 private:
+    operational_error locked(std::string_view holder) const {
+        return operational_error("database is locked: " + std::string(holder) +
+                                 " held the write lock for all of busy_timeout (" +
+                                 std::to_string(busy_timeout_.count()) + " ms)" +
+                                 detail::format_sql_context("BEGIN IMMEDIATE"));
+    }
+    void end_turn() noexcept {
+        if (writing_) writers_->release();
+        writing_ = false;
+    }
+
     void execute_cached(std::string_view sql) {
         sqlite_statement& s = prepare_static(sql);
         struct resetter {
@@ -461,6 +578,7 @@ private:
 
     void close() noexcept {
         if (!db_) return;
+        end_turn();
         cache_.clear();
         sqlite3_close_v2(db_);
         db_ = nullptr;
@@ -469,6 +587,11 @@ private:
 
     sqlite3* db_ = nullptr;
     detail::engine_context* context_;
+    std::chrono::milliseconds busy_timeout_{0};
+    bool read_only_ = false;
+    bool immediate_ = false;                        // begin() is BEGIN IMMEDIATE
+    std::shared_ptr<detail::writer_queue> writers_;
+    bool writing_ = false;                          // holds a turn of writers_
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
     detail::statement_cache<sqlite_statement> cache_;
 };
@@ -500,6 +623,7 @@ struct sqlite_backend {
                                 "connect arguments), mode, cache, vfs, immutable, nolock, psow, modeof (SQLite's URI "
                                 "parameters)");
         }
+        args.writers = std::make_shared<detail::writer_queue>();
         auto flag = [&](std::string_view key) {
             auto v = u.query_value(key);
             return v && (*v == "true" || *v == "1" || *v == "yes");

@@ -30,6 +30,8 @@ namespace structql {
 
 template <class Backend>
 class basic_engine;
+template <class Backend>
+class basic_transaction;
 
 namespace detail {
 
@@ -65,6 +67,12 @@ public:
 
     // Runs raw SQL (one or more statements, no parameters).
     void execute(std::string_view sql) { get().execute(sql); }
+
+    // BEGIN, as a guard that rolls back unless commit() is called (engine/transaction.hpp).
+    basic_transaction<Backend> begin();
+    // fn(*this) in a transaction: committed when it returns, rolled back when it throws.
+    template <class F>
+    decltype(auto) transaction(F&& fn);
 
     // The driver's own handle (sqlite3*, PGconn*) for what StructQL does not cover.
     native_handle_type native_handle() { return get().native_handle(); }
@@ -351,6 +359,18 @@ public:
     // Lends a connection from the pool; it returns there when the handle is destroyed.
     connection_type connect() const { return pool_->lend(); }
 
+    // A transaction on a connection of its own (SQLAlchemy's `with engine.begin() as conn:`):
+    // tx->execute(...), then tx.commit(); rolled back, and the connection returned, when the
+    // guard goes out of scope.
+    basic_transaction<Backend> begin() const;
+    // fn(connection&) in a transaction on a connection of its own: committed when fn returns,
+    // rolled back when it throws.
+    template <class F>
+    decltype(auto) transaction(F&& fn) const {
+        auto c = connect();
+        return c.transaction(std::forward<F>(fn));
+    }
+
     const url& address() const noexcept { return pool_->address; }
     const engine_options& options() const noexcept { return pool_->context.options; }
     const engine_statistics& statistics() const noexcept { return pool_->context.statistics; }
@@ -380,3 +400,5 @@ basic_engine<Backend> create_engine(std::string_view url, engine_options options
 }
 
 }  // namespace structql
+
+#include "structql/engine/transaction.hpp"  // basic_transaction needs basic_connection complete

@@ -645,6 +645,16 @@ auto set(V&& v) {
         static_assert(C::nullable, "StructQL: set<&T::m>(std::nullopt) on a NOT NULL column");
         return assignment<Member, detail::bound_value<std::optional<typename C::value_type>>>{
             {{}, std::optional<typename C::value_type>()}};
+    } else if constexpr (detail::is_optional<std::remove_cvref_t<V>>::value) {
+        static_assert(C::nullable,
+                      "StructQL: set<&T::m>(std::optional) on a NOT NULL column: pass a value (*opt, "
+                      "opt.value_or(...)), or make the member std::optional to let the column hold NULL");
+        static_assert(std::is_convertible_v<typename std::remove_cvref_t<V>::value_type, typename C::value_type>,
+                      "StructQL: set<&T::m>(optional): the optional's value must convert to the column's value type");
+        // NULL and a value share one placeholder, so both run the same prepared statement.
+        std::optional<typename C::value_type> bound;
+        if (v) bound = detail::bind_as<C>(*std::forward<V>(v)).value;
+        return assignment<Member, detail::bound_value<std::optional<typename C::value_type>>>{{{}, std::move(bound)}};
     } else {
         static_assert(std::is_convertible_v<V, typename C::value_type>,
                       "StructQL: set<&T::m>(value): the value must convert to the column's value type");

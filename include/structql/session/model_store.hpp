@@ -107,6 +107,8 @@ struct model_store_base {
     virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
     virtual void after_commit() = 0;
     virtual void after_rollback() = 0;
+    // Stops tracking every object; their memory stays until reset().
+    virtual void expunge_all() = 0;
     // Forgets every object, keeping the memory (detail::spare_shelf).
     virtual void reset() noexcept = 0;
     virtual std::size_t retained_bytes() const noexcept = 0;
@@ -133,6 +135,7 @@ struct model_store final : model_store_base<Backend> {
     model_store() : model_store_base<Backend>(&model_id<T>) {}
 
     detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
+    std::vector<detail::stable_vector<entry_type>> expunged;  // entries set aside by expunge_all()
     identity_map identity;
     std::vector<entry_type*> pending;  // in add() order
     std::vector<entry_type*> deleted;  // in remove() order
@@ -352,7 +355,22 @@ struct model_store final : model_store_base<Backend> {
                                std::string(sql) + "]");
     }
 
+    // The entries move aside whole (their blocks, and so the objects' addresses, stay as they
+    // are), so that flushes, commits and rollbacks no longer walk them.
+    void expunge_all() override {
+        for (entry_type& e : entries) {
+            detach(e);
+            e.snapshot.reset();
+            e.committed.reset();
+        }
+        expunged.push_back(std::exchange(entries, {}));
+        identity.clear();
+        pending.clear();
+        deleted.clear();
+    }
+
     void reset() noexcept override {
+        expunged.clear();
         entries.clear();
         identity.clear();
         pending.clear();

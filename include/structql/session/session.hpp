@@ -144,6 +144,17 @@ public:
         store_for<T>().forget(*e);
     }
 
+    // Stops tracking every object (SQLAlchemy's expunge_all, Hibernate's clear()), as expunge()
+    // does one: pending ones are not inserted and changes never written; get() and queries load
+    // new objects. The flushes that follow compare only the objects tracked since.
+    void expunge_all() {
+        check_usable();
+        for (auto& store : stores_) if (store) store->expunge_all();
+        // Rolled back to, a savepoint now finds only objects tracked after it began: those it
+        // reads again, the ones added it drops.
+        for (auto& frame : savepoints_) frame.stores.clear();
+    }
+
     // Reads a persistent object's row again, discarding its unflushed changes.
     template <class T>
     void refresh(T& object) {
@@ -384,6 +395,7 @@ private:
                            bool deletes) {
         check_usable();
         flush();
+        auto& c = connection(/*for_write=*/true);  // begun before the SELECT of the keys it reaches
         auto& store = store_for<T>();
         using dialect = typename Backend::dialect;
         std::vector<detail::identity_key_t<T>> reached;
@@ -405,7 +417,6 @@ private:
                            bind_keys, collect);
             }
         }
-        auto& c = connection(/*for_write=*/true);
         std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
@@ -520,11 +531,15 @@ private:
     }
 
     // The session's connection, with its transaction begun (SQLAlchemy's autobegin). With
-    // autocommit, only writes open a transaction; the flush commits it.
+    // autocommit, only writes open a transaction; the flush commits it. A transaction whose
+    // first statement writes says so at BEGIN (SQLite: IMMEDIATE, waiting for the write lock).
     typename Backend::connection_type& connection(bool for_write = false) {
         if (!connection_) connection_.emplace(engine_.connect());
         auto& c = detail::access::backend_connection(*connection_);
-        if ((!options_.autocommit || for_write) && !c.in_transaction()) c.begin();
+        if (!c.in_transaction()) {
+            if (for_write) c.begin_write();
+            else if (!options_.autocommit) c.begin();
+        }
         return c;
     }
 

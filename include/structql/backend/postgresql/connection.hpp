@@ -118,6 +118,8 @@ public:
     }
 
     void begin() { execute("BEGIN"); }
+    // MVCC: a writer never needs to announce itself at BEGIN.
+    void begin_write() { begin(); }
     // COMMIT of a transaction an error aborted would silently roll it back: say so instead.
     void commit() {
         if (PQtransactionStatus(link_.conn) == PQTRANS_INERROR) {
