@@ -65,11 +65,11 @@ struct sqlite_dialect : standard_dialect {
                 std::size_t start = i;
                 while (i < sql.size() && detail::is_name_char(sql[i])) ++i;
                 if (i == start) continue;
-                std::string_view name = sql.substr(start - 1, i - start + 1);
+                std::string_view parameter = sql.substr(start - 1, i - start + 1);
                 bool seen = false;
-                for (std::size_t k = 0; k < named && !seen; ++k) seen = names[k] == name;
+                for (std::size_t k = 0; k < named && !seen; ++k) seen = names[k] == parameter;
                 if (seen) continue;
-                if (named < 64) names[named++] = name;
+                if (named < 64) names[named++] = parameter;
                 ++largest;
             }
         }
