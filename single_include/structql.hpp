@@ -5389,8 +5389,8 @@ struct model_store final : model_store_base<Backend> {
             auto& statement = whole_row ? c.prepare_static(ops.update_by_key)
                                         : c.prepare_generated(ops.id, changed, [&] {
                                               runtime_text out;
-                                              sql::detail::write_update<dialect>(out, table(), [&](std::size_t i) {
-                                                  return (changed >> i) & 1;
+                                              sql::detail::write_update<dialect>(out, table(), [&](std::size_t column) {
+                                                  return (changed >> column) & 1;
                                               });
                                               return std::move(out.text);
                                           });
