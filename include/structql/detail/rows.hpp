@@ -196,22 +196,28 @@ struct statement_use {
 template <class Connection>
 using statement_of = std::remove_reference_t<decltype(std::declval<Connection&>().prepare_static(std::string_view{}))>;
 
-// Runs SQL on a backend connection through its statement cache (compile-time text by address,
-// run-time text by contents), handing each row to on_row until it returns false. Compiled once
-// per backend: the binder and on_row differ per query, this does not.
-template <class Connection>
-void run_statement(Connection& c, std::string_view sql, bool runtime_text,
-                   function_ref<void(statement_of<Connection>&)> binder,
-                   function_ref<bool(const statement_of<Connection>&)> on_row) {
-    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-    statement_use use(statement);
+// Binds a statement's parameters, a value that its value_traits cannot store becoming a
+// data_error. Compiled once per backend, whatever the binder.
+template <class Statement>
+void bind_parameters(Statement& statement, std::string_view sql, function_ref<void(Statement&)> binder) {
     try {
         binder(statement);
     } catch (const error&) {
         throw;
-    } catch (const std::exception& e) {  // a value its value_traits cannot store
+    } catch (const std::exception& e) {
         throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
     }
+}
+
+// Runs SQL on a backend connection through its statement cache (compile-time text by address,
+// run-time text by contents), handing each row to on_row until it returns false. on_row stays
+// a template parameter, so that reading a row is inlined into the loop.
+template <class Connection, class OnRow>
+void run_statement(Connection& c, std::string_view sql, bool runtime_text,
+                   function_ref<void(statement_of<Connection>&)> binder, OnRow&& on_row) {
+    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+    statement_use use(statement);
+    bind_parameters(statement, sql, binder);
     while (statement.step())
         if (!on_row(std::as_const(statement))) break;
 }
