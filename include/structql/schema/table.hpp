@@ -87,6 +87,42 @@ struct column_layers<foreign_key<P>> : column_layers<typename foreign_key<P>::va
 template <class Model, std::size_t I>
 using member_t = boost::pfr::tuple_element_t<I, Model>;
 
+// Whether Parent's member J can be referenced by a foreign key: its primary key (the
+// primary_key<> member, or the member named `id` when there is none) or a unique<> member.
+template <class Parent, std::size_t J>
+constexpr bool is_key_member() {
+    using layers = column_layers<member_t<Parent, J>>;
+    if (layers::primary_key || layers::unique) return true;
+    if (member_name<Parent, J>() != "id") return false;
+    return []<std::size_t... K>(std::index_sequence<K...>) {
+        return !(column_layers<member_t<Parent, K>>::primary_key || ...);
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<Parent>>{});
+}
+
+// Member (Model's, a member_tag) is foreign_key<Referenced>. SQLite accepts the schema of a
+// reference to a column that is neither key nor unique, then fails every child insert and
+// parent delete with "foreign key mismatch"; PostgreSQL refuses the CREATE TABLE.
+//
+// A check that must not drag more errors behind it is a function whose address is taken
+// (checked_by): its body is instantiated on its own, and nothing computed from it fails again
+// (clang marks a class whose static_assert failed as invalid, and every constant read from it).
+template <class Model, auto Member, auto Referenced>
+void check_foreign_key() {
+    using parent = typename member_pointer_traits<decltype(Referenced)>::model;
+    static_assert(is_key_member<parent, member_index(Referenced)>(),
+                  "StructQL: foreign_key<&Parent::member> must reference the parent's primary key or a "
+                  "unique<> member: make that member unique<> or reference the primary key (Model, "
+                  "Member and Referenced in the instantiation name them)");
+}
+using check_function = void (*)();
+inline void no_check() {}
+
+template <class Model, std::size_t I, class Layers>
+constexpr check_function reference_check() {
+    if constexpr (Layers::foreign_keys > 0) return &check_foreign_key<Model, member_tag<Model, I>, Layers::referenced_member>;
+    else return nullptr;
+}
+
 // Each check is a class template of the model, the member index and its type, so the
 // compiler's "in instantiation of" line names all three next to the message. A class, not a
 // function: its static_asserts fire as soon as it is named, before any use of the member that
@@ -103,6 +139,7 @@ struct check_member {
     static_assert(!(layers::primary_key && layers::nullable),
                   "StructQL: a primary key cannot be std::optional");
     static constexpr bool ok = true;
+    static constexpr check_function reference_checked = reference_check<Model, I, layers>();
 };
 
 template <class Model>
@@ -202,7 +239,7 @@ struct table {
     static_assert(column_count > 0, "StructQL: a model needs at least one member");
     static constexpr bool members_checked = [] {
         return []<std::size_t... I>(std::index_sequence<I...>) {
-            return (detail::check_member<T, I>::ok && ...);
+            return ((detail::check_member<T, I>::ok && detail::check_member<T, I>::reference_checked != &detail::no_check) && ...);
         }(std::make_index_sequence<column_count>{});
     }();
     static_assert(members_checked);  // checked here, before `columns` below uses the members' types
