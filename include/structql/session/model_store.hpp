@@ -22,6 +22,7 @@
 #include "structql/detail/stable_vector.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/table.hpp"
+#include "structql/session/unassigned_references.hpp"
 #include "structql/sql/statements.hpp"
 
 namespace structql {
@@ -161,7 +162,8 @@ struct model_store final : model_store_base<Backend> {
             }
             if (keys.empty()) throw;  // the failing key is another table's, referencing this one
             throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(table<T>::name) +
-                                  "\": " + keys + ")");
+                                      "\": " + keys + ")",
+                                  e.code());
         }
     }
 
@@ -186,7 +188,10 @@ struct model_store final : model_store_base<Backend> {
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
         constexpr std::size_t depth = foreign_key_depth<T>();
         for (entry_type* e : pending)
-            if (e->state == object_state::pending) inserts.push_back({depth, e->order, this, e});
+            if (e->state == object_state::pending) {
+                check_references_assigned(e->object);  // before any row of the flush is written
+                inserts.push_back({depth, e->order, this, e});
+            }
         for (entry_type* e : deleted)
             if (e->state == object_state::deleted) deletes.push_back({depth, e->order, this, e});
         pending.clear();

@@ -76,11 +76,14 @@ struct link {
         if (!result || PQstatus(conn) == CONNECTION_BAD || state.starts_with("08") || state == "57P01" ||
             state == "57P02" || state == "57P03") {
             broken = true;
-            throw operational_error("the connection to the PostgreSQL server was lost: " + message);
+            throw operational_error("the connection to the PostgreSQL server was lost: " + message,
+                                    database_code{.sqlite = 0, .sqlstate = state});
         }
-        if (state.starts_with("23")) throw integrity_error(message);
-        if (state.starts_with("22")) throw data_error(message);
-        throw operational_error(message);
+        database_code code{.sqlite = 0, .sqlstate = state};
+        if (state.starts_with("23")) throw integrity_error(message, code);
+        if (state.starts_with("22")) throw data_error(message, code);
+        if (state == "40001" || state == "40P01") throw retryable_error(message, code);  // serialization failure, deadlock
+        throw operational_error(message, code);
     }
 
     // Throws unless the result has one of the statuses expected.
