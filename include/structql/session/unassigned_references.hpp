@@ -42,7 +42,7 @@ void check_references_assigned(const T& object) {
                                 std::string(unqualified_type_name<parent>()) +
                                 ") before that parent was inserted, and a generated key is 0 until its object "
                                 "is flushed. Flush the parent first, then set " + std::string(member_name<T, I>()) +
-                                " from its key" from its key (or give the parent's key yourself)");
+                                " from its key (or give the parent's key yourself)");
                     }
                 }
             }
