@@ -137,7 +137,7 @@ TEMPLATE_TEST_CASE("identity map: one row, one object", "[session]", sqlite, pos
     auto all = db.template query<Pessoa>().order_by(sq::col<&Pessoa::id>).all();
     REQUIRE(all.size() == 2);
     CHECK(all[0] == by_get);
-    CHECK(&db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana").one() == by_get);
+    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana").one().get() == by_get);
     CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 8).first() == all[1]);
     CHECK(db.template get<Pessoa>(8) == all[1]);
     CHECK(db.template get<Pessoa>(9) == nullptr);
@@ -152,7 +152,7 @@ TEMPLATE_TEST_CASE("identity map: one row, one object", "[session]", sqlite, pos
     typename fixture<TestType>::session_type no_autoflush(f.engine, {.autoflush = false});
     Pessoa* again = no_autoflush.template get<Pessoa>(7);
     again->idade = 50;
-    CHECK(no_autoflush.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 7).one().idade == 50);
+    CHECK(no_autoflush.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 7).one()->idade == 50);
 }
 
 TEMPLATE_TEST_CASE("flush writes only what changed, parents before children, children deleted first", "[session]", sqlite, postgresql) {
@@ -594,7 +594,7 @@ TEMPLATE_TEST_CASE("expunge_all: every object untracked, its memory kept, its ch
     CHECK(ana->idade == 77);  // still readable: the memory lives until close
     CHECK_THROWS_AS(db.remove(*ana), sq::invalid_request_error);
     CHECK(db.template query<Pessoa>().count() == 2);
-    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 1002).one().idade == 40);
+    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 1002).one()->idade == 40);
 
     SECTION("the flush-every-N idiom: a batch, a commit, expunge_all") {
         std::vector<Pessoa*> first_batch;
