@@ -301,6 +301,10 @@ public:
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
+    std::string_view column_name(int col) const noexcept {
+        const char* name = sqlite3_column_name(stmt_, col);
+        return name ? name : "";
+    }
     int parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
     bool is_null(int col) const noexcept { return type_of(col) == SQLITE_NULL; }
 

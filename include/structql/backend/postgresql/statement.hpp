@@ -130,6 +130,7 @@ public:
             Oid type = PQftype(description, i);
             kinds_.push_back(detail::pg::kind_of(type));
             types_.push_back(type);
+            names_.emplace_back(PQfname(description, i));
             all_known = all_known && kinds_.back() != detail::pg::kind::other;
         }
         binary_results_ = all_known;
@@ -275,6 +276,9 @@ public:
     }
 
     int column_count() const noexcept { return static_cast<int>(kinds_.size()); }
+    std::string_view column_name(int col) const noexcept {
+        return col >= 0 && col < column_count() ? std::string_view(names_[static_cast<std::size_t>(col)]) : "";
+    }
     int parameter_count() const noexcept { return static_cast<int>(param_types_.size()); }
     bool is_null(int col) const { return PQgetisnull(result_.get(), current_row(), checked(col)) != 0; }
 
@@ -437,6 +441,7 @@ private:
     std::vector<std::string> owned_;  // one buffer per parameter, reused run after run
     std::vector<kind> kinds_;         // of the result columns
     std::vector<Oid> types_;
+    std::vector<std::string> names_;  // of the result columns, for messages
     bool binary_results_ = true;
     detail::pg::result_ptr result_;
     int rows_ = 0;
