@@ -614,7 +614,7 @@ concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::
                  !value_ok<E, V>)                                                                        \
     auto operator op(E, V&&) {                                                                           \
         static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to this column (or expression) and a " \
-                                      "value of this type: " rule " (E and V in the instantiation below)");  \
+                                      "value of this type: " rule " (E and V in the instantiation name them)");  \
         return detail::refused_expression<E, R>{};                                                          \
     }                                                                                                    \
     template <class V, detail::valued E>                                                                 \
@@ -622,14 +622,14 @@ concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::
                  !value_ok<E, V>)                                                                        \
     auto operator op(V&&, E) {                                                                           \
         static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to a value of this type and this " \
-                                      "column (or expression): " rule " (E and V in the instantiation below)"); \
+                                      "column (or expression): " rule " (E and V in the instantiation name them)"); \
         return detail::refused_expression<E, R>{};                                                          \
     }                                                                                                    \
     template <detail::valued E, detail::valued B>                                                        \
         requires(!pair_ok<E, B>)                                                                         \
     auto operator op(E, B) {                                                                             \
         static_assert(pair_ok<E, B>, "StructQL: cannot apply " #op " to these two columns (or "           \
-                                     "expressions): " rule " (E and B in the instantiation below)");     \
+                                     "expressions): " rule " (E and B in the instantiation name them)");     \
         return detail::refused_expression<E, R>{};                                                       \
     }
 

@@ -33,7 +33,7 @@ void check_references_assigned(const T& object) {
                 using parent = typename layers::references;
                 if constexpr (table<parent>::generated_primary_key) {
                     if constexpr (member_index(layers::referenced_member) == table<parent>::primary_key_index) {
-                        if (holds_zero(boost::pfr::get<I>(object)))
+                        if (holds_zero(field<I>(object)))
                             throw invalid_request_error(
                                 "\"" + std::string(table<T>::name) + "\".\"" + std::string(member_name<T, I>()) +
                                 "\" is 0 in a " + std::string(unqualified_type_name<T>()) +
