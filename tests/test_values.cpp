@@ -43,7 +43,23 @@ struct Isbn {
     bool operator==(const Isbn&) const = default;
 };
 
+// Checked enums (structql::enum_values below): Genre by name, stored as TEXT; Stars by a declared
+// set of values, stored as INTEGER.
+enum class Genre { rock, jazz, folk };
+enum class Stars : std::uint8_t { one = 1, two = 2, three = 3 };
+
 }  // namespace values_test
+
+template <>
+struct structql::enum_values<values_test::Genre> {
+    static constexpr std::pair<values_test::Genre, std::string_view> names[] = {
+        {values_test::Genre::rock, "rock"}, {values_test::Genre::jazz, "jazz"}, {values_test::Genre::folk, "folk"}};
+};
+template <>
+struct structql::enum_values<values_test::Stars> {
+    static constexpr values_test::Stars values[] = {values_test::Stars::one, values_test::Stars::two,
+                                                    values_test::Stars::three};
+};
 
 template <>
 struct structql::value_traits<values_test::Money> {
@@ -127,7 +143,18 @@ struct Measure {
     std::optional<double> value;
 };
 
-using schema = sq::metadata<Numbers, Reals, Texts, Times, Maybes, Measure>;
+struct Album {
+    std::int64_t id;
+    Genre genre;
+    Stars stars;
+    std::optional<Genre> second_genre;
+    Color plain;  // unchecked: any integer reads back
+};
+
+static_assert(sq::table<Album>::columns[1].type == sq::column_type::text);
+static_assert(sq::table<Album>::columns[2].type == sq::column_type::integer);
+
+using schema = sq::metadata<Numbers, Reals, Texts, Times, Maybes, Measure, Album>;
 
 // --- helpers --------------------------------------------------------------------------------
 
@@ -676,4 +703,44 @@ TEMPLATE_TEST_CASE("std::optional of every value type: NULL when empty, never co
         expected.id = empty.id;
         check_same(db.template load<Maybes>(empty.id), expected);
     }
+}
+
+TEMPLATE_TEST_CASE("checked enums: names stored as text, declared values checked; unchecked enums read any integer", "[values][enum]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    database<TestType> db;
+    auto ids = db.store(std::vector<Album>{{.id = 0, .genre = Genre::jazz, .stars = Stars::three, .second_genre = Genre::folk, .plain = Color::green},
+                                           {.id = 0, .genre = Genre::rock, .stars = Stars::one, .second_genre = std::nullopt, .plain = Color::red}});
+    // Stored as the name and as the integer, seen through the driver.
+    cell genre = TestType::stored(db.file, "album", "genre", ids[0]);
+    CHECK(genre.type == storage::text);
+    CHECK(genre.bytes == "jazz");
+    CHECK(TestType::stored(db.file, "album", "second_genre", ids[0]).bytes == "folk");
+    CHECK(TestType::stored(db.file, "album", "second_genre", ids[1]).type == storage::null);
+    CHECK(TestType::stored(db.file, "album", "stars", ids[0]).integer == 3);
+    {
+        auto s = db.session();
+        CHECK(s.template query<Album>().filter(sq::col<&Album::genre> == Genre::rock).one()->id == ids[1]);
+        CHECK(s.template query<Album>().filter(sq::col<&Album::second_genre> == Genre::folk).count() == 1);
+    }
+    CHECK(db.template load<Album>(ids[0]).genre == Genre::jazz);
+
+    // Rows written by another program: an unknown name, a value not declared.
+    db.file.exec("UPDATE album SET genre = 'metal' WHERE id = " + std::to_string(ids[0]));
+    CHECK_THROWS_WITH(db.template load<Album>(ids[0]), Catch::Contains("album.genre") && Catch::Contains("'metal'"));
+    CHECK_THROWS_AS(db.template load<Album>(ids[0]), sq::data_error);
+    db.file.exec("UPDATE album SET genre = 'rock', stars = 9 WHERE id = " + std::to_string(ids[0]));
+    CHECK_THROWS_WITH(db.template load<Album>(ids[0]), Catch::Contains("album.stars") && Catch::Contains("value 9"));
+    // The default: an unchecked enum reads whatever integer is there, as a static_cast would.
+    db.file.exec("UPDATE album SET stars = 2, plain = 99 WHERE id = " + std::to_string(ids[0]));
+    CHECK(static_cast<int>(db.template load<Album>(ids[0]).plain) == 99);
+
+    // Writing a value the enum does not declare is refused before it reaches the database.
+    auto s = db.session();
+    s.add(Album{.id = 0, .genre = Genre(7), .stars = Stars::one, .second_genre = std::nullopt, .plain = Color::red});
+    CHECK_THROWS_AS(s.flush(), sq::data_error);
+    s.rollback();
+    s.add(Album{.id = 0, .genre = Genre::rock, .stars = Stars(0), .second_genre = std::nullopt, .plain = Color::red});
+    CHECK_THROWS_WITH(s.flush(), Catch::Contains("album.stars"));
+    s.rollback();
+    CHECK(db.file.count("SELECT count(*) FROM album") == 2);
 }
