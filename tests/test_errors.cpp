@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -740,4 +741,39 @@ TEMPLATE_TEST_CASE("a value fetch() cannot read is a data_error naming the resul
     };
     CHECK_THAT(error_message<sq::data_error>([&] { (void)c.template fetch<pair>("SELECT 1 AS one, NULL AS missing_text"); }),
                Contains(R"("missing_text")"));
+}
+
+TEST_CASE("PostgreSQL: a deadlock is a retryable_error with SQLSTATE 40P01", "[errors][retry][postgresql]") {
+    // PostgreSQL only: SQLite has one writer at a time, so its conflicts are SQLITE_BUSY.
+    STRUCTQL_REQUIRE_BACKEND(postgresql);
+    database<postgresql> db;
+    db.file.exec("INSERT INTO counter (id, big) VALUES (1, 0), (2, 0)");
+    // StructQL's transaction holds row 1 and will find the deadlock (it checks after 100 ms of
+    // waiting; the rival only after 60 s).
+    auto tx = db.engine.begin();
+    tx->execute("SET LOCAL deadlock_timeout = '100ms'");
+    tx->execute("UPDATE counter SET big = big + 1 WHERE id = 1");
+    // The rival holds row 2, then waits for row 1 on a thread of its own.
+    structql_test::pg_probe rival(db.db.url());
+    rival.exec("BEGIN; SET LOCAL deadlock_timeout = '60s'; UPDATE counter SET big = big + 1 WHERE id = 2");
+    std::thread waiting([&] { rival.exec("UPDATE counter SET big = big + 1 WHERE id = 1"); });
+    const std::string rival_pid = std::to_string(PQbackendPID(rival.handle()));
+    while (db.file.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid = " + rival_pid) == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Now StructQL's transaction waits for row 2: a cycle. (The thread is joined before any
+    // check can end the test.)
+    std::string state, message = "no error";
+    try {
+        tx->execute("UPDATE counter SET big = big + 1 WHERE id = 2");
+    } catch (const sq::retryable_error& e) {
+        state = e.sqlstate();
+        message = e.what();
+    }
+    tx.rollback();  // releases row 1: the rival goes on
+    waiting.join();
+    rival.exec("COMMIT");
+    CHECK(state == "40P01");
+    CHECK_THAT(message, Contains("deadlock"));
+    CHECK(db.file.count("SELECT big FROM counter WHERE id = 1") == 1);
+    CHECK(db.file.count("SELECT big FROM counter WHERE id = 2") == 1);
 }
