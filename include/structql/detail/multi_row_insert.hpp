@@ -14,32 +14,33 @@
 
 namespace structql::detail {
 
-template <class T>
-inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
-
 // SQLite allows 32,766 parameters per statement and PostgreSQL 65,535; past a few hundred rows
 // a longer statement is no faster.
 inline constexpr std::size_t max_parameters_per_insert = 1000;
 
-// The most rows one INSERT of T takes; a generated key is left out of the columns (a model with
-// no other column inserts DEFAULT VALUES, one row at a time).
-template <class T>
-constexpr std::size_t rows_per_insert(bool generated) {
-    const std::size_t width = table<T>::column_count - (generated ? 1 : 0);
+// The most rows one INSERT of a table takes; a generated key is left out of the columns (a model
+// with no other column inserts DEFAULT VALUES, one row at a time).
+constexpr std::size_t rows_per_insert(const table_view& t, bool generated) {
+    const std::size_t width = t.columns.size() - (generated ? 1 : 0);
     return width == 0 ? 1 : std::max<std::size_t>(1, max_parameters_per_insert / width);
 }
+template <class T>
+constexpr std::size_t rows_per_insert(bool generated) {
+    return rows_per_insert(table<T>::view, generated);
+}
 
-// The prepared INSERT of `rows` rows of T, without the key column when `generated`; with
-// `returning`, the statement returns the generated keys as rows (in no order SQL promises).
-template <class D, class T, class Connection>
-auto& prepare_insert_rows(Connection& c, std::size_t rows, bool generated, bool returning) {
-    return c.prepare_generated(&multi_row_insert_id<T>, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
+template <class T>
+inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
+
+// The prepared INSERT of `rows` rows into the table, without the key column when `generated`;
+// with `returning`, the statement returns the generated keys as rows (in no order SQL promises).
+// `tag` (multi_row_insert_id<T>) names the model's statements in the cache.
+template <class D, class Connection>
+auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, std::size_t rows, bool generated,
+                          bool returning) {
+    return c.prepare_generated(tag, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
         runtime_text out;
-        sql::detail::write_insert<D, T>(out, rows, generated);
-        if (returning) {
-            out.append(" RETURNING ");
-            sql::write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
-        }
+        sql::detail::write_insert<D>(out, t, rows, generated, returning);
         return std::move(out.text);
     });
 }
