@@ -45,13 +45,36 @@
 // Every error StructQL throws derives from structql::error, itself a std::runtime_error.
 // Messages say what went wrong and where (table, column, statement), for the person who
 // made the mistake.
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace structql {
 
+// The database's own code for a failure, stable where messages are not: SQLite's extended
+// result code (SQLITE_CONSTRAINT_UNIQUE = 2067, SQLITE_BUSY = 5, SQLITE_BUSY_SNAPSHOT = 517,
+// ...) or PostgreSQL's SQLSTATE ("23505", "40001", ...). Both empty for StructQL's own errors.
+struct database_code {
+    int sqlite = 0;
+    std::string_view sqlstate{};
+};
+
 struct error : std::runtime_error {
     using std::runtime_error::runtime_error;
+    error(const std::string& message, database_code code) : std::runtime_error(message), sqlite_code_(code.sqlite) {
+        for (std::size_t i = 0; i < code.sqlstate.size() && i + 1 < sizeof sqlstate_; ++i) sqlstate_[i] = code.sqlstate[i];
+    }
+
+    // SQLite's extended result code (sqlite3_extended_errcode), 0 when SQLite did not report it.
+    int sqlite_code() const noexcept { return sqlite_code_; }
+    // PostgreSQL's SQLSTATE, empty when the server did not report it.
+    std::string_view sqlstate() const noexcept { return sqlstate_; }
+    database_code code() const noexcept { return {sqlite_code_, sqlstate()}; }
+
+private:
+    int sqlite_code_ = 0;
+    char sqlstate_[6] = {};  // five characters: copying the error cannot throw
 };
 
 // create_engine: the URL is malformed or names an unknown dialect.
@@ -64,6 +87,20 @@ struct url_error : error {
 struct operational_error : error {
     using error::error;
 };
+
+// The transaction lost a race with another one, and running it again from its start may
+// succeed: SQLite's SQLITE_BUSY / SQLITE_LOCKED (busy_timeout ran out, or a deferred
+// transaction that read could not become the writer), PostgreSQL's serialization_failure
+// (40001) and deadlock_detected (40P01). Roll back, then redo the whole transaction (its reads
+// too): structql::retry_transaction does it.
+struct retryable_error : operational_error {
+    using operational_error::operational_error;
+};
+
+// Whether e is a retryable_error (for code that catches std::exception).
+inline bool is_retryable(const std::exception& e) noexcept {
+    return dynamic_cast<const retryable_error*>(&e) != nullptr;
+}
 
 // A constraint was violated (NOT NULL, UNIQUE, PRIMARY KEY, FOREIGN KEY, CHECK).
 struct integrity_error : error {
@@ -256,6 +293,7 @@ struct foreign_key
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -381,14 +419,69 @@ struct value_traits<float> {
     }
 };
 
-// Enums are stored as their underlying integer.
+// What StructQL checks of an enum, declared by specialising enum_values<E> (see the README,
+// "Enums"). Unspecialised, an enum is stored as its underlying integer and read back as
+// whatever integer the column holds (Genre(99) included), as a static_cast would. With
+//   static constexpr E values[] = {...};                       stored as the integer; any other
+//                                                               integer read or written is a data_error
+//   static constexpr std::pair<E, std::string_view> names[] = {{E::a, "a"}, ...};
+//                                                               stored as the name (TEXT); an
+//                                                               unknown name or value is a data_error
 template <class E>
-    requires std::is_enum_v<E>
+struct enum_values {};
+
+namespace detail {
+template <class E>
+concept enumeration = std::is_enum_v<E>;
+template <class E>
+concept enum_with_names = requires { enum_values<E>::names[0].second; };
+template <class E>
+concept enum_with_values = !enum_with_names<E> && requires { enum_values<E>::values[0]; };
+
+template <class E>
+std::string enum_integer_text(E v) {
+    return std::to_string(static_cast<std::int64_t>(static_cast<std::underlying_type_t<E>>(v)));
+}
+}  // namespace detail
+
+template <detail::enumeration E>
 struct value_traits<E> {
     using underlying = std::underlying_type_t<E>;
     using storage_type = typename value_traits<underlying>::storage_type;
-    static storage_type to_storage(E v) { return value_traits<underlying>::to_storage(static_cast<underlying>(v)); }
-    static E from_storage(storage_type v) { return static_cast<E>(value_traits<underlying>::from_storage(v)); }
+    static storage_type to_storage(E v) {
+        if constexpr (detail::enum_with_values<E>) check(v);
+        return value_traits<underlying>::to_storage(static_cast<underlying>(v));
+    }
+    static E from_storage(storage_type v) {
+        E e = static_cast<E>(value_traits<underlying>::from_storage(v));
+        if constexpr (detail::enum_with_values<E>) check(e);
+        return e;
+    }
+
+private:
+    static void check(E v) {
+        for (E known : enum_values<E>::values)
+            if (known == v) return;
+        throw std::out_of_range("value " + detail::enum_integer_text(v) +
+                                " is not one of the enum's values (structql::enum_values<E>::values)");
+    }
+};
+
+template <detail::enumeration E>
+    requires detail::enum_with_names<E>
+struct value_traits<E> {
+    using storage_type = std::string;
+    static std::string to_storage(E v) {
+        for (const auto& [known, name] : enum_values<E>::names)
+            if (known == v) return std::string(name);
+        throw std::out_of_range("value " + detail::enum_integer_text(v) +
+                                " has no name in structql::enum_values<E>::names");
+    }
+    static E from_storage(const std::string& s) {
+        for (const auto& [known, name] : enum_values<E>::names)
+            if (name == s) return known;
+        throw std::out_of_range("'" + s + "' is not one of the enum's names (structql::enum_values<E>::names)");
+    }
 };
 
 }  // namespace structql
@@ -599,6 +692,12 @@ constexpr std::string_view name_from_signature(std::string_view signature) {
     return signature.substr(begin, end - begin);
 }
 
+// A template argument naming Model's member I in diagnostics: both compilers print its member
+// path (g++ "...value.Post::author_name", clang "&fake_object_storage.value.author_name").
+template <class Model, std::size_t I>
+inline constexpr auto member_tag =
+    pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(boost::pfr::detail::tie_as_tuple(fake_object<Model>))};
+
 template <class Model, std::size_t I>
 constexpr std::string_view member_name() {
     return name_from_signature(member_signature<Model, pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(
@@ -730,8 +829,77 @@ struct column_layers<foreign_key<P>> : column_layers<typename foreign_key<P>::va
     static constexpr std::size_t foreign_keys = 1;
 };
 
+// What table<T> reflects: T itself, or, for a type Boost.PFR cannot reflect (not an aggregate,
+// not default-constructible), a stand-in with one integer key, so that after StructQL's one
+// message about it nothing else in the library fails on it (PFR's own asserts, a cascade of
+// errors in every template that reads the model's members).
+struct stand_in_model {
+    std::int64_t id;
+};
+template <class T>
+inline constexpr bool reflectable =
+    std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T>;
+template <class T>
+using reflected_t = std::conditional_t<reflectable<T>, T, stand_in_model>;
+
 template <class Model, std::size_t I>
-using member_t = boost::pfr::tuple_element_t<I, Model>;
+using member_t = boost::pfr::tuple_element_t<I, reflected_t<Model>>;
+
+// Member I of a model object (the stand-in's for a type StructQL refused).
+inline std::int64_t stand_in_field = 0;
+template <std::size_t I, class Object>
+constexpr auto& field(Object& object) noexcept {
+    if constexpr (reflectable<std::remove_const_t<Object>>) return boost::pfr::get<I>(object);
+    else if constexpr (std::is_const_v<Object>) return static_cast<const std::int64_t&>(stand_in_field);
+    else return stand_in_field;
+}
+
+template <class T>
+void check_model() {
+    static_assert(std::is_class_v<T> && std::is_aggregate_v<T>,
+                  "StructQL: a model must be an aggregate struct (public members, no user-declared constructors, "
+                  "no virtual functions): T in the instantiation names it");
+    // Before any reflection: Boost.PFR reports a reference member's type without the reference.
+    static_assert(!(std::is_class_v<T> && std::is_aggregate_v<T>) || std::is_default_constructible_v<T>,
+                  "StructQL: a model must be default-constructible, as rows are read into a T{}: a model member "
+                  "is a reference (a column must hold its value), or has a type without a default constructor");
+}
+
+// Whether Parent's member J can be referenced by a foreign key: its primary key (the
+// primary_key<> member, or the member named `id` when there is none) or a unique<> member.
+template <class Parent, std::size_t J>
+constexpr bool is_key_member() {
+    using layers = column_layers<member_t<Parent, J>>;
+    if (layers::primary_key || layers::unique) return true;
+    if (member_name<Parent, J>() != "id") return false;
+    return []<std::size_t... K>(std::index_sequence<K...>) {
+        return !(column_layers<member_t<Parent, K>>::primary_key || ...);
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<Parent>>{});
+}
+
+// Member (Model's, a member_tag) is foreign_key<Referenced>. SQLite accepts the schema of a
+// reference to a column that is neither key nor unique, then fails every child insert and
+// parent delete with "foreign key mismatch"; PostgreSQL refuses the CREATE TABLE.
+//
+// A check that must not drag more errors behind it is a function whose address is taken
+// (checked_by): its body is instantiated on its own, and nothing computed from it fails again
+// (clang marks a class whose static_assert failed as invalid, and every constant read from it).
+template <class Model, auto Member, auto Referenced>
+void check_foreign_key() {
+    using parent = typename member_pointer_traits<decltype(Referenced)>::model;
+    static_assert(is_key_member<parent, member_index(Referenced)>(),
+                  "StructQL: foreign_key<&Parent::member> must reference the parent's primary key or a "
+                  "unique<> member: make that member unique<> or reference the primary key (Model, "
+                  "Member and Referenced in the instantiation name them)");
+}
+using check_function = void (*)();
+inline void no_check() {}
+
+template <class Model, std::size_t I, class Layers>
+constexpr check_function reference_check() {
+    if constexpr (Layers::foreign_keys > 0) return &check_foreign_key<Model, member_tag<Model, I>, Layers::referenced_member>;
+    else return nullptr;
+}
 
 // Each check is a class template of the model, the member index and its type, so the
 // compiler's "in instantiation of" line names all three next to the message. A class, not a
@@ -749,6 +917,7 @@ struct check_member {
     static_assert(!(layers::primary_key && layers::nullable),
                   "StructQL: a primary key cannot be std::optional");
     static constexpr bool ok = true;
+    static constexpr check_function reference_checked = reference_check<Model, I, layers>();
 };
 
 template <class Model>
@@ -819,6 +988,17 @@ struct referenced_models<Model, std::index_sequence<I...>> {
     using type = concat_t<referenced_model<Model, I>...>;
 };
 
+// Whole-model checks, functions whose address table<T> takes (see check_foreign_key): each
+// failure is its one message, and table<T> goes on with a stand-in (key at member 0) so
+// that nothing built on it fails again.
+template <class Model, std::size_t Found, std::size_t Columns>
+void check_primary_key() {
+    static_assert(Found != Columns + 1, "StructQL: a model has more than one primary_key<> member; one is allowed");
+    static_assert(Found != Columns,
+                  "StructQL: a model has no primary key: wrap one member in structql::primary_key<> or name it "
+                  "`id` (Model in the instantiation names it)");
+}
+
 template <class Model>
 constexpr std::size_t find_primary_key(const auto& columns) {
     std::size_t by_wrapper = columns.size(), by_name = columns.size(), wrappers = 0;
@@ -834,21 +1014,17 @@ constexpr std::size_t find_primary_key(const auto& columns) {
 
 template <class T>
 struct table {
-    static_assert(std::is_class_v<T> && std::is_aggregate_v<T>,
-                  "StructQL: a model must be an aggregate struct (public members, no "
-                  "user-declared constructors, no virtual functions)");
     static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>);
-    // Before any reflection: Boost.PFR reports a reference member's type without the reference.
-    static_assert(std::is_default_constructible_v<T>,
-                  "StructQL: a model must be default-constructible, as rows are read into a T{}: a model member "
-                  "is a reference (a column must hold its value), or has a type without a default constructor");
+    static constexpr detail::check_function model_checked = &detail::check_model<T>;
+    static_assert(model_checked != nullptr);  // instantiates the check
 
     using model = T;
-    static constexpr std::size_t column_count = boost::pfr::tuple_size_v<T>;
+    using reflected = detail::reflected_t<T>;
+    static constexpr std::size_t column_count = boost::pfr::tuple_size_v<reflected>;
     static_assert(column_count > 0, "StructQL: a model needs at least one member");
     static constexpr bool members_checked = [] {
         return []<std::size_t... I>(std::index_sequence<I...>) {
-            return (detail::check_member<T, I>::ok && ...);
+            return ((detail::check_member<reflected, I>::ok && detail::check_member<reflected, I>::reference_checked != &detail::no_check) && ...);
         }(std::make_index_sequence<column_count>{});
     }();
     static_assert(members_checked);  // checked here, before `columns` below uses the members' types
@@ -857,16 +1033,15 @@ struct table {
 
     static constexpr std::array<column_info, column_count> columns = [] {
         return []<std::size_t... I>(std::index_sequence<I...>) {
-            return std::array<column_info, column_count>{detail::make_column_info<T, I>()...};
+            return std::array<column_info, column_count>{detail::make_column_info<reflected, I>()...};
         }(std::make_index_sequence<column_count>{});
     }();
 
-    static constexpr std::size_t primary_key_index = detail::find_primary_key<T>(columns);
-    static_assert(primary_key_index != column_count + 1,
-                  "StructQL: a model has more than one primary_key<> member; one is allowed");
-    static_assert(primary_key_index != column_count,
-                  "StructQL: a model has no primary key: wrap one member in "
-                  "structql::primary_key<> or name it `id`");
+    static constexpr std::size_t found_primary_key = detail::find_primary_key<reflected>(columns);
+    static constexpr detail::check_function primary_key_checked =
+        &detail::check_primary_key<T, found_primary_key, column_count>;
+    static_assert(primary_key_checked != nullptr);  // instantiates the check
+    static constexpr std::size_t primary_key_index = found_primary_key < column_count ? found_primary_key : 0;
 
     template <std::size_t I>
     using member_type = detail::member_t<T, I>;
@@ -879,10 +1054,10 @@ struct table {
         columns[primary_key_index].type == column_type::integer;
 
     static constexpr auto& primary_key_of(T& object) noexcept {
-        return boost::pfr::get<primary_key_index>(object);
+        return detail::field<primary_key_index>(object);
     }
     static constexpr const auto& primary_key_of(const T& object) noexcept {
-        return boost::pfr::get<primary_key_index>(object);
+        return detail::field<primary_key_index>(object);
     }
 
     static constexpr table_view view{name, columns, primary_key_index, generated_primary_key};
@@ -1325,6 +1500,7 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -1455,7 +1631,7 @@ template <class T>
 column_set changed_columns(const T& now, const T& before) {
     column_set changed = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((changed |= boost::pfr::get<I>(now) == boost::pfr::get<I>(before) ? 0 : column_set{1} << (I % 64)), ...);
+        ((changed |= field<I>(now) == field<I>(before) ? 0 : column_set{1} << (I % 64)), ...);
     }(std::make_index_sequence<table<T>::column_count>{});
     return changed;
 }
@@ -1477,7 +1653,7 @@ int bind_columns(Statement& statement, const T& object, int first, column_set co
     auto bind_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         if (!(columns & (column_set{1} << (I % 64)))) return;
         try {
-            const auto& member = boost::pfr::get<I>(object);
+            const auto& member = field<I>(object);
             if constexpr (I == table<T>::primary_key_index) {
                 if (is_unassigned_key<T>(member)) {
                     statement.bind_null(index++);
@@ -1510,7 +1686,7 @@ template <class T, class Statement>
 void read_columns(const Statement& statement, T& object, int first = 0) {
     auto read_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         try {
-            read_value(statement, first + static_cast<int>(I), boost::pfr::get<I>(object));
+            read_value(statement, first + static_cast<int>(I), field<I>(object));
         } catch (...) {
             rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot read");
         }
@@ -1646,6 +1822,21 @@ template <class E, const char* Op>
 struct postfix_expression;
 template <class C, class Low, class High>
 struct between_expression;
+template <class C, class Pattern, bool BoundEscape>
+struct like_expression;
+
+// The escape character starts_with / ends_with / contains put before a user's %, _ and itself.
+inline constexpr char like_escape = '\\';
+// text with LIKE's wildcards (%, _) and the escape character escaped: matched literally.
+inline std::string escape_like(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    for (char c : text) {
+        if (c == '%' || c == '_' || c == like_escape) out += like_escape;
+        out += c;
+    }
+    return out;
+}
 
 inline constexpr char op_eq[] = " = ";
 inline constexpr char op_ne[] = " <> ";
@@ -1748,12 +1939,37 @@ struct column_expression : expression_tag {
     template <class Statement>
     void bind(Statement&, int&) const {}
 
-    // LIKE with a bound pattern (SQLite's LIKE ignores ASCII case).
+    // LIKE with a bound pattern (SQLite's LIKE ignores ASCII case): % and _ in it are wildcards.
     template <class V>
         requires std::is_convertible_v<V, value_type>
     auto like(V&& pattern) const {
         return detail::binary_expression<column_expression, detail::value_node<column_expression>, detail::op_like,
                                          bool>{{}, {}, detail::bind_as<column_expression>(std::forward<V>(pattern))};
+    }
+    // LIKE ... ESCAPE escape: in the pattern, escape followed by %, _ or itself matches that
+    // character literally (like("100\\%", '\\') finds "100%").
+    template <class V>
+        requires std::is_convertible_v<V, value_type>
+    auto like(V&& pattern, char escape) const {
+        return detail::like_expression<column_expression, detail::value_node<column_expression>, true>{
+            {}, detail::bind_as<column_expression>(std::forward<V>(pattern)), {{}, std::string(1, escape)}};
+    }
+    // Text columns: the value starts with / ends with / contains `text`, every character of it
+    // taken literally (%, _ and \\ are escaped); otherwise LIKE's rules (SQLite ignores ASCII case).
+    auto starts_with(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like(detail::escape_like(text) + "%");
+    }
+    auto ends_with(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like("%" + detail::escape_like(text));
+    }
+    auto contains(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like("%" + detail::escape_like(text) + "%");
     }
     // IN (?, ?, ...) over a container of values; an empty container matches nothing.
     template <class Range>
@@ -1790,6 +2006,12 @@ struct column_expression : expression_tag {
     }
     auto is_null() const { return detail::postfix_expression<column_expression, detail::op_is_null>{}; }
     auto is_not_null() const { return detail::postfix_expression<column_expression, detail::op_is_not_null>{}; }
+
+private:
+    static auto literal_like(std::string pattern) {
+        return detail::like_expression<column_expression, detail::bound_value<std::string>, false>{
+            {}, {{}, std::move(pattern)}, {}};
+    }
 };
 
 template <auto Member>
@@ -1837,6 +2059,40 @@ struct binary_expression : expression_tag {
     void bind(Statement& statement, int& index) const {
         left.bind(statement, index);
         right.bind(statement, index);
+    }
+};
+
+// C LIKE pattern ESCAPE e: the escape character bound (like(pattern, escape)) or the fixed
+// detail::like_escape (starts_with, ends_with, contains).
+template <class C, class Pattern, bool BoundEscape>
+struct like_expression : expression_tag {
+    Pattern pattern;
+    bound_value<std::string> escape;  // unused unless BoundEscape
+    using value_type = bool;
+    using models = typename C::models;
+    using reads = typename C::reads;
+    static constexpr bool nullable = C::nullable;
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto& out, const like_expression* = nullptr) {
+        out.append('(');
+        C::template write<D>(out);
+        out.append(std::string_view(op_like));
+        Pattern::template write<D>(out);
+        out.append(" ESCAPE ");
+        if constexpr (BoundEscape) {
+            bound_value<std::string>::template write<D>(out);
+        } else {
+            out.append('\'');
+            out.append(like_escape);
+            out.append('\'');
+        }
+        out.append(')');
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        pattern.bind(statement, index);
+        if constexpr (BoundEscape) escape.bind(statement, index);
     }
 };
 
@@ -2102,7 +2358,7 @@ concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::
                  !value_ok<E, V>)                                                                        \
     auto operator op(E, V&&) {                                                                           \
         static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to this column (or expression) and a " \
-                                      "value of this type: " rule " (E and V in the instantiation below)");  \
+                                      "value of this type: " rule " (E and V in the instantiation name them)");  \
         return detail::refused_expression<E, R>{};                                                          \
     }                                                                                                    \
     template <class V, detail::valued E>                                                                 \
@@ -2110,14 +2366,14 @@ concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::
                  !value_ok<E, V>)                                                                        \
     auto operator op(V&&, E) {                                                                           \
         static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to a value of this type and this " \
-                                      "column (or expression): " rule " (E and V in the instantiation below)"); \
+                                      "column (or expression): " rule " (E and V in the instantiation name them)"); \
         return detail::refused_expression<E, R>{};                                                          \
     }                                                                                                    \
     template <detail::valued E, detail::valued B>                                                        \
         requires(!pair_ok<E, B>)                                                                         \
     auto operator op(E, B) {                                                                             \
         static_assert(pair_ok<E, B>, "StructQL: cannot apply " #op " to these two columns (or "           \
-                                     "expressions): " rule " (E and B in the instantiation below)");     \
+                                     "expressions): " rule " (E and B in the instantiation name them)");     \
         return detail::refused_expression<E, R>{};                                                       \
     }
 
@@ -2707,7 +2963,8 @@ void read_projected(const Statement& statement, int column, V& out) {
     } catch (const error&) {
         throw;
     } catch (const std::exception& e) {  // a NULL or a value out of range for V
-        throw data_error("cannot read result column " + std::to_string(column + 1) + ": " + e.what() + " [SQL: " +
+        throw data_error("cannot read result column " + std::to_string(column + 1) + " \"" +
+                         std::string(statement.column_name(column)) + "\": " + e.what() + " [SQL: " +
                          std::string(statement.sql()) + "]");
     }
 }
@@ -2809,6 +3066,35 @@ struct tracked_rows {
 
 }  // namespace structql::detail
 // ---- end structql/query/rows.hpp ----
+// ---- begin structql/query/tracked_ref.hpp ----
+// tracked_ref<T>: what a session's query(...).one() returns, a handle to the tracked object.
+// It binds to T& (`Member& m = q.one();`) and reaches the object with -> and * as the pointers
+// get() and first() return do; what it refuses is the silent copy: `Member m = q.one();` (or
+// passing it to a T parameter) does not compile, and `auto m = q.one();` is a handle, so that
+// `m->name = "x"` is written at the next flush instead of changing a copy nobody tracks.
+namespace structql {
+
+template <class T>
+class tracked_ref {
+public:
+    explicit tracked_ref(T& object) noexcept : object_(&object) {}
+
+    operator T&() const noexcept { return *object_; }
+    // Deleted, and ambiguous with the conversion above, so that copy-initialising a T from a
+    // tracked_ref is an error ("conversion ... is ambiguous"): write `T& m = ...` for the tracked
+    // object, or `T copy = *...` for a copy, on purpose.
+    operator T() const = delete;
+
+    T& operator*() const noexcept { return *object_; }
+    T* operator->() const noexcept { return object_; }
+    T* get() const noexcept { return object_; }
+
+private:
+    T* object_;
+};
+
+}  // namespace structql
+// ---- end structql/query/tracked_ref.hpp ----
 
 namespace structql {
 
@@ -2963,7 +3249,8 @@ public:
         }
     }
 
-    // Exactly one row: no_result_found or multiple_results_found otherwise.
+    // Exactly one row: no_result_found or multiple_results_found otherwise. A session's object
+    // comes as a tracked_ref (binds to T&, refuses a silent copy into a T), a value as itself.
     decltype(auto) one() const {
         std::optional<row_type> found;
         bool more = false;
@@ -2981,7 +3268,7 @@ public:
         if (!found)
             throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
                                   text(detail::statement_kind::rows) + "]");
-        if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
+        if constexpr (std::is_pointer_v<row_type>) return tracked_ref<std::remove_pointer_t<row_type>>(**found);
         else return row_type(std::move(*found));
     }
 
@@ -3795,7 +4082,7 @@ struct engine_options {
     // Test a pooled connection with a trivial statement before lending it; replace it if dead.
     bool pool_pre_ping = false;
     // Close and replace pooled connections older than this when they are next lent.
-    std::optional<std::chrono::milliseconds> pool_recycle;
+    std::optional<std::chrono::milliseconds> pool_recycle{};
     // How long a statement waits for another connection's lock before failing (SQLite's busy
     // timeout; the URL's ?timeout=seconds sets it too).
     std::chrono::milliseconds busy_timeout{5000};
@@ -3807,23 +4094,23 @@ struct engine_options {
     std::size_t statement_cache_size = 256;
     // SQLite: how transactions begin (README, Sessions: "Concurrent writers"). Unset: immediate
     // for a file, deferred in memory, where an immediate transaction would keep readers out too.
-    std::optional<transaction_mode> sqlite_begin;
+    std::optional<transaction_mode> sqlite_begin{};
     // Where echo writes; standard error when unset.
-    std::function<void(std::string_view line)> log;
+    std::function<void(std::string_view line)> log{};
 };
 
 // What a statement hook sees: the SQL, its parameters rendered as text (as echo shows them),
 // and, after the statement, how long it ran.
 struct statement_event {
-    std::string_view sql;
-    std::span<const std::string> parameters;
+    std::string_view sql{};
+    std::span<const std::string> parameters{};
     std::chrono::nanoseconds duration{0};
 };
 
 // Hooks around every statement; register them before the engine is used from several threads.
 struct engine_events {
-    std::vector<std::function<void(const statement_event&)>> before_execute;
-    std::vector<std::function<void(const statement_event&)>> after_execute;
+    std::vector<std::function<void(const statement_event&)>> before_execute{};
+    std::vector<std::function<void(const statement_event&)>> after_execute{};
 };
 
 // Counters for tests and benchmarks; read them through engine::statistics().
@@ -3917,6 +4204,7 @@ concept backend_statement = std::derived_from<S, detail::cached_statement> &&
     s.reset();                            // ready to bind and run again (noexcept)
     { cs.sql() } -> std::convertible_to<std::string_view>;
     { cs.column_count() } -> std::convertible_to<int>;
+    { cs.column_name(i) } -> std::convertible_to<std::string_view>;  // as the database names it
     { cs.parameter_count() } -> std::convertible_to<int>;
     { cs.is_null(i) } -> std::same_as<bool>;
     { cs.template read<bool>(i) } -> std::same_as<bool>;
@@ -5054,6 +5342,57 @@ private:
 
 }  // namespace structql::detail
 // ---- end structql/detail/flat_map.hpp ----
+// ---- begin structql/session/unassigned_references.hpp ----
+// A child whose foreign key still holds 0, the value its parent's generated key has until the
+// parent is inserted: the child was filled in before the parent was flushed. Refused with a
+// message naming the child, the member and the parent, before anything of the flush is written,
+// instead of a constraint failure later (or, without PRAGMA foreign_keys=ON, a row pointing
+// at no parent).
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include <boost/pfr/core.hpp>
+
+
+namespace structql::detail {
+
+template <class Member>
+constexpr bool holds_zero(const Member& member) {
+    if constexpr (is_optional<Member>::value) return member && holds_zero(*member);
+    else return static_cast<const unwrapped_t<Member>&>(member) == 0;
+}
+
+// Throws invalid_request_error when a foreign key of `object`, about to be inserted, is 0 and
+// references a parent's generated integer primary key.
+template <class T>
+void check_references_assigned(const T& object) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ([&] {
+            using layers = column_layers<member_t<T, I>>;
+            if constexpr (!std::is_void_v<typename layers::references>) {
+                using parent = typename layers::references;
+                if constexpr (table<parent>::generated_primary_key) {
+                    if constexpr (member_index(layers::referenced_member) == table<parent>::primary_key_index) {
+                        if (holds_zero(field<I>(object)))
+                            throw invalid_request_error(
+                                "\"" + std::string(table<T>::name) + "\".\"" + std::string(member_name<T, I>()) +
+                                "\" is 0 in a " + std::string(unqualified_type_name<T>()) +
+                                " being inserted: it was set from the key of a parent in \"" +
+                                std::string(table<parent>::name) + "\" (model " +
+                                std::string(unqualified_type_name<parent>()) +
+                                ") before that parent was inserted, and a generated key is 0 until its object "
+                                "is flushed. Flush the parent first, then set " + std::string(member_name<T, I>()) +
+                                " from its key (or give the parent's key yourself)");
+                    }
+                }
+            }
+        }(), ...);
+    }(std::make_index_sequence<table<T>::column_count>{});
+}
+
+}  // namespace structql::detail
+// ---- end structql/session/unassigned_references.hpp ----
 
 namespace structql {
 
@@ -5118,6 +5457,9 @@ struct model_ops {
     void (*bind_key)(statement_type& statement, int index, const void* object);
     // Replaces the object with the row read from the statement, only once all of it was read.
     void (*read)(const statement_type& statement, void* object);
+    // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
+    // generated key (session/unassigned_references.hpp).
+    void (*check_references)(const void* object);
 };
 
 template <class Backend, class T>
@@ -5172,6 +5514,7 @@ struct ops_of {
                 read_columns(statement, fresh);
                 *static_cast<T*>(p) = std::move(fresh);
             },
+        .check_references = [](const void* p) { check_references_assigned(row(p)); },
     };
 };
 
@@ -5215,7 +5558,8 @@ struct model_store_base {
     virtual void restore(const frame* saved, connection_type& c) = 0;
 };
 
-[[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, std::string_view message) {
+[[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, const integrity_error& e) {
+    const std::string_view message = e.what();
     std::string keys;
     for (const column_info& c : t.columns) {
         if (c.references_table.empty()) continue;
@@ -5224,8 +5568,9 @@ struct model_store_base {
                 std::string(c.references_table) + "\" (\"" + std::string(c.references_column) + "\")";
     }
     // No key of this table: the failing one is another table's, referencing this one.
-    if (keys.empty()) throw integrity_error(std::string(message));
-    throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(t.name) + "\": " + keys + ")");
+    if (keys.empty()) throw integrity_error(std::string(message), e.code());
+    throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(t.name) + "\": " + keys + ")",
+                          e.code());
 }
 
 // Runs a write (true when it returned a row), adding to a foreign-key failure which of the
@@ -5236,7 +5581,7 @@ decltype(auto) explaining_foreign_keys(const table_view& t, Write&& write) {
         return write();
     } catch (const integrity_error& e) {
         if (!Backend::is_foreign_key_violation(e.what())) throw;
-        explain_foreign_key_violation(t, e.what());
+        explain_foreign_key_violation(t, e);
     }
 }
 
@@ -5280,7 +5625,10 @@ struct model_store final : model_store_base<Backend> {
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
         for (entry* e : pending)
-            if (e->state == object_state::pending) inserts.push_back({ops.depth, e->order, this, e});
+            if (e->state == object_state::pending) {
+                ops.check_references(e->object);  // before any row of the flush is written
+                inserts.push_back({ops.depth, e->order, this, e});
+            }
         for (entry* e : deleted)
             if (e->state == object_state::deleted) deletes.push_back({ops.depth, e->order, this, e});
         pending.clear();
@@ -6278,6 +6626,60 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 
 }  // namespace structql
 // ---- end structql/session/sessionmaker.hpp ----
+// ---- begin structql/session/retry.hpp ----
+// retry_transaction(SessionLocal, fn): a read-then-write transaction run again, from its first
+// read, when it lost a race with another one (retryable_error: SQLite busy / locked,
+// PostgreSQL serialization failure or deadlock), as every database's manual asks.
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <utility>
+
+
+namespace structql {
+
+struct retry_options {
+    // Runs in all, the first one included; the last failure is rethrown.
+    int attempts = 5;
+    // The wait before the second run, doubled before each next one up to max_delay, so that the
+    // transactions that collided do not collide again at once.
+    std::chrono::milliseconds first_delay{5};
+    std::chrono::milliseconds max_delay{200};
+};
+
+namespace detail {
+template <class Run>
+decltype(auto) run_with_retries(Run&& run, const retry_options& options) {
+    auto delay = options.first_delay;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return run();
+        } catch (const retryable_error&) {
+            if (attempt >= options.attempts) throw;
+        }
+        std::this_thread::sleep_for(delay);
+        delay = std::min(delay * 2, options.max_delay);
+    }
+}
+}  // namespace detail
+
+// Runs fn(session) in a new session of `maker`, committed when fn returns (maker.begin(fn)); on
+// a retryable_error, from fn or from the commit, that session is rolled back and closed and fn
+// runs again in a fresh one, which reads the rows anew. fn may run several times: it must do
+// nothing outside the database that cannot be repeated.
+template <class Backend, class F>
+decltype(auto) retry_transaction(const basic_sessionmaker<Backend>& maker, F&& fn, retry_options options = {}) {
+    return detail::run_with_retries([&]() -> decltype(auto) { return maker.begin(fn); }, options);
+}
+
+// The same with fn(connection&) in engine.transaction(fn).
+template <class Backend, class F>
+decltype(auto) retry_transaction(const basic_engine<Backend>& engine, F&& fn, retry_options options = {}) {
+    return detail::run_with_retries([&]() -> decltype(auto) { return engine.transaction(fn); }, options);
+}
+
+}  // namespace structql
+// ---- end structql/session/retry.hpp ----
 // ---- begin structql/sqlite.hpp ----
 // SQLite, the embedded default: the backend and the short names for its engine, connection,
 // transaction, session and sessionmaker (structql::engine, structql::session, ...).
@@ -6427,11 +6829,21 @@ inline std::string_view sqlite_type_name(int type) {
 
 inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
 
+// SQLITE_BUSY and SQLITE_LOCKED, with their extended codes: another connection held a lock the
+// transaction needed; run it again from the start.
+inline bool sqlite_retryable(int extended_code) noexcept {
+    return (extended_code & 0xff) == SQLITE_BUSY || (extended_code & 0xff) == SQLITE_LOCKED;
+}
+
 [[noreturn]] inline void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     message += format_sql_context(sql);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message);
-    throw operational_error(message);
+    // The connection's extended code is the precise one when it reports the same failure.
+    int extended = db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_extended_errcode(db) : rc;
+    database_code code{.sqlite = extended, .sqlstate = {}};
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message, code);
+    if (sqlite_retryable(extended)) throw retryable_error(message, code);
+    throw operational_error(message, code);
 }
 
 // The write transactions of one engine, taking turns in the order they asked. SQLite lets one
@@ -6571,6 +6983,10 @@ public:
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
+    std::string_view column_name(int col) const noexcept {
+        const char* name = sqlite3_column_name(stmt_, col);
+        return name ? name : "";
+    }
     int parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
     bool is_null(int col) const noexcept { return type_of(col) == SQLITE_NULL; }
 
@@ -6772,7 +7188,7 @@ public:
             execute_cached("BEGIN IMMEDIATE");
         } catch (...) {
             end_turn();
-            if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection");
+            if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection", sqlite3_extended_errcode(db_));
             throw;
         }
     }
@@ -6809,11 +7225,13 @@ public:
     }
 
 private:
-    operational_error locked(std::string_view holder) const {
-        return operational_error("database is locked: " + std::string(holder) +
-                                 " held the write lock for all of busy_timeout (" +
-                                 std::to_string(busy_timeout_.count()) + " ms)" +
-                                 detail::format_sql_context("BEGIN IMMEDIATE"));
+    // Waiting for the lock ran out: SQLITE_BUSY, retryable as SQLite's own.
+    retryable_error locked(std::string_view holder, int code = SQLITE_BUSY) const {
+        return retryable_error("database is locked: " + std::string(holder) +
+                                   " held the write lock for all of busy_timeout (" +
+                                   std::to_string(busy_timeout_.count()) + " ms)" +
+                                   detail::format_sql_context("BEGIN IMMEDIATE"),
+                               database_code{.sqlite = code, .sqlstate = {}});
     }
     void end_turn() noexcept {
         if (writing_) writers_->release();

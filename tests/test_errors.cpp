@@ -6,6 +6,7 @@
 // session commits, and no write lock is left behind).
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -420,7 +422,7 @@ TEMPLATE_TEST_CASE("a stored value that does not fit its member is a data_error 
     CHECK(fine->name == "n");
     CHECK(fine->data == sq::blob{std::byte{0}});
     CHECK_THROWS_AS(s.template query<Narrow>().all(), sq::data_error);
-    CHECK(s.template query<Narrow>().filter(sq::col<&Narrow::id> == 1).one().ratio == 0.5);
+    CHECK(s.template query<Narrow>().filter(sq::col<&Narrow::id> == 1).one()->ratio == 0.5);
     s.close();  // its read transaction would keep a writer from committing
     db.check_usable();
 }
@@ -566,7 +568,212 @@ TEMPLATE_TEST_CASE("one() without exactly one row: no_result_found, multiple_res
     CHECK_THROWS_WITH(s.template query<Author>().filter(sq::col<&Author::handle> == "nobody").one(), Contains("\"author\""));
     CHECK_THROWS_AS(s.template query<Author>().one(), sq::multiple_results_found);
     // Neither is a failed flush: the session goes on.
-    CHECK(s.template query<Author>().filter(sq::col<&Author::handle> == "bob").one().handle == "bob");
+    CHECK(s.template query<Author>().filter(sq::col<&Author::handle> == "bob").one()->handle == "bob");
     s.close();
     db.check_usable();
+}
+
+// A foreign key may reference the parent's primary key or a unique<> member (anything else is a
+// compile error: tests/compile_fail/fk_to_plain_member.cpp).
+namespace errors_test {
+struct Mention {
+    std::int64_t id;
+    sq::foreign_key<&Author::handle> author_handle;
+};
+static_assert(sq::table<Mention>::columns[1].references_column == "handle");
+}  // namespace errors_test
+
+TEMPLATE_TEST_CASE("errors carry the database's own code: SQLite's extended result code, PostgreSQL's SQLSTATE", "[errors][codes]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    seeded_database<TestType> db;
+    {
+        auto s = db.session();
+        s.add(Post{.author_id = db.author, .slug = "hello", .title = "again"});
+        try {
+            s.commit();
+            FAIL("a duplicate slug was committed");
+        } catch (const sq::integrity_error& e) {
+            if constexpr (TestType::is_sqlite) {
+                CHECK(e.sqlite_code() == SQLITE_CONSTRAINT_UNIQUE);
+                CHECK(e.sqlstate().empty());
+            } else {
+                CHECK(e.sqlstate() == "23505");
+                CHECK(e.sqlite_code() == 0);
+            }
+            CHECK_FALSE(sq::is_retryable(e));
+        }
+    }
+    {
+        auto s = db.session();
+        s.add(Post{.author_id = 999, .slug = "orphan", .title = "t"});  // the FK message is rewritten: the code stays
+        try {
+            s.commit();
+            FAIL("an orphan was committed");
+        } catch (const sq::integrity_error& e) {
+            if constexpr (TestType::is_sqlite) CHECK(e.sqlite_code() == SQLITE_CONSTRAINT_FOREIGNKEY);
+            else CHECK(e.sqlstate() == "23503");
+        }
+    }
+    auto c = db.engine.connect();
+    try {
+        c.execute("SELECT * FROM no_such_table");
+        FAIL("a missing table was read");
+    } catch (const sq::operational_error& e) {
+        if constexpr (TestType::is_sqlite) CHECK(e.sqlite_code() == SQLITE_ERROR);
+        else CHECK(e.sqlstate() == "42P01");
+        CHECK_FALSE(sq::is_retryable(e));
+    }
+    // StructQL's own errors have no database code.
+    auto s = db.session();
+    try {
+        (void)s.template query<Author>().filter(sq::col<&Author::handle> == "nobody").one();
+        FAIL("one() found a row");
+    } catch (const sq::no_result_found& e) {
+        CHECK(e.sqlite_code() == 0);
+        CHECK(e.sqlstate().empty());
+    }
+}
+
+// The engines of the retry tests: a transaction that read and then writes fails when another
+// connection committed in between (SQLite in WAL with deferred transactions: SQLITE_BUSY_SNAPSHOT;
+// PostgreSQL in REPEATABLE READ: serialization_failure 40001).
+template <class Database>
+typename Database::engine_type racing_engine(const Database& db) {
+    if constexpr (Database::is_sqlite) {
+        return db.make_engine({.busy_timeout = std::chrono::milliseconds{100}, .wal = true,
+                               .sqlite_begin = sq::transaction_mode::deferred});
+    } else {
+        auto engine = db.make_engine();
+        engine.on_connect([](typename Database::connection_type& c) {
+            c.execute("SET default_transaction_isolation TO 'repeatable read'");
+        });
+        return engine;
+    }
+}
+
+TEMPLATE_TEST_CASE("a transaction that lost a race is a retryable_error with the database's code", "[errors][retry]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    database<TestType> db;
+    db.file.exec("INSERT INTO counter (id, big) VALUES (1, 1)");
+    auto engine = racing_engine(db.db);
+    typename TestType::session_type s(engine);
+    Counter* counter = s.template get<Counter>(1);  // the transaction reads...
+    REQUIRE(counter != nullptr);
+    db.file.exec("UPDATE counter SET big = big + 1 WHERE id = 1");  // ...another commits...
+    counter->big += 1;                                              // ...and it writes
+    try {
+        s.commit();
+        FAIL("a write based on a stale read was committed");
+    } catch (const sq::retryable_error& e) {
+        CHECK(sq::is_retryable(e));
+        if constexpr (TestType::is_sqlite) CHECK(e.sqlite_code() == SQLITE_BUSY_SNAPSHOT);
+        else CHECK(e.sqlstate() == "40001");
+    }
+    s.rollback();
+    CHECK(db.file.count("SELECT big FROM counter WHERE id = 1") == 2);
+}
+
+TEMPLATE_TEST_CASE("retry_transaction runs a read-then-write transaction again in a fresh session until it commits", "[errors][retry]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    using session_type = typename TestType::session_type;
+    database<TestType> db;
+    db.file.exec("INSERT INTO counter (id, big) VALUES (1, 1)");
+    auto engine = racing_engine(db.db);
+    auto SessionLocal = sq::sessionmaker(engine);
+    int runs = 0;
+    std::uint64_t read = sq::retry_transaction(SessionLocal, [&](session_type& s) {
+        ++runs;
+        Counter* counter = s.template get<Counter>(1);
+        std::uint64_t seen = counter->big;
+        if (runs == 1) db.file.exec("UPDATE counter SET big = big + 1 WHERE id = 1");  // a rival commits once
+        counter->big = seen + 1;
+        return seen;
+    });
+    CHECK(runs == 2);
+    CHECK(read == 2);  // the second run read the rival's value...
+    CHECK(db.file.count("SELECT big FROM counter WHERE id = 1") == 3);  // ...so no increment is lost
+
+    // A race lost every time: the last retryable_error after `attempts` runs.
+    runs = 0;
+    CHECK_THROWS_AS(sq::retry_transaction(
+                        SessionLocal,
+                        [&](session_type& s) {
+                            ++runs;
+                            Counter* counter = s.template get<Counter>(1);
+                            db.file.exec("UPDATE counter SET big = big + 1 WHERE id = 1");
+                            counter->big += 100;
+                        },
+                        {.attempts = 3, .first_delay = std::chrono::milliseconds{1}}),
+                    sq::retryable_error);
+    CHECK(runs == 3);
+    CHECK(db.file.count("SELECT big FROM counter WHERE id = 1") == 6);
+
+    // Any other error is not retried.
+    runs = 0;
+    CHECK_THROWS_AS(sq::retry_transaction(SessionLocal,
+                                          [&](session_type& s) {
+                                              ++runs;
+                                              s.add(Counter{.id = 1, .big = 0});  // duplicate key
+                                          }),
+                    sq::integrity_error);
+    CHECK(runs == 1);
+
+    // The engine form: fn(connection&) in engine.transaction(fn).
+    runs = 0;
+    sq::retry_transaction(engine, [&](typename TestType::connection_type& c) {
+        ++runs;
+        c.execute("UPDATE counter SET big = big + 1 WHERE id = 1");
+    });
+    CHECK(runs == 1);
+    CHECK(db.file.count("SELECT big FROM counter WHERE id = 1") == 7);
+}
+
+TEMPLATE_TEST_CASE("a value fetch() cannot read is a data_error naming the result column as the database does", "[errors][data]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    database<TestType> db;
+    auto c = db.engine.connect();
+    const std::string message = error_message<sq::data_error>(
+        [&] { (void)c.template fetch<std::tuple<std::int64_t, std::int32_t>>("SELECT 1 AS one, 5000000000 AS too_big"); });
+    CHECK_THAT(message, Contains(R"(result column 2 "too_big")"));
+    struct pair {
+        std::int64_t one;
+        std::string text;
+    };
+    CHECK_THAT(error_message<sq::data_error>([&] { (void)c.template fetch<pair>("SELECT 1 AS one, NULL AS missing_text"); }),
+               Contains(R"("missing_text")"));
+}
+
+TEST_CASE("PostgreSQL: a deadlock is a retryable_error with SQLSTATE 40P01", "[errors][retry][postgresql]") {
+    // PostgreSQL only: SQLite has one writer at a time, so its conflicts are SQLITE_BUSY.
+    STRUCTQL_REQUIRE_BACKEND(postgresql);
+    database<postgresql> db;
+    db.file.exec("INSERT INTO counter (id, big) VALUES (1, 0), (2, 0)");
+    // StructQL's transaction holds row 1 and will find the deadlock (it checks after 100 ms of
+    // waiting; the rival only after 60 s).
+    auto tx = db.engine.begin();
+    tx->execute("SET LOCAL deadlock_timeout = '100ms'");
+    tx->execute("UPDATE counter SET big = big + 1 WHERE id = 1");
+    // The rival holds row 2, then waits for row 1 on a thread of its own.
+    structql_test::pg_probe rival(db.db.url());
+    rival.exec("BEGIN; SET LOCAL deadlock_timeout = '60s'; UPDATE counter SET big = big + 1 WHERE id = 2");
+    std::thread waiting([&] { rival.exec("UPDATE counter SET big = big + 1 WHERE id = 1"); });
+    const std::string rival_pid = std::to_string(PQbackendPID(rival.handle()));
+    while (db.file.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid = " + rival_pid) == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Now StructQL's transaction waits for row 2: a cycle. (The thread is joined before any
+    // check can end the test.)
+    std::string state, message = "no error";
+    try {
+        tx->execute("UPDATE counter SET big = big + 1 WHERE id = 2");
+    } catch (const sq::retryable_error& e) {
+        state = e.sqlstate();
+        message = e.what();
+    }
+    tx.rollback();  // releases row 1: the rival goes on
+    waiting.join();
+    rival.exec("COMMIT");
+    CHECK(state == "40P01");
+    CHECK_THAT(message, Contains("deadlock"));
+    CHECK(db.file.count("SELECT big FROM counter WHERE id = 1") == 1);
+    CHECK(db.file.count("SELECT big FROM counter WHERE id = 2") == 1);
 }

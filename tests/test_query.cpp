@@ -107,6 +107,38 @@ TEMPLATE_TEST_CASE("comparison, logical and NULL operators", "[query]", sqlite, 
     CHECK(by_name(sq::col<&User::id> == sq::col<&User::id>) == strings{"Ann", "Bob", "O'Hara", "Sean", "Tess"});
 }
 
+TEMPLATE_TEST_CASE("starts_with / ends_with / contains take %, _ and \\ literally; like(pattern, escape)", "[query][like]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    // Titles where a wildcard read as one would match more (or less) than the text says.
+    f.file.exec("INSERT INTO posts (id, user_id, title) VALUES (10, 3, '100% done'), (11, 3, '1000 done'), "
+                "(12, 3, 'a_b'), (13, 3, 'axb'), (14, 3, 'C:\\dir'), (15, 3, 'C:xdir'), (16, 3, 'ends in %'), "
+                "(17, 3, 'ends in x')");
+    auto db = f.session();
+    auto titles = [&](auto condition) {
+        std::vector<std::string> out;
+        for (Post* p : db.template query<Post>().filter(condition).order_by(sq::col<&Post::id>).all()) out.push_back(p->title);
+        return out;
+    };
+    using sq::col;
+    CHECK(titles(col<&Post::title>.starts_with("100%")) == strings{"100% done"});
+    CHECK(titles(col<&Post::title>.contains("_")) == strings{"a_b"});
+    CHECK(titles(col<&Post::title>.contains("a_b")) == strings{"a_b"});
+    CHECK(titles(col<&Post::title>.contains("\\")) == strings{"C:\\dir"});
+    CHECK(titles(col<&Post::title>.starts_with("C:\\")) == strings{"C:\\dir"});
+    CHECK(titles(col<&Post::title>.ends_with("%")) == strings{"ends in %"});
+    CHECK(titles(col<&Post::title>.ends_with(" done")) == strings{"100% done", "1000 done"});
+    CHECK(titles(col<&Post::title>.contains("%") && col<&Post::id> > 10) == strings{"ends in %"});
+    // The pattern is a bound parameter and the escape character is fixed in the text.
+    using q = decltype(db.template query<Post>().filter(col<&Post::title>.contains("x")));
+    CHECK_THAT(std::string(q::sql), Catch::Contains(R"(("posts"."title" LIKE )" + f.p(1) + R"( ESCAPE '\')"));
+    // like() keeps its wildcards; like(pattern, escape) escapes with the character given.
+    CHECK(titles(col<&Post::title>.like("a_b")) == strings{"a_b", "axb"});
+    CHECK(titles(col<&Post::title>.like("a!_b", '!')) == strings{"a_b"});
+    CHECK(titles(col<&Post::title>.like("100!%%", '!')) == strings{"100% done"});
+    CHECK(titles(col<&Post::title>.like("%!!%", '!')).empty());
+}
+
 TEMPLATE_TEST_CASE("IN over a list (text cached per length) and over a subquery", "[query]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;

@@ -9,6 +9,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <structql/structql.hpp>
@@ -137,7 +139,7 @@ TEMPLATE_TEST_CASE("identity map: one row, one object", "[session]", sqlite, pos
     auto all = db.template query<Pessoa>().order_by(sq::col<&Pessoa::id>).all();
     REQUIRE(all.size() == 2);
     CHECK(all[0] == by_get);
-    CHECK(&db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana").one() == by_get);
+    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana").one().get() == by_get);
     CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 8).first() == all[1]);
     CHECK(db.template get<Pessoa>(8) == all[1]);
     CHECK(db.template get<Pessoa>(9) == nullptr);
@@ -152,7 +154,7 @@ TEMPLATE_TEST_CASE("identity map: one row, one object", "[session]", sqlite, pos
     typename fixture<TestType>::session_type no_autoflush(f.engine, {.autoflush = false});
     Pessoa* again = no_autoflush.template get<Pessoa>(7);
     again->idade = 50;
-    CHECK(no_autoflush.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 7).one().idade == 50);
+    CHECK(no_autoflush.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 7).one()->idade == 50);
 }
 
 TEMPLATE_TEST_CASE("flush writes only what changed, parents before children, children deleted first", "[session]", sqlite, postgresql) {
@@ -594,7 +596,7 @@ TEMPLATE_TEST_CASE("expunge_all: every object untracked, its memory kept, its ch
     CHECK(ana->idade == 77);  // still readable: the memory lives until close
     CHECK_THROWS_AS(db.remove(*ana), sq::invalid_request_error);
     CHECK(db.template query<Pessoa>().count() == 2);
-    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 1002).one().idade == 40);
+    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 1002).one()->idade == 40);
 
     SECTION("the flush-every-N idiom: a batch, a commit, expunge_all") {
         std::vector<Pessoa*> first_batch;
@@ -783,4 +785,88 @@ TEMPLATE_TEST_CASE("a unique violation in the middle of a bulk flush fails it an
         db.commit();
     }
     CHECK(f.engine.statistics().connections_opened.load() == 1);
+}
+
+// one() hands out the tracked object, never a copy that could take a change nobody writes.
+using pessoa_one = decltype(std::declval<sq::session&>().query<Pessoa>().one());
+static_assert(std::is_same_v<pessoa_one, sq::tracked_ref<Pessoa>>);
+static_assert(std::is_convertible_v<pessoa_one, Pessoa&>);        // Pessoa& p = q.one();
+static_assert(std::is_convertible_v<pessoa_one, const Pessoa&>);
+static_assert(!std::is_convertible_v<pessoa_one, Pessoa>);        // Pessoa p = q.one(); does not compile
+static_assert(!std::is_constructible_v<Pessoa, pessoa_one>);
+static_assert(!std::is_assignable_v<Pessoa&, pessoa_one>);        // p = q.one(); neither
+// get() and first() return pointers and all() a vector of them: a copy is always spelled `*`.
+static_assert(std::is_same_v<decltype(std::declval<sq::session&>().get<Pessoa>(1)), Pessoa*>);
+static_assert(std::is_same_v<decltype(std::declval<sq::session&>().query<Pessoa>().first()), Pessoa*>);
+static_assert(std::is_same_v<decltype(std::declval<sq::session&>().query<Pessoa>().all()), std::vector<Pessoa*>>);
+
+TEMPLATE_TEST_CASE("one() returns a tracked_ref: a change through it, or through the T& it binds to, is written", "[session][one]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    auto db = f.session();
+    Pessoa& ana = db.add(Pessoa{.nome = "Ana", .idade = 30});
+    db.commit();
+    auto q = db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana");
+    auto handle = q.one();  // `auto` is the handle, not a copy
+    CHECK(handle.get() == &ana);
+    handle->idade = 31;
+    db.commit();
+    CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = " + std::to_string(ana.id.value)) == 31);
+    Pessoa& same = q.one();
+    CHECK(&same == &ana);
+    same.idade = 32;
+    db.commit();
+    CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = " + std::to_string(ana.id.value)) == 32);
+    Pessoa copy = *q.one();  // a copy, on purpose: not tracked
+    copy.idade = 99;
+    db.commit();
+    CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = " + std::to_string(ana.id.value)) == 32);
+}
+
+TEMPLATE_TEST_CASE("a child added with the generated key of a parent not yet inserted: invalid_request_error naming both", "[session][foreign_key]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    auto db = f.session();
+    Pessoa& ana = db.add(Pessoa{.nome = "Ana"});
+    db.add(Post{.author_id = ana.id.value, .slug = "too-early"});  // ana.id is still 0
+    try {
+        db.flush();
+        FAIL("the flush wrote a child whose foreign key is 0");
+    } catch (const sq::invalid_request_error& e) {
+        const std::string message = e.what();
+        CHECK_THAT(message, Catch::Contains(R"("post"."author_id" is 0)"));
+        CHECK_THAT(message, Catch::Contains("a Post being inserted"));
+        CHECK_THAT(message, Catch::Contains(R"(a parent in "pessoas" (model Pessoa))"));
+        CHECK_THAT(message, Catch::Contains("Flush the parent first"));
+    }
+    db.rollback();
+    CHECK(f.rows("pessoas") == 0);  // refused before any row of the flush was written
+    CHECK(f.rows("post") == 0);
+
+    // As the message says: flush the parent, then take its key.
+    Pessoa& bia = db.add(Pessoa{.nome = "Bia"});
+    db.flush();
+    db.add(Post{.author_id = bia.id.value, .slug = "in-order"});
+    db.commit();
+    CHECK(f.file.count("SELECT count(*) FROM post WHERE author_id = " + std::to_string(bia.id.value)) == 1);
+}
+
+// A request handler takes the SQLite sessionmaker by its type's name.
+static int handle_request(sq::sessionmaker_type& SessionLocal, const std::string& nome) {
+    sq::session db = SessionLocal();
+    db.add(Pessoa{.nome = nome});
+    db.commit();
+    return static_cast<int>(db.query<Pessoa>().count());
+}
+static_assert(std::is_same_v<sq::sessionmaker_type, decltype(sq::sessionmaker(std::declval<sq::engine>()))>);
+
+TEST_CASE("sq::sessionmaker_type names what sq::sessionmaker(engine) returns, for handler parameters", "[session][sessionmaker]") {
+    structql_test::temp_dir dir;
+    auto engine = sq::create_engine(dir.url("handler.db"));
+    schema::create_all(engine);
+    sq::sessionmaker_type SessionLocal = sq::sessionmaker(engine, {.autocommit = false, .autoflush = false});
+    CHECK(handle_request(SessionLocal, "Ana") == 1);
+    CHECK(handle_request(SessionLocal, "Bia") == 2);
+    structql_test::sqlite_file file(dir.path() / "handler.db");
+    CHECK(file.count("SELECT count(*) FROM pessoas") == 2);
 }

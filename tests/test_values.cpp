@@ -43,7 +43,23 @@ struct Isbn {
     bool operator==(const Isbn&) const = default;
 };
 
+// Checked enums (structql::enum_values below): Genre by name, stored as TEXT; Stars by a declared
+// set of values, stored as INTEGER.
+enum class Genre { rock, jazz, folk };
+enum class Stars : std::uint8_t { one = 1, two = 2, three = 3 };
+
 }  // namespace values_test
+
+template <>
+struct structql::enum_values<values_test::Genre> {
+    static constexpr std::pair<values_test::Genre, std::string_view> names[] = {
+        {values_test::Genre::rock, "rock"}, {values_test::Genre::jazz, "jazz"}, {values_test::Genre::folk, "folk"}};
+};
+template <>
+struct structql::enum_values<values_test::Stars> {
+    static constexpr values_test::Stars values[] = {values_test::Stars::one, values_test::Stars::two,
+                                                    values_test::Stars::three};
+};
 
 template <>
 struct structql::value_traits<values_test::Money> {
@@ -127,7 +143,18 @@ struct Measure {
     std::optional<double> value;
 };
 
-using schema = sq::metadata<Numbers, Reals, Texts, Times, Maybes, Measure>;
+struct Album {
+    std::int64_t id;
+    Genre genre;
+    Stars stars;
+    std::optional<Genre> second_genre;
+    Color plain;  // unchecked: any integer reads back
+};
+
+static_assert(sq::table<Album>::columns[1].type == sq::column_type::text);
+static_assert(sq::table<Album>::columns[2].type == sq::column_type::integer);
+
+using schema = sq::metadata<Numbers, Reals, Texts, Times, Maybes, Measure, Album>;
 
 // --- helpers --------------------------------------------------------------------------------
 
@@ -292,7 +319,7 @@ TEMPLATE_TEST_CASE("integers, bools, enums and a user type round-trip at their l
 
     SECTION("filters bind the same values") {
         auto s = db.session();
-        auto one_id = [&](auto condition) { return s.template query<Numbers>().filter(condition).one().id; };
+        auto one_id = [&](auto condition) { return s.template query<Numbers>().filter(condition).one()->id; };
         CHECK(one_id(sq::col<&Numbers::i64> == INT64_MIN) == lows.id);
         CHECK(one_id(sq::col<&Numbers::i64> == INT64_MAX) == highs.id);
         CHECK(one_id(sq::col<&Numbers::i8> < 0) == lows.id);
@@ -337,10 +364,10 @@ TEMPLATE_TEST_CASE("float and double round-trip bit for bit, stored as doubles",
     }
 
     auto s = db.session();
-    CHECK(s.template query<Reals>().filter(sq::col<&Reals::f> == 0.1f).one().id == ids[3]);
-    CHECK(s.template query<Reals>().filter(sq::col<&Reals::d> == dlim::denorm_min()).one().id == ids[0]);
-    CHECK(s.template query<Reals>().filter(sq::col<&Reals::d> > 1e308).one().id == ids[1]);
-    CHECK(s.template query<Reals>().filter(sq::col<&Reals::f> == flim::infinity()).one().id == ids[4]);
+    CHECK(s.template query<Reals>().filter(sq::col<&Reals::f> == 0.1f).one()->id == ids[3]);
+    CHECK(s.template query<Reals>().filter(sq::col<&Reals::d> == dlim::denorm_min()).one()->id == ids[0]);
+    CHECK(s.template query<Reals>().filter(sq::col<&Reals::d> > 1e308).one()->id == ids[1]);
+    CHECK(s.template query<Reals>().filter(sq::col<&Reals::f> == flim::infinity()).one()->id == ids[4]);
 }
 
 TEMPLATE_TEST_CASE("minus zero reads back equal to zero, and only PostgreSQL keeps its sign", "[values]", sqlite, postgresql) {
@@ -435,7 +462,7 @@ TEMPLATE_TEST_CASE("strings and blobs are stored byte for byte: empty is not NUL
     SECTION("filters match the values literally") {
         auto s = db.session();
         auto count = [&](auto condition) { return s.template query<Texts>().filter(condition).count(); };
-        auto one = [&](auto condition) { return s.template query<Texts>().filter(condition).one().id; };
+        auto one = [&](auto condition) { return s.template query<Texts>().filter(condition).one()->id; };
         CHECK(one(sq::col<&Texts::s> == injection) == ids[4]);
         CHECK(count(sq::col<&Texts::s> == injection2) == 0);  // spliced, it would match every row
         CHECK(one(sq::col<&Texts::os> == injection2) == ids[4]);
@@ -552,12 +579,12 @@ TEMPLATE_TEST_CASE("timestamps: nanoseconds (SQLite) or microseconds (PostgreSQL
 
     auto s = db.session();
     auto count = [&](auto condition) { return s.template query<Times>().filter(condition).count(); };
-    CHECK(s.template query<Times>().filter(sq::col<&Times::at> == moon).one().id == ids[1]);
+    CHECK(s.template query<Times>().filter(sq::col<&Times::at> == moon).one()->id == ids[1]);
     CHECK(count(sq::col<&Times::at> == moon + precision{1}) == 0);
     // A bound value is truncated as a written one: below the precision, it matches.
     CHECK(count(sq::col<&Times::at> == moon + 1ns) == (TestType::is_sqlite ? 0 : 1));
     CHECK(count(sq::col<&Times::at> < epoch) == 2);
-    CHECK(s.template query<Times>().filter(sq::col<&Times::maybe_at> == std::nullopt).one().id == ids[0]);
+    CHECK(s.template query<Times>().filter(sq::col<&Times::maybe_at> == std::nullopt).one()->id == ids[0]);
     std::vector<std::int64_t> chronological;
     for (Times* t : s.template query<Times>().order_by(sq::col<&Times::at>).all()) chronological.push_back(t->id);
     CHECK(chronological == std::vector<std::int64_t>{ids[3], ids[1], ids[2], ids[0]});
@@ -647,13 +674,13 @@ TEMPLATE_TEST_CASE("std::optional of every value type: NULL when empty, never co
 
     SECTION("filters on optional columns") {
         auto s = db.session();
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::i64> == std::nullopt).one().id == empty.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::i64> == std::nullopt).one()->id == empty.id);
         CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::i64> != std::nullopt).count() == 2);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::b> == false).one().id == falsy.id);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::isbn> == Isbn{"9780262510875"}).one().id == full.id);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::price> < Money{0}).one().id == full.id);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::t> == when).one().id == full.id);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::color>.is_null()).one().id == empty.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::b> == false).one()->id == falsy.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::isbn> == Isbn{"9780262510875"}).one()->id == full.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::price> < Money{0}).one()->id == full.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::t> == when).one()->id == full.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::color>.is_null()).one()->id == empty.id);
     }
 
     SECTION("a value set to std::nullopt becomes NULL, and back") {
@@ -676,4 +703,44 @@ TEMPLATE_TEST_CASE("std::optional of every value type: NULL when empty, never co
         expected.id = empty.id;
         check_same(db.template load<Maybes>(empty.id), expected);
     }
+}
+
+TEMPLATE_TEST_CASE("checked enums: names stored as text, declared values checked; unchecked enums read any integer", "[values][enum]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    database<TestType> db;
+    auto ids = db.store(std::vector<Album>{{.id = 0, .genre = Genre::jazz, .stars = Stars::three, .second_genre = Genre::folk, .plain = Color::green},
+                                           {.id = 0, .genre = Genre::rock, .stars = Stars::one, .second_genre = std::nullopt, .plain = Color::red}});
+    // Stored as the name and as the integer, seen through the driver.
+    cell genre = TestType::stored(db.file, "album", "genre", ids[0]);
+    CHECK(genre.type == storage::text);
+    CHECK(genre.bytes == "jazz");
+    CHECK(TestType::stored(db.file, "album", "second_genre", ids[0]).bytes == "folk");
+    CHECK(TestType::stored(db.file, "album", "second_genre", ids[1]).type == storage::null);
+    CHECK(TestType::stored(db.file, "album", "stars", ids[0]).integer == 3);
+    {
+        auto s = db.session();
+        CHECK(s.template query<Album>().filter(sq::col<&Album::genre> == Genre::rock).one()->id == ids[1]);
+        CHECK(s.template query<Album>().filter(sq::col<&Album::second_genre> == Genre::folk).count() == 1);
+    }
+    CHECK(db.template load<Album>(ids[0]).genre == Genre::jazz);
+
+    // Rows written by another program: an unknown name, a value not declared.
+    db.file.exec("UPDATE album SET genre = 'metal' WHERE id = " + std::to_string(ids[0]));
+    CHECK_THROWS_WITH(db.template load<Album>(ids[0]), Catch::Contains("album.genre") && Catch::Contains("'metal'"));
+    CHECK_THROWS_AS(db.template load<Album>(ids[0]), sq::data_error);
+    db.file.exec("UPDATE album SET genre = 'rock', stars = 9 WHERE id = " + std::to_string(ids[0]));
+    CHECK_THROWS_WITH(db.template load<Album>(ids[0]), Catch::Contains("album.stars") && Catch::Contains("value 9"));
+    // The default: an unchecked enum reads whatever integer is there, as a static_cast would.
+    db.file.exec("UPDATE album SET stars = 2, plain = 99 WHERE id = " + std::to_string(ids[0]));
+    CHECK(static_cast<int>(db.template load<Album>(ids[0]).plain) == 99);
+
+    // Writing a value the enum does not declare is refused before it reaches the database.
+    auto s = db.session();
+    s.add(Album{.id = 0, .genre = Genre(7), .stars = Stars::one, .second_genre = std::nullopt, .plain = Color::red});
+    CHECK_THROWS_AS(s.flush(), sq::data_error);
+    s.rollback();
+    s.add(Album{.id = 0, .genre = Genre::rock, .stars = Stars(0), .second_genre = std::nullopt, .plain = Color::red});
+    CHECK_THROWS_WITH(s.flush(), Catch::Contains("album.stars"));
+    s.rollback();
+    CHECK(db.file.count("SELECT count(*) FROM album") == 2);
 }

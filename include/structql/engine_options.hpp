@@ -34,7 +34,7 @@ struct engine_options {
     // Test a pooled connection with a trivial statement before lending it; replace it if dead.
     bool pool_pre_ping = false;
     // Close and replace pooled connections older than this when they are next lent.
-    std::optional<std::chrono::milliseconds> pool_recycle;
+    std::optional<std::chrono::milliseconds> pool_recycle{};
     // How long a statement waits for another connection's lock before failing (SQLite's busy
     // timeout; the URL's ?timeout=seconds sets it too).
     std::chrono::milliseconds busy_timeout{5000};
@@ -46,23 +46,23 @@ struct engine_options {
     std::size_t statement_cache_size = 256;
     // SQLite: how transactions begin (README, Sessions: "Concurrent writers"). Unset: immediate
     // for a file, deferred in memory, where an immediate transaction would keep readers out too.
-    std::optional<transaction_mode> sqlite_begin;
+    std::optional<transaction_mode> sqlite_begin{};
     // Where echo writes; standard error when unset.
-    std::function<void(std::string_view line)> log;
+    std::function<void(std::string_view line)> log{};
 };
 
 // What a statement hook sees: the SQL, its parameters rendered as text (as echo shows them),
 // and, after the statement, how long it ran.
 struct statement_event {
-    std::string_view sql;
-    std::span<const std::string> parameters;
+    std::string_view sql{};
+    std::span<const std::string> parameters{};
     std::chrono::nanoseconds duration{0};
 };
 
 // Hooks around every statement; register them before the engine is used from several threads.
 struct engine_events {
-    std::vector<std::function<void(const statement_event&)>> before_execute;
-    std::vector<std::function<void(const statement_event&)>> after_execute;
+    std::vector<std::function<void(const statement_event&)>> before_execute{};
+    std::vector<std::function<void(const statement_event&)>> after_execute{};
 };
 
 // Counters for tests and benchmarks; read them through engine::statistics().

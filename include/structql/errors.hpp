@@ -2,13 +2,36 @@
 // Every error StructQL throws derives from structql::error, itself a std::runtime_error.
 // Messages say what went wrong and where (table, column, statement), for the person who
 // made the mistake.
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace structql {
 
+// The database's own code for a failure, stable where messages are not: SQLite's extended
+// result code (SQLITE_CONSTRAINT_UNIQUE = 2067, SQLITE_BUSY = 5, SQLITE_BUSY_SNAPSHOT = 517,
+// ...) or PostgreSQL's SQLSTATE ("23505", "40001", ...). Both empty for StructQL's own errors.
+struct database_code {
+    int sqlite = 0;
+    std::string_view sqlstate{};
+};
+
 struct error : std::runtime_error {
     using std::runtime_error::runtime_error;
+    error(const std::string& message, database_code code) : std::runtime_error(message), sqlite_code_(code.sqlite) {
+        for (std::size_t i = 0; i < code.sqlstate.size() && i + 1 < sizeof sqlstate_; ++i) sqlstate_[i] = code.sqlstate[i];
+    }
+
+    // SQLite's extended result code (sqlite3_extended_errcode), 0 when SQLite did not report it.
+    int sqlite_code() const noexcept { return sqlite_code_; }
+    // PostgreSQL's SQLSTATE, empty when the server did not report it.
+    std::string_view sqlstate() const noexcept { return sqlstate_; }
+    database_code code() const noexcept { return {sqlite_code_, sqlstate()}; }
+
+private:
+    int sqlite_code_ = 0;
+    char sqlstate_[6] = {};  // five characters: copying the error cannot throw
 };
 
 // create_engine: the URL is malformed or names an unknown dialect.
@@ -21,6 +44,20 @@ struct url_error : error {
 struct operational_error : error {
     using error::error;
 };
+
+// The transaction lost a race with another one, and running it again from its start may
+// succeed: SQLite's SQLITE_BUSY / SQLITE_LOCKED (busy_timeout ran out, or a deferred
+// transaction that read could not become the writer), PostgreSQL's serialization_failure
+// (40001) and deadlock_detected (40P01). Roll back, then redo the whole transaction (its reads
+// too): structql::retry_transaction does it.
+struct retryable_error : operational_error {
+    using operational_error::operational_error;
+};
+
+// Whether e is a retryable_error (for code that catches std::exception).
+inline bool is_retryable(const std::exception& e) noexcept {
+    return dynamic_cast<const retryable_error*>(&e) != nullptr;
+}
 
 // A constraint was violated (NOT NULL, UNIQUE, PRIMARY KEY, FOREIGN KEY, CHECK).
 struct integrity_error : error {

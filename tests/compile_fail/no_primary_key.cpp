@@ -5,9 +5,9 @@
 
 namespace sq = structql;
 
-struct Model {
+struct Ledger {
     std::string name;
     int count;
 };
 
-void use(sq::session& db) { db.add(Model{}); }
+void use(sq::session& db) { db.add(Ledger{}); }

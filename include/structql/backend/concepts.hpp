@@ -55,6 +55,7 @@ concept backend_statement = std::derived_from<S, detail::cached_statement> &&
     s.reset();                            // ready to bind and run again (noexcept)
     { cs.sql() } -> std::convertible_to<std::string_view>;
     { cs.column_count() } -> std::convertible_to<int>;
+    { cs.column_name(i) } -> std::convertible_to<std::string_view>;  // as the database names it
     { cs.parameter_count() } -> std::convertible_to<int>;
     { cs.is_null(i) } -> std::same_as<bool>;
     { cs.template read<bool>(i) } -> std::same_as<bool>;

@@ -147,11 +147,21 @@ inline std::string_view sqlite_type_name(int type) {
 
 inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
 
+// SQLITE_BUSY and SQLITE_LOCKED, with their extended codes: another connection held a lock the
+// transaction needed; run it again from the start.
+inline bool sqlite_retryable(int extended_code) noexcept {
+    return (extended_code & 0xff) == SQLITE_BUSY || (extended_code & 0xff) == SQLITE_LOCKED;
+}
+
 [[noreturn]] inline void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     message += format_sql_context(sql);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message);
-    throw operational_error(message);
+    // The connection's extended code is the precise one when it reports the same failure.
+    int extended = db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_extended_errcode(db) : rc;
+    database_code code{.sqlite = extended, .sqlstate = {}};
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message, code);
+    if (sqlite_retryable(extended)) throw retryable_error(message, code);
+    throw operational_error(message, code);
 }
 
 // The write transactions of one engine, taking turns in the order they asked. SQLite lets one
@@ -291,6 +301,10 @@ public:
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
+    std::string_view column_name(int col) const noexcept {
+        const char* name = sqlite3_column_name(stmt_, col);
+        return name ? name : "";
+    }
     int parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
     bool is_null(int col) const noexcept { return type_of(col) == SQLITE_NULL; }
 
@@ -492,7 +506,7 @@ public:
             execute_cached("BEGIN IMMEDIATE");
         } catch (...) {
             end_turn();
-            if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection");
+            if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection", sqlite3_extended_errcode(db_));
             throw;
         }
     }
@@ -529,11 +543,13 @@ public:
     }
 
 private:
-    operational_error locked(std::string_view holder) const {
-        return operational_error("database is locked: " + std::string(holder) +
-                                 " held the write lock for all of busy_timeout (" +
-                                 std::to_string(busy_timeout_.count()) + " ms)" +
-                                 detail::format_sql_context("BEGIN IMMEDIATE"));
+    // Waiting for the lock ran out: SQLITE_BUSY, retryable as SQLite's own.
+    retryable_error locked(std::string_view holder, int code = SQLITE_BUSY) const {
+        return retryable_error("database is locked: " + std::string(holder) +
+                                   " held the write lock for all of busy_timeout (" +
+                                   std::to_string(busy_timeout_.count()) + " ms)" +
+                                   detail::format_sql_context("BEGIN IMMEDIATE"),
+                               database_code{.sqlite = code, .sqlstate = {}});
     }
     void end_turn() noexcept {
         if (writing_) writers_->release();

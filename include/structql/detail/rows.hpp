@@ -92,7 +92,7 @@ template <class T>
 column_set changed_columns(const T& now, const T& before) {
     column_set changed = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((changed |= boost::pfr::get<I>(now) == boost::pfr::get<I>(before) ? 0 : column_set{1} << (I % 64)), ...);
+        ((changed |= field<I>(now) == field<I>(before) ? 0 : column_set{1} << (I % 64)), ...);
     }(std::make_index_sequence<table<T>::column_count>{});
     return changed;
 }
@@ -114,7 +114,7 @@ int bind_columns(Statement& statement, const T& object, int first, column_set co
     auto bind_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         if (!(columns & (column_set{1} << (I % 64)))) return;
         try {
-            const auto& member = boost::pfr::get<I>(object);
+            const auto& member = field<I>(object);
             if constexpr (I == table<T>::primary_key_index) {
                 if (is_unassigned_key<T>(member)) {
                     statement.bind_null(index++);
@@ -147,7 +147,7 @@ template <class T, class Statement>
 void read_columns(const Statement& statement, T& object, int first = 0) {
     auto read_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         try {
-            read_value(statement, first + static_cast<int>(I), boost::pfr::get<I>(object));
+            read_value(statement, first + static_cast<int>(I), field<I>(object));
         } catch (...) {
             rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot read");
         }

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -77,6 +78,21 @@ template <class E, const char* Op>
 struct postfix_expression;
 template <class C, class Low, class High>
 struct between_expression;
+template <class C, class Pattern, bool BoundEscape>
+struct like_expression;
+
+// The escape character starts_with / ends_with / contains put before a user's %, _ and itself.
+inline constexpr char like_escape = '\\';
+// text with LIKE's wildcards (%, _) and the escape character escaped: matched literally.
+inline std::string escape_like(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    for (char c : text) {
+        if (c == '%' || c == '_' || c == like_escape) out += like_escape;
+        out += c;
+    }
+    return out;
+}
 
 inline constexpr char op_eq[] = " = ";
 inline constexpr char op_ne[] = " <> ";
@@ -179,12 +195,37 @@ struct column_expression : expression_tag {
     template <class Statement>
     void bind(Statement&, int&) const {}
 
-    // LIKE with a bound pattern (SQLite's LIKE ignores ASCII case).
+    // LIKE with a bound pattern (SQLite's LIKE ignores ASCII case): % and _ in it are wildcards.
     template <class V>
         requires std::is_convertible_v<V, value_type>
     auto like(V&& pattern) const {
         return detail::binary_expression<column_expression, detail::value_node<column_expression>, detail::op_like,
                                          bool>{{}, {}, detail::bind_as<column_expression>(std::forward<V>(pattern))};
+    }
+    // LIKE ... ESCAPE escape: in the pattern, escape followed by %, _ or itself matches that
+    // character literally (like("100\\%", '\\') finds "100%").
+    template <class V>
+        requires std::is_convertible_v<V, value_type>
+    auto like(V&& pattern, char escape) const {
+        return detail::like_expression<column_expression, detail::value_node<column_expression>, true>{
+            {}, detail::bind_as<column_expression>(std::forward<V>(pattern)), {{}, std::string(1, escape)}};
+    }
+    // Text columns: the value starts with / ends with / contains `text`, every character of it
+    // taken literally (%, _ and \\ are escaped); otherwise LIKE's rules (SQLite ignores ASCII case).
+    auto starts_with(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like(detail::escape_like(text) + "%");
+    }
+    auto ends_with(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like("%" + detail::escape_like(text));
+    }
+    auto contains(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like("%" + detail::escape_like(text) + "%");
     }
     // IN (?, ?, ...) over a container of values; an empty container matches nothing.
     template <class Range>
@@ -221,6 +262,12 @@ struct column_expression : expression_tag {
     }
     auto is_null() const { return detail::postfix_expression<column_expression, detail::op_is_null>{}; }
     auto is_not_null() const { return detail::postfix_expression<column_expression, detail::op_is_not_null>{}; }
+
+private:
+    static auto literal_like(std::string pattern) {
+        return detail::like_expression<column_expression, detail::bound_value<std::string>, false>{
+            {}, {{}, std::move(pattern)}, {}};
+    }
 };
 
 template <auto Member>
@@ -268,6 +315,40 @@ struct binary_expression : expression_tag {
     void bind(Statement& statement, int& index) const {
         left.bind(statement, index);
         right.bind(statement, index);
+    }
+};
+
+// C LIKE pattern ESCAPE e: the escape character bound (like(pattern, escape)) or the fixed
+// detail::like_escape (starts_with, ends_with, contains).
+template <class C, class Pattern, bool BoundEscape>
+struct like_expression : expression_tag {
+    Pattern pattern;
+    bound_value<std::string> escape;  // unused unless BoundEscape
+    using value_type = bool;
+    using models = typename C::models;
+    using reads = typename C::reads;
+    static constexpr bool nullable = C::nullable;
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto& out, const like_expression* = nullptr) {
+        out.append('(');
+        C::template write<D>(out);
+        out.append(std::string_view(op_like));
+        Pattern::template write<D>(out);
+        out.append(" ESCAPE ");
+        if constexpr (BoundEscape) {
+            bound_value<std::string>::template write<D>(out);
+        } else {
+            out.append('\'');
+            out.append(like_escape);
+            out.append('\'');
+        }
+        out.append(')');
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        pattern.bind(statement, index);
+        if constexpr (BoundEscape) escape.bind(statement, index);
     }
 };
 
@@ -533,7 +614,7 @@ concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::
                  !value_ok<E, V>)                                                                        \
     auto operator op(E, V&&) {                                                                           \
         static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to this column (or expression) and a " \
-                                      "value of this type: " rule " (E and V in the instantiation below)");  \
+                                      "value of this type: " rule " (E and V in the instantiation name them)");  \
         return detail::refused_expression<E, R>{};                                                          \
     }                                                                                                    \
     template <class V, detail::valued E>                                                                 \
@@ -541,14 +622,14 @@ concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::
                  !value_ok<E, V>)                                                                        \
     auto operator op(V&&, E) {                                                                           \
         static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to a value of this type and this " \
-                                      "column (or expression): " rule " (E and V in the instantiation below)"); \
+                                      "column (or expression): " rule " (E and V in the instantiation name them)"); \
         return detail::refused_expression<E, R>{};                                                          \
     }                                                                                                    \
     template <detail::valued E, detail::valued B>                                                        \
         requires(!pair_ok<E, B>)                                                                         \
     auto operator op(E, B) {                                                                             \
         static_assert(pair_ok<E, B>, "StructQL: cannot apply " #op " to these two columns (or "           \
-                                     "expressions): " rule " (E and B in the instantiation below)");     \
+                                     "expressions): " rule " (E and B in the instantiation name them)");     \
         return detail::refused_expression<E, R>{};                                                       \
     }
 

@@ -33,7 +33,8 @@ void read_projected(const Statement& statement, int column, V& out) {
     } catch (const error&) {
         throw;
     } catch (const std::exception& e) {  // a NULL or a value out of range for V
-        throw data_error("cannot read result column " + std::to_string(column + 1) + ": " + e.what() + " [SQL: " +
+        throw data_error("cannot read result column " + std::to_string(column + 1) + " \"" +
+                         std::string(statement.column_name(column)) + "\": " + e.what() + " [SQL: " +
                          std::string(statement.sql()) + "]");
     }
 }

@@ -78,6 +78,12 @@ constexpr std::string_view name_from_signature(std::string_view signature) {
     return signature.substr(begin, end - begin);
 }
 
+// A template argument naming Model's member I in diagnostics: both compilers print its member
+// path (g++ "...value.Post::author_name", clang "&fake_object_storage.value.author_name").
+template <class Model, std::size_t I>
+inline constexpr auto member_tag =
+    pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(boost::pfr::detail::tie_as_tuple(fake_object<Model>))};
+
 template <class Model, std::size_t I>
 constexpr std::string_view member_name() {
     return name_from_signature(member_signature<Model, pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(

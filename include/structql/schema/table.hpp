@@ -96,8 +96,77 @@ struct column_layers<foreign_key<P>> : column_layers<typename foreign_key<P>::va
     static constexpr std::size_t foreign_keys = 1;
 };
 
+// What table<T> reflects: T itself, or, for a type Boost.PFR cannot reflect (not an aggregate,
+// not default-constructible), a stand-in with one integer key, so that after StructQL's one
+// message about it nothing else in the library fails on it (PFR's own asserts, a cascade of
+// errors in every template that reads the model's members).
+struct stand_in_model {
+    std::int64_t id;
+};
+template <class T>
+inline constexpr bool reflectable =
+    std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T>;
+template <class T>
+using reflected_t = std::conditional_t<reflectable<T>, T, stand_in_model>;
+
 template <class Model, std::size_t I>
-using member_t = boost::pfr::tuple_element_t<I, Model>;
+using member_t = boost::pfr::tuple_element_t<I, reflected_t<Model>>;
+
+// Member I of a model object (the stand-in's for a type StructQL refused).
+inline std::int64_t stand_in_field = 0;
+template <std::size_t I, class Object>
+constexpr auto& field(Object& object) noexcept {
+    if constexpr (reflectable<std::remove_const_t<Object>>) return boost::pfr::get<I>(object);
+    else if constexpr (std::is_const_v<Object>) return static_cast<const std::int64_t&>(stand_in_field);
+    else return stand_in_field;
+}
+
+template <class T>
+void check_model() {
+    static_assert(std::is_class_v<T> && std::is_aggregate_v<T>,
+                  "StructQL: a model must be an aggregate struct (public members, no user-declared constructors, "
+                  "no virtual functions): T in the instantiation names it");
+    // Before any reflection: Boost.PFR reports a reference member's type without the reference.
+    static_assert(!(std::is_class_v<T> && std::is_aggregate_v<T>) || std::is_default_constructible_v<T>,
+                  "StructQL: a model must be default-constructible, as rows are read into a T{}: a model member "
+                  "is a reference (a column must hold its value), or has a type without a default constructor");
+}
+
+// Whether Parent's member J can be referenced by a foreign key: its primary key (the
+// primary_key<> member, or the member named `id` when there is none) or a unique<> member.
+template <class Parent, std::size_t J>
+constexpr bool is_key_member() {
+    using layers = column_layers<member_t<Parent, J>>;
+    if (layers::primary_key || layers::unique) return true;
+    if (member_name<Parent, J>() != "id") return false;
+    return []<std::size_t... K>(std::index_sequence<K...>) {
+        return !(column_layers<member_t<Parent, K>>::primary_key || ...);
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<Parent>>{});
+}
+
+// Member (Model's, a member_tag) is foreign_key<Referenced>. SQLite accepts the schema of a
+// reference to a column that is neither key nor unique, then fails every child insert and
+// parent delete with "foreign key mismatch"; PostgreSQL refuses the CREATE TABLE.
+//
+// A check that must not drag more errors behind it is a function whose address is taken
+// (checked_by): its body is instantiated on its own, and nothing computed from it fails again
+// (clang marks a class whose static_assert failed as invalid, and every constant read from it).
+template <class Model, auto Member, auto Referenced>
+void check_foreign_key() {
+    using parent = typename member_pointer_traits<decltype(Referenced)>::model;
+    static_assert(is_key_member<parent, member_index(Referenced)>(),
+                  "StructQL: foreign_key<&Parent::member> must reference the parent's primary key or a "
+                  "unique<> member: make that member unique<> or reference the primary key (Model, "
+                  "Member and Referenced in the instantiation name them)");
+}
+using check_function = void (*)();
+inline void no_check() {}
+
+template <class Model, std::size_t I, class Layers>
+constexpr check_function reference_check() {
+    if constexpr (Layers::foreign_keys > 0) return &check_foreign_key<Model, member_tag<Model, I>, Layers::referenced_member>;
+    else return nullptr;
+}
 
 // Each check is a class template of the model, the member index and its type, so the
 // compiler's "in instantiation of" line names all three next to the message. A class, not a
@@ -115,6 +184,7 @@ struct check_member {
     static_assert(!(layers::primary_key && layers::nullable),
                   "StructQL: a primary key cannot be std::optional");
     static constexpr bool ok = true;
+    static constexpr check_function reference_checked = reference_check<Model, I, layers>();
 };
 
 template <class Model>
@@ -185,6 +255,17 @@ struct referenced_models<Model, std::index_sequence<I...>> {
     using type = concat_t<referenced_model<Model, I>...>;
 };
 
+// Whole-model checks, functions whose address table<T> takes (see check_foreign_key): each
+// failure is its one message, and table<T> goes on with a stand-in (key at member 0) so
+// that nothing built on it fails again.
+template <class Model, std::size_t Found, std::size_t Columns>
+void check_primary_key() {
+    static_assert(Found != Columns + 1, "StructQL: a model has more than one primary_key<> member; one is allowed");
+    static_assert(Found != Columns,
+                  "StructQL: a model has no primary key: wrap one member in structql::primary_key<> or name it "
+                  "`id` (Model in the instantiation names it)");
+}
+
 template <class Model>
 constexpr std::size_t find_primary_key(const auto& columns) {
     std::size_t by_wrapper = columns.size(), by_name = columns.size(), wrappers = 0;
@@ -200,21 +281,17 @@ constexpr std::size_t find_primary_key(const auto& columns) {
 
 template <class T>
 struct table {
-    static_assert(std::is_class_v<T> && std::is_aggregate_v<T>,
-                  "StructQL: a model must be an aggregate struct (public members, no "
-                  "user-declared constructors, no virtual functions)");
     static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>);
-    // Before any reflection: Boost.PFR reports a reference member's type without the reference.
-    static_assert(std::is_default_constructible_v<T>,
-                  "StructQL: a model must be default-constructible, as rows are read into a T{}: a model member "
-                  "is a reference (a column must hold its value), or has a type without a default constructor");
+    static constexpr detail::check_function model_checked = &detail::check_model<T>;
+    static_assert(model_checked != nullptr);  // instantiates the check
 
     using model = T;
-    static constexpr std::size_t column_count = boost::pfr::tuple_size_v<T>;
+    using reflected = detail::reflected_t<T>;
+    static constexpr std::size_t column_count = boost::pfr::tuple_size_v<reflected>;
     static_assert(column_count > 0, "StructQL: a model needs at least one member");
     static constexpr bool members_checked = [] {
         return []<std::size_t... I>(std::index_sequence<I...>) {
-            return (detail::check_member<T, I>::ok && ...);
+            return ((detail::check_member<reflected, I>::ok && detail::check_member<reflected, I>::reference_checked != &detail::no_check) && ...);
         }(std::make_index_sequence<column_count>{});
     }();
     static_assert(members_checked);  // checked here, before `columns` below uses the members' types
@@ -223,16 +300,15 @@ struct table {
 
     static constexpr std::array<column_info, column_count> columns = [] {
         return []<std::size_t... I>(std::index_sequence<I...>) {
-            return std::array<column_info, column_count>{detail::make_column_info<T, I>()...};
+            return std::array<column_info, column_count>{detail::make_column_info<reflected, I>()...};
         }(std::make_index_sequence<column_count>{});
     }();
 
-    static constexpr std::size_t primary_key_index = detail::find_primary_key<T>(columns);
-    static_assert(primary_key_index != column_count + 1,
-                  "StructQL: a model has more than one primary_key<> member; one is allowed");
-    static_assert(primary_key_index != column_count,
-                  "StructQL: a model has no primary key: wrap one member in "
-                  "structql::primary_key<> or name it `id`");
+    static constexpr std::size_t found_primary_key = detail::find_primary_key<reflected>(columns);
+    static constexpr detail::check_function primary_key_checked =
+        &detail::check_primary_key<T, found_primary_key, column_count>;
+    static_assert(primary_key_checked != nullptr);  // instantiates the check
+    static constexpr std::size_t primary_key_index = found_primary_key < column_count ? found_primary_key : 0;
 
     template <std::size_t I>
     using member_type = detail::member_t<T, I>;
@@ -245,10 +321,10 @@ struct table {
         columns[primary_key_index].type == column_type::integer;
 
     static constexpr auto& primary_key_of(T& object) noexcept {
-        return boost::pfr::get<primary_key_index>(object);
+        return detail::field<primary_key_index>(object);
     }
     static constexpr const auto& primary_key_of(const T& object) noexcept {
-        return boost::pfr::get<primary_key_index>(object);
+        return detail::field<primary_key_index>(object);
     }
 
     static constexpr table_view view{name, columns, primary_key_index, generated_primary_key};

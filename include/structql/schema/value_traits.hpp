@@ -18,6 +18,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -143,14 +144,69 @@ struct value_traits<float> {
     }
 };
 
-// Enums are stored as their underlying integer.
+// What StructQL checks of an enum, declared by specialising enum_values<E> (see the README,
+// "Enums"). Unspecialised, an enum is stored as its underlying integer and read back as
+// whatever integer the column holds (Genre(99) included), as a static_cast would. With
+//   static constexpr E values[] = {...};                       stored as the integer; any other
+//                                                               integer read or written is a data_error
+//   static constexpr std::pair<E, std::string_view> names[] = {{E::a, "a"}, ...};
+//                                                               stored as the name (TEXT); an
+//                                                               unknown name or value is a data_error
 template <class E>
-    requires std::is_enum_v<E>
+struct enum_values {};
+
+namespace detail {
+template <class E>
+concept enumeration = std::is_enum_v<E>;
+template <class E>
+concept enum_with_names = requires { enum_values<E>::names[0].second; };
+template <class E>
+concept enum_with_values = !enum_with_names<E> && requires { enum_values<E>::values[0]; };
+
+template <class E>
+std::string enum_integer_text(E v) {
+    return std::to_string(static_cast<std::int64_t>(static_cast<std::underlying_type_t<E>>(v)));
+}
+}  // namespace detail
+
+template <detail::enumeration E>
 struct value_traits<E> {
     using underlying = std::underlying_type_t<E>;
     using storage_type = typename value_traits<underlying>::storage_type;
-    static storage_type to_storage(E v) { return value_traits<underlying>::to_storage(static_cast<underlying>(v)); }
-    static E from_storage(storage_type v) { return static_cast<E>(value_traits<underlying>::from_storage(v)); }
+    static storage_type to_storage(E v) {
+        if constexpr (detail::enum_with_values<E>) check(v);
+        return value_traits<underlying>::to_storage(static_cast<underlying>(v));
+    }
+    static E from_storage(storage_type v) {
+        E e = static_cast<E>(value_traits<underlying>::from_storage(v));
+        if constexpr (detail::enum_with_values<E>) check(e);
+        return e;
+    }
+
+private:
+    static void check(E v) {
+        for (E known : enum_values<E>::values)
+            if (known == v) return;
+        throw std::out_of_range("value " + detail::enum_integer_text(v) +
+                                " is not one of the enum's values (structql::enum_values<E>::values)");
+    }
+};
+
+template <detail::enumeration E>
+    requires detail::enum_with_names<E>
+struct value_traits<E> {
+    using storage_type = std::string;
+    static std::string to_storage(E v) {
+        for (const auto& [known, name] : enum_values<E>::names)
+            if (known == v) return std::string(name);
+        throw std::out_of_range("value " + detail::enum_integer_text(v) +
+                                " has no name in structql::enum_values<E>::names");
+    }
+    static E from_storage(const std::string& s) {
+        for (const auto& [known, name] : enum_values<E>::names)
+            if (name == s) return known;
+        throw std::out_of_range("'" + s + "' is not one of the enum's names (structql::enum_values<E>::names)");
+    }
 };
 
 }  // namespace structql

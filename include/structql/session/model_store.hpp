@@ -25,6 +25,7 @@
 #include "structql/detail/rows.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/table.hpp"
+#include "structql/session/unassigned_references.hpp"
 #include "structql/sql/statements.hpp"
 
 namespace structql {
@@ -90,6 +91,9 @@ struct model_ops {
     void (*bind_key)(statement_type& statement, int index, const void* object);
     // Replaces the object with the row read from the statement, only once all of it was read.
     void (*read)(const statement_type& statement, void* object);
+    // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
+    // generated key (session/unassigned_references.hpp).
+    void (*check_references)(const void* object);
 };
 
 template <class Backend, class T>
@@ -144,6 +148,7 @@ struct ops_of {
                 read_columns(statement, fresh);
                 *static_cast<T*>(p) = std::move(fresh);
             },
+        .check_references = [](const void* p) { check_references_assigned(row(p)); },
     };
 };
 
@@ -187,7 +192,8 @@ struct model_store_base {
     virtual void restore(const frame* saved, connection_type& c) = 0;
 };
 
-[[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, std::string_view message) {
+[[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, const integrity_error& e) {
+    const std::string_view message = e.what();
     std::string keys;
     for (const column_info& c : t.columns) {
         if (c.references_table.empty()) continue;
@@ -196,8 +202,9 @@ struct model_store_base {
                 std::string(c.references_table) + "\" (\"" + std::string(c.references_column) + "\")";
     }
     // No key of this table: the failing one is another table's, referencing this one.
-    if (keys.empty()) throw integrity_error(std::string(message));
-    throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(t.name) + "\": " + keys + ")");
+    if (keys.empty()) throw integrity_error(std::string(message), e.code());
+    throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(t.name) + "\": " + keys + ")",
+                          e.code());
 }
 
 // Runs a write (true when it returned a row), adding to a foreign-key failure which of the
@@ -208,7 +215,7 @@ decltype(auto) explaining_foreign_keys(const table_view& t, Write&& write) {
         return write();
     } catch (const integrity_error& e) {
         if (!Backend::is_foreign_key_violation(e.what())) throw;
-        explain_foreign_key_violation(t, e.what());
+        explain_foreign_key_violation(t, e);
     }
 }
 
@@ -252,7 +259,10 @@ struct model_store final : model_store_base<Backend> {
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
         for (entry* e : pending)
-            if (e->state == object_state::pending) inserts.push_back({ops.depth, e->order, this, e});
+            if (e->state == object_state::pending) {
+                ops.check_references(e->object);  // before any row of the flush is written
+                inserts.push_back({ops.depth, e->order, this, e});
+            }
         for (entry* e : deleted)
             if (e->state == object_state::deleted) deletes.push_back({ops.depth, e->order, this, e});
         pending.clear();

@@ -76,11 +76,14 @@ struct link {
         if (!result || PQstatus(conn) == CONNECTION_BAD || state.starts_with("08") || state == "57P01" ||
             state == "57P02" || state == "57P03") {
             broken = true;
-            throw operational_error("the connection to the PostgreSQL server was lost: " + message);
+            throw operational_error("the connection to the PostgreSQL server was lost: " + message,
+                                    database_code{.sqlite = 0, .sqlstate = state});
         }
-        if (state.starts_with("23")) throw integrity_error(message);
-        if (state.starts_with("22")) throw data_error(message);
-        throw operational_error(message);
+        database_code code{.sqlite = 0, .sqlstate = state};
+        if (state.starts_with("23")) throw integrity_error(message, code);
+        if (state.starts_with("22")) throw data_error(message, code);
+        if (state == "40001" || state == "40P01") throw retryable_error(message, code);  // serialization failure, deadlock
+        throw operational_error(message, code);
     }
 
     // Throws unless the result has one of the statuses expected.
@@ -127,6 +130,7 @@ public:
             Oid type = PQftype(description, i);
             kinds_.push_back(detail::pg::kind_of(type));
             types_.push_back(type);
+            names_.emplace_back(PQfname(description, i));
             all_known = all_known && kinds_.back() != detail::pg::kind::other;
         }
         binary_results_ = all_known;
@@ -272,6 +276,9 @@ public:
     }
 
     int column_count() const noexcept { return static_cast<int>(kinds_.size()); }
+    std::string_view column_name(int col) const noexcept {
+        return col >= 0 && col < column_count() ? std::string_view(names_[static_cast<std::size_t>(col)]) : "";
+    }
     int parameter_count() const noexcept { return static_cast<int>(param_types_.size()); }
     bool is_null(int col) const { return PQgetisnull(result_.get(), current_row(), checked(col)) != 0; }
 
@@ -434,6 +441,7 @@ private:
     std::vector<std::string> owned_;  // one buffer per parameter, reused run after run
     std::vector<kind> kinds_;         // of the result columns
     std::vector<Oid> types_;
+    std::vector<std::string> names_;  // of the result columns, for messages
     bool binary_results_ = true;
     detail::pg::result_ptr result_;
     int rows_ = 0;
