@@ -3066,35 +3066,6 @@ struct tracked_rows {
 
 }  // namespace structql::detail
 // ---- end structql/query/rows.hpp ----
-// ---- begin structql/query/tracked_ref.hpp ----
-// tracked_ref<T>: what a session's query(...).one() returns, a handle to the tracked object.
-// It binds to T& (`Member& m = q.one();`) and reaches the object with -> and * as the pointers
-// get() and first() return do; what it refuses is the silent copy: `Member m = q.one();` (or
-// passing it to a T parameter) does not compile, and `auto m = q.one();` is a handle, so that
-// `m->name = "x"` is written at the next flush instead of changing a copy nobody tracks.
-namespace structql {
-
-template <class T>
-class tracked_ref {
-public:
-    explicit tracked_ref(T& object) noexcept : object_(&object) {}
-
-    operator T&() const noexcept { return *object_; }
-    // Deleted, and ambiguous with the conversion above, so that copy-initialising a T from a
-    // tracked_ref is an error ("conversion ... is ambiguous"): write `T& m = ...` for the tracked
-    // object, or `T copy = *...` for a copy, on purpose.
-    operator T() const = delete;
-
-    T& operator*() const noexcept { return *object_; }
-    T* operator->() const noexcept { return object_; }
-    T* get() const noexcept { return object_; }
-
-private:
-    T* object_;
-};
-
-}  // namespace structql
-// ---- end structql/query/tracked_ref.hpp ----
 
 namespace structql {
 
@@ -3249,8 +3220,7 @@ public:
         }
     }
 
-    // Exactly one row: no_result_found or multiple_results_found otherwise. A session's object
-    // comes as a tracked_ref (binds to T&, refuses a silent copy into a T), a value as itself.
+    // Exactly one row: no_result_found or multiple_results_found otherwise.
     decltype(auto) one() const {
         std::optional<row_type> found;
         bool more = false;
@@ -3268,7 +3238,7 @@ public:
         if (!found)
             throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
                                   text(detail::statement_kind::rows) + "]");
-        if constexpr (std::is_pointer_v<row_type>) return tracked_ref<std::remove_pointer_t<row_type>>(**found);
+        if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
         else return row_type(std::move(*found));
     }
 

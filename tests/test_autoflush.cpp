@@ -49,7 +49,7 @@ TEMPLATE_TEST_CASE("a query flushes the changed objects of the models it reads, 
     auto with_books = db.template query<Author>().filter(sq::col<&Author::id>.in(
         db.template query<Book>().filter(sq::col<&Book::title> == "B").select(sq::col<&Book::author_id>)));
     REQUIRE(with_books.count() == 1);
-    CHECK(with_books.one()->name == "Ana Maria");
+    CHECK(with_books.one().name == "Ana Maria");
     db.commit();
     CHECK(f.file.count("SELECT author_id FROM book WHERE id = 2") == 1);
 }

@@ -422,7 +422,7 @@ TEMPLATE_TEST_CASE("a stored value that does not fit its member is a data_error 
     CHECK(fine->name == "n");
     CHECK(fine->data == sq::blob{std::byte{0}});
     CHECK_THROWS_AS(s.template query<Narrow>().all(), sq::data_error);
-    CHECK(s.template query<Narrow>().filter(sq::col<&Narrow::id> == 1).one()->ratio == 0.5);
+    CHECK(s.template query<Narrow>().filter(sq::col<&Narrow::id> == 1).one().ratio == 0.5);
     s.close();  // its read transaction would keep a writer from committing
     db.check_usable();
 }
@@ -568,7 +568,7 @@ TEMPLATE_TEST_CASE("one() without exactly one row: no_result_found, multiple_res
     CHECK_THROWS_WITH(s.template query<Author>().filter(sq::col<&Author::handle> == "nobody").one(), Contains("\"author\""));
     CHECK_THROWS_AS(s.template query<Author>().one(), sq::multiple_results_found);
     // Neither is a failed flush: the session goes on.
-    CHECK(s.template query<Author>().filter(sq::col<&Author::handle> == "bob").one()->handle == "bob");
+    CHECK(s.template query<Author>().filter(sq::col<&Author::handle> == "bob").one().handle == "bob");
     s.close();
     db.check_usable();
 }

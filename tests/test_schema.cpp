@@ -500,7 +500,7 @@ TEST_CASE("tables and columns named after SQL keywords, and quotes in names, wor
     CHECK(s.query<Order>().filter(sq::col<&Order::select> == "a'b \"c\"" && sq::col<&Order::group> == "g").count() == 1);
     CHECK(s.query<Select>().filter(sq::col<&Select::order> == order_id).count() == 1);
     row->where = "there";
-    s.remove(*s.query<Quoted>().one());
+    s.remove(s.query<Quoted>().one());
     s.commit();
     CHECK(rows(file, R"(SELECT "where" FROM "group")") == rows_t{{"there"}});
     CHECK(file.count(R"(SELECT count(*) FROM "odd ""quoted"" name")") == 0);

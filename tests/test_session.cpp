@@ -139,7 +139,7 @@ TEMPLATE_TEST_CASE("identity map: one row, one object", "[session]", sqlite, pos
     auto all = db.template query<Pessoa>().order_by(sq::col<&Pessoa::id>).all();
     REQUIRE(all.size() == 2);
     CHECK(all[0] == by_get);
-    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana").one().get() == by_get);
+    CHECK(&db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana").one() == by_get);
     CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 8).first() == all[1]);
     CHECK(db.template get<Pessoa>(8) == all[1]);
     CHECK(db.template get<Pessoa>(9) == nullptr);
@@ -154,7 +154,7 @@ TEMPLATE_TEST_CASE("identity map: one row, one object", "[session]", sqlite, pos
     typename fixture<TestType>::session_type no_autoflush(f.engine, {.autoflush = false});
     Pessoa* again = no_autoflush.template get<Pessoa>(7);
     again->idade = 50;
-    CHECK(no_autoflush.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 7).one()->idade == 50);
+    CHECK(no_autoflush.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 7).one().idade == 50);
 }
 
 TEMPLATE_TEST_CASE("flush writes only what changed, parents before children, children deleted first", "[session]", sqlite, postgresql) {
@@ -596,7 +596,7 @@ TEMPLATE_TEST_CASE("expunge_all: every object untracked, its memory kept, its ch
     CHECK(ana->idade == 77);  // still readable: the memory lives until close
     CHECK_THROWS_AS(db.remove(*ana), sq::invalid_request_error);
     CHECK(db.template query<Pessoa>().count() == 2);
-    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 1002).one()->idade == 40);
+    CHECK(db.template query<Pessoa>().filter(sq::col<&Pessoa::id> == 1002).one().idade == 40);
 
     SECTION("the flush-every-N idiom: a batch, a commit, expunge_all") {
         std::vector<Pessoa*> first_batch;
@@ -787,37 +787,29 @@ TEMPLATE_TEST_CASE("a unique violation in the middle of a bulk flush fails it an
     CHECK(f.engine.statistics().connections_opened.load() == 1);
 }
 
-// one() hands out the tracked object, never a copy that could take a change nobody writes.
-using pessoa_one = decltype(std::declval<sq::session&>().query<Pessoa>().one());
-static_assert(std::is_same_v<pessoa_one, sq::tracked_ref<Pessoa>>);
-static_assert(std::is_convertible_v<pessoa_one, Pessoa&>);        // Pessoa& p = q.one();
-static_assert(std::is_convertible_v<pessoa_one, const Pessoa&>);
-static_assert(!std::is_convertible_v<pessoa_one, Pessoa>);        // Pessoa p = q.one(); does not compile
-static_assert(!std::is_constructible_v<Pessoa, pessoa_one>);
-static_assert(!std::is_assignable_v<Pessoa&, pessoa_one>);        // p = q.one(); neither
-// get() and first() return pointers and all() a vector of them: a copy is always spelled `*`.
+// one() returns the tracked object itself (the API contract: T&), get() and first() pointers
+// and all() a vector of them. `auto m = q.one();` copies: README, "Handles to tracked objects".
+static_assert(std::is_same_v<decltype(std::declval<sq::session&>().query<Pessoa>().one()), Pessoa&>);
 static_assert(std::is_same_v<decltype(std::declval<sq::session&>().get<Pessoa>(1)), Pessoa*>);
 static_assert(std::is_same_v<decltype(std::declval<sq::session&>().query<Pessoa>().first()), Pessoa*>);
 static_assert(std::is_same_v<decltype(std::declval<sq::session&>().query<Pessoa>().all()), std::vector<Pessoa*>>);
 
-TEMPLATE_TEST_CASE("one() returns a tracked_ref: a change through it, or through the T& it binds to, is written", "[session][one]", sqlite, postgresql) {
+TEMPLATE_TEST_CASE("one() returns the tracked object: a change through the reference is written, one through a copy is not", "[session][one]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;
     auto db = f.session();
     Pessoa& ana = db.add(Pessoa{.nome = "Ana", .idade = 30});
     db.commit();
     auto q = db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Ana");
-    auto handle = q.one();  // `auto` is the handle, not a copy
-    CHECK(handle.get() == &ana);
-    handle->idade = 31;
+    auto& same = q.one();
+    CHECK(&same == &ana);
+    same.idade = 31;
     db.commit();
     CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = " + std::to_string(ana.id.value)) == 31);
-    Pessoa& same = q.one();
-    CHECK(&same == &ana);
-    same.idade = 32;
+    q.one().idade = 32;
     db.commit();
     CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = " + std::to_string(ana.id.value)) == 32);
-    Pessoa copy = *q.one();  // a copy, on purpose: not tracked
+    auto copy = q.one();  // a copy: not tracked, its change is never written
     copy.idade = 99;
     db.commit();
     CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = " + std::to_string(ana.id.value)) == 32);

@@ -319,7 +319,7 @@ TEMPLATE_TEST_CASE("integers, bools, enums and a user type round-trip at their l
 
     SECTION("filters bind the same values") {
         auto s = db.session();
-        auto one_id = [&](auto condition) { return s.template query<Numbers>().filter(condition).one()->id; };
+        auto one_id = [&](auto condition) { return s.template query<Numbers>().filter(condition).one().id; };
         CHECK(one_id(sq::col<&Numbers::i64> == INT64_MIN) == lows.id);
         CHECK(one_id(sq::col<&Numbers::i64> == INT64_MAX) == highs.id);
         CHECK(one_id(sq::col<&Numbers::i8> < 0) == lows.id);
@@ -364,10 +364,10 @@ TEMPLATE_TEST_CASE("float and double round-trip bit for bit, stored as doubles",
     }
 
     auto s = db.session();
-    CHECK(s.template query<Reals>().filter(sq::col<&Reals::f> == 0.1f).one()->id == ids[3]);
-    CHECK(s.template query<Reals>().filter(sq::col<&Reals::d> == dlim::denorm_min()).one()->id == ids[0]);
-    CHECK(s.template query<Reals>().filter(sq::col<&Reals::d> > 1e308).one()->id == ids[1]);
-    CHECK(s.template query<Reals>().filter(sq::col<&Reals::f> == flim::infinity()).one()->id == ids[4]);
+    CHECK(s.template query<Reals>().filter(sq::col<&Reals::f> == 0.1f).one().id == ids[3]);
+    CHECK(s.template query<Reals>().filter(sq::col<&Reals::d> == dlim::denorm_min()).one().id == ids[0]);
+    CHECK(s.template query<Reals>().filter(sq::col<&Reals::d> > 1e308).one().id == ids[1]);
+    CHECK(s.template query<Reals>().filter(sq::col<&Reals::f> == flim::infinity()).one().id == ids[4]);
 }
 
 TEMPLATE_TEST_CASE("minus zero reads back equal to zero, and only PostgreSQL keeps its sign", "[values]", sqlite, postgresql) {
@@ -462,7 +462,7 @@ TEMPLATE_TEST_CASE("strings and blobs are stored byte for byte: empty is not NUL
     SECTION("filters match the values literally") {
         auto s = db.session();
         auto count = [&](auto condition) { return s.template query<Texts>().filter(condition).count(); };
-        auto one = [&](auto condition) { return s.template query<Texts>().filter(condition).one()->id; };
+        auto one = [&](auto condition) { return s.template query<Texts>().filter(condition).one().id; };
         CHECK(one(sq::col<&Texts::s> == injection) == ids[4]);
         CHECK(count(sq::col<&Texts::s> == injection2) == 0);  // spliced, it would match every row
         CHECK(one(sq::col<&Texts::os> == injection2) == ids[4]);
@@ -579,12 +579,12 @@ TEMPLATE_TEST_CASE("timestamps: nanoseconds (SQLite) or microseconds (PostgreSQL
 
     auto s = db.session();
     auto count = [&](auto condition) { return s.template query<Times>().filter(condition).count(); };
-    CHECK(s.template query<Times>().filter(sq::col<&Times::at> == moon).one()->id == ids[1]);
+    CHECK(s.template query<Times>().filter(sq::col<&Times::at> == moon).one().id == ids[1]);
     CHECK(count(sq::col<&Times::at> == moon + precision{1}) == 0);
     // A bound value is truncated as a written one: below the precision, it matches.
     CHECK(count(sq::col<&Times::at> == moon + 1ns) == (TestType::is_sqlite ? 0 : 1));
     CHECK(count(sq::col<&Times::at> < epoch) == 2);
-    CHECK(s.template query<Times>().filter(sq::col<&Times::maybe_at> == std::nullopt).one()->id == ids[0]);
+    CHECK(s.template query<Times>().filter(sq::col<&Times::maybe_at> == std::nullopt).one().id == ids[0]);
     std::vector<std::int64_t> chronological;
     for (Times* t : s.template query<Times>().order_by(sq::col<&Times::at>).all()) chronological.push_back(t->id);
     CHECK(chronological == std::vector<std::int64_t>{ids[3], ids[1], ids[2], ids[0]});
@@ -674,13 +674,13 @@ TEMPLATE_TEST_CASE("std::optional of every value type: NULL when empty, never co
 
     SECTION("filters on optional columns") {
         auto s = db.session();
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::i64> == std::nullopt).one()->id == empty.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::i64> == std::nullopt).one().id == empty.id);
         CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::i64> != std::nullopt).count() == 2);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::b> == false).one()->id == falsy.id);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::isbn> == Isbn{"9780262510875"}).one()->id == full.id);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::price> < Money{0}).one()->id == full.id);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::t> == when).one()->id == full.id);
-        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::color>.is_null()).one()->id == empty.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::b> == false).one().id == falsy.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::isbn> == Isbn{"9780262510875"}).one().id == full.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::price> < Money{0}).one().id == full.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::t> == when).one().id == full.id);
+        CHECK(s.template query<Maybes>().filter(sq::col<&Maybes::color>.is_null()).one().id == empty.id);
     }
 
     SECTION("a value set to std::nullopt becomes NULL, and back") {
@@ -719,7 +719,7 @@ TEMPLATE_TEST_CASE("checked enums: names stored as text, declared values checked
     CHECK(TestType::stored(db.file, "album", "stars", ids[0]).integer == 3);
     {
         auto s = db.session();
-        CHECK(s.template query<Album>().filter(sq::col<&Album::genre> == Genre::rock).one()->id == ids[1]);
+        CHECK(s.template query<Album>().filter(sq::col<&Album::genre> == Genre::rock).one().id == ids[1]);
         CHECK(s.template query<Album>().filter(sq::col<&Album::second_genre> == Genre::folk).count() == 1);
     }
     CHECK(db.template load<Album>(ids[0]).genre == Genre::jazz);

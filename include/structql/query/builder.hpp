@@ -21,7 +21,6 @@
 #include "structql/query/expressions.hpp"
 #include "structql/query/parts.hpp"
 #include "structql/query/rows.hpp"
-#include "structql/query/tracked_ref.hpp"
 
 namespace structql {
 
@@ -176,8 +175,7 @@ public:
         }
     }
 
-    // Exactly one row: no_result_found or multiple_results_found otherwise. A session's object
-    // comes as a tracked_ref (binds to T&, refuses a silent copy into a T), a value as itself.
+    // Exactly one row: no_result_found or multiple_results_found otherwise.
     decltype(auto) one() const {
         std::optional<row_type> found;
         bool more = false;
@@ -195,7 +193,7 @@ public:
         if (!found)
             throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
                                   text(detail::statement_kind::rows) + "]");
-        if constexpr (std::is_pointer_v<row_type>) return tracked_ref<std::remove_pointer_t<row_type>>(**found);
+        if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
         else return row_type(std::move(*found));
     }
 
