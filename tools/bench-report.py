@@ -29,7 +29,8 @@ STORAGE_TITLES = {"memory": "In memory", "wal": "WAL file", "postgresql": "Postg
 WALL_TIME_STORAGES = {"postgresql"}
 # Rows in this order whatever order the (interleaved) run reported them in.
 WORKLOADS = ["insert_one_by_one", "insert_batch", "get_by_pk", "load_all", "trivial_query", "medium_complex_query",
-             "loading_associations_sequentially", "update_by_pk", "delete_by_pk"]
+             "loading_associations_sequentially", "update_by_pk", "delete_by_pk", "insert_batch_commit",
+             "load_update_commit"]
 
 
 def parse_args():
