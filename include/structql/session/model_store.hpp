@@ -18,6 +18,7 @@
 
 #include "structql/detail/flat_map.hpp"
 #include "structql/detail/multi_row_insert.hpp"
+#include "structql/detail/multi_row_update.hpp"
 #include "structql/detail/rows.hpp"
 #include "structql/detail/stable_vector.hpp"
 #include "structql/errors.hpp"
@@ -229,25 +230,32 @@ struct model_store final : model_store_base<Backend> {
         inserted(c, statement, e, generated, step_write(statement));
     }
 
-    // Several objects in one INSERT. Generated keys come back through RETURNING, in an order SQL
-    // does not promise; the database assigns them ascending in VALUES order (SQLite: each new
+    // Several objects in one INSERT. Generated keys come back through RETURNING (on SQLite only
+    // for a table with triggers, else they are the rowids up to the last: multi_row_insert.hpp),
+    // in an order SQL does not promise; the database assigns them ascending in VALUES order (SQLite: each new
     // rowid is the largest so far plus one; PostgreSQL: the identity's sequence, whose nextval
     // only grows, even when other sessions insert at the same time), so sorted they are the
     // objects' keys in order. Checked where it can be: SQLite holds the write lock through the
     // statement, so its keys are consecutive and the last is the connection's last insert rowid.
     void insert_rows(connection_type& c, std::span<const flush_step<Backend>> run, bool generated) {
-        auto& statement = prepare_insert_rows<dialect, T>(c, run.size(), generated, generated);
+        const bool returning = generated && insert_rows_return_keys<dialect, T>(c);
+        auto& statement = prepare_insert_rows<dialect, T>(c, run.size(), generated, returning);
         statement_use use(statement);
         std::size_t next = 0;
         bind_insert_rows<T>(statement, run.size(), generated, [&]() -> const T& { return entry_of(run[next++]).object; });
         if constexpr (table<T>::generated_primary_key) {
             if (generated) {
                 std::vector<std::int64_t> keys;
-                keys.reserve(run.size());
-                explaining_foreign_keys([&] {
-                    while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
-                });
-                std::sort(keys.begin(), keys.end());
+                if (returning) {
+                    keys.reserve(run.size());
+                    explaining_foreign_keys([&] {
+                        while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
+                    });
+                    std::sort(keys.begin(), keys.end());
+                } else {
+                    step_write(statement);
+                    keys = consecutive_keys<dialect, T>(c, run.size());
+                }
                 const bool as_assigned =
                     keys.size() == run.size() &&
                     (dialect::returns_generated_keys ||
@@ -315,36 +323,74 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void flush_updates(const std::function<connection_type&()>& connection) override {
+        // Where the dialect batches UPDATEs, objects that keep their key go out in multi-row
+        // UPDATEs, one run per set of changed columns (detail/multi_row_update.hpp); the others,
+        // and a run of one, row by row.
+        std::vector<std::pair<column_set, entry_type*>> same_key;
         for (entry_type& e : entries) {
             if (e.state != object_state::persistent) continue;
             column_set changed = column_sets_fit<T> ? changed_columns(e.object, *e.snapshot) : all_columns<T>();
             if (changed == 0) continue;
-            // Only the changed columns are written; each set of them has its own statement,
-            // prepared once per connection. A changed key is written too (the row is found by
-            // the key it had).
-            connection_type& c = connection();
-            bool whole_row = changed == all_but_primary_key<T>();
-            auto& statement = whole_row ? c.prepare_static(sql::update_by_primary_key_in<dialect, T>)
-                                        : c.prepare_generated(&model_id<T>, changed, [&] {
-                                              runtime_text out;
-                                              sql::detail::write_update<dialect, T>(out, [&](std::size_t i) {
-                                                  return (changed >> i) & 1;
-                                              });
-                                              return std::move(out.text);
-                                          });
-            statement_use use(statement);
-            int next = bind_columns(statement, e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
-            bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
-            step_write(statement);
-            if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
-            e.keep_committed();
-            key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
-            if (!(old_key == new_key)) {
-                identity.erase(old_key);
-                identity.insert_or_assign(new_key, &e);
+            if constexpr (multi_row_updates<dialect, T>) {
+                if (!((changed >> table<T>::primary_key_index) & 1)) {
+                    same_key.emplace_back(changed, &e);
+                    continue;
+                }
             }
-            e.snapshot = e.object;
+            update_one(connection(), e, changed);
         }
+        if constexpr (multi_row_updates<dialect, T>) {
+            auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
+            if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
+                std::stable_sort(same_key.begin(), same_key.end(), by_set);
+            for (auto run = same_key.begin(); run != same_key.end();) {
+                auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
+                if (end - run == 1) {
+                    update_one(connection(), *run->second, run->first);
+                } else {
+                    update_rows<dialect, T>(
+                        connection(), run->first, static_cast<std::size_t>(end - run),
+                        [&](std::size_t i) -> const T& { return run[static_cast<std::ptrdiff_t>(i)].second->object; },
+                        [](auto& statement) { step_write(statement); },
+                        [&](std::size_t i, std::string_view sql) {
+                            stale("UPDATE", identity_key(*run[static_cast<std::ptrdiff_t>(i)].second->snapshot), sql);
+                        });
+                    for (auto it = run; it != end; ++it) {
+                        it->second->keep_committed();
+                        it->second->snapshot = it->second->object;
+                    }
+                }
+                run = end;
+            }
+        }
+    }
+
+    // One object's UPDATE, of the changed columns only.
+    void update_one(connection_type& c, entry_type& e, column_set changed) {
+        // Only the changed columns are written; each set of them has its own statement,
+        // prepared once per connection. A changed key is written too (the row is found by
+        // the key it had).
+        bool whole_row = changed == all_but_primary_key<T>();
+        auto& statement = whole_row ? c.prepare_static(sql::update_by_primary_key_in<dialect, T>)
+                                    : c.prepare_generated(&model_id<T>, changed, [&] {
+                                          runtime_text out;
+                                          sql::detail::write_update<dialect, T>(out, [&](std::size_t i) {
+                                              return (changed >> i) & 1;
+                                          });
+                                          return std::move(out.text);
+                                      });
+        statement_use use(statement);
+        int next = bind_columns(statement, e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
+        bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
+        step_write(statement);
+        if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
+        e.keep_committed();
+        key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
+        if (!(old_key == new_key)) {
+            identity.erase(old_key);
+            identity.insert_or_assign(new_key, &e);
+        }
+        e.snapshot = e.object;
     }
 
     [[noreturn]] static void stale(std::string_view what, const key_type& key, std::string_view sql) {
