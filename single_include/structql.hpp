@@ -478,6 +478,7 @@ inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_si
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -662,6 +663,17 @@ struct column_info {
     bool indexed = false;
     std::string_view references_table;   // empty when the column is not a foreign key
     std::string_view references_column;
+};
+
+// A model's table as plain data, for code written once for every model (the unit of work, the
+// SQL writers) rather than once per model.
+struct table_view {
+    std::string_view name;
+    std::span<const column_info> columns;
+    std::size_t primary_key_index;
+    bool generated_primary_key;
+
+    constexpr const column_info& primary_key() const { return columns[primary_key_index]; }
 };
 
 template <class T>
@@ -873,6 +885,8 @@ struct table {
         return boost::pfr::get<primary_key_index>(object);
     }
 
+    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key};
+
     // The models this one references (itself excluded), as a detail::type_list.
     using parents = typename detail::referenced_models<T, std::make_index_sequence<column_count>>::type;
 };
@@ -1052,57 +1066,62 @@ namespace structql::sql {
 namespace detail {
 using structql::detail::text_v;
 
+// The writers take a table_view, so each is compiled once per dialect, not once per model.
+
 // "a", "b", "c" -- every column, or every column but the primary key.
-template <class D, class T>
-constexpr void write_column_list(auto& out, bool skip_primary_key = false) {
+template <class D>
+constexpr void write_column_list(auto& out, const table_view& t, bool skip_primary_key = false) {
     bool first = true;
-    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-        if (skip_primary_key && i == table<T>::primary_key_index) continue;
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        if (skip_primary_key && i == t.primary_key_index) continue;
         if (!first) out.append(", ");
         first = false;
-        write_identifier<D>(out, table<T>::columns[i].name);
+        write_identifier<D>(out, t.columns[i].name);
     }
 }
 
-template <class D, class T>
-constexpr void write_primary_key_condition(auto& out) {
+template <class D>
+constexpr void write_primary_key_condition(auto& out, const table_view& t) {
     out.append(" WHERE ");
-    write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
+    write_identifier<D>(out, t.primary_key().name);
     out.append(" = ");
     D::write_placeholder(out);
 }
 
+template <class D>
+constexpr void write_create_table(auto& out, const table_view& t) {
+    out.append("CREATE TABLE IF NOT EXISTS ");
+    write_identifier<D>(out, t.name);
+    out.append(" (");
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        const column_info& c = t.columns[i];
+        if (i > 0) out.append(", ");
+        write_identifier<D>(out, c.name);
+        out.append(' ');
+        bool is_key = i == t.primary_key_index;
+        if (is_key && t.generated_primary_key) {
+            out.append(D::generated_primary_key);
+        } else {
+            out.append(D::type_name(c.type));
+            // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
+            if (!c.nullable) out.append(" NOT NULL");
+            if (is_key) out.append(" PRIMARY KEY");
+        }
+        if (c.unique && !is_key) out.append(" UNIQUE");
+        if (!c.references_table.empty()) {
+            out.append(" REFERENCES ");
+            write_identifier<D>(out, c.references_table);
+            out.append(" (");
+            write_identifier<D>(out, c.references_column);
+            out.append(')');
+        }
+    }
+    out.append(')');
+}
+
 template <class D, class T>
 struct create_table_text {
-    static constexpr void write(auto& out) {
-        out.append("CREATE TABLE IF NOT EXISTS ");
-        write_identifier<D>(out, table<T>::name);
-        out.append(" (");
-        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-            const column_info& c = table<T>::columns[i];
-            if (i > 0) out.append(", ");
-            write_identifier<D>(out, c.name);
-            out.append(' ');
-            bool is_key = i == table<T>::primary_key_index;
-            if (is_key && table<T>::generated_primary_key) {
-                out.append(D::generated_primary_key);
-            } else {
-                out.append(D::type_name(c.type));
-                // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
-                if (!c.nullable) out.append(" NOT NULL");
-                if (is_key) out.append(" PRIMARY KEY");
-            }
-            if (c.unique && !is_key) out.append(" UNIQUE");
-            if (!c.references_table.empty()) {
-                out.append(" REFERENCES ");
-                write_identifier<D>(out, c.references_table);
-                out.append(" (");
-                write_identifier<D>(out, c.references_column);
-                out.append(')');
-            }
-        }
-        out.append(')');
-    }
+    static constexpr void write(auto& out) { write_create_table<D>(out, table<T>::view); }
 };
 
 template <class D, class T>
@@ -1143,32 +1162,37 @@ struct create_index_text {
 };
 
 // INSERT of `rows` rows, without the primary key column when the database assigns it (a model
-// with no other column then inserts DEFAULT VALUES, one row at a time).
-template <class D, class T>
-constexpr void write_insert(auto& out, std::size_t rows, bool skip_primary_key) {
+// with no other column then inserts DEFAULT VALUES, one row at a time); with `returning`, the
+// primary key comes back as the statement's one result column.
+template <class D>
+constexpr void write_insert(auto& out, const table_view& t, std::size_t rows, bool skip_primary_key,
+                            bool returning = false) {
     out.append("INSERT INTO ");
-    write_identifier<D>(out, table<T>::name);
-    const std::size_t columns = table<T>::column_count - (skip_primary_key ? 1 : 0);
+    write_identifier<D>(out, t.name);
+    const std::size_t columns = t.columns.size() - (skip_primary_key ? 1 : 0);
     if (columns == 0) {
         out.append(" DEFAULT VALUES");
-        return;
-    }
-    out.append(" (");
-    write_column_list<D, T>(out, skip_primary_key);
-    out.append(") VALUES ");
-    for (std::size_t r = 0; r < rows; ++r) {
-        out.append(r > 0 ? ", (" : "(");
-        for (std::size_t i = 0; i < columns; ++i) {
-            if (i > 0) out.append(", ");
-            D::write_placeholder(out);
+    } else {
+        out.append(" (");
+        write_column_list<D>(out, t, skip_primary_key);
+        out.append(") VALUES ");
+        for (std::size_t r = 0; r < rows; ++r) {
+            out.append(r > 0 ? ", (" : "(");
+            for (std::size_t i = 0; i < columns; ++i) {
+                if (i > 0) out.append(", ");
+                D::write_placeholder(out);
+            }
+            out.append(')');
         }
-        out.append(')');
     }
+    if (!returning) return;
+    out.append(" RETURNING ");
+    write_identifier<D>(out, t.primary_key().name);
 }
 
 template <class D, class T>
 struct insert_text {
-    static constexpr void write(auto& out) { write_insert<D, T>(out, 1, false); }
+    static constexpr void write(auto& out) { write_insert<D>(out, table<T>::view, 1, false); }
 };
 
 // INSERT of every column but a generated key; with Returning, the key comes back as the
@@ -1176,56 +1200,54 @@ struct insert_text {
 // reports it (SQLite's last insert rowid).
 template <class D, class T, bool Returning>
 struct insert_without_key_text {
-    static constexpr void write(auto& out) {
-        write_insert<D, T>(out, 1, true);
-        if (!Returning) return;
-        out.append(" RETURNING ");
-        write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
-    }
+    static constexpr void write(auto& out) { write_insert<D>(out, table<T>::view, 1, true, Returning); }
 };
+
+template <class D>
+constexpr void write_select_all(auto& out, const table_view& t) {
+    out.append("SELECT ");
+    write_column_list<D>(out, t);
+    out.append(" FROM ");
+    write_identifier<D>(out, t.name);
+}
 
 template <class D, class T>
 struct select_all_text {
-    static constexpr void write(auto& out) {
-        out.append("SELECT ");
-        write_column_list<D, T>(out);
-        out.append(" FROM ");
-        write_identifier<D>(out, table<T>::name);
-    }
+    static constexpr void write(auto& out) { write_select_all<D>(out, table<T>::view); }
 };
 
 template <class D, class T>
 struct select_by_primary_key_text {
     static constexpr void write(auto& out) {
-        select_all_text<D, T>::write(out);
-        write_primary_key_condition<D, T>(out);
+        write_select_all<D>(out, table<T>::view);
+        write_primary_key_condition<D>(out, table<T>::view);
     }
 };
 
-// UPDATE of the columns whose bit is set in `columns` (bit i: column i), keyed by the
-// primary key, which is bound last.
-template <class D, class T>
-constexpr void write_update(auto& out, const auto& is_set) {
+// UPDATE of the columns for which is_set(i) holds, keyed by the primary key, which is bound
+// last.
+template <class D>
+constexpr void write_update(auto& out, const table_view& t, const auto& is_set) {
     out.append("UPDATE ");
-    write_identifier<D>(out, table<T>::name);
+    write_identifier<D>(out, t.name);
     out.append(" SET ");
     bool first = true;
-    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
         if (!is_set(i)) continue;
         if (!first) out.append(", ");
         first = false;
-        write_identifier<D>(out, table<T>::columns[i].name);
+        write_identifier<D>(out, t.columns[i].name);
         out.append(" = ");
         D::write_placeholder(out);
     }
-    write_primary_key_condition<D, T>(out);
+    write_primary_key_condition<D>(out, t);
 }
 
 // Every column but the key.
 template <class D, class T>
 struct update_by_primary_key_text {
     static constexpr void write(auto& out) {
-        write_update<D, T>(out, [](std::size_t i) { return i != table<T>::primary_key_index; });
+        write_update<D>(out, table<T>::view, [](std::size_t i) { return i != table<T>::primary_key_index; });
     }
 };
 
@@ -1234,7 +1256,7 @@ struct delete_by_primary_key_text {
     static constexpr void write(auto& out) {
         out.append("DELETE FROM ");
         write_identifier<D>(out, table<T>::name);
-        write_primary_key_condition<D, T>(out);
+        write_primary_key_condition<D>(out, table<T>::view);
     }
 };
 
@@ -1331,6 +1353,39 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 
 #include <boost/pfr/core.hpp>
 
+// ---- begin structql/detail/function_ref.hpp ----
+// function_ref<R(Args...)>: a non-owning reference to something callable (C++26's
+// std::function_ref). Code that takes one is compiled once, whatever lambda it is given, where a
+// template parameter would compile it again for every caller's lambda.
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace structql::detail {
+
+template <class Signature>
+class function_ref;
+
+template <class R, class... Args>
+class function_ref<R(Args...)> {
+public:
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, function_ref> && std::is_invocable_r_v<R, F&, Args...>)
+    function_ref(F&& f) noexcept  // NOLINT: converts implicitly, as std::function_ref does
+        : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+          call_([](void* object, Args... args) -> R {
+              return (*static_cast<std::remove_reference_t<F>*>(object))(std::forward<Args>(args)...);
+          }) {}
+
+    R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
+
+private:
+    void* object_;
+    R (*call_)(void*, Args...);
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/function_ref.hpp ----
 
 namespace structql::detail {
 
@@ -1369,18 +1424,20 @@ void read_value(const Statement& statement, int column, V& out) {
     }
 }
 
-template <class T>
-[[noreturn]] void rethrow_as_data_error(std::size_t column, std::string_view sql, std::string_view doing) {
+// Called in a catch block: the exception in flight, as a data_error naming the table and column.
+// Not a template (one copy, however many models): only the table's data differs.
+[[noreturn, gnu::cold]] inline void rethrow_as_data_error(const table_view& t, std::size_t column,
+                                                          std::string_view sql, std::string_view doing) {
     try {
         throw;
     } catch (const error&) {
         throw;  // already a StructQL error with its own context
     } catch (const std::exception& e) {
-        throw data_error(std::string(doing) + " " + std::string(table<T>::name) + "." +
-                         std::string(table<T>::columns[column].name) + ": " + e.what() + " [SQL: " +
-                         std::string(sql) + "]");
+        throw data_error(std::string(doing) + " " + std::string(t.name) + "." + std::string(t.columns[column].name) +
+                         ": " + e.what() + " [SQL: " + std::string(sql) + "]");
     }
 }
+
 
 // A set of a model's columns, bit i for column i; a model wider than 64 columns is always
 // written whole.
@@ -1436,7 +1493,7 @@ int bind_columns(Statement& statement, const T& object, int first, column_set co
             }
             bind_value(statement, index, member);
         } catch (...) {
-            rethrow_as_data_error<T>(I, statement.sql(), "cannot bind");
+            rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot bind");
         }
         ++index;
     };
@@ -1451,7 +1508,7 @@ void bind_primary_key(Statement& statement, int index, const T& object) {
     try {
         bind_value(statement, index, table<T>::primary_key_of(object));
     } catch (...) {
-        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot bind");
+        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot bind");
     }
 }
 
@@ -1462,7 +1519,7 @@ void read_columns(const Statement& statement, T& object, int first = 0) {
         try {
             read_value(statement, first + static_cast<int>(I), boost::pfr::get<I>(object));
         } catch (...) {
-            rethrow_as_data_error<T>(I, statement.sql(), "cannot read");
+            rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot read");
         }
     };
     [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -1486,7 +1543,7 @@ identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
     try {
         read_value(statement, first + static_cast<int>(table<T>::primary_key_index), key);
     } catch (...) {
-        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
+        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
     }
     return identity_key_t<T>(value_traits<typename table<T>::primary_key_value>::to_storage(key));
 }
@@ -1506,27 +1563,40 @@ struct statement_use {
     Statement* operator->() const noexcept { return &statement; }
 };
 
-// Runs SQL on a backend connection through its statement cache (compile-time text by address,
-// run-time text by contents), handing each row to on_row until it returns false.
-template <class Connection, class Binder, class OnRow>
-void run_statement(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-    statement_use use(statement);
+template <class Connection>
+using statement_of = std::remove_reference_t<decltype(std::declval<Connection&>().prepare_static(std::string_view{}))>;
+
+// Binds a statement's parameters, a value that its value_traits cannot store becoming a
+// data_error. Compiled once per backend, whatever the binder.
+template <class Statement>
+void bind_parameters(Statement& statement, std::string_view sql, function_ref<void(Statement&)> binder) {
     try {
         binder(statement);
     } catch (const error&) {
         throw;
-    } catch (const std::exception& e) {  // a value its value_traits cannot store
+    } catch (const std::exception& e) {
         throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
     }
+}
+
+// Runs SQL on a backend connection through its statement cache (compile-time text by address,
+// run-time text by contents), handing each row to on_row until it returns false. on_row stays
+// a template parameter, so that reading a row is inlined into the loop.
+template <class Connection, class OnRow>
+void run_statement(Connection& c, std::string_view sql, bool runtime_text,
+                   function_ref<void(statement_of<Connection>&)> binder, OnRow&& on_row) {
+    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+    statement_use use(statement);
+    bind_parameters(statement, sql, binder);
     while (statement.step())
         if (!on_row(std::as_const(statement))) break;
 }
 
 // Runs SQL that writes; returns the number of rows it changed.
-template <class Connection, class Binder>
-std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder) {
-    run_statement(c, sql, runtime_text, binder, [](const auto&) { return true; });
+template <class Connection>
+std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text,
+                       function_ref<void(statement_of<Connection>&)> binder) {
+    run_statement(c, sql, runtime_text, binder, [](const statement_of<Connection>&) { return true; });
     return c.changes();
 }
 
@@ -3920,32 +3990,33 @@ concept backend = requires(const url& u, engine_options& options, const typename
 
 namespace structql::detail {
 
-template <class T>
-inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
-
 // SQLite allows 32,766 parameters per statement and PostgreSQL 65,535; past a few hundred rows
 // a longer statement is no faster.
 inline constexpr std::size_t max_parameters_per_insert = 1000;
 
-// The most rows one INSERT of T takes; a generated key is left out of the columns (a model with
-// no other column inserts DEFAULT VALUES, one row at a time).
-template <class T>
-constexpr std::size_t rows_per_insert(bool generated) {
-    const std::size_t width = table<T>::column_count - (generated ? 1 : 0);
+// The most rows one INSERT of a table takes; a generated key is left out of the columns (a model
+// with no other column inserts DEFAULT VALUES, one row at a time).
+constexpr std::size_t rows_per_insert(const table_view& t, bool generated) {
+    const std::size_t width = t.columns.size() - (generated ? 1 : 0);
     return width == 0 ? 1 : std::max<std::size_t>(1, max_parameters_per_insert / width);
 }
+template <class T>
+constexpr std::size_t rows_per_insert(bool generated) {
+    return rows_per_insert(table<T>::view, generated);
+}
 
-// The prepared INSERT of `rows` rows of T, without the key column when `generated`; with
-// `returning`, the statement returns the generated keys as rows (in no order SQL promises).
-template <class D, class T, class Connection>
-auto& prepare_insert_rows(Connection& c, std::size_t rows, bool generated, bool returning) {
-    return c.prepare_generated(&multi_row_insert_id<T>, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
+template <class T>
+inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
+
+// The prepared INSERT of `rows` rows into the table, without the key column when `generated`;
+// with `returning`, the statement returns the generated keys as rows (in no order SQL promises).
+// `tag` (multi_row_insert_id<T>) names the model's statements in the cache.
+template <class D, class Connection>
+auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, std::size_t rows, bool generated,
+                          bool returning) {
+    return c.prepare_generated(tag, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
         runtime_text out;
-        sql::detail::write_insert<D, T>(out, rows, generated);
-        if (returning) {
-            out.append(" RETURNING ");
-            sql::write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
-        }
+        sql::detail::write_insert<D>(out, t, rows, generated, returning);
         return std::move(out.text);
     });
 }
@@ -3968,55 +4039,51 @@ void bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Ne
 // rowid reached the largest integer (SQLite then picks rowids at random). So RETURNING is only
 // used for a table with triggers, and without it the largest key is checked to be the last one.
 
-// Whether T has a trigger (in the main or the temp schema; names compare without case).
-template <class T>
-struct sqlite_triggers_text {
-    static constexpr void write(auto& out) {
-        for (std::string_view schema : {"sqlite_master", "sqlite_temp_master"}) {
-            out.append(schema == "sqlite_master" ? "SELECT EXISTS (SELECT 1 FROM " : " OR EXISTS (SELECT 1 FROM ");
-            out.append(schema);
-            out.append(" WHERE type = 'trigger' AND tbl_name = '");
-            for (char c : table<T>::name) {
-                if (c == '\'') out.append(c);
-                out.append(c);
-            }
-            out.append("' COLLATE NOCASE)");
-        }
-    }
-};
+// Whether a table has a trigger (in the main or the temp schema; names compare without case);
+// the table's name is the parameter.
+inline constexpr std::string_view sqlite_triggers_on =
+    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) "
+    "OR EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)";
 
-template <class D, class T>
-struct largest_key_text {
-    static constexpr void write(auto& out) {
-        out.append("SELECT max(");
-        sql::write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
-        out.append(") FROM ");
-        sql::write_identifier<D>(out, table<T>::name);
-    }
-};
+// Variants of a model's multi-row INSERT tag (prepare_insert_rows uses rows * 4 + 0..3) for its
+// largest-key SELECT.
+inline constexpr std::uint64_t largest_key_variant = ~std::uint64_t{0};
 
-template <class Connection>
-std::int64_t select_integer(Connection& c, std::string_view sql) {
-    auto& statement = c.prepare_static(sql);
+template <class Statement>
+std::int64_t read_integer(Statement& statement) {
     statement_use use(statement);
     return statement.step() && !statement.is_null(0) ? statement.template read<std::int64_t>(0) : 0;
 }
 
-// Whether a multi-row INSERT of T must return its generated keys: always where the dialect
-// returns them, on SQLite for a table with triggers only.
-template <class D, class T, class Connection>
-bool insert_rows_return_keys(Connection& c) {
-    if constexpr (D::returns_generated_keys) return true;
-    else return select_integer(c, text_v<sqlite_triggers_text<T>>) != 0;
+// Whether a multi-row INSERT into the table must return its generated keys: always where the
+// dialect returns them, on SQLite for a table with triggers only.
+template <class D, class Connection>
+bool insert_rows_return_keys(Connection& c, const table_view& t) {
+    if constexpr (D::returns_generated_keys) {
+        return true;
+    } else {
+        auto& statement = c.prepare_static(sqlite_triggers_on);
+        statement.bind(1, t.name);
+        return read_integer(statement) != 0;
+    }
 }
 
 // The keys SQLite gave the `rows` rows of the INSERT that just ran without RETURNING, in VALUES
-// order; none when the largest key in the table is not the last insert rowid.
-template <class D, class T, class Connection>
-std::vector<std::int64_t> consecutive_keys(Connection& c, std::size_t rows) {
+// order; none when the largest key in the table is not the last insert rowid. `tag`: the
+// model's multi-row INSERT tag.
+template <class D, class Connection>
+std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const table_view& t, std::size_t rows) {
     std::vector<std::int64_t> keys;
     const std::int64_t last = c.last_insert_id();
-    if (select_integer(c, text_v<largest_key_text<D, T>>) != last) return keys;
+    auto& largest = c.prepare_generated(tag, largest_key_variant, [&] {
+        runtime_text out;
+        out.append("SELECT max(");
+        sql::write_identifier<D>(out, t.primary_key().name);
+        out.append(") FROM ");
+        sql::write_identifier<D>(out, t.name);
+        return std::move(out.text);
+    });
+    if (read_integer(largest) != last) return keys;
     keys.reserve(rows);
     for (std::size_t i = rows; i > 0; --i) keys.push_back(last - static_cast<std::int64_t>(i - 1));
     return keys;
@@ -4114,7 +4181,7 @@ public:
             for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
                  ++last)
                 ++rows;
-            auto& statement = detail::prepare_insert_rows<typename Backend::dialect, T>(c, rows, generated, false);
+            auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, &detail::multi_row_insert_id<T>, table<T>::view, rows, generated, false);
             detail::statement_use use(statement);
             detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
             statement.step();
@@ -4652,7 +4719,6 @@ private:
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -4722,11 +4788,14 @@ private:
 // A session's objects of one model: the tracked entries (object, snapshot, committed copy,
 // state), the identity map from primary key to entry, and the statements that write them at
 // flush. The session holds one store per model it has seen, behind model_store_base.
+//
+// Compile cost: the unit of work below is compiled once per backend and key type, not once per
+// model. What it needs of a model is data (its table_view and statements) and a few small
+// functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -4736,6 +4805,217 @@ private:
 #include <utility>
 #include <vector>
 
+// ---- begin structql/detail/entry_arena.hpp ----
+// entry_arena: where a session keeps the tracked objects of one model. Each element holds an
+// entry (what the unit of work reads), the object itself and room for its snapshot. Elements
+// live in blocks of doubling size and never move, since an object's address is its user's
+// reference. Written once for every model: what differs between models is only the element's
+// layout and the four functions of object_lifetime, so no model compiles a container of its own.
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
+
+// What the unit of work keeps of one tracked object, whatever its model.
+struct entry {
+    void* object = nullptr;          // the user's object: its address is the user's reference
+    const void* snapshot = nullptr;  // the row as last loaded or flushed; null before either
+    // The row as before this transaction first wrote it, owned (entry_arena::clone): most
+    // objects of a session are never written, so it takes no room until one is.
+    void* committed = nullptr;
+    object_state state = object_state::pending;
+    bool inserted_in_transaction = false;
+    std::uint64_t order = 0;  // add() or remove() sequence number
+};
+
+// How objects of one model type are made, copied and destroyed.
+struct object_lifetime {
+    std::size_t size;
+    std::size_t align;
+    void (*construct)(void* at);  // T{}
+    void (*copy_construct)(void* at, const void* from);
+    void (*copy_assign)(void* to, const void* from);
+    void (*destroy)(void* at) noexcept;
+};
+
+template <class T>
+inline constexpr object_lifetime lifetime_of{
+    sizeof(T),
+    alignof(T),
+    [](void* at) { ::new (at) T{}; },
+    [](void* at, const void* from) { ::new (at) T(*static_cast<const T*>(from)); },
+    [](void* to, const void* from) { *static_cast<T*>(to) = *static_cast<const T*>(from); },
+    [](void* at) noexcept { static_cast<T*>(at)->~T(); },
+};
+
+class entry_arena {
+public:
+    explicit entry_arena(const object_lifetime& life) noexcept
+        : life_(life),
+          object_at_(round_up(sizeof(entry), life.align)),
+          snapshot_at_(round_up(object_at_ + life.size, life.align)),
+          align_(std::max(life.align, alignof(entry))),
+          stride_(round_up(snapshot_at_ + life.size, align_)) {}
+    entry_arena(const entry_arena&) = delete;
+    entry_arena& operator=(const entry_arena&) = delete;
+    ~entry_arena() {
+        clear();
+        for (std::byte* b : blocks_) free_block(b);
+    }
+
+    // A new element whose object is made by make(address) (a placement new of the model type).
+    template <class Make>
+    entry& emplace(Make&& make) {
+        std::size_t b = block_of(size_);
+        if (b == blocks_.size()) {
+            blocks_.reserve(b + 1);
+            blocks_.push_back(allocate_block(b));
+        }
+        std::byte* at = element(size_);
+        make(at + object_at_);
+        entry* e = ::new (at) entry{};
+        e->object = at + object_at_;
+        ++size_;
+        return *e;
+    }
+    // A new element whose object is value-initialised, to be read into.
+    entry& emplace() {
+        return emplace([this](void* at) { life_.construct(at); });
+    }
+
+    void pop_back() noexcept { destroy(at(--size_)); }
+
+    std::size_t size() const noexcept { return size_; }
+    entry& at(std::size_t i) noexcept { return *std::launder(reinterpret_cast<entry*>(element(i))); }
+    const entry& at(std::size_t i) const noexcept { return *std::launder(reinterpret_cast<const entry*>(element(i))); }
+    template <class F>
+    void for_each(F&& f) {
+        for (std::size_t i = 0; i < size_; ++i) f(at(i));
+    }
+
+    // The element whose object is at `object`, or nullptr: each block's address range is looked
+    // at (a few dozen at most), so no index of addresses is kept.
+    entry* element_of(const void* object) noexcept {
+        const auto p = reinterpret_cast<std::uintptr_t>(object);
+        for (std::size_t b = 0, used = blocks_in_use(); b < used; ++b) {
+            const auto first = reinterpret_cast<std::uintptr_t>(blocks_[b]) + object_at_;
+            if (p < first) continue;
+            std::size_t i = (p - first) / stride_;
+            std::size_t index = block_start(b) + i;
+            if (i < block_capacity(b) && index < size_ && at(index).object == object) return &at(index);
+        }
+        return nullptr;
+    }
+
+    // The snapshot becomes a copy of `row` (a null row: no snapshot).
+    void set_snapshot(entry& e, const void* row) {
+        if (!row) {
+            if (e.snapshot) life_.destroy(const_cast<void*>(e.snapshot));
+            e.snapshot = nullptr;
+        } else if (e.snapshot) {
+            if (row != e.snapshot) life_.copy_assign(const_cast<void*>(e.snapshot), row);
+        } else {
+            void* slot = static_cast<std::byte*>(e.object) - object_at_ + snapshot_at_;
+            life_.copy_construct(slot, row);
+            e.snapshot = slot;
+        }
+    }
+    void take_snapshot(entry& e) { set_snapshot(e, e.object); }
+    void object_from(entry& e, const void* row) { life_.copy_assign(e.object, row); }
+
+    // A copy of a row on the heap, and its release (nullptr: nothing).
+    void* clone(const void* row) const {
+        void* p = ::operator new(life_.size, std::align_val_t(life_.align));
+        try {
+            life_.copy_construct(p, row);
+        } catch (...) {
+            ::operator delete(p, std::align_val_t(life_.align));
+            throw;
+        }
+        return p;
+    }
+    void release(void* copy) const noexcept {
+        if (!copy) return;
+        life_.destroy(copy);
+        ::operator delete(copy, std::align_val_t(life_.align));
+    }
+    void keep_committed(entry& e) const {
+        if (!e.committed) e.committed = clone(e.snapshot);
+    }
+    void drop_committed(entry& e) const noexcept {
+        release(e.committed);
+        e.committed = nullptr;
+    }
+
+    // Stops listing every element, keeping their objects alive (their addresses are users'
+    // references) until clear().
+    void set_aside() {
+        set_aside_.reserve(set_aside_.size() + 1);
+        set_aside_.push_back({std::exchange(blocks_, {}), std::exchange(size_, 0)});
+    }
+
+    // Destroys every element, keeping the listing's blocks so that refilling allocates nothing.
+    void clear() noexcept {
+        while (size_ > 0) pop_back();
+        for (set_aside_blocks& s : set_aside_) {
+            std::swap(s.blocks, blocks_);
+            std::swap(s.size, size_);
+            while (size_ > 0) pop_back();
+            std::swap(s.blocks, blocks_);
+            for (std::byte* b : s.blocks) free_block(b);
+        }
+        set_aside_.clear();
+    }
+
+    // The bytes its listing's blocks hold, in use or not.
+    std::size_t capacity_bytes() const noexcept { return block_start(blocks_.size()) * stride_; }
+
+private:
+    static constexpr std::size_t first_block = 16;
+    static constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+    static constexpr std::size_t block_capacity(std::size_t b) { return first_block << b; }
+    static constexpr std::size_t block_start(std::size_t b) { return first_block * ((std::size_t{1} << b) - 1); }
+    // Element i is in block b = log2(i / first_block + 1).
+    static constexpr std::size_t block_of(std::size_t i) {
+        return static_cast<std::size_t>(std::bit_width(i / first_block + 1)) - 1;
+    }
+    std::size_t blocks_in_use() const noexcept { return size_ == 0 ? 0 : block_of(size_ - 1) + 1; }
+    std::byte* element(std::size_t i) const noexcept {
+        std::size_t b = block_of(i);
+        return blocks_[b] + (i - block_start(b)) * stride_;
+    }
+    std::byte* allocate_block(std::size_t b) const {
+        return static_cast<std::byte*>(::operator new(block_capacity(b) * stride_, std::align_val_t(align_)));
+    }
+    void free_block(std::byte* b) const noexcept { ::operator delete(b, std::align_val_t(align_)); }
+
+    void destroy(entry& e) noexcept {
+        set_snapshot(e, nullptr);
+        drop_committed(e);
+        life_.destroy(e.object);
+    }
+
+    struct set_aside_blocks {
+        std::vector<std::byte*> blocks;
+        std::size_t size;
+    };
+
+    const object_lifetime& life_;
+    std::size_t object_at_, snapshot_at_, align_, stride_;
+    std::vector<std::byte*> blocks_;  // block b holds block_capacity(b) elements
+    std::size_t size_ = 0;
+    std::vector<set_aside_blocks> set_aside_;
+};
+
+}  // namespace structql::detail
+// ---- end structql/detail/entry_arena.hpp ----
 // ---- begin structql/detail/flat_map.hpp ----
 // flat_map<Key, T*>: the session's identity map, a hash table with open addressing (linear
 // probing, backward-shift erase). One allocation per growth instead of one node per entry:
@@ -4850,27 +5130,29 @@ private:
 //
 // (UPDATE ... FROM: SQLite 3.33, PostgreSQL), as many rows per statement as rows_per_update
 // allows, each (column set, row count) statement prepared once per connection. Written against
-// a run-time column set and a function giving the i-th object, so that any store of tracked
-// objects can use it; a session's flush does, where the dialect says it pays (PostgreSQL: one
-// round trip instead of hundreds; not SQLite, see sqlite_dialect::multi_row_update).
+// a table_view, a run-time column set and functions binding the i-th object, so that any store
+// of tracked objects can use it; a session's flush does, where the dialect says it pays
+// (PostgreSQL: one round trip instead of hundreds; not SQLite, see sqlite_dialect::multi_row_update).
 #include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 
 namespace structql::detail {
 
-template <class T>
-inline const char multi_row_update_id = 0;  // its address tags T's multi-row UPDATEs in a statement cache
-
-// Whether T's UPDATEs are batched: where the dialect gains by it (D::multi_row_update), and for a
-// model of at most 52 columns, as the statement cache tells statements apart by one 64-bit
-// variant: the column set in the low column_count bits, the row count above them.
-template <class D, class T>
-inline constexpr bool multi_row_updates = D::multi_row_update && table<T>::column_count <= 52;
+// Whether a table's UPDATEs are batched: where the dialect gains by it (D::multi_row_update),
+// and for at most 52 columns, as the statement cache tells statements apart by one 64-bit
+// variant: the column set in the low bits (one per column), the row count above them. A
+// one-row UPDATE of a column set uses the same tag with the column set alone as its variant,
+// always below a multi-row one's.
+template <class D>
+bool multi_row_updates(const table_view& t) {
+    return D::multi_row_update && t.columns.size() <= 52;
+}
 
 // The most rows one UPDATE of `columns` takes: the key and the columns are bound for each row.
 inline std::size_t rows_per_update(column_set columns) {
@@ -4893,86 +5175,80 @@ void write_values_column(runtime_text& out, std::size_t n) {
 }
 
 // The text of an UPDATE of `columns` (never the key) of `rows` rows. Each row of VALUES is the
-// key, then the columns in the model's order; PostgreSQL types its placeholders (CAST), as it
+// key, then the columns in the table's order; PostgreSQL types its placeholders (CAST), as it
 // would take them for text in a VALUES list.
-template <class D, class T>
-void write_update_rows(runtime_text& out, column_set columns, std::size_t rows) {
-    constexpr std::size_t key = table<T>::primary_key_index;
+template <class D>
+void write_update_rows(runtime_text& out, const table_view& t, column_set columns, std::size_t rows) {
     out.append("UPDATE ");
-    sql::write_identifier<D>(out, table<T>::name);
+    sql::write_identifier<D>(out, t.name);
     out.append(" SET ");
     std::size_t value_column = 2;  // VALUES' columns are column1 (the key), column2, ...
-    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
         if (!((columns >> i) & 1)) continue;
         if (value_column > 2) out.append(", ");
-        sql::write_identifier<D>(out, table<T>::columns[i].name);
+        sql::write_identifier<D>(out, t.columns[i].name);
         out.append(" = ");
         write_values_column<D>(out, value_column++);
     }
     out.append(" FROM (VALUES ");
     for (std::size_t r = 0; r < rows; ++r) {
         out.append(r > 0 ? ", (" : "(");
-        D::write_typed_placeholder(out, table<T>::columns[key].type);
-        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+        D::write_typed_placeholder(out, t.primary_key().type);
+        for (std::size_t i = 0; i < t.columns.size(); ++i) {
             if (!((columns >> i) & 1)) continue;
             out.append(", ");
-            D::write_typed_placeholder(out, table<T>::columns[i].type);
+            D::write_typed_placeholder(out, t.columns[i].type);
         }
         out.append(')');
     }
     out.append(") AS ");
     sql::write_identifier<D>(out, update_rows_alias);
     out.append(" WHERE ");
-    sql::write_identifier<D>(out, table<T>::name);
+    sql::write_identifier<D>(out, t.name);
     out.append('.');
-    sql::write_identifier<D>(out, table<T>::columns[key].name);
+    sql::write_identifier<D>(out, t.primary_key().name);
     out.append(" = ");
     write_values_column<D>(out, 1);
 }
 
-template <class D, class T, class Connection>
-auto& prepare_update_rows(Connection& c, column_set columns, std::size_t rows) {
-    static_assert(table<T>::column_count <= 52, "the row count must fit above the column set");
-    return c.prepare_generated(&multi_row_update_id<T>, (static_cast<std::uint64_t>(rows) << table<T>::column_count) | columns, [&] {
+// The prepared UPDATE of `rows` rows (at least 2), under the model's tag.
+template <class D, class Connection>
+auto& prepare_update_rows(Connection& c, const void* tag, const table_view& t, column_set columns, std::size_t rows) {
+    return c.prepare_generated(tag, (static_cast<std::uint64_t>(rows) << t.columns.size()) | columns, [&] {
         runtime_text out;
-        write_update_rows<D, T>(out, columns, rows);
+        write_update_rows<D>(out, t, columns, rows);
         return std::move(out.text);
     });
 }
 
-// Binds `rows` objects' keys and `columns`, from parameter 1 on; object(i) gives the i-th.
-template <class T, class Statement, class Object>
-void bind_update_rows(Statement& statement, column_set columns, std::size_t rows, Object&& object) {
-    int index = 1;
-    for (std::size_t i = 0; i < rows; ++i) {
-        const T& o = object(i);
-        bind_primary_key(statement, index++, o);
-        index = bind_columns(statement, o, index, columns);
-    }
-}
-
-// Writes `columns` of `count` objects (object(i): the i-th, whose key its row has) in UPDATEs
-// of up to rows_per_update rows. run(statement) steps a bound statement. An UPDATE that changed
-// fewer rows than it was given looks the rows up one by one (`select`: T's SELECT by primary
-// key) and calls missing(i, sql) for the first object whose row is gone, which throws; it
-// returns normally only when every row is there.
-template <class D, class T, class Connection, class Object, class Run, class Missing>
-void update_rows(Connection& c, column_set columns, std::size_t count, Object&& object, Run&& run, Missing&& missing) {
+// Writes `columns` of `count` objects in UPDATEs of up to rows_per_update rows.
+//   bind_row(statement, i, first): binds the i-th object's key (as its row has it), then its
+//     `columns`, from parameter `first`; returns the next parameter.
+//   bind_key(statement, i): binds the i-th object's key as parameter 1 of `select_by_key`.
+//   run(statement): steps a bound statement.
+//   missing(i, sql): throws for the i-th object, whose row is gone.
+// An UPDATE that changed fewer rows than it was given looks its rows up one by one and calls
+// missing() for the first one gone; it goes on only when every row is there.
+template <class D, class Connection, class BindRow, class BindKey, class Run, class Missing>
+void update_rows(Connection& c, const void* tag, const table_view& t, std::string_view select_by_key,
+                 column_set columns, std::size_t count, BindRow&& bind_row, BindKey&& bind_key, Run&& run,
+                 Missing&& missing) {
     const std::size_t most = rows_per_update(columns);
     for (std::size_t first = 0; first < count; first += most) {
         const std::size_t rows = std::min(most, count - first);
-        auto& statement = prepare_update_rows<D, T>(c, columns, rows);
+        auto& statement = prepare_update_rows<D>(c, tag, t, columns, rows);
         {
             statement_use use(statement);
-            bind_update_rows<T>(statement, columns, rows, [&](std::size_t i) -> const T& { return object(first + i); });
+            int index = 1;
+            for (std::size_t i = first; i < first + rows; ++i) index = bind_row(statement, i, index);
             run(statement);
         }
         if (c.changes() == static_cast<std::int64_t>(rows)) continue;
         const std::string sql(statement.sql());
         for (std::size_t i = first; i < first + rows; ++i) {
-            auto& select = c.prepare_static(sql::select_by_primary_key_in<D, T>);
+            auto& select = c.prepare_static(select_by_key);
             statement_use use(select);
-            bind_primary_key(select, 1, object(i));
+            bind_key(select, i);
             if (!select.step()) missing(i, sql);
         }
     }
@@ -4980,115 +5256,6 @@ void update_rows(Connection& c, column_set columns, std::size_t count, Object&& 
 
 }  // namespace structql::detail
 // ---- end structql/detail/multi_row_update.hpp ----
-// ---- begin structql/detail/stable_vector.hpp ----
-// stable_vector<T>: a sequence whose elements never move once added, so that references to them
-// stay valid while it grows (a session's tracked objects are its users' references). Elements
-// live in blocks of doubling size: adding n elements costs about log2(n) allocations, where a
-// vector of unique_ptrs costs n.
-#include <bit>
-#include <cstddef>
-#include <cstdint>
-#include <utility>
-#include <vector>
-
-namespace structql::detail {
-
-template <class T>
-class stable_vector {
-    static constexpr std::size_t first_block = 16;
-    // Block b holds first_block << b elements; it is reserved whole when it is made, so adding
-    // to it never reallocates, and moving the vector that owns it keeps its elements in place.
-    // Blocks past the last element are empty and kept, for the elements added after a clear().
-    std::vector<std::vector<T>> blocks_;
-    std::size_t size_ = 0;
-
-    static constexpr std::size_t block_capacity(std::size_t b) { return first_block << b; }
-    // Element i is in block b = log2(i / first_block + 1), which starts at first_block * (2^b - 1).
-    static constexpr std::size_t block_of(std::size_t i) {
-        return static_cast<std::size_t>(std::bit_width(i / first_block + 1)) - 1;
-    }
-    std::size_t blocks_in_use() const noexcept { return size_ == 0 ? 0 : block_of(size_ - 1) + 1; }
-
-public:
-    template <class... Args>
-    T& emplace_back(Args&&... args) {
-        std::size_t b = block_of(size_);
-        if (b == blocks_.size()) {
-            std::vector<T> block;
-            block.reserve(block_capacity(b));
-            blocks_.push_back(std::move(block));
-        }
-        T& added = blocks_[b].emplace_back(std::forward<Args>(args)...);
-        ++size_;
-        return added;
-    }
-
-    void pop_back() noexcept {
-        blocks_[block_of(--size_)].pop_back();
-    }
-
-    // Destroys every element and keeps the blocks, so that refilling allocates nothing.
-    void clear() noexcept {
-        for (std::vector<T>& block : blocks_) block.clear();
-        size_ = 0;
-    }
-
-    std::size_t size() const noexcept { return size_; }
-    // The bytes its blocks hold, in use or not: blocks 0..n-1 hold first_block * (2^n - 1).
-    std::size_t capacity_bytes() const noexcept {
-        return (block_capacity(blocks_.size()) - first_block) * sizeof(T);
-    }
-
-    // The element whose `member` (a pointer to a member of T) is at address p, or nullptr: each
-    // block's address range is looked at (a few dozen at most), so no index of addresses is kept.
-    template <class M, class Member>
-    T* element_of(const M* p, Member member) noexcept {
-        const auto at = reinterpret_cast<std::uintptr_t>(p);
-        for (std::size_t b = 0, used = blocks_in_use(); b < used; ++b) {
-            std::vector<T>& block = blocks_[b];
-            const auto first = reinterpret_cast<std::uintptr_t>(&(block.front().*member));
-            if (at < first) continue;
-            std::size_t i = (at - first) / sizeof(T);
-            if (i < block.size() && &(block[i].*member) == p) return &block[i];
-        }
-        return nullptr;
-    }
-
-    T& operator[](std::size_t i) noexcept {
-        std::size_t b = block_of(i);
-        return blocks_[b][i - first_block * ((std::size_t{1} << b) - 1)];
-    }
-
-    template <class Blocks>
-    class basic_iterator {
-    public:
-        auto& operator*() const noexcept { return (*blocks_)[block_][index_]; }
-        basic_iterator& operator++() noexcept {
-            if (++index_ == (*blocks_)[block_].size()) {
-                ++block_;
-                index_ = 0;
-            }
-            return *this;
-        }
-        bool operator==(const basic_iterator&) const = default;
-
-    private:
-        friend class stable_vector;
-        basic_iterator(Blocks* blocks, std::size_t block) : blocks_(blocks), block_(block) {}
-        Blocks* blocks_;
-        std::size_t block_;
-        std::size_t index_ = 0;
-    };
-    using iterator = basic_iterator<std::vector<std::vector<T>>>;
-    using const_iterator = basic_iterator<const std::vector<std::vector<T>>>;
-    iterator begin() noexcept { return {&blocks_, 0}; }
-    iterator end() noexcept { return {&blocks_, blocks_in_use()}; }
-    const_iterator begin() const noexcept { return {&blocks_, 0}; }
-    const_iterator end() const noexcept { return {&blocks_, blocks_in_use()}; }
-};
-
-}  // namespace structql::detail
-// ---- end structql/detail/stable_vector.hpp ----
 
 namespace structql {
 
@@ -5122,31 +5289,93 @@ constexpr std::size_t foreign_key_depth() {
     return deepest_parent(typename table<T>::parents{});
 }
 
-enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
-
-template <class T>
-struct tracked {
-    T object;                    // lives as long as the entry: its address is the user's reference
-    std::optional<T> snapshot;   // the row as last loaded or flushed
-    // The row as before this transaction first wrote it: on the heap, as most objects of a
-    // session are never written and an empty std::optional<T> would still take a T's room.
-    std::unique_ptr<T> committed;
-    object_state state = object_state::pending;
-    bool inserted_in_transaction = false;
-    std::uint64_t order = 0;  // add() or remove() sequence number
-
-    // Called before the transaction's first write of this object.
-    void keep_committed() {
-        if (!committed) committed = std::make_unique<T>(*snapshot);
-    }
-};
-
 template <class K>
 std::string describe_key(const K& key) {
     if constexpr (std::is_same_v<K, std::int64_t>) return std::to_string(key);
     else if constexpr (std::is_same_v<K, std::string>) return "'" + key + "'";
     else return "<key>";
 }
+
+// What the unit of work needs of model T, as data and small functions: made once per model.
+template <class Backend, class Key>
+struct model_ops {
+    using statement_type = typename Backend::statement_type;
+
+    const void* id;               // detail::model_id<T>
+    const void* insert_rows_tag;  // detail::multi_row_insert_id<T>
+    const table_view* table;
+    std::size_t depth;  // foreign_key_depth<T>()
+    bool column_sets_fit;
+    column_set all_columns, all_but_key;
+    // Compile-time SQL (their addresses are statement cache keys).
+    std::string_view insert, insert_generated, update_by_key, delete_by_key, select_by_key;
+
+    const object_lifetime* lifetime;
+    Key (*key_of)(const void* object);
+    bool (*key_unassigned)(const void* object);
+    void (*assign_key)(void* object, std::int64_t key);                 // generated keys only
+    void (*read_key)(const statement_type& statement, void* object);  // from result column 0
+    column_set (*changed)(const void* now, const void* before);
+    int (*bind)(statement_type& statement, const void* object, int first, column_set columns);
+    void (*bind_key)(statement_type& statement, int index, const void* object);
+    // Replaces the object with the row read from the statement, only once all of it was read.
+    void (*read)(const statement_type& statement, void* object);
+};
+
+template <class Backend, class T>
+struct ops_of {
+    using dialect = typename Backend::dialect;
+    using statement_type = typename Backend::statement_type;
+    using key_value = typename table<T>::primary_key_value;
+    static const T& row(const void* p) { return *static_cast<const T*>(p); }
+
+    static constexpr model_ops<Backend, identity_key_t<T>> value{
+        .id = &model_id<T>,
+        .insert_rows_tag = &multi_row_insert_id<T>,
+        .table = &table<T>::view,
+        .depth = foreign_key_depth<T>(),
+        .column_sets_fit = column_sets_fit<T>,
+        .all_columns = detail::all_columns<T>(),
+        .all_but_key = all_but_primary_key<T>(),
+        .insert = sql::insert_in<dialect, T>,
+        .insert_generated = sql::insert_generated_in<dialect, T>,
+        .update_by_key = sql::update_by_primary_key_in<dialect, T>,
+        .delete_by_key = sql::delete_by_primary_key_in<dialect, T>,
+        .select_by_key = sql::select_by_primary_key_in<dialect, T>,
+        .lifetime = &lifetime_of<T>,
+        .key_of = [](const void* p) { return identity_key(row(p)); },
+        .key_unassigned = [](const void* p) { return is_unassigned_key<T>(table<T>::primary_key_of(row(p))); },
+        .assign_key =
+            [](void* p, std::int64_t key) {
+                if constexpr (table<T>::generated_primary_key)
+                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) =
+                        value_traits<key_value>::from_storage(key);
+            },
+        .read_key =
+            [](const statement_type& statement, void* p) {
+                if constexpr (table<T>::generated_primary_key) {
+                    key_value assigned{};
+                    try {
+                        read_value(statement, 0, assigned);
+                    } catch (...) {
+                        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
+                    }
+                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
+                }
+            },
+        .changed = [](const void* now, const void* before) { return changed_columns(row(now), row(before)); },
+        .bind = [](statement_type& statement, const void* p, int first,
+                   column_set columns) { return bind_columns(statement, row(p), first, columns); },
+        .bind_key = [](statement_type& statement, int index,
+                       const void* p) { bind_primary_key(statement, index, row(p)); },
+        .read =
+            [](const statement_type& statement, void* p) {
+                T fresh{};
+                read_columns(statement, fresh);
+                *static_cast<T*>(p) = std::move(fresh);
+            },
+    };
+};
 
 template <class Backend>
 struct model_store_base;
@@ -5156,7 +5385,7 @@ struct flush_step {
     std::size_t depth;
     std::uint64_t order;
     model_store_base<Backend>* store;
-    void* entry;
+    entry* e;
 };
 
 template <class Backend>
@@ -5168,9 +5397,9 @@ struct model_store_base {
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
-    virtual void remove(connection_type& c, void* entry) = 0;
+    virtual void remove(connection_type& c, entry& e) = 0;
     // Writes an UPDATE for every changed object; `c` is only called when one is found.
-    virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
+    virtual void flush_updates(function_ref<connection_type&()> c) = 0;
     virtual void after_commit() = 0;
     virtual void after_rollback() = 0;
     // Stops tracking every object; their memory stays until reset().
@@ -5188,111 +5417,111 @@ struct model_store_base {
     virtual void restore(const frame* saved, connection_type& c) = 0;
 };
 
-template <class Backend, class T>
+[[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, std::string_view message) {
+    std::string keys;
+    for (const column_info& c : t.columns) {
+        if (c.references_table.empty()) continue;
+        keys += keys.empty() ? "" : ", ";
+        keys += "\"" + std::string(t.name) + "\".\"" + std::string(c.name) + "\" REFERENCES \"" +
+                std::string(c.references_table) + "\" (\"" + std::string(c.references_column) + "\")";
+    }
+    // No key of this table: the failing one is another table's, referencing this one.
+    if (keys.empty()) throw integrity_error(std::string(message));
+    throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(t.name) + "\": " + keys + ")");
+}
+
+// Runs a write (true when it returned a row), adding to a foreign-key failure which of the
+// table's columns reference what: SQLite's own message does not say.
+template <class Backend, class Write>
+decltype(auto) explaining_foreign_keys(const table_view& t, Write&& write) {
+    try {
+        return write();
+    } catch (const integrity_error& e) {
+        if (!Backend::is_foreign_key_violation(e.what())) throw;
+        explain_foreign_key_violation(t, e.what());
+    }
+}
+
+template <class Key>
+[[noreturn, gnu::cold]] void throw_stale(const table_view& t, std::string_view what, const Key& key,
+                                         std::string_view sql) {
+    throw stale_data_error(std::string(what) + " of \"" + std::string(t.name) + "\" row with " +
+                           std::string(t.primary_key().name) + " = " + describe_key(key) +
+                           " matched no row: it was deleted or changed behind this session [SQL: " + std::string(sql) +
+                           "]");
+}
+
+template <class Backend, class Key>
 struct model_store final : model_store_base<Backend> {
     using dialect = typename Backend::dialect;
     using connection_type = typename Backend::connection_type;
-    using key_type = identity_key_t<T>;
-    using entry_type = tracked<T>;
-    static constexpr bool hashable_key = requires(const key_type& k) { std::hash<key_type>{}(k); };
-    using identity_map = std::conditional_t<hashable_key, detail::flat_map<key_type, entry_type>,
-                                            std::map<key_type, entry_type*>>;
+    using statement_type = typename Backend::statement_type;
+    using key_type = Key;
+    using ops_type = model_ops<Backend, Key>;
+    static constexpr bool hashable_key = requires(const Key& k) { std::hash<Key>{}(k); };
+    using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
 
-    model_store() : model_store_base<Backend>(&model_id<T>) {}
+    explicit model_store(const ops_type& model_ops)
+        : model_store_base<Backend>(model_ops.id), ops(model_ops), objects(*model_ops.lifetime) {}
 
-    detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
-    std::vector<detail::stable_vector<entry_type>> expunged;  // entries set aside by expunge_all()
+    const ops_type& ops;
+    entry_arena objects;  // in the order tracked
     identity_map identity;
-    std::vector<entry_type*> pending;  // in add() order
-    std::vector<entry_type*> deleted;  // in remove() order
+    std::vector<entry*> pending;  // in add() order
+    std::vector<entry*> deleted;  // in remove() order
 
-    // Runs a write (true when it returned a row), adding to a foreign-key failure which of T's
-    // columns reference what: SQLite's own message does not say.
-    static bool step_write(typename Backend::statement_type& statement) {
-        return explaining_foreign_keys([&] { return statement.step(); });
-    }
-    template <class Write>
-    static decltype(auto) explaining_foreign_keys(Write&& write) {
-        try {
-            return write();
-        } catch (const integrity_error& e) {
-            std::string_view message = e.what();
-            if (!Backend::is_foreign_key_violation(message)) throw;
-            std::string keys;
-            for (const column_info& c : table<T>::columns) {
-                if (c.references_table.empty()) continue;
-                keys += keys.empty() ? "" : ", ";
-                keys += "\"" + std::string(table<T>::name) + "\".\"" + std::string(c.name) + "\" REFERENCES \"" +
-                        std::string(c.references_table) + "\" (\"" + std::string(c.references_column) + "\")";
-            }
-            if (keys.empty()) throw;  // the failing key is another table's, referencing this one
-            throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(table<T>::name) +
-                                  "\": " + keys + ")");
-        }
+    const table_view& table() const { return *ops.table; }
+    Key key_of_snapshot(const entry& e) const { return ops.key_of(e.snapshot); }
+
+    bool step_write(statement_type& statement) {
+        return explaining_foreign_keys<Backend>(table(), [&] { return statement.step(); });
     }
 
-    entry_type& track(T&& object, object_state state) {
-        // Every member named: g++ 12 warns of the ones left out when T is a function-local type.
-        return entries.emplace_back(entry_type{.object = std::move(object),
-                                               .snapshot = std::nullopt,
-                                               .committed = nullptr,
-                                               .state = state,
-                                               .inserted_in_transaction = false,
-                                               .order = 0});
-    }
 
-    // The entry tracking this very object (by address), or nullptr.
-    entry_type* find(const T& object) {
-        entry_type* e = entries.element_of(&object, &entry_type::object);
-        return e && e->state != object_state::detached ? e : nullptr;
-    }
-
-    void detach(entry_type& e) { e.state = object_state::detached; }
+    static void detach(entry& e) { e.state = object_state::detached; }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
-        constexpr std::size_t depth = foreign_key_depth<T>();
-        for (entry_type* e : pending)
-            if (e->state == object_state::pending) inserts.push_back({depth, e->order, this, e});
-        for (entry_type* e : deleted)
-            if (e->state == object_state::deleted) deletes.push_back({depth, e->order, this, e});
+        for (entry* e : pending)
+            if (e->state == object_state::pending) inserts.push_back({ops.depth, e->order, this, e});
+        for (entry* e : deleted)
+            if (e->state == object_state::deleted) deletes.push_back({ops.depth, e->order, this, e});
         pending.clear();
         deleted.clear();
     }
 
-    static entry_type& entry_of(const flush_step<Backend>& step) { return *static_cast<entry_type*>(step.entry); }
-
-    static bool key_generated(const T& object) { return is_unassigned_key<T>(table<T>::primary_key_of(object)); }
     // A key left for the database to assign is left out of the INSERT; it comes back through
     // RETURNING where the dialect has it, else from the backend (SQLite's last insert rowid).
-    static constexpr bool returning(bool generated) { return generated && dialect::returns_generated_keys; }
-    static auto& prepare_insert(connection_type& c, bool generated) {
-        return generated ? c.prepare_static(sql::insert_generated_in<dialect, T>)
-                         : c.prepare_static(sql::insert_in<dialect, T>);
-    }
-    static void bind_insert(typename Backend::statement_type& statement, const T& object, bool generated) {
-        bind_columns(statement, object, 1, generated ? all_but_primary_key<T>() : all_columns<T>());
-    }
+    bool key_generated(const entry& e) const { return ops.key_unassigned(e.object); }
 
     // Each run of objects that all leave their key to the database, or all bring their own, in
     // multi-row INSERTs of up to rows_per_insert rows (as connection.insert does): one statement
     // per batch instead of one per object (SQLAlchemy's "insertmanyvalues").
     void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
         while (!run.empty()) {
-            bool generated = key_generated(entry_of(run[0]).object);
-            const std::size_t most = rows_per_insert<T>(generated);
+            bool generated = key_generated(*run[0].e);
+            const std::size_t most = rows_per_insert(table(), generated);
             std::size_t n = 1;
-            while (n < run.size() && n < most && key_generated(entry_of(run[n]).object) == generated) ++n;
-            if (n == 1) insert_one(c, entry_of(run[0]), generated);
+            while (n < run.size() && n < most && key_generated(*run[n].e) == generated) ++n;
+            if (n == 1) insert_one(c, *run[0].e, generated);
             else insert_rows(c, run.first(n), generated);
             run = run.subspan(n);
         }
     }
 
-    void insert_one(connection_type& c, entry_type& e, bool generated) {
-        auto& statement = prepare_insert(c, generated);
+    void insert_one(connection_type& c, entry& e, bool generated) {
+        auto& statement = c.prepare_static(generated ? ops.insert_generated : ops.insert);
         statement_use use(statement);
-        bind_insert(statement, e.object, generated);
-        inserted(c, statement, e, generated, step_write(statement));
+        ops.bind(statement, e.object, 1, generated ? ops.all_but_key : ops.all_columns);
+        bool returned_row = step_write(statement);
+        if (generated && dialect::returns_generated_keys) {
+            if (!returned_row)
+                throw operational_error("INSERT ... RETURNING returned no row [SQL: " + std::string(statement.sql()) +
+                                        "]");
+            ops.read_key(statement, e.object);
+        } else if (generated) {
+            ops.assign_key(e.object, c.last_insert_id());
+        }
+        inserted(e);
     }
 
     // Several objects in one INSERT. Generated keys come back through RETURNING (on SQLite only
@@ -5303,208 +5532,176 @@ struct model_store final : model_store_base<Backend> {
     // objects' keys in order. Checked where it can be: SQLite holds the write lock through the
     // statement, so its keys are consecutive and the last is the connection's last insert rowid.
     void insert_rows(connection_type& c, std::span<const flush_step<Backend>> run, bool generated) {
-        const bool returning = generated && insert_rows_return_keys<dialect, T>(c);
-        auto& statement = prepare_insert_rows<dialect, T>(c, run.size(), generated, returning);
+        const bool returning = generated && insert_rows_return_keys<dialect>(c, table());
+        auto& statement =
+            prepare_insert_rows<dialect>(c, ops.insert_rows_tag, table(), run.size(), generated, returning);
         statement_use use(statement);
-        std::size_t next = 0;
-        bind_insert_rows<T>(statement, run.size(), generated, [&]() -> const T& { return entry_of(run[next++]).object; });
-        if constexpr (table<T>::generated_primary_key) {
-            if (generated) {
-                std::vector<std::int64_t> keys;
-                if (returning) {
-                    keys.reserve(run.size());
-                    explaining_foreign_keys([&] {
-                        while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
-                    });
-                    std::sort(keys.begin(), keys.end());
-                } else {
-                    step_write(statement);
-                    keys = consecutive_keys<dialect, T>(c, run.size());
-                }
-                const bool as_assigned =
-                    keys.size() == run.size() &&
-                    (dialect::returns_generated_keys ||
-                     (keys.back() - keys.front() == static_cast<std::int64_t>(keys.size()) - 1 && keys.back() == c.last_insert_id()));
-                if (!as_assigned)
-                    throw operational_error("the keys \"" + std::string(table<T>::name) +
-                                            "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
-                                            "cannot tell which row has which (a trigger inserting into the table, or a "
-                                            "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
-                using key_value = typename table<T>::primary_key_value;
-                for (std::size_t i = 0; i < run.size(); ++i) {
-                    entry_type& e = entry_of(run[i]);
-                    static_cast<key_value&>(table<T>::primary_key_of(e.object)) = value_traits<key_value>::from_storage(keys[i]);
-                    inserted(e);
-                }
-                return;
-            }
+        int index = 1;
+        for (const auto& step : run)
+            index = ops.bind(statement, step.e->object, index, generated ? ops.all_but_key : ops.all_columns);
+        if (!generated) {
+            step_write(statement);
+            for (const auto& step : run) inserted(*step.e);
+            return;
         }
-        step_write(statement);
-        for (const auto& step : run) inserted(entry_of(step));
+        std::vector<std::int64_t> keys;
+        if (returning) {
+            keys.reserve(run.size());
+            explaining_foreign_keys<Backend>(table(), [&] {
+                while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
+            });
+            std::sort(keys.begin(), keys.end());
+        } else {
+            step_write(statement);
+            keys = consecutive_keys<dialect>(c, ops.insert_rows_tag, table(), run.size());
+        }
+        const bool as_assigned =
+            keys.size() == run.size() &&
+            (dialect::returns_generated_keys ||
+             (keys.back() - keys.front() == static_cast<std::int64_t>(keys.size()) - 1 && keys.back() == c.last_insert_id()));
+        if (!as_assigned)
+            throw operational_error("the keys \"" + std::string(table().name) +
+                                    "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
+                                    "cannot tell which row has which (a trigger inserting into the table, or a "
+                                    "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
+        for (std::size_t i = 0; i < run.size(); ++i) {
+            ops.assign_key(run[i].e->object, keys[i]);
+            inserted(*run[i].e);
+        }
     }
 
-    // After an object's INSERT ran (`returned_row`: its statement is on the row it returned):
-    // a generated key is written back, and the object is persistent.
-    void inserted(connection_type& c, const typename Backend::statement_type& statement, entry_type& e,
-                  bool generated, bool returned_row) {
-        if constexpr (table<T>::generated_primary_key) {
-            using key_value = typename table<T>::primary_key_value;
-            auto& key = static_cast<key_value&>(table<T>::primary_key_of(e.object));
-            if (returning(generated)) {
-                if (!returned_row)
-                    throw operational_error("INSERT ... RETURNING returned no row [SQL: " + std::string(statement.sql()) +
-                                            "]");
-                key_value assigned{};
-                try {
-                    read_value(statement, 0, assigned);
-                } catch (...) {
-                    rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
-                }
-                key = assigned;
-            } else if (generated) {
-                key = value_traits<key_value>::from_storage(c.last_insert_id());
-            }
-        }
-        inserted(e);
-    }
-
-    void inserted(entry_type& e) {
+    void inserted(entry& e) {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
-        e.snapshot = e.object;
-        identity.insert_or_assign(identity_key(e.object), &e);
+        objects.take_snapshot(e);
+        identity_set(ops.key_of(e.object), e);
     }
 
-    void remove(connection_type& c, void* raw) override {
-        entry_type& e = *static_cast<entry_type*>(raw);
-        auto& statement = c.prepare_static(sql::delete_by_primary_key_in<dialect, T>);
+    void identity_set(Key key, entry& e) { identity.insert_or_assign(std::move(key), &e); }
+
+    void remove(connection_type& c, entry& e) override {
+        auto& statement = c.prepare_static(ops.delete_by_key);
         statement_use use(statement);
-        bind_primary_key(statement, 1, *e.snapshot);
+        ops.bind_key(statement, 1, e.snapshot);
         step_write(statement);
-        if (c.changes() == 0) stale("DELETE", identity_key(*e.snapshot), statement.sql());
-        e.keep_committed();
+        if (c.changes() == 0) throw_stale(table(), "DELETE", key_of_snapshot(e), statement.sql());
+        objects.keep_committed(e);
         e.state = object_state::deleted_flushed;
-        identity.erase(identity_key(*e.snapshot));
+        identity.erase(key_of_snapshot(e));
     }
 
-    void flush_updates(const std::function<connection_type&()>& connection) override {
+    void flush_updates(function_ref<connection_type&()> connection) override {
         // Where the dialect batches UPDATEs, objects that keep their key go out in multi-row
         // UPDATEs, one run per set of changed columns (detail/multi_row_update.hpp); the others,
         // and a run of one, row by row.
-        std::vector<std::pair<column_set, entry_type*>> same_key;
-        for (entry_type& e : entries) {
+        const bool batched = multi_row_updates<dialect>(table());
+        const column_set key_column = column_set{1} << (table().primary_key_index % 64);
+        std::vector<std::pair<column_set, entry*>> same_key;
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            entry& e = objects.at(i);
             if (e.state != object_state::persistent) continue;
-            column_set changed = column_sets_fit<T> ? changed_columns(e.object, *e.snapshot) : all_columns<T>();
+            column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
-            if constexpr (multi_row_updates<dialect, T>) {
-                if (!((changed >> table<T>::primary_key_index) & 1)) {
-                    same_key.emplace_back(changed, &e);
-                    continue;
-                }
-            }
-            update_one(connection(), e, changed);
+            if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
+            else update_one(connection(), e, changed);
         }
-        if constexpr (multi_row_updates<dialect, T>) {
-            auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
-            if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
-                std::stable_sort(same_key.begin(), same_key.end(), by_set);
-            for (auto run = same_key.begin(); run != same_key.end();) {
-                auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
-                if (end - run == 1) {
-                    update_one(connection(), *run->second, run->first);
-                } else {
-                    update_rows<dialect, T>(
-                        connection(), run->first, static_cast<std::size_t>(end - run),
-                        [&](std::size_t i) -> const T& { return run[static_cast<std::ptrdiff_t>(i)].second->object; },
-                        [](auto& statement) { step_write(statement); },
-                        [&](std::size_t i, std::string_view sql) {
-                            stale("UPDATE", identity_key(*run[static_cast<std::ptrdiff_t>(i)].second->snapshot), sql);
-                        });
-                    for (auto it = run; it != end; ++it) {
-                        it->second->keep_committed();
-                        it->second->snapshot = it->second->object;
-                    }
+        if (same_key.empty()) return;
+        auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
+        if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
+            std::stable_sort(same_key.begin(), same_key.end(), by_set);
+        for (auto run = same_key.begin(); run != same_key.end();) {
+            auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
+            const column_set changed = run->first;
+            auto object = [&](std::size_t i) -> entry& { return *run[static_cast<std::ptrdiff_t>(i)].second; };
+            if (end - run == 1) {
+                update_one(connection(), object(0), changed);
+            } else {
+                update_rows<dialect>(
+                    connection(), ops.id, table(), ops.select_by_key, changed, static_cast<std::size_t>(end - run),
+                    [&](statement_type& statement, std::size_t i, int first) {
+                        ops.bind_key(statement, first, object(i).snapshot);
+                        return ops.bind(statement, object(i).object, first + 1, changed);
+                    },
+                    [&](statement_type& statement, std::size_t i) { ops.bind_key(statement, 1, object(i).snapshot); },
+                    [&](statement_type& statement) { step_write(statement); },
+                    [&](std::size_t i, std::string_view sql) {
+                        throw_stale(table(), "UPDATE", key_of_snapshot(object(i)), sql);
+                    });
+                for (auto it = run; it != end; ++it) {
+                    objects.keep_committed(*it->second);
+                    objects.take_snapshot(*it->second);
                 }
-                run = end;
             }
+            run = end;
         }
     }
 
     // One object's UPDATE, of the changed columns only.
-    void update_one(connection_type& c, entry_type& e, column_set changed) {
+    void update_one(connection_type& c, entry& e, column_set changed) {
         // Only the changed columns are written; each set of them has its own statement,
         // prepared once per connection. A changed key is written too (the row is found by
         // the key it had).
-        bool whole_row = changed == all_but_primary_key<T>();
-        auto& statement = whole_row ? c.prepare_static(sql::update_by_primary_key_in<dialect, T>)
-                                    : c.prepare_generated(&model_id<T>, changed, [&] {
+        bool whole_row = changed == ops.all_but_key;
+        auto& statement = whole_row ? c.prepare_static(ops.update_by_key)
+                                    : c.prepare_generated(ops.id, changed, [&] {
                                           runtime_text out;
-                                          sql::detail::write_update<dialect, T>(out, [&](std::size_t i) {
-                                              return (changed >> i) & 1;
+                                          sql::detail::write_update<dialect>(out, table(), [&](std::size_t column) {
+                                              return (changed >> column) & 1;
                                           });
                                           return std::move(out.text);
                                       });
         statement_use use(statement);
-        int next = bind_columns(statement, e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
-        bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
+        int next = ops.bind(statement, e.object, 1, whole_row ? ops.all_but_key : changed);
+        ops.bind_key(statement, next, e.snapshot);  // the key as the row has it
         step_write(statement);
-        if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
-        e.keep_committed();
-        key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
+        if (c.changes() == 0) throw_stale(table(), "UPDATE", key_of_snapshot(e), statement.sql());
+        objects.keep_committed(e);
+        Key old_key = key_of_snapshot(e), new_key = ops.key_of(e.object);
         if (!(old_key == new_key)) {
             identity.erase(old_key);
-            identity.insert_or_assign(new_key, &e);
+            identity_set(std::move(new_key), e);
         }
-        e.snapshot = e.object;
-    }
-
-    [[noreturn]] static void stale(std::string_view what, const key_type& key, std::string_view sql) {
-        throw stale_data_error(std::string(what) + " of \"" + std::string(table<T>::name) + "\" row with " +
-                               std::string(table<T>::columns[table<T>::primary_key_index].name) + " = " +
-                               describe_key(key) +
-                               " matched no row: it was deleted or changed behind this session [SQL: " +
-                               std::string(sql) + "]");
+        objects.take_snapshot(e);
     }
 
     // The entries move aside whole (their blocks, and so the objects' addresses, stay as they
     // are), so that flushes, commits and rollbacks no longer walk them.
     void expunge_all() override {
-        for (entry_type& e : entries) {
+        objects.for_each([&](entry& e) {
             detach(e);
-            e.snapshot.reset();
-            e.committed.reset();
-        }
-        expunged.push_back(std::exchange(entries, {}));
+            objects.set_snapshot(e, nullptr);
+            objects.drop_committed(e);
+        });
+        objects.set_aside();
         identity.clear();
         pending.clear();
         deleted.clear();
     }
 
     void reset() noexcept override {
-        expunged.clear();
-        entries.clear();
+        objects.clear();
         identity.clear();
         pending.clear();
         deleted.clear();
     }
     std::size_t retained_bytes() const noexcept override {
-        std::size_t bytes = entries.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry_type*);
+        std::size_t bytes = objects.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry*);
         if constexpr (hashable_key) bytes += identity.capacity_bytes();
         return bytes;
     }
 
     void after_commit() override {
-        for (entry_type& e : entries) {
-            e.committed.reset();
+        objects.for_each([&](entry& e) {
+            objects.drop_committed(e);
             e.inserted_in_transaction = false;
             if (e.state == object_state::deleted_flushed) detach(e);
-        }
+        });
     }
 
-    void forget(entry_type& e) {
+    void forget(entry& e) {
         if (e.state == object_state::detached) return;
         if (e.snapshot) {
-            auto it = identity.find(identity_key(*e.snapshot));
+            auto it = identity.find(key_of_snapshot(e));
             if (it != identity.end() && it->second == &e) identity.erase(it);
         }
         std::erase(pending, &e);
@@ -5513,34 +5710,44 @@ struct model_store final : model_store_base<Backend> {
     }
 
     // Reads the object's row again; false when the row is gone.
-    bool reload(entry_type& e, connection_type& c) {
-        auto& statement = c.prepare_static(sql::select_by_primary_key_in<dialect, T>);
+    bool reload(entry& e, connection_type& c) {
+        auto& statement = c.prepare_static(ops.select_by_key);
         statement_use use(statement);
-        bind_primary_key(statement, 1, *e.snapshot);
+        ops.bind_key(statement, 1, e.snapshot);
         if (!statement.step()) return false;
-        T fresh{};
-        read_columns(statement, fresh);
-        e.object = fresh;
-        e.snapshot = std::move(fresh);
+        ops.read(statement, e.object);
+        objects.take_snapshot(e);
         return true;
     }
 
+    // A savepoint's copy of one entry; the copies are the model's, made and freed through ops.
     struct saved_entry {
         object_state state;
-        std::optional<T> snapshot;
-        std::optional<T> committed;
         bool inserted_in_transaction;
+        void* snapshot;
+        void* committed;
     };
     struct model_frame : model_store_base<Backend>::frame {
+        const entry_arena& objects;
         std::vector<saved_entry> entries;
+        explicit model_frame(const entry_arena& o) : objects(o) {}
+        ~model_frame() override {
+            for (saved_entry& s : entries) {
+                objects.release(s.snapshot);
+                objects.release(s.committed);
+            }
+        }
     };
 
     std::unique_ptr<typename model_store_base<Backend>::frame> save() const override {
-        auto f = std::make_unique<model_frame>();
-        f->entries.reserve(entries.size());
-        for (const entry_type& e : entries)
-            f->entries.push_back({e.state, e.snapshot, e.committed ? std::optional<T>(*e.committed) : std::nullopt,
-                                  e.inserted_in_transaction});
+        auto f = std::make_unique<model_frame>(objects);
+        f->entries.reserve(objects.size());
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            const entry& e = objects.at(i);
+            saved_entry& s = f->entries.emplace_back(saved_entry{e.state, e.inserted_in_transaction, nullptr, nullptr});
+            if (e.snapshot) s.snapshot = objects.clone(e.snapshot);
+            if (e.committed) s.committed = objects.clone(e.committed);
+        }
         return f;
     }
 
@@ -5550,8 +5757,8 @@ struct model_store final : model_store_base<Backend> {
         identity.clear();
         pending.clear();
         deleted.clear();
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            entry_type& e = entries[i];
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            entry& e = objects.at(i);
             if (i < before) {
                 const saved_entry& was = f->entries[i];
                 if (was.state == object_state::detached) {
@@ -5559,10 +5766,11 @@ struct model_store final : model_store_base<Backend> {
                     continue;
                 }
                 e.state = was.state;
-                e.snapshot = was.snapshot;
-                e.committed = was.committed ? std::make_unique<T>(*was.committed) : nullptr;
+                objects.set_snapshot(e, was.snapshot);
+                objects.drop_committed(e);
+                if (was.committed) e.committed = objects.clone(was.committed);
                 e.inserted_in_transaction = was.inserted_in_transaction;
-                if (e.state == object_state::persistent) e.object = *e.snapshot;
+                if (e.state == object_state::persistent) objects.object_from(e, e.snapshot);
             } else if (e.state == object_state::pending || e.inserted_in_transaction ||
                        e.state == object_state::detached || !reload(e, c)) {
                 if (e.state != object_state::detached) detach(e);
@@ -5570,13 +5778,13 @@ struct model_store final : model_store_base<Backend> {
             } else {
                 e.state = object_state::persistent;
             }
-            if (e.state == object_state::persistent) identity.insert_or_assign(identity_key(*e.snapshot), &e);
+            if (e.state == object_state::persistent) identity_set(key_of_snapshot(e), e);
         }
     }
 
     void after_rollback() override {
         identity.clear();
-        for (entry_type& e : entries) {
+        objects.for_each([&](entry& e) {
             switch (e.state) {
                 case object_state::detached: break;
                 case object_state::pending: detach(e); break;
@@ -5586,20 +5794,24 @@ struct model_store final : model_store_base<Backend> {
                     if (e.inserted_in_transaction) {
                         detach(e);
                     } else {
-                        if (e.committed) e.snapshot = std::move(*e.committed);
-                        e.object = *e.snapshot;
+                        if (e.committed) objects.set_snapshot(e, e.committed);
+                        objects.object_from(e, e.snapshot);
                         e.state = object_state::persistent;
-                        identity.insert_or_assign(identity_key(e.object), &e);
+                        identity_set(ops.key_of(e.object), e);
                     }
                     break;
             }
-            e.committed.reset();
+            objects.drop_committed(e);
             e.inserted_in_transaction = false;
-        }
+        });
         pending.clear();
         deleted.clear();
     }
 };
+
+// The store of model T's objects.
+template <class Backend, class T>
+using store_of = model_store<Backend, identity_key_t<T>>;
 
 }  // namespace detail
 
@@ -5654,11 +5866,11 @@ public:
         (void)table<T>::members_checked;
         check_usable();
         auto& store = store_for<T>();
-        if (auto* e = store.find(object)) return e->object;
-        auto& e = store.track(T(std::forward<M>(object)), detail::object_state::pending);
+        if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
+        auto& e = store.objects.emplace([&](void* at) { ::new (at) T(std::forward<M>(object)); });
         e.order = ++sequence_;
         store.pending.push_back(&e);
-        return e.object;
+        return *static_cast<T*>(e.object);
     }
 
     // The object with this primary key: from the identity map when tracked, else loaded.
@@ -5675,13 +5887,13 @@ public:
         }
         auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
         auto& store = store_for<T>();
-        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         if (options_.autoflush) {
             // Pending inserts and deletes only: a changed tracked object cannot make an untracked
             // row appear (SQLAlchemy would also write changed objects here; comparing every
             // tracked object on each miss would make a loop of get() quadratic).
             autoflush(static_cast<detail::type_list<>*>(nullptr));
-            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         }
         T* result = nullptr;
         const key_value bound_key(key);  // outlives the statement, which may bind it without a copy
@@ -5698,10 +5910,10 @@ public:
     template <class T>
     void remove(T& object) {
         check_usable();
-        auto* e = store_for<T>().find(object);
+        auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("remove");
         if (e->state == detail::object_state::pending) {
-            store_for<T>().detach(*e);
+            e->state = detail::object_state::detached;
         } else if (e->state == detail::object_state::persistent) {
             e->state = detail::object_state::deleted;
             e->order = ++sequence_;
@@ -5714,7 +5926,7 @@ public:
     template <class T>
     void expunge(T& object) {
         check_usable();
-        auto* e = store_for<T>().find(object);
+        auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("expunge");
         store_for<T>().forget(*e);
     }
@@ -5735,7 +5947,7 @@ public:
     void refresh(T& object) {
         check_usable();
         auto& store = store_for<T>();
-        auto* e = store.find(object);
+        auto* e = find_tracked(object);
         if (!e || e->state != detail::object_state::persistent) throw not_tracked<T>("refresh");
         if (!store.reload(*e, connection()))
             throw invalid_request_error("refresh(): the \"" + std::string(table<T>::name) +
@@ -5753,7 +5965,7 @@ public:
         if constexpr (table<T>::generated_primary_key) {
             if (key == 0) return add(T(object));
         }
-        if (auto* e = store_for<T>().find(object)) return e->object;
+        if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
         if (T* existing = get<T>(key)) {
             *existing = object;
             return *existing;
@@ -5807,7 +6019,7 @@ private:
         std::vector<detail::flush_step<Backend>> inserts, deletes;
         for (auto& store : stores_) if (store) store->collect(inserts, deletes);
         bool wrote = false;
-        std::function<typename Backend::connection_type&()> writer = [&]() -> typename Backend::connection_type& {
+        auto writer = [&]() -> typename Backend::connection_type& {
             wrote = true;
             return connection(/*for_write=*/true);
         };
@@ -5833,7 +6045,7 @@ private:
                 for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
                 if (scanned) store->flush_updates(writer);
             }
-            for (auto& step : deletes) step.store->remove(writer(), step.entry);
+            for (auto& step : deletes) step.store->remove(writer(), *step.e);
         } catch (const std::exception& e) {
             fail(e.what());
             throw;
@@ -5997,7 +6209,7 @@ private:
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
             auto& e = *it->second;
-            e.keep_committed();
+            store.objects.keep_committed(e);
             if (deletes) {
                 e.state = detail::object_state::deleted_flushed;
                 store.identity.erase(it);
@@ -6026,18 +6238,19 @@ private:
     T* materialize(const Statement& statement, int first) {
         auto& store = store_for<T>();
         auto key = detail::read_identity_key<T>(statement, first);
-        if (auto it = store.identity.find(key); it != store.identity.end()) return &it->second->object;
-        auto& e = store.entries.emplace_back();  // read in place: no T is built and then moved
+        if (auto it = store.identity.find(key); it != store.identity.end()) return static_cast<T*>(it->second->object);
+        auto& e = store.objects.emplace();  // read in place: no T is built and then moved
+        T& object = *static_cast<T*>(e.object);
         try {
-            detail::read_columns(statement, e.object, first);
+            detail::read_columns(statement, object, first);
         } catch (...) {
-            store.entries.pop_back();
+            store.objects.pop_back();
             throw;
         }
         e.state = detail::object_state::persistent;
-        e.snapshot = e.object;
+        store.objects.take_snapshot(e);
         store.identity.emplace(std::move(key), &e);
-        return &e.object;
+        return &object;
     }
 
     template <class Parts, std::size_t I, class Statement>
@@ -6052,19 +6265,38 @@ private:
     }
 
     template <class T>
-    detail::model_store<Backend, T>& store_for() {
-        std::size_t index = detail::model_index<T>();
+    detail::store_of<Backend, T>& store_for() {
+        using key = detail::identity_key_t<T>;
+        return static_cast<detail::store_of<Backend, T>&>(
+            store_at(detail::model_index<T>(), &detail::ops_of<Backend, T>::value, &make_store<key>));
+    }
+    template <class Key>
+    static std::unique_ptr<detail::model_store_base<Backend>> make_store(const void* ops) {
+        return std::make_unique<detail::model_store<Backend, Key>>(
+            *static_cast<const detail::model_ops<Backend, Key>*>(ops));
+    }
+    // The store at `index` (detail::model_index), made when missing: from the spare shelf, or
+    // new by make(ops). Not a template, so not compiled once per model.
+    detail::model_store_base<Backend>& store_at(std::size_t index, const void* ops,
+                                                std::unique_ptr<detail::model_store_base<Backend>> (*make)(const void*)) {
         if (index >= stores_.size()) stores_.resize(index + 1);
         auto& slot = stores_[index];
         if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
-        if (!slot) slot = std::make_unique<detail::model_store<Backend, T>>();
-        return static_cast<detail::model_store<Backend, T>&>(*slot);
+        if (!slot) slot = make(ops);
+        return *slot;
+    }
+
+    // The entry tracking this very object (by address), or nullptr.
+    template <class T>
+    detail::entry* find_tracked(const T& object) {
+        auto* e = store_for<T>().objects.element_of(&object);
+        return e && e->state != detail::object_state::detached ? e : nullptr;
     }
 
     // A tracked object as get() shows it: removed ones are gone.
     template <class T>
-    static T* visible(detail::tracked<T>& e) {
-        return e.state == detail::object_state::persistent ? &e.object : nullptr;
+    static T* visible(detail::entry& e) {
+        return e.state == detail::object_state::persistent ? static_cast<T*>(e.object) : nullptr;
     }
 
     template <class T>

@@ -16,32 +16,33 @@
 
 namespace structql::detail {
 
-template <class T>
-inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
-
 // SQLite allows 32,766 parameters per statement and PostgreSQL 65,535; past a few hundred rows
 // a longer statement is no faster.
 inline constexpr std::size_t max_parameters_per_insert = 1000;
 
-// The most rows one INSERT of T takes; a generated key is left out of the columns (a model with
-// no other column inserts DEFAULT VALUES, one row at a time).
-template <class T>
-constexpr std::size_t rows_per_insert(bool generated) {
-    const std::size_t width = table<T>::column_count - (generated ? 1 : 0);
+// The most rows one INSERT of a table takes; a generated key is left out of the columns (a model
+// with no other column inserts DEFAULT VALUES, one row at a time).
+constexpr std::size_t rows_per_insert(const table_view& t, bool generated) {
+    const std::size_t width = t.columns.size() - (generated ? 1 : 0);
     return width == 0 ? 1 : std::max<std::size_t>(1, max_parameters_per_insert / width);
 }
+template <class T>
+constexpr std::size_t rows_per_insert(bool generated) {
+    return rows_per_insert(table<T>::view, generated);
+}
 
-// The prepared INSERT of `rows` rows of T, without the key column when `generated`; with
-// `returning`, the statement returns the generated keys as rows (in no order SQL promises).
-template <class D, class T, class Connection>
-auto& prepare_insert_rows(Connection& c, std::size_t rows, bool generated, bool returning) {
-    return c.prepare_generated(&multi_row_insert_id<T>, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
+template <class T>
+inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
+
+// The prepared INSERT of `rows` rows into the table, without the key column when `generated`;
+// with `returning`, the statement returns the generated keys as rows (in no order SQL promises).
+// `tag` (multi_row_insert_id<T>) names the model's statements in the cache.
+template <class D, class Connection>
+auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, std::size_t rows, bool generated,
+                          bool returning) {
+    return c.prepare_generated(tag, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
         runtime_text out;
-        sql::detail::write_insert<D, T>(out, rows, generated);
-        if (returning) {
-            out.append(" RETURNING ");
-            sql::write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
-        }
+        sql::detail::write_insert<D>(out, t, rows, generated, returning);
         return std::move(out.text);
     });
 }
@@ -64,55 +65,51 @@ void bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Ne
 // rowid reached the largest integer (SQLite then picks rowids at random). So RETURNING is only
 // used for a table with triggers, and without it the largest key is checked to be the last one.
 
-// Whether T has a trigger (in the main or the temp schema; names compare without case).
-template <class T>
-struct sqlite_triggers_text {
-    static constexpr void write(auto& out) {
-        for (std::string_view schema : {"sqlite_master", "sqlite_temp_master"}) {
-            out.append(schema == "sqlite_master" ? "SELECT EXISTS (SELECT 1 FROM " : " OR EXISTS (SELECT 1 FROM ");
-            out.append(schema);
-            out.append(" WHERE type = 'trigger' AND tbl_name = '");
-            for (char c : table<T>::name) {
-                if (c == '\'') out.append(c);
-                out.append(c);
-            }
-            out.append("' COLLATE NOCASE)");
-        }
-    }
-};
+// Whether a table has a trigger (in the main or the temp schema; names compare without case);
+// the table's name is the parameter.
+inline constexpr std::string_view sqlite_triggers_on =
+    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) "
+    "OR EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)";
 
-template <class D, class T>
-struct largest_key_text {
-    static constexpr void write(auto& out) {
-        out.append("SELECT max(");
-        sql::write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
-        out.append(") FROM ");
-        sql::write_identifier<D>(out, table<T>::name);
-    }
-};
+// Variants of a model's multi-row INSERT tag (prepare_insert_rows uses rows * 4 + 0..3) for its
+// largest-key SELECT.
+inline constexpr std::uint64_t largest_key_variant = ~std::uint64_t{0};
 
-template <class Connection>
-std::int64_t select_integer(Connection& c, std::string_view sql) {
-    auto& statement = c.prepare_static(sql);
+template <class Statement>
+std::int64_t read_integer(Statement& statement) {
     statement_use use(statement);
     return statement.step() && !statement.is_null(0) ? statement.template read<std::int64_t>(0) : 0;
 }
 
-// Whether a multi-row INSERT of T must return its generated keys: always where the dialect
-// returns them, on SQLite for a table with triggers only.
-template <class D, class T, class Connection>
-bool insert_rows_return_keys(Connection& c) {
-    if constexpr (D::returns_generated_keys) return true;
-    else return select_integer(c, text_v<sqlite_triggers_text<T>>) != 0;
+// Whether a multi-row INSERT into the table must return its generated keys: always where the
+// dialect returns them, on SQLite for a table with triggers only.
+template <class D, class Connection>
+bool insert_rows_return_keys(Connection& c, const table_view& t) {
+    if constexpr (D::returns_generated_keys) {
+        return true;
+    } else {
+        auto& statement = c.prepare_static(sqlite_triggers_on);
+        statement.bind(1, t.name);
+        return read_integer(statement) != 0;
+    }
 }
 
 // The keys SQLite gave the `rows` rows of the INSERT that just ran without RETURNING, in VALUES
-// order; none when the largest key in the table is not the last insert rowid.
-template <class D, class T, class Connection>
-std::vector<std::int64_t> consecutive_keys(Connection& c, std::size_t rows) {
+// order; none when the largest key in the table is not the last insert rowid. `tag`: the
+// model's multi-row INSERT tag.
+template <class D, class Connection>
+std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const table_view& t, std::size_t rows) {
     std::vector<std::int64_t> keys;
     const std::int64_t last = c.last_insert_id();
-    if (select_integer(c, text_v<largest_key_text<D, T>>) != last) return keys;
+    auto& largest = c.prepare_generated(tag, largest_key_variant, [&] {
+        runtime_text out;
+        out.append("SELECT max(");
+        sql::write_identifier<D>(out, t.primary_key().name);
+        out.append(") FROM ");
+        sql::write_identifier<D>(out, t.name);
+        return std::move(out.text);
+    });
+    if (read_integer(largest) != last) return keys;
     keys.reserve(rows);
     for (std::size_t i = rows; i > 0; --i) keys.push_back(last - static_cast<std::int64_t>(i - 1));
     return keys;

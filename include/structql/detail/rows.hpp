@@ -13,6 +13,7 @@
 
 #include <boost/pfr/core.hpp>
 
+#include "structql/detail/function_ref.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/table.hpp"
 
@@ -53,18 +54,20 @@ void read_value(const Statement& statement, int column, V& out) {
     }
 }
 
-template <class T>
-[[noreturn]] void rethrow_as_data_error(std::size_t column, std::string_view sql, std::string_view doing) {
+// Called in a catch block: the exception in flight, as a data_error naming the table and column.
+// Not a template (one copy, however many models): only the table's data differs.
+[[noreturn, gnu::cold]] inline void rethrow_as_data_error(const table_view& t, std::size_t column,
+                                                          std::string_view sql, std::string_view doing) {
     try {
         throw;
     } catch (const error&) {
         throw;  // already a StructQL error with its own context
     } catch (const std::exception& e) {
-        throw data_error(std::string(doing) + " " + std::string(table<T>::name) + "." +
-                         std::string(table<T>::columns[column].name) + ": " + e.what() + " [SQL: " +
-                         std::string(sql) + "]");
+        throw data_error(std::string(doing) + " " + std::string(t.name) + "." + std::string(t.columns[column].name) +
+                         ": " + e.what() + " [SQL: " + std::string(sql) + "]");
     }
 }
+
 
 // A set of a model's columns, bit i for column i; a model wider than 64 columns is always
 // written whole.
@@ -120,7 +123,7 @@ int bind_columns(Statement& statement, const T& object, int first, column_set co
             }
             bind_value(statement, index, member);
         } catch (...) {
-            rethrow_as_data_error<T>(I, statement.sql(), "cannot bind");
+            rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot bind");
         }
         ++index;
     };
@@ -135,7 +138,7 @@ void bind_primary_key(Statement& statement, int index, const T& object) {
     try {
         bind_value(statement, index, table<T>::primary_key_of(object));
     } catch (...) {
-        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot bind");
+        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot bind");
     }
 }
 
@@ -146,7 +149,7 @@ void read_columns(const Statement& statement, T& object, int first = 0) {
         try {
             read_value(statement, first + static_cast<int>(I), boost::pfr::get<I>(object));
         } catch (...) {
-            rethrow_as_data_error<T>(I, statement.sql(), "cannot read");
+            rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot read");
         }
     };
     [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -170,7 +173,7 @@ identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
     try {
         read_value(statement, first + static_cast<int>(table<T>::primary_key_index), key);
     } catch (...) {
-        rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
+        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
     }
     return identity_key_t<T>(value_traits<typename table<T>::primary_key_value>::to_storage(key));
 }
@@ -190,27 +193,40 @@ struct statement_use {
     Statement* operator->() const noexcept { return &statement; }
 };
 
-// Runs SQL on a backend connection through its statement cache (compile-time text by address,
-// run-time text by contents), handing each row to on_row until it returns false.
-template <class Connection, class Binder, class OnRow>
-void run_statement(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-    statement_use use(statement);
+template <class Connection>
+using statement_of = std::remove_reference_t<decltype(std::declval<Connection&>().prepare_static(std::string_view{}))>;
+
+// Binds a statement's parameters, a value that its value_traits cannot store becoming a
+// data_error. Compiled once per backend, whatever the binder.
+template <class Statement>
+void bind_parameters(Statement& statement, std::string_view sql, function_ref<void(Statement&)> binder) {
     try {
         binder(statement);
     } catch (const error&) {
         throw;
-    } catch (const std::exception& e) {  // a value its value_traits cannot store
+    } catch (const std::exception& e) {
         throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
     }
+}
+
+// Runs SQL on a backend connection through its statement cache (compile-time text by address,
+// run-time text by contents), handing each row to on_row until it returns false. on_row stays
+// a template parameter, so that reading a row is inlined into the loop.
+template <class Connection, class OnRow>
+void run_statement(Connection& c, std::string_view sql, bool runtime_text,
+                   function_ref<void(statement_of<Connection>&)> binder, OnRow&& on_row) {
+    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+    statement_use use(statement);
+    bind_parameters(statement, sql, binder);
     while (statement.step())
         if (!on_row(std::as_const(statement))) break;
 }
 
 // Runs SQL that writes; returns the number of rows it changed.
-template <class Connection, class Binder>
-std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text, Binder&& binder) {
-    run_statement(c, sql, runtime_text, binder, [](const auto&) { return true; });
+template <class Connection>
+std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text,
+                       function_ref<void(statement_of<Connection>&)> binder) {
+    run_statement(c, sql, runtime_text, binder, [](const statement_of<Connection>&) { return true; });
     return c.changes();
 }
 

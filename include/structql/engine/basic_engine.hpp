@@ -115,7 +115,7 @@ public:
             for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
                  ++last)
                 ++rows;
-            auto& statement = detail::prepare_insert_rows<typename Backend::dialect, T>(c, rows, generated, false);
+            auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, &detail::multi_row_insert_id<T>, table<T>::view, rows, generated, false);
             detail::statement_use use(statement);
             detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
             statement.step();

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -28,6 +29,17 @@ struct column_info {
     bool indexed = false;
     std::string_view references_table;   // empty when the column is not a foreign key
     std::string_view references_column;
+};
+
+// A model's table as plain data, for code written once for every model (the unit of work, the
+// SQL writers) rather than once per model.
+struct table_view {
+    std::string_view name;
+    std::span<const column_info> columns;
+    std::size_t primary_key_index;
+    bool generated_primary_key;
+
+    constexpr const column_info& primary_key() const { return columns[primary_key_index]; }
 };
 
 template <class T>
@@ -238,6 +250,8 @@ struct table {
     static constexpr const auto& primary_key_of(const T& object) noexcept {
         return boost::pfr::get<primary_key_index>(object);
     }
+
+    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key};
 
     // The models this one references (itself excluded), as a detail::type_list.
     using parents = typename detail::referenced_models<T, std::make_index_sequence<column_count>>::type;

@@ -2,11 +2,14 @@
 // A session's objects of one model: the tracked entries (object, snapshot, committed copy,
 // state), the identity map from primary key to entry, and the statements that write them at
 // flush. The session holds one store per model it has seen, behind model_store_base.
+//
+// Compile cost: the unit of work below is compiled once per backend and key type, not once per
+// model. What it needs of a model is data (its table_view and statements) and a few small
+// functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,11 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "structql/detail/entry_arena.hpp"
 #include "structql/detail/flat_map.hpp"
 #include "structql/detail/multi_row_insert.hpp"
 #include "structql/detail/multi_row_update.hpp"
 #include "structql/detail/rows.hpp"
-#include "structql/detail/stable_vector.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/sql/statements.hpp"
@@ -57,31 +60,93 @@ constexpr std::size_t foreign_key_depth() {
     return deepest_parent(typename table<T>::parents{});
 }
 
-enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
-
-template <class T>
-struct tracked {
-    T object;                    // lives as long as the entry: its address is the user's reference
-    std::optional<T> snapshot;   // the row as last loaded or flushed
-    // The row as before this transaction first wrote it: on the heap, as most objects of a
-    // session are never written and an empty std::optional<T> would still take a T's room.
-    std::unique_ptr<T> committed;
-    object_state state = object_state::pending;
-    bool inserted_in_transaction = false;
-    std::uint64_t order = 0;  // add() or remove() sequence number
-
-    // Called before the transaction's first write of this object.
-    void keep_committed() {
-        if (!committed) committed = std::make_unique<T>(*snapshot);
-    }
-};
-
 template <class K>
 std::string describe_key(const K& key) {
     if constexpr (std::is_same_v<K, std::int64_t>) return std::to_string(key);
     else if constexpr (std::is_same_v<K, std::string>) return "'" + key + "'";
     else return "<key>";
 }
+
+// What the unit of work needs of model T, as data and small functions: made once per model.
+template <class Backend, class Key>
+struct model_ops {
+    using statement_type = typename Backend::statement_type;
+
+    const void* id;               // detail::model_id<T>
+    const void* insert_rows_tag;  // detail::multi_row_insert_id<T>
+    const table_view* table;
+    std::size_t depth;  // foreign_key_depth<T>()
+    bool column_sets_fit;
+    column_set all_columns, all_but_key;
+    // Compile-time SQL (their addresses are statement cache keys).
+    std::string_view insert, insert_generated, update_by_key, delete_by_key, select_by_key;
+
+    const object_lifetime* lifetime;
+    Key (*key_of)(const void* object);
+    bool (*key_unassigned)(const void* object);
+    void (*assign_key)(void* object, std::int64_t key);                 // generated keys only
+    void (*read_key)(const statement_type& statement, void* object);  // from result column 0
+    column_set (*changed)(const void* now, const void* before);
+    int (*bind)(statement_type& statement, const void* object, int first, column_set columns);
+    void (*bind_key)(statement_type& statement, int index, const void* object);
+    // Replaces the object with the row read from the statement, only once all of it was read.
+    void (*read)(const statement_type& statement, void* object);
+};
+
+template <class Backend, class T>
+struct ops_of {
+    using dialect = typename Backend::dialect;
+    using statement_type = typename Backend::statement_type;
+    using key_value = typename table<T>::primary_key_value;
+    static const T& row(const void* p) { return *static_cast<const T*>(p); }
+
+    static constexpr model_ops<Backend, identity_key_t<T>> value{
+        .id = &model_id<T>,
+        .insert_rows_tag = &multi_row_insert_id<T>,
+        .table = &table<T>::view,
+        .depth = foreign_key_depth<T>(),
+        .column_sets_fit = column_sets_fit<T>,
+        .all_columns = detail::all_columns<T>(),
+        .all_but_key = all_but_primary_key<T>(),
+        .insert = sql::insert_in<dialect, T>,
+        .insert_generated = sql::insert_generated_in<dialect, T>,
+        .update_by_key = sql::update_by_primary_key_in<dialect, T>,
+        .delete_by_key = sql::delete_by_primary_key_in<dialect, T>,
+        .select_by_key = sql::select_by_primary_key_in<dialect, T>,
+        .lifetime = &lifetime_of<T>,
+        .key_of = [](const void* p) { return identity_key(row(p)); },
+        .key_unassigned = [](const void* p) { return is_unassigned_key<T>(table<T>::primary_key_of(row(p))); },
+        .assign_key =
+            [](void* p, std::int64_t key) {
+                if constexpr (table<T>::generated_primary_key)
+                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) =
+                        value_traits<key_value>::from_storage(key);
+            },
+        .read_key =
+            [](const statement_type& statement, void* p) {
+                if constexpr (table<T>::generated_primary_key) {
+                    key_value assigned{};
+                    try {
+                        read_value(statement, 0, assigned);
+                    } catch (...) {
+                        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
+                    }
+                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
+                }
+            },
+        .changed = [](const void* now, const void* before) { return changed_columns(row(now), row(before)); },
+        .bind = [](statement_type& statement, const void* p, int first,
+                   column_set columns) { return bind_columns(statement, row(p), first, columns); },
+        .bind_key = [](statement_type& statement, int index,
+                       const void* p) { bind_primary_key(statement, index, row(p)); },
+        .read =
+            [](const statement_type& statement, void* p) {
+                T fresh{};
+                read_columns(statement, fresh);
+                *static_cast<T*>(p) = std::move(fresh);
+            },
+    };
+};
 
 template <class Backend>
 struct model_store_base;
@@ -91,7 +156,7 @@ struct flush_step {
     std::size_t depth;
     std::uint64_t order;
     model_store_base<Backend>* store;
-    void* entry;
+    entry* e;
 };
 
 template <class Backend>
@@ -103,9 +168,9 @@ struct model_store_base {
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
-    virtual void remove(connection_type& c, void* entry) = 0;
+    virtual void remove(connection_type& c, entry& e) = 0;
     // Writes an UPDATE for every changed object; `c` is only called when one is found.
-    virtual void flush_updates(const std::function<connection_type&()>& c) = 0;
+    virtual void flush_updates(function_ref<connection_type&()> c) = 0;
     virtual void after_commit() = 0;
     virtual void after_rollback() = 0;
     // Stops tracking every object; their memory stays until reset().
@@ -123,111 +188,111 @@ struct model_store_base {
     virtual void restore(const frame* saved, connection_type& c) = 0;
 };
 
-template <class Backend, class T>
+[[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, std::string_view message) {
+    std::string keys;
+    for (const column_info& c : t.columns) {
+        if (c.references_table.empty()) continue;
+        keys += keys.empty() ? "" : ", ";
+        keys += "\"" + std::string(t.name) + "\".\"" + std::string(c.name) + "\" REFERENCES \"" +
+                std::string(c.references_table) + "\" (\"" + std::string(c.references_column) + "\")";
+    }
+    // No key of this table: the failing one is another table's, referencing this one.
+    if (keys.empty()) throw integrity_error(std::string(message));
+    throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(t.name) + "\": " + keys + ")");
+}
+
+// Runs a write (true when it returned a row), adding to a foreign-key failure which of the
+// table's columns reference what: SQLite's own message does not say.
+template <class Backend, class Write>
+decltype(auto) explaining_foreign_keys(const table_view& t, Write&& write) {
+    try {
+        return write();
+    } catch (const integrity_error& e) {
+        if (!Backend::is_foreign_key_violation(e.what())) throw;
+        explain_foreign_key_violation(t, e.what());
+    }
+}
+
+template <class Key>
+[[noreturn, gnu::cold]] void throw_stale(const table_view& t, std::string_view what, const Key& key,
+                                         std::string_view sql) {
+    throw stale_data_error(std::string(what) + " of \"" + std::string(t.name) + "\" row with " +
+                           std::string(t.primary_key().name) + " = " + describe_key(key) +
+                           " matched no row: it was deleted or changed behind this session [SQL: " + std::string(sql) +
+                           "]");
+}
+
+template <class Backend, class Key>
 struct model_store final : model_store_base<Backend> {
     using dialect = typename Backend::dialect;
     using connection_type = typename Backend::connection_type;
-    using key_type = identity_key_t<T>;
-    using entry_type = tracked<T>;
-    static constexpr bool hashable_key = requires(const key_type& k) { std::hash<key_type>{}(k); };
-    using identity_map = std::conditional_t<hashable_key, detail::flat_map<key_type, entry_type>,
-                                            std::map<key_type, entry_type*>>;
+    using statement_type = typename Backend::statement_type;
+    using key_type = Key;
+    using ops_type = model_ops<Backend, Key>;
+    static constexpr bool hashable_key = requires(const Key& k) { std::hash<Key>{}(k); };
+    using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
 
-    model_store() : model_store_base<Backend>(&model_id<T>) {}
+    explicit model_store(const ops_type& model_ops)
+        : model_store_base<Backend>(model_ops.id), ops(model_ops), objects(*model_ops.lifetime) {}
 
-    detail::stable_vector<entry_type> entries;  // never shrinks before close(): addresses stay valid
-    std::vector<detail::stable_vector<entry_type>> expunged;  // entries set aside by expunge_all()
+    const ops_type& ops;
+    entry_arena objects;  // in the order tracked
     identity_map identity;
-    std::vector<entry_type*> pending;  // in add() order
-    std::vector<entry_type*> deleted;  // in remove() order
+    std::vector<entry*> pending;  // in add() order
+    std::vector<entry*> deleted;  // in remove() order
 
-    // Runs a write (true when it returned a row), adding to a foreign-key failure which of T's
-    // columns reference what: SQLite's own message does not say.
-    static bool step_write(typename Backend::statement_type& statement) {
-        return explaining_foreign_keys([&] { return statement.step(); });
-    }
-    template <class Write>
-    static decltype(auto) explaining_foreign_keys(Write&& write) {
-        try {
-            return write();
-        } catch (const integrity_error& e) {
-            std::string_view message = e.what();
-            if (!Backend::is_foreign_key_violation(message)) throw;
-            std::string keys;
-            for (const column_info& c : table<T>::columns) {
-                if (c.references_table.empty()) continue;
-                keys += keys.empty() ? "" : ", ";
-                keys += "\"" + std::string(table<T>::name) + "\".\"" + std::string(c.name) + "\" REFERENCES \"" +
-                        std::string(c.references_table) + "\" (\"" + std::string(c.references_column) + "\")";
-            }
-            if (keys.empty()) throw;  // the failing key is another table's, referencing this one
-            throw integrity_error(std::string(message) + " (foreign keys of \"" + std::string(table<T>::name) +
-                                  "\": " + keys + ")");
-        }
+    const table_view& table() const { return *ops.table; }
+    Key key_of_snapshot(const entry& e) const { return ops.key_of(e.snapshot); }
+
+    bool step_write(statement_type& statement) {
+        return explaining_foreign_keys<Backend>(table(), [&] { return statement.step(); });
     }
 
-    entry_type& track(T&& object, object_state state) {
-        // Every member named: g++ 12 warns of the ones left out when T is a function-local type.
-        return entries.emplace_back(entry_type{.object = std::move(object),
-                                               .snapshot = std::nullopt,
-                                               .committed = nullptr,
-                                               .state = state,
-                                               .inserted_in_transaction = false,
-                                               .order = 0});
-    }
 
-    // The entry tracking this very object (by address), or nullptr.
-    entry_type* find(const T& object) {
-        entry_type* e = entries.element_of(&object, &entry_type::object);
-        return e && e->state != object_state::detached ? e : nullptr;
-    }
-
-    void detach(entry_type& e) { e.state = object_state::detached; }
+    static void detach(entry& e) { e.state = object_state::detached; }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
-        constexpr std::size_t depth = foreign_key_depth<T>();
-        for (entry_type* e : pending)
-            if (e->state == object_state::pending) inserts.push_back({depth, e->order, this, e});
-        for (entry_type* e : deleted)
-            if (e->state == object_state::deleted) deletes.push_back({depth, e->order, this, e});
+        for (entry* e : pending)
+            if (e->state == object_state::pending) inserts.push_back({ops.depth, e->order, this, e});
+        for (entry* e : deleted)
+            if (e->state == object_state::deleted) deletes.push_back({ops.depth, e->order, this, e});
         pending.clear();
         deleted.clear();
     }
 
-    static entry_type& entry_of(const flush_step<Backend>& step) { return *static_cast<entry_type*>(step.entry); }
-
-    static bool key_generated(const T& object) { return is_unassigned_key<T>(table<T>::primary_key_of(object)); }
     // A key left for the database to assign is left out of the INSERT; it comes back through
     // RETURNING where the dialect has it, else from the backend (SQLite's last insert rowid).
-    static constexpr bool returning(bool generated) { return generated && dialect::returns_generated_keys; }
-    static auto& prepare_insert(connection_type& c, bool generated) {
-        return generated ? c.prepare_static(sql::insert_generated_in<dialect, T>)
-                         : c.prepare_static(sql::insert_in<dialect, T>);
-    }
-    static void bind_insert(typename Backend::statement_type& statement, const T& object, bool generated) {
-        bind_columns(statement, object, 1, generated ? all_but_primary_key<T>() : all_columns<T>());
-    }
+    bool key_generated(const entry& e) const { return ops.key_unassigned(e.object); }
 
     // Each run of objects that all leave their key to the database, or all bring their own, in
     // multi-row INSERTs of up to rows_per_insert rows (as connection.insert does): one statement
     // per batch instead of one per object (SQLAlchemy's "insertmanyvalues").
     void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
         while (!run.empty()) {
-            bool generated = key_generated(entry_of(run[0]).object);
-            const std::size_t most = rows_per_insert<T>(generated);
+            bool generated = key_generated(*run[0].e);
+            const std::size_t most = rows_per_insert(table(), generated);
             std::size_t n = 1;
-            while (n < run.size() && n < most && key_generated(entry_of(run[n]).object) == generated) ++n;
-            if (n == 1) insert_one(c, entry_of(run[0]), generated);
+            while (n < run.size() && n < most && key_generated(*run[n].e) == generated) ++n;
+            if (n == 1) insert_one(c, *run[0].e, generated);
             else insert_rows(c, run.first(n), generated);
             run = run.subspan(n);
         }
     }
 
-    void insert_one(connection_type& c, entry_type& e, bool generated) {
-        auto& statement = prepare_insert(c, generated);
+    void insert_one(connection_type& c, entry& e, bool generated) {
+        auto& statement = c.prepare_static(generated ? ops.insert_generated : ops.insert);
         statement_use use(statement);
-        bind_insert(statement, e.object, generated);
-        inserted(c, statement, e, generated, step_write(statement));
+        ops.bind(statement, e.object, 1, generated ? ops.all_but_key : ops.all_columns);
+        bool returned_row = step_write(statement);
+        if (generated && dialect::returns_generated_keys) {
+            if (!returned_row)
+                throw operational_error("INSERT ... RETURNING returned no row [SQL: " + std::string(statement.sql()) +
+                                        "]");
+            ops.read_key(statement, e.object);
+        } else if (generated) {
+            ops.assign_key(e.object, c.last_insert_id());
+        }
+        inserted(e);
     }
 
     // Several objects in one INSERT. Generated keys come back through RETURNING (on SQLite only
@@ -238,208 +303,176 @@ struct model_store final : model_store_base<Backend> {
     // objects' keys in order. Checked where it can be: SQLite holds the write lock through the
     // statement, so its keys are consecutive and the last is the connection's last insert rowid.
     void insert_rows(connection_type& c, std::span<const flush_step<Backend>> run, bool generated) {
-        const bool returning = generated && insert_rows_return_keys<dialect, T>(c);
-        auto& statement = prepare_insert_rows<dialect, T>(c, run.size(), generated, returning);
+        const bool returning = generated && insert_rows_return_keys<dialect>(c, table());
+        auto& statement =
+            prepare_insert_rows<dialect>(c, ops.insert_rows_tag, table(), run.size(), generated, returning);
         statement_use use(statement);
-        std::size_t next = 0;
-        bind_insert_rows<T>(statement, run.size(), generated, [&]() -> const T& { return entry_of(run[next++]).object; });
-        if constexpr (table<T>::generated_primary_key) {
-            if (generated) {
-                std::vector<std::int64_t> keys;
-                if (returning) {
-                    keys.reserve(run.size());
-                    explaining_foreign_keys([&] {
-                        while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
-                    });
-                    std::sort(keys.begin(), keys.end());
-                } else {
-                    step_write(statement);
-                    keys = consecutive_keys<dialect, T>(c, run.size());
-                }
-                const bool as_assigned =
-                    keys.size() == run.size() &&
-                    (dialect::returns_generated_keys ||
-                     (keys.back() - keys.front() == static_cast<std::int64_t>(keys.size()) - 1 && keys.back() == c.last_insert_id()));
-                if (!as_assigned)
-                    throw operational_error("the keys \"" + std::string(table<T>::name) +
-                                            "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
-                                            "cannot tell which row has which (a trigger inserting into the table, or a "
-                                            "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
-                using key_value = typename table<T>::primary_key_value;
-                for (std::size_t i = 0; i < run.size(); ++i) {
-                    entry_type& e = entry_of(run[i]);
-                    static_cast<key_value&>(table<T>::primary_key_of(e.object)) = value_traits<key_value>::from_storage(keys[i]);
-                    inserted(e);
-                }
-                return;
-            }
+        int index = 1;
+        for (const auto& step : run)
+            index = ops.bind(statement, step.e->object, index, generated ? ops.all_but_key : ops.all_columns);
+        if (!generated) {
+            step_write(statement);
+            for (const auto& step : run) inserted(*step.e);
+            return;
         }
-        step_write(statement);
-        for (const auto& step : run) inserted(entry_of(step));
+        std::vector<std::int64_t> keys;
+        if (returning) {
+            keys.reserve(run.size());
+            explaining_foreign_keys<Backend>(table(), [&] {
+                while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
+            });
+            std::sort(keys.begin(), keys.end());
+        } else {
+            step_write(statement);
+            keys = consecutive_keys<dialect>(c, ops.insert_rows_tag, table(), run.size());
+        }
+        const bool as_assigned =
+            keys.size() == run.size() &&
+            (dialect::returns_generated_keys ||
+             (keys.back() - keys.front() == static_cast<std::int64_t>(keys.size()) - 1 && keys.back() == c.last_insert_id()));
+        if (!as_assigned)
+            throw operational_error("the keys \"" + std::string(table().name) +
+                                    "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
+                                    "cannot tell which row has which (a trigger inserting into the table, or a "
+                                    "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
+        for (std::size_t i = 0; i < run.size(); ++i) {
+            ops.assign_key(run[i].e->object, keys[i]);
+            inserted(*run[i].e);
+        }
     }
 
-    // After an object's INSERT ran (`returned_row`: its statement is on the row it returned):
-    // a generated key is written back, and the object is persistent.
-    void inserted(connection_type& c, const typename Backend::statement_type& statement, entry_type& e,
-                  bool generated, bool returned_row) {
-        if constexpr (table<T>::generated_primary_key) {
-            using key_value = typename table<T>::primary_key_value;
-            auto& key = static_cast<key_value&>(table<T>::primary_key_of(e.object));
-            if (returning(generated)) {
-                if (!returned_row)
-                    throw operational_error("INSERT ... RETURNING returned no row [SQL: " + std::string(statement.sql()) +
-                                            "]");
-                key_value assigned{};
-                try {
-                    read_value(statement, 0, assigned);
-                } catch (...) {
-                    rethrow_as_data_error<T>(table<T>::primary_key_index, statement.sql(), "cannot read");
-                }
-                key = assigned;
-            } else if (generated) {
-                key = value_traits<key_value>::from_storage(c.last_insert_id());
-            }
-        }
-        inserted(e);
-    }
-
-    void inserted(entry_type& e) {
+    void inserted(entry& e) {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
-        e.snapshot = e.object;
-        identity.insert_or_assign(identity_key(e.object), &e);
+        objects.take_snapshot(e);
+        identity_set(ops.key_of(e.object), e);
     }
 
-    void remove(connection_type& c, void* raw) override {
-        entry_type& e = *static_cast<entry_type*>(raw);
-        auto& statement = c.prepare_static(sql::delete_by_primary_key_in<dialect, T>);
+    void identity_set(Key key, entry& e) { identity.insert_or_assign(std::move(key), &e); }
+
+    void remove(connection_type& c, entry& e) override {
+        auto& statement = c.prepare_static(ops.delete_by_key);
         statement_use use(statement);
-        bind_primary_key(statement, 1, *e.snapshot);
+        ops.bind_key(statement, 1, e.snapshot);
         step_write(statement);
-        if (c.changes() == 0) stale("DELETE", identity_key(*e.snapshot), statement.sql());
-        e.keep_committed();
+        if (c.changes() == 0) throw_stale(table(), "DELETE", key_of_snapshot(e), statement.sql());
+        objects.keep_committed(e);
         e.state = object_state::deleted_flushed;
-        identity.erase(identity_key(*e.snapshot));
+        identity.erase(key_of_snapshot(e));
     }
 
-    void flush_updates(const std::function<connection_type&()>& connection) override {
+    void flush_updates(function_ref<connection_type&()> connection) override {
         // Where the dialect batches UPDATEs, objects that keep their key go out in multi-row
         // UPDATEs, one run per set of changed columns (detail/multi_row_update.hpp); the others,
         // and a run of one, row by row.
-        std::vector<std::pair<column_set, entry_type*>> same_key;
-        for (entry_type& e : entries) {
+        const bool batched = multi_row_updates<dialect>(table());
+        const column_set key_column = column_set{1} << (table().primary_key_index % 64);
+        std::vector<std::pair<column_set, entry*>> same_key;
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            entry& e = objects.at(i);
             if (e.state != object_state::persistent) continue;
-            column_set changed = column_sets_fit<T> ? changed_columns(e.object, *e.snapshot) : all_columns<T>();
+            column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
-            if constexpr (multi_row_updates<dialect, T>) {
-                if (!((changed >> table<T>::primary_key_index) & 1)) {
-                    same_key.emplace_back(changed, &e);
-                    continue;
-                }
-            }
-            update_one(connection(), e, changed);
+            if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
+            else update_one(connection(), e, changed);
         }
-        if constexpr (multi_row_updates<dialect, T>) {
-            auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
-            if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
-                std::stable_sort(same_key.begin(), same_key.end(), by_set);
-            for (auto run = same_key.begin(); run != same_key.end();) {
-                auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
-                if (end - run == 1) {
-                    update_one(connection(), *run->second, run->first);
-                } else {
-                    update_rows<dialect, T>(
-                        connection(), run->first, static_cast<std::size_t>(end - run),
-                        [&](std::size_t i) -> const T& { return run[static_cast<std::ptrdiff_t>(i)].second->object; },
-                        [](auto& statement) { step_write(statement); },
-                        [&](std::size_t i, std::string_view sql) {
-                            stale("UPDATE", identity_key(*run[static_cast<std::ptrdiff_t>(i)].second->snapshot), sql);
-                        });
-                    for (auto it = run; it != end; ++it) {
-                        it->second->keep_committed();
-                        it->second->snapshot = it->second->object;
-                    }
+        if (same_key.empty()) return;
+        auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
+        if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
+            std::stable_sort(same_key.begin(), same_key.end(), by_set);
+        for (auto run = same_key.begin(); run != same_key.end();) {
+            auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
+            const column_set changed = run->first;
+            auto object = [&](std::size_t i) -> entry& { return *run[static_cast<std::ptrdiff_t>(i)].second; };
+            if (end - run == 1) {
+                update_one(connection(), object(0), changed);
+            } else {
+                update_rows<dialect>(
+                    connection(), ops.id, table(), ops.select_by_key, changed, static_cast<std::size_t>(end - run),
+                    [&](statement_type& statement, std::size_t i, int first) {
+                        ops.bind_key(statement, first, object(i).snapshot);
+                        return ops.bind(statement, object(i).object, first + 1, changed);
+                    },
+                    [&](statement_type& statement, std::size_t i) { ops.bind_key(statement, 1, object(i).snapshot); },
+                    [&](statement_type& statement) { step_write(statement); },
+                    [&](std::size_t i, std::string_view sql) {
+                        throw_stale(table(), "UPDATE", key_of_snapshot(object(i)), sql);
+                    });
+                for (auto it = run; it != end; ++it) {
+                    objects.keep_committed(*it->second);
+                    objects.take_snapshot(*it->second);
                 }
-                run = end;
             }
+            run = end;
         }
     }
 
     // One object's UPDATE, of the changed columns only.
-    void update_one(connection_type& c, entry_type& e, column_set changed) {
+    void update_one(connection_type& c, entry& e, column_set changed) {
         // Only the changed columns are written; each set of them has its own statement,
         // prepared once per connection. A changed key is written too (the row is found by
         // the key it had).
-        bool whole_row = changed == all_but_primary_key<T>();
-        auto& statement = whole_row ? c.prepare_static(sql::update_by_primary_key_in<dialect, T>)
-                                    : c.prepare_generated(&model_id<T>, changed, [&] {
+        bool whole_row = changed == ops.all_but_key;
+        auto& statement = whole_row ? c.prepare_static(ops.update_by_key)
+                                    : c.prepare_generated(ops.id, changed, [&] {
                                           runtime_text out;
-                                          sql::detail::write_update<dialect, T>(out, [&](std::size_t i) {
-                                              return (changed >> i) & 1;
+                                          sql::detail::write_update<dialect>(out, table(), [&](std::size_t column) {
+                                              return (changed >> column) & 1;
                                           });
                                           return std::move(out.text);
                                       });
         statement_use use(statement);
-        int next = bind_columns(statement, e.object, 1, whole_row ? all_but_primary_key<T>() : changed);
-        bind_primary_key(statement, next, *e.snapshot);  // the key as the row has it
+        int next = ops.bind(statement, e.object, 1, whole_row ? ops.all_but_key : changed);
+        ops.bind_key(statement, next, e.snapshot);  // the key as the row has it
         step_write(statement);
-        if (c.changes() == 0) stale("UPDATE", identity_key(*e.snapshot), statement.sql());
-        e.keep_committed();
-        key_type old_key = identity_key(*e.snapshot), new_key = identity_key(e.object);
+        if (c.changes() == 0) throw_stale(table(), "UPDATE", key_of_snapshot(e), statement.sql());
+        objects.keep_committed(e);
+        Key old_key = key_of_snapshot(e), new_key = ops.key_of(e.object);
         if (!(old_key == new_key)) {
             identity.erase(old_key);
-            identity.insert_or_assign(new_key, &e);
+            identity_set(std::move(new_key), e);
         }
-        e.snapshot = e.object;
-    }
-
-    [[noreturn]] static void stale(std::string_view what, const key_type& key, std::string_view sql) {
-        throw stale_data_error(std::string(what) + " of \"" + std::string(table<T>::name) + "\" row with " +
-                               std::string(table<T>::columns[table<T>::primary_key_index].name) + " = " +
-                               describe_key(key) +
-                               " matched no row: it was deleted or changed behind this session [SQL: " +
-                               std::string(sql) + "]");
+        objects.take_snapshot(e);
     }
 
     // The entries move aside whole (their blocks, and so the objects' addresses, stay as they
     // are), so that flushes, commits and rollbacks no longer walk them.
     void expunge_all() override {
-        for (entry_type& e : entries) {
+        objects.for_each([&](entry& e) {
             detach(e);
-            e.snapshot.reset();
-            e.committed.reset();
-        }
-        expunged.push_back(std::exchange(entries, {}));
+            objects.set_snapshot(e, nullptr);
+            objects.drop_committed(e);
+        });
+        objects.set_aside();
         identity.clear();
         pending.clear();
         deleted.clear();
     }
 
     void reset() noexcept override {
-        expunged.clear();
-        entries.clear();
+        objects.clear();
         identity.clear();
         pending.clear();
         deleted.clear();
     }
     std::size_t retained_bytes() const noexcept override {
-        std::size_t bytes = entries.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry_type*);
+        std::size_t bytes = objects.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry*);
         if constexpr (hashable_key) bytes += identity.capacity_bytes();
         return bytes;
     }
 
     void after_commit() override {
-        for (entry_type& e : entries) {
-            e.committed.reset();
+        objects.for_each([&](entry& e) {
+            objects.drop_committed(e);
             e.inserted_in_transaction = false;
             if (e.state == object_state::deleted_flushed) detach(e);
-        }
+        });
     }
 
-    void forget(entry_type& e) {
+    void forget(entry& e) {
         if (e.state == object_state::detached) return;
         if (e.snapshot) {
-            auto it = identity.find(identity_key(*e.snapshot));
+            auto it = identity.find(key_of_snapshot(e));
             if (it != identity.end() && it->second == &e) identity.erase(it);
         }
         std::erase(pending, &e);
@@ -448,34 +481,44 @@ struct model_store final : model_store_base<Backend> {
     }
 
     // Reads the object's row again; false when the row is gone.
-    bool reload(entry_type& e, connection_type& c) {
-        auto& statement = c.prepare_static(sql::select_by_primary_key_in<dialect, T>);
+    bool reload(entry& e, connection_type& c) {
+        auto& statement = c.prepare_static(ops.select_by_key);
         statement_use use(statement);
-        bind_primary_key(statement, 1, *e.snapshot);
+        ops.bind_key(statement, 1, e.snapshot);
         if (!statement.step()) return false;
-        T fresh{};
-        read_columns(statement, fresh);
-        e.object = fresh;
-        e.snapshot = std::move(fresh);
+        ops.read(statement, e.object);
+        objects.take_snapshot(e);
         return true;
     }
 
+    // A savepoint's copy of one entry; the copies are the model's, made and freed through ops.
     struct saved_entry {
         object_state state;
-        std::optional<T> snapshot;
-        std::optional<T> committed;
         bool inserted_in_transaction;
+        void* snapshot;
+        void* committed;
     };
     struct model_frame : model_store_base<Backend>::frame {
+        const entry_arena& objects;
         std::vector<saved_entry> entries;
+        explicit model_frame(const entry_arena& o) : objects(o) {}
+        ~model_frame() override {
+            for (saved_entry& s : entries) {
+                objects.release(s.snapshot);
+                objects.release(s.committed);
+            }
+        }
     };
 
     std::unique_ptr<typename model_store_base<Backend>::frame> save() const override {
-        auto f = std::make_unique<model_frame>();
-        f->entries.reserve(entries.size());
-        for (const entry_type& e : entries)
-            f->entries.push_back({e.state, e.snapshot, e.committed ? std::optional<T>(*e.committed) : std::nullopt,
-                                  e.inserted_in_transaction});
+        auto f = std::make_unique<model_frame>(objects);
+        f->entries.reserve(objects.size());
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            const entry& e = objects.at(i);
+            saved_entry& s = f->entries.emplace_back(saved_entry{e.state, e.inserted_in_transaction, nullptr, nullptr});
+            if (e.snapshot) s.snapshot = objects.clone(e.snapshot);
+            if (e.committed) s.committed = objects.clone(e.committed);
+        }
         return f;
     }
 
@@ -485,8 +528,8 @@ struct model_store final : model_store_base<Backend> {
         identity.clear();
         pending.clear();
         deleted.clear();
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            entry_type& e = entries[i];
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            entry& e = objects.at(i);
             if (i < before) {
                 const saved_entry& was = f->entries[i];
                 if (was.state == object_state::detached) {
@@ -494,10 +537,11 @@ struct model_store final : model_store_base<Backend> {
                     continue;
                 }
                 e.state = was.state;
-                e.snapshot = was.snapshot;
-                e.committed = was.committed ? std::make_unique<T>(*was.committed) : nullptr;
+                objects.set_snapshot(e, was.snapshot);
+                objects.drop_committed(e);
+                if (was.committed) e.committed = objects.clone(was.committed);
                 e.inserted_in_transaction = was.inserted_in_transaction;
-                if (e.state == object_state::persistent) e.object = *e.snapshot;
+                if (e.state == object_state::persistent) objects.object_from(e, e.snapshot);
             } else if (e.state == object_state::pending || e.inserted_in_transaction ||
                        e.state == object_state::detached || !reload(e, c)) {
                 if (e.state != object_state::detached) detach(e);
@@ -505,13 +549,13 @@ struct model_store final : model_store_base<Backend> {
             } else {
                 e.state = object_state::persistent;
             }
-            if (e.state == object_state::persistent) identity.insert_or_assign(identity_key(*e.snapshot), &e);
+            if (e.state == object_state::persistent) identity_set(key_of_snapshot(e), e);
         }
     }
 
     void after_rollback() override {
         identity.clear();
-        for (entry_type& e : entries) {
+        objects.for_each([&](entry& e) {
             switch (e.state) {
                 case object_state::detached: break;
                 case object_state::pending: detach(e); break;
@@ -521,20 +565,24 @@ struct model_store final : model_store_base<Backend> {
                     if (e.inserted_in_transaction) {
                         detach(e);
                     } else {
-                        if (e.committed) e.snapshot = std::move(*e.committed);
-                        e.object = *e.snapshot;
+                        if (e.committed) objects.set_snapshot(e, e.committed);
+                        objects.object_from(e, e.snapshot);
                         e.state = object_state::persistent;
-                        identity.insert_or_assign(identity_key(e.object), &e);
+                        identity_set(ops.key_of(e.object), e);
                     }
                     break;
             }
-            e.committed.reset();
+            objects.drop_committed(e);
             e.inserted_in_transaction = false;
-        }
+        });
         pending.clear();
         deleted.clear();
     }
 };
+
+// The store of model T's objects.
+template <class Backend, class T>
+using store_of = model_store<Backend, identity_key_t<T>>;
 
 }  // namespace detail
 

@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,11 +78,11 @@ public:
         (void)table<T>::members_checked;
         check_usable();
         auto& store = store_for<T>();
-        if (auto* e = store.find(object)) return e->object;
-        auto& e = store.track(T(std::forward<M>(object)), detail::object_state::pending);
+        if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
+        auto& e = store.objects.emplace([&](void* at) { ::new (at) T(std::forward<M>(object)); });
         e.order = ++sequence_;
         store.pending.push_back(&e);
-        return e.object;
+        return *static_cast<T*>(e.object);
     }
 
     // The object with this primary key: from the identity map when tracked, else loaded.
@@ -100,13 +99,13 @@ public:
         }
         auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
         auto& store = store_for<T>();
-        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         if (options_.autoflush) {
             // Pending inserts and deletes only: a changed tracked object cannot make an untracked
             // row appear (SQLAlchemy would also write changed objects here; comparing every
             // tracked object on each miss would make a loop of get() quadratic).
             autoflush(static_cast<detail::type_list<>*>(nullptr));
-            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         }
         T* result = nullptr;
         const key_value bound_key(key);  // outlives the statement, which may bind it without a copy
@@ -123,10 +122,10 @@ public:
     template <class T>
     void remove(T& object) {
         check_usable();
-        auto* e = store_for<T>().find(object);
+        auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("remove");
         if (e->state == detail::object_state::pending) {
-            store_for<T>().detach(*e);
+            e->state = detail::object_state::detached;
         } else if (e->state == detail::object_state::persistent) {
             e->state = detail::object_state::deleted;
             e->order = ++sequence_;
@@ -139,7 +138,7 @@ public:
     template <class T>
     void expunge(T& object) {
         check_usable();
-        auto* e = store_for<T>().find(object);
+        auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("expunge");
         store_for<T>().forget(*e);
     }
@@ -160,7 +159,7 @@ public:
     void refresh(T& object) {
         check_usable();
         auto& store = store_for<T>();
-        auto* e = store.find(object);
+        auto* e = find_tracked(object);
         if (!e || e->state != detail::object_state::persistent) throw not_tracked<T>("refresh");
         if (!store.reload(*e, connection()))
             throw invalid_request_error("refresh(): the \"" + std::string(table<T>::name) +
@@ -178,7 +177,7 @@ public:
         if constexpr (table<T>::generated_primary_key) {
             if (key == 0) return add(T(object));
         }
-        if (auto* e = store_for<T>().find(object)) return e->object;
+        if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
         if (T* existing = get<T>(key)) {
             *existing = object;
             return *existing;
@@ -232,7 +231,7 @@ private:
         std::vector<detail::flush_step<Backend>> inserts, deletes;
         for (auto& store : stores_) if (store) store->collect(inserts, deletes);
         bool wrote = false;
-        std::function<typename Backend::connection_type&()> writer = [&]() -> typename Backend::connection_type& {
+        auto writer = [&]() -> typename Backend::connection_type& {
             wrote = true;
             return connection(/*for_write=*/true);
         };
@@ -258,7 +257,7 @@ private:
                 for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
                 if (scanned) store->flush_updates(writer);
             }
-            for (auto& step : deletes) step.store->remove(writer(), step.entry);
+            for (auto& step : deletes) step.store->remove(writer(), *step.e);
         } catch (const std::exception& e) {
             fail(e.what());
             throw;
@@ -422,7 +421,7 @@ private:
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
             auto& e = *it->second;
-            e.keep_committed();
+            store.objects.keep_committed(e);
             if (deletes) {
                 e.state = detail::object_state::deleted_flushed;
                 store.identity.erase(it);
@@ -451,18 +450,19 @@ private:
     T* materialize(const Statement& statement, int first) {
         auto& store = store_for<T>();
         auto key = detail::read_identity_key<T>(statement, first);
-        if (auto it = store.identity.find(key); it != store.identity.end()) return &it->second->object;
-        auto& e = store.entries.emplace_back();  // read in place: no T is built and then moved
+        if (auto it = store.identity.find(key); it != store.identity.end()) return static_cast<T*>(it->second->object);
+        auto& e = store.objects.emplace();  // read in place: no T is built and then moved
+        T& object = *static_cast<T*>(e.object);
         try {
-            detail::read_columns(statement, e.object, first);
+            detail::read_columns(statement, object, first);
         } catch (...) {
-            store.entries.pop_back();
+            store.objects.pop_back();
             throw;
         }
         e.state = detail::object_state::persistent;
-        e.snapshot = e.object;
+        store.objects.take_snapshot(e);
         store.identity.emplace(std::move(key), &e);
-        return &e.object;
+        return &object;
     }
 
     template <class Parts, std::size_t I, class Statement>
@@ -477,19 +477,38 @@ private:
     }
 
     template <class T>
-    detail::model_store<Backend, T>& store_for() {
-        std::size_t index = detail::model_index<T>();
+    detail::store_of<Backend, T>& store_for() {
+        using key = detail::identity_key_t<T>;
+        return static_cast<detail::store_of<Backend, T>&>(
+            store_at(detail::model_index<T>(), &detail::ops_of<Backend, T>::value, &make_store<key>));
+    }
+    template <class Key>
+    static std::unique_ptr<detail::model_store_base<Backend>> make_store(const void* ops) {
+        return std::make_unique<detail::model_store<Backend, Key>>(
+            *static_cast<const detail::model_ops<Backend, Key>*>(ops));
+    }
+    // The store at `index` (detail::model_index), made when missing: from the spare shelf, or
+    // new by make(ops). Not a template, so not compiled once per model.
+    detail::model_store_base<Backend>& store_at(std::size_t index, const void* ops,
+                                                std::unique_ptr<detail::model_store_base<Backend>> (*make)(const void*)) {
         if (index >= stores_.size()) stores_.resize(index + 1);
         auto& slot = stores_[index];
         if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
-        if (!slot) slot = std::make_unique<detail::model_store<Backend, T>>();
-        return static_cast<detail::model_store<Backend, T>&>(*slot);
+        if (!slot) slot = make(ops);
+        return *slot;
+    }
+
+    // The entry tracking this very object (by address), or nullptr.
+    template <class T>
+    detail::entry* find_tracked(const T& object) {
+        auto* e = store_for<T>().objects.element_of(&object);
+        return e && e->state != detail::object_state::detached ? e : nullptr;
     }
 
     // A tracked object as get() shows it: removed ones are gone.
     template <class T>
-    static T* visible(detail::tracked<T>& e) {
-        return e.state == detail::object_state::persistent ? &e.object : nullptr;
+    static T* visible(detail::entry& e) {
+        return e.state == detail::object_state::persistent ? static_cast<T*>(e.object) : nullptr;
     }
 
     template <class T>

@@ -15,57 +15,62 @@ namespace structql::sql {
 namespace detail {
 using structql::detail::text_v;
 
+// The writers take a table_view, so each is compiled once per dialect, not once per model.
+
 // "a", "b", "c" -- every column, or every column but the primary key.
-template <class D, class T>
-constexpr void write_column_list(auto& out, bool skip_primary_key = false) {
+template <class D>
+constexpr void write_column_list(auto& out, const table_view& t, bool skip_primary_key = false) {
     bool first = true;
-    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-        if (skip_primary_key && i == table<T>::primary_key_index) continue;
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        if (skip_primary_key && i == t.primary_key_index) continue;
         if (!first) out.append(", ");
         first = false;
-        write_identifier<D>(out, table<T>::columns[i].name);
+        write_identifier<D>(out, t.columns[i].name);
     }
 }
 
-template <class D, class T>
-constexpr void write_primary_key_condition(auto& out) {
+template <class D>
+constexpr void write_primary_key_condition(auto& out, const table_view& t) {
     out.append(" WHERE ");
-    write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
+    write_identifier<D>(out, t.primary_key().name);
     out.append(" = ");
     D::write_placeholder(out);
 }
 
+template <class D>
+constexpr void write_create_table(auto& out, const table_view& t) {
+    out.append("CREATE TABLE IF NOT EXISTS ");
+    write_identifier<D>(out, t.name);
+    out.append(" (");
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        const column_info& c = t.columns[i];
+        if (i > 0) out.append(", ");
+        write_identifier<D>(out, c.name);
+        out.append(' ');
+        bool is_key = i == t.primary_key_index;
+        if (is_key && t.generated_primary_key) {
+            out.append(D::generated_primary_key);
+        } else {
+            out.append(D::type_name(c.type));
+            // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
+            if (!c.nullable) out.append(" NOT NULL");
+            if (is_key) out.append(" PRIMARY KEY");
+        }
+        if (c.unique && !is_key) out.append(" UNIQUE");
+        if (!c.references_table.empty()) {
+            out.append(" REFERENCES ");
+            write_identifier<D>(out, c.references_table);
+            out.append(" (");
+            write_identifier<D>(out, c.references_column);
+            out.append(')');
+        }
+    }
+    out.append(')');
+}
+
 template <class D, class T>
 struct create_table_text {
-    static constexpr void write(auto& out) {
-        out.append("CREATE TABLE IF NOT EXISTS ");
-        write_identifier<D>(out, table<T>::name);
-        out.append(" (");
-        for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-            const column_info& c = table<T>::columns[i];
-            if (i > 0) out.append(", ");
-            write_identifier<D>(out, c.name);
-            out.append(' ');
-            bool is_key = i == table<T>::primary_key_index;
-            if (is_key && table<T>::generated_primary_key) {
-                out.append(D::generated_primary_key);
-            } else {
-                out.append(D::type_name(c.type));
-                // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
-                if (!c.nullable) out.append(" NOT NULL");
-                if (is_key) out.append(" PRIMARY KEY");
-            }
-            if (c.unique && !is_key) out.append(" UNIQUE");
-            if (!c.references_table.empty()) {
-                out.append(" REFERENCES ");
-                write_identifier<D>(out, c.references_table);
-                out.append(" (");
-                write_identifier<D>(out, c.references_column);
-                out.append(')');
-            }
-        }
-        out.append(')');
-    }
+    static constexpr void write(auto& out) { write_create_table<D>(out, table<T>::view); }
 };
 
 template <class D, class T>
@@ -106,32 +111,37 @@ struct create_index_text {
 };
 
 // INSERT of `rows` rows, without the primary key column when the database assigns it (a model
-// with no other column then inserts DEFAULT VALUES, one row at a time).
-template <class D, class T>
-constexpr void write_insert(auto& out, std::size_t rows, bool skip_primary_key) {
+// with no other column then inserts DEFAULT VALUES, one row at a time); with `returning`, the
+// primary key comes back as the statement's one result column.
+template <class D>
+constexpr void write_insert(auto& out, const table_view& t, std::size_t rows, bool skip_primary_key,
+                            bool returning = false) {
     out.append("INSERT INTO ");
-    write_identifier<D>(out, table<T>::name);
-    const std::size_t columns = table<T>::column_count - (skip_primary_key ? 1 : 0);
+    write_identifier<D>(out, t.name);
+    const std::size_t columns = t.columns.size() - (skip_primary_key ? 1 : 0);
     if (columns == 0) {
         out.append(" DEFAULT VALUES");
-        return;
-    }
-    out.append(" (");
-    write_column_list<D, T>(out, skip_primary_key);
-    out.append(") VALUES ");
-    for (std::size_t r = 0; r < rows; ++r) {
-        out.append(r > 0 ? ", (" : "(");
-        for (std::size_t i = 0; i < columns; ++i) {
-            if (i > 0) out.append(", ");
-            D::write_placeholder(out);
+    } else {
+        out.append(" (");
+        write_column_list<D>(out, t, skip_primary_key);
+        out.append(") VALUES ");
+        for (std::size_t r = 0; r < rows; ++r) {
+            out.append(r > 0 ? ", (" : "(");
+            for (std::size_t i = 0; i < columns; ++i) {
+                if (i > 0) out.append(", ");
+                D::write_placeholder(out);
+            }
+            out.append(')');
         }
-        out.append(')');
     }
+    if (!returning) return;
+    out.append(" RETURNING ");
+    write_identifier<D>(out, t.primary_key().name);
 }
 
 template <class D, class T>
 struct insert_text {
-    static constexpr void write(auto& out) { write_insert<D, T>(out, 1, false); }
+    static constexpr void write(auto& out) { write_insert<D>(out, table<T>::view, 1, false); }
 };
 
 // INSERT of every column but a generated key; with Returning, the key comes back as the
@@ -139,56 +149,54 @@ struct insert_text {
 // reports it (SQLite's last insert rowid).
 template <class D, class T, bool Returning>
 struct insert_without_key_text {
-    static constexpr void write(auto& out) {
-        write_insert<D, T>(out, 1, true);
-        if (!Returning) return;
-        out.append(" RETURNING ");
-        write_identifier<D>(out, table<T>::columns[table<T>::primary_key_index].name);
-    }
+    static constexpr void write(auto& out) { write_insert<D>(out, table<T>::view, 1, true, Returning); }
 };
+
+template <class D>
+constexpr void write_select_all(auto& out, const table_view& t) {
+    out.append("SELECT ");
+    write_column_list<D>(out, t);
+    out.append(" FROM ");
+    write_identifier<D>(out, t.name);
+}
 
 template <class D, class T>
 struct select_all_text {
-    static constexpr void write(auto& out) {
-        out.append("SELECT ");
-        write_column_list<D, T>(out);
-        out.append(" FROM ");
-        write_identifier<D>(out, table<T>::name);
-    }
+    static constexpr void write(auto& out) { write_select_all<D>(out, table<T>::view); }
 };
 
 template <class D, class T>
 struct select_by_primary_key_text {
     static constexpr void write(auto& out) {
-        select_all_text<D, T>::write(out);
-        write_primary_key_condition<D, T>(out);
+        write_select_all<D>(out, table<T>::view);
+        write_primary_key_condition<D>(out, table<T>::view);
     }
 };
 
-// UPDATE of the columns whose bit is set in `columns` (bit i: column i), keyed by the
-// primary key, which is bound last.
-template <class D, class T>
-constexpr void write_update(auto& out, const auto& is_set) {
+// UPDATE of the columns for which is_set(i) holds, keyed by the primary key, which is bound
+// last.
+template <class D>
+constexpr void write_update(auto& out, const table_view& t, const auto& is_set) {
     out.append("UPDATE ");
-    write_identifier<D>(out, table<T>::name);
+    write_identifier<D>(out, t.name);
     out.append(" SET ");
     bool first = true;
-    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
         if (!is_set(i)) continue;
         if (!first) out.append(", ");
         first = false;
-        write_identifier<D>(out, table<T>::columns[i].name);
+        write_identifier<D>(out, t.columns[i].name);
         out.append(" = ");
         D::write_placeholder(out);
     }
-    write_primary_key_condition<D, T>(out);
+    write_primary_key_condition<D>(out, t);
 }
 
 // Every column but the key.
 template <class D, class T>
 struct update_by_primary_key_text {
     static constexpr void write(auto& out) {
-        write_update<D, T>(out, [](std::size_t i) { return i != table<T>::primary_key_index; });
+        write_update<D>(out, table<T>::view, [](std::size_t i) { return i != table<T>::primary_key_index; });
     }
 };
 
@@ -197,7 +205,7 @@ struct delete_by_primary_key_text {
     static constexpr void write(auto& out) {
         out.append("DELETE FROM ");
         write_identifier<D>(out, table<T>::name);
-        write_primary_key_condition<D, T>(out);
+        write_primary_key_condition<D>(out, table<T>::view);
     }
 };
 

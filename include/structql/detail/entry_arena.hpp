@@ -1,0 +1,210 @@
+#pragma once
+// entry_arena: where a session keeps the tracked objects of one model. Each element holds an
+// entry (what the unit of work reads), the object itself and room for its snapshot. Elements
+// live in blocks of doubling size and never move, since an object's address is its user's
+// reference. Written once for every model: what differs between models is only the element's
+// layout and the four functions of object_lifetime, so no model compiles a container of its own.
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
+
+// What the unit of work keeps of one tracked object, whatever its model.
+struct entry {
+    void* object = nullptr;          // the user's object: its address is the user's reference
+    const void* snapshot = nullptr;  // the row as last loaded or flushed; null before either
+    // The row as before this transaction first wrote it, owned (entry_arena::clone): most
+    // objects of a session are never written, so it takes no room until one is.
+    void* committed = nullptr;
+    object_state state = object_state::pending;
+    bool inserted_in_transaction = false;
+    std::uint64_t order = 0;  // add() or remove() sequence number
+};
+
+// How objects of one model type are made, copied and destroyed.
+struct object_lifetime {
+    std::size_t size;
+    std::size_t align;
+    void (*construct)(void* at);  // T{}
+    void (*copy_construct)(void* at, const void* from);
+    void (*copy_assign)(void* to, const void* from);
+    void (*destroy)(void* at) noexcept;
+};
+
+template <class T>
+inline constexpr object_lifetime lifetime_of{
+    sizeof(T),
+    alignof(T),
+    [](void* at) { ::new (at) T{}; },
+    [](void* at, const void* from) { ::new (at) T(*static_cast<const T*>(from)); },
+    [](void* to, const void* from) { *static_cast<T*>(to) = *static_cast<const T*>(from); },
+    [](void* at) noexcept { static_cast<T*>(at)->~T(); },
+};
+
+class entry_arena {
+public:
+    explicit entry_arena(const object_lifetime& life) noexcept
+        : life_(life),
+          object_at_(round_up(sizeof(entry), life.align)),
+          snapshot_at_(round_up(object_at_ + life.size, life.align)),
+          align_(std::max(life.align, alignof(entry))),
+          stride_(round_up(snapshot_at_ + life.size, align_)) {}
+    entry_arena(const entry_arena&) = delete;
+    entry_arena& operator=(const entry_arena&) = delete;
+    ~entry_arena() {
+        clear();
+        for (std::byte* b : blocks_) free_block(b);
+    }
+
+    // A new element whose object is made by make(address) (a placement new of the model type).
+    template <class Make>
+    entry& emplace(Make&& make) {
+        std::size_t b = block_of(size_);
+        if (b == blocks_.size()) {
+            blocks_.reserve(b + 1);
+            blocks_.push_back(allocate_block(b));
+        }
+        std::byte* at = element(size_);
+        make(at + object_at_);
+        entry* e = ::new (at) entry{};
+        e->object = at + object_at_;
+        ++size_;
+        return *e;
+    }
+    // A new element whose object is value-initialised, to be read into.
+    entry& emplace() {
+        return emplace([this](void* at) { life_.construct(at); });
+    }
+
+    void pop_back() noexcept { destroy(at(--size_)); }
+
+    std::size_t size() const noexcept { return size_; }
+    entry& at(std::size_t i) noexcept { return *std::launder(reinterpret_cast<entry*>(element(i))); }
+    const entry& at(std::size_t i) const noexcept { return *std::launder(reinterpret_cast<const entry*>(element(i))); }
+    template <class F>
+    void for_each(F&& f) {
+        for (std::size_t i = 0; i < size_; ++i) f(at(i));
+    }
+
+    // The element whose object is at `object`, or nullptr: each block's address range is looked
+    // at (a few dozen at most), so no index of addresses is kept.
+    entry* element_of(const void* object) noexcept {
+        const auto p = reinterpret_cast<std::uintptr_t>(object);
+        for (std::size_t b = 0, used = blocks_in_use(); b < used; ++b) {
+            const auto first = reinterpret_cast<std::uintptr_t>(blocks_[b]) + object_at_;
+            if (p < first) continue;
+            std::size_t i = (p - first) / stride_;
+            std::size_t index = block_start(b) + i;
+            if (i < block_capacity(b) && index < size_ && at(index).object == object) return &at(index);
+        }
+        return nullptr;
+    }
+
+    // The snapshot becomes a copy of `row` (a null row: no snapshot).
+    void set_snapshot(entry& e, const void* row) {
+        if (!row) {
+            if (e.snapshot) life_.destroy(const_cast<void*>(e.snapshot));
+            e.snapshot = nullptr;
+        } else if (e.snapshot) {
+            if (row != e.snapshot) life_.copy_assign(const_cast<void*>(e.snapshot), row);
+        } else {
+            void* slot = static_cast<std::byte*>(e.object) - object_at_ + snapshot_at_;
+            life_.copy_construct(slot, row);
+            e.snapshot = slot;
+        }
+    }
+    void take_snapshot(entry& e) { set_snapshot(e, e.object); }
+    void object_from(entry& e, const void* row) { life_.copy_assign(e.object, row); }
+
+    // A copy of a row on the heap, and its release (nullptr: nothing).
+    void* clone(const void* row) const {
+        void* p = ::operator new(life_.size, std::align_val_t(life_.align));
+        try {
+            life_.copy_construct(p, row);
+        } catch (...) {
+            ::operator delete(p, std::align_val_t(life_.align));
+            throw;
+        }
+        return p;
+    }
+    void release(void* copy) const noexcept {
+        if (!copy) return;
+        life_.destroy(copy);
+        ::operator delete(copy, std::align_val_t(life_.align));
+    }
+    void keep_committed(entry& e) const {
+        if (!e.committed) e.committed = clone(e.snapshot);
+    }
+    void drop_committed(entry& e) const noexcept {
+        release(e.committed);
+        e.committed = nullptr;
+    }
+
+    // Stops listing every element, keeping their objects alive (their addresses are users'
+    // references) until clear().
+    void set_aside() {
+        set_aside_.reserve(set_aside_.size() + 1);
+        set_aside_.push_back({std::exchange(blocks_, {}), std::exchange(size_, 0)});
+    }
+
+    // Destroys every element, keeping the listing's blocks so that refilling allocates nothing.
+    void clear() noexcept {
+        while (size_ > 0) pop_back();
+        for (set_aside_blocks& s : set_aside_) {
+            std::swap(s.blocks, blocks_);
+            std::swap(s.size, size_);
+            while (size_ > 0) pop_back();
+            std::swap(s.blocks, blocks_);
+            for (std::byte* b : s.blocks) free_block(b);
+        }
+        set_aside_.clear();
+    }
+
+    // The bytes its listing's blocks hold, in use or not.
+    std::size_t capacity_bytes() const noexcept { return block_start(blocks_.size()) * stride_; }
+
+private:
+    static constexpr std::size_t first_block = 16;
+    static constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+    static constexpr std::size_t block_capacity(std::size_t b) { return first_block << b; }
+    static constexpr std::size_t block_start(std::size_t b) { return first_block * ((std::size_t{1} << b) - 1); }
+    // Element i is in block b = log2(i / first_block + 1).
+    static constexpr std::size_t block_of(std::size_t i) {
+        return static_cast<std::size_t>(std::bit_width(i / first_block + 1)) - 1;
+    }
+    std::size_t blocks_in_use() const noexcept { return size_ == 0 ? 0 : block_of(size_ - 1) + 1; }
+    std::byte* element(std::size_t i) const noexcept {
+        std::size_t b = block_of(i);
+        return blocks_[b] + (i - block_start(b)) * stride_;
+    }
+    std::byte* allocate_block(std::size_t b) const {
+        return static_cast<std::byte*>(::operator new(block_capacity(b) * stride_, std::align_val_t(align_)));
+    }
+    void free_block(std::byte* b) const noexcept { ::operator delete(b, std::align_val_t(align_)); }
+
+    void destroy(entry& e) noexcept {
+        set_snapshot(e, nullptr);
+        drop_committed(e);
+        life_.destroy(e.object);
+    }
+
+    struct set_aside_blocks {
+        std::vector<std::byte*> blocks;
+        std::size_t size;
+    };
+
+    const object_lifetime& life_;
+    std::size_t object_at_, snapshot_at_, align_, stride_;
+    std::vector<std::byte*> blocks_;  // block b holds block_capacity(b) elements
+    std::size_t size_ = 0;
+    std::vector<set_aside_blocks> set_aside_;
+};
+
+}  // namespace structql::detail
