@@ -10,6 +10,7 @@
 //                                                 checks, never timed
 //   void insert_one_by_one(std::span<const User>);                 one INSERT per user, one transaction
 //   void insert_batches(std::span<const User>, std::size_t size);  INSERTs of `size` users, one transaction
+//   void insert_batch_commits(std::span<const User>, std::size_t size);  a transaction per `size` users
 //   summary get_by_pk(std::span<const std::int64_t> ids);          every read workload runs in one
 //   summary load_all();                                            transaction and returns a summary
 //   summary trivial_query(const std::string& hair_color);          of the rows it materialised
@@ -18,6 +19,9 @@
 //   void prepare_writes();                        untimed, before each update / delete pass
 //   void update_names(std::span<const std::int64_t> ids, std::span<const std::string> names);
 //   void delete_users(std::span<const std::int64_t> ids);
+//   void load_and_update(std::span<const std::string> names, const std::string& hair_color);
+//                                                 one transaction: every user loaded, then written back
+//                                                 with name names[id - 1] and the given hair colour
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -68,6 +72,7 @@ struct Comment {
 struct sizes_t {
     std::int64_t rows = 10'000;  // insert, get, load, update and delete
     std::vector<std::int64_t> batches{1, 10, 25, 50, 100};
+    std::vector<std::int64_t> batch_commits{100};
     std::vector<std::int64_t> trivial{1, 10, 100, 1'000, 10'000};
     std::vector<std::int64_t> medium{1, 100, 1'000};
     std::int64_t association_users = 100, posts_per_user = 10, comments_per_post = 10;
@@ -327,6 +332,13 @@ struct workloads {
             impl.insert_batches(users, static_cast<std::size_t>(size));
         });
     }
+    // A transaction per batch (a new session each, for the session): the batch-and-commit idiom.
+    static void insert_batch_commit(benchmark::State& state, storage kind, std::int64_t size) {
+        if (sizes().rows % size != 0) return fail(state, "the batch size must divide the row count");
+        insert(state, kind, [size](Impl& impl, std::span<const User> users) {
+            impl.insert_batch_commits(users, static_cast<std::size_t>(size));
+        });
+    }
     static void get_by_pk(benchmark::State& state, storage kind, std::int64_t) {
         dataset data = users_data(sizes().rows);
         fixture<Impl> f(kind, data);
@@ -387,6 +399,28 @@ struct workloads {
         summary renamed_rows = f.table_summary("SELECT id AS w FROM users WHERE name = 'r' || " + std::to_string(pass) +
                                                " || '-' || id");
         check(state, "renamed rows", renamed_rows, summarise_ids(ids));
+    }
+    // Every user loaded and two of its columns changed, in one transaction: the load is timed
+    // too (a session's unit of work from the query to the commit).
+    static void load_update_commit(benchmark::State& state, storage kind, std::int64_t) {
+        fixture<Impl> f(kind, users_data(sizes().rows));
+        std::vector<std::int64_t> ids = ids_1_to(sizes().rows);
+        std::vector<std::string> names(ids.size());
+        std::string hair;
+        std::int64_t pass = 0;
+        for (auto _ : state) {
+            pause_timing(state);
+            ++pass;
+            for (std::size_t i = 0; i < ids.size(); ++i) names[i] = renamed(pass, ids[i]);
+            hair = std::string("h").append(std::to_string(pass));
+            resume_timing(state);
+            f.impl.load_and_update(names, hair);
+        }
+        profile_collect(false);
+        const std::string p = std::to_string(pass);
+        summary changed = f.table_summary("SELECT id AS w FROM users WHERE name = 'r' || " + p +
+                                          " || '-' || id AND hair_color = 'h' || " + p);
+        check(state, "changed rows", changed, summarise_ids(ids));
     }
     // Every user deleted, by primary key, in one transaction; the table is seeded again
     // (untimed) before each pass.
@@ -463,6 +497,8 @@ enum workload_id : std::size_t {
     w_loading_associations_sequentially,
     w_update_by_pk,
     w_delete_by_pk,
+    w_insert_batch_commit,
+    w_load_update_commit,
     workload_count
 };
 
@@ -479,7 +515,8 @@ implementation describe(std::string name) {
     using w = workloads<Impl>;
     return {std::move(name),
             {&w::insert_one_by_one, &w::insert_batch, &w::get_by_pk, &w::load_all, &w::trivial_query,
-             &w::medium_complex_query, &w::loading_associations_sequentially, &w::update_by_pk, &w::delete_by_pk},
+             &w::medium_complex_query, &w::loading_associations_sequentially, &w::update_by_pk, &w::delete_by_pk,
+             &w::insert_batch_commit, &w::load_update_commit},
             &measure_rss<Impl>};
 }
 

@@ -56,6 +56,7 @@ constexpr const char* select_users_with_posts =
     "FROM users u LEFT JOIN posts p ON p.user_id = u.id WHERE u.hair_color = $1";
 constexpr const char* update_user_name = "UPDATE users SET name = $1 WHERE id = $2";
 constexpr const char* delete_user = "DELETE FROM users WHERE id = $1";
+constexpr const char* update_user_name_and_hair = "UPDATE users SET name = $1, hair_color = $2 WHERE id = $3";
 
 class libpq_impl {
 public:
@@ -86,6 +87,10 @@ public:
             run(name, values, PGRES_COMMAND_OK);
         }
         commit();
+    }
+
+    void insert_batch_commits(std::span<const User> users, std::size_t size) {
+        for (std::size_t first = 0; first < users.size(); first += size) insert_batches(users.subspan(first, size), size);
     }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
@@ -167,6 +172,19 @@ public:
         commit();
     }
 
+    void load_and_update(std::span<const std::string> names, const std::string& hair_color) {
+        begin();
+        std::vector<User> users = all_users();
+        const std::string& name = prepared(update_name_and_hair_, update_user_name_and_hair);
+        for (User& u : users) {
+            u.name = names[static_cast<std::size_t>(u.id - 1)];
+            u.hair_color = hair_color;
+            std::string key = std::to_string(u.id);
+            run(name, {u.name.c_str(), text_or_null(u.hair_color), key.c_str()}, PGRES_COMMAND_OK);
+        }
+        commit();
+    }
+
 private:
     void begin() { run(prepared(begin_, "BEGIN"), {}, PGRES_COMMAND_OK); }
     void commit() { run(prepared(commit_, "COMMIT"), {}, PGRES_COMMAND_OK); }
@@ -221,7 +239,8 @@ private:
     PGconn* db_;
     std::uint64_t statements_ = 0;
     std::map<std::size_t, std::string> insert_users_;  // by batch size
-    std::string begin_, commit_, get_user_, all_users_, users_by_hair_, users_with_posts_, update_name_, delete_user_;
+    std::string begin_, commit_, get_user_, all_users_, users_by_hair_, users_with_posts_, update_name_, delete_user_,
+        update_name_and_hair_;
     std::map<std::size_t, std::string> posts_by_user_;  // by key count
     std::map<std::size_t, std::string> comments_by_post_;
 };

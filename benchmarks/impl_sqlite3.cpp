@@ -47,6 +47,7 @@ constexpr const char* select_users_with_posts =
     "FROM users u LEFT JOIN posts p ON p.user_id = u.id WHERE u.hair_color = ?";
 constexpr const char* update_user_name = "UPDATE users SET name = ? WHERE id = ?";
 constexpr const char* delete_user = "DELETE FROM users WHERE id = ?";
+constexpr const char* update_user_name_and_hair = "UPDATE users SET name = ?, hair_color = ? WHERE id = ?";
 
 template <bool PrepareOnce>
 class sqlite3_impl {
@@ -86,6 +87,10 @@ public:
             s.run();
         }
         commit();
+    }
+
+    void insert_batch_commits(std::span<const User> users, std::size_t size) {
+        for (std::size_t first = 0; first < users.size(); first += size) insert_batches(users.subspan(first, size), size);
     }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
@@ -168,6 +173,21 @@ public:
         for (std::int64_t id : ids) {
             statement s = use(delete_user_, delete_user);
             sqlite3_bind_int64(s, 1, id);
+            s.run();
+        }
+        commit();
+    }
+
+    void load_and_update(std::span<const std::string> names, const std::string& hair_color) {
+        begin();
+        std::vector<User> users = all_users();
+        for (User& u : users) {
+            u.name = names[static_cast<std::size_t>(u.id - 1)];
+            u.hair_color = hair_color;
+            statement s = use(update_name_and_hair_, update_user_name_and_hair);
+            bind_text(s, 1, u.name);
+            bind_text(s, 2, u.hair_color);
+            sqlite3_bind_int64(s, 3, u.id);
             s.run();
         }
         commit();
@@ -262,6 +282,7 @@ private:
     std::map<std::size_t, sqlite3_stmt*> comments_by_post_;
     sqlite3_stmt* update_name_ = nullptr;
     sqlite3_stmt* delete_user_ = nullptr;
+    sqlite3_stmt* update_name_and_hair_ = nullptr;
 };
 
 }  // namespace

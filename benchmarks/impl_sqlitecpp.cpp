@@ -58,6 +58,10 @@ public:
         transaction.commit();
     }
 
+    void insert_batch_commits(std::span<const User> users, std::size_t size) {
+        for (std::size_t first = 0; first < users.size(); first += size) insert_batches(users.subspan(first, size), size);
+    }
+
     summary get_by_pk(std::span<const std::int64_t> ids) {
         SQLite::Transaction transaction(db_);
         SQLite::Statement& get = statement(get_user_, "SELECT id, name, hair_color FROM users WHERE id = ?");
@@ -148,6 +152,23 @@ public:
         transaction.commit();
     }
 
+    void load_and_update(std::span<const std::string> names, const std::string& hair_color) {
+        SQLite::Transaction transaction(db_);
+        std::vector<User> users = all_users();
+        SQLite::Statement& update =
+            statement(update_name_and_hair_, "UPDATE users SET name = ?, hair_color = ? WHERE id = ?");
+        for (User& u : users) {
+            u.name = names[static_cast<std::size_t>(u.id - 1)];
+            u.hair_color = hair_color;
+            update.bind(1, u.name);
+            bind_text(update, 2, u.hair_color);
+            update.bind(3, u.id);
+            update.exec();
+            update.reset();
+        }
+        transaction.commit();
+    }
+
 private:
     SQLite::Statement& statement(std::optional<SQLite::Statement>& slot, const std::string& sql) {
         if (!slot) slot.emplace(db_, sql);
@@ -177,7 +198,8 @@ private:
 
     SQLite::Database db_;
     std::map<std::size_t, std::optional<SQLite::Statement>> insert_users_;
-    std::optional<SQLite::Statement> get_user_, all_users_, users_by_hair_, users_with_posts_, update_name_, delete_user_;
+    std::optional<SQLite::Statement> get_user_, all_users_, users_by_hair_, users_with_posts_, update_name_, delete_user_,
+        update_name_and_hair_;
     std::map<std::size_t, std::optional<SQLite::Statement>> posts_by_user_, comments_by_post_;
 };
 

@@ -64,6 +64,14 @@ public:
         t.commit();
     }
 
+    void insert_batch_commits(std::span<const User> users, std::size_t size) {
+        for (std::size_t first = 0; first < users.size(); first += size) {
+            auto t = connection_.begin();
+            connection_.insert(users.subspan(first, std::min(size, users.size() - first)));
+            t.commit();
+        }
+    }
+
     summary get_by_pk(std::span<const std::int64_t> ids) {
         auto t = connection_.begin();
         summary found;
@@ -124,6 +132,18 @@ public:
         t.commit();
     }
 
+    void load_and_update(std::span<const std::string> names, const std::string& hair_color) {
+        auto t = connection_.begin();
+        std::vector<User> users = connection_.template query<User>().all();
+        for (User& u : users) {
+            u.name = names[static_cast<std::size_t>(u.id - 1)];
+            u.hair_color = hair_color;
+            connection_.template query<User>().filter(col<&User::id> == u.id).update(sq::set<&User::name>(u.name),
+                                                                                     sq::set<&User::hair_color>(u.hair_color));
+        }
+        t.commit();
+    }
+
 private:
     sq::basic_connection<Backend> connection_;
 };
@@ -149,6 +169,15 @@ public:
             db.flush();
         }
         db.commit();
+    }
+
+    // A new session per batch, committed: nothing accumulates from one batch to the next.
+    void insert_batch_commits(std::span<const User> users, std::size_t size) {
+        for (std::size_t first = 0; first < users.size(); first += size) {
+            session_type db = this->sessions_();
+            for (const User& u : users.subspan(first, std::min(size, users.size() - first))) db.add(u);
+            db.commit();
+        }
     }
 
     summary get_by_pk(std::span<const std::int64_t> ids) {
@@ -204,6 +233,15 @@ public:
         for (std::int64_t id : ids) db.remove(*db.template get<User>(id));
         db.commit();
         loaded_.reset();
+    }
+
+    void load_and_update(std::span<const std::string> names, const std::string& hair_color) {
+        session_type db = this->sessions_();
+        for (User* u : db.template query<User>().all()) {
+            u->name = names[static_cast<std::size_t>(u->id - 1)];
+            u->hair_color = hair_color;
+        }
+        db.commit();
     }
 
 private:

@@ -60,7 +60,9 @@ std::vector<workload_info> workload_list() {
             {w_medium_complex_query, "medium_complex_query", s.medium},
             {w_loading_associations_sequentially, "loading_associations_sequentially", {}},
             {w_update_by_pk, "update_by_pk", {}},
-            {w_delete_by_pk, "delete_by_pk", {}}};
+            {w_delete_by_pk, "delete_by_pk", {}},
+            {w_insert_batch_commit, "insert_batch_commit", s.batch_commits},
+            {w_load_update_commit, "load_update_commit", {}}};
 }
 
 void register_benchmarks(const std::vector<storage>& kinds) {

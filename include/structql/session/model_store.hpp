@@ -22,6 +22,7 @@
 #include "structql/detail/entry_arena.hpp"
 #include "structql/detail/flat_map.hpp"
 #include "structql/detail/multi_row_insert.hpp"
+#include "structql/detail/multi_row_update.hpp"
 #include "structql/detail/rows.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/table.hpp"
@@ -304,15 +305,17 @@ struct model_store final : model_store_base<Backend> {
         inserted(e);
     }
 
-    // Several objects in one INSERT. Generated keys come back through RETURNING, in an order SQL
-    // does not promise; the database assigns them ascending in VALUES order (SQLite: each new
+    // Several objects in one INSERT. Generated keys come back through RETURNING (on SQLite only
+    // for a table with triggers, else they are the rowids up to the last: multi_row_insert.hpp),
+    // in an order SQL does not promise; the database assigns them ascending in VALUES order (SQLite: each new
     // rowid is the largest so far plus one; PostgreSQL: the identity's sequence, whose nextval
     // only grows, even when other sessions insert at the same time), so sorted they are the
     // objects' keys in order. Checked where it can be: SQLite holds the write lock through the
     // statement, so its keys are consecutive and the last is the connection's last insert rowid.
     void insert_rows(connection_type& c, std::span<const flush_step<Backend>> run, bool generated) {
+        const bool returning = generated && insert_rows_return_keys<dialect>(c, table());
         auto& statement =
-            prepare_insert_rows<dialect>(c, ops.insert_rows_tag, table(), run.size(), generated, generated);
+            prepare_insert_rows<dialect>(c, ops.insert_rows_tag, table(), run.size(), generated, returning);
         statement_use use(statement);
         int index = 1;
         for (const auto& step : run)
@@ -323,11 +326,16 @@ struct model_store final : model_store_base<Backend> {
             return;
         }
         std::vector<std::int64_t> keys;
-        keys.reserve(run.size());
-        explaining_foreign_keys<Backend>(table(), [&] {
-            while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
-        });
-        std::sort(keys.begin(), keys.end());
+        if (returning) {
+            keys.reserve(run.size());
+            explaining_foreign_keys<Backend>(table(), [&] {
+                while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
+            });
+            std::sort(keys.begin(), keys.end());
+        } else {
+            step_write(statement);
+            keys = consecutive_keys<dialect>(c, ops.insert_rows_tag, table(), run.size());
+        }
         const bool as_assigned =
             keys.size() == run.size() &&
             (dialect::returns_generated_keys ||
@@ -364,37 +372,77 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void flush_updates(function_ref<connection_type&()> connection) override {
+        // Where the dialect batches UPDATEs, objects that keep their key go out in multi-row
+        // UPDATEs, one run per set of changed columns (detail/multi_row_update.hpp); the others,
+        // and a run of one, row by row.
+        const bool batched = multi_row_updates<dialect>(table());
+        const column_set key_column = column_set{1} << (table().primary_key_index % 64);
+        std::vector<std::pair<column_set, entry*>> same_key;
         for (std::size_t i = 0; i < objects.size(); ++i) {
             entry& e = objects.at(i);
             if (e.state != object_state::persistent) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
-            // Only the changed columns are written; each set of them has its own statement,
-            // prepared once per connection. A changed key is written too (the row is found by
-            // the key it had).
-            connection_type& c = connection();
-            bool whole_row = changed == ops.all_but_key;
-            auto& statement = whole_row ? c.prepare_static(ops.update_by_key)
-                                        : c.prepare_generated(ops.id, changed, [&] {
-                                              runtime_text out;
-                                              sql::detail::write_update<dialect>(out, table(), [&](std::size_t column) {
-                                                  return (changed >> column) & 1;
-                                              });
-                                              return std::move(out.text);
-                                          });
-            statement_use use(statement);
-            int next = ops.bind(statement, e.object, 1, whole_row ? ops.all_but_key : changed);
-            ops.bind_key(statement, next, e.snapshot);  // the key as the row has it
-            step_write(statement);
-            if (c.changes() == 0) throw_stale(table(), "UPDATE", key_of_snapshot(e), statement.sql());
-            objects.keep_committed(e);
-            Key old_key = key_of_snapshot(e), new_key = ops.key_of(e.object);
-            if (!(old_key == new_key)) {
-                identity.erase(old_key);
-                identity_set(std::move(new_key), e);
-            }
-            objects.take_snapshot(e);
+            if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
+            else update_one(connection(), e, changed);
         }
+        if (same_key.empty()) return;
+        auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
+        if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
+            std::stable_sort(same_key.begin(), same_key.end(), by_set);
+        for (auto run = same_key.begin(); run != same_key.end();) {
+            auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
+            const column_set changed = run->first;
+            auto object = [&](std::size_t i) -> entry& { return *run[static_cast<std::ptrdiff_t>(i)].second; };
+            if (end - run == 1) {
+                update_one(connection(), object(0), changed);
+            } else {
+                update_rows<dialect>(
+                    connection(), ops.id, table(), ops.select_by_key, changed, static_cast<std::size_t>(end - run),
+                    [&](statement_type& statement, std::size_t i, int first) {
+                        ops.bind_key(statement, first, object(i).snapshot);
+                        return ops.bind(statement, object(i).object, first + 1, changed);
+                    },
+                    [&](statement_type& statement, std::size_t i) { ops.bind_key(statement, 1, object(i).snapshot); },
+                    [&](statement_type& statement) { step_write(statement); },
+                    [&](std::size_t i, std::string_view sql) {
+                        throw_stale(table(), "UPDATE", key_of_snapshot(object(i)), sql);
+                    });
+                for (auto it = run; it != end; ++it) {
+                    objects.keep_committed(*it->second);
+                    objects.take_snapshot(*it->second);
+                }
+            }
+            run = end;
+        }
+    }
+
+    // One object's UPDATE, of the changed columns only.
+    void update_one(connection_type& c, entry& e, column_set changed) {
+        // Only the changed columns are written; each set of them has its own statement,
+        // prepared once per connection. A changed key is written too (the row is found by
+        // the key it had).
+        bool whole_row = changed == ops.all_but_key;
+        auto& statement = whole_row ? c.prepare_static(ops.update_by_key)
+                                    : c.prepare_generated(ops.id, changed, [&] {
+                                          runtime_text out;
+                                          sql::detail::write_update<dialect>(out, table(), [&](std::size_t column) {
+                                              return (changed >> column) & 1;
+                                          });
+                                          return std::move(out.text);
+                                      });
+        statement_use use(statement);
+        int next = ops.bind(statement, e.object, 1, whole_row ? ops.all_but_key : changed);
+        ops.bind_key(statement, next, e.snapshot);  // the key as the row has it
+        step_write(statement);
+        if (c.changes() == 0) throw_stale(table(), "UPDATE", key_of_snapshot(e), statement.sql());
+        objects.keep_committed(e);
+        Key old_key = key_of_snapshot(e), new_key = ops.key_of(e.object);
+        if (!(old_key == new_key)) {
+            identity.erase(old_key);
+            identity_set(std::move(new_key), e);
+        }
+        objects.take_snapshot(e);
     }
 
     // The entries move aside whole (their blocks, and so the objects' addresses, stay as they

@@ -67,6 +67,8 @@ struct standard_dialect {
     static constexpr std::string_view savepoint = "SAVEPOINT ";
     static constexpr std::string_view release_savepoint = "RELEASE SAVEPOINT ";
     static constexpr std::string_view rollback_to_savepoint = "ROLLBACK TO SAVEPOINT ";
+    // Whether a flush batches UPDATEs of the same columns (detail/multi_row_update.hpp).
+    static constexpr bool multi_row_update = false;
 };
 
 // A statement about a named savepoint: `verb` is one of the dialect's savepoint spellings.

@@ -55,6 +55,10 @@ struct postgresql_dialect : standard_dialect {
     // INSERT ... RETURNING (sql::insert_returning_in).
     static constexpr bool returns_generated_keys = true;
 
+    // A flush writes objects that change the same columns as multi-row UPDATE ... FROM (VALUES
+    // ...) statements (detail/multi_row_update.hpp): one round trip for hundreds of rows.
+    static constexpr bool multi_row_update = true;
+
     // The number of parameters PostgreSQL gives a statement: the largest $N. Skips literals,
     // quoted identifiers, comments and dollar-quoted strings ($$...$$, $tag$...$tag$).
     static constexpr std::size_t count_parameters(std::string_view sql) {

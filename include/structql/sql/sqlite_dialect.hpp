@@ -45,6 +45,11 @@ struct sqlite_dialect : standard_dialect {
     // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
     static constexpr bool returns_generated_keys = false;
 
+    // Row by row: SQLite materializes the VALUES of an UPDATE ... FROM into a temporary table,
+    // which costs more than stepping a prepared one-row UPDATE again (10,000 rows in memory,
+    // callgrind: 51.6M instructions row by row, 57.7M at 100 rows a statement, 64.5M at 333).
+    static constexpr bool multi_row_update = false;
+
     // The number of parameters SQLite gives a statement: ? takes the largest index so far plus
     // one, ?NNN the index NNN, :name @name $name the next index unless the name came before.
     static constexpr std::size_t count_parameters(std::string_view sql) {
