@@ -18,7 +18,8 @@ bash tools/install-deps.sh libclang-rt-14-dev
 
 build=build/fuzz
 cmake -S fuzz -B "$build" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
+# One make for all targets, so that their translation units build in parallel.
+cmake --build "$build" -j"$(nproc)" -- $(printf 'fuzz_%s ' "${targets[@]}")
 
 status=0
 summary=()

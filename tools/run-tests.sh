@@ -9,7 +9,9 @@ jobs=$(nproc)
 status=0
 
 echo "=== g++ ==="
-CXX=g++ cmake -S . -B build/test-g -DCMAKE_BUILD_TYPE=Debug >/dev/null
+# -O0 without debug information (-g costs 15% of the build; a failure is found again with a
+# Debug build): CI has 15 minutes.
+CXX=g++ cmake -S . -B build/test-g -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-O0 >/dev/null
 cmake --build build/test-g -j"$jobs"
 (cd build/test-g && ctest --output-on-failure -j"$jobs") || status=1
 
