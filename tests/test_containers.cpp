@@ -1,5 +1,5 @@
-// The session's own containers, against the standard ones: detail::flat_map (the identity map)
-// and detail::stable_vector (the tracked objects), through random operations.
+// The session's own containers: detail::flat_map (the identity map) against the standard one,
+// through random operations, and detail::entry_arena (where the tracked objects live).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <structql/detail/flat_map.hpp>
-#include <structql/detail/stable_vector.hpp>
+#include <structql/detail/entry_arena.hpp>
 
 namespace containers_test {
 struct entry {
@@ -76,64 +76,96 @@ TEMPLATE_TEST_CASE("flat_map agrees with std::map through inserts, overwrites an
     }
 }
 
-TEST_CASE("stable_vector keeps every element where it was made, in order", "[containers]") {
-    structql::detail::stable_vector<std::string> v;
-    std::vector<const std::string*> addresses;
+namespace {
+using structql::detail::entry_arena;
+using structql::detail::lifetime_of;
+
+std::string& text_of(structql::detail::entry& e) { return *static_cast<std::string*>(e.object); }
+
+// An element made from a string, as a session's add() makes one from its object.
+structql::detail::entry& add_text(entry_arena& arena, std::string text) {
+    return arena.emplace([&](void* at) { ::new (at) std::string(std::move(text)); });
+}
+}  // namespace
+
+TEST_CASE("entry_arena keeps every object where it was made, in order", "[containers]") {
+    entry_arena arena(lifetime_of<std::string>);
+    std::vector<const void*> addresses;
     for (int i = 0; i < 5000; ++i) {
-        addresses.push_back(&v.emplace_back(std::to_string(i)));
+        addresses.push_back(add_text(arena, std::to_string(i)).object);
         if (i % 997 == 0) {  // a pop_back at a block's start, middle or end, then the same again
-            v.pop_back();
+            arena.pop_back();
             addresses.pop_back();
-            addresses.push_back(&v.emplace_back(std::to_string(i)));
+            addresses.push_back(add_text(arena, std::to_string(i)).object);
         }
     }
-    REQUIRE(v.size() == 5000);
+    REQUIRE(arena.size() == 5000);
     std::size_t i = 0;
-    for (const std::string& s : v) {
-        REQUIRE(&s == addresses[i]);
-        REQUIRE(s == std::to_string(i));
-        REQUIRE(&v[i] == addresses[i]);
+    arena.for_each([&](structql::detail::entry& e) {
+        REQUIRE(e.object == addresses[i]);
+        REQUIRE(text_of(e) == std::to_string(i));
+        REQUIRE(arena.at(i).object == addresses[i]);
         ++i;
-    }
+    });
     REQUIRE(i == 5000);
-    const auto& constant = v;
-    REQUIRE(&*constant.begin() == addresses.front());
-    structql::detail::stable_vector<int> empty;
-    REQUIRE(empty.begin() == empty.end());
+    const auto& constant = arena;
+    REQUIRE(constant.at(0).object == addresses.front());
+    entry_arena empty(lifetime_of<int>);
+    REQUIRE(empty.size() == 0);
+    REQUIRE(static_cast<int*>(empty.emplace().object)[0] == 0);  // value-initialised
 }
 
-TEST_CASE("stable_vector::clear() destroys every element and refills the same blocks", "[containers]") {
-    struct item {
-        std::string text;
-    };
-    structql::detail::stable_vector<item> v;
-    std::vector<const item*> first_fill;
-    for (int i = 0; i < 3000; ++i) first_fill.push_back(&v.emplace_back(item{std::string(40, 'a')}));  // not short
-    const std::size_t capacity = v.capacity_bytes();
-    REQUIRE(capacity >= 3000 * sizeof(item));
-    REQUIRE(v.element_of(&first_fill[5]->text, &item::text) == first_fill[5]);
-    v.clear();
-    REQUIRE(v.size() == 0);
-    REQUIRE(v.begin() == v.end());
-    REQUIRE(v.element_of(&first_fill[5]->text, &item::text) == nullptr);  // nothing is found any more
+TEST_CASE("entry_arena::clear() destroys every object and refills the same blocks", "[containers]") {
+    entry_arena arena(lifetime_of<std::string>);
+    std::vector<const void*> first_fill;
+    for (int i = 0; i < 3000; ++i) first_fill.push_back(add_text(arena, std::string(40, 'a')).object);  // not short
+    const std::size_t capacity = arena.capacity_bytes();
+    REQUIRE(capacity >= 3000 * sizeof(std::string));
+    REQUIRE(arena.element_of(first_fill[5]) == &arena.at(5));
+    arena.clear();
+    REQUIRE(arena.size() == 0);
+    REQUIRE(arena.element_of(first_fill[5]) == nullptr);  // nothing is found any more
     // Refilled with fewer elements: the same addresses, in order; the blocks past them stay empty.
     for (int i = 0; i < 1000; ++i)
-        REQUIRE(&v.emplace_back(item{std::to_string(i)}) == first_fill[static_cast<std::size_t>(i)]);
-    REQUIRE(v.capacity_bytes() == capacity);
-    std::size_t n = 0;
-    for (const item& e : v) REQUIRE(e.text == std::to_string(n++));
-    REQUIRE(n == 1000);
-    REQUIRE(v.element_of(&first_fill[999]->text, &item::text) == first_fill[999]);
-    REQUIRE(v.element_of(&first_fill[1000]->text, &item::text) == nullptr);
+        REQUIRE(add_text(arena, std::to_string(i)).object == first_fill[static_cast<std::size_t>(i)]);
+    REQUIRE(arena.capacity_bytes() == capacity);
+    for (std::size_t n = 0; n < arena.size(); ++n) REQUIRE(text_of(arena.at(n)) == std::to_string(n));
+    REQUIRE(arena.size() == 1000);
+    REQUIRE(arena.element_of(first_fill[999]) == &arena.at(999));
+    REQUIRE(arena.element_of(first_fill[1000]) == nullptr);
     // Past the first fill, new blocks are made again.
-    for (int i = 1000; i < 5000; ++i) v.emplace_back(item{std::to_string(i)});
-    REQUIRE(v.capacity_bytes() > capacity);
-    n = 0;
-    for (const item& e : v) REQUIRE(e.text == std::to_string(n++));
-    REQUIRE(n == 5000);
-    v.pop_back();
-    REQUIRE(v.size() == 4999);
-    REQUIRE(v[4998].text == "4998");
+    for (int i = 1000; i < 5000; ++i) add_text(arena, std::to_string(i));
+    REQUIRE(arena.capacity_bytes() > capacity);
+    for (std::size_t n = 0; n < arena.size(); ++n) REQUIRE(text_of(arena.at(n)) == std::to_string(n));
+    REQUIRE(arena.size() == 5000);
+    arena.pop_back();
+    REQUIRE(arena.size() == 4999);
+    REQUIRE(text_of(arena.at(4998)) == "4998");
+}
+
+TEST_CASE("entry_arena: snapshots and committed copies are the object's, set_aside() keeps objects alive unlisted", "[containers]") {
+    entry_arena arena(lifetime_of<std::string>);
+    structql::detail::entry& e = add_text(arena, std::string(50, 'x'));
+    REQUIRE(e.snapshot == nullptr);
+    arena.take_snapshot(e);
+    REQUIRE(e.snapshot != nullptr);
+    REQUIRE(e.snapshot != e.object);
+    text_of(e) = "changed";
+    REQUIRE(*static_cast<const std::string*>(e.snapshot) == std::string(50, 'x'));  // a copy, not the object
+    arena.keep_committed(e);
+    arena.take_snapshot(e);
+    REQUIRE(*static_cast<const std::string*>(e.snapshot) == "changed");
+    REQUIRE(*static_cast<const std::string*>(e.committed) == std::string(50, 'x'));
+    arena.object_from(e, e.committed);
+    REQUIRE(text_of(e) == std::string(50, 'x'));
+    arena.set_snapshot(e, nullptr);
+    REQUIRE(e.snapshot == nullptr);
+    const void* kept = e.object;
+    arena.set_aside();
+    REQUIRE(arena.size() == 0);
+    REQUIRE(arena.element_of(kept) == nullptr);
+    REQUIRE(*static_cast<const std::string*>(kept) == std::string(50, 'x'));  // still alive
+    REQUIRE(add_text(arena, "next").object != kept);  // new blocks for the new listing
 }
 
 TEST_CASE("flat_map::clear() keeps a well-used table and frees one far larger than its contents", "[containers]") {

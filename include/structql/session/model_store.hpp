@@ -255,7 +255,6 @@ struct model_store final : model_store_base<Backend> {
         return explaining_foreign_keys<Backend>(table(), [&] { return statement.step(); });
     }
 
-
     static void detach(entry& e) { e.state = object_state::detached; }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
