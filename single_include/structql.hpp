@@ -3547,18 +3547,40 @@ std::vector<Row> fetch_rows(Source& source, std::string_view sql, const Args&...
 // The authority ends at the first '/' or '?', and the user info at its LAST '@', so an
 // unencoded '@' in a password still works; a '/' or '?' in a password must be encoded.
 // Error messages show the URL with its password as "***", never the password itself.
-#include <algorithm>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <tuple>
 #include <utility>
 #include <vector>
 
+// ---- begin structql/detail/linkage.hpp ----
+// Where the code that depends on no model is compiled.
+//
+// Header-only, the default: every function is defined in the headers (STRUCTQL_DECL is
+// `inline`), and each translation unit compiles what it uses.
+//
+// Separate compilation, as Boost.Asio's BOOST_ASIO_SEPARATE_COMPILATION: define
+// STRUCTQL_SEPARATE_COMPILATION in every translation unit, and compile one more that also
+// defines STRUCTQL_IMPLEMENTATION (src/structql.cpp; CMake's structql::compiled target does
+// both). URL parsing, the pool, the SQLite connection and the unit of work's core are then
+// compiled there once, and each program TU compiles only what its models and queries need.
+#if defined(STRUCTQL_SEPARATE_COMPILATION)
+#define STRUCTQL_DECL
+#if defined(STRUCTQL_IMPLEMENTATION)
+#define STRUCTQL_DEFINITIONS 1
+#define STRUCTQL_INSTANTIATE(...) template __VA_ARGS__;
+#else
+#define STRUCTQL_DEFINITIONS 0
+#define STRUCTQL_INSTANTIATE(...) extern template __VA_ARGS__;
+#endif
+#else
+#define STRUCTQL_DECL inline
+#define STRUCTQL_DEFINITIONS 1
+#define STRUCTQL_INSTANTIATE(...)
+#endif
+// ---- end structql/detail/linkage.hpp ----
 
 namespace structql::detail {
 
@@ -3568,6 +3590,58 @@ inline constexpr std::string_view hidden_password = "***";
 inline bool is_name_char(char c) {  // [A-Za-z0-9_]: SQLAlchemy's \w, ASCII only
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
+
+// Percent-encodes every byte but RFC 3986's unreserved characters and those in `keep`.
+STRUCTQL_DECL std::string percent_encode(std::string_view raw, std::string_view keep = {});
+
+}  // namespace structql::detail
+
+namespace structql {
+
+struct url {
+    // The `{}`s let a url be built with designated initializers naming only some fields.
+    std::string dialect{};  // "sqlite" or "postgresql", lower-cased ("postgres" is an alias)
+    std::string driver{};   // after '+', e.g. "psycopg2"; empty if none
+    std::optional<std::string> username{};  // percent-decoded, like every part below
+    std::optional<std::string> password{};
+    std::optional<std::string> host{};  // an IPv6 host without its brackets
+    std::optional<std::uint16_t> port{};
+    std::string database{};  // sqlite: the file path, ":memory:" or empty (in-memory)
+    std::vector<std::pair<std::string, std::string>> query{};  // in order; '+' is not a space
+
+    // The last value given for `key`, if any.
+    std::optional<std::string_view> query_value(std::string_view key) const {
+        for (auto it = query.rbegin(); it != query.rend(); ++it)
+            if (it->first == key) return it->second;
+        return std::nullopt;
+    }
+
+    // A SQLite URL naming an in-memory database rather than a file. SQLite URI filenames
+    // name one too: file::memory: or file:name?mode=memory.
+    bool is_memory() const {
+        if (dialect != "sqlite") return false;
+        if (database.empty() || database == ":memory:") return true;
+        return database.starts_with("file:") &&
+               (database == "file::memory:" || query_value("mode") == "memory");
+    }
+
+    // Back to URL text that make_url reads into the same parts.
+    std::string render(bool hide_password = true) const;
+};
+
+// Throws url_error for a malformed URL or an unknown dialect.
+STRUCTQL_DECL url make_url(std::string_view text);
+
+#if STRUCTQL_DEFINITIONS
+}  // namespace structql
+
+#include <algorithm>
+#include <charconv>
+#include <system_error>
+#include <tuple>
+
+namespace structql {
+namespace detail {
 
 inline bool is_name(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(), is_name_char);
@@ -3632,8 +3706,7 @@ inline std::string percent_decode(std::string_view encoded, std::string_view par
     return decoded;
 }
 
-// Percent-encodes every byte but RFC 3986's unreserved characters and those in `keep`.
-inline std::string percent_encode(std::string_view raw, std::string_view keep = {}) {
+STRUCTQL_DECL std::string percent_encode(std::string_view raw, std::string_view keep) {
     constexpr std::string_view hex_digits = "0123456789ABCDEF";
     std::string encoded;
     for (char c : raw) {
@@ -3721,64 +3794,32 @@ inline std::vector<std::pair<std::string, std::string>> parse_query(std::string_
     return pairs;
 }
 
-}  // namespace structql::detail
+}  // namespace detail
 
-namespace structql {
-
-struct url {
-    // The `{}`s let a url be built with designated initializers naming only some fields.
-    std::string dialect{};  // "sqlite" or "postgresql", lower-cased ("postgres" is an alias)
-    std::string driver{};   // after '+', e.g. "psycopg2"; empty if none
-    std::optional<std::string> username{};  // percent-decoded, like every part below
-    std::optional<std::string> password{};
-    std::optional<std::string> host{};  // an IPv6 host without its brackets
-    std::optional<std::uint16_t> port{};
-    std::string database{};  // sqlite: the file path, ":memory:" or empty (in-memory)
-    std::vector<std::pair<std::string, std::string>> query{};  // in order; '+' is not a space
-
-    // The last value given for `key`, if any.
-    std::optional<std::string_view> query_value(std::string_view key) const {
-        for (auto it = query.rbegin(); it != query.rend(); ++it)
-            if (it->first == key) return it->second;
-        return std::nullopt;
+STRUCTQL_DECL std::string url::render(bool hide_password) const {
+    using detail::percent_encode;
+    std::string text = dialect + (driver.empty() ? "" : "+" + driver) + "://";
+    if (username || password) {
+        text += percent_encode(username.value_or(""));
+        if (password)
+            text += ":" + (hide_password ? std::string(detail::hidden_password)
+                                         : percent_encode(*password));
+        text += '@';
     }
-
-    // A SQLite URL naming an in-memory database rather than a file. SQLite URI filenames
-    // name one too: file::memory: or file:name?mode=memory.
-    bool is_memory() const {
-        if (dialect != "sqlite") return false;
-        if (database.empty() || database == ":memory:") return true;
-        return database.starts_with("file:") &&
-               (database == "file::memory:" || query_value("mode") == "memory");
+    if (host && host->find(':') != std::string::npos)  // IPv6: back into brackets
+        text += "[" + percent_encode(*host, ":") + "]";
+    else if (host)
+        text += percent_encode(*host);
+    if (port) text += ":" + std::to_string(*port);
+    if (!database.empty()) text += "/" + percent_encode(database, "/:");
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        text += (i == 0 ? "?" : "&") + percent_encode(query[i].first, "/:@,");
+        text += "=" + percent_encode(query[i].second, "/:@,");
     }
+    return text;
+}
 
-    // Back to URL text that make_url reads into the same parts.
-    std::string render(bool hide_password = true) const {
-        using detail::percent_encode;
-        std::string text = dialect + (driver.empty() ? "" : "+" + driver) + "://";
-        if (username || password) {
-            text += percent_encode(username.value_or(""));
-            if (password)
-                text += ":" + (hide_password ? std::string(detail::hidden_password)
-                                             : percent_encode(*password));
-            text += '@';
-        }
-        if (host && host->find(':') != std::string::npos)  // IPv6: back into brackets
-            text += "[" + percent_encode(*host, ":") + "]";
-        else if (host)
-            text += percent_encode(*host);
-        if (port) text += ":" + std::to_string(*port);
-        if (!database.empty()) text += "/" + percent_encode(database, "/:");
-        for (std::size_t i = 0; i < query.size(); ++i) {
-            text += (i == 0 ? "?" : "&") + percent_encode(query[i].first, "/:@,");
-            text += "=" + percent_encode(query[i].second, "/:@,");
-        }
-        return text;
-    }
-};
-
-// Throws url_error for a malformed URL or an unknown dialect.
-inline url make_url(std::string_view text) {
+STRUCTQL_DECL url make_url(std::string_view text) {
     using namespace detail;
     if (std::size_t nul = text.find('\0'); nul != npos) {
         std::string shown(text);  // quoted with each NUL as \0: a C string would stop at the first
@@ -3824,6 +3865,7 @@ inline url make_url(std::string_view text) {
     if (query) result.query = parse_query(*query, text);
     return result;
 }
+#endif  // STRUCTQL_DEFINITIONS
 
 }  // namespace structql
 // ---- end structql/url.hpp ----
@@ -4491,13 +4533,7 @@ private:
         check_thread();
         return *raw_;
     }
-    void check_thread() const {
-        if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
-            throw operational_error(
-                "a connection (or the session holding it) was used from a thread other than the one that took it "
-                "from the pool; create the engine with check_same_thread = false to share it across threads "
-                "and serialise access yourself");
-    }
+    void check_thread() const;
 
     friend struct detail::pool_state<Backend>;
     friend class basic_engine<Backend>;
@@ -4544,92 +4580,104 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
     std::size_t capacity() const noexcept { return context.options.pool_size + context.options.max_overflow; }
 
-    basic_connection<Backend> lend() {
-        const auto& options = context.options;
-        std::unique_ptr<raw_connection> raw;
-        std::vector<hook> hooks;  // the ones it has yet to run
-        std::size_t hooks_run;
-        std::uint64_t born;
-        {
-            std::unique_lock lock(mutex);
-            std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only to wait
-            while (idle.empty() && open >= capacity()) {
-                if (!deadline) deadline = std::chrono::steady_clock::now() + options.pool_timeout;
-                if (returned.wait_until(lock, *deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
-                    throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
-                                        " overflow " + std::to_string(options.max_overflow) +
-                                        " reached; no connection was returned within " +
-                                        std::to_string(options.pool_timeout.count()) + " ms (" + address.render() +
-                                        "). Close sessions when done, or raise pool_size / max_overflow");
-            }
-            if (!idle.empty()) {
-                raw = std::move(idle.back().raw);
-                hooks.assign(on_connect.begin() + static_cast<std::ptrdiff_t>(idle.back().hooks_run), on_connect.end());
-                idle.pop_back();
-            } else {
-                ++open;
-                hooks = on_connect;
-            }
-            hooks_run = on_connect.size();
-            // A connection made after a dispose() that follows this line is closed on return:
-            // harmless, where reading the generation under a second lock would cost every loan.
-            born = generation;
-        }
-        if (raw && !usable(*raw)) {
-            raw.reset();  // closed; a new one takes its place in the count
-            std::lock_guard lock(mutex);
-            hooks = on_connect;
-            hooks_run = on_connect.size();
-        }
-        try {
-            if (!raw) raw = std::make_unique<raw_connection>(args, &context);
-            if (!hooks.empty()) run_hooks(*raw, hooks);
-        } catch (...) {
-            raw.reset();  // a connection whose hooks failed is closed
-            std::lock_guard lock(mutex);
-            --open;
-            returned.notify_one();
-            throw;
-        }
-        return basic_connection<Backend>(this->shared_from_this(), raw.release(), born, hooks_run);
-    }
+    basic_connection<Backend> lend();
 
-    bool usable(raw_connection& raw) const {
-        const auto& options = context.options;
-        if (options.pool_recycle && std::chrono::steady_clock::now() - raw.opened_at() > *options.pool_recycle)
-            return false;
-        return !options.pool_pre_ping || raw.ping();
-    }
+    bool usable(raw_connection& raw) const;
 
     // The hooks see the new connection through a lent handle that must not give it back to the
     // pool on its own.
-    void run_hooks(raw_connection& raw, const std::vector<hook>& hooks) {
-        basic_connection<Backend> lent(this->shared_from_this(), &raw, 0, 0);
-        try {
-            for (auto& h : hooks) h(lent);
-        } catch (...) {
-            lent.raw_ = nullptr;
-            throw;
-        }
-        lent.raw_ = nullptr;
-    }
+    void run_hooks(raw_connection& raw, const std::vector<hook>& hooks);
 
     // A connection comes back: kept idle for reuse, or closed when it is broken (the server
     // went away), of an older generation (dispose()) or beyond pool_size.
-    void give_back(raw_connection* raw, std::uint64_t born, std::size_t hooks_run) noexcept {
-        std::unique_ptr<raw_connection> owned(raw);
-        if (!owned->broken()) owned->reset_for_pool();
-        bool keep = !owned->broken();
-        std::lock_guard lock(mutex);
-        if (keep && born == generation && idle.size() < context.options.pool_size) {
-            idle.push_back({std::move(owned), hooks_run});
-        } else {
-            owned.reset();
-            --open;
-        }
-        returned.notify_one();
-    }
+    void give_back(raw_connection* raw, std::uint64_t born, std::size_t hooks_run) noexcept;
 };
+
+template <class Backend>
+basic_connection<Backend> pool_state<Backend>::lend() {
+    const auto& options = context.options;
+    std::unique_ptr<raw_connection> raw;
+    std::vector<hook> hooks;  // the ones it has yet to run
+    std::size_t hooks_run;
+    std::uint64_t born;
+    {
+        std::unique_lock lock(mutex);
+        std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only to wait
+        while (idle.empty() && open >= capacity()) {
+            if (!deadline) deadline = std::chrono::steady_clock::now() + options.pool_timeout;
+            if (returned.wait_until(lock, *deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
+                throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
+                                    " overflow " + std::to_string(options.max_overflow) +
+                                    " reached; no connection was returned within " +
+                                    std::to_string(options.pool_timeout.count()) + " ms (" + address.render() +
+                                    "). Close sessions when done, or raise pool_size / max_overflow");
+        }
+        if (!idle.empty()) {
+            raw = std::move(idle.back().raw);
+            hooks.assign(on_connect.begin() + static_cast<std::ptrdiff_t>(idle.back().hooks_run), on_connect.end());
+            idle.pop_back();
+        } else {
+            ++open;
+            hooks = on_connect;
+        }
+        hooks_run = on_connect.size();
+        // A connection made after a dispose() that follows this line is closed on return:
+        // harmless, where reading the generation under a second lock would cost every loan.
+        born = generation;
+    }
+    if (raw && !usable(*raw)) {
+        raw.reset();  // closed; a new one takes its place in the count
+        std::lock_guard lock(mutex);
+        hooks = on_connect;
+        hooks_run = on_connect.size();
+    }
+    try {
+        if (!raw) raw = std::make_unique<raw_connection>(args, &context);
+        if (!hooks.empty()) run_hooks(*raw, hooks);
+    } catch (...) {
+        raw.reset();  // a connection whose hooks failed is closed
+        std::lock_guard lock(mutex);
+        --open;
+        returned.notify_one();
+        throw;
+    }
+    return basic_connection<Backend>(this->shared_from_this(), raw.release(), born, hooks_run);
+}
+
+template <class Backend>
+bool pool_state<Backend>::usable(raw_connection& raw) const {
+    const auto& options = context.options;
+    if (options.pool_recycle && std::chrono::steady_clock::now() - raw.opened_at() > *options.pool_recycle)
+        return false;
+    return !options.pool_pre_ping || raw.ping();
+}
+
+template <class Backend>
+void pool_state<Backend>::run_hooks(raw_connection& raw, const std::vector<hook>& hooks) {
+    basic_connection<Backend> lent(this->shared_from_this(), &raw, 0, 0);
+    try {
+        for (auto& h : hooks) h(lent);
+    } catch (...) {
+        lent.raw_ = nullptr;
+        throw;
+    }
+    lent.raw_ = nullptr;
+}
+
+template <class Backend>
+void pool_state<Backend>::give_back(raw_connection* raw, std::uint64_t born, std::size_t hooks_run) noexcept {
+    std::unique_ptr<raw_connection> owned(raw);
+    if (!owned->broken()) owned->reset_for_pool();
+    bool keep = !owned->broken();
+    std::lock_guard lock(mutex);
+    if (keep && born == generation && idle.size() < context.options.pool_size) {
+        idle.push_back({std::move(owned), hooks_run});
+    } else {
+        owned.reset();
+        --open;
+    }
+    returned.notify_one();
+}
 
 }  // namespace detail
 
@@ -4649,36 +4697,17 @@ public:
     using backend_type = Backend;
     using connection_type = basic_connection<Backend>;
 
-    basic_engine(std::string_view url_text, engine_options options = {}) {
-        auto state = std::make_shared<detail::pool_state<Backend>>();
-        state->address = make_url(url_text);
-        state->context.options = std::move(options);
-        state->args = Backend::connect_args_from(state->address, state->context.options);
-        if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
-        state->context.update_tracing();
-        if (Backend::keeps_one_open(state->args))
-            state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
-        pool_ = std::move(state);
-    }
+    basic_engine(std::string_view url_text, engine_options options = {});
 
     // Runs fn(connection&) on every database connection before its first use. A connection
     // already open runs it before it is next lent, idle or lent now alike: never in the middle
     // of a borrower's work. A connection whose hook throws is closed, and connect() throws.
-    void on_connect(std::function<void(connection_type&)> fn) {
-        std::lock_guard lock(pool_->mutex);
-        pool_->on_connect.push_back(std::move(fn));
-    }
+    void on_connect(std::function<void(connection_type&)> fn);
 
     // Hooks around every statement: before it runs, and after, with its duration. Register
     // them before the engine is shared between threads.
-    void before_execute(std::function<void(const statement_event&)> fn) {
-        pool_->context.events.before_execute.push_back(std::move(fn));
-        pool_->context.update_tracing();
-    }
-    void after_execute(std::function<void(const statement_event&)> fn) {
-        pool_->context.events.after_execute.push_back(std::move(fn));
-        pool_->context.update_tracing();
-    }
+    void before_execute(std::function<void(const statement_event&)> fn);
+    void after_execute(std::function<void(const statement_event&)> fn);
 
     // Lends a connection from the pool; it returns there when the handle is destroyed.
     connection_type connect() const { return pool_->lend(); }
@@ -4700,23 +4729,69 @@ public:
     const engine_statistics& statistics() const noexcept { return pool_->context.statistics; }
 
     // Connections open now: idle in the pool plus lent out.
-    std::size_t open_connections() const {
-        std::lock_guard lock(pool_->mutex);
-        return pool_->open;
-    }
+    std::size_t open_connections() const;
 
     // Closes every idle connection; connections lent out are closed when they come back.
-    void dispose() {
-        std::lock_guard lock(pool_->mutex);
-        pool_->open -= pool_->idle.size();
-        pool_->idle.clear();
-        ++pool_->generation;
-        pool_->returned.notify_all();
-    }
+    void dispose();
 
 private:
     std::shared_ptr<detail::pool_state<Backend>> pool_;
 };
+
+template <class Backend>
+basic_engine<Backend>::basic_engine(std::string_view url_text, engine_options options) {
+    auto state = std::make_shared<detail::pool_state<Backend>>();
+    state->address = make_url(url_text);
+    state->context.options = std::move(options);
+    state->args = Backend::connect_args_from(state->address, state->context.options);
+    if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
+    state->context.update_tracing();
+    if (Backend::keeps_one_open(state->args))
+        state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
+    pool_ = std::move(state);
+}
+
+template <class Backend>
+void basic_engine<Backend>::on_connect(std::function<void(connection_type&)> fn) {
+    std::lock_guard lock(pool_->mutex);
+    pool_->on_connect.push_back(std::move(fn));
+}
+
+template <class Backend>
+void basic_engine<Backend>::before_execute(std::function<void(const statement_event&)> fn) {
+    pool_->context.events.before_execute.push_back(std::move(fn));
+    pool_->context.update_tracing();
+}
+
+template <class Backend>
+void basic_engine<Backend>::after_execute(std::function<void(const statement_event&)> fn) {
+    pool_->context.events.after_execute.push_back(std::move(fn));
+    pool_->context.update_tracing();
+}
+
+template <class Backend>
+std::size_t basic_engine<Backend>::open_connections() const {
+    std::lock_guard lock(pool_->mutex);
+    return pool_->open;
+}
+
+template <class Backend>
+void basic_engine<Backend>::dispose() {
+    std::lock_guard lock(pool_->mutex);
+    pool_->open -= pool_->idle.size();
+    pool_->idle.clear();
+    ++pool_->generation;
+    pool_->returned.notify_all();
+}
+
+template <class Backend>
+void basic_connection<Backend>::check_thread() const {
+    if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
+        throw operational_error(
+            "a connection (or the session holding it) was used from a thread other than the one that took it "
+            "from the pool; create the engine with check_same_thread = false to share it across threads "
+            "and serialise access yourself");
+}
 
 template <class Backend>
 basic_engine<Backend> create_engine(std::string_view url, engine_options options = {}) {
@@ -6166,13 +6241,7 @@ public:
         other.closed_ = true;
     }
     basic_session& operator=(basic_session&&) = delete;
-    ~basic_session() {
-        try {
-            close();
-        } catch (...) {
-            // A destructor must not throw; the connection went back to the pool rolled back.
-        }
-    }
+    ~basic_session();
 
     // Starts tracking `object` (pending until the next flush) and returns the tracked copy,
     // whose address stays valid until the session is closed. Adding an object the session
@@ -6331,95 +6400,20 @@ private:
 
     // Inserts and deletes everything pending; compares (and updates) the tracked objects of the
     // models in `scan` (a null-terminated list), or of every model when `scan` is null.
-    void flush_changes(const void* const* scan) {
-        check_usable();
-        std::vector<detail::flush_step<Backend>> inserts, deletes;
-        for (auto& store : stores_) if (store) store->collect(inserts, deletes);
-        bool wrote = false;
-        auto writer = [&]() -> typename Backend::connection_type& {
-            wrote = true;
-            return connection(/*for_write=*/true);
-        };
-        try {
-            // Usually in order already (one model, added in order): checking is cheaper than sorting.
-            auto parents_first = [](const auto& a, const auto& b) {
-                return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
-            };
-            if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
-                std::stable_sort(inserts.begin(), inserts.end(), parents_first);
-            std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
-                return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
-            });
-            // Inserts in runs of one model (a run's rows never reference each other: parents are
-            // a depth above), for backends that send a run at once.
-            for (auto run = inserts.begin(); run != inserts.end();) {
-                auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
-                run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
-                run = end;
-            }
-            for (auto& store : stores_) {
-                bool scanned = store && !scan;
-                for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
-                if (scanned) store->flush_updates(writer);
-            }
-            for (auto& step : deletes) step.store->remove(writer(), *step.e);
-        } catch (const std::exception& e) {
-            fail(e.what());
-            throw;
-        }
-        if (wrote && options_.autocommit) commit_transaction();
-    }
+    void flush_changes(const void* const* scan);
 
 public:
 
     // flush() + COMMIT. The connection goes back to the pool until the session is used again.
-    void commit() {
-        check_usable();
-        check_not_reading("commit");
-        flush();
-        commit_transaction();
-    }
+    void commit();
 
     // Rolls the transaction back: pending objects are discarded, changed and removed ones
     // restored to their last committed state. Always allowed, also after a failed flush.
-    void rollback() {
-        if (closed_) return;
-        check_thread();
-        check_not_reading("rollback");
-        std::exception_ptr failure;
-        if (connection_) {
-            try {
-                if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).rollback();
-            } catch (...) {
-                failure = std::current_exception();
-            }
-            connection_.reset();
-        }
-        for (auto& store : stores_) if (store) store->after_rollback();
-        end_transaction();
-        failure_.reset();
-        if (failure) std::rethrow_exception(failure);
-    }
+    void rollback();
 
     // Rolls back what was not committed and forgets every object. The session cannot be used
     // afterwards (invalid_request_error).
-    void close() {
-        if (closed_) return;
-        check_thread();
-        check_not_reading("close");
-        // The objects are about to go: roll the database back without restoring them first.
-        closed_ = true;
-        for (std::size_t i = 0; i < stores_.size(); ++i)
-            if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
-        stores_.clear();
-        savepoints_.clear();
-        failure_.reset();
-        if (!connection_) return;
-        auto lent = std::move(*connection_);
-        connection_.reset();
-        auto& c = detail::access::backend_connection(lent);
-        if (c.in_transaction()) c.rollback();
-    }
+    void close();
 
     class savepoint;
 
@@ -6595,13 +6589,7 @@ private:
     // The store at `index` (detail::model_index), made when missing: from the spare shelf, or
     // new by make(ops). Not a template, so not compiled once per model.
     detail::model_store_base<Backend>& store_at(std::size_t index, const void* ops,
-                                                std::unique_ptr<detail::model_store_base<Backend>> (*make)(const void*)) {
-        if (index >= stores_.size()) stores_.resize(index + 1);
-        auto& slot = stores_[index];
-        if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
-        if (!slot) slot = make(ops);
-        return *slot;
-    }
+                                                std::unique_ptr<detail::model_store_base<Backend>> (*make)(const void*));
 
     // The entry tracking this very object (by address), or nullptr.
     template <class T>
@@ -6622,15 +6610,7 @@ private:
                                      "\" object is not tracked by this session");
     }
 
-    void check_usable() const {
-        if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
-        check_thread();
-        if (failure_)
-            throw pending_rollback_error(
-                "this session's transaction was rolled back because of an error during flush; call rollback() "
-                "before using the session again. Original error: " +
-                *failure_);
-    }
+    void check_usable() const;
 
     // With check_same_thread, the session's connection belongs to the thread that took it: any
     // other is refused before the session changes anything.
@@ -6640,13 +6620,7 @@ private:
 
     // Ending the transaction inside for_each would give the connection back to the pool, which
     // resets the statement being read: the loop would start again at its first row.
-    void check_not_reading(std::string_view operation) const {
-        if (reading_)
-            throw invalid_request_error(std::string(operation) +
-                                        "() inside query().for_each() on the same session: it would end the "
-                                        "transaction that the loop reads in; end the loop first (or collect the rows "
-                                        "with all())");
-    }
+    void check_not_reading(std::string_view operation) const;
 
     // Back to the pool, unless a statement is still read on it (an autocommit flush inside
     // for_each commits): then it stays until the session's next commit, rollback or close.
@@ -6657,42 +6631,11 @@ private:
     // The session's connection, with its transaction begun (SQLAlchemy's autobegin). With
     // autocommit, only writes open a transaction; the flush commits it. A transaction whose
     // first statement writes says so at BEGIN (SQLite: IMMEDIATE, waiting for the write lock).
-    typename Backend::connection_type& connection(bool for_write = false) {
-        if (!connection_) connection_.emplace(engine_.connect());
-        auto& c = detail::access::backend_connection(*connection_);
-        if (!c.in_transaction()) {
-            if (for_write) c.begin_write();
-            else if (!options_.autocommit) c.begin();
-        }
-        return c;
-    }
+    typename Backend::connection_type& connection(bool for_write = false);
 
-    void commit_transaction() {
-        if (connection_) {
-            try {
-                if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).commit();
-            } catch (const std::exception& e) {
-                fail(e.what());
-                throw;
-            }
-            release_connection();
-        }
-        for (auto& store : stores_) if (store) store->after_commit();
-        end_transaction();
-    }
+    void commit_transaction();
 
-    void fail(std::string message) {
-        failure_ = std::move(message);
-        savepoints_.clear();
-        if (connection_) {
-            try {
-                auto& c = detail::access::backend_connection(*connection_);
-                if (c.in_transaction()) c.rollback();
-            } catch (...) {
-            }
-            release_connection();
-        }
-    }
+    void fail(std::string message);
 
     engine_type engine_;
     session_options options_;
@@ -6712,36 +6655,205 @@ private:
     std::uint64_t savepoint_names_ = 0;
     std::uint64_t transaction_generation_ = 0;  // bumped when the transaction ends: old guards go inert
 
-    void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes) {
-        if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
-        check_usable();
-        using dialect = typename Backend::dialect;
-        if (keep_changes) {
-            flush();
-            // With autocommit the flush committed: the savepoint ended with the transaction.
-            if (generation != transaction_generation_) return;
-            connection().execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
-            savepoints_.resize(depth);
-            if (options_.autocommit && depth == 0) commit_transaction();  // reads go back outside a transaction
-            return;
-        }
-        auto& c = connection();
-        c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
-        c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
-        for (auto& store : stores_) {
-            if (!store) continue;
-            auto it = savepoints_[depth].stores.find(store->model_id);
-            store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
-        }
-        savepoints_.resize(depth);
-        if (options_.autocommit && depth == 0) commit_transaction();
-    }
+    void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes);
 
     void end_transaction() {
         savepoints_.clear();
         ++transaction_generation_;
     }
 };
+
+template <class Backend>
+basic_session<Backend>::~basic_session() {
+    try {
+        close();
+    } catch (...) {
+        // A destructor must not throw; the connection went back to the pool rolled back.
+    }
+}
+
+template <class Backend>
+void basic_session<Backend>::flush_changes(const void* const* scan) {
+    check_usable();
+    std::vector<detail::flush_step<Backend>> inserts, deletes;
+    for (auto& store : stores_) if (store) store->collect(inserts, deletes);
+    bool wrote = false;
+    auto writer = [&]() -> typename Backend::connection_type& {
+        wrote = true;
+        return connection(/*for_write=*/true);
+    };
+    try {
+        // Usually in order already (one model, added in order): checking is cheaper than sorting.
+        auto parents_first = [](const auto& a, const auto& b) {
+            return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
+        };
+        if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
+            std::stable_sort(inserts.begin(), inserts.end(), parents_first);
+        std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
+            return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
+        });
+        // Inserts in runs of one model (a run's rows never reference each other: parents are
+        // a depth above), for backends that send a run at once.
+        for (auto run = inserts.begin(); run != inserts.end();) {
+            auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+            run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
+            run = end;
+        }
+        for (auto& store : stores_) {
+            bool scanned = store && !scan;
+            for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
+            if (scanned) store->flush_updates(writer);
+        }
+        for (auto& step : deletes) step.store->remove(writer(), *step.e);
+    } catch (const std::exception& e) {
+        fail(e.what());
+        throw;
+    }
+    if (wrote && options_.autocommit) commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::commit() {
+    check_usable();
+    check_not_reading("commit");
+    flush();
+    commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::rollback() {
+    if (closed_) return;
+    check_thread();
+    check_not_reading("rollback");
+    std::exception_ptr failure;
+    if (connection_) {
+        try {
+            if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).rollback();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        connection_.reset();
+    }
+    for (auto& store : stores_) if (store) store->after_rollback();
+    end_transaction();
+    failure_.reset();
+    if (failure) std::rethrow_exception(failure);
+}
+
+template <class Backend>
+void basic_session<Backend>::close() {
+    if (closed_) return;
+    check_thread();
+    check_not_reading("close");
+    // The objects are about to go: roll the database back without restoring them first.
+    closed_ = true;
+    for (std::size_t i = 0; i < stores_.size(); ++i)
+        if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
+    stores_.clear();
+    savepoints_.clear();
+    failure_.reset();
+    if (!connection_) return;
+    auto lent = std::move(*connection_);
+    connection_.reset();
+    auto& c = detail::access::backend_connection(lent);
+    if (c.in_transaction()) c.rollback();
+}
+
+template <class Backend>
+detail::model_store_base<Backend>& basic_session<Backend>::store_at(std::size_t index, const void* ops,
+                                                  std::unique_ptr<detail::model_store_base<Backend>> (*make)(const void*)) {
+    if (index >= stores_.size()) stores_.resize(index + 1);
+    auto& slot = stores_[index];
+    if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
+    if (!slot) slot = make(ops);
+    return *slot;
+}
+
+template <class Backend>
+void basic_session<Backend>::check_usable() const {
+    if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
+    check_thread();
+    if (failure_)
+        throw pending_rollback_error(
+            "this session's transaction was rolled back because of an error during flush; call rollback() "
+            "before using the session again. Original error: " +
+            *failure_);
+}
+
+template <class Backend>
+void basic_session<Backend>::check_not_reading(std::string_view operation) const {
+    if (reading_)
+        throw invalid_request_error(std::string(operation) +
+                                    "() inside query().for_each() on the same session: it would end the "
+                                    "transaction that the loop reads in; end the loop first (or collect the rows "
+                                    "with all())");
+}
+
+template <class Backend>
+typename Backend::connection_type& basic_session<Backend>::connection(bool for_write) {
+    if (!connection_) connection_.emplace(engine_.connect());
+    auto& c = detail::access::backend_connection(*connection_);
+    if (!c.in_transaction()) {
+        if (for_write) c.begin_write();
+        else if (!options_.autocommit) c.begin();
+    }
+    return c;
+}
+
+template <class Backend>
+void basic_session<Backend>::commit_transaction() {
+    if (connection_) {
+        try {
+            if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).commit();
+        } catch (const std::exception& e) {
+            fail(e.what());
+            throw;
+        }
+        release_connection();
+    }
+    for (auto& store : stores_) if (store) store->after_commit();
+    end_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::fail(std::string message) {
+    failure_ = std::move(message);
+    savepoints_.clear();
+    if (connection_) {
+        try {
+            auto& c = detail::access::backend_connection(*connection_);
+            if (c.in_transaction()) c.rollback();
+        } catch (...) {
+        }
+        release_connection();
+    }
+}
+
+template <class Backend>
+void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes) {
+    if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
+    check_usable();
+    using dialect = typename Backend::dialect;
+    if (keep_changes) {
+        flush();
+        // With autocommit the flush committed: the savepoint ended with the transaction.
+        if (generation != transaction_generation_) return;
+        connection().execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+        savepoints_.resize(depth);
+        if (options_.autocommit && depth == 0) commit_transaction();  // reads go back outside a transaction
+        return;
+    }
+    auto& c = connection();
+    c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
+    c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+    for (auto& store : stores_) {
+        if (!store) continue;
+        auto it = savepoints_[depth].stores.find(store->model_id);
+        store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
+    }
+    savepoints_.resize(depth);
+    if (options_.autocommit && depth == 0) commit_transaction();
+}
 
 }  // namespace structql
 // ---- end structql/session/session.hpp ----
@@ -6909,22 +7021,15 @@ decltype(auto) retry_transaction(const basic_engine<Backend>& engine, F&& fn, re
 // of the six storage types, and the mapping of SQLite's result codes to StructQL's errors.
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
-#include <deque>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -6942,98 +7047,10 @@ inline constexpr timestamp::rep ticks_per_day = std::chrono::duration_cast<times
 
 // Timestamps are stored as UTC text, "YYYY-MM-DD HH:MM:SS.fffffffff": readable in any SQLite
 // tool, ordered correctly as text, and exact to the nanosecond of system_clock.
-inline std::string format_timestamp(timestamp t) {
-    using namespace std::chrono;
-    // Split by integer division: floor<days>(t) lies below the clock's range for a time point
-    // in the clock's first partial day, and t - floor<days>(t) then overflows.
-    timestamp::rep day_count = t.time_since_epoch().count() / ticks_per_day;
-    timestamp::rep since_midnight = t.time_since_epoch().count() % ticks_per_day;
-    if (since_midnight < 0) {
-        since_midnight += ticks_per_day;
-        --day_count;
-    }
-    year_month_day ymd{sys_days{days{day_count}}};
-    hh_mm_ss<nanoseconds> time{duration_cast<nanoseconds>(timestamp::duration{since_midnight})};
-    char text[40];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()),
-                  static_cast<long long>(time.subseconds().count()));
-    return text;
-}
+STRUCTQL_DECL std::string format_timestamp(timestamp t);
 
 // Accepts "YYYY-MM-DD", optionally followed by ' ' or 'T', "HH:MM[:SS[.f{1,9}]]" and 'Z'.
-inline timestamp parse_timestamp(std::string_view s) {
-    using namespace std::chrono;
-    std::size_t pos = 0;
-    auto fail = [&]() -> timestamp {
-        throw conversion_failure("'" + std::string(s) + "' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffffff)");
-    };
-    auto number = [&](std::size_t digits) {
-        if (pos + digits > s.size()) fail();
-        int value = 0;
-        for (std::size_t i = 0; i < digits; ++i, ++pos) {
-            char c = s[pos];
-            if (c < '0' || c > '9') fail();
-            value = value * 10 + (c - '0');
-        }
-        return value;
-    };
-    auto expect = [&](char c) {
-        if (pos >= s.size() || s[pos] != c) fail();
-        ++pos;
-    };
-    int y = number(4);
-    expect('-');
-    int mo = number(2);
-    expect('-');
-    int d = number(2);
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) fail();
-    nanoseconds time_of_day{0};
-    if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T')) {
-        ++pos;
-        int h = number(2);
-        expect(':');
-        int mi = number(2);
-        int sec = 0;
-        long long fraction = 0;
-        if (pos < s.size() && s[pos] == ':') {
-            ++pos;
-            sec = number(2);
-            if (pos < s.size() && s[pos] == '.') {
-                ++pos;
-                std::size_t digits = 0;
-                while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && digits < 9) {
-                    fraction = fraction * 10 + (s[pos++] - '0');
-                    ++digits;
-                }
-                if (digits == 0) fail();
-                for (; digits < 9; ++digits) fraction *= 10;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 60) fail();
-        time_of_day = hours{h} + minutes{mi} + seconds{sec} + nanoseconds{fraction};
-    }
-    if (pos < s.size() && s[pos] == 'Z') ++pos;
-    if (pos != s.size()) fail();
-    // day_count * ticks_per_day + ticks, checked: the clock's range ends in 1677 and 2262.
-    using rep = timestamp::rep;
-    rep day_count = sys_days{ymd}.time_since_epoch().count();
-    rep ticks = duration_cast<timestamp::duration>(time_of_day).count();
-    const bool before_epoch = day_count < 0;
-    if (before_epoch) {  // both parts negative, so that neither overflows before the sum does
-        ++day_count;
-        ticks -= ticks_per_day;
-    }
-    constexpr rep lowest = std::numeric_limits<rep>::min(), highest = std::numeric_limits<rep>::max();
-    bool fits = before_epoch ? day_count >= lowest / ticks_per_day && day_count * ticks_per_day >= lowest - ticks
-                             : day_count <= highest / ticks_per_day && day_count * ticks_per_day <= highest - ticks;
-    if (!fits)
-        throw conversion_failure("'" + std::string(s) + "' is outside the range of std::chrono::system_clock");
-    return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
-}
+STRUCTQL_DECL timestamp parse_timestamp(std::string_view s);
 
 inline std::string_view sqlite_type_name(int type) {
     switch (type) {
@@ -7053,68 +7070,9 @@ inline bool sqlite_retryable(int extended_code) noexcept {
     return (extended_code & 0xff) == SQLITE_BUSY || (extended_code & 0xff) == SQLITE_LOCKED;
 }
 
-[[noreturn]] inline void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
-    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    message += format_sql_context(sql);
-    // The connection's extended code is the precise one when it reports the same failure.
-    int extended = db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_extended_errcode(db) : rc;
-    database_code code{.sqlite = extended, .sqlstate = {}};
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message, code);
-    if (sqlite_retryable(extended)) throw retryable_error(message, code);
-    throw operational_error(message, code);
-}
+[[noreturn]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql);
 
-// The write transactions of one engine, taking turns in the order they asked. SQLite lets one
-// connection write at a time, and its busy handler polls for the lock with sleeps growing to
-// 100 ms: under steady load a waiter can miss every release for the whole busy_timeout while
-// the others keep taking the lock (8 threads committing on one file did). Queued, each waits
-// only for the transactions ahead of it. Other engines and processes still meet at SQLite's lock.
-class writer_queue {
-public:
-    // Waits for a turn; false when none came within `timeout`.
-    bool acquire(std::chrono::milliseconds timeout) {
-        std::unique_lock lock(mutex_);
-        if (!held_ && waiting_.empty()) {
-            take();
-            return true;
-        }
-        const std::uint64_t ticket = next_ticket_++;
-        waiting_.push_back(ticket);
-        if (turn_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == ticket; })) {
-            waiting_.pop_front();
-            take();
-            return true;
-        }
-        waiting_.erase(std::find(waiting_.begin(), waiting_.end(), ticket));
-        lock.unlock();
-        turn_.notify_all();  // the writer behind this one may be first now
-        return false;
-    }
-    void release() noexcept {
-        {
-            std::lock_guard lock(mutex_);
-            held_ = false;
-        }
-        turn_.notify_all();
-    }
-    bool held_by_this_thread() {
-        std::lock_guard lock(mutex_);
-        return held_ && holder_ == std::this_thread::get_id();
-    }
-
-private:
-    void take() {
-        held_ = true;
-        holder_ = std::this_thread::get_id();
-    }
-
-    std::mutex mutex_;
-    std::condition_variable turn_;
-    bool held_ = false;
-    std::thread::id holder_;
-    std::deque<std::uint64_t> waiting_;  // tickets, first come first
-    std::uint64_t next_ticket_ = 0;
-};
+class writer_queue;  // the engine's write transactions, taking turns (defined with the code)
 
 }  // namespace detail
 
@@ -7314,38 +7272,7 @@ class sqlite_connection {
 public:
     using native_handle_type = sqlite3*;
 
-    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
-        : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size) {
-        // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
-        int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-        if (args.uri) flags |= SQLITE_OPEN_URI;
-        int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
-        if (rc != SQLITE_OK) {
-            std::string message = "cannot open SQLite database '" + args.filename + "': " +
-                                  (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
-            sqlite3_close_v2(db_);
-            db_ = nullptr;
-            throw operational_error(message);
-        }
-        sqlite3_extended_result_codes(db_, 1);
-        busy_timeout_ = args.busy_timeout.value_or(context->options.busy_timeout);
-        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy_timeout_.count(), 0, std::numeric_limits<int>::max())));
-        // BEGIN IMMEDIATE fails on a read-only database, where no transaction can write anyway.
-        read_only_ = sqlite3_db_readonly(db_, "main") == 1;
-        immediate_ = !read_only_ &&
-                     context->options.sqlite_begin.value_or(args.keep_one_open ? transaction_mode::deferred
-                                                                               : transaction_mode::immediate) ==
-                         transaction_mode::immediate;
-        context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
-        if (context->options.wal) {
-            try {
-                execute("PRAGMA journal_mode=WAL");
-            } catch (...) {
-                close();
-                throw;
-            }
-        }
-    }
+    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context);
     sqlite_connection(const sqlite_connection&) = delete;
     sqlite_connection& operator=(const sqlite_connection&) = delete;
     ~sqlite_connection() { close(); }
@@ -7369,63 +7296,16 @@ public:
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
-    void execute(std::string_view sql) {
-        bool traced = context_->traced();
-        if (traced) context_->before(sql, {});
-        auto started = std::chrono::steady_clock::now();
-        std::string text(sql);
-        context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
-        int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
-        if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
-        if (writing_ && !in_transaction()) end_turn();  // a COMMIT or ROLLBACK in raw SQL
-        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
-    }
+    void execute(std::string_view sql);
 
     // BEGIN as the engine's sqlite_begin says (deferred: no lock until the first statement).
-    void begin() {
-        if (immediate_) begin_write();
-        else execute_cached("BEGIN");
-    }
+    void begin();
     // BEGIN IMMEDIATE: the write lock now, waited for up to busy_timeout. A deferred transaction
     // asking for it at its first write after reading may be refused at once, without waiting:
     // SQLite cannot let a reader wait to become the writer (two could wait for each other).
-    void begin_write() {
-        if (read_only_) return execute_cached("BEGIN");
-        if (writers_ && !writing_) {
-            // Connections stay on their thread: waiting for this thread's own transaction is
-            // waiting for nothing.
-            if (context_->options.check_same_thread && writers_->held_by_this_thread())
-                throw operational_error(
-                    "database is locked: this thread holds the write lock in another transaction of this engine (a "
-                    "session or transaction still open); end that one first" +
-                    detail::format_sql_context("BEGIN IMMEDIATE"));
-            if (!writers_->acquire(busy_timeout_)) throw locked("other transactions of this engine");
-            writing_ = true;
-        }
-        try {
-            execute_cached("BEGIN IMMEDIATE");
-        } catch (...) {
-            end_turn();
-            if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection", sqlite3_extended_errcode(db_));
-            throw;
-        }
-    }
-    void commit() {
-        try {
-            execute_cached("COMMIT");
-        } catch (...) {
-            if (!in_transaction()) end_turn();  // else still open, for a ROLLBACK
-            throw;
-        }
-        end_turn();
-    }
-    void rollback() {
-        struct ender {
-            sqlite_connection* self;
-            ~ender() { self->end_turn(); }
-        } end{this};
-        execute_cached("ROLLBACK");
-    }
+    void begin_write();
+    void commit();
+    void rollback();
     bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
@@ -7436,34 +7316,14 @@ public:
     bool broken() const noexcept { return false; }
 
     // Leaves the connection as the pool wants it: no transaction open, no statement active.
-    void reset_for_pool() noexcept {
-        for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
-        if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        end_turn();
-    }
+    void reset_for_pool() noexcept;
 
 private:
     // Waiting for the lock ran out: SQLITE_BUSY, retryable as SQLite's own.
-    retryable_error locked(std::string_view holder, int code = SQLITE_BUSY) const {
-        return retryable_error("database is locked: " + std::string(holder) +
-                                   " held the write lock for all of busy_timeout (" +
-                                   std::to_string(busy_timeout_.count()) + " ms)" +
-                                   detail::format_sql_context("BEGIN IMMEDIATE"),
-                               database_code{.sqlite = code, .sqlstate = {}});
-    }
-    void end_turn() noexcept {
-        if (writing_) writers_->release();
-        writing_ = false;
-    }
+    retryable_error locked(std::string_view holder, int code = SQLITE_BUSY) const;
+    void end_turn() noexcept;
 
-    void execute_cached(std::string_view sql) {
-        sqlite_statement& s = prepare_static(sql);
-        struct resetter {
-            sqlite_statement& s;
-            ~resetter() { s.reset(); }
-        } guard{s};
-        s.step();
-    }
+    void execute_cached(std::string_view sql);
 
     struct preparer {  // the statement cache's way to prepare what it does not hold
         sqlite_connection* self;
@@ -7471,35 +7331,9 @@ private:
     };
     // A prepared statement runs one statement: SQL after it (but whitespace and comments, which
     // prepare to nothing) would be ignored without a word, so it is refused.
-    std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
-        sqlite3_stmt* stmt = nullptr;
-        const char* tail = nullptr;
-        int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                    &tail);
-        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
-        auto statement = std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
-        const auto rest = static_cast<int>(sql.data() + sql.size() - tail);
-        if (rest > 0) {
-            sqlite3_stmt* next = nullptr;
-            rc = sqlite3_prepare_v3(db_, tail, rest, 0, &next, nullptr);
-            sqlite3_finalize(next);
-            if (rc != SQLITE_OK || next)
-                throw operational_error("more than one SQL statement where parameters are bound (after the first: '" +
-                                        std::string(tail, static_cast<std::size_t>(rest)) +
-                                        "'); run each statement on its own" + detail::format_sql_context(sql));
-        }
-        context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
-        return statement;
-    }
+    std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql);
 
-    void close() noexcept {
-        if (!db_) return;
-        end_turn();
-        cache_.clear();
-        sqlite3_close_v2(db_);
-        db_ = nullptr;
-        context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
-    }
+    void close() noexcept;
 
     sqlite3* db_ = nullptr;
     detail::engine_context* context_;
@@ -7521,83 +7355,7 @@ struct sqlite_backend {
 
     // A URL's parts and query string (pysqlite's connect arguments) as the arguments
     // sqlite3_open_v2 takes; url_error for a URL of another database.
-    static sqlite_connect_args connect_args_from(const url& u, engine_options& options) {
-        if (u.dialect == "postgresql")
-            throw url_error("create_engine: '" + u.render() +
-                            "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
-                            "#include <structql/postgresql.hpp> and use "
-                            "structql::create_engine<structql::postgresql_backend>(url)");
-        if (u.dialect != "sqlite")
-            throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
-                            " URL; this engine type speaks SQLite (use the backend's own engine)");
-        sqlite_connect_args args;
-        for (const auto& [key, value] : u.query) {
-            if (std::find(pysqlite_keys.begin(), pysqlite_keys.end(), key) == pysqlite_keys.end() &&
-                std::find(uri_parameters.begin(), uri_parameters.end(), key) == uri_parameters.end())
-                throw url_error("create_engine: '" + key + "' in '" + u.render() +
-                                "' is not a SQLite URL key; known keys: timeout, check_same_thread, uri (pysqlite's "
-                                "connect arguments), mode, cache, vfs, immutable, nolock, psow, modeof (SQLite's URI "
-                                "parameters)");
-        }
-        args.writers = std::make_shared<detail::writer_queue>();
-        auto flag = [&](std::string_view key) {
-            auto v = u.query_value(key);
-            return v && (*v == "true" || *v == "1" || *v == "yes");
-        };
-        // pysqlite's connect arguments, from the URL's query string.
-        if (auto timeout = u.query_value("timeout")) {
-            double seconds = 0;
-            auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
-            constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
-            if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
-                throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
-                                std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
-            args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
-        }
-        if (auto same_thread = u.query_value("check_same_thread"))
-            options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
-        // SQLite matches the mode exactly (and would refuse another only when opening).
-        auto mode = u.query_value("mode");
-        if (mode && *mode != "ro" && *mode != "rw" && *mode != "rwc" && *mode != "memory")
-            throw url_error("create_engine: mode '" + std::string(*mode) + "' in '" + u.render() +
-                            "' is not one of SQLite's: ro, rw, rwc, memory");
-        if (u.is_memory()) {
-            // Every connection of the engine already shares the one database that mode=memory
-            // and cache=shared ask for; the other parameters would change how it is opened.
-            for (std::string_view key : uri_parameters)
-                if (auto value = u.query_value(key); value && key != "cache" && !(key == "mode" && *value == "memory"))
-                    throw url_error("create_engine: '" + std::string(key) + "' in '" + u.render() +
-                                    "' does not apply to an in-memory database (StructQL opens it in SQLite's "
-                                    "memdb VFS, shared by the engine's connections)");
-            // A named database in SQLite's memdb VFS, kept alive by the pool, so every
-            // connection of the engine sees the same data. Not shared-cache mode, which SQLite
-            // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
-            // mutexes cost every column read.
-            args.filename = "file:/structql-memory-" + std::to_string(detail::memory_database_counter.fetch_add(1)) +
-                            "?vfs=memdb";
-            args.uri = true;
-            args.keep_one_open = true;
-            return args;
-        }
-        if (mode == "memory")
-            throw url_error("create_engine: mode=memory in '" + u.render() +
-                            "' would give each connection an empty database of its own; for one in-memory database "
-                            "use sqlite:// or sqlite:///file:name?mode=memory&uri=true");
-        // SQLite reads its parameters from a URI filename only: the database becomes one when
-        // the URL has any (uri=true says that the database is written as a URI already).
-        std::string parameters;
-        for (std::string_view key : uri_parameters)
-            if (auto value = u.query_value(key))
-                parameters.append(parameters.empty() ? "?" : "&")
-                    .append(key)
-                    .append("=")
-                    .append(detail::percent_encode(*value));
-        args.uri = flag("uri") || !parameters.empty();
-        if (!args.uri) args.filename = u.database;
-        else if (flag("uri") && u.database.starts_with("file:")) args.filename = u.database + parameters;
-        else args.filename = (u.database.starts_with('/') ? "file://" : "file:") + detail::percent_encode(u.database, "/") + parameters;
-        return args;
-    }
+    static sqlite_connect_args connect_args_from(const url& u, engine_options& options);
 
     // The URL keys that pysqlite takes as connect arguments, and SQLite's URI parameters.
     static constexpr std::array<std::string_view, 3> pysqlite_keys{"timeout", "check_same_thread", "uri"};
@@ -7613,7 +7371,410 @@ struct sqlite_backend {
     }
 };
 
+
 }  // namespace structql
+
+#if STRUCTQL_DEFINITIONS
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace structql {
+
+namespace detail {
+
+// The write transactions of one engine, taking turns in the order they asked. SQLite lets one
+// connection write at a time, and its busy handler polls for the lock with sleeps growing to
+// 100 ms: under steady load a waiter can miss every release for the whole busy_timeout while
+// the others keep taking the lock (8 threads committing on one file did). Queued, each waits
+// only for the transactions ahead of it. Other engines and processes still meet at SQLite's lock.
+class writer_queue {
+public:
+    // Waits for a turn; false when none came within `timeout`.
+    bool acquire(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        if (!held_ && waiting_.empty()) {
+            take();
+            return true;
+        }
+        const std::uint64_t ticket = next_ticket_++;
+        waiting_.push_back(ticket);
+        if (turn_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == ticket; })) {
+            waiting_.pop_front();
+            take();
+            return true;
+        }
+        waiting_.erase(std::find(waiting_.begin(), waiting_.end(), ticket));
+        lock.unlock();
+        turn_.notify_all();  // the writer behind this one may be first now
+        return false;
+    }
+    void release() noexcept {
+        {
+            std::lock_guard lock(mutex_);
+            held_ = false;
+        }
+        turn_.notify_all();
+    }
+    bool held_by_this_thread() {
+        std::lock_guard lock(mutex_);
+        return held_ && holder_ == std::this_thread::get_id();
+    }
+
+private:
+    void take() {
+        held_ = true;
+        holder_ = std::this_thread::get_id();
+    }
+
+    std::mutex mutex_;
+    std::condition_variable turn_;
+    bool held_ = false;
+    std::thread::id holder_;
+    std::deque<std::uint64_t> waiting_;  // tickets, first come first
+    std::uint64_t next_ticket_ = 0;
+};
+
+}  // namespace detail
+
+namespace detail {
+
+STRUCTQL_DECL std::string format_timestamp(timestamp t) {
+    using namespace std::chrono;
+    // Split by integer division: floor<days>(t) lies below the clock's range for a time point
+    // in the clock's first partial day, and t - floor<days>(t) then overflows.
+    timestamp::rep day_count = t.time_since_epoch().count() / ticks_per_day;
+    timestamp::rep since_midnight = t.time_since_epoch().count() % ticks_per_day;
+    if (since_midnight < 0) {
+        since_midnight += ticks_per_day;
+        --day_count;
+    }
+    year_month_day ymd{sys_days{days{day_count}}};
+    hh_mm_ss<nanoseconds> time{duration_cast<nanoseconds>(timestamp::duration{since_midnight})};
+    char text[40];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()),
+                  static_cast<long long>(time.subseconds().count()));
+    return text;
+}
+
+STRUCTQL_DECL timestamp parse_timestamp(std::string_view s) {
+    using namespace std::chrono;
+    std::size_t pos = 0;
+    auto fail = [&]() -> timestamp {
+        throw conversion_failure("'" + std::string(s) + "' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffffff)");
+    };
+    auto number = [&](std::size_t digits) {
+        if (pos + digits > s.size()) fail();
+        int value = 0;
+        for (std::size_t i = 0; i < digits; ++i, ++pos) {
+            char c = s[pos];
+            if (c < '0' || c > '9') fail();
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    };
+    auto expect = [&](char c) {
+        if (pos >= s.size() || s[pos] != c) fail();
+        ++pos;
+    };
+    int y = number(4);
+    expect('-');
+    int mo = number(2);
+    expect('-');
+    int d = number(2);
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) fail();
+    nanoseconds time_of_day{0};
+    if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T')) {
+        ++pos;
+        int h = number(2);
+        expect(':');
+        int mi = number(2);
+        int sec = 0;
+        long long fraction = 0;
+        if (pos < s.size() && s[pos] == ':') {
+            ++pos;
+            sec = number(2);
+            if (pos < s.size() && s[pos] == '.') {
+                ++pos;
+                std::size_t digits = 0;
+                while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && digits < 9) {
+                    fraction = fraction * 10 + (s[pos++] - '0');
+                    ++digits;
+                }
+                if (digits == 0) fail();
+                for (; digits < 9; ++digits) fraction *= 10;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60) fail();
+        time_of_day = hours{h} + minutes{mi} + seconds{sec} + nanoseconds{fraction};
+    }
+    if (pos < s.size() && s[pos] == 'Z') ++pos;
+    if (pos != s.size()) fail();
+    // day_count * ticks_per_day + ticks, checked: the clock's range ends in 1677 and 2262.
+    using rep = timestamp::rep;
+    rep day_count = sys_days{ymd}.time_since_epoch().count();
+    rep ticks = duration_cast<timestamp::duration>(time_of_day).count();
+    const bool before_epoch = day_count < 0;
+    if (before_epoch) {  // both parts negative, so that neither overflows before the sum does
+        ++day_count;
+        ticks -= ticks_per_day;
+    }
+    constexpr rep lowest = std::numeric_limits<rep>::min(), highest = std::numeric_limits<rep>::max();
+    bool fits = before_epoch ? day_count >= lowest / ticks_per_day && day_count * ticks_per_day >= lowest - ticks
+                             : day_count <= highest / ticks_per_day && day_count * ticks_per_day <= highest - ticks;
+    if (!fits)
+        throw conversion_failure("'" + std::string(s) + "' is outside the range of std::chrono::system_clock");
+    return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
+}
+
+[[noreturn]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    message += format_sql_context(sql);
+    // The connection's extended code is the precise one when it reports the same failure.
+    int extended = db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_extended_errcode(db) : rc;
+    database_code code{.sqlite = extended, .sqlstate = {}};
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message, code);
+    if (sqlite_retryable(extended)) throw retryable_error(message, code);
+    throw operational_error(message, code);
+}
+
+}  // namespace detail
+
+STRUCTQL_DECL sqlite_connection::sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
+    : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size) {
+    // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (args.uri) flags |= SQLITE_OPEN_URI;
+    int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string message = "cannot open SQLite database '" + args.filename + "': " +
+                              (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        throw operational_error(message);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    busy_timeout_ = args.busy_timeout.value_or(context->options.busy_timeout);
+    sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy_timeout_.count(), 0, std::numeric_limits<int>::max())));
+    // BEGIN IMMEDIATE fails on a read-only database, where no transaction can write anyway.
+    read_only_ = sqlite3_db_readonly(db_, "main") == 1;
+    immediate_ = !read_only_ &&
+                 context->options.sqlite_begin.value_or(args.keep_one_open ? transaction_mode::deferred
+                                                                           : transaction_mode::immediate) ==
+                     transaction_mode::immediate;
+    context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
+    if (context->options.wal) {
+        try {
+            execute("PRAGMA journal_mode=WAL");
+        } catch (...) {
+            close();
+            throw;
+        }
+    }
+}
+
+STRUCTQL_DECL void sqlite_connection::execute(std::string_view sql) {
+    bool traced = context_->traced();
+    if (traced) context_->before(sql, {});
+    auto started = std::chrono::steady_clock::now();
+    std::string text(sql);
+    context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+    if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
+    if (writing_ && !in_transaction()) end_turn();  // a COMMIT or ROLLBACK in raw SQL
+    if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+}
+
+STRUCTQL_DECL void sqlite_connection::begin() {
+    if (immediate_) begin_write();
+    else execute_cached("BEGIN");
+}
+
+STRUCTQL_DECL void sqlite_connection::begin_write() {
+    if (read_only_) return execute_cached("BEGIN");
+    if (writers_ && !writing_) {
+        // Connections stay on their thread: waiting for this thread's own transaction is
+        // waiting for nothing.
+        if (context_->options.check_same_thread && writers_->held_by_this_thread())
+            throw operational_error(
+                "database is locked: this thread holds the write lock in another transaction of this engine (a "
+                "session or transaction still open); end that one first" +
+                detail::format_sql_context("BEGIN IMMEDIATE"));
+        if (!writers_->acquire(busy_timeout_)) throw locked("other transactions of this engine");
+        writing_ = true;
+    }
+    try {
+        execute_cached("BEGIN IMMEDIATE");
+    } catch (...) {
+        end_turn();
+        if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection", sqlite3_extended_errcode(db_));
+        throw;
+    }
+}
+
+STRUCTQL_DECL void sqlite_connection::commit() {
+    try {
+        execute_cached("COMMIT");
+    } catch (...) {
+        if (!in_transaction()) end_turn();  // else still open, for a ROLLBACK
+        throw;
+    }
+    end_turn();
+}
+
+STRUCTQL_DECL void sqlite_connection::rollback() {
+    struct ender {
+        sqlite_connection* self;
+        ~ender() { self->end_turn(); }
+    } end{this};
+    execute_cached("ROLLBACK");
+}
+
+STRUCTQL_DECL void sqlite_connection::reset_for_pool() noexcept {
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
+    if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    end_turn();
+}
+
+STRUCTQL_DECL retryable_error sqlite_connection::locked(std::string_view holder, int code) const {
+    return retryable_error("database is locked: " + std::string(holder) +
+                               " held the write lock for all of busy_timeout (" +
+                               std::to_string(busy_timeout_.count()) + " ms)" +
+                               detail::format_sql_context("BEGIN IMMEDIATE"),
+                           database_code{.sqlite = code, .sqlstate = {}});
+}
+
+STRUCTQL_DECL void sqlite_connection::end_turn() noexcept {
+    if (writing_) writers_->release();
+    writing_ = false;
+}
+
+STRUCTQL_DECL void sqlite_connection::execute_cached(std::string_view sql) {
+    sqlite_statement& s = prepare_static(sql);
+    struct resetter {
+        sqlite_statement& s;
+        ~resetter() { s.reset(); }
+    } guard{s};
+    s.step();
+}
+
+STRUCTQL_DECL std::unique_ptr<sqlite_statement> sqlite_connection::prepare_new(std::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                &tail);
+    if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+    auto statement = std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
+    const auto rest = static_cast<int>(sql.data() + sql.size() - tail);
+    if (rest > 0) {
+        sqlite3_stmt* next = nullptr;
+        rc = sqlite3_prepare_v3(db_, tail, rest, 0, &next, nullptr);
+        sqlite3_finalize(next);
+        if (rc != SQLITE_OK || next)
+            throw operational_error("more than one SQL statement where parameters are bound (after the first: '" +
+                                    std::string(tail, static_cast<std::size_t>(rest)) +
+                                    "'); run each statement on its own" + detail::format_sql_context(sql));
+    }
+    context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
+    return statement;
+}
+
+STRUCTQL_DECL void sqlite_connection::close() noexcept {
+    if (!db_) return;
+    end_turn();
+    cache_.clear();
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
+}
+
+STRUCTQL_DECL sqlite_connect_args sqlite_backend::connect_args_from(const url& u, engine_options& options) {
+    if (u.dialect == "postgresql")
+        throw url_error("create_engine: '" + u.render() +
+                        "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
+                        "#include <structql/postgresql.hpp> and use "
+                        "structql::create_engine<structql::postgresql_backend>(url)");
+    if (u.dialect != "sqlite")
+        throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
+                        " URL; this engine type speaks SQLite (use the backend's own engine)");
+    sqlite_connect_args args;
+    for (const auto& [key, value] : u.query) {
+        if (std::find(pysqlite_keys.begin(), pysqlite_keys.end(), key) == pysqlite_keys.end() &&
+            std::find(uri_parameters.begin(), uri_parameters.end(), key) == uri_parameters.end())
+            throw url_error("create_engine: '" + key + "' in '" + u.render() +
+                            "' is not a SQLite URL key; known keys: timeout, check_same_thread, uri (pysqlite's "
+                            "connect arguments), mode, cache, vfs, immutable, nolock, psow, modeof (SQLite's URI "
+                            "parameters)");
+    }
+    args.writers = std::make_shared<detail::writer_queue>();
+    auto flag = [&](std::string_view key) {
+        auto v = u.query_value(key);
+        return v && (*v == "true" || *v == "1" || *v == "yes");
+    };
+    // pysqlite's connect arguments, from the URL's query string.
+    if (auto timeout = u.query_value("timeout")) {
+        double seconds = 0;
+        auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
+        constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
+        if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
+            throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
+                            std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
+        args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+    }
+    if (auto same_thread = u.query_value("check_same_thread"))
+        options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
+    // SQLite matches the mode exactly (and would refuse another only when opening).
+    auto mode = u.query_value("mode");
+    if (mode && *mode != "ro" && *mode != "rw" && *mode != "rwc" && *mode != "memory")
+        throw url_error("create_engine: mode '" + std::string(*mode) + "' in '" + u.render() +
+                        "' is not one of SQLite's: ro, rw, rwc, memory");
+    if (u.is_memory()) {
+        // Every connection of the engine already shares the one database that mode=memory
+        // and cache=shared ask for; the other parameters would change how it is opened.
+        for (std::string_view key : uri_parameters)
+            if (auto value = u.query_value(key); value && key != "cache" && !(key == "mode" && *value == "memory"))
+                throw url_error("create_engine: '" + std::string(key) + "' in '" + u.render() +
+                                "' does not apply to an in-memory database (StructQL opens it in SQLite's "
+                                "memdb VFS, shared by the engine's connections)");
+        // A named database in SQLite's memdb VFS, kept alive by the pool, so every
+        // connection of the engine sees the same data. Not shared-cache mode, which SQLite
+        // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
+        // mutexes cost every column read.
+        args.filename = "file:/structql-memory-" + std::to_string(detail::memory_database_counter.fetch_add(1)) +
+                        "?vfs=memdb";
+        args.uri = true;
+        args.keep_one_open = true;
+        return args;
+    }
+    if (mode == "memory")
+        throw url_error("create_engine: mode=memory in '" + u.render() +
+                        "' would give each connection an empty database of its own; for one in-memory database "
+                        "use sqlite:// or sqlite:///file:name?mode=memory&uri=true");
+    // SQLite reads its parameters from a URI filename only: the database becomes one when
+    // the URL has any (uri=true says that the database is written as a URI already).
+    std::string parameters;
+    for (std::string_view key : uri_parameters)
+        if (auto value = u.query_value(key))
+            parameters.append(parameters.empty() ? "?" : "&")
+                .append(key)
+                .append("=")
+                .append(detail::percent_encode(*value));
+    args.uri = flag("uri") || !parameters.empty();
+    if (!args.uri) args.filename = u.database;
+    else if (flag("uri") && u.database.starts_with("file:")) args.filename = u.database + parameters;
+    else args.filename = (u.database.starts_with('/') ? "file://" : "file:") + detail::percent_encode(u.database, "/") + parameters;
+    return args;
+}
+}  // namespace structql
+#endif  // STRUCTQL_DEFINITIONS
 // ---- end structql/backend/sqlite.hpp ----
 
 namespace structql {
@@ -7628,6 +7789,15 @@ using sessionmaker_type = basic_sessionmaker<sqlite_backend>;
 inline engine create_engine(std::string_view url, engine_options options = {}) {
     return engine(url, std::move(options));
 }
+
+// With separate compilation, the SQLite engine, pool, connection and session are compiled in
+// the implementation TU only (detail/linkage.hpp).
+STRUCTQL_INSTANTIATE(class basic_connection<sqlite_backend>)
+STRUCTQL_INSTANTIATE(struct detail::pool_state<sqlite_backend>)
+STRUCTQL_INSTANTIATE(class basic_engine<sqlite_backend>)
+STRUCTQL_INSTANTIATE(class basic_session<sqlite_backend>)
+STRUCTQL_INSTANTIATE(struct detail::model_store<sqlite_backend, std::int64_t>)
+STRUCTQL_INSTANTIATE(struct detail::model_store<sqlite_backend, std::string>)
 
 }  // namespace structql
 // ---- end structql/sqlite.hpp ----

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "structql/backend/sqlite.hpp"
+#include "structql/detail/linkage.hpp"
 #include "structql/engine/basic_engine.hpp"
 #include "structql/session/savepoint.hpp"
 #include "structql/session/session.hpp"
@@ -22,5 +23,14 @@ using sessionmaker_type = basic_sessionmaker<sqlite_backend>;
 inline engine create_engine(std::string_view url, engine_options options = {}) {
     return engine(url, std::move(options));
 }
+
+// With separate compilation, the SQLite engine, pool, connection and session are compiled in
+// the implementation TU only (detail/linkage.hpp).
+STRUCTQL_INSTANTIATE(class basic_connection<sqlite_backend>)
+STRUCTQL_INSTANTIATE(struct detail::pool_state<sqlite_backend>)
+STRUCTQL_INSTANTIATE(class basic_engine<sqlite_backend>)
+STRUCTQL_INSTANTIATE(class basic_session<sqlite_backend>)
+STRUCTQL_INSTANTIATE(struct detail::model_store<sqlite_backend, std::int64_t>)
+STRUCTQL_INSTANTIATE(struct detail::model_store<sqlite_backend, std::string>)
 
 }  // namespace structql

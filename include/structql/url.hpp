@@ -4,18 +4,15 @@
 // The authority ends at the first '/' or '?', and the user info at its LAST '@', so an
 // unencoded '@' in a password still works; a '/' or '?' in a password must be encoded.
 // Error messages show the URL with its password as "***", never the password itself.
-#include <algorithm>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "structql/detail/linkage.hpp"
 #include "structql/errors.hpp"
 
 namespace structql::detail {
@@ -26,6 +23,58 @@ inline constexpr std::string_view hidden_password = "***";
 inline bool is_name_char(char c) {  // [A-Za-z0-9_]: SQLAlchemy's \w, ASCII only
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
+
+// Percent-encodes every byte but RFC 3986's unreserved characters and those in `keep`.
+STRUCTQL_DECL std::string percent_encode(std::string_view raw, std::string_view keep = {});
+
+}  // namespace structql::detail
+
+namespace structql {
+
+struct url {
+    // The `{}`s let a url be built with designated initializers naming only some fields.
+    std::string dialect{};  // "sqlite" or "postgresql", lower-cased ("postgres" is an alias)
+    std::string driver{};   // after '+', e.g. "psycopg2"; empty if none
+    std::optional<std::string> username{};  // percent-decoded, like every part below
+    std::optional<std::string> password{};
+    std::optional<std::string> host{};  // an IPv6 host without its brackets
+    std::optional<std::uint16_t> port{};
+    std::string database{};  // sqlite: the file path, ":memory:" or empty (in-memory)
+    std::vector<std::pair<std::string, std::string>> query{};  // in order; '+' is not a space
+
+    // The last value given for `key`, if any.
+    std::optional<std::string_view> query_value(std::string_view key) const {
+        for (auto it = query.rbegin(); it != query.rend(); ++it)
+            if (it->first == key) return it->second;
+        return std::nullopt;
+    }
+
+    // A SQLite URL naming an in-memory database rather than a file. SQLite URI filenames
+    // name one too: file::memory: or file:name?mode=memory.
+    bool is_memory() const {
+        if (dialect != "sqlite") return false;
+        if (database.empty() || database == ":memory:") return true;
+        return database.starts_with("file:") &&
+               (database == "file::memory:" || query_value("mode") == "memory");
+    }
+
+    // Back to URL text that make_url reads into the same parts.
+    std::string render(bool hide_password = true) const;
+};
+
+// Throws url_error for a malformed URL or an unknown dialect.
+STRUCTQL_DECL url make_url(std::string_view text);
+
+#if STRUCTQL_DEFINITIONS
+}  // namespace structql
+
+#include <algorithm>
+#include <charconv>
+#include <system_error>
+#include <tuple>
+
+namespace structql {
+namespace detail {
 
 inline bool is_name(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(), is_name_char);
@@ -90,8 +139,7 @@ inline std::string percent_decode(std::string_view encoded, std::string_view par
     return decoded;
 }
 
-// Percent-encodes every byte but RFC 3986's unreserved characters and those in `keep`.
-inline std::string percent_encode(std::string_view raw, std::string_view keep = {}) {
+STRUCTQL_DECL std::string percent_encode(std::string_view raw, std::string_view keep) {
     constexpr std::string_view hex_digits = "0123456789ABCDEF";
     std::string encoded;
     for (char c : raw) {
@@ -179,64 +227,32 @@ inline std::vector<std::pair<std::string, std::string>> parse_query(std::string_
     return pairs;
 }
 
-}  // namespace structql::detail
+}  // namespace detail
 
-namespace structql {
-
-struct url {
-    // The `{}`s let a url be built with designated initializers naming only some fields.
-    std::string dialect{};  // "sqlite" or "postgresql", lower-cased ("postgres" is an alias)
-    std::string driver{};   // after '+', e.g. "psycopg2"; empty if none
-    std::optional<std::string> username{};  // percent-decoded, like every part below
-    std::optional<std::string> password{};
-    std::optional<std::string> host{};  // an IPv6 host without its brackets
-    std::optional<std::uint16_t> port{};
-    std::string database{};  // sqlite: the file path, ":memory:" or empty (in-memory)
-    std::vector<std::pair<std::string, std::string>> query{};  // in order; '+' is not a space
-
-    // The last value given for `key`, if any.
-    std::optional<std::string_view> query_value(std::string_view key) const {
-        for (auto it = query.rbegin(); it != query.rend(); ++it)
-            if (it->first == key) return it->second;
-        return std::nullopt;
+STRUCTQL_DECL std::string url::render(bool hide_password) const {
+    using detail::percent_encode;
+    std::string text = dialect + (driver.empty() ? "" : "+" + driver) + "://";
+    if (username || password) {
+        text += percent_encode(username.value_or(""));
+        if (password)
+            text += ":" + (hide_password ? std::string(detail::hidden_password)
+                                         : percent_encode(*password));
+        text += '@';
     }
-
-    // A SQLite URL naming an in-memory database rather than a file. SQLite URI filenames
-    // name one too: file::memory: or file:name?mode=memory.
-    bool is_memory() const {
-        if (dialect != "sqlite") return false;
-        if (database.empty() || database == ":memory:") return true;
-        return database.starts_with("file:") &&
-               (database == "file::memory:" || query_value("mode") == "memory");
+    if (host && host->find(':') != std::string::npos)  // IPv6: back into brackets
+        text += "[" + percent_encode(*host, ":") + "]";
+    else if (host)
+        text += percent_encode(*host);
+    if (port) text += ":" + std::to_string(*port);
+    if (!database.empty()) text += "/" + percent_encode(database, "/:");
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        text += (i == 0 ? "?" : "&") + percent_encode(query[i].first, "/:@,");
+        text += "=" + percent_encode(query[i].second, "/:@,");
     }
+    return text;
+}
 
-    // Back to URL text that make_url reads into the same parts.
-    std::string render(bool hide_password = true) const {
-        using detail::percent_encode;
-        std::string text = dialect + (driver.empty() ? "" : "+" + driver) + "://";
-        if (username || password) {
-            text += percent_encode(username.value_or(""));
-            if (password)
-                text += ":" + (hide_password ? std::string(detail::hidden_password)
-                                             : percent_encode(*password));
-            text += '@';
-        }
-        if (host && host->find(':') != std::string::npos)  // IPv6: back into brackets
-            text += "[" + percent_encode(*host, ":") + "]";
-        else if (host)
-            text += percent_encode(*host);
-        if (port) text += ":" + std::to_string(*port);
-        if (!database.empty()) text += "/" + percent_encode(database, "/:");
-        for (std::size_t i = 0; i < query.size(); ++i) {
-            text += (i == 0 ? "?" : "&") + percent_encode(query[i].first, "/:@,");
-            text += "=" + percent_encode(query[i].second, "/:@,");
-        }
-        return text;
-    }
-};
-
-// Throws url_error for a malformed URL or an unknown dialect.
-inline url make_url(std::string_view text) {
+STRUCTQL_DECL url make_url(std::string_view text) {
     using namespace detail;
     if (std::size_t nul = text.find('\0'); nul != npos) {
         std::string shown(text);  // quoted with each NUL as \0: a C string would stop at the first
@@ -282,5 +298,6 @@ inline url make_url(std::string_view text) {
     if (query) result.query = parse_query(*query, text);
     return result;
 }
+#endif  // STRUCTQL_DEFINITIONS
 
 }  // namespace structql

@@ -3,25 +3,19 @@
 // of the six storage types, and the mapping of SQLite's result codes to StructQL's errors.
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
-#include <deque>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "structql/detail/linkage.hpp"
 #include "structql/detail/statement_cache.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
@@ -42,98 +36,10 @@ inline constexpr timestamp::rep ticks_per_day = std::chrono::duration_cast<times
 
 // Timestamps are stored as UTC text, "YYYY-MM-DD HH:MM:SS.fffffffff": readable in any SQLite
 // tool, ordered correctly as text, and exact to the nanosecond of system_clock.
-inline std::string format_timestamp(timestamp t) {
-    using namespace std::chrono;
-    // Split by integer division: floor<days>(t) lies below the clock's range for a time point
-    // in the clock's first partial day, and t - floor<days>(t) then overflows.
-    timestamp::rep day_count = t.time_since_epoch().count() / ticks_per_day;
-    timestamp::rep since_midnight = t.time_since_epoch().count() % ticks_per_day;
-    if (since_midnight < 0) {
-        since_midnight += ticks_per_day;
-        --day_count;
-    }
-    year_month_day ymd{sys_days{days{day_count}}};
-    hh_mm_ss<nanoseconds> time{duration_cast<nanoseconds>(timestamp::duration{since_midnight})};
-    char text[40];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()),
-                  static_cast<long long>(time.subseconds().count()));
-    return text;
-}
+STRUCTQL_DECL std::string format_timestamp(timestamp t);
 
 // Accepts "YYYY-MM-DD", optionally followed by ' ' or 'T', "HH:MM[:SS[.f{1,9}]]" and 'Z'.
-inline timestamp parse_timestamp(std::string_view s) {
-    using namespace std::chrono;
-    std::size_t pos = 0;
-    auto fail = [&]() -> timestamp {
-        throw conversion_failure("'" + std::string(s) + "' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffffff)");
-    };
-    auto number = [&](std::size_t digits) {
-        if (pos + digits > s.size()) fail();
-        int value = 0;
-        for (std::size_t i = 0; i < digits; ++i, ++pos) {
-            char c = s[pos];
-            if (c < '0' || c > '9') fail();
-            value = value * 10 + (c - '0');
-        }
-        return value;
-    };
-    auto expect = [&](char c) {
-        if (pos >= s.size() || s[pos] != c) fail();
-        ++pos;
-    };
-    int y = number(4);
-    expect('-');
-    int mo = number(2);
-    expect('-');
-    int d = number(2);
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) fail();
-    nanoseconds time_of_day{0};
-    if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T')) {
-        ++pos;
-        int h = number(2);
-        expect(':');
-        int mi = number(2);
-        int sec = 0;
-        long long fraction = 0;
-        if (pos < s.size() && s[pos] == ':') {
-            ++pos;
-            sec = number(2);
-            if (pos < s.size() && s[pos] == '.') {
-                ++pos;
-                std::size_t digits = 0;
-                while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && digits < 9) {
-                    fraction = fraction * 10 + (s[pos++] - '0');
-                    ++digits;
-                }
-                if (digits == 0) fail();
-                for (; digits < 9; ++digits) fraction *= 10;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 60) fail();
-        time_of_day = hours{h} + minutes{mi} + seconds{sec} + nanoseconds{fraction};
-    }
-    if (pos < s.size() && s[pos] == 'Z') ++pos;
-    if (pos != s.size()) fail();
-    // day_count * ticks_per_day + ticks, checked: the clock's range ends in 1677 and 2262.
-    using rep = timestamp::rep;
-    rep day_count = sys_days{ymd}.time_since_epoch().count();
-    rep ticks = duration_cast<timestamp::duration>(time_of_day).count();
-    const bool before_epoch = day_count < 0;
-    if (before_epoch) {  // both parts negative, so that neither overflows before the sum does
-        ++day_count;
-        ticks -= ticks_per_day;
-    }
-    constexpr rep lowest = std::numeric_limits<rep>::min(), highest = std::numeric_limits<rep>::max();
-    bool fits = before_epoch ? day_count >= lowest / ticks_per_day && day_count * ticks_per_day >= lowest - ticks
-                             : day_count <= highest / ticks_per_day && day_count * ticks_per_day <= highest - ticks;
-    if (!fits)
-        throw conversion_failure("'" + std::string(s) + "' is outside the range of std::chrono::system_clock");
-    return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
-}
+STRUCTQL_DECL timestamp parse_timestamp(std::string_view s);
 
 inline std::string_view sqlite_type_name(int type) {
     switch (type) {
@@ -153,68 +59,9 @@ inline bool sqlite_retryable(int extended_code) noexcept {
     return (extended_code & 0xff) == SQLITE_BUSY || (extended_code & 0xff) == SQLITE_LOCKED;
 }
 
-[[noreturn]] inline void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
-    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    message += format_sql_context(sql);
-    // The connection's extended code is the precise one when it reports the same failure.
-    int extended = db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_extended_errcode(db) : rc;
-    database_code code{.sqlite = extended, .sqlstate = {}};
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message, code);
-    if (sqlite_retryable(extended)) throw retryable_error(message, code);
-    throw operational_error(message, code);
-}
+[[noreturn]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql);
 
-// The write transactions of one engine, taking turns in the order they asked. SQLite lets one
-// connection write at a time, and its busy handler polls for the lock with sleeps growing to
-// 100 ms: under steady load a waiter can miss every release for the whole busy_timeout while
-// the others keep taking the lock (8 threads committing on one file did). Queued, each waits
-// only for the transactions ahead of it. Other engines and processes still meet at SQLite's lock.
-class writer_queue {
-public:
-    // Waits for a turn; false when none came within `timeout`.
-    bool acquire(std::chrono::milliseconds timeout) {
-        std::unique_lock lock(mutex_);
-        if (!held_ && waiting_.empty()) {
-            take();
-            return true;
-        }
-        const std::uint64_t ticket = next_ticket_++;
-        waiting_.push_back(ticket);
-        if (turn_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == ticket; })) {
-            waiting_.pop_front();
-            take();
-            return true;
-        }
-        waiting_.erase(std::find(waiting_.begin(), waiting_.end(), ticket));
-        lock.unlock();
-        turn_.notify_all();  // the writer behind this one may be first now
-        return false;
-    }
-    void release() noexcept {
-        {
-            std::lock_guard lock(mutex_);
-            held_ = false;
-        }
-        turn_.notify_all();
-    }
-    bool held_by_this_thread() {
-        std::lock_guard lock(mutex_);
-        return held_ && holder_ == std::this_thread::get_id();
-    }
-
-private:
-    void take() {
-        held_ = true;
-        holder_ = std::this_thread::get_id();
-    }
-
-    std::mutex mutex_;
-    std::condition_variable turn_;
-    bool held_ = false;
-    std::thread::id holder_;
-    std::deque<std::uint64_t> waiting_;  // tickets, first come first
-    std::uint64_t next_ticket_ = 0;
-};
+class writer_queue;  // the engine's write transactions, taking turns (defined with the code)
 
 }  // namespace detail
 
@@ -414,38 +261,7 @@ class sqlite_connection {
 public:
     using native_handle_type = sqlite3*;
 
-    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
-        : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size) {
-        // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
-        int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-        if (args.uri) flags |= SQLITE_OPEN_URI;
-        int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
-        if (rc != SQLITE_OK) {
-            std::string message = "cannot open SQLite database '" + args.filename + "': " +
-                                  (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
-            sqlite3_close_v2(db_);
-            db_ = nullptr;
-            throw operational_error(message);
-        }
-        sqlite3_extended_result_codes(db_, 1);
-        busy_timeout_ = args.busy_timeout.value_or(context->options.busy_timeout);
-        sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy_timeout_.count(), 0, std::numeric_limits<int>::max())));
-        // BEGIN IMMEDIATE fails on a read-only database, where no transaction can write anyway.
-        read_only_ = sqlite3_db_readonly(db_, "main") == 1;
-        immediate_ = !read_only_ &&
-                     context->options.sqlite_begin.value_or(args.keep_one_open ? transaction_mode::deferred
-                                                                               : transaction_mode::immediate) ==
-                         transaction_mode::immediate;
-        context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
-        if (context->options.wal) {
-            try {
-                execute("PRAGMA journal_mode=WAL");
-            } catch (...) {
-                close();
-                throw;
-            }
-        }
-    }
+    sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context);
     sqlite_connection(const sqlite_connection&) = delete;
     sqlite_connection& operator=(const sqlite_connection&) = delete;
     ~sqlite_connection() { close(); }
@@ -469,63 +285,16 @@ public:
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
-    void execute(std::string_view sql) {
-        bool traced = context_->traced();
-        if (traced) context_->before(sql, {});
-        auto started = std::chrono::steady_clock::now();
-        std::string text(sql);
-        context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
-        int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
-        if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
-        if (writing_ && !in_transaction()) end_turn();  // a COMMIT or ROLLBACK in raw SQL
-        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
-    }
+    void execute(std::string_view sql);
 
     // BEGIN as the engine's sqlite_begin says (deferred: no lock until the first statement).
-    void begin() {
-        if (immediate_) begin_write();
-        else execute_cached("BEGIN");
-    }
+    void begin();
     // BEGIN IMMEDIATE: the write lock now, waited for up to busy_timeout. A deferred transaction
     // asking for it at its first write after reading may be refused at once, without waiting:
     // SQLite cannot let a reader wait to become the writer (two could wait for each other).
-    void begin_write() {
-        if (read_only_) return execute_cached("BEGIN");
-        if (writers_ && !writing_) {
-            // Connections stay on their thread: waiting for this thread's own transaction is
-            // waiting for nothing.
-            if (context_->options.check_same_thread && writers_->held_by_this_thread())
-                throw operational_error(
-                    "database is locked: this thread holds the write lock in another transaction of this engine (a "
-                    "session or transaction still open); end that one first" +
-                    detail::format_sql_context("BEGIN IMMEDIATE"));
-            if (!writers_->acquire(busy_timeout_)) throw locked("other transactions of this engine");
-            writing_ = true;
-        }
-        try {
-            execute_cached("BEGIN IMMEDIATE");
-        } catch (...) {
-            end_turn();
-            if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection", sqlite3_extended_errcode(db_));
-            throw;
-        }
-    }
-    void commit() {
-        try {
-            execute_cached("COMMIT");
-        } catch (...) {
-            if (!in_transaction()) end_turn();  // else still open, for a ROLLBACK
-            throw;
-        }
-        end_turn();
-    }
-    void rollback() {
-        struct ender {
-            sqlite_connection* self;
-            ~ender() { self->end_turn(); }
-        } end{this};
-        execute_cached("ROLLBACK");
-    }
+    void begin_write();
+    void commit();
+    void rollback();
     bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
@@ -536,34 +305,14 @@ public:
     bool broken() const noexcept { return false; }
 
     // Leaves the connection as the pool wants it: no transaction open, no statement active.
-    void reset_for_pool() noexcept {
-        for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
-        if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        end_turn();
-    }
+    void reset_for_pool() noexcept;
 
 private:
     // Waiting for the lock ran out: SQLITE_BUSY, retryable as SQLite's own.
-    retryable_error locked(std::string_view holder, int code = SQLITE_BUSY) const {
-        return retryable_error("database is locked: " + std::string(holder) +
-                                   " held the write lock for all of busy_timeout (" +
-                                   std::to_string(busy_timeout_.count()) + " ms)" +
-                                   detail::format_sql_context("BEGIN IMMEDIATE"),
-                               database_code{.sqlite = code, .sqlstate = {}});
-    }
-    void end_turn() noexcept {
-        if (writing_) writers_->release();
-        writing_ = false;
-    }
+    retryable_error locked(std::string_view holder, int code = SQLITE_BUSY) const;
+    void end_turn() noexcept;
 
-    void execute_cached(std::string_view sql) {
-        sqlite_statement& s = prepare_static(sql);
-        struct resetter {
-            sqlite_statement& s;
-            ~resetter() { s.reset(); }
-        } guard{s};
-        s.step();
-    }
+    void execute_cached(std::string_view sql);
 
     struct preparer {  // the statement cache's way to prepare what it does not hold
         sqlite_connection* self;
@@ -571,35 +320,9 @@ private:
     };
     // A prepared statement runs one statement: SQL after it (but whitespace and comments, which
     // prepare to nothing) would be ignored without a word, so it is refused.
-    std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql) {
-        sqlite3_stmt* stmt = nullptr;
-        const char* tail = nullptr;
-        int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                    &tail);
-        if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
-        auto statement = std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
-        const auto rest = static_cast<int>(sql.data() + sql.size() - tail);
-        if (rest > 0) {
-            sqlite3_stmt* next = nullptr;
-            rc = sqlite3_prepare_v3(db_, tail, rest, 0, &next, nullptr);
-            sqlite3_finalize(next);
-            if (rc != SQLITE_OK || next)
-                throw operational_error("more than one SQL statement where parameters are bound (after the first: '" +
-                                        std::string(tail, static_cast<std::size_t>(rest)) +
-                                        "'); run each statement on its own" + detail::format_sql_context(sql));
-        }
-        context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
-        return statement;
-    }
+    std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql);
 
-    void close() noexcept {
-        if (!db_) return;
-        end_turn();
-        cache_.clear();
-        sqlite3_close_v2(db_);
-        db_ = nullptr;
-        context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
-    }
+    void close() noexcept;
 
     sqlite3* db_ = nullptr;
     detail::engine_context* context_;
@@ -621,83 +344,7 @@ struct sqlite_backend {
 
     // A URL's parts and query string (pysqlite's connect arguments) as the arguments
     // sqlite3_open_v2 takes; url_error for a URL of another database.
-    static sqlite_connect_args connect_args_from(const url& u, engine_options& options) {
-        if (u.dialect == "postgresql")
-            throw url_error("create_engine: '" + u.render() +
-                            "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
-                            "#include <structql/postgresql.hpp> and use "
-                            "structql::create_engine<structql::postgresql_backend>(url)");
-        if (u.dialect != "sqlite")
-            throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
-                            " URL; this engine type speaks SQLite (use the backend's own engine)");
-        sqlite_connect_args args;
-        for (const auto& [key, value] : u.query) {
-            if (std::find(pysqlite_keys.begin(), pysqlite_keys.end(), key) == pysqlite_keys.end() &&
-                std::find(uri_parameters.begin(), uri_parameters.end(), key) == uri_parameters.end())
-                throw url_error("create_engine: '" + key + "' in '" + u.render() +
-                                "' is not a SQLite URL key; known keys: timeout, check_same_thread, uri (pysqlite's "
-                                "connect arguments), mode, cache, vfs, immutable, nolock, psow, modeof (SQLite's URI "
-                                "parameters)");
-        }
-        args.writers = std::make_shared<detail::writer_queue>();
-        auto flag = [&](std::string_view key) {
-            auto v = u.query_value(key);
-            return v && (*v == "true" || *v == "1" || *v == "yes");
-        };
-        // pysqlite's connect arguments, from the URL's query string.
-        if (auto timeout = u.query_value("timeout")) {
-            double seconds = 0;
-            auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
-            constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
-            if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
-                throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
-                                std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
-            args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
-        }
-        if (auto same_thread = u.query_value("check_same_thread"))
-            options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
-        // SQLite matches the mode exactly (and would refuse another only when opening).
-        auto mode = u.query_value("mode");
-        if (mode && *mode != "ro" && *mode != "rw" && *mode != "rwc" && *mode != "memory")
-            throw url_error("create_engine: mode '" + std::string(*mode) + "' in '" + u.render() +
-                            "' is not one of SQLite's: ro, rw, rwc, memory");
-        if (u.is_memory()) {
-            // Every connection of the engine already shares the one database that mode=memory
-            // and cache=shared ask for; the other parameters would change how it is opened.
-            for (std::string_view key : uri_parameters)
-                if (auto value = u.query_value(key); value && key != "cache" && !(key == "mode" && *value == "memory"))
-                    throw url_error("create_engine: '" + std::string(key) + "' in '" + u.render() +
-                                    "' does not apply to an in-memory database (StructQL opens it in SQLite's "
-                                    "memdb VFS, shared by the engine's connections)");
-            // A named database in SQLite's memdb VFS, kept alive by the pool, so every
-            // connection of the engine sees the same data. Not shared-cache mode, which SQLite
-            // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
-            // mutexes cost every column read.
-            args.filename = "file:/structql-memory-" + std::to_string(detail::memory_database_counter.fetch_add(1)) +
-                            "?vfs=memdb";
-            args.uri = true;
-            args.keep_one_open = true;
-            return args;
-        }
-        if (mode == "memory")
-            throw url_error("create_engine: mode=memory in '" + u.render() +
-                            "' would give each connection an empty database of its own; for one in-memory database "
-                            "use sqlite:// or sqlite:///file:name?mode=memory&uri=true");
-        // SQLite reads its parameters from a URI filename only: the database becomes one when
-        // the URL has any (uri=true says that the database is written as a URI already).
-        std::string parameters;
-        for (std::string_view key : uri_parameters)
-            if (auto value = u.query_value(key))
-                parameters.append(parameters.empty() ? "?" : "&")
-                    .append(key)
-                    .append("=")
-                    .append(detail::percent_encode(*value));
-        args.uri = flag("uri") || !parameters.empty();
-        if (!args.uri) args.filename = u.database;
-        else if (flag("uri") && u.database.starts_with("file:")) args.filename = u.database + parameters;
-        else args.filename = (u.database.starts_with('/') ? "file://" : "file:") + detail::percent_encode(u.database, "/") + parameters;
-        return args;
-    }
+    static sqlite_connect_args connect_args_from(const url& u, engine_options& options);
 
     // The URL keys that pysqlite takes as connect arguments, and SQLite's URI parameters.
     static constexpr std::array<std::string_view, 3> pysqlite_keys{"timeout", "check_same_thread", "uri"};
@@ -713,4 +360,407 @@ struct sqlite_backend {
     }
 };
 
+
 }  // namespace structql
+
+#if STRUCTQL_DEFINITIONS
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace structql {
+
+namespace detail {
+
+// The write transactions of one engine, taking turns in the order they asked. SQLite lets one
+// connection write at a time, and its busy handler polls for the lock with sleeps growing to
+// 100 ms: under steady load a waiter can miss every release for the whole busy_timeout while
+// the others keep taking the lock (8 threads committing on one file did). Queued, each waits
+// only for the transactions ahead of it. Other engines and processes still meet at SQLite's lock.
+class writer_queue {
+public:
+    // Waits for a turn; false when none came within `timeout`.
+    bool acquire(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        if (!held_ && waiting_.empty()) {
+            take();
+            return true;
+        }
+        const std::uint64_t ticket = next_ticket_++;
+        waiting_.push_back(ticket);
+        if (turn_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == ticket; })) {
+            waiting_.pop_front();
+            take();
+            return true;
+        }
+        waiting_.erase(std::find(waiting_.begin(), waiting_.end(), ticket));
+        lock.unlock();
+        turn_.notify_all();  // the writer behind this one may be first now
+        return false;
+    }
+    void release() noexcept {
+        {
+            std::lock_guard lock(mutex_);
+            held_ = false;
+        }
+        turn_.notify_all();
+    }
+    bool held_by_this_thread() {
+        std::lock_guard lock(mutex_);
+        return held_ && holder_ == std::this_thread::get_id();
+    }
+
+private:
+    void take() {
+        held_ = true;
+        holder_ = std::this_thread::get_id();
+    }
+
+    std::mutex mutex_;
+    std::condition_variable turn_;
+    bool held_ = false;
+    std::thread::id holder_;
+    std::deque<std::uint64_t> waiting_;  // tickets, first come first
+    std::uint64_t next_ticket_ = 0;
+};
+
+}  // namespace detail
+
+namespace detail {
+
+STRUCTQL_DECL std::string format_timestamp(timestamp t) {
+    using namespace std::chrono;
+    // Split by integer division: floor<days>(t) lies below the clock's range for a time point
+    // in the clock's first partial day, and t - floor<days>(t) then overflows.
+    timestamp::rep day_count = t.time_since_epoch().count() / ticks_per_day;
+    timestamp::rep since_midnight = t.time_since_epoch().count() % ticks_per_day;
+    if (since_midnight < 0) {
+        since_midnight += ticks_per_day;
+        --day_count;
+    }
+    year_month_day ymd{sys_days{days{day_count}}};
+    hh_mm_ss<nanoseconds> time{duration_cast<nanoseconds>(timestamp::duration{since_midnight})};
+    char text[40];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%09lld", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()),
+                  static_cast<long long>(time.subseconds().count()));
+    return text;
+}
+
+STRUCTQL_DECL timestamp parse_timestamp(std::string_view s) {
+    using namespace std::chrono;
+    std::size_t pos = 0;
+    auto fail = [&]() -> timestamp {
+        throw conversion_failure("'" + std::string(s) + "' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffffff)");
+    };
+    auto number = [&](std::size_t digits) {
+        if (pos + digits > s.size()) fail();
+        int value = 0;
+        for (std::size_t i = 0; i < digits; ++i, ++pos) {
+            char c = s[pos];
+            if (c < '0' || c > '9') fail();
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    };
+    auto expect = [&](char c) {
+        if (pos >= s.size() || s[pos] != c) fail();
+        ++pos;
+    };
+    int y = number(4);
+    expect('-');
+    int mo = number(2);
+    expect('-');
+    int d = number(2);
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) fail();
+    nanoseconds time_of_day{0};
+    if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T')) {
+        ++pos;
+        int h = number(2);
+        expect(':');
+        int mi = number(2);
+        int sec = 0;
+        long long fraction = 0;
+        if (pos < s.size() && s[pos] == ':') {
+            ++pos;
+            sec = number(2);
+            if (pos < s.size() && s[pos] == '.') {
+                ++pos;
+                std::size_t digits = 0;
+                while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && digits < 9) {
+                    fraction = fraction * 10 + (s[pos++] - '0');
+                    ++digits;
+                }
+                if (digits == 0) fail();
+                for (; digits < 9; ++digits) fraction *= 10;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60) fail();
+        time_of_day = hours{h} + minutes{mi} + seconds{sec} + nanoseconds{fraction};
+    }
+    if (pos < s.size() && s[pos] == 'Z') ++pos;
+    if (pos != s.size()) fail();
+    // day_count * ticks_per_day + ticks, checked: the clock's range ends in 1677 and 2262.
+    using rep = timestamp::rep;
+    rep day_count = sys_days{ymd}.time_since_epoch().count();
+    rep ticks = duration_cast<timestamp::duration>(time_of_day).count();
+    const bool before_epoch = day_count < 0;
+    if (before_epoch) {  // both parts negative, so that neither overflows before the sum does
+        ++day_count;
+        ticks -= ticks_per_day;
+    }
+    constexpr rep lowest = std::numeric_limits<rep>::min(), highest = std::numeric_limits<rep>::max();
+    bool fits = before_epoch ? day_count >= lowest / ticks_per_day && day_count * ticks_per_day >= lowest - ticks
+                             : day_count <= highest / ticks_per_day && day_count * ticks_per_day <= highest - ticks;
+    if (!fits)
+        throw conversion_failure("'" + std::string(s) + "' is outside the range of std::chrono::system_clock");
+    return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
+}
+
+[[noreturn]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    message += format_sql_context(sql);
+    // The connection's extended code is the precise one when it reports the same failure.
+    int extended = db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_extended_errcode(db) : rc;
+    database_code code{.sqlite = extended, .sqlstate = {}};
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message, code);
+    if (sqlite_retryable(extended)) throw retryable_error(message, code);
+    throw operational_error(message, code);
+}
+
+}  // namespace detail
+
+STRUCTQL_DECL sqlite_connection::sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
+    : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size) {
+    // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (args.uri) flags |= SQLITE_OPEN_URI;
+    int rc = sqlite3_open_v2(args.filename.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string message = "cannot open SQLite database '" + args.filename + "': " +
+                              (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        throw operational_error(message);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    busy_timeout_ = args.busy_timeout.value_or(context->options.busy_timeout);
+    sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy_timeout_.count(), 0, std::numeric_limits<int>::max())));
+    // BEGIN IMMEDIATE fails on a read-only database, where no transaction can write anyway.
+    read_only_ = sqlite3_db_readonly(db_, "main") == 1;
+    immediate_ = !read_only_ &&
+                 context->options.sqlite_begin.value_or(args.keep_one_open ? transaction_mode::deferred
+                                                                           : transaction_mode::immediate) ==
+                     transaction_mode::immediate;
+    context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
+    if (context->options.wal) {
+        try {
+            execute("PRAGMA journal_mode=WAL");
+        } catch (...) {
+            close();
+            throw;
+        }
+    }
+}
+
+STRUCTQL_DECL void sqlite_connection::execute(std::string_view sql) {
+    bool traced = context_->traced();
+    if (traced) context_->before(sql, {});
+    auto started = std::chrono::steady_clock::now();
+    std::string text(sql);
+    context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+    if (traced) context_->after(sql, {}, std::chrono::steady_clock::now() - started);
+    if (writing_ && !in_transaction()) end_turn();  // a COMMIT or ROLLBACK in raw SQL
+    if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+}
+
+STRUCTQL_DECL void sqlite_connection::begin() {
+    if (immediate_) begin_write();
+    else execute_cached("BEGIN");
+}
+
+STRUCTQL_DECL void sqlite_connection::begin_write() {
+    if (read_only_) return execute_cached("BEGIN");
+    if (writers_ && !writing_) {
+        // Connections stay on their thread: waiting for this thread's own transaction is
+        // waiting for nothing.
+        if (context_->options.check_same_thread && writers_->held_by_this_thread())
+            throw operational_error(
+                "database is locked: this thread holds the write lock in another transaction of this engine (a "
+                "session or transaction still open); end that one first" +
+                detail::format_sql_context("BEGIN IMMEDIATE"));
+        if (!writers_->acquire(busy_timeout_)) throw locked("other transactions of this engine");
+        writing_ = true;
+    }
+    try {
+        execute_cached("BEGIN IMMEDIATE");
+    } catch (...) {
+        end_turn();
+        if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) throw locked("another connection", sqlite3_extended_errcode(db_));
+        throw;
+    }
+}
+
+STRUCTQL_DECL void sqlite_connection::commit() {
+    try {
+        execute_cached("COMMIT");
+    } catch (...) {
+        if (!in_transaction()) end_turn();  // else still open, for a ROLLBACK
+        throw;
+    }
+    end_turn();
+}
+
+STRUCTQL_DECL void sqlite_connection::rollback() {
+    struct ender {
+        sqlite_connection* self;
+        ~ender() { self->end_turn(); }
+    } end{this};
+    execute_cached("ROLLBACK");
+}
+
+STRUCTQL_DECL void sqlite_connection::reset_for_pool() noexcept {
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) sqlite3_reset(s);
+    if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    end_turn();
+}
+
+STRUCTQL_DECL retryable_error sqlite_connection::locked(std::string_view holder, int code) const {
+    return retryable_error("database is locked: " + std::string(holder) +
+                               " held the write lock for all of busy_timeout (" +
+                               std::to_string(busy_timeout_.count()) + " ms)" +
+                               detail::format_sql_context("BEGIN IMMEDIATE"),
+                           database_code{.sqlite = code, .sqlstate = {}});
+}
+
+STRUCTQL_DECL void sqlite_connection::end_turn() noexcept {
+    if (writing_) writers_->release();
+    writing_ = false;
+}
+
+STRUCTQL_DECL void sqlite_connection::execute_cached(std::string_view sql) {
+    sqlite_statement& s = prepare_static(sql);
+    struct resetter {
+        sqlite_statement& s;
+        ~resetter() { s.reset(); }
+    } guard{s};
+    s.step();
+}
+
+STRUCTQL_DECL std::unique_ptr<sqlite_statement> sqlite_connection::prepare_new(std::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                &tail);
+    if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql);
+    auto statement = std::make_unique<sqlite_statement>(db_, stmt, sql, context_);
+    const auto rest = static_cast<int>(sql.data() + sql.size() - tail);
+    if (rest > 0) {
+        sqlite3_stmt* next = nullptr;
+        rc = sqlite3_prepare_v3(db_, tail, rest, 0, &next, nullptr);
+        sqlite3_finalize(next);
+        if (rc != SQLITE_OK || next)
+            throw operational_error("more than one SQL statement where parameters are bound (after the first: '" +
+                                    std::string(tail, static_cast<std::size_t>(rest)) +
+                                    "'); run each statement on its own" + detail::format_sql_context(sql));
+    }
+    context_->statistics.statements_prepared.fetch_add(1, std::memory_order_relaxed);
+    return statement;
+}
+
+STRUCTQL_DECL void sqlite_connection::close() noexcept {
+    if (!db_) return;
+    end_turn();
+    cache_.clear();
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    context_->statistics.connections_closed.fetch_add(1, std::memory_order_relaxed);
+}
+
+STRUCTQL_DECL sqlite_connect_args sqlite_backend::connect_args_from(const url& u, engine_options& options) {
+    if (u.dialect == "postgresql")
+        throw url_error("create_engine: '" + u.render() +
+                        "' is a PostgreSQL URL, and structql::create_engine(url) opens SQLite databases; "
+                        "#include <structql/postgresql.hpp> and use "
+                        "structql::create_engine<structql::postgresql_backend>(url)");
+    if (u.dialect != "sqlite")
+        throw url_error("create_engine: '" + u.render() + "' is a " + u.dialect +
+                        " URL; this engine type speaks SQLite (use the backend's own engine)");
+    sqlite_connect_args args;
+    for (const auto& [key, value] : u.query) {
+        if (std::find(pysqlite_keys.begin(), pysqlite_keys.end(), key) == pysqlite_keys.end() &&
+            std::find(uri_parameters.begin(), uri_parameters.end(), key) == uri_parameters.end())
+            throw url_error("create_engine: '" + key + "' in '" + u.render() +
+                            "' is not a SQLite URL key; known keys: timeout, check_same_thread, uri (pysqlite's "
+                            "connect arguments), mode, cache, vfs, immutable, nolock, psow, modeof (SQLite's URI "
+                            "parameters)");
+    }
+    args.writers = std::make_shared<detail::writer_queue>();
+    auto flag = [&](std::string_view key) {
+        auto v = u.query_value(key);
+        return v && (*v == "true" || *v == "1" || *v == "yes");
+    };
+    // pysqlite's connect arguments, from the URL's query string.
+    if (auto timeout = u.query_value("timeout")) {
+        double seconds = 0;
+        auto [end, ec] = std::from_chars(timeout->data(), timeout->data() + timeout->size(), seconds);
+        constexpr double longest = std::numeric_limits<int>::max() / 1000;  // sqlite3_busy_timeout takes int ms
+        if (ec != std::errc{} || end != timeout->data() + timeout->size() || !(seconds >= 0 && seconds <= longest))
+            throw url_error("create_engine: timeout must be a number of seconds from 0 to " +
+                            std::to_string(static_cast<int>(longest)) + " in '" + u.render() + "'");
+        args.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+    }
+    if (auto same_thread = u.query_value("check_same_thread"))
+        options.check_same_thread = *same_thread == "true" || *same_thread == "1" || *same_thread == "True";
+    // SQLite matches the mode exactly (and would refuse another only when opening).
+    auto mode = u.query_value("mode");
+    if (mode && *mode != "ro" && *mode != "rw" && *mode != "rwc" && *mode != "memory")
+        throw url_error("create_engine: mode '" + std::string(*mode) + "' in '" + u.render() +
+                        "' is not one of SQLite's: ro, rw, rwc, memory");
+    if (u.is_memory()) {
+        // Every connection of the engine already shares the one database that mode=memory
+        // and cache=shared ask for; the other parameters would change how it is opened.
+        for (std::string_view key : uri_parameters)
+            if (auto value = u.query_value(key); value && key != "cache" && !(key == "mode" && *value == "memory"))
+                throw url_error("create_engine: '" + std::string(key) + "' in '" + u.render() +
+                                "' does not apply to an in-memory database (StructQL opens it in SQLite's "
+                                "memdb VFS, shared by the engine's connections)");
+        // A named database in SQLite's memdb VFS, kept alive by the pool, so every
+        // connection of the engine sees the same data. Not shared-cache mode, which SQLite
+        // discourages: its table locks (SQLITE_LOCKED) ignore the busy timeout, and its
+        // mutexes cost every column read.
+        args.filename = "file:/structql-memory-" + std::to_string(detail::memory_database_counter.fetch_add(1)) +
+                        "?vfs=memdb";
+        args.uri = true;
+        args.keep_one_open = true;
+        return args;
+    }
+    if (mode == "memory")
+        throw url_error("create_engine: mode=memory in '" + u.render() +
+                        "' would give each connection an empty database of its own; for one in-memory database "
+                        "use sqlite:// or sqlite:///file:name?mode=memory&uri=true");
+    // SQLite reads its parameters from a URI filename only: the database becomes one when
+    // the URL has any (uri=true says that the database is written as a URI already).
+    std::string parameters;
+    for (std::string_view key : uri_parameters)
+        if (auto value = u.query_value(key))
+            parameters.append(parameters.empty() ? "?" : "&")
+                .append(key)
+                .append("=")
+                .append(detail::percent_encode(*value));
+    args.uri = flag("uri") || !parameters.empty();
+    if (!args.uri) args.filename = u.database;
+    else if (flag("uri") && u.database.starts_with("file:")) args.filename = u.database + parameters;
+    else args.filename = (u.database.starts_with('/') ? "file://" : "file:") + detail::percent_encode(u.database, "/") + parameters;
+    return args;
+}
+}  // namespace structql
+#endif  // STRUCTQL_DEFINITIONS

@@ -167,13 +167,7 @@ private:
         check_thread();
         return *raw_;
     }
-    void check_thread() const {
-        if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
-            throw operational_error(
-                "a connection (or the session holding it) was used from a thread other than the one that took it "
-                "from the pool; create the engine with check_same_thread = false to share it across threads "
-                "and serialise access yourself");
-    }
+    void check_thread() const;
 
     friend struct detail::pool_state<Backend>;
     friend class basic_engine<Backend>;
@@ -220,92 +214,104 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
 
     std::size_t capacity() const noexcept { return context.options.pool_size + context.options.max_overflow; }
 
-    basic_connection<Backend> lend() {
-        const auto& options = context.options;
-        std::unique_ptr<raw_connection> raw;
-        std::vector<hook> hooks;  // the ones it has yet to run
-        std::size_t hooks_run;
-        std::uint64_t born;
-        {
-            std::unique_lock lock(mutex);
-            std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only to wait
-            while (idle.empty() && open >= capacity()) {
-                if (!deadline) deadline = std::chrono::steady_clock::now() + options.pool_timeout;
-                if (returned.wait_until(lock, *deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
-                    throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
-                                        " overflow " + std::to_string(options.max_overflow) +
-                                        " reached; no connection was returned within " +
-                                        std::to_string(options.pool_timeout.count()) + " ms (" + address.render() +
-                                        "). Close sessions when done, or raise pool_size / max_overflow");
-            }
-            if (!idle.empty()) {
-                raw = std::move(idle.back().raw);
-                hooks.assign(on_connect.begin() + static_cast<std::ptrdiff_t>(idle.back().hooks_run), on_connect.end());
-                idle.pop_back();
-            } else {
-                ++open;
-                hooks = on_connect;
-            }
-            hooks_run = on_connect.size();
-            // A connection made after a dispose() that follows this line is closed on return:
-            // harmless, where reading the generation under a second lock would cost every loan.
-            born = generation;
-        }
-        if (raw && !usable(*raw)) {
-            raw.reset();  // closed; a new one takes its place in the count
-            std::lock_guard lock(mutex);
-            hooks = on_connect;
-            hooks_run = on_connect.size();
-        }
-        try {
-            if (!raw) raw = std::make_unique<raw_connection>(args, &context);
-            if (!hooks.empty()) run_hooks(*raw, hooks);
-        } catch (...) {
-            raw.reset();  // a connection whose hooks failed is closed
-            std::lock_guard lock(mutex);
-            --open;
-            returned.notify_one();
-            throw;
-        }
-        return basic_connection<Backend>(this->shared_from_this(), raw.release(), born, hooks_run);
-    }
+    basic_connection<Backend> lend();
 
-    bool usable(raw_connection& raw) const {
-        const auto& options = context.options;
-        if (options.pool_recycle && std::chrono::steady_clock::now() - raw.opened_at() > *options.pool_recycle)
-            return false;
-        return !options.pool_pre_ping || raw.ping();
-    }
+    bool usable(raw_connection& raw) const;
 
     // The hooks see the new connection through a lent handle that must not give it back to the
     // pool on its own.
-    void run_hooks(raw_connection& raw, const std::vector<hook>& hooks) {
-        basic_connection<Backend> lent(this->shared_from_this(), &raw, 0, 0);
-        try {
-            for (auto& h : hooks) h(lent);
-        } catch (...) {
-            lent.raw_ = nullptr;
-            throw;
-        }
-        lent.raw_ = nullptr;
-    }
+    void run_hooks(raw_connection& raw, const std::vector<hook>& hooks);
 
     // A connection comes back: kept idle for reuse, or closed when it is broken (the server
     // went away), of an older generation (dispose()) or beyond pool_size.
-    void give_back(raw_connection* raw, std::uint64_t born, std::size_t hooks_run) noexcept {
-        std::unique_ptr<raw_connection> owned(raw);
-        if (!owned->broken()) owned->reset_for_pool();
-        bool keep = !owned->broken();
-        std::lock_guard lock(mutex);
-        if (keep && born == generation && idle.size() < context.options.pool_size) {
-            idle.push_back({std::move(owned), hooks_run});
-        } else {
-            owned.reset();
-            --open;
-        }
-        returned.notify_one();
-    }
+    void give_back(raw_connection* raw, std::uint64_t born, std::size_t hooks_run) noexcept;
 };
+
+template <class Backend>
+basic_connection<Backend> pool_state<Backend>::lend() {
+    const auto& options = context.options;
+    std::unique_ptr<raw_connection> raw;
+    std::vector<hook> hooks;  // the ones it has yet to run
+    std::size_t hooks_run;
+    std::uint64_t born;
+    {
+        std::unique_lock lock(mutex);
+        std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only to wait
+        while (idle.empty() && open >= capacity()) {
+            if (!deadline) deadline = std::chrono::steady_clock::now() + options.pool_timeout;
+            if (returned.wait_until(lock, *deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
+                throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
+                                    " overflow " + std::to_string(options.max_overflow) +
+                                    " reached; no connection was returned within " +
+                                    std::to_string(options.pool_timeout.count()) + " ms (" + address.render() +
+                                    "). Close sessions when done, or raise pool_size / max_overflow");
+        }
+        if (!idle.empty()) {
+            raw = std::move(idle.back().raw);
+            hooks.assign(on_connect.begin() + static_cast<std::ptrdiff_t>(idle.back().hooks_run), on_connect.end());
+            idle.pop_back();
+        } else {
+            ++open;
+            hooks = on_connect;
+        }
+        hooks_run = on_connect.size();
+        // A connection made after a dispose() that follows this line is closed on return:
+        // harmless, where reading the generation under a second lock would cost every loan.
+        born = generation;
+    }
+    if (raw && !usable(*raw)) {
+        raw.reset();  // closed; a new one takes its place in the count
+        std::lock_guard lock(mutex);
+        hooks = on_connect;
+        hooks_run = on_connect.size();
+    }
+    try {
+        if (!raw) raw = std::make_unique<raw_connection>(args, &context);
+        if (!hooks.empty()) run_hooks(*raw, hooks);
+    } catch (...) {
+        raw.reset();  // a connection whose hooks failed is closed
+        std::lock_guard lock(mutex);
+        --open;
+        returned.notify_one();
+        throw;
+    }
+    return basic_connection<Backend>(this->shared_from_this(), raw.release(), born, hooks_run);
+}
+
+template <class Backend>
+bool pool_state<Backend>::usable(raw_connection& raw) const {
+    const auto& options = context.options;
+    if (options.pool_recycle && std::chrono::steady_clock::now() - raw.opened_at() > *options.pool_recycle)
+        return false;
+    return !options.pool_pre_ping || raw.ping();
+}
+
+template <class Backend>
+void pool_state<Backend>::run_hooks(raw_connection& raw, const std::vector<hook>& hooks) {
+    basic_connection<Backend> lent(this->shared_from_this(), &raw, 0, 0);
+    try {
+        for (auto& h : hooks) h(lent);
+    } catch (...) {
+        lent.raw_ = nullptr;
+        throw;
+    }
+    lent.raw_ = nullptr;
+}
+
+template <class Backend>
+void pool_state<Backend>::give_back(raw_connection* raw, std::uint64_t born, std::size_t hooks_run) noexcept {
+    std::unique_ptr<raw_connection> owned(raw);
+    if (!owned->broken()) owned->reset_for_pool();
+    bool keep = !owned->broken();
+    std::lock_guard lock(mutex);
+    if (keep && born == generation && idle.size() < context.options.pool_size) {
+        idle.push_back({std::move(owned), hooks_run});
+    } else {
+        owned.reset();
+        --open;
+    }
+    returned.notify_one();
+}
 
 }  // namespace detail
 
@@ -325,36 +331,17 @@ public:
     using backend_type = Backend;
     using connection_type = basic_connection<Backend>;
 
-    basic_engine(std::string_view url_text, engine_options options = {}) {
-        auto state = std::make_shared<detail::pool_state<Backend>>();
-        state->address = make_url(url_text);
-        state->context.options = std::move(options);
-        state->args = Backend::connect_args_from(state->address, state->context.options);
-        if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
-        state->context.update_tracing();
-        if (Backend::keeps_one_open(state->args))
-            state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
-        pool_ = std::move(state);
-    }
+    basic_engine(std::string_view url_text, engine_options options = {});
 
     // Runs fn(connection&) on every database connection before its first use. A connection
     // already open runs it before it is next lent, idle or lent now alike: never in the middle
     // of a borrower's work. A connection whose hook throws is closed, and connect() throws.
-    void on_connect(std::function<void(connection_type&)> fn) {
-        std::lock_guard lock(pool_->mutex);
-        pool_->on_connect.push_back(std::move(fn));
-    }
+    void on_connect(std::function<void(connection_type&)> fn);
 
     // Hooks around every statement: before it runs, and after, with its duration. Register
     // them before the engine is shared between threads.
-    void before_execute(std::function<void(const statement_event&)> fn) {
-        pool_->context.events.before_execute.push_back(std::move(fn));
-        pool_->context.update_tracing();
-    }
-    void after_execute(std::function<void(const statement_event&)> fn) {
-        pool_->context.events.after_execute.push_back(std::move(fn));
-        pool_->context.update_tracing();
-    }
+    void before_execute(std::function<void(const statement_event&)> fn);
+    void after_execute(std::function<void(const statement_event&)> fn);
 
     // Lends a connection from the pool; it returns there when the handle is destroyed.
     connection_type connect() const { return pool_->lend(); }
@@ -376,23 +363,69 @@ public:
     const engine_statistics& statistics() const noexcept { return pool_->context.statistics; }
 
     // Connections open now: idle in the pool plus lent out.
-    std::size_t open_connections() const {
-        std::lock_guard lock(pool_->mutex);
-        return pool_->open;
-    }
+    std::size_t open_connections() const;
 
     // Closes every idle connection; connections lent out are closed when they come back.
-    void dispose() {
-        std::lock_guard lock(pool_->mutex);
-        pool_->open -= pool_->idle.size();
-        pool_->idle.clear();
-        ++pool_->generation;
-        pool_->returned.notify_all();
-    }
+    void dispose();
 
 private:
     std::shared_ptr<detail::pool_state<Backend>> pool_;
 };
+
+template <class Backend>
+basic_engine<Backend>::basic_engine(std::string_view url_text, engine_options options) {
+    auto state = std::make_shared<detail::pool_state<Backend>>();
+    state->address = make_url(url_text);
+    state->context.options = std::move(options);
+    state->args = Backend::connect_args_from(state->address, state->context.options);
+    if (state->context.options.pool_size == 0) state->context.options.pool_size = 1;
+    state->context.update_tracing();
+    if (Backend::keeps_one_open(state->args))
+        state->keeper = std::make_unique<typename Backend::connection_type>(state->args, &state->context);
+    pool_ = std::move(state);
+}
+
+template <class Backend>
+void basic_engine<Backend>::on_connect(std::function<void(connection_type&)> fn) {
+    std::lock_guard lock(pool_->mutex);
+    pool_->on_connect.push_back(std::move(fn));
+}
+
+template <class Backend>
+void basic_engine<Backend>::before_execute(std::function<void(const statement_event&)> fn) {
+    pool_->context.events.before_execute.push_back(std::move(fn));
+    pool_->context.update_tracing();
+}
+
+template <class Backend>
+void basic_engine<Backend>::after_execute(std::function<void(const statement_event&)> fn) {
+    pool_->context.events.after_execute.push_back(std::move(fn));
+    pool_->context.update_tracing();
+}
+
+template <class Backend>
+std::size_t basic_engine<Backend>::open_connections() const {
+    std::lock_guard lock(pool_->mutex);
+    return pool_->open;
+}
+
+template <class Backend>
+void basic_engine<Backend>::dispose() {
+    std::lock_guard lock(pool_->mutex);
+    pool_->open -= pool_->idle.size();
+    pool_->idle.clear();
+    ++pool_->generation;
+    pool_->returned.notify_all();
+}
+
+template <class Backend>
+void basic_connection<Backend>::check_thread() const {
+    if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
+        throw operational_error(
+            "a connection (or the session holding it) was used from a thread other than the one that took it "
+            "from the pool; create the engine with check_same_thread = false to share it across threads "
+            "and serialise access yourself");
+}
 
 template <class Backend>
 basic_engine<Backend> create_engine(std::string_view url, engine_options options = {}) {

@@ -61,13 +61,7 @@ public:
         other.closed_ = true;
     }
     basic_session& operator=(basic_session&&) = delete;
-    ~basic_session() {
-        try {
-            close();
-        } catch (...) {
-            // A destructor must not throw; the connection went back to the pool rolled back.
-        }
-    }
+    ~basic_session();
 
     // Starts tracking `object` (pending until the next flush) and returns the tracked copy,
     // whose address stays valid until the session is closed. Adding an object the session
@@ -226,95 +220,20 @@ private:
 
     // Inserts and deletes everything pending; compares (and updates) the tracked objects of the
     // models in `scan` (a null-terminated list), or of every model when `scan` is null.
-    void flush_changes(const void* const* scan) {
-        check_usable();
-        std::vector<detail::flush_step<Backend>> inserts, deletes;
-        for (auto& store : stores_) if (store) store->collect(inserts, deletes);
-        bool wrote = false;
-        auto writer = [&]() -> typename Backend::connection_type& {
-            wrote = true;
-            return connection(/*for_write=*/true);
-        };
-        try {
-            // Usually in order already (one model, added in order): checking is cheaper than sorting.
-            auto parents_first = [](const auto& a, const auto& b) {
-                return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
-            };
-            if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
-                std::stable_sort(inserts.begin(), inserts.end(), parents_first);
-            std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
-                return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
-            });
-            // Inserts in runs of one model (a run's rows never reference each other: parents are
-            // a depth above), for backends that send a run at once.
-            for (auto run = inserts.begin(); run != inserts.end();) {
-                auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
-                run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
-                run = end;
-            }
-            for (auto& store : stores_) {
-                bool scanned = store && !scan;
-                for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
-                if (scanned) store->flush_updates(writer);
-            }
-            for (auto& step : deletes) step.store->remove(writer(), *step.e);
-        } catch (const std::exception& e) {
-            fail(e.what());
-            throw;
-        }
-        if (wrote && options_.autocommit) commit_transaction();
-    }
+    void flush_changes(const void* const* scan);
 
 public:
 
     // flush() + COMMIT. The connection goes back to the pool until the session is used again.
-    void commit() {
-        check_usable();
-        check_not_reading("commit");
-        flush();
-        commit_transaction();
-    }
+    void commit();
 
     // Rolls the transaction back: pending objects are discarded, changed and removed ones
     // restored to their last committed state. Always allowed, also after a failed flush.
-    void rollback() {
-        if (closed_) return;
-        check_thread();
-        check_not_reading("rollback");
-        std::exception_ptr failure;
-        if (connection_) {
-            try {
-                if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).rollback();
-            } catch (...) {
-                failure = std::current_exception();
-            }
-            connection_.reset();
-        }
-        for (auto& store : stores_) if (store) store->after_rollback();
-        end_transaction();
-        failure_.reset();
-        if (failure) std::rethrow_exception(failure);
-    }
+    void rollback();
 
     // Rolls back what was not committed and forgets every object. The session cannot be used
     // afterwards (invalid_request_error).
-    void close() {
-        if (closed_) return;
-        check_thread();
-        check_not_reading("close");
-        // The objects are about to go: roll the database back without restoring them first.
-        closed_ = true;
-        for (std::size_t i = 0; i < stores_.size(); ++i)
-            if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
-        stores_.clear();
-        savepoints_.clear();
-        failure_.reset();
-        if (!connection_) return;
-        auto lent = std::move(*connection_);
-        connection_.reset();
-        auto& c = detail::access::backend_connection(lent);
-        if (c.in_transaction()) c.rollback();
-    }
+    void close();
 
     class savepoint;
 
@@ -490,13 +409,7 @@ private:
     // The store at `index` (detail::model_index), made when missing: from the spare shelf, or
     // new by make(ops). Not a template, so not compiled once per model.
     detail::model_store_base<Backend>& store_at(std::size_t index, const void* ops,
-                                                std::unique_ptr<detail::model_store_base<Backend>> (*make)(const void*)) {
-        if (index >= stores_.size()) stores_.resize(index + 1);
-        auto& slot = stores_[index];
-        if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
-        if (!slot) slot = make(ops);
-        return *slot;
-    }
+                                                std::unique_ptr<detail::model_store_base<Backend>> (*make)(const void*));
 
     // The entry tracking this very object (by address), or nullptr.
     template <class T>
@@ -517,15 +430,7 @@ private:
                                      "\" object is not tracked by this session");
     }
 
-    void check_usable() const {
-        if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
-        check_thread();
-        if (failure_)
-            throw pending_rollback_error(
-                "this session's transaction was rolled back because of an error during flush; call rollback() "
-                "before using the session again. Original error: " +
-                *failure_);
-    }
+    void check_usable() const;
 
     // With check_same_thread, the session's connection belongs to the thread that took it: any
     // other is refused before the session changes anything.
@@ -535,13 +440,7 @@ private:
 
     // Ending the transaction inside for_each would give the connection back to the pool, which
     // resets the statement being read: the loop would start again at its first row.
-    void check_not_reading(std::string_view operation) const {
-        if (reading_)
-            throw invalid_request_error(std::string(operation) +
-                                        "() inside query().for_each() on the same session: it would end the "
-                                        "transaction that the loop reads in; end the loop first (or collect the rows "
-                                        "with all())");
-    }
+    void check_not_reading(std::string_view operation) const;
 
     // Back to the pool, unless a statement is still read on it (an autocommit flush inside
     // for_each commits): then it stays until the session's next commit, rollback or close.
@@ -552,42 +451,11 @@ private:
     // The session's connection, with its transaction begun (SQLAlchemy's autobegin). With
     // autocommit, only writes open a transaction; the flush commits it. A transaction whose
     // first statement writes says so at BEGIN (SQLite: IMMEDIATE, waiting for the write lock).
-    typename Backend::connection_type& connection(bool for_write = false) {
-        if (!connection_) connection_.emplace(engine_.connect());
-        auto& c = detail::access::backend_connection(*connection_);
-        if (!c.in_transaction()) {
-            if (for_write) c.begin_write();
-            else if (!options_.autocommit) c.begin();
-        }
-        return c;
-    }
+    typename Backend::connection_type& connection(bool for_write = false);
 
-    void commit_transaction() {
-        if (connection_) {
-            try {
-                if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).commit();
-            } catch (const std::exception& e) {
-                fail(e.what());
-                throw;
-            }
-            release_connection();
-        }
-        for (auto& store : stores_) if (store) store->after_commit();
-        end_transaction();
-    }
+    void commit_transaction();
 
-    void fail(std::string message) {
-        failure_ = std::move(message);
-        savepoints_.clear();
-        if (connection_) {
-            try {
-                auto& c = detail::access::backend_connection(*connection_);
-                if (c.in_transaction()) c.rollback();
-            } catch (...) {
-            }
-            release_connection();
-        }
-    }
+    void fail(std::string message);
 
     engine_type engine_;
     session_options options_;
@@ -607,35 +475,204 @@ private:
     std::uint64_t savepoint_names_ = 0;
     std::uint64_t transaction_generation_ = 0;  // bumped when the transaction ends: old guards go inert
 
-    void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes) {
-        if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
-        check_usable();
-        using dialect = typename Backend::dialect;
-        if (keep_changes) {
-            flush();
-            // With autocommit the flush committed: the savepoint ended with the transaction.
-            if (generation != transaction_generation_) return;
-            connection().execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
-            savepoints_.resize(depth);
-            if (options_.autocommit && depth == 0) commit_transaction();  // reads go back outside a transaction
-            return;
-        }
-        auto& c = connection();
-        c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
-        c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
-        for (auto& store : stores_) {
-            if (!store) continue;
-            auto it = savepoints_[depth].stores.find(store->model_id);
-            store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
-        }
-        savepoints_.resize(depth);
-        if (options_.autocommit && depth == 0) commit_transaction();
-    }
+    void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes);
 
     void end_transaction() {
         savepoints_.clear();
         ++transaction_generation_;
     }
 };
+
+template <class Backend>
+basic_session<Backend>::~basic_session() {
+    try {
+        close();
+    } catch (...) {
+        // A destructor must not throw; the connection went back to the pool rolled back.
+    }
+}
+
+template <class Backend>
+void basic_session<Backend>::flush_changes(const void* const* scan) {
+    check_usable();
+    std::vector<detail::flush_step<Backend>> inserts, deletes;
+    for (auto& store : stores_) if (store) store->collect(inserts, deletes);
+    bool wrote = false;
+    auto writer = [&]() -> typename Backend::connection_type& {
+        wrote = true;
+        return connection(/*for_write=*/true);
+    };
+    try {
+        // Usually in order already (one model, added in order): checking is cheaper than sorting.
+        auto parents_first = [](const auto& a, const auto& b) {
+            return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
+        };
+        if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
+            std::stable_sort(inserts.begin(), inserts.end(), parents_first);
+        std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
+            return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
+        });
+        // Inserts in runs of one model (a run's rows never reference each other: parents are
+        // a depth above), for backends that send a run at once.
+        for (auto run = inserts.begin(); run != inserts.end();) {
+            auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+            run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
+            run = end;
+        }
+        for (auto& store : stores_) {
+            bool scanned = store && !scan;
+            for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
+            if (scanned) store->flush_updates(writer);
+        }
+        for (auto& step : deletes) step.store->remove(writer(), *step.e);
+    } catch (const std::exception& e) {
+        fail(e.what());
+        throw;
+    }
+    if (wrote && options_.autocommit) commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::commit() {
+    check_usable();
+    check_not_reading("commit");
+    flush();
+    commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::rollback() {
+    if (closed_) return;
+    check_thread();
+    check_not_reading("rollback");
+    std::exception_ptr failure;
+    if (connection_) {
+        try {
+            if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).rollback();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        connection_.reset();
+    }
+    for (auto& store : stores_) if (store) store->after_rollback();
+    end_transaction();
+    failure_.reset();
+    if (failure) std::rethrow_exception(failure);
+}
+
+template <class Backend>
+void basic_session<Backend>::close() {
+    if (closed_) return;
+    check_thread();
+    check_not_reading("close");
+    // The objects are about to go: roll the database back without restoring them first.
+    closed_ = true;
+    for (std::size_t i = 0; i < stores_.size(); ++i)
+        if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
+    stores_.clear();
+    savepoints_.clear();
+    failure_.reset();
+    if (!connection_) return;
+    auto lent = std::move(*connection_);
+    connection_.reset();
+    auto& c = detail::access::backend_connection(lent);
+    if (c.in_transaction()) c.rollback();
+}
+
+template <class Backend>
+detail::model_store_base<Backend>& basic_session<Backend>::store_at(std::size_t index, const void* ops,
+                                                  std::unique_ptr<detail::model_store_base<Backend>> (*make)(const void*)) {
+    if (index >= stores_.size()) stores_.resize(index + 1);
+    auto& slot = stores_[index];
+    if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
+    if (!slot) slot = make(ops);
+    return *slot;
+}
+
+template <class Backend>
+void basic_session<Backend>::check_usable() const {
+    if (closed_) throw invalid_request_error("this session is closed; create a new one from the sessionmaker");
+    check_thread();
+    if (failure_)
+        throw pending_rollback_error(
+            "this session's transaction was rolled back because of an error during flush; call rollback() "
+            "before using the session again. Original error: " +
+            *failure_);
+}
+
+template <class Backend>
+void basic_session<Backend>::check_not_reading(std::string_view operation) const {
+    if (reading_)
+        throw invalid_request_error(std::string(operation) +
+                                    "() inside query().for_each() on the same session: it would end the "
+                                    "transaction that the loop reads in; end the loop first (or collect the rows "
+                                    "with all())");
+}
+
+template <class Backend>
+typename Backend::connection_type& basic_session<Backend>::connection(bool for_write) {
+    if (!connection_) connection_.emplace(engine_.connect());
+    auto& c = detail::access::backend_connection(*connection_);
+    if (!c.in_transaction()) {
+        if (for_write) c.begin_write();
+        else if (!options_.autocommit) c.begin();
+    }
+    return c;
+}
+
+template <class Backend>
+void basic_session<Backend>::commit_transaction() {
+    if (connection_) {
+        try {
+            if (detail::access::backend_connection(*connection_).in_transaction()) detail::access::backend_connection(*connection_).commit();
+        } catch (const std::exception& e) {
+            fail(e.what());
+            throw;
+        }
+        release_connection();
+    }
+    for (auto& store : stores_) if (store) store->after_commit();
+    end_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::fail(std::string message) {
+    failure_ = std::move(message);
+    savepoints_.clear();
+    if (connection_) {
+        try {
+            auto& c = detail::access::backend_connection(*connection_);
+            if (c.in_transaction()) c.rollback();
+        } catch (...) {
+        }
+        release_connection();
+    }
+}
+
+template <class Backend>
+void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes) {
+    if (generation != transaction_generation_ || depth >= savepoints_.size()) return;
+    check_usable();
+    using dialect = typename Backend::dialect;
+    if (keep_changes) {
+        flush();
+        // With autocommit the flush committed: the savepoint ended with the transaction.
+        if (generation != transaction_generation_) return;
+        connection().execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+        savepoints_.resize(depth);
+        if (options_.autocommit && depth == 0) commit_transaction();  // reads go back outside a transaction
+        return;
+    }
+    auto& c = connection();
+    c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
+    c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+    for (auto& store : stores_) {
+        if (!store) continue;
+        auto it = savepoints_[depth].stores.find(store->model_id);
+        store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
+    }
+    savepoints_.resize(depth);
+    if (options_.autocommit && depth == 0) commit_transaction();
+}
 
 }  // namespace structql
