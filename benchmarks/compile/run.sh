@@ -7,6 +7,8 @@
 #   program  structql_program.cpp   vs raw_sqlite3_program.cpp   (10 models, the issue's case)
 #   light    light_structql.cpp     vs light_raw_sqlite3.cpp     (1 model)
 #   header   header_structql.cpp    vs header_sqlite3.cpp        (the include alone, empty main)
+# each pair twice: with separate compilation (STRUCTQL_SEPARATE_COMPILATION, the program linked
+# with the compiled part, src/structql.cpp, which is timed on a line of its own) and header-only.
 # Before timing, each program is linked and run once per compiler; the two programs of a pair
 # must print the same checksum.
 #
@@ -64,7 +66,7 @@ trap 'exit 130' INT TERM
 if [[ -n $rev ]]; then
     commit=$(git -C "$repo" rev-parse --short "$rev^{commit}")
     mkdir -p "$tmp/src"
-    git -C "$repo" archive "$commit" include | tar -x -C "$tmp/src"
+    git -C "$repo" archive "$commit" include $(git -C "$repo" ls-tree --name-only "$commit" src) | tar -x -C "$tmp/src"
     include="$tmp/src/include"
     source_desc="commit $commit (git archive)"
 else
@@ -78,20 +80,41 @@ else
 fi
 [[ -f $include/structql/structql.hpp ]] || { echo "run.sh: no structql/structql.hpp under $include" >&2; exit 1; }
 
+# A TU name ending in "+sep" is that file compiled with -DSTRUCTQL_SEPARATE_COMPILATION, its
+# program linked with StructQL's compiled part (src/structql.cpp, compiled once per compiler and
+# reported on its own line: a program pays for it once, not per TU).
 pairs=(
-    "program structql_program raw_sqlite3_program"
-    "light light_structql light_raw_sqlite3"
-    "header header_structql header_sqlite3"
+    "program structql_program+sep raw_sqlite3_program"
+    "light light_structql+sep light_raw_sqlite3"
+    "header header_structql+sep header_sqlite3"
+    "program(header-only) structql_program raw_sqlite3_program"
+    "light(header-only) light_structql light_raw_sqlite3"
+    "header(header-only) header_structql header_sqlite3"
 )
+src_dir=$(cd "$include/.." && pwd)/src
+[[ -f $src_dir/structql.cpp ]] || src_dir=$repo/src
+source_of() { if [[ $1 == library ]]; then echo "$src_dir/structql.cpp"; else echo "$here/${1%+sep}.cpp"; fi; }
+flags_of() { [[ $1 == *+sep || $1 == library ]] && echo "-DSTRUCTQL_SEPARATE_COMPILATION"; return 0; }
+# Every TU measured, once each per repetition.
+tus=(library)
+for pair in "${pairs[@]}"; do
+    read -r _ sq raw <<<"$pair"
+    for tu in "$sq" "$raw"; do [[ " ${tus[*]} " == *" $tu "* ]] || tus+=("$tu"); done
+done
 
 # Link and run each program once per compiler; a pair's checksums must agree.
 for cxx in $compilers; do
+    # shellcheck disable=SC2086
+    "$cxx" $flags $(flags_of library) -I"$include" -c "$(source_of library)" -o "$tmp/library.o" \
+        2>"$tmp/err" || { echo "run.sh: $cxx failed on src/structql.cpp:" >&2; head -40 "$tmp/err" >&2; exit 1; }
     for pair in "${pairs[@]}"; do
         read -r name sq raw <<<"$pair"
-        [[ $name == header ]] && continue
+        [[ $name == header* ]] && continue
         for tu in "$sq" "$raw"; do
+            library=""
+            [[ $tu == *+sep ]] && library="$tmp/library.o"
             # shellcheck disable=SC2086
-            "$cxx" $flags -I"$include" "$here/$tu.cpp" -lsqlite3 -o "$tmp/$tu.bin" 2>"$tmp/err" || {
+            "$cxx" $flags $(flags_of "$tu") -I"$include" "$(source_of "$tu")" $library -lsqlite3 -o "$tmp/$tu.bin" 2>"$tmp/err" || {
                 echo "run.sh: $cxx failed on $tu.cpp:" >&2; head -40 "$tmp/err" >&2; exit 1; }
             (cd "$tmp" && "./$tu.bin") >"$tmp/$tu.out" || {
                 echo "run.sh: $tu ($cxx) exited with $?" >&2; cat "$tmp/$tu.out" >&2; exit 1; }
@@ -108,7 +131,7 @@ done
 measure() {
     local cxx=$1 tu=$2
     # shellcheck disable=SC2086
-    /usr/bin/time -f '%e %U %S %M' -o "$tmp/t" "$cxx" $flags -I"$include" -c "$here/$tu.cpp" -o "$tmp/$tu.o" \
+    /usr/bin/time -f '%e %U %S %M' -o "$tmp/t" "$cxx" $flags $(flags_of "$tu") -I"$include" -c "$(source_of "$tu")" -o "$tmp/$tu.o" \
         2>"$tmp/err" || { echo "run.sh: $cxx failed on $tu.cpp:" >&2; head -40 "$tmp/err" >&2; exit 1; }
     tail -n 1 "$tmp/t" >>"$tmp/m.${cxx//\//_}.$tu"
     if [[ -n $samples ]]; then
@@ -130,12 +153,9 @@ medians() {
 # Interleaved: repetition i of every TU before repetition i+1, so load changes hit all alike.
 for ((i = 1; i <= n; i++)); do
     for cxx in $compilers; do
-        for pair in "${pairs[@]}"; do
-            read -r name sq raw <<<"$pair"
-            for tu in "$sq" "$raw"; do
-                measure "$cxx" "$tu"
-                echo "run.sh: [$i/$n] $cxx $tu: $(tail -n 1 "$tmp/m.${cxx//\//_}.$tu")" >&2
-            done
+        for tu in "${tus[@]}"; do
+            measure "$cxx" "$tu"
+            echo "run.sh: [$i/$n] $cxx $tu: $(tail -n 1 "$tmp/m.${cxx//\//_}.$tu")" >&2
         done
     done
 done
@@ -155,4 +175,8 @@ for cxx in $compilers; do
             'BEGIN { printf "| %s | %s | %.2f | %.2f | %.0f | %.2f | %.2f | %.0f | %.2fx | %.2fx | %+.2f |\n",
                      c, p, sw, sc, sm, rw, rc, rm, (rc > 0 ? sc / rc : 0), (rm > 0 ? sm / rm : 0), sc - rc }'
     done
+    read -r lw lc lm <<<"$(medians "$cxx" library)"
+    awk -v c="$cxx $ver" -v lw="$lw" -v lc="$lc" -v lm="$lm" \
+        'BEGIN { printf "| %s | compiled part: src/structql.cpp, once per program (+sep rows link it) | %.2f | %.2f | %.0f | | | | | | |\n", c, lw, lc, lm }'
+
 done

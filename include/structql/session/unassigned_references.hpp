@@ -6,10 +6,12 @@
 // at no parent).
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <boost/pfr/core.hpp>
 
+#include "structql/detail/linkage.hpp"
 #include "structql/errors.hpp"
 #include "structql/reflect/names.hpp"
 #include "structql/schema/table.hpp"
@@ -21,6 +23,13 @@ constexpr bool holds_zero(const Member& member) {
     if constexpr (is_optional<Member>::value) return member && holds_zero(*member);
     else return static_cast<const unwrapped_t<Member>&>(member) == 0;
 }
+
+// The error for a child whose foreign key `member` is still 0 (cold, and compiled once: it is
+// not a template).
+[[noreturn, gnu::cold]] STRUCTQL_DECL void throw_unassigned_reference(std::string_view table, std::string_view member,
+                                                                      std::string_view model,
+                                                                      std::string_view parent_table,
+                                                                      std::string_view parent_model);
 
 // Throws invalid_request_error when a foreign key of `object`, about to be inserted, is 0 and
 // references a parent's generated integer primary key.
@@ -34,20 +43,26 @@ void check_references_assigned(const T& object) {
                 if constexpr (table<parent>::generated_primary_key) {
                     if constexpr (member_index(layers::referenced_member) == table<parent>::primary_key_index) {
                         if (holds_zero(field<I>(object)))
-                            throw invalid_request_error(
-                                "\"" + std::string(table<T>::name) + "\".\"" + std::string(member_name<T, I>()) +
-                                "\" is 0 in a " + std::string(unqualified_type_name<T>()) +
-                                " being inserted: it was set from the key of a parent in \"" +
-                                std::string(table<parent>::name) + "\" (model " +
-                                std::string(unqualified_type_name<parent>()) +
-                                ") before that parent was inserted, and a generated key is 0 until its object "
-                                "is flushed. Flush the parent first, then set " + std::string(member_name<T, I>()) +
-                                " from its key (or give the parent's key yourself)");
+                            throw_unassigned_reference(table<T>::name, member_name<T, I>(), unqualified_type_name<T>(),
+                                                       table<parent>::name, unqualified_type_name<parent>());
                     }
                 }
             }
         }(), ...);
     }(std::make_index_sequence<table<T>::column_count>{});
 }
+
+#if STRUCTQL_DEFINITIONS
+STRUCTQL_DECL void throw_unassigned_reference(std::string_view table, std::string_view member, std::string_view model,
+                                              std::string_view parent_table, std::string_view parent_model) {
+    const std::string name(member);
+    throw invalid_request_error("\"" + std::string(table) + "\".\"" + name + "\" is 0 in a " + std::string(model) +
+                                " being inserted: it was set from the key of a parent in \"" +
+                                std::string(parent_table) + "\" (model " + std::string(parent_model) +
+                                ") before that parent was inserted, and a generated key is 0 until its object is "
+                                "flushed. Flush the parent first, then set " + name +
+                                " from its key (or give the parent's key yourself)");
+}
+#endif
 
 }  // namespace structql::detail
