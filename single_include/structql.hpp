@@ -286,7 +286,6 @@ struct foreign_key
 //
 // to_storage / from_storage may throw a std::exception for values that do not fit; StructQL
 // turns it into a structql::data_error naming the table and column.
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -297,6 +296,52 @@ struct foreign_key
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+// ---- begin structql/detail/linkage.hpp ----
+// Where the code that depends on no model is compiled.
+//
+// Header-only, the default: every function is defined in the headers (STRUCTQL_DECL is
+// `inline`), and each translation unit compiles what it uses.
+//
+// Separate compilation, as Boost.Asio's BOOST_ASIO_SEPARATE_COMPILATION: define
+// STRUCTQL_SEPARATE_COMPILATION in every translation unit, and compile one more that also
+// defines STRUCTQL_IMPLEMENTATION (src/structql.cpp; CMake's structql::compiled target does
+// both). URL parsing, the pool, the SQLite connection and the unit of work's core are then
+// compiled there once, and each program TU compiles only what its models and queries need.
+#if defined(STRUCTQL_SEPARATE_COMPILATION)
+#define STRUCTQL_DECL
+#if defined(STRUCTQL_IMPLEMENTATION)
+#define STRUCTQL_DEFINITIONS 1
+#define STRUCTQL_INSTANTIATE(...) template __VA_ARGS__;
+#else
+#define STRUCTQL_DEFINITIONS 0
+#define STRUCTQL_INSTANTIATE(...) extern template __VA_ARGS__;
+#endif
+#else
+#define STRUCTQL_DECL inline
+#define STRUCTQL_DEFINITIONS 1
+#define STRUCTQL_INSTANTIATE(...)
+#endif
+// ---- end structql/detail/linkage.hpp ----
+// ---- begin structql/detail/std_parts.hpp ----
+// The parts of two standard headers that StructQL's headers need, where libstdc++ lets them be
+// included alone: std::chrono's clocks and durations without the calendar, time zones and their
+// I/O (<chrono> brings <sstream> and <istream> in C++20), and std::function and std::hash
+// without the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>).
+// About 0.4 s of parsing in every translation unit. Elsewhere the whole headers. Code that uses
+// the calendar (timestamps as text) includes <chrono> itself.
+#include <version>
+
+#if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>) && __has_include(<bits/std_function.h>) && \
+    __has_include(<bits/functional_hash.h>)
+#include <bits/chrono.h>
+#include <bits/functional_hash.h>
+#include <bits/std_function.h>
+#else
+#include <chrono>
+#include <functional>
+#endif
+// ---- end structql/detail/std_parts.hpp ----
 
 namespace structql {
 
@@ -364,11 +409,11 @@ constexpr bool holds_every_value_of() {
     else return from::digits <= to::digits && from::max_exponent <= to::max_exponent && from::min_exponent >= to::min_exponent;
 }
 
+// "value V is out of range for a signed 32-bit integer": cold, and compiled once.
+[[gnu::cold]] STRUCTQL_DECL std::string integer_range_message(std::string value, bool is_signed, std::size_t bits);
 template <class T>
 std::string integer_range_message(auto value) {
-    return "value " + std::to_string(value) + " is out of range for a " +
-           (std::is_signed_v<T> ? "signed " : "unsigned ") + std::to_string(sizeof(T) * 8) +
-           "-bit integer";
+    return integer_range_message(std::to_string(value), std::is_signed_v<T>, sizeof(T) * 8);
 }
 }  // namespace detail
 
@@ -485,6 +530,17 @@ struct value_traits<E> {
 };
 
 }  // namespace structql
+
+#if STRUCTQL_DEFINITIONS
+namespace structql::detail {
+
+STRUCTQL_DECL std::string integer_range_message(std::string value, bool is_signed, std::size_t bits) {
+    return "value " + value + " is out of range for a " + (is_signed ? "signed " : "unsigned ") +
+           std::to_string(bits) + "-bit integer";
+}
+
+}  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS
 // ---- end structql/schema/value_traits.hpp ----
 // ---- end structql/model.hpp ----
 // ---- begin structql/sql/statements.hpp ----
@@ -1602,17 +1658,8 @@ void read_value(const Statement& statement, int column, V& out) {
 
 // Called in a catch block: the exception in flight, as a data_error naming the table and column.
 // Not a template (one copy, however many models): only the table's data differs.
-[[noreturn, gnu::cold]] inline void rethrow_as_data_error(const table_view& t, std::size_t column,
-                                                          std::string_view sql, std::string_view doing) {
-    try {
-        throw;
-    } catch (const error&) {
-        throw;  // already a StructQL error with its own context
-    } catch (const std::exception& e) {
-        throw data_error(std::string(doing) + " " + std::string(t.name) + "." + std::string(t.columns[column].name) +
-                         ": " + e.what() + " [SQL: " + std::string(sql) + "]");
-    }
-}
+[[noreturn, gnu::cold]] STRUCTQL_DECL void rethrow_as_data_error(const table_view& t, std::size_t column,
+                                                                 std::string_view sql, std::string_view doing);
 
 
 // A set of a model's columns, bit i for column i; a model wider than 64 columns is always
@@ -1744,14 +1791,15 @@ using statement_of = std::remove_reference_t<decltype(std::declval<Connection&>(
 
 // Binds a statement's parameters, a value that its value_traits cannot store becoming a
 // data_error. Compiled once per backend, whatever the binder.
+// The exception in flight while binding, as a data_error (a StructQL error passes through).
+[[noreturn, gnu::cold]] STRUCTQL_DECL void rethrow_as_bind_error(std::string_view sql);
+
 template <class Statement>
 void bind_parameters(Statement& statement, std::string_view sql, function_ref<void(Statement&)> binder) {
     try {
         binder(statement);
-    } catch (const error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
+    } catch (...) {
+        rethrow_as_bind_error(sql);
     }
 }
 
@@ -1777,6 +1825,34 @@ std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text,
 }
 
 }  // namespace structql::detail
+
+#if STRUCTQL_DEFINITIONS
+namespace structql::detail {
+
+STRUCTQL_DECL void rethrow_as_data_error(const table_view& t, std::size_t column, std::string_view sql,
+                                         std::string_view doing) {
+    try {
+        throw;
+    } catch (const error&) {
+        throw;  // already a StructQL error with its own context
+    } catch (const std::exception& e) {
+        throw data_error(std::string(doing) + " " + std::string(t.name) + "." + std::string(t.columns[column].name) +
+                         ": " + e.what() + " [SQL: " + std::string(sql) + "]");
+    }
+}
+
+STRUCTQL_DECL void rethrow_as_bind_error(std::string_view sql) {
+    try {
+        throw;
+    } catch (const error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
+    }
+}
+
+}  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS
 // ---- end structql/detail/rows.hpp ----
 
 namespace structql {
@@ -3555,32 +3631,6 @@ std::vector<Row> fetch_rows(Source& source, std::string_view sql, const Args&...
 #include <utility>
 #include <vector>
 
-// ---- begin structql/detail/linkage.hpp ----
-// Where the code that depends on no model is compiled.
-//
-// Header-only, the default: every function is defined in the headers (STRUCTQL_DECL is
-// `inline`), and each translation unit compiles what it uses.
-//
-// Separate compilation, as Boost.Asio's BOOST_ASIO_SEPARATE_COMPILATION: define
-// STRUCTQL_SEPARATE_COMPILATION in every translation unit, and compile one more that also
-// defines STRUCTQL_IMPLEMENTATION (src/structql.cpp; CMake's structql::compiled target does
-// both). URL parsing, the pool, the SQLite connection and the unit of work's core are then
-// compiled there once, and each program TU compiles only what its models and queries need.
-#if defined(STRUCTQL_SEPARATE_COMPILATION)
-#define STRUCTQL_DECL
-#if defined(STRUCTQL_IMPLEMENTATION)
-#define STRUCTQL_DEFINITIONS 1
-#define STRUCTQL_INSTANTIATE(...) template __VA_ARGS__;
-#else
-#define STRUCTQL_DEFINITIONS 0
-#define STRUCTQL_INSTANTIATE(...) extern template __VA_ARGS__;
-#endif
-#else
-#define STRUCTQL_DECL inline
-#define STRUCTQL_DEFINITIONS 1
-#define STRUCTQL_INSTANTIATE(...)
-#endif
-// ---- end structql/detail/linkage.hpp ----
 
 namespace structql::detail {
 
@@ -3875,10 +3925,8 @@ STRUCTQL_DECL url make_url(std::string_view text) {
 // sessions borrow theirs the same way.
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <functional>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -3894,7 +3942,6 @@ STRUCTQL_DECL url make_url(std::string_view text) {
 // queries, written as concepts and checked where an engine type is made. A new database is new
 // files only: a dialect (sql/), a statement and a connection type, and a trait naming them
 // (docs/backends.md walks through it).
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -3905,8 +3952,8 @@ STRUCTQL_DECL url make_url(std::string_view text) {
 // A connection's prepared statements, found again by the SQL they run: text with static storage
 // (the compile-time SQL) by its address, text built at run time by its contents, and statements
 // whose text is generated on first use (an UPDATE of some columns) by a tag and a variant. The
-// backends own one each; `prepare(std::string_view sql)` makes a std::unique_ptr<Statement> for
-// the text, which the cache keeps alive as long as the statement. A failed preparation leaves
+// backends own one each, and give it a function that makes a std::unique_ptr<Statement> for
+// a text, which the cache keeps alive as long as the statement. A failed preparation leaves
 // no entry.
 //
 // - A statement a detail::statement_use holds (one still stepping: a query run again inside its
@@ -3918,7 +3965,6 @@ STRUCTQL_DECL url make_url(std::string_view text) {
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -3927,6 +3973,7 @@ STRUCTQL_DECL url make_url(std::string_view text) {
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
 
 namespace structql::detail {
 
@@ -3938,40 +3985,27 @@ struct cached_statement {
 template <class Statement>
 class statement_cache {
 public:
-    explicit statement_cache(std::size_t capacity) : capacity_(capacity) {}
+    // How the cache prepares what it does not hold: prepare(owner, sql).
+    using prepare_function = std::unique_ptr<Statement> (*)(void* owner, std::string_view sql);
 
-    template <class Prepare>
-    Statement& find_static(std::string_view sql, Prepare&& prepare) {
+    statement_cache(std::size_t capacity, void* owner, prepare_function prepare)
+        : capacity_(capacity), owner_(owner), prepare_(prepare) {}
+
+    Statement& find_static(std::string_view sql) {
         // Most calls end here: a program's hot statements are few, and each keeps its slot.
         recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
         if (slot.sql == sql.data() && !slot.statement->in_use) return *slot.statement;
-        auto it = static_.find(sql.data());
-        if (it == static_.end()) {
-            copies first;
-            first.push_back(prepare(sql));
-            it = static_.emplace(sql.data(), std::move(first)).first;
-        }
-        Statement& found = free_copy(it->second, sql, prepare);
-        slot = {sql.data(), &found};
-        return found;
+        return find_static_again(sql, slot);
     }
 
-    template <class Prepare>
-    Statement& find_text(std::string sql, Prepare&& prepare) {
-        if (auto it = text_.find(sql); it != text_.end()) return use(it->second, prepare);
-        auto e = add(std::move(sql), std::nullopt, prepare);
-        text_.emplace(e->text, e);
-        return *e->statements.front();
-    }
+    Statement& find_text(std::string sql);
 
     // `build()` returns the text, and runs on the first use of (tag, variant) only.
-    template <class Build, class Prepare>
-    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
+    template <class Build>
+    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
         generated_key key{tag, variant};
-        if (auto it = generated_.find(key); it != generated_.end()) return use(it->second, prepare);
-        auto e = add(build(), key, prepare);
-        generated_.emplace(key, e);
-        return *e->statements.front();
+        if (Statement* found = find_generated_again(key)) return *found;
+        return add_generated(key, build());
     }
 
     template <class F>
@@ -3982,13 +4016,7 @@ public:
             for (auto& s : e.statements) f(*s);
     }
 
-    void clear() noexcept {
-        front_.fill({});
-        static_.clear();
-        text_.clear();
-        generated_.clear();
-        recent_.clear();
-    }
+    void clear() noexcept;
 
 private:
     using copies = std::vector<std::unique_ptr<Statement>>;  // one, unless uses nest
@@ -4008,46 +4036,6 @@ private:
         copies statements;
     };
     using position = typename std::list<entry>::iterator;
-
-    template <class Prepare>
-    static Statement& free_copy(copies& statements, std::string_view sql, Prepare& prepare) {
-        for (auto& s : statements)
-            if (!s->in_use) return *s;
-        return *statements.emplace_back(prepare(sql));
-    }
-
-    template <class Prepare>
-    Statement& use(position e, Prepare& prepare) {
-        recent_.splice(recent_.begin(), recent_, e);
-        return free_copy(e->statements, e->text, prepare);
-    }
-
-    // A new run-time entry, most recent, its statement prepared, after dropping the least
-    // recently used entries not in use beyond capacity.
-    template <class Prepare>
-    position add(std::string text, std::optional<generated_key> generated, Prepare& prepare) {
-        for (auto last = recent_.end(); recent_.size() >= capacity_ && last != recent_.begin();) {
-            auto e = std::prev(last);
-            bool in_use = false;
-            for (auto& s : e->statements) in_use = in_use || s->in_use;
-            if (in_use) {
-                last = e;
-                continue;
-            }
-            if (e->generated) generated_.erase(*e->generated);
-            else text_.erase(e->text);
-            recent_.erase(e);
-        }
-        auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
-        try {
-            e->statements.push_back(prepare(std::string_view(e->text)));
-        } catch (...) {
-            recent_.erase(e);
-            throw;
-        }
-        return e;
-    }
-
     // A compile-time statement's last copy handed out, by its text's address: a direct-mapped
     // cache in front of static_ (an array load and a comparison instead of a hash lookup).
     struct recent_static {
@@ -4055,7 +4043,18 @@ private:
         Statement* statement = nullptr;
     };
 
+    // The slow paths, out of line: compiled once per backend, and with separate compilation
+    // once per program (detail/linkage.hpp).
+    Statement& find_static_again(std::string_view sql, recent_static& slot);
+    Statement* find_generated_again(const generated_key& key);
+    Statement& add_generated(const generated_key& key, std::string text);
+    Statement& free_copy(copies& statements, std::string_view sql);
+    Statement& use(position e);
+    position add(std::string text, std::optional<generated_key> generated);
+
     std::size_t capacity_;
+    void* owner_;
+    prepare_function prepare_;
     std::array<recent_static, 64> front_{};
     std::unordered_map<const char*, copies> static_;
     std::list<entry> recent_;  // the run-time entries, most recently used first
@@ -4063,21 +4062,102 @@ private:
     std::unordered_map<generated_key, position, generated_key_hash> generated_;
 };
 
+template <class Statement>
+Statement& statement_cache<Statement>::find_static_again(std::string_view sql, recent_static& slot) {
+    auto it = static_.find(sql.data());
+    if (it == static_.end()) {
+        copies first;
+        first.push_back(prepare_(owner_, sql));
+        it = static_.emplace(sql.data(), std::move(first)).first;
+    }
+    Statement& found = free_copy(it->second, sql);
+    slot = {sql.data(), &found};
+    return found;
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::find_text(std::string sql) {
+    if (auto it = text_.find(sql); it != text_.end()) return use(it->second);
+    auto e = add(std::move(sql), std::nullopt);
+    text_.emplace(e->text, e);
+    return *e->statements.front();
+}
+
+template <class Statement>
+Statement* statement_cache<Statement>::find_generated_again(const generated_key& key) {
+    auto it = generated_.find(key);
+    return it == generated_.end() ? nullptr : &use(it->second);
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::add_generated(const generated_key& key, std::string text) {
+    auto e = add(std::move(text), key);
+    generated_.emplace(key, e);
+    return *e->statements.front();
+}
+
+template <class Statement>
+void statement_cache<Statement>::clear() noexcept {
+    front_.fill({});
+    static_.clear();
+    text_.clear();
+    generated_.clear();
+    recent_.clear();
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::free_copy(copies& statements, std::string_view sql) {
+    for (auto& s : statements)
+        if (!s->in_use) return *s;
+    return *statements.emplace_back(prepare_(owner_, sql));
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::use(position e) {
+    recent_.splice(recent_.begin(), recent_, e);
+    return free_copy(e->statements, e->text);
+}
+
+// A new run-time entry, most recent, its statement prepared, after dropping the least recently
+// used entries not in use beyond capacity.
+template <class Statement>
+auto statement_cache<Statement>::add(std::string text, std::optional<generated_key> generated) -> position {
+    for (auto last = recent_.end(); recent_.size() >= capacity_ && last != recent_.begin();) {
+        auto e = std::prev(last);
+        bool in_use = false;
+        for (auto& s : e->statements) in_use = in_use || s->in_use;
+        if (in_use) {
+            last = e;
+            continue;
+        }
+        if (e->generated) generated_.erase(*e->generated);
+        else text_.erase(e->text);
+        recent_.erase(e);
+    }
+    auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
+    try {
+        e->statements.push_back(prepare_(owner_, std::string_view(e->text)));
+    } catch (...) {
+        recent_.erase(e);
+        throw;
+    }
+    return e;
+}
+
 }  // namespace structql::detail
 // ---- end structql/detail/statement_cache.hpp ----
 // ---- begin structql/engine_options.hpp ----
 // Options, statement events and statistics shared by the engine and the backends.
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
 
 namespace structql {
 
@@ -4156,20 +4236,7 @@ struct engine_context {
     void update_tracing() noexcept {
         tracing = options.echo || !events.before_execute.empty() || !events.after_execute.empty();
     }
-    void echo(std::string_view sql, std::span<const std::string> parameters) const {
-        std::string line = "[structql] ";
-        line.append(sql);
-        if (!parameters.empty()) {
-            line += " (";
-            for (std::size_t i = 0; i < parameters.size(); ++i) {
-                if (i) line += ", ";
-                line += parameters[i];
-            }
-            line += ")";
-        }
-        if (options.log) options.log(line);
-        else std::fprintf(stderr, "%s\n", line.c_str());
-    }
+    void echo(std::string_view sql, std::span<const std::string> parameters) const;
     void before(std::string_view sql, std::span<const std::string> parameters) const {
         if (options.echo) echo(sql, parameters);
         for (auto& hook : events.before_execute) hook(statement_event{sql, parameters, {}});
@@ -4182,6 +4249,27 @@ struct engine_context {
 }  // namespace detail
 
 }  // namespace structql
+
+#if STRUCTQL_DEFINITIONS
+namespace structql::detail {
+
+STRUCTQL_DECL void engine_context::echo(std::string_view sql, std::span<const std::string> parameters) const {
+    std::string line = "[structql] ";
+    line.append(sql);
+    if (!parameters.empty()) {
+        line += " (";
+        for (std::size_t i = 0; i < parameters.size(); ++i) {
+            if (i) line += ", ";
+            line += parameters[i];
+        }
+        line += ")";
+    }
+    if (options.log) options.log(line);
+    else std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+}  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS
 // ---- end structql/engine_options.hpp ----
 
 namespace structql {
@@ -5358,9 +5446,9 @@ private:
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <utility>
 #include <vector>
+
 
 namespace structql::detail {
 
@@ -6975,7 +7063,6 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 // read, when it lost a race with another one (retryable_error: SQLite busy / locked,
 // PostgreSQL serialization failure or deadlock), as every database's manual asks.
 #include <algorithm>
-#include <chrono>
 #include <thread>
 #include <utility>
 
@@ -7037,7 +7124,6 @@ decltype(auto) retry_transaction(const basic_engine<Backend>& engine, F&& fn, re
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -7247,10 +7333,7 @@ private:
         return {p, static_cast<std::size_t>(sqlite3_value_bytes(value_))};
     }
 
-    [[noreturn]] static void type_mismatch(std::string_view expected, int found) {
-        throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
-                                         std::string(detail::sqlite_type_name(found)));
-    }
+    [[noreturn, gnu::cold]] static void type_mismatch(std::string_view expected, int found);
     void check_bind(int rc) {
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
     }
@@ -7299,14 +7382,14 @@ public:
     sqlite3* native_handle() const noexcept { return db_; }
 
     // The prepared statement for SQL text with static storage duration (compile-time SQL).
-    sqlite_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql, preparer{this}); }
+    sqlite_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql); }
     // The prepared statement for SQL text built at run time, cached by its text.
-    sqlite_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql), preparer{this}); }
+    sqlite_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql)); }
     // The prepared statement for a shape known only at run time (an UPDATE of some columns),
     // cached under (tag, variant); `build` makes its text the first time only.
     template <class Build>
     sqlite_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
-        return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
+        return cache_.find_generated(tag, variant, std::forward<Build>(build));
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
@@ -7339,10 +7422,10 @@ private:
 
     void execute_cached(std::string_view sql);
 
-    struct preparer {  // the statement cache's way to prepare what it does not hold
-        sqlite_connection* self;
-        std::unique_ptr<sqlite_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
-    };
+    // The statement cache's way to prepare what it does not hold.
+    static std::unique_ptr<sqlite_statement> prepare(void* self, std::string_view sql) {
+        return static_cast<sqlite_connection*>(self)->prepare_new(sql);
+    }
     // A prepared statement runs one statement: SQL after it (but whitespace and comments, which
     // prepare to nothing) would be ignored without a word, so it is refused.
     std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql);
@@ -7391,6 +7474,7 @@ struct sqlite_backend {
 #if STRUCTQL_DEFINITIONS
 #include <algorithm>
 #include <charconv>
+#include <chrono>  // the calendar, for timestamps as text
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -7562,8 +7646,13 @@ STRUCTQL_DECL timestamp parse_timestamp(std::string_view s) {
 
 }  // namespace detail
 
+STRUCTQL_DECL void sqlite_statement::type_mismatch(std::string_view expected, int found) {
+    throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
+                                     std::string(detail::sqlite_type_name(found)));
+}
+
 STRUCTQL_DECL sqlite_connection::sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
-    : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size) {
+    : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size, this, &prepare) {
     // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (args.uri) flags |= SQLITE_OPEN_URI;
@@ -7806,6 +7895,7 @@ inline engine create_engine(std::string_view url, engine_options options = {}) {
 
 // With separate compilation, the SQLite engine, pool, connection and session are compiled in
 // the implementation TU only (detail/linkage.hpp).
+STRUCTQL_INSTANTIATE(class detail::statement_cache<sqlite_statement>)
 STRUCTQL_INSTANTIATE(class basic_connection<sqlite_backend>)
 STRUCTQL_INSTANTIATE(struct detail::pool_state<sqlite_backend>)
 STRUCTQL_INSTANTIATE(class basic_engine<sqlite_backend>)

@@ -1,16 +1,17 @@
 #pragma once
 // Options, statement events and statistics shared by the engine and the backends.
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "structql/detail/linkage.hpp"
+#include "structql/detail/std_parts.hpp"
 
 namespace structql {
 
@@ -89,20 +90,7 @@ struct engine_context {
     void update_tracing() noexcept {
         tracing = options.echo || !events.before_execute.empty() || !events.after_execute.empty();
     }
-    void echo(std::string_view sql, std::span<const std::string> parameters) const {
-        std::string line = "[structql] ";
-        line.append(sql);
-        if (!parameters.empty()) {
-            line += " (";
-            for (std::size_t i = 0; i < parameters.size(); ++i) {
-                if (i) line += ", ";
-                line += parameters[i];
-            }
-            line += ")";
-        }
-        if (options.log) options.log(line);
-        else std::fprintf(stderr, "%s\n", line.c_str());
-    }
+    void echo(std::string_view sql, std::span<const std::string> parameters) const;
     void before(std::string_view sql, std::span<const std::string> parameters) const {
         if (options.echo) echo(sql, parameters);
         for (auto& hook : events.before_execute) hook(statement_event{sql, parameters, {}});
@@ -115,3 +103,24 @@ struct engine_context {
 }  // namespace detail
 
 }  // namespace structql
+
+#if STRUCTQL_DEFINITIONS
+namespace structql::detail {
+
+STRUCTQL_DECL void engine_context::echo(std::string_view sql, std::span<const std::string> parameters) const {
+    std::string line = "[structql] ";
+    line.append(sql);
+    if (!parameters.empty()) {
+        line += " (";
+        for (std::size_t i = 0; i < parameters.size(); ++i) {
+            if (i) line += ", ";
+            line += parameters[i];
+        }
+        line += ")";
+    }
+    if (options.log) options.log(line);
+    else std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+}  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS

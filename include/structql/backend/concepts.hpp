@@ -3,13 +3,13 @@
 // queries, written as concepts and checked where an engine type is made. A new database is new
 // files only: a dialect (sql/), a statement and a connection type, and a trait naming them
 // (docs/backends.md walks through it).
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "structql/detail/std_parts.hpp"
 #include "structql/detail/statement_cache.hpp"
 #include "structql/detail/static_text.hpp"
 #include "structql/engine_options.hpp"

@@ -5,7 +5,6 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "structql/detail/linkage.hpp"
+#include "structql/detail/std_parts.hpp"
 #include "structql/detail/statement_cache.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
@@ -222,10 +222,7 @@ private:
         return {p, static_cast<std::size_t>(sqlite3_value_bytes(value_))};
     }
 
-    [[noreturn]] static void type_mismatch(std::string_view expected, int found) {
-        throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
-                                         std::string(detail::sqlite_type_name(found)));
-    }
+    [[noreturn, gnu::cold]] static void type_mismatch(std::string_view expected, int found);
     void check_bind(int rc) {
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
     }
@@ -274,14 +271,14 @@ public:
     sqlite3* native_handle() const noexcept { return db_; }
 
     // The prepared statement for SQL text with static storage duration (compile-time SQL).
-    sqlite_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql, preparer{this}); }
+    sqlite_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql); }
     // The prepared statement for SQL text built at run time, cached by its text.
-    sqlite_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql), preparer{this}); }
+    sqlite_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql)); }
     // The prepared statement for a shape known only at run time (an UPDATE of some columns),
     // cached under (tag, variant); `build` makes its text the first time only.
     template <class Build>
     sqlite_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
-        return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
+        return cache_.find_generated(tag, variant, std::forward<Build>(build));
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
@@ -314,10 +311,10 @@ private:
 
     void execute_cached(std::string_view sql);
 
-    struct preparer {  // the statement cache's way to prepare what it does not hold
-        sqlite_connection* self;
-        std::unique_ptr<sqlite_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
-    };
+    // The statement cache's way to prepare what it does not hold.
+    static std::unique_ptr<sqlite_statement> prepare(void* self, std::string_view sql) {
+        return static_cast<sqlite_connection*>(self)->prepare_new(sql);
+    }
     // A prepared statement runs one statement: SQL after it (but whitespace and comments, which
     // prepare to nothing) would be ignored without a word, so it is refused.
     std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql);
@@ -366,6 +363,7 @@ struct sqlite_backend {
 #if STRUCTQL_DEFINITIONS
 #include <algorithm>
 #include <charconv>
+#include <chrono>  // the calendar, for timestamps as text
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -537,8 +535,13 @@ STRUCTQL_DECL timestamp parse_timestamp(std::string_view s) {
 
 }  // namespace detail
 
+STRUCTQL_DECL void sqlite_statement::type_mismatch(std::string_view expected, int found) {
+    throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
+                                     std::string(detail::sqlite_type_name(found)));
+}
+
 STRUCTQL_DECL sqlite_connection::sqlite_connection(const sqlite_connect_args& args, detail::engine_context* context)
-    : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size) {
+    : context_(context), writers_(args.writers), cache_(context->options.statement_cache_size, this, &prepare) {
     // ?mode=ro / rw travel in the URI filename: SQLite narrows these flags to them.
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (args.uri) flags |= SQLITE_OPEN_URI;

@@ -7,9 +7,10 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <utility>
 #include <vector>
+
+#include "structql/detail/std_parts.hpp"
 
 namespace structql::detail {
 

@@ -14,6 +14,7 @@
 #include <boost/pfr/core.hpp>
 
 #include "structql/detail/function_ref.hpp"
+#include "structql/detail/linkage.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/table.hpp"
 
@@ -56,17 +57,8 @@ void read_value(const Statement& statement, int column, V& out) {
 
 // Called in a catch block: the exception in flight, as a data_error naming the table and column.
 // Not a template (one copy, however many models): only the table's data differs.
-[[noreturn, gnu::cold]] inline void rethrow_as_data_error(const table_view& t, std::size_t column,
-                                                          std::string_view sql, std::string_view doing) {
-    try {
-        throw;
-    } catch (const error&) {
-        throw;  // already a StructQL error with its own context
-    } catch (const std::exception& e) {
-        throw data_error(std::string(doing) + " " + std::string(t.name) + "." + std::string(t.columns[column].name) +
-                         ": " + e.what() + " [SQL: " + std::string(sql) + "]");
-    }
-}
+[[noreturn, gnu::cold]] STRUCTQL_DECL void rethrow_as_data_error(const table_view& t, std::size_t column,
+                                                                 std::string_view sql, std::string_view doing);
 
 
 // A set of a model's columns, bit i for column i; a model wider than 64 columns is always
@@ -198,14 +190,15 @@ using statement_of = std::remove_reference_t<decltype(std::declval<Connection&>(
 
 // Binds a statement's parameters, a value that its value_traits cannot store becoming a
 // data_error. Compiled once per backend, whatever the binder.
+// The exception in flight while binding, as a data_error (a StructQL error passes through).
+[[noreturn, gnu::cold]] STRUCTQL_DECL void rethrow_as_bind_error(std::string_view sql);
+
 template <class Statement>
 void bind_parameters(Statement& statement, std::string_view sql, function_ref<void(Statement&)> binder) {
     try {
         binder(statement);
-    } catch (const error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
+    } catch (...) {
+        rethrow_as_bind_error(sql);
     }
 }
 
@@ -231,3 +224,31 @@ std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text,
 }
 
 }  // namespace structql::detail
+
+#if STRUCTQL_DEFINITIONS
+namespace structql::detail {
+
+STRUCTQL_DECL void rethrow_as_data_error(const table_view& t, std::size_t column, std::string_view sql,
+                                         std::string_view doing) {
+    try {
+        throw;
+    } catch (const error&) {
+        throw;  // already a StructQL error with its own context
+    } catch (const std::exception& e) {
+        throw data_error(std::string(doing) + " " + std::string(t.name) + "." + std::string(t.columns[column].name) +
+                         ": " + e.what() + " [SQL: " + std::string(sql) + "]");
+    }
+}
+
+STRUCTQL_DECL void rethrow_as_bind_error(std::string_view sql) {
+    try {
+        throw;
+    } catch (const error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
+    }
+}
+
+}  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS

@@ -2,8 +2,8 @@
 // A connection's prepared statements, found again by the SQL they run: text with static storage
 // (the compile-time SQL) by its address, text built at run time by its contents, and statements
 // whose text is generated on first use (an UPDATE of some columns) by a tag and a variant. The
-// backends own one each; `prepare(std::string_view sql)` makes a std::unique_ptr<Statement> for
-// the text, which the cache keeps alive as long as the statement. A failed preparation leaves
+// backends own one each, and give it a function that makes a std::unique_ptr<Statement> for
+// a text, which the cache keeps alive as long as the statement. A failed preparation leaves
 // no entry.
 //
 // - A statement a detail::statement_use holds (one still stepping: a query run again inside its
@@ -15,7 +15,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -24,6 +23,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "structql/detail/std_parts.hpp"
 
 namespace structql::detail {
 
@@ -35,40 +36,27 @@ struct cached_statement {
 template <class Statement>
 class statement_cache {
 public:
-    explicit statement_cache(std::size_t capacity) : capacity_(capacity) {}
+    // How the cache prepares what it does not hold: prepare(owner, sql).
+    using prepare_function = std::unique_ptr<Statement> (*)(void* owner, std::string_view sql);
 
-    template <class Prepare>
-    Statement& find_static(std::string_view sql, Prepare&& prepare) {
+    statement_cache(std::size_t capacity, void* owner, prepare_function prepare)
+        : capacity_(capacity), owner_(owner), prepare_(prepare) {}
+
+    Statement& find_static(std::string_view sql) {
         // Most calls end here: a program's hot statements are few, and each keeps its slot.
         recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
         if (slot.sql == sql.data() && !slot.statement->in_use) return *slot.statement;
-        auto it = static_.find(sql.data());
-        if (it == static_.end()) {
-            copies first;
-            first.push_back(prepare(sql));
-            it = static_.emplace(sql.data(), std::move(first)).first;
-        }
-        Statement& found = free_copy(it->second, sql, prepare);
-        slot = {sql.data(), &found};
-        return found;
+        return find_static_again(sql, slot);
     }
 
-    template <class Prepare>
-    Statement& find_text(std::string sql, Prepare&& prepare) {
-        if (auto it = text_.find(sql); it != text_.end()) return use(it->second, prepare);
-        auto e = add(std::move(sql), std::nullopt, prepare);
-        text_.emplace(e->text, e);
-        return *e->statements.front();
-    }
+    Statement& find_text(std::string sql);
 
     // `build()` returns the text, and runs on the first use of (tag, variant) only.
-    template <class Build, class Prepare>
-    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
+    template <class Build>
+    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
         generated_key key{tag, variant};
-        if (auto it = generated_.find(key); it != generated_.end()) return use(it->second, prepare);
-        auto e = add(build(), key, prepare);
-        generated_.emplace(key, e);
-        return *e->statements.front();
+        if (Statement* found = find_generated_again(key)) return *found;
+        return add_generated(key, build());
     }
 
     template <class F>
@@ -79,13 +67,7 @@ public:
             for (auto& s : e.statements) f(*s);
     }
 
-    void clear() noexcept {
-        front_.fill({});
-        static_.clear();
-        text_.clear();
-        generated_.clear();
-        recent_.clear();
-    }
+    void clear() noexcept;
 
 private:
     using copies = std::vector<std::unique_ptr<Statement>>;  // one, unless uses nest
@@ -105,46 +87,6 @@ private:
         copies statements;
     };
     using position = typename std::list<entry>::iterator;
-
-    template <class Prepare>
-    static Statement& free_copy(copies& statements, std::string_view sql, Prepare& prepare) {
-        for (auto& s : statements)
-            if (!s->in_use) return *s;
-        return *statements.emplace_back(prepare(sql));
-    }
-
-    template <class Prepare>
-    Statement& use(position e, Prepare& prepare) {
-        recent_.splice(recent_.begin(), recent_, e);
-        return free_copy(e->statements, e->text, prepare);
-    }
-
-    // A new run-time entry, most recent, its statement prepared, after dropping the least
-    // recently used entries not in use beyond capacity.
-    template <class Prepare>
-    position add(std::string text, std::optional<generated_key> generated, Prepare& prepare) {
-        for (auto last = recent_.end(); recent_.size() >= capacity_ && last != recent_.begin();) {
-            auto e = std::prev(last);
-            bool in_use = false;
-            for (auto& s : e->statements) in_use = in_use || s->in_use;
-            if (in_use) {
-                last = e;
-                continue;
-            }
-            if (e->generated) generated_.erase(*e->generated);
-            else text_.erase(e->text);
-            recent_.erase(e);
-        }
-        auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
-        try {
-            e->statements.push_back(prepare(std::string_view(e->text)));
-        } catch (...) {
-            recent_.erase(e);
-            throw;
-        }
-        return e;
-    }
-
     // A compile-time statement's last copy handed out, by its text's address: a direct-mapped
     // cache in front of static_ (an array load and a comparison instead of a hash lookup).
     struct recent_static {
@@ -152,12 +94,105 @@ private:
         Statement* statement = nullptr;
     };
 
+    // The slow paths, out of line: compiled once per backend, and with separate compilation
+    // once per program (detail/linkage.hpp).
+    Statement& find_static_again(std::string_view sql, recent_static& slot);
+    Statement* find_generated_again(const generated_key& key);
+    Statement& add_generated(const generated_key& key, std::string text);
+    Statement& free_copy(copies& statements, std::string_view sql);
+    Statement& use(position e);
+    position add(std::string text, std::optional<generated_key> generated);
+
     std::size_t capacity_;
+    void* owner_;
+    prepare_function prepare_;
     std::array<recent_static, 64> front_{};
     std::unordered_map<const char*, copies> static_;
     std::list<entry> recent_;  // the run-time entries, most recently used first
     std::unordered_map<std::string_view, position> text_;
     std::unordered_map<generated_key, position, generated_key_hash> generated_;
 };
+
+template <class Statement>
+Statement& statement_cache<Statement>::find_static_again(std::string_view sql, recent_static& slot) {
+    auto it = static_.find(sql.data());
+    if (it == static_.end()) {
+        copies first;
+        first.push_back(prepare_(owner_, sql));
+        it = static_.emplace(sql.data(), std::move(first)).first;
+    }
+    Statement& found = free_copy(it->second, sql);
+    slot = {sql.data(), &found};
+    return found;
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::find_text(std::string sql) {
+    if (auto it = text_.find(sql); it != text_.end()) return use(it->second);
+    auto e = add(std::move(sql), std::nullopt);
+    text_.emplace(e->text, e);
+    return *e->statements.front();
+}
+
+template <class Statement>
+Statement* statement_cache<Statement>::find_generated_again(const generated_key& key) {
+    auto it = generated_.find(key);
+    return it == generated_.end() ? nullptr : &use(it->second);
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::add_generated(const generated_key& key, std::string text) {
+    auto e = add(std::move(text), key);
+    generated_.emplace(key, e);
+    return *e->statements.front();
+}
+
+template <class Statement>
+void statement_cache<Statement>::clear() noexcept {
+    front_.fill({});
+    static_.clear();
+    text_.clear();
+    generated_.clear();
+    recent_.clear();
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::free_copy(copies& statements, std::string_view sql) {
+    for (auto& s : statements)
+        if (!s->in_use) return *s;
+    return *statements.emplace_back(prepare_(owner_, sql));
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::use(position e) {
+    recent_.splice(recent_.begin(), recent_, e);
+    return free_copy(e->statements, e->text);
+}
+
+// A new run-time entry, most recent, its statement prepared, after dropping the least recently
+// used entries not in use beyond capacity.
+template <class Statement>
+auto statement_cache<Statement>::add(std::string text, std::optional<generated_key> generated) -> position {
+    for (auto last = recent_.end(); recent_.size() >= capacity_ && last != recent_.begin();) {
+        auto e = std::prev(last);
+        bool in_use = false;
+        for (auto& s : e->statements) in_use = in_use || s->in_use;
+        if (in_use) {
+            last = e;
+            continue;
+        }
+        if (e->generated) generated_.erase(*e->generated);
+        else text_.erase(e->text);
+        recent_.erase(e);
+    }
+    auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
+    try {
+        e->statements.push_back(prepare_(owner_, std::string_view(e->text)));
+    } catch (...) {
+        recent_.erase(e);
+        throw;
+    }
+    return e;
+}
 
 }  // namespace structql::detail

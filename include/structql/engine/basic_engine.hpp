@@ -4,10 +4,8 @@
 // sessions borrow theirs the same way.
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <functional>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -18,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "structql/detail/std_parts.hpp"
 #include "structql/backend/concepts.hpp"
 #include "structql/detail/access.hpp"
 #include "structql/detail/multi_row_insert.hpp"

@@ -11,7 +11,6 @@
 //
 // to_storage / from_storage may throw a std::exception for values that do not fit; StructQL
 // turns it into a structql::data_error naming the table and column.
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +21,9 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "structql/detail/linkage.hpp"
+#include "structql/detail/std_parts.hpp"
 
 namespace structql {
 
@@ -89,11 +91,11 @@ constexpr bool holds_every_value_of() {
     else return from::digits <= to::digits && from::max_exponent <= to::max_exponent && from::min_exponent >= to::min_exponent;
 }
 
+// "value V is out of range for a signed 32-bit integer": cold, and compiled once.
+[[gnu::cold]] STRUCTQL_DECL std::string integer_range_message(std::string value, bool is_signed, std::size_t bits);
 template <class T>
 std::string integer_range_message(auto value) {
-    return "value " + std::to_string(value) + " is out of range for a " +
-           (std::is_signed_v<T> ? "signed " : "unsigned ") + std::to_string(sizeof(T) * 8) +
-           "-bit integer";
+    return integer_range_message(std::to_string(value), std::is_signed_v<T>, sizeof(T) * 8);
 }
 }  // namespace detail
 
@@ -210,3 +212,14 @@ struct value_traits<E> {
 };
 
 }  // namespace structql
+
+#if STRUCTQL_DEFINITIONS
+namespace structql::detail {
+
+STRUCTQL_DECL std::string integer_range_message(std::string value, bool is_signed, std::size_t bits) {
+    return "value " + value + " is out of range for a " + (is_signed ? "signed " : "unsigned ") +
+           std::to_string(bits) + "-bit integer";
+}
+
+}  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS

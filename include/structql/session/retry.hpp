@@ -3,10 +3,10 @@
 // read, when it lost a race with another one (retryable_error: SQLite busy / locked,
 // PostgreSQL serialization failure or deadlock), as every database's manual asks.
 #include <algorithm>
-#include <chrono>
 #include <thread>
 #include <utility>
 
+#include "structql/detail/std_parts.hpp"
 #include "structql/engine/basic_engine.hpp"
 #include "structql/errors.hpp"
 #include "structql/session/sessionmaker.hpp"

@@ -49,7 +49,7 @@ public:
     using native_handle_type = PGconn*;
 
     libpq_connection(const postgresql_connect_args& args, detail::engine_context* context)
-        : cache_(context->options.statement_cache_size) {
+        : cache_(context->options.statement_cache_size, this, &prepare) {
         link_.context = context;
         std::vector<const char*> keywords, values;
         for (const auto& [key, value] : args.parameters) {
@@ -88,14 +88,14 @@ public:
     PGconn* native_handle() const noexcept { return link_.conn; }
 
     // The prepared statement for SQL text with static storage duration (compile-time SQL).
-    libpq_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql, preparer{this}); }
+    libpq_statement& prepare_static(std::string_view sql) { return cache_.find_static(sql); }
     // The prepared statement for SQL text built at run time, cached by its text.
-    libpq_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql), preparer{this}); }
+    libpq_statement& prepare_text(std::string sql) { return cache_.find_text(std::move(sql)); }
     // The prepared statement for a shape known only at run time (an UPDATE of some columns),
     // cached under (tag, variant); `build` makes its text the first time only.
     template <class Build>
     libpq_statement& prepare_generated(const void* tag, std::uint64_t variant, Build&& build) {
-        return cache_.find_generated(tag, variant, std::forward<Build>(build), preparer{this});
+        return cache_.find_generated(tag, variant, std::forward<Build>(build));
     }
 
     // Runs SQL text directly (several statements allowed, no parameters).
@@ -159,10 +159,10 @@ public:
     }
 
 private:
-    struct preparer {  // the statement cache's way to prepare what it does not hold
-        libpq_connection* self;
-        std::unique_ptr<libpq_statement> operator()(std::string_view sql) const { return self->prepare_new(sql); }
-    };
+    // The statement cache's way to prepare what it does not hold.
+    static std::unique_ptr<libpq_statement> prepare(void* self, std::string_view sql) {
+        return static_cast<libpq_connection*>(self)->prepare_new(sql);
+    }
     // PQprepare under a name unique to the connection, then PQdescribePrepared for the types the
     // server chose for the parameters and result columns.
     std::unique_ptr<libpq_statement> prepare_new(std::string_view sql) {
