@@ -1558,7 +1558,6 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 // Each node has one writer, `template <class D> static constexpr void write(out, self)`: it
 // writes from the type alone at compile time (self == nullptr, for a node that is not dynamic)
 // and from the object at run time.
-#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -2280,7 +2279,7 @@ struct in_list : expression_tag {
     template <class Statement>
     void bind(Statement& statement, int& index) const {
         for (std::size_t i = 0, n = placeholders(); i < n; ++i)
-            bind_value(statement, index++, values[std::min(i, values.size() - 1)]);
+            bind_value(statement, index++, values[i < values.size() ? i : values.size() - 1]);
     }
 };
 
@@ -3923,17 +3922,10 @@ STRUCTQL_DECL url make_url(std::string_view text) {
 // The engine: a cheap, copyable handle to a shared, thread-safe pool of database connections
 // for one database URL. engine.connect() lends a connection (given back when it is destroyed);
 // sessions borrow theirs the same way.
-#include <algorithm>
-#include <charconv>
-#include <condition_variable>
-#include <cstdio>
-#include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -4479,6 +4471,91 @@ std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const
 
 }  // namespace structql::detail
 // ---- end structql/detail/multi_row_insert.hpp ----
+// ---- begin structql/detail/threads.hpp ----
+// What the engine needs of threads, behind functions compiled once: a lock with a condition to
+// wait on (the pool), the calling thread's identity and a pause. With separate compilation
+// (detail/linkage.hpp) the headers then need neither <mutex>, <condition_variable> nor
+// <thread>: about 0.3 s of parsing in every translation unit.
+#include <cstdint>
+#include <memory>
+
+
+namespace structql::detail {
+
+// A mutex and a condition variable, used as one.
+class lock_and_signal {
+public:
+    STRUCTQL_DECL lock_and_signal();
+    STRUCTQL_DECL ~lock_and_signal();
+    lock_and_signal(const lock_and_signal&) = delete;
+    lock_and_signal& operator=(const lock_and_signal&) = delete;
+
+    STRUCTQL_DECL void lock();
+    STRUCTQL_DECL void unlock() noexcept;
+    // With the lock held: waits for a signal, the lock released meanwhile; false when
+    // `deadline` passed first.
+    STRUCTQL_DECL bool wait_until(std::chrono::steady_clock::time_point deadline);
+    STRUCTQL_DECL void signal_one() noexcept;
+    STRUCTQL_DECL void signal_all() noexcept;
+
+private:
+    struct state;
+    std::unique_ptr<state> state_;
+};
+
+// Holds a lock_and_signal's lock for a scope.
+class held_lock {
+public:
+    explicit held_lock(lock_and_signal& s) : s_(s) { s_.lock(); }
+    ~held_lock() { s_.unlock(); }
+    held_lock(const held_lock&) = delete;
+    held_lock& operator=(const held_lock&) = delete;
+
+private:
+    lock_and_signal& s_;
+};
+
+// Tells threads apart while they run (the address of a thread_local: no two live threads share
+// it), as std::this_thread::get_id() does.
+inline std::uintptr_t this_thread_token() noexcept {
+    static thread_local char marker;
+    return reinterpret_cast<std::uintptr_t>(&marker);
+}
+
+STRUCTQL_DECL void pause_for(std::chrono::nanoseconds duration);
+
+}  // namespace structql::detail
+
+#if STRUCTQL_DEFINITIONS
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace structql::detail {
+
+struct lock_and_signal::state {
+    std::mutex mutex;
+    std::condition_variable signal;
+};
+
+STRUCTQL_DECL lock_and_signal::lock_and_signal() : state_(std::make_unique<state>()) {}
+STRUCTQL_DECL lock_and_signal::~lock_and_signal() = default;
+STRUCTQL_DECL void lock_and_signal::lock() { state_->mutex.lock(); }
+STRUCTQL_DECL void lock_and_signal::unlock() noexcept { state_->mutex.unlock(); }
+STRUCTQL_DECL bool lock_and_signal::wait_until(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock held(state_->mutex, std::adopt_lock);
+    const bool signalled = state_->signal.wait_until(held, deadline) == std::cv_status::no_timeout;
+    held.release();  // still locked, as the caller holds it
+    return signalled;
+}
+STRUCTQL_DECL void lock_and_signal::signal_one() noexcept { state_->signal.notify_one(); }
+STRUCTQL_DECL void lock_and_signal::signal_all() noexcept { state_->signal.notify_all(); }
+
+STRUCTQL_DECL void pause_for(std::chrono::nanoseconds duration) { std::this_thread::sleep_for(duration); }
+
+}  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS
+// ---- end structql/detail/threads.hpp ----
 
 namespace structql {
 
@@ -4629,14 +4706,14 @@ private:
                      std::uint64_t generation, std::size_t hooks_run)
         : pool_(std::move(pool)),
           raw_(raw),
-          owner_(std::this_thread::get_id()),
+          owner_(detail::this_thread_token()),
           generation_(generation),
           hooks_run_(hooks_run) {}
     void release() noexcept;
 
     std::shared_ptr<detail::pool_state<Backend>> pool_;
     typename Backend::connection_type* raw_ = nullptr;
-    std::thread::id owner_;
+    std::uintptr_t owner_;  // detail::this_thread_token() of the thread that took it
     std::uint64_t generation_ = 0;
     std::size_t hooks_run_ = 0;  // the pool's on_connect hooks this connection has run, in order
 };
@@ -4654,8 +4731,7 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
     typename Backend::connect_args args;
     detail::engine_context context;
 
-    std::mutex mutex;
-    std::condition_variable returned;
+    detail::lock_and_signal returned;  // the pool's lock; signalled when a connection comes back
     struct idle_connection {
         std::unique_ptr<raw_connection> raw;
         std::size_t hooks_run;  // hooks registered later run before it is lent again
@@ -4689,11 +4765,11 @@ basic_connection<Backend> pool_state<Backend>::lend() {
     std::size_t hooks_run;
     std::uint64_t born;
     {
-        std::unique_lock lock(mutex);
+        detail::held_lock lock(returned);
         std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only to wait
         while (idle.empty() && open >= capacity()) {
             if (!deadline) deadline = std::chrono::steady_clock::now() + options.pool_timeout;
-            if (returned.wait_until(lock, *deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
+            if (!returned.wait_until(*deadline) && idle.empty() && open >= capacity())
                 throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
                                     " overflow " + std::to_string(options.max_overflow) +
                                     " reached; no connection was returned within " +
@@ -4715,7 +4791,7 @@ basic_connection<Backend> pool_state<Backend>::lend() {
     }
     if (raw && !usable(*raw)) {
         raw.reset();  // closed; a new one takes its place in the count
-        std::lock_guard lock(mutex);
+        detail::held_lock lock(returned);
         hooks = on_connect;
         hooks_run = on_connect.size();
     }
@@ -4724,9 +4800,9 @@ basic_connection<Backend> pool_state<Backend>::lend() {
         if (!hooks.empty()) run_hooks(*raw, hooks);
     } catch (...) {
         raw.reset();  // a connection whose hooks failed is closed
-        std::lock_guard lock(mutex);
+        detail::held_lock lock(returned);
         --open;
-        returned.notify_one();
+        returned.signal_one();
         throw;
     }
     return basic_connection<Backend>(this->shared_from_this(), raw.release(), born, hooks_run);
@@ -4757,14 +4833,14 @@ void pool_state<Backend>::give_back(raw_connection* raw, std::uint64_t born, std
     std::unique_ptr<raw_connection> owned(raw);
     if (!owned->broken()) owned->reset_for_pool();
     bool keep = !owned->broken();
-    std::lock_guard lock(mutex);
+    detail::held_lock lock(returned);
     if (keep && born == generation && idle.size() < context.options.pool_size) {
         idle.push_back({std::move(owned), hooks_run});
     } else {
         owned.reset();
         --open;
     }
-    returned.notify_one();
+    returned.signal_one();
 }
 
 }  // namespace detail
@@ -4841,7 +4917,7 @@ basic_engine<Backend>::basic_engine(std::string_view url_text, engine_options op
 
 template <class Backend>
 void basic_engine<Backend>::on_connect(std::function<void(connection_type&)> fn) {
-    std::lock_guard lock(pool_->mutex);
+    detail::held_lock lock(pool_->returned);
     pool_->on_connect.push_back(std::move(fn));
 }
 
@@ -4859,22 +4935,22 @@ void basic_engine<Backend>::after_execute(std::function<void(const statement_eve
 
 template <class Backend>
 std::size_t basic_engine<Backend>::open_connections() const {
-    std::lock_guard lock(pool_->mutex);
+    detail::held_lock lock(pool_->returned);
     return pool_->open;
 }
 
 template <class Backend>
 void basic_engine<Backend>::dispose() {
-    std::lock_guard lock(pool_->mutex);
+    detail::held_lock lock(pool_->returned);
     pool_->open -= pool_->idle.size();
     pool_->idle.clear();
     ++pool_->generation;
-    pool_->returned.notify_all();
+    pool_->returned.signal_all();
 }
 
 template <class Backend>
 void basic_connection<Backend>::check_thread() const {
-    if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
+    if (pool_ && pool_->context.options.check_same_thread && owner_ != detail::this_thread_token())
         throw operational_error(
             "a connection (or the session holding it) was used from a thread other than the one that took it "
             "from the pool; create the engine with check_same_thread = false to share it across threads "
@@ -7063,7 +7139,6 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 // read, when it lost a race with another one (retryable_error: SQLite busy / locked,
 // PostgreSQL serialization failure or deadlock), as every database's manual asks.
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 
@@ -7088,7 +7163,7 @@ decltype(auto) run_with_retries(Run&& run, const retry_options& options) {
         } catch (const retryable_error&) {
             if (attempt >= options.attempts) throw;
         }
-        std::this_thread::sleep_for(delay);
+        detail::pause_for(delay);
         delay = std::min(delay * 2, options.max_delay);
     }
 }

@@ -2,17 +2,10 @@
 // The engine: a cheap, copyable handle to a shared, thread-safe pool of database connections
 // for one database URL. engine.connect() lends a connection (given back when it is destroyed);
 // sessions borrow theirs the same way.
-#include <algorithm>
-#include <charconv>
-#include <condition_variable>
-#include <cstdio>
-#include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -20,6 +13,7 @@
 #include "structql/backend/concepts.hpp"
 #include "structql/detail/access.hpp"
 #include "structql/detail/multi_row_insert.hpp"
+#include "structql/detail/threads.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
 #include "structql/query/query.hpp"
@@ -174,14 +168,14 @@ private:
                      std::uint64_t generation, std::size_t hooks_run)
         : pool_(std::move(pool)),
           raw_(raw),
-          owner_(std::this_thread::get_id()),
+          owner_(detail::this_thread_token()),
           generation_(generation),
           hooks_run_(hooks_run) {}
     void release() noexcept;
 
     std::shared_ptr<detail::pool_state<Backend>> pool_;
     typename Backend::connection_type* raw_ = nullptr;
-    std::thread::id owner_;
+    std::uintptr_t owner_;  // detail::this_thread_token() of the thread that took it
     std::uint64_t generation_ = 0;
     std::size_t hooks_run_ = 0;  // the pool's on_connect hooks this connection has run, in order
 };
@@ -199,8 +193,7 @@ struct pool_state : std::enable_shared_from_this<pool_state<Backend>> {
     typename Backend::connect_args args;
     detail::engine_context context;
 
-    std::mutex mutex;
-    std::condition_variable returned;
+    detail::lock_and_signal returned;  // the pool's lock; signalled when a connection comes back
     struct idle_connection {
         std::unique_ptr<raw_connection> raw;
         std::size_t hooks_run;  // hooks registered later run before it is lent again
@@ -234,11 +227,11 @@ basic_connection<Backend> pool_state<Backend>::lend() {
     std::size_t hooks_run;
     std::uint64_t born;
     {
-        std::unique_lock lock(mutex);
+        detail::held_lock lock(returned);
         std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only to wait
         while (idle.empty() && open >= capacity()) {
             if (!deadline) deadline = std::chrono::steady_clock::now() + options.pool_timeout;
-            if (returned.wait_until(lock, *deadline) == std::cv_status::timeout && idle.empty() && open >= capacity())
+            if (!returned.wait_until(*deadline) && idle.empty() && open >= capacity())
                 throw timeout_error("connection pool limit of size " + std::to_string(options.pool_size) +
                                     " overflow " + std::to_string(options.max_overflow) +
                                     " reached; no connection was returned within " +
@@ -260,7 +253,7 @@ basic_connection<Backend> pool_state<Backend>::lend() {
     }
     if (raw && !usable(*raw)) {
         raw.reset();  // closed; a new one takes its place in the count
-        std::lock_guard lock(mutex);
+        detail::held_lock lock(returned);
         hooks = on_connect;
         hooks_run = on_connect.size();
     }
@@ -269,9 +262,9 @@ basic_connection<Backend> pool_state<Backend>::lend() {
         if (!hooks.empty()) run_hooks(*raw, hooks);
     } catch (...) {
         raw.reset();  // a connection whose hooks failed is closed
-        std::lock_guard lock(mutex);
+        detail::held_lock lock(returned);
         --open;
-        returned.notify_one();
+        returned.signal_one();
         throw;
     }
     return basic_connection<Backend>(this->shared_from_this(), raw.release(), born, hooks_run);
@@ -302,14 +295,14 @@ void pool_state<Backend>::give_back(raw_connection* raw, std::uint64_t born, std
     std::unique_ptr<raw_connection> owned(raw);
     if (!owned->broken()) owned->reset_for_pool();
     bool keep = !owned->broken();
-    std::lock_guard lock(mutex);
+    detail::held_lock lock(returned);
     if (keep && born == generation && idle.size() < context.options.pool_size) {
         idle.push_back({std::move(owned), hooks_run});
     } else {
         owned.reset();
         --open;
     }
-    returned.notify_one();
+    returned.signal_one();
 }
 
 }  // namespace detail
@@ -386,7 +379,7 @@ basic_engine<Backend>::basic_engine(std::string_view url_text, engine_options op
 
 template <class Backend>
 void basic_engine<Backend>::on_connect(std::function<void(connection_type&)> fn) {
-    std::lock_guard lock(pool_->mutex);
+    detail::held_lock lock(pool_->returned);
     pool_->on_connect.push_back(std::move(fn));
 }
 
@@ -404,22 +397,22 @@ void basic_engine<Backend>::after_execute(std::function<void(const statement_eve
 
 template <class Backend>
 std::size_t basic_engine<Backend>::open_connections() const {
-    std::lock_guard lock(pool_->mutex);
+    detail::held_lock lock(pool_->returned);
     return pool_->open;
 }
 
 template <class Backend>
 void basic_engine<Backend>::dispose() {
-    std::lock_guard lock(pool_->mutex);
+    detail::held_lock lock(pool_->returned);
     pool_->open -= pool_->idle.size();
     pool_->idle.clear();
     ++pool_->generation;
-    pool_->returned.notify_all();
+    pool_->returned.signal_all();
 }
 
 template <class Backend>
 void basic_connection<Backend>::check_thread() const {
-    if (pool_ && pool_->context.options.check_same_thread && owner_ != std::this_thread::get_id())
+    if (pool_ && pool_->context.options.check_same_thread && owner_ != detail::this_thread_token())
         throw operational_error(
             "a connection (or the session holding it) was used from a thread other than the one that took it "
             "from the pool; create the engine with check_same_thread = false to share it across threads "

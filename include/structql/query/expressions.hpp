@@ -11,7 +11,6 @@
 // Each node has one writer, `template <class D> static constexpr void write(out, self)`: it
 // writes from the type alone at compile time (self == nullptr, for a node that is not dynamic)
 // and from the object at run time.
-#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -453,7 +452,7 @@ struct in_list : expression_tag {
     template <class Statement>
     void bind(Statement& statement, int& index) const {
         for (std::size_t i = 0, n = placeholders(); i < n; ++i)
-            bind_value(statement, index++, values[std::min(i, values.size() - 1)]);
+            bind_value(statement, index++, values[i < values.size() ? i : values.size() - 1]);
     }
 };
 

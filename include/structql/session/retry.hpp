@@ -3,10 +3,10 @@
 // read, when it lost a race with another one (retryable_error: SQLite busy / locked,
 // PostgreSQL serialization failure or deadlock), as every database's manual asks.
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 #include "structql/detail/std_parts.hpp"
+#include "structql/detail/threads.hpp"
 #include "structql/engine/basic_engine.hpp"
 #include "structql/errors.hpp"
 #include "structql/session/sessionmaker.hpp"
@@ -32,7 +32,7 @@ decltype(auto) run_with_retries(Run&& run, const retry_options& options) {
         } catch (const retryable_error&) {
             if (attempt >= options.attempts) throw;
         }
-        std::this_thread::sleep_for(delay);
+        detail::pause_for(delay);
         delay = std::min(delay * 2, options.max_delay);
     }
 }
