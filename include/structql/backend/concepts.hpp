@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "structql/detail/std_parts.hpp"
 #include "structql/detail/statement_cache.hpp"
 #include "structql/detail/static_text.hpp"
+#include "structql/detail/std_parts.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/schema/value_traits.hpp"
 #include "structql/url.hpp"

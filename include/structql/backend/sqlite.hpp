@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "structql/detail/linkage.hpp"
-#include "structql/detail/std_parts.hpp"
 #include "structql/detail/statement_cache.hpp"
+#include "structql/detail/std_parts.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/value_traits.hpp"

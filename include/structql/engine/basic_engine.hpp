@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "structql/detail/std_parts.hpp"
 #include "structql/backend/concepts.hpp"
 #include "structql/detail/access.hpp"
 #include "structql/detail/multi_row_insert.hpp"
+#include "structql/detail/std_parts.hpp"
 #include "structql/detail/threads.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
