@@ -232,6 +232,14 @@ struct unwrapped<M> {
 template <class M>
 using unwrapped_t = typename unwrapped<M>::type;
 
+// The value inside a member's column wrappers (primary_key<foreign_key<...>> included: a
+// conversion would take two steps).
+template <class M>
+constexpr auto& unwrap(M& member) noexcept {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, std::remove_const_t<M>>) return unwrap(member.value);
+    else return member;
+}
+
 template <class M>
 struct member_pointer_traits;
 template <class C, class V>
@@ -1758,7 +1766,7 @@ column_set changed_columns(const T& now, const T& before) {
 template <class T, class Member>
 bool is_unassigned_key(const Member& member) {
     if constexpr (table<T>::generated_primary_key)
-        return static_cast<const typename table<T>::primary_key_value&>(member) == 0;
+        return unwrap(member) == 0;
     else
         return false;
 }
@@ -1861,7 +1869,7 @@ identity_key_t<T> make_identity_key(const Parts&... parts) {
 template <class T>
 identity_key_t<T> identity_key(const T& object) {
     return [&]<std::size_t... P>(std::index_sequence<P...>) {
-        return make_identity_key<T>(static_cast<const key_part_t<T, P>&>(field<table<T>::key_columns[P]>(object))...);
+        return make_identity_key<T>(unwrap(field<table<T>::key_columns[P]>(object))...);
     }(std::make_index_sequence<table<T>::key_size>{});
 }
 
@@ -5764,7 +5772,7 @@ namespace structql::detail {
 template <class Member>
 constexpr bool holds_zero(const Member& member) {
     if constexpr (is_optional<Member>::value) return member && holds_zero(*member);
-    else return static_cast<const unwrapped_t<Member>&>(member) == 0;
+    else return unwrap(member) == 0;
 }
 
 // Throws invalid_request_error when a foreign key of `object`, about to be inserted, is 0 and
@@ -5906,7 +5914,7 @@ struct ops_of {
         .assign_key =
             [](void* p, std::int64_t key) {
                 if constexpr (table<T>::generated_primary_key)
-                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) =
+                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) =
                         value_traits<key_value>::from_storage(key);
             },
         .read_key =
@@ -5918,7 +5926,7 @@ struct ops_of {
                     } catch (...) {
                         rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
                     }
-                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
+                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
                 }
             },
         .changed = [](const void* now, const void* before) { return changed_columns(row(now), row(before)); },

@@ -110,7 +110,7 @@ column_set changed_columns(const T& now, const T& before) {
 template <class T, class Member>
 bool is_unassigned_key(const Member& member) {
     if constexpr (table<T>::generated_primary_key)
-        return static_cast<const typename table<T>::primary_key_value&>(member) == 0;
+        return unwrap(member) == 0;
     else
         return false;
 }
@@ -213,7 +213,7 @@ identity_key_t<T> make_identity_key(const Parts&... parts) {
 template <class T>
 identity_key_t<T> identity_key(const T& object) {
     return [&]<std::size_t... P>(std::index_sequence<P...>) {
-        return make_identity_key<T>(static_cast<const key_part_t<T, P>&>(field<table<T>::key_columns[P]>(object))...);
+        return make_identity_key<T>(unwrap(field<table<T>::key_columns[P]>(object))...);
     }(std::make_index_sequence<table<T>::key_size>{});
 }
 

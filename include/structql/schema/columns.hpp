@@ -74,6 +74,14 @@ struct unwrapped<M> {
 template <class M>
 using unwrapped_t = typename unwrapped<M>::type;
 
+// The value inside a member's column wrappers (primary_key<foreign_key<...>> included: a
+// conversion would take two steps).
+template <class M>
+constexpr auto& unwrap(M& member) noexcept {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, std::remove_const_t<M>>) return unwrap(member.value);
+    else return member;
+}
+
 template <class M>
 struct member_pointer_traits;
 template <class C, class V>

@@ -138,7 +138,7 @@ struct ops_of {
         .assign_key =
             [](void* p, std::int64_t key) {
                 if constexpr (table<T>::generated_primary_key)
-                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) =
+                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) =
                         value_traits<key_value>::from_storage(key);
             },
         .read_key =
@@ -150,7 +150,7 @@ struct ops_of {
                     } catch (...) {
                         rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
                     }
-                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
+                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
                 }
             },
         .changed = [](const void* now, const void* before) { return changed_columns(row(now), row(before)); },

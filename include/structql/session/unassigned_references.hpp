@@ -19,7 +19,7 @@ namespace structql::detail {
 template <class Member>
 constexpr bool holds_zero(const Member& member) {
     if constexpr (is_optional<Member>::value) return member && holds_zero(*member);
-    else return static_cast<const unwrapped_t<Member>&>(member) == 0;
+    else return unwrap(member) == 0;
 }
 
 // Throws invalid_request_error when a foreign key of `object`, about to be inserted, is 0 and
