@@ -1848,15 +1848,10 @@ struct identity_key_of<T, std::index_sequence<P...>> {
 template <class T>
 using identity_key_t = typename identity_key_of<T>::type;
 
-// The key's parts as their members' value types.
-template <class T, class Parts = std::make_index_sequence<table<T>::key_size>>
-struct key_values_of;
-template <class T, std::size_t... P>
-struct key_values_of<T, std::index_sequence<P...>> {
-    using type = std::tuple<key_part_t<T, P>...>;
-};
+// The key's parts as their members' value types, a std::tuple even for a one-column key.
 template <class T>
-using key_values_t = typename key_values_of<T>::type;
+using key_values_t = std::conditional_t<table<T>::composite_key, typename table<T>::primary_key_value,
+                                        std::tuple<typename table<T>::primary_key_value>>;
 
 // An identity key from the parts' values (each a key_part_t<T, P>).
 template <class T, class... Parts>
@@ -1890,7 +1885,7 @@ identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
 }
 
 // A key given as arguments, get<T>(k1, k2): one per key column of T, in declaration order, each
-// convertible to its column's type. A class, so that the instantiation names T and the arguments.
+// convertible to its column's type (a member in column wrappers, such as a foreign key, too). A class, so that the instantiation names T and the arguments.
 template <class T, class... K>
 struct key_arguments {
     static constexpr bool right_count = sizeof...(K) == table<T>::key_size;
@@ -1900,7 +1895,7 @@ struct key_arguments {
     static constexpr bool convertible = [] {
         if constexpr (right_count)
             return []<std::size_t... P>(std::index_sequence<P...>) {
-                return (std::is_constructible_v<key_part_t<T, P>, const K&> && ...);
+                return (std::is_constructible_v<key_part_t<T, P>, const unwrapped_t<K>&> && ...);
             }(std::index_sequence_for<K...>{});
         else return true;
     }();
@@ -1915,20 +1910,20 @@ struct key_arguments {
     static bool fit(const K&... key) {
         return [&]<std::size_t... P>(std::index_sequence<P...>) {
             auto part_fits = [](const auto& k, auto part) {
-                using V = std::remove_cvref_t<decltype(k)>;
+                using V = std::remove_cvref_t<decltype(k)>;  // a column wrapper unwrapped
                 using column = key_part_t<T, decltype(part)::value>;
                 if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<column> &&
                               !holds_every_value_of<V, column>())
                     return fits<column>(k);
                 else return true;
             };
-            return (part_fits(key, std::integral_constant<std::size_t, P>{}) && ...);
+            return (part_fits(unwrap(key), std::integral_constant<std::size_t, P>{}) && ...);
         }(std::index_sequence_for<K...>{});
     }
     // The arguments as the key columns' types.
     static values convert(const K&... key) {
         return [&]<std::size_t... P>(std::index_sequence<P...>) {
-            return values(key_part_t<T, P>(key)...);
+            return values(key_part_t<T, P>(unwrap(key))...);
         }(std::index_sequence_for<K...>{});
     }
     template <class Statement>

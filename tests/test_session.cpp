@@ -1143,6 +1143,8 @@ TEMPLATE_TEST_CASE("a composite primary key: inserted as given, found by its par
     REQUIRE(other);
     CHECK(other != good);
     CHECK(other->weight == 3);
+    CHECK(db.template get<Pet>(good->pet_id)->name == "Rex");  // a key inside two wrappers
+    CHECK(db.template get<PetTag>(good->pet_id, good->tag) == good);
     CHECK(db.template get<PetTag>(1, "bad") == nullptr);
     CHECK(db.template get<PetTag>(3, "good") == nullptr);
     auto of_rex = db.template query<PetTag>().filter(sq::col<&PetTag::pet_id> == 1).order_by(sq::col<&PetTag::tag>).all();
