@@ -590,8 +590,8 @@ inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_si
 #include <cstddef>
 #include <optional>
 #include <span>
-#include <tuple>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <optional>
 #include <span>
-#include <tuple>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
