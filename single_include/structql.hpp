@@ -157,7 +157,8 @@ struct conversion_failure : std::runtime_error {
 // What a header that only declares models needs: the column wrappers (primary_key, indexed,
 // unique, foreign_key) and value_traits for user types. No SQL, no database.
 // ---- begin structql/schema/columns.hpp ----
-// Column wrappers: primary_key<T>, indexed<T>, unique<T>, foreign_key<&Parent::member>.
+// Column wrappers: primary_key<T>, indexed<T>, unique<T>, foreign_key<&Parent::member>
+// (with on_delete / on_update actions).
 // Each holds one `value`, converts implicitly to and from T, and compares with T, so a model
 // using them stays an aggregate that reads like plain data.
 #include <compare>
@@ -231,6 +232,14 @@ struct unwrapped<M> {
 template <class M>
 using unwrapped_t = typename unwrapped<M>::type;
 
+// The value inside a member's column wrappers (primary_key<foreign_key<...>> included: a
+// conversion would take two steps).
+template <class M>
+constexpr auto& unwrap(M& member) noexcept {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, std::remove_const_t<M>>) return unwrap(member.value);
+    else return member;
+}
+
 template <class M>
 struct member_pointer_traits;
 template <class C, class V>
@@ -258,16 +267,25 @@ struct unique : detail::column_wrapper<unique<T>, T> {
     using detail::column_wrapper<unique<T>, T>::column_wrapper;
 };
 
+// What the database does to the referencing rows when the referenced row is deleted
+// (on_delete) or its key changes (on_update). no_action, the default, writes no clause: the
+// statement that would leave an orphan fails (integrity_error).
+enum class on_delete { no_action, cascade, set_null, restrict };
+enum class on_update { no_action, cascade, set_null, restrict };
+
 // A column that REFERENCES ParentMember's column; its value type is the parent member's.
-template <auto ParentMember>
+// foreign_key<&User::id, on_delete::cascade> adds ON DELETE CASCADE to the reference.
+template <auto ParentMember, on_delete OnDelete = on_delete::no_action, on_update OnUpdate = on_update::no_action>
 struct foreign_key
     : detail::column_wrapper<
-          foreign_key<ParentMember>,
+          foreign_key<ParentMember, OnDelete, OnUpdate>,
           detail::unwrapped_t<typename detail::member_pointer_traits<decltype(ParentMember)>::member>> {
     using parent = typename detail::member_pointer_traits<decltype(ParentMember)>::model;
     static constexpr auto parent_member = ParentMember;
+    static constexpr structql::on_delete delete_action = OnDelete;
+    static constexpr structql::on_update update_action = OnUpdate;
     using detail::column_wrapper<
-        foreign_key<ParentMember>,
+        foreign_key<ParentMember, OnDelete, OnUpdate>,
         detail::unwrapped_t<typename detail::member_pointer_traits<decltype(ParentMember)>::member>>::column_wrapper;
 };
 
@@ -629,6 +647,7 @@ inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_si
 #include <optional>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -818,6 +837,8 @@ struct column_info {
     bool indexed = false;
     std::string_view references_table;   // empty when the column is not a foreign key
     std::string_view references_column;
+    on_delete delete_action = on_delete::no_action;
+    on_update update_action = on_update::no_action;
 };
 
 // A model's table as plain data, for code written once for every model (the unit of work, the
@@ -825,10 +846,16 @@ struct column_info {
 struct table_view {
     std::string_view name;
     std::span<const column_info> columns;
-    std::size_t primary_key_index;
+    std::size_t primary_key_index;  // the key's first column
     bool generated_primary_key;
+    std::span<const std::size_t> key_columns;  // the key's columns in declaration order: several for a composite key
 
     constexpr const column_info& primary_key() const { return columns[primary_key_index]; }
+    constexpr bool is_key(std::size_t column) const {
+        for (std::size_t k : key_columns)
+            if (k == column) return true;
+        return false;
+    }
 };
 
 template <class T>
@@ -848,8 +875,8 @@ struct is_wrapper<W<T>, W> : std::true_type {};
 
 template <class T>
 struct is_foreign_key : std::false_type {};
-template <auto P>
-struct is_foreign_key<foreign_key<P>> : std::true_type {};
+template <auto P, on_delete D, on_update U>
+struct is_foreign_key<foreign_key<P, D, U>> : std::true_type {};
 
 // Peels std::optional and the column wrappers off a member type, in any order, collecting
 // what each layer says about the column.
@@ -860,6 +887,8 @@ struct column_layers {
     static constexpr bool nullable = false, primary_key = false, unique = false, indexed = false;
     static constexpr std::size_t foreign_keys = 0;
     static constexpr std::size_t optionals = 0;
+    static constexpr on_delete delete_action = on_delete::no_action;
+    static constexpr on_update update_action = on_update::no_action;
 };
 template <class M>
 struct column_layers<std::optional<M>> : column_layers<M> {
@@ -878,11 +907,13 @@ template <class M>
 struct column_layers<indexed<M>> : column_layers<M> {
     static constexpr bool indexed = true;
 };
-template <auto P>
-struct column_layers<foreign_key<P>> : column_layers<typename foreign_key<P>::value_type> {
-    using references = typename foreign_key<P>::parent;
+template <auto P, on_delete D, on_update U>
+struct column_layers<foreign_key<P, D, U>> : column_layers<typename foreign_key<P, D, U>::value_type> {
+    using references = typename foreign_key<P, D, U>::parent;
     static constexpr auto referenced_member = P;
     static constexpr std::size_t foreign_keys = 1;
+    static constexpr on_delete delete_action = D;
+    static constexpr on_update update_action = U;
 };
 
 // What table<T> reflects: T itself, or, for a type Boost.PFR cannot reflect (not an aggregate,
@@ -921,16 +952,23 @@ void check_model() {
                   "is a reference (a column must hold its value), or has a type without a default constructor");
 }
 
-// Whether Parent's member J can be referenced by a foreign key: its primary key (the
-// primary_key<> member, or the member named `id` when there is none) or a unique<> member.
+// The number of primary_key<> members of a model.
+template <class Model>
+constexpr std::size_t primary_key_members() {
+    return []<std::size_t... K>(std::index_sequence<K...>) {
+        return (std::size_t{column_layers<member_t<Model, K>>::primary_key} + ... + 0);
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<reflected_t<Model>>>{});
+}
+
+// Whether Parent's member J can be referenced by a foreign key: its primary key (the one
+// primary_key<> member, or the member named `id` when there is none) or a unique<> member. One
+// part of a composite key is unique only when declared so (primary_key<unique<T>>).
 template <class Parent, std::size_t J>
 constexpr bool is_key_member() {
     using layers = column_layers<member_t<Parent, J>>;
-    if (layers::primary_key || layers::unique) return true;
-    if (member_name<Parent, J>() != "id") return false;
-    return []<std::size_t... K>(std::index_sequence<K...>) {
-        return !(column_layers<member_t<Parent, K>>::primary_key || ...);
-    }(std::make_index_sequence<boost::pfr::tuple_size_v<Parent>>{});
+    if (layers::unique) return true;
+    if (layers::primary_key) return primary_key_members<Parent>() == 1;
+    return member_name<Parent, J>() == "id" && primary_key_members<Parent>() == 0;
 }
 
 // Member (Model's, a member_tag) is foreign_key<Referenced>. SQLite accepts the schema of a
@@ -940,20 +978,27 @@ constexpr bool is_key_member() {
 // A check that must not drag more errors behind it is a function whose address is taken
 // (checked_by): its body is instantiated on its own, and nothing computed from it fails again
 // (clang marks a class whose static_assert failed as invalid, and every constant read from it).
-template <class Model, auto Member, auto Referenced>
+template <class Model, auto Member, auto Referenced, bool SetsNullOnNotNull>
 void check_foreign_key() {
     using parent = typename member_pointer_traits<decltype(Referenced)>::model;
     static_assert(is_key_member<parent, member_index(Referenced)>(),
                   "StructQL: foreign_key<&Parent::member> must reference the parent's primary key or a "
                   "unique<> member: make that member unique<> or reference the primary key (Model, "
                   "Member and Referenced in the instantiation name them)");
+    static_assert(!SetsNullOnNotNull,
+                  "StructQL: a foreign_key with on_delete::set_null or on_update::set_null must be nullable: "
+                  "declare the member std::optional<foreign_key<...>> (Model and Member in the instantiation "
+                  "name them)");
 }
 using check_function = void (*)();
 inline void no_check() {}
 
 template <class Model, std::size_t I, class Layers>
 constexpr check_function reference_check() {
-    if constexpr (Layers::foreign_keys > 0) return &check_foreign_key<Model, member_tag<Model, I>, Layers::referenced_member>;
+    if constexpr (Layers::foreign_keys > 0)
+        return &check_foreign_key<Model, member_tag<Model, I>, Layers::referenced_member,
+                                  !Layers::nullable && (Layers::delete_action == on_delete::set_null ||
+                                                        Layers::update_action == on_update::set_null)>;
     else return nullptr;
 }
 
@@ -1026,6 +1071,8 @@ constexpr column_info make_column_info() {
         using parent = typename layers::references;
         info.references_table = table_name_of<parent>();
         info.references_column = member_name<parent, member_index(layers::referenced_member)>();
+        info.delete_action = layers::delete_action;
+        info.update_action = layers::update_action;
     }
     return info;
 }
@@ -1049,22 +1096,39 @@ struct referenced_models<Model, std::index_sequence<I...>> {
 // that nothing built on it fails again.
 template <class Model, std::size_t Found, std::size_t Columns>
 void check_primary_key() {
-    static_assert(Found != Columns + 1, "StructQL: a model has more than one primary_key<> member; one is allowed");
     static_assert(Found != Columns,
                   "StructQL: a model has no primary key: wrap one member in structql::primary_key<> or name it "
                   "`id` (Model in the instantiation names it)");
 }
 
+// The key's first column: the first primary_key<> member, else the member named `id`.
 template <class Model>
 constexpr std::size_t find_primary_key(const auto& columns) {
-    std::size_t by_wrapper = columns.size(), by_name = columns.size(), wrappers = 0;
+    std::size_t by_name = columns.size();
     for (std::size_t i = 0; i < columns.size(); ++i) {
-        if (columns[i].primary_key) by_wrapper = i, ++wrappers;
-        if (columns[i].name == "id") by_name = i;
+        if (columns[i].primary_key) return i;
+        if (columns[i].name == "id" && by_name == columns.size()) by_name = i;
     }
-    if (wrappers > 1) return columns.size() + 1;
-    return wrappers == 1 ? by_wrapper : by_name;
+    return by_name;
 }
+
+// The key's columns: every primary_key<> member (several make a composite key), else `first`.
+template <std::size_t N>
+constexpr std::array<std::size_t, N> key_columns_of(const auto& columns, std::size_t first) {
+    std::array<std::size_t, N> keys{};
+    if constexpr (N == 1) keys[0] = first;
+    else
+        for (std::size_t i = 0, k = 0; i < columns.size(); ++i)
+            if (columns[i].primary_key) keys[k++] = i;
+    return keys;
+}
+
+template <class Model, class Indices>
+struct primary_key_tuple;
+template <class Model, std::size_t... P>
+struct primary_key_tuple<Model, std::index_sequence<P...>> {
+    using type = std::tuple<typename column_layers<member_t<Model, table<Model>::key_columns[P]>>::value_type...>;
+};
 
 }  // namespace detail
 
@@ -1098,17 +1162,28 @@ struct table {
         &detail::check_primary_key<T, found_primary_key, column_count>;
     static_assert(primary_key_checked != nullptr);  // instantiates the check
     static constexpr std::size_t primary_key_index = found_primary_key < column_count ? found_primary_key : 0;
+    // primary_key<> on several members makes them one composite key, in declaration order.
+    static constexpr std::size_t key_size =
+        detail::primary_key_members<T>() > 1 ? detail::primary_key_members<T>() : 1;
+    static constexpr bool composite_key = key_size > 1;
+    static constexpr std::array<std::size_t, key_size> key_columns =
+        detail::key_columns_of<key_size>(columns, primary_key_index);
 
     template <std::size_t I>
     using member_type = detail::member_t<T, I>;
     template <std::size_t I>
     using value_type = typename detail::column_layers<member_type<I>>::value_type;
 
-    using primary_key_value = value_type<primary_key_index>;
-    // An integer key left at 0 is assigned by the database when the row is inserted.
+    // The key's value type; a std::tuple of the parts' for a composite key.
+    using primary_key_value = std::conditional_t<
+        composite_key, typename detail::primary_key_tuple<T, std::make_index_sequence<key_size>>::type,
+        value_type<primary_key_index>>;
+    // An integer key left at 0 is assigned by the database when the row is inserted; a
+    // composite key is always inserted as given.
     static constexpr bool generated_primary_key =
-        columns[primary_key_index].type == column_type::integer;
+        !composite_key && columns[primary_key_index].type == column_type::integer;
 
+    // The member holding the key (the first part of a composite key).
     static constexpr auto& primary_key_of(T& object) noexcept {
         return detail::field<primary_key_index>(object);
     }
@@ -1116,7 +1191,7 @@ struct table {
         return detail::field<primary_key_index>(object);
     }
 
-    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key};
+    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key, key_columns};
 
     // The models this one references (itself excluded), as a detail::type_list.
     using parents = typename detail::referenced_models<T, std::make_index_sequence<column_count>>::type;
@@ -1311,12 +1386,29 @@ constexpr void write_column_list(auto& out, const table_view& t, bool skip_prima
     }
 }
 
+// WHERE "k" = ?, or WHERE "a" = ? AND "b" = ? for a composite key (parts in declaration order).
 template <class D>
 constexpr void write_primary_key_condition(auto& out, const table_view& t) {
     out.append(" WHERE ");
-    write_identifier<D>(out, t.primary_key().name);
-    out.append(" = ");
-    D::write_placeholder(out);
+    for (std::size_t k = 0; k < t.key_columns.size(); ++k) {
+        if (k > 0) out.append(" AND ");
+        write_identifier<D>(out, t.columns[t.key_columns[k]].name);
+        out.append(" = ");
+        D::write_placeholder(out);
+    }
+}
+
+constexpr std::string_view referential_action(on_delete action) {
+    switch (action) {
+        case on_delete::no_action: break;
+        case on_delete::cascade: return "CASCADE";
+        case on_delete::set_null: return "SET NULL";
+        case on_delete::restrict: return "RESTRICT";
+    }
+    return "";
+}
+constexpr std::string_view referential_action(on_update action) {
+    return referential_action(static_cast<on_delete>(action));
 }
 
 template <class D>
@@ -1329,7 +1421,8 @@ constexpr void write_create_table(auto& out, const table_view& t) {
         if (i > 0) out.append(", ");
         write_identifier<D>(out, c.name);
         out.append(' ');
-        bool is_key = i == t.primary_key_index;
+        // A composite key is a table constraint after the columns.
+        bool is_key = i == t.primary_key_index && t.key_columns.size() == 1;
         if (is_key && t.generated_primary_key) {
             out.append(D::generated_primary_key);
         } else {
@@ -1345,7 +1438,24 @@ constexpr void write_create_table(auto& out, const table_view& t) {
             out.append(" (");
             write_identifier<D>(out, c.references_column);
             out.append(')');
+            // NO ACTION is both databases' default: no clause.
+            if (c.delete_action != on_delete::no_action) {
+                out.append(" ON DELETE ");
+                out.append(referential_action(c.delete_action));
+            }
+            if (c.update_action != on_update::no_action) {
+                out.append(" ON UPDATE ");
+                out.append(referential_action(c.update_action));
+            }
         }
+    }
+    if (t.key_columns.size() > 1) {
+        out.append(", PRIMARY KEY (");
+        for (std::size_t k = 0; k < t.key_columns.size(); ++k) {
+            if (k > 0) out.append(", ");
+            write_identifier<D>(out, t.columns[t.key_columns[k]].name);
+        }
+        out.append(')');
     }
     out.append(')');
 }
@@ -1456,7 +1566,7 @@ struct select_by_primary_key_text {
 };
 
 // UPDATE of the columns for which is_set(i) holds, keyed by the primary key, which is bound
-// last.
+// last (every part of a composite key, in order).
 template <class D>
 constexpr void write_update(auto& out, const table_view& t, const auto& is_set) {
     out.append("UPDATE ");
@@ -1474,11 +1584,11 @@ constexpr void write_update(auto& out, const table_view& t, const auto& is_set) 
     write_primary_key_condition<D>(out, t);
 }
 
-// Every column but the key.
+// Every column but the key's.
 template <class D, class T>
 struct update_by_primary_key_text {
     static constexpr void write(auto& out) {
-        write_update<D>(out, table<T>::view, [](std::size_t i) { return i != table<T>::primary_key_index; });
+        write_update<D>(out, table<T>::view, [](std::size_t i) { return !table<T>::view.is_key(i); });
     }
 };
 
@@ -1579,6 +1689,7 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -1674,9 +1785,17 @@ constexpr column_set all_columns() {
     else return (column_set{1} << table<T>::column_count) - 1;
 }
 
+// The key's columns (every part of a composite key).
+template <class T>
+constexpr column_set key_column_set() {
+    column_set keys = 0;
+    for (std::size_t k : table<T>::key_columns) keys |= column_set{1} << (k % 64);
+    return keys;
+}
+
 template <class T>
 constexpr column_set all_but_primary_key() {
-    return all_columns<T>() & ~(column_set{1} << (table<T>::primary_key_index % 64));
+    return all_columns<T>() & ~key_column_set<T>();
 }
 
 // The columns whose members differ between two objects.
@@ -1693,7 +1812,7 @@ column_set changed_columns(const T& now, const T& before) {
 template <class T, class Member>
 bool is_unassigned_key(const Member& member) {
     if constexpr (table<T>::generated_primary_key)
-        return static_cast<const typename table<T>::primary_key_value&>(member) == 0;
+        return unwrap(member) == 0;
     else
         return false;
 }
@@ -1725,13 +1844,19 @@ int bind_columns(Statement& statement, const T& object, int first, column_set co
     return index;
 }
 
+// Binds the key's parts to parameters index, index + 1, ...
 template <class T, class Statement>
 void bind_primary_key(Statement& statement, int index, const T& object) {
-    try {
-        bind_value(statement, index, table<T>::primary_key_of(object));
-    } catch (...) {
-        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot bind");
-    }
+    [&]<std::size_t... P>(std::index_sequence<P...>) {
+        auto bind_part = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, int at) {
+            try {
+                bind_value(statement, at, field<I>(object));
+            } catch (...) {
+                rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot bind");
+            }
+        };
+        (bind_part(std::integral_constant<std::size_t, table<T>::key_columns[P]>{}, index + static_cast<int>(P)), ...);
+    }(std::make_index_sequence<table<T>::key_size>{});
 }
 
 // Reads result columns first, first + 1, ... into the members of `object`.
@@ -1749,26 +1874,114 @@ void read_columns(const Statement& statement, T& object, int first = 0) {
     }(std::make_index_sequence<table<T>::column_count>{});
 }
 
-// The primary key's storage value: the identity map's key.
+// The identity map's key: the primary key's storage value; for a composite key a std::tuple
+// of the parts' (ordered, so the map is a std::map).
+template <class T, std::size_t P>
+using key_part_t = typename table<T>::template value_type<table<T>::key_columns[P]>;
+template <class T, std::size_t P>
+using key_part_storage_t = typename value_traits<key_part_t<T, P>>::storage_type;
+
+template <class T, class Parts = std::make_index_sequence<table<T>::key_size>>
+struct identity_key_of;
+template <class T, std::size_t P>
+struct identity_key_of<T, std::index_sequence<P>> {
+    using type = key_part_storage_t<T, 0>;
+};
+template <class T, std::size_t... P>
+struct identity_key_of<T, std::index_sequence<P...>> {
+    using type = std::tuple<key_part_storage_t<T, P>...>;
+};
 template <class T>
-using identity_key_t = typename value_traits<typename table<T>::primary_key_value>::storage_type;
+using identity_key_t = typename identity_key_of<T>::type;
+
+// The key's parts as their members' value types, a std::tuple even for a one-column key.
+template <class T>
+using key_values_t = std::conditional_t<table<T>::composite_key, typename table<T>::primary_key_value,
+                                        std::tuple<typename table<T>::primary_key_value>>;
+
+// An identity key from the parts' values (each a key_part_t<T, P>).
+template <class T, class... Parts>
+identity_key_t<T> make_identity_key(const Parts&... parts) {
+    return [&]<std::size_t... P>(std::index_sequence<P...>) {
+        return identity_key_t<T>(value_traits<key_part_t<T, P>>::to_storage(parts)...);
+    }(std::index_sequence_for<Parts...>{});
+}
 
 template <class T>
 identity_key_t<T> identity_key(const T& object) {
-    return identity_key_t<T>(value_traits<typename table<T>::primary_key_value>::to_storage(
-        static_cast<const typename table<T>::primary_key_value&>(table<T>::primary_key_of(object))));
+    return [&]<std::size_t... P>(std::index_sequence<P...>) {
+        return make_identity_key<T>(unwrap(field<table<T>::key_columns[P]>(object))...);
+    }(std::make_index_sequence<table<T>::key_size>{});
 }
 
 template <class T, class Statement>
 identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
-    typename table<T>::primary_key_value key{};
-    try {
-        read_value(statement, first + static_cast<int>(table<T>::primary_key_index), key);
-    } catch (...) {
-        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
-    }
-    return identity_key_t<T>(value_traits<typename table<T>::primary_key_value>::to_storage(key));
+    return [&]<std::size_t... P>(std::index_sequence<P...>) {
+        key_values_t<T> key{};
+        auto read_part = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, auto& part) {
+            try {
+                read_value(statement, first + static_cast<int>(I), part);
+            } catch (...) {
+                rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot read");
+            }
+        };
+        (read_part(std::integral_constant<std::size_t, table<T>::key_columns[P]>{}, std::get<P>(key)), ...);
+        return make_identity_key<T>(std::get<P>(key)...);
+    }(std::make_index_sequence<table<T>::key_size>{});
 }
+
+// A key given as arguments, get<T>(k1, k2): one per key column of T, in declaration order, each
+// convertible to its column's type (a member in column wrappers, such as a foreign key, too). A class, so that the instantiation names T and the arguments.
+template <class T, class... K>
+struct key_arguments {
+    static constexpr bool right_count = sizeof...(K) == table<T>::key_size;
+    static_assert(right_count,
+                  "StructQL: a key lookup (get<T>(key...)) takes one argument per primary key column of T, in "
+                  "declaration order (T and the argument types in the instantiation name them)");
+    static constexpr bool convertible = [] {
+        if constexpr (right_count)
+            return []<std::size_t... P>(std::index_sequence<P...>) {
+                return (std::is_constructible_v<key_part_t<T, P>, const unwrapped_t<K>&> && ...);
+            }(std::index_sequence_for<K...>{});
+        else return true;
+    }();
+    static_assert(convertible,
+                  "StructQL: a key lookup (get<T>(key...)) got an argument its primary key column cannot hold (T "
+                  "and the argument types in the instantiation name them)");
+    static constexpr bool ok = right_count && convertible;
+    using values = key_values_t<T>;
+
+    // False when an argument is a number its column's type cannot hold: it matches no row, as in a
+    // filter, and is never narrowed into another row's key.
+    static bool fit(const K&... key) {
+        return [&]<std::size_t... P>(std::index_sequence<P...>) {
+            auto part_fits = [](const auto& k, auto part) {
+                using V = std::remove_cvref_t<decltype(k)>;  // a column wrapper unwrapped
+                using column = key_part_t<T, decltype(part)::value>;
+                if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<column> &&
+                              !holds_every_value_of<V, column>())
+                    return fits<column>(k);
+                else return true;
+            };
+            return (part_fits(unwrap(key), std::integral_constant<std::size_t, P>{}) && ...);
+        }(std::index_sequence_for<K...>{});
+    }
+    // The arguments as the key columns' types.
+    static values convert(const K&... key) {
+        return [&]<std::size_t... P>(std::index_sequence<P...>) {
+            return values(key_part_t<T, P>(unwrap(key))...);
+        }(std::index_sequence_for<K...>{});
+    }
+    template <class Statement>
+    static void bind(Statement& statement, const values& key) {
+        [&]<std::size_t... P>(std::index_sequence<P...>) {
+            (bind_value(statement, 1 + static_cast<int>(P), std::get<P>(key)), ...);
+        }(std::index_sequence_for<K...>{});
+    }
+    static identity_key_t<T> identity(const values& key) {
+        return std::apply([](const auto&... part) { return make_identity_key<T>(part...); }, key);
+    }
+};
 
 // A RAII scope for one use of a cached statement: reset when the scope ends, so no statement
 // keeps a read lock or stale bindings between uses; meanwhile the cache hands out another copy
@@ -2603,7 +2816,7 @@ struct access {
     // The backend connection behind a lent basic_connection (checked: still lent, right thread).
     template <class Connection>
     static auto& backend_connection(Connection& c) {
-        return c.get();
+        return c.backend();
     }
     // Throws operational_error when check_same_thread forbids this thread to use the connection.
     template <class Connection>
@@ -2791,12 +3004,13 @@ struct order_expression<descending<E>> {
     static constexpr bool descending = true;
 };
 
-// Whether a filter is `primary key == value` on the model itself: it matches at most one row.
+// Whether a filter is `primary key == value` on the model itself: it matches at most one row
+// (one part of a composite key may match many).
 template <class T, class Where>
 inline constexpr bool filters_one_key = false;
 template <class T, auto Member, class V, bool Typed>
 inline constexpr bool filters_one_key<T, binary_expression<column_expression<Member>, bound_value<V, Typed>, op_eq, bool>> =
-    std::is_same_v<typename column_expression<Member>::model, T> &&
+    std::is_same_v<typename column_expression<Member>::model, T> && !table<T>::composite_key &&
     column_expression<Member>::index == table<T>::primary_key_index;
 
 // Everything a query holds; the query type is a thin handle around it.
@@ -4597,7 +4811,7 @@ public:
     ~basic_connection() { release(); }
 
     // Runs raw SQL (one or more statements, no parameters).
-    void execute(std::string_view sql) { get().execute(sql); }
+    void execute(std::string_view sql) { backend().execute(sql); }
 
     // BEGIN, as a guard that rolls back unless commit() is called (engine/transaction.hpp).
     basic_transaction<Backend> begin();
@@ -4606,7 +4820,7 @@ public:
     decltype(auto) transaction(F&& fn);
 
     // The driver's own handle (sqlite3*, PGconn*) for what StructQL does not cover.
-    native_handle_type native_handle() { return get().native_handle(); }
+    native_handle_type native_handle() { return backend().native_handle(); }
 
     // Runs raw SQL with bound parameters; returns the number of rows it changed. The SQL's
     // placeholders must be as many as the arguments: checked at compile time, or when it runs
@@ -4614,7 +4828,7 @@ public:
     template <class Arg, class... Args>
     std::int64_t execute(detail::checked_sql<typename Backend::dialect, 1 + sizeof...(Args)> sql, const Arg& arg,
                          const Args&... args) {
-        return detail::run_write(get(), sql.text, true,
+        return detail::run_write(backend(), sql.text, true,
                                  [&](auto& statement) { detail::bind_arguments(statement, arg, args...); });
     }
 
@@ -4635,7 +4849,7 @@ public:
     std::size_t insert(const R& objects) {
         using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
         (void)table<T>::members_checked;
-        auto& c = get();
+        auto& c = backend();
         std::size_t inserted = 0;
         for (auto first = std::begin(objects), end = std::end(objects); first != end;) {
             // A run of objects that all leave their key to the database, or all bring their own.
@@ -4655,6 +4869,26 @@ public:
         return inserted;
     }
     static constexpr std::size_t max_parameters_per_insert = detail::max_parameters_per_insert;
+
+    // The row with this primary key (a composite key's parts in declaration order) as a plain
+    // value; std::nullopt when there is none.
+    template <class T, class... K>
+    std::optional<T> get(const K&... key) {
+        using arguments = detail::key_arguments<T, K...>;
+        std::optional<T> found;
+        if constexpr (arguments::ok) {
+            if (!arguments::fit(key...)) return found;
+            const auto bound_key = arguments::convert(key...);  // outlives the statement, which may bind it without a copy
+            detail::run_statement(
+                backend(), sql::select_by_primary_key_in<typename Backend::dialect, T>, false,
+                [&](auto& statement) { arguments::bind(statement, bound_key); },
+                [&](const auto& statement) {
+                    found.emplace(detail::read_model<T>(statement, 0));
+                    return false;
+                });
+        }
+        return found;
+    }
 
     // A query over T returning plain values, outside any session.
     template <class T>
@@ -4685,15 +4919,15 @@ private:
     }
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        detail::run_statement(get(), sql, runtime_text, binder, on_row);
+        detail::run_statement(backend(), sql, runtime_text, binder, on_row);
     }
     template <class T, class Binder, class KeyParts>
     std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool) {
-        return static_cast<std::size_t>(detail::run_write(get(), sql, runtime_text, binder));
+        return static_cast<std::size_t>(detail::run_write(backend(), sql, runtime_text, binder));
     }
 
     // The backend connection, for the session and the query layer (detail::access).
-    typename Backend::connection_type& get() {
+    typename Backend::connection_type& backend() {
         if (!raw_) throw invalid_request_error("this connection was already returned to the pool");
         check_thread();
         return *raw_;
@@ -5298,6 +5532,7 @@ private:
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -5772,7 +6007,7 @@ namespace structql::detail {
 template <class Member>
 constexpr bool holds_zero(const Member& member) {
     if constexpr (is_optional<Member>::value) return member && holds_zero(*member);
-    else return static_cast<const unwrapped_t<Member>&>(member) == 0;
+    else return unwrap(member) == 0;
 }
 
 // The error for a child whose foreign key `member` is still 0 (cold, and compiled once: it is
@@ -5855,7 +6090,21 @@ template <class K>
 std::string describe_key(const K& key) {
     if constexpr (std::is_same_v<K, std::int64_t>) return std::to_string(key);
     else if constexpr (std::is_same_v<K, std::string>) return "'" + key + "'";
+    else if constexpr (requires { std::tuple_size<K>::value; })
+        return std::apply([](const auto&... part) {
+            std::string text;
+            ((text += (text.empty() ? "(" : ", ") + describe_key(part)), ...);
+            return text + ")";
+        }, key);
     else return "<key>";
+}
+
+// "id", or ("a", "b") for a composite key.
+inline std::string describe_key_columns(const table_view& t) {
+    if (t.key_columns.size() == 1) return std::string(t.primary_key().name);
+    std::string text;
+    for (std::size_t k : t.key_columns) text += (text.empty() ? "(" : ", ") + std::string(t.columns[k].name);
+    return text + ")";
 }
 
 // What the unit of work needs of model T, as data and small functions: made once per model.
@@ -5913,7 +6162,7 @@ struct ops_of {
         .assign_key =
             [](void* p, std::int64_t key) {
                 if constexpr (table<T>::generated_primary_key)
-                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) =
+                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) =
                         value_traits<key_value>::from_storage(key);
             },
         .read_key =
@@ -5925,7 +6174,7 @@ struct ops_of {
                     } catch (...) {
                         rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
                     }
-                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
+                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
                 }
             },
         .changed = [](const void* now, const void* before) { return changed_columns(row(now), row(before)); },
@@ -6014,7 +6263,7 @@ template <class Key>
 [[noreturn, gnu::cold]] void throw_stale(const table_view& t, std::string_view what, const Key& key,
                                          std::string_view sql) {
     throw stale_data_error(std::string(what) + " of \"" + std::string(t.name) + "\" row with " +
-                           std::string(t.primary_key().name) + " = " + describe_key(key) +
+                           describe_key_columns(t) + " = " + describe_key(key) +
                            " matched no row: it was deleted or changed behind this session [SQL: " + std::string(sql) +
                            "]");
 }
@@ -6164,8 +6413,9 @@ struct model_store final : model_store_base<Backend> {
         // Where the dialect batches UPDATEs, objects that keep their key go out in multi-row
         // UPDATEs, one run per set of changed columns (detail/multi_row_update.hpp); the others,
         // and a run of one, row by row.
-        const bool batched = multi_row_updates<dialect>(table());
-        const column_set key_column = column_set{1} << (table().primary_key_index % 64);
+        // A composite key's rows go one by one: the batched UPDATE matches one key column.
+        const bool batched = multi_row_updates<dialect>(table()) && table().key_columns.size() == 1;
+        const column_set key_column = ops.all_columns & ~ops.all_but_key;
         std::vector<std::pair<column_set, entry*>> same_key;
         for (std::size_t i = 0; i < objects.size(); ++i) {
             entry& e = objects.at(i);
@@ -6437,19 +6687,27 @@ public:
         return *static_cast<T*>(e.object);
     }
 
-    // The object with this primary key: from the identity map when tracked, else loaded.
-    // nullptr when no such row exists (or it was removed in this session).
-    template <class T, class K>
-    T* get(const K& key) {
-        check_usable();
-        using key_value = typename table<T>::primary_key_value;
-        // A key the primary key's type cannot hold matches no row, as in a filter: it is never
-        // narrowed into another row's key.
-        if constexpr (std::is_arithmetic_v<K> && std::is_arithmetic_v<key_value> &&
-                      !detail::holds_every_value_of<K, key_value>()) {
-            if (!detail::fits<key_value>(key)) return nullptr;
+    // The object with this primary key (a composite key's parts in declaration order): from the
+    // identity map when tracked, else loaded. nullptr when no such row exists (or it was
+    // removed in this session).
+    template <class T, class... K>
+    T* get(const K&... key) {
+        using arguments = detail::key_arguments<T, K...>;
+        if constexpr (!arguments::ok) {
+            return nullptr;
+        } else {
+            check_usable();
+            if (!arguments::fit(key...)) return nullptr;
+            const auto bound_key = arguments::convert(key...);  // outlives the statement, which may bind it without a copy
+            return get_by_key<T>(arguments::identity(bound_key),
+                                 [&](auto& statement) { arguments::bind(statement, bound_key); });
         }
-        auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
+    }
+
+private:
+    // get() and merge(): the identity map first, then the row (bound by bind_key).
+    template <class T, class Binder>
+    T* get_by_key(const detail::identity_key_t<T>& storage_key, Binder&& bind_key) {
         auto& store = store_for<T>();
         if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         if (options_.autoflush) {
@@ -6460,9 +6718,7 @@ public:
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         }
         T* result = nullptr;
-        const key_value bound_key(key);  // outlives the statement, which may bind it without a copy
-        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false,
-                   [&](auto& statement) { detail::bind_value(statement, 1, bound_key); },
+        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false, bind_key,
                    [&](const auto& statement) {
                        result = materialize<T>(statement, 0);
                        return false;
@@ -6470,6 +6726,7 @@ public:
         return result;
     }
 
+public:
     // Marks a tracked object for DELETE at the next flush (a pending one is simply dropped).
     template <class T>
     void remove(T& object) {
@@ -6524,13 +6781,11 @@ public:
     template <class T>
     T& merge(const T& object) {
         check_usable();
-        using key_value = typename table<T>::primary_key_value;
-        const key_value& key = table<T>::primary_key_of(object);
-        if constexpr (table<T>::generated_primary_key) {
-            if (key == 0) return add(T(object));
-        }
+        if (detail::is_unassigned_key<T>(table<T>::primary_key_of(object))) return add(T(object));
         if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
-        if (T* existing = get<T>(key)) {
+        if (T* existing = get_by_key<T>(detail::identity_key(object), [&](auto& statement) {
+                detail::bind_primary_key(statement, 1, object);
+            })) {
             *existing = object;
             return *existing;
         }

@@ -11,7 +11,7 @@ struct access {
     // The backend connection behind a lent basic_connection (checked: still lent, right thread).
     template <class Connection>
     static auto& backend_connection(Connection& c) {
-        return c.get();
+        return c.backend();
     }
     // Throws operational_error when check_same_thread forbids this thread to use the connection.
     template <class Connection>

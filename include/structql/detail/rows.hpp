@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -74,9 +75,17 @@ constexpr column_set all_columns() {
     else return (column_set{1} << table<T>::column_count) - 1;
 }
 
+// The key's columns (every part of a composite key).
+template <class T>
+constexpr column_set key_column_set() {
+    column_set keys = 0;
+    for (std::size_t k : table<T>::key_columns) keys |= column_set{1} << (k % 64);
+    return keys;
+}
+
 template <class T>
 constexpr column_set all_but_primary_key() {
-    return all_columns<T>() & ~(column_set{1} << (table<T>::primary_key_index % 64));
+    return all_columns<T>() & ~key_column_set<T>();
 }
 
 // The columns whose members differ between two objects.
@@ -93,7 +102,7 @@ column_set changed_columns(const T& now, const T& before) {
 template <class T, class Member>
 bool is_unassigned_key(const Member& member) {
     if constexpr (table<T>::generated_primary_key)
-        return static_cast<const typename table<T>::primary_key_value&>(member) == 0;
+        return unwrap(member) == 0;
     else
         return false;
 }
@@ -125,13 +134,19 @@ int bind_columns(Statement& statement, const T& object, int first, column_set co
     return index;
 }
 
+// Binds the key's parts to parameters index, index + 1, ...
 template <class T, class Statement>
 void bind_primary_key(Statement& statement, int index, const T& object) {
-    try {
-        bind_value(statement, index, table<T>::primary_key_of(object));
-    } catch (...) {
-        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot bind");
-    }
+    [&]<std::size_t... P>(std::index_sequence<P...>) {
+        auto bind_part = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, int at) {
+            try {
+                bind_value(statement, at, field<I>(object));
+            } catch (...) {
+                rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot bind");
+            }
+        };
+        (bind_part(std::integral_constant<std::size_t, table<T>::key_columns[P]>{}, index + static_cast<int>(P)), ...);
+    }(std::make_index_sequence<table<T>::key_size>{});
 }
 
 // Reads result columns first, first + 1, ... into the members of `object`.
@@ -149,26 +164,114 @@ void read_columns(const Statement& statement, T& object, int first = 0) {
     }(std::make_index_sequence<table<T>::column_count>{});
 }
 
-// The primary key's storage value: the identity map's key.
+// The identity map's key: the primary key's storage value; for a composite key a std::tuple
+// of the parts' (ordered, so the map is a std::map).
+template <class T, std::size_t P>
+using key_part_t = typename table<T>::template value_type<table<T>::key_columns[P]>;
+template <class T, std::size_t P>
+using key_part_storage_t = typename value_traits<key_part_t<T, P>>::storage_type;
+
+template <class T, class Parts = std::make_index_sequence<table<T>::key_size>>
+struct identity_key_of;
+template <class T, std::size_t P>
+struct identity_key_of<T, std::index_sequence<P>> {
+    using type = key_part_storage_t<T, 0>;
+};
+template <class T, std::size_t... P>
+struct identity_key_of<T, std::index_sequence<P...>> {
+    using type = std::tuple<key_part_storage_t<T, P>...>;
+};
 template <class T>
-using identity_key_t = typename value_traits<typename table<T>::primary_key_value>::storage_type;
+using identity_key_t = typename identity_key_of<T>::type;
+
+// The key's parts as their members' value types, a std::tuple even for a one-column key.
+template <class T>
+using key_values_t = std::conditional_t<table<T>::composite_key, typename table<T>::primary_key_value,
+                                        std::tuple<typename table<T>::primary_key_value>>;
+
+// An identity key from the parts' values (each a key_part_t<T, P>).
+template <class T, class... Parts>
+identity_key_t<T> make_identity_key(const Parts&... parts) {
+    return [&]<std::size_t... P>(std::index_sequence<P...>) {
+        return identity_key_t<T>(value_traits<key_part_t<T, P>>::to_storage(parts)...);
+    }(std::index_sequence_for<Parts...>{});
+}
 
 template <class T>
 identity_key_t<T> identity_key(const T& object) {
-    return identity_key_t<T>(value_traits<typename table<T>::primary_key_value>::to_storage(
-        static_cast<const typename table<T>::primary_key_value&>(table<T>::primary_key_of(object))));
+    return [&]<std::size_t... P>(std::index_sequence<P...>) {
+        return make_identity_key<T>(unwrap(field<table<T>::key_columns[P]>(object))...);
+    }(std::make_index_sequence<table<T>::key_size>{});
 }
 
 template <class T, class Statement>
 identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
-    typename table<T>::primary_key_value key{};
-    try {
-        read_value(statement, first + static_cast<int>(table<T>::primary_key_index), key);
-    } catch (...) {
-        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
-    }
-    return identity_key_t<T>(value_traits<typename table<T>::primary_key_value>::to_storage(key));
+    return [&]<std::size_t... P>(std::index_sequence<P...>) {
+        key_values_t<T> key{};
+        auto read_part = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, auto& part) {
+            try {
+                read_value(statement, first + static_cast<int>(I), part);
+            } catch (...) {
+                rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot read");
+            }
+        };
+        (read_part(std::integral_constant<std::size_t, table<T>::key_columns[P]>{}, std::get<P>(key)), ...);
+        return make_identity_key<T>(std::get<P>(key)...);
+    }(std::make_index_sequence<table<T>::key_size>{});
 }
+
+// A key given as arguments, get<T>(k1, k2): one per key column of T, in declaration order, each
+// convertible to its column's type (a member in column wrappers, such as a foreign key, too). A class, so that the instantiation names T and the arguments.
+template <class T, class... K>
+struct key_arguments {
+    static constexpr bool right_count = sizeof...(K) == table<T>::key_size;
+    static_assert(right_count,
+                  "StructQL: a key lookup (get<T>(key...)) takes one argument per primary key column of T, in "
+                  "declaration order (T and the argument types in the instantiation name them)");
+    static constexpr bool convertible = [] {
+        if constexpr (right_count)
+            return []<std::size_t... P>(std::index_sequence<P...>) {
+                return (std::is_constructible_v<key_part_t<T, P>, const unwrapped_t<K>&> && ...);
+            }(std::index_sequence_for<K...>{});
+        else return true;
+    }();
+    static_assert(convertible,
+                  "StructQL: a key lookup (get<T>(key...)) got an argument its primary key column cannot hold (T "
+                  "and the argument types in the instantiation name them)");
+    static constexpr bool ok = right_count && convertible;
+    using values = key_values_t<T>;
+
+    // False when an argument is a number its column's type cannot hold: it matches no row, as in a
+    // filter, and is never narrowed into another row's key.
+    static bool fit(const K&... key) {
+        return [&]<std::size_t... P>(std::index_sequence<P...>) {
+            auto part_fits = [](const auto& k, auto part) {
+                using V = std::remove_cvref_t<decltype(k)>;  // a column wrapper unwrapped
+                using column = key_part_t<T, decltype(part)::value>;
+                if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<column> &&
+                              !holds_every_value_of<V, column>())
+                    return fits<column>(k);
+                else return true;
+            };
+            return (part_fits(unwrap(key), std::integral_constant<std::size_t, P>{}) && ...);
+        }(std::index_sequence_for<K...>{});
+    }
+    // The arguments as the key columns' types.
+    static values convert(const K&... key) {
+        return [&]<std::size_t... P>(std::index_sequence<P...>) {
+            return values(key_part_t<T, P>(unwrap(key))...);
+        }(std::index_sequence_for<K...>{});
+    }
+    template <class Statement>
+    static void bind(Statement& statement, const values& key) {
+        [&]<std::size_t... P>(std::index_sequence<P...>) {
+            (bind_value(statement, 1 + static_cast<int>(P), std::get<P>(key)), ...);
+        }(std::index_sequence_for<K...>{});
+    }
+    static identity_key_t<T> identity(const values& key) {
+        return std::apply([](const auto&... part) { return make_identity_key<T>(part...); }, key);
+    }
+};
 
 // A RAII scope for one use of a cached statement: reset when the scope ends, so no statement
 // keeps a read lock or stale bindings between uses; meanwhile the cache hands out another copy

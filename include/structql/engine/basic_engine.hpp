@@ -59,7 +59,7 @@ public:
     ~basic_connection() { release(); }
 
     // Runs raw SQL (one or more statements, no parameters).
-    void execute(std::string_view sql) { get().execute(sql); }
+    void execute(std::string_view sql) { backend().execute(sql); }
 
     // BEGIN, as a guard that rolls back unless commit() is called (engine/transaction.hpp).
     basic_transaction<Backend> begin();
@@ -68,7 +68,7 @@ public:
     decltype(auto) transaction(F&& fn);
 
     // The driver's own handle (sqlite3*, PGconn*) for what StructQL does not cover.
-    native_handle_type native_handle() { return get().native_handle(); }
+    native_handle_type native_handle() { return backend().native_handle(); }
 
     // Runs raw SQL with bound parameters; returns the number of rows it changed. The SQL's
     // placeholders must be as many as the arguments: checked at compile time, or when it runs
@@ -76,7 +76,7 @@ public:
     template <class Arg, class... Args>
     std::int64_t execute(detail::checked_sql<typename Backend::dialect, 1 + sizeof...(Args)> sql, const Arg& arg,
                          const Args&... args) {
-        return detail::run_write(get(), sql.text, true,
+        return detail::run_write(backend(), sql.text, true,
                                  [&](auto& statement) { detail::bind_arguments(statement, arg, args...); });
     }
 
@@ -97,7 +97,7 @@ public:
     std::size_t insert(const R& objects) {
         using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
         (void)table<T>::members_checked;
-        auto& c = get();
+        auto& c = backend();
         std::size_t inserted = 0;
         for (auto first = std::begin(objects), end = std::end(objects); first != end;) {
             // A run of objects that all leave their key to the database, or all bring their own.
@@ -117,6 +117,26 @@ public:
         return inserted;
     }
     static constexpr std::size_t max_parameters_per_insert = detail::max_parameters_per_insert;
+
+    // The row with this primary key (a composite key's parts in declaration order) as a plain
+    // value; std::nullopt when there is none.
+    template <class T, class... K>
+    std::optional<T> get(const K&... key) {
+        using arguments = detail::key_arguments<T, K...>;
+        std::optional<T> found;
+        if constexpr (arguments::ok) {
+            if (!arguments::fit(key...)) return found;
+            const auto bound_key = arguments::convert(key...);  // outlives the statement, which may bind it without a copy
+            detail::run_statement(
+                backend(), sql::select_by_primary_key_in<typename Backend::dialect, T>, false,
+                [&](auto& statement) { arguments::bind(statement, bound_key); },
+                [&](const auto& statement) {
+                    found.emplace(detail::read_model<T>(statement, 0));
+                    return false;
+                });
+        }
+        return found;
+    }
 
     // A query over T returning plain values, outside any session.
     template <class T>
@@ -147,15 +167,15 @@ private:
     }
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        detail::run_statement(get(), sql, runtime_text, binder, on_row);
+        detail::run_statement(backend(), sql, runtime_text, binder, on_row);
     }
     template <class T, class Binder, class KeyParts>
     std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool) {
-        return static_cast<std::size_t>(detail::run_write(get(), sql, runtime_text, binder));
+        return static_cast<std::size_t>(detail::run_write(backend(), sql, runtime_text, binder));
     }
 
     // The backend connection, for the session and the query layer (detail::access).
-    typename Backend::connection_type& get() {
+    typename Backend::connection_type& backend() {
         if (!raw_) throw invalid_request_error("this connection was already returned to the pool");
         check_thread();
         return *raw_;

@@ -156,12 +156,13 @@ struct order_expression<descending<E>> {
     static constexpr bool descending = true;
 };
 
-// Whether a filter is `primary key == value` on the model itself: it matches at most one row.
+// Whether a filter is `primary key == value` on the model itself: it matches at most one row
+// (one part of a composite key may match many).
 template <class T, class Where>
 inline constexpr bool filters_one_key = false;
 template <class T, auto Member, class V, bool Typed>
 inline constexpr bool filters_one_key<T, binary_expression<column_expression<Member>, bound_value<V, Typed>, op_eq, bool>> =
-    std::is_same_v<typename column_expression<Member>::model, T> &&
+    std::is_same_v<typename column_expression<Member>::model, T> && !table<T>::composite_key &&
     column_expression<Member>::index == table<T>::primary_key_index;
 
 // Everything a query holds; the query type is a thin handle around it.

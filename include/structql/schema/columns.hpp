@@ -1,5 +1,6 @@
 #pragma once
-// Column wrappers: primary_key<T>, indexed<T>, unique<T>, foreign_key<&Parent::member>.
+// Column wrappers: primary_key<T>, indexed<T>, unique<T>, foreign_key<&Parent::member>
+// (with on_delete / on_update actions).
 // Each holds one `value`, converts implicitly to and from T, and compares with T, so a model
 // using them stays an aggregate that reads like plain data.
 #include <compare>
@@ -73,6 +74,14 @@ struct unwrapped<M> {
 template <class M>
 using unwrapped_t = typename unwrapped<M>::type;
 
+// The value inside a member's column wrappers (primary_key<foreign_key<...>> included: a
+// conversion would take two steps).
+template <class M>
+constexpr auto& unwrap(M& member) noexcept {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, std::remove_const_t<M>>) return unwrap(member.value);
+    else return member;
+}
+
 template <class M>
 struct member_pointer_traits;
 template <class C, class V>
@@ -100,16 +109,25 @@ struct unique : detail::column_wrapper<unique<T>, T> {
     using detail::column_wrapper<unique<T>, T>::column_wrapper;
 };
 
+// What the database does to the referencing rows when the referenced row is deleted
+// (on_delete) or its key changes (on_update). no_action, the default, writes no clause: the
+// statement that would leave an orphan fails (integrity_error).
+enum class on_delete { no_action, cascade, set_null, restrict };
+enum class on_update { no_action, cascade, set_null, restrict };
+
 // A column that REFERENCES ParentMember's column; its value type is the parent member's.
-template <auto ParentMember>
+// foreign_key<&User::id, on_delete::cascade> adds ON DELETE CASCADE to the reference.
+template <auto ParentMember, on_delete OnDelete = on_delete::no_action, on_update OnUpdate = on_update::no_action>
 struct foreign_key
     : detail::column_wrapper<
-          foreign_key<ParentMember>,
+          foreign_key<ParentMember, OnDelete, OnUpdate>,
           detail::unwrapped_t<typename detail::member_pointer_traits<decltype(ParentMember)>::member>> {
     using parent = typename detail::member_pointer_traits<decltype(ParentMember)>::model;
     static constexpr auto parent_member = ParentMember;
+    static constexpr structql::on_delete delete_action = OnDelete;
+    static constexpr structql::on_update update_action = OnUpdate;
     using detail::column_wrapper<
-        foreign_key<ParentMember>,
+        foreign_key<ParentMember, OnDelete, OnUpdate>,
         detail::unwrapped_t<typename detail::member_pointer_traits<decltype(ParentMember)>::member>>::column_wrapper;
 };
 

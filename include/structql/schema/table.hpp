@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -29,6 +30,8 @@ struct column_info {
     bool indexed = false;
     std::string_view references_table;   // empty when the column is not a foreign key
     std::string_view references_column;
+    on_delete delete_action = on_delete::no_action;
+    on_update update_action = on_update::no_action;
 };
 
 // A model's table as plain data, for code written once for every model (the unit of work, the
@@ -36,10 +39,16 @@ struct column_info {
 struct table_view {
     std::string_view name;
     std::span<const column_info> columns;
-    std::size_t primary_key_index;
+    std::size_t primary_key_index;  // the key's first column
     bool generated_primary_key;
+    std::span<const std::size_t> key_columns;  // the key's columns in declaration order: several for a composite key
 
     constexpr const column_info& primary_key() const { return columns[primary_key_index]; }
+    constexpr bool is_key(std::size_t column) const {
+        for (std::size_t k : key_columns)
+            if (k == column) return true;
+        return false;
+    }
 };
 
 template <class T>
@@ -59,8 +68,8 @@ struct is_wrapper<W<T>, W> : std::true_type {};
 
 template <class T>
 struct is_foreign_key : std::false_type {};
-template <auto P>
-struct is_foreign_key<foreign_key<P>> : std::true_type {};
+template <auto P, on_delete D, on_update U>
+struct is_foreign_key<foreign_key<P, D, U>> : std::true_type {};
 
 // Peels std::optional and the column wrappers off a member type, in any order, collecting
 // what each layer says about the column.
@@ -71,6 +80,8 @@ struct column_layers {
     static constexpr bool nullable = false, primary_key = false, unique = false, indexed = false;
     static constexpr std::size_t foreign_keys = 0;
     static constexpr std::size_t optionals = 0;
+    static constexpr on_delete delete_action = on_delete::no_action;
+    static constexpr on_update update_action = on_update::no_action;
 };
 template <class M>
 struct column_layers<std::optional<M>> : column_layers<M> {
@@ -89,11 +100,13 @@ template <class M>
 struct column_layers<indexed<M>> : column_layers<M> {
     static constexpr bool indexed = true;
 };
-template <auto P>
-struct column_layers<foreign_key<P>> : column_layers<typename foreign_key<P>::value_type> {
-    using references = typename foreign_key<P>::parent;
+template <auto P, on_delete D, on_update U>
+struct column_layers<foreign_key<P, D, U>> : column_layers<typename foreign_key<P, D, U>::value_type> {
+    using references = typename foreign_key<P, D, U>::parent;
     static constexpr auto referenced_member = P;
     static constexpr std::size_t foreign_keys = 1;
+    static constexpr on_delete delete_action = D;
+    static constexpr on_update update_action = U;
 };
 
 // What table<T> reflects: T itself, or, for a type Boost.PFR cannot reflect (not an aggregate,
@@ -132,16 +145,23 @@ void check_model() {
                   "is a reference (a column must hold its value), or has a type without a default constructor");
 }
 
-// Whether Parent's member J can be referenced by a foreign key: its primary key (the
-// primary_key<> member, or the member named `id` when there is none) or a unique<> member.
+// The number of primary_key<> members of a model.
+template <class Model>
+constexpr std::size_t primary_key_members() {
+    return []<std::size_t... K>(std::index_sequence<K...>) {
+        return (std::size_t{column_layers<member_t<Model, K>>::primary_key} + ... + 0);
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<reflected_t<Model>>>{});
+}
+
+// Whether Parent's member J can be referenced by a foreign key: its primary key (the one
+// primary_key<> member, or the member named `id` when there is none) or a unique<> member. One
+// part of a composite key is unique only when declared so (primary_key<unique<T>>).
 template <class Parent, std::size_t J>
 constexpr bool is_key_member() {
     using layers = column_layers<member_t<Parent, J>>;
-    if (layers::primary_key || layers::unique) return true;
-    if (member_name<Parent, J>() != "id") return false;
-    return []<std::size_t... K>(std::index_sequence<K...>) {
-        return !(column_layers<member_t<Parent, K>>::primary_key || ...);
-    }(std::make_index_sequence<boost::pfr::tuple_size_v<Parent>>{});
+    if (layers::unique) return true;
+    if (layers::primary_key) return primary_key_members<Parent>() == 1;
+    return member_name<Parent, J>() == "id" && primary_key_members<Parent>() == 0;
 }
 
 // Member (Model's, a member_tag) is foreign_key<Referenced>. SQLite accepts the schema of a
@@ -151,20 +171,27 @@ constexpr bool is_key_member() {
 // A check that must not drag more errors behind it is a function whose address is taken
 // (checked_by): its body is instantiated on its own, and nothing computed from it fails again
 // (clang marks a class whose static_assert failed as invalid, and every constant read from it).
-template <class Model, auto Member, auto Referenced>
+template <class Model, auto Member, auto Referenced, bool SetsNullOnNotNull>
 void check_foreign_key() {
     using parent = typename member_pointer_traits<decltype(Referenced)>::model;
     static_assert(is_key_member<parent, member_index(Referenced)>(),
                   "StructQL: foreign_key<&Parent::member> must reference the parent's primary key or a "
                   "unique<> member: make that member unique<> or reference the primary key (Model, "
                   "Member and Referenced in the instantiation name them)");
+    static_assert(!SetsNullOnNotNull,
+                  "StructQL: a foreign_key with on_delete::set_null or on_update::set_null must be nullable: "
+                  "declare the member std::optional<foreign_key<...>> (Model and Member in the instantiation "
+                  "name them)");
 }
 using check_function = void (*)();
 inline void no_check() {}
 
 template <class Model, std::size_t I, class Layers>
 constexpr check_function reference_check() {
-    if constexpr (Layers::foreign_keys > 0) return &check_foreign_key<Model, member_tag<Model, I>, Layers::referenced_member>;
+    if constexpr (Layers::foreign_keys > 0)
+        return &check_foreign_key<Model, member_tag<Model, I>, Layers::referenced_member,
+                                  !Layers::nullable && (Layers::delete_action == on_delete::set_null ||
+                                                        Layers::update_action == on_update::set_null)>;
     else return nullptr;
 }
 
@@ -237,6 +264,8 @@ constexpr column_info make_column_info() {
         using parent = typename layers::references;
         info.references_table = table_name_of<parent>();
         info.references_column = member_name<parent, member_index(layers::referenced_member)>();
+        info.delete_action = layers::delete_action;
+        info.update_action = layers::update_action;
     }
     return info;
 }
@@ -260,22 +289,39 @@ struct referenced_models<Model, std::index_sequence<I...>> {
 // that nothing built on it fails again.
 template <class Model, std::size_t Found, std::size_t Columns>
 void check_primary_key() {
-    static_assert(Found != Columns + 1, "StructQL: a model has more than one primary_key<> member; one is allowed");
     static_assert(Found != Columns,
                   "StructQL: a model has no primary key: wrap one member in structql::primary_key<> or name it "
                   "`id` (Model in the instantiation names it)");
 }
 
+// The key's first column: the first primary_key<> member, else the member named `id`.
 template <class Model>
 constexpr std::size_t find_primary_key(const auto& columns) {
-    std::size_t by_wrapper = columns.size(), by_name = columns.size(), wrappers = 0;
+    std::size_t by_name = columns.size();
     for (std::size_t i = 0; i < columns.size(); ++i) {
-        if (columns[i].primary_key) by_wrapper = i, ++wrappers;
-        if (columns[i].name == "id") by_name = i;
+        if (columns[i].primary_key) return i;
+        if (columns[i].name == "id" && by_name == columns.size()) by_name = i;
     }
-    if (wrappers > 1) return columns.size() + 1;
-    return wrappers == 1 ? by_wrapper : by_name;
+    return by_name;
 }
+
+// The key's columns: every primary_key<> member (several make a composite key), else `first`.
+template <std::size_t N>
+constexpr std::array<std::size_t, N> key_columns_of(const auto& columns, std::size_t first) {
+    std::array<std::size_t, N> keys{};
+    if constexpr (N == 1) keys[0] = first;
+    else
+        for (std::size_t i = 0, k = 0; i < columns.size(); ++i)
+            if (columns[i].primary_key) keys[k++] = i;
+    return keys;
+}
+
+template <class Model, class Indices>
+struct primary_key_tuple;
+template <class Model, std::size_t... P>
+struct primary_key_tuple<Model, std::index_sequence<P...>> {
+    using type = std::tuple<typename column_layers<member_t<Model, table<Model>::key_columns[P]>>::value_type...>;
+};
 
 }  // namespace detail
 
@@ -309,17 +355,28 @@ struct table {
         &detail::check_primary_key<T, found_primary_key, column_count>;
     static_assert(primary_key_checked != nullptr);  // instantiates the check
     static constexpr std::size_t primary_key_index = found_primary_key < column_count ? found_primary_key : 0;
+    // primary_key<> on several members makes them one composite key, in declaration order.
+    static constexpr std::size_t key_size =
+        detail::primary_key_members<T>() > 1 ? detail::primary_key_members<T>() : 1;
+    static constexpr bool composite_key = key_size > 1;
+    static constexpr std::array<std::size_t, key_size> key_columns =
+        detail::key_columns_of<key_size>(columns, primary_key_index);
 
     template <std::size_t I>
     using member_type = detail::member_t<T, I>;
     template <std::size_t I>
     using value_type = typename detail::column_layers<member_type<I>>::value_type;
 
-    using primary_key_value = value_type<primary_key_index>;
-    // An integer key left at 0 is assigned by the database when the row is inserted.
+    // The key's value type; a std::tuple of the parts' for a composite key.
+    using primary_key_value = std::conditional_t<
+        composite_key, typename detail::primary_key_tuple<T, std::make_index_sequence<key_size>>::type,
+        value_type<primary_key_index>>;
+    // An integer key left at 0 is assigned by the database when the row is inserted; a
+    // composite key is always inserted as given.
     static constexpr bool generated_primary_key =
-        columns[primary_key_index].type == column_type::integer;
+        !composite_key && columns[primary_key_index].type == column_type::integer;
 
+    // The member holding the key (the first part of a composite key).
     static constexpr auto& primary_key_of(T& object) noexcept {
         return detail::field<primary_key_index>(object);
     }
@@ -327,7 +384,7 @@ struct table {
         return detail::field<primary_key_index>(object);
     }
 
-    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key};
+    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key, key_columns};
 
     // The models this one references (itself excluded), as a detail::type_list.
     using parents = typename detail::referenced_models<T, std::make_index_sequence<column_count>>::type;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -65,7 +66,21 @@ template <class K>
 std::string describe_key(const K& key) {
     if constexpr (std::is_same_v<K, std::int64_t>) return std::to_string(key);
     else if constexpr (std::is_same_v<K, std::string>) return "'" + key + "'";
+    else if constexpr (requires { std::tuple_size<K>::value; })
+        return std::apply([](const auto&... part) {
+            std::string text;
+            ((text += (text.empty() ? "(" : ", ") + describe_key(part)), ...);
+            return text + ")";
+        }, key);
     else return "<key>";
+}
+
+// "id", or ("a", "b") for a composite key.
+inline std::string describe_key_columns(const table_view& t) {
+    if (t.key_columns.size() == 1) return std::string(t.primary_key().name);
+    std::string text;
+    for (std::size_t k : t.key_columns) text += (text.empty() ? "(" : ", ") + std::string(t.columns[k].name);
+    return text + ")";
 }
 
 // What the unit of work needs of model T, as data and small functions: made once per model.
@@ -123,7 +138,7 @@ struct ops_of {
         .assign_key =
             [](void* p, std::int64_t key) {
                 if constexpr (table<T>::generated_primary_key)
-                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) =
+                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) =
                         value_traits<key_value>::from_storage(key);
             },
         .read_key =
@@ -135,7 +150,7 @@ struct ops_of {
                     } catch (...) {
                         rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
                     }
-                    static_cast<key_value&>(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
+                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
                 }
             },
         .changed = [](const void* now, const void* before) { return changed_columns(row(now), row(before)); },
@@ -224,7 +239,7 @@ template <class Key>
 [[noreturn, gnu::cold]] void throw_stale(const table_view& t, std::string_view what, const Key& key,
                                          std::string_view sql) {
     throw stale_data_error(std::string(what) + " of \"" + std::string(t.name) + "\" row with " +
-                           std::string(t.primary_key().name) + " = " + describe_key(key) +
+                           describe_key_columns(t) + " = " + describe_key(key) +
                            " matched no row: it was deleted or changed behind this session [SQL: " + std::string(sql) +
                            "]");
 }
@@ -374,8 +389,9 @@ struct model_store final : model_store_base<Backend> {
         // Where the dialect batches UPDATEs, objects that keep their key go out in multi-row
         // UPDATEs, one run per set of changed columns (detail/multi_row_update.hpp); the others,
         // and a run of one, row by row.
-        const bool batched = multi_row_updates<dialect>(table());
-        const column_set key_column = column_set{1} << (table().primary_key_index % 64);
+        // A composite key's rows go one by one: the batched UPDATE matches one key column.
+        const bool batched = multi_row_updates<dialect>(table()) && table().key_columns.size() == 1;
+        const column_set key_column = ops.all_columns & ~ops.all_but_key;
         std::vector<std::pair<column_set, entry*>> same_key;
         for (std::size_t i = 0; i < objects.size(); ++i) {
             entry& e = objects.at(i);

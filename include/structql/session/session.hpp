@@ -79,19 +79,27 @@ public:
         return *static_cast<T*>(e.object);
     }
 
-    // The object with this primary key: from the identity map when tracked, else loaded.
-    // nullptr when no such row exists (or it was removed in this session).
-    template <class T, class K>
-    T* get(const K& key) {
-        check_usable();
-        using key_value = typename table<T>::primary_key_value;
-        // A key the primary key's type cannot hold matches no row, as in a filter: it is never
-        // narrowed into another row's key.
-        if constexpr (std::is_arithmetic_v<K> && std::is_arithmetic_v<key_value> &&
-                      !detail::holds_every_value_of<K, key_value>()) {
-            if (!detail::fits<key_value>(key)) return nullptr;
+    // The object with this primary key (a composite key's parts in declaration order): from the
+    // identity map when tracked, else loaded. nullptr when no such row exists (or it was
+    // removed in this session).
+    template <class T, class... K>
+    T* get(const K&... key) {
+        using arguments = detail::key_arguments<T, K...>;
+        if constexpr (!arguments::ok) {
+            return nullptr;
+        } else {
+            check_usable();
+            if (!arguments::fit(key...)) return nullptr;
+            const auto bound_key = arguments::convert(key...);  // outlives the statement, which may bind it without a copy
+            return get_by_key<T>(arguments::identity(bound_key),
+                                 [&](auto& statement) { arguments::bind(statement, bound_key); });
         }
-        auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
+    }
+
+private:
+    // get() and merge(): the identity map first, then the row (bound by bind_key).
+    template <class T, class Binder>
+    T* get_by_key(const detail::identity_key_t<T>& storage_key, Binder&& bind_key) {
         auto& store = store_for<T>();
         if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         if (options_.autoflush) {
@@ -102,9 +110,7 @@ public:
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         }
         T* result = nullptr;
-        const key_value bound_key(key);  // outlives the statement, which may bind it without a copy
-        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false,
-                   [&](auto& statement) { detail::bind_value(statement, 1, bound_key); },
+        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false, bind_key,
                    [&](const auto& statement) {
                        result = materialize<T>(statement, 0);
                        return false;
@@ -112,6 +118,7 @@ public:
         return result;
     }
 
+public:
     // Marks a tracked object for DELETE at the next flush (a pending one is simply dropped).
     template <class T>
     void remove(T& object) {
@@ -166,13 +173,11 @@ public:
     template <class T>
     T& merge(const T& object) {
         check_usable();
-        using key_value = typename table<T>::primary_key_value;
-        const key_value& key = table<T>::primary_key_of(object);
-        if constexpr (table<T>::generated_primary_key) {
-            if (key == 0) return add(T(object));
-        }
+        if (detail::is_unassigned_key<T>(table<T>::primary_key_of(object))) return add(T(object));
         if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
-        if (T* existing = get<T>(key)) {
+        if (T* existing = get_by_key<T>(detail::identity_key(object), [&](auto& statement) {
+                detail::bind_primary_key(statement, 1, object);
+            })) {
             *existing = object;
             return *existing;
         }

@@ -21,7 +21,7 @@ namespace structql::detail {
 template <class Member>
 constexpr bool holds_zero(const Member& member) {
     if constexpr (is_optional<Member>::value) return member && holds_zero(*member);
-    else return static_cast<const unwrapped_t<Member>&>(member) == 0;
+    else return unwrap(member) == 0;
 }
 
 // The error for a child whose foreign key `member` is still 0 (cold, and compiled once: it is

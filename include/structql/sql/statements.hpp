@@ -29,12 +29,29 @@ constexpr void write_column_list(auto& out, const table_view& t, bool skip_prima
     }
 }
 
+// WHERE "k" = ?, or WHERE "a" = ? AND "b" = ? for a composite key (parts in declaration order).
 template <class D>
 constexpr void write_primary_key_condition(auto& out, const table_view& t) {
     out.append(" WHERE ");
-    write_identifier<D>(out, t.primary_key().name);
-    out.append(" = ");
-    D::write_placeholder(out);
+    for (std::size_t k = 0; k < t.key_columns.size(); ++k) {
+        if (k > 0) out.append(" AND ");
+        write_identifier<D>(out, t.columns[t.key_columns[k]].name);
+        out.append(" = ");
+        D::write_placeholder(out);
+    }
+}
+
+constexpr std::string_view referential_action(on_delete action) {
+    switch (action) {
+        case on_delete::no_action: break;
+        case on_delete::cascade: return "CASCADE";
+        case on_delete::set_null: return "SET NULL";
+        case on_delete::restrict: return "RESTRICT";
+    }
+    return "";
+}
+constexpr std::string_view referential_action(on_update action) {
+    return referential_action(static_cast<on_delete>(action));
 }
 
 template <class D>
@@ -47,7 +64,8 @@ constexpr void write_create_table(auto& out, const table_view& t) {
         if (i > 0) out.append(", ");
         write_identifier<D>(out, c.name);
         out.append(' ');
-        bool is_key = i == t.primary_key_index;
+        // A composite key is a table constraint after the columns.
+        bool is_key = i == t.primary_key_index && t.key_columns.size() == 1;
         if (is_key && t.generated_primary_key) {
             out.append(D::generated_primary_key);
         } else {
@@ -63,7 +81,24 @@ constexpr void write_create_table(auto& out, const table_view& t) {
             out.append(" (");
             write_identifier<D>(out, c.references_column);
             out.append(')');
+            // NO ACTION is both databases' default: no clause.
+            if (c.delete_action != on_delete::no_action) {
+                out.append(" ON DELETE ");
+                out.append(referential_action(c.delete_action));
+            }
+            if (c.update_action != on_update::no_action) {
+                out.append(" ON UPDATE ");
+                out.append(referential_action(c.update_action));
+            }
         }
+    }
+    if (t.key_columns.size() > 1) {
+        out.append(", PRIMARY KEY (");
+        for (std::size_t k = 0; k < t.key_columns.size(); ++k) {
+            if (k > 0) out.append(", ");
+            write_identifier<D>(out, t.columns[t.key_columns[k]].name);
+        }
+        out.append(')');
     }
     out.append(')');
 }
@@ -174,7 +209,7 @@ struct select_by_primary_key_text {
 };
 
 // UPDATE of the columns for which is_set(i) holds, keyed by the primary key, which is bound
-// last.
+// last (every part of a composite key, in order).
 template <class D>
 constexpr void write_update(auto& out, const table_view& t, const auto& is_set) {
     out.append("UPDATE ");
@@ -192,11 +227,11 @@ constexpr void write_update(auto& out, const table_view& t, const auto& is_set) 
     write_primary_key_condition<D>(out, t);
 }
 
-// Every column but the key.
+// Every column but the key's.
 template <class D, class T>
 struct update_by_primary_key_text {
     static constexpr void write(auto& out) {
-        write_update<D>(out, table<T>::view, [](std::size_t i) { return i != table<T>::primary_key_index; });
+        write_update<D>(out, table<T>::view, [](std::size_t i) { return !table<T>::view.is_key(i); });
     }
 };
 
