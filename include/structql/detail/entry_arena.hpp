@@ -14,7 +14,7 @@
 
 namespace structql::detail {
 
-enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
+enum class object_state : std::uint8_t { pending, persistent, deleted, deleted_flushed, detached };
 
 // What the unit of work keeps of one tracked object, whatever its model.
 struct entry {
@@ -25,6 +25,9 @@ struct entry {
     void* committed = nullptr;
     object_state state = object_state::pending;
     bool inserted_in_transaction = false;
+    // The store's flush that inserted the object: that flush need not compare it with the
+    // snapshot it has just taken (model_store::flush_updates).
+    std::uint32_t inserted_in_flush = 0;
     std::uint64_t order = 0;  // add() or remove() sequence number
 };
 

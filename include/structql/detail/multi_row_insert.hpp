@@ -65,12 +65,6 @@ void bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Ne
 // rowid reached the largest integer (SQLite then picks rowids at random). So RETURNING is only
 // used for a table with triggers, and without it the largest key is checked to be the last one.
 
-// Whether a table has a trigger (in the main or the temp schema; names compare without case);
-// the table's name is the parameter.
-inline constexpr std::string_view sqlite_triggers_on =
-    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) "
-    "OR EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)";
-
 // Variants of a model's multi-row INSERT tag (prepare_insert_rows uses rows * 4 + 0..3) for its
 // largest-key SELECT.
 inline constexpr std::uint64_t largest_key_variant = ~std::uint64_t{0};
@@ -88,9 +82,7 @@ bool insert_rows_return_keys(Connection& c, const table_view& t) {
     if constexpr (D::returns_generated_keys) {
         return true;
     } else {
-        auto& statement = c.prepare_static(sqlite_triggers_on);
-        statement.bind(1, t.name);
-        return read_integer(statement) != 0;
+        return c.has_triggers(t.name);
     }
 }
 

@@ -65,10 +65,21 @@ public:
     template <class Build, class Prepare>
     Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
         generated_key key{tag, variant};
-        if (auto it = generated_.find(key); it != generated_.end()) return use(it->second, prepare);
-        auto e = add(build(), key, prepare);
-        generated_.emplace(key, e);
-        return *e->statements.front();
+        recent_generated& slot = generated_front_[generated_key_hash{}(key) % generated_front_.size()];
+        if (slot.statement && slot.key == key && !slot.statement->in_use) {
+            if (slot.at != recent_.begin()) recent_.splice(recent_.begin(), recent_, slot.at);
+            return *slot.statement;
+        }
+        position e;
+        if (auto it = generated_.find(key); it != generated_.end()) {
+            e = it->second;
+        } else {
+            e = add(build(), key, prepare);
+            generated_.emplace(key, e);
+        }
+        Statement& found = use(e, prepare);
+        slot = {key, e, &found};
+        return found;
     }
 
     template <class F>
@@ -81,6 +92,7 @@ public:
 
     void clear() noexcept {
         front_.fill({});
+        generated_front_.fill({});
         static_.clear();
         text_.clear();
         generated_.clear();
@@ -131,8 +143,13 @@ private:
                 last = e;
                 continue;
             }
-            if (e->generated) generated_.erase(*e->generated);
-            else text_.erase(e->text);
+            if (e->generated) {
+                recent_generated& slot = generated_front_[generated_key_hash{}(*e->generated) % generated_front_.size()];
+                if (slot.statement && slot.key == *e->generated) slot = {};
+                generated_.erase(*e->generated);
+            } else {
+                text_.erase(e->text);
+            }
             recent_.erase(e);
         }
         auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
@@ -152,8 +169,17 @@ private:
         Statement* statement = nullptr;
     };
 
+    // The same in front of generated_, for the statements of a generated shape (a multi-row
+    // INSERT of n rows, an UPDATE of some columns); cleared when its entry is dropped.
+    struct recent_generated {
+        generated_key key{};
+        position at{};
+        Statement* statement = nullptr;
+    };
+
     std::size_t capacity_;
     std::array<recent_static, 64> front_{};
+    std::array<recent_generated, 64> generated_front_{};
     std::unordered_map<const char*, copies> static_;
     std::list<entry> recent_;  // the run-time entries, most recently used first
     std::unordered_map<std::string_view, position> text_;

@@ -167,7 +167,12 @@ public:
         } else {
             std::optional<row_type> found;
             run(detail::statement_kind::rows, [&](const auto& statement) {
-                found.emplace(detail::access::read_row<Parts>(*source_, statement));
+                // A plain model object is read in place: no move of it (and its strings) into found.
+                if constexpr (std::is_same_v<row_type, T> && !Parts::projected &&
+                              std::tuple_size_v<typename Parts::joins_type> == 0)
+                    detail::read_columns(statement, found.emplace());
+                else
+                    found.emplace(detail::access::read_row<Parts>(*source_, statement));
                 return false;
             });
             if constexpr (std::is_pointer_v<row_type>) return found ? *found : nullptr;

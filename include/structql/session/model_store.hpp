@@ -247,6 +247,7 @@ struct model_store final : model_store_base<Backend> {
     identity_map identity;
     std::vector<entry*> pending;  // in add() order
     std::vector<entry*> deleted;  // in remove() order
+    std::uint32_t flushes = 0;    // counts collect() calls: every flush begins with one
 
     const table_view& table() const { return *ops.table; }
     Key key_of_snapshot(const entry& e) const { return ops.key_of(e.snapshot); }
@@ -258,6 +259,8 @@ struct model_store final : model_store_base<Backend> {
     static void detach(entry& e) { e.state = object_state::detached; }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
+        ++flushes;
+        inserts.reserve(inserts.size() + pending.size());
         for (entry* e : pending)
             if (e->state == object_state::pending) {
                 ops.check_references(e->object);  // before any row of the flush is written
@@ -353,6 +356,7 @@ struct model_store final : model_store_base<Backend> {
     void inserted(entry& e) {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
+        e.inserted_in_flush = flushes;
         objects.take_snapshot(e);
         identity_set(ops.key_of(e.object), e);
     }
@@ -379,7 +383,8 @@ struct model_store final : model_store_base<Backend> {
         std::vector<std::pair<column_set, entry*>> same_key;
         for (std::size_t i = 0; i < objects.size(); ++i) {
             entry& e = objects.at(i);
-            if (e.state != object_state::persistent) continue;
+            // An object this flush inserted equals the snapshot it took: no user code ran since.
+            if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);

@@ -78,7 +78,7 @@ public:
         (void)table<T>::members_checked;
         check_usable();
         auto& store = store_for<T>();
-        if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
+        if (auto* e = tracked_entry(store.objects, &object)) return *static_cast<T*>(e->object);
         auto& e = store.objects.emplace([&](void* at) { ::new (at) T(std::forward<M>(object)); });
         e.order = ++sequence_;
         store.pending.push_back(&e);
@@ -501,7 +501,10 @@ private:
     // The entry tracking this very object (by address), or nullptr.
     template <class T>
     detail::entry* find_tracked(const T& object) {
-        auto* e = store_for<T>().objects.element_of(&object);
+        return tracked_entry(store_for<T>().objects, &object);
+    }
+    static detail::entry* tracked_entry(detail::entry_arena& objects, const void* object) {
+        auto* e = objects.element_of(object);
         return e && e->state != detail::object_state::detached ? e : nullptr;
     }
 
