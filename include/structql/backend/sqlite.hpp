@@ -379,10 +379,10 @@ private:
         throw detail::conversion_failure("expected " + std::string(expected) + ", found " +
                                          std::string(detail::sqlite_type_name(found)));
     }
-    void check_bind(int rc) {
+    [[gnu::always_inline]] void check_bind(int rc) {
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
     }
-    void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
+    [[gnu::always_inline]] void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
         if (context_->traced()) [[unlikely]] trace_text(v);
         check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), lifetime, SQLITE_UTF8));
     }

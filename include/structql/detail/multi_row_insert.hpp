@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "structql/detail/rows.hpp"
 #include "structql/detail/static_text.hpp"
@@ -86,12 +86,13 @@ bool insert_rows_return_keys(Connection& c, const table_view& t) {
     }
 }
 
-// The keys SQLite gave the `rows` rows of the INSERT that just ran without RETURNING, in VALUES
-// order; none when the largest key in the table is not the last insert rowid. `tag`: the
-// model's multi-row INSERT tag.
+// The first of the keys SQLite gave the `rows` rows of the INSERT that just ran without
+// RETURNING (they are consecutive, in VALUES order, the last being the last insert rowid), or
+// nothing when the table's largest key is not that last rowid. `tag`: the model's multi-row
+// INSERT tag.
 template <class D, class Connection>
-std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const table_view& t, std::size_t rows) {
-    std::vector<std::int64_t> keys;
+std::optional<std::int64_t> first_consecutive_key(Connection& c, const void* tag, const table_view& t,
+                                                  std::size_t rows) {
     const std::int64_t last = c.last_insert_id();
     auto& largest = c.prepare_generated(tag, largest_key_variant, [&] {
         runtime_text out;
@@ -101,10 +102,8 @@ std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const
         sql::write_identifier<D>(out, t.name);
         return std::move(out.text);
     });
-    if (read_integer(largest) != last) return keys;
-    keys.reserve(rows);
-    for (std::size_t i = rows; i > 0; --i) keys.push_back(last - static_cast<std::int64_t>(i - 1));
-    return keys;
+    if (read_integer(largest) != last) return std::nullopt;
+    return last - static_cast<std::int64_t>(rows - 1);
 }
 
 }  // namespace structql::detail

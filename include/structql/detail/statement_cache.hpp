@@ -41,16 +41,20 @@ public:
     Statement& find_static(std::string_view sql, Prepare&& prepare) {
         // Most calls end here: a program's hot statements are few, and each keeps its slot.
         recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
-        if (slot.sql == sql.data() && !slot.statement->in_use) return *slot.statement;
-        auto it = static_.find(sql.data());
-        if (it == static_.end()) {
-            copies first;
-            first.push_back(prepare(sql));
-            it = static_.emplace(sql.data(), std::move(first)).first;
+        if (slot.sql == sql.data() && !slot.statement->in_use) [[likely]] return *slot.statement;
+        return find_static_behind(slot, sql, prepare);
+    }
+
+    // `build()` returns the text, and runs on the first use of (tag, variant) only.
+    template <class Build, class Prepare>
+    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
+        generated_key key{tag, variant};
+        recent_generated& slot = generated_front_[generated_key_hash{}(key) % generated_front_.size()];
+        if (slot.statement && slot.key == key && !slot.statement->in_use) [[likely]] {
+            if (slot.at != recent_.begin()) recent_.splice(recent_.begin(), recent_, slot.at);
+            return *slot.statement;
         }
-        Statement& found = free_copy(it->second, sql, prepare);
-        slot = {sql.data(), &found};
-        return found;
+        return find_generated_behind(slot, key, build, prepare);
     }
 
     template <class Prepare>
@@ -59,27 +63,6 @@ public:
         auto e = add(std::move(sql), std::nullopt, prepare);
         text_.emplace(e->text, e);
         return *e->statements.front();
-    }
-
-    // `build()` returns the text, and runs on the first use of (tag, variant) only.
-    template <class Build, class Prepare>
-    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build, Prepare&& prepare) {
-        generated_key key{tag, variant};
-        recent_generated& slot = generated_front_[generated_key_hash{}(key) % generated_front_.size()];
-        if (slot.statement && slot.key == key && !slot.statement->in_use) {
-            if (slot.at != recent_.begin()) recent_.splice(recent_.begin(), recent_, slot.at);
-            return *slot.statement;
-        }
-        position e;
-        if (auto it = generated_.find(key); it != generated_.end()) {
-            e = it->second;
-        } else {
-            e = add(build(), key, prepare);
-            generated_.emplace(key, e);
-        }
-        Statement& found = use(e, prepare);
-        slot = {key, e, &found};
-        return found;
     }
 
     template <class F>
@@ -100,7 +83,8 @@ public:
     }
 
 private:
-    using copies = std::vector<std::unique_ptr<Statement>>;  // one, unless uses nest
+    struct recent_static;
+    struct recent_generated;
     struct generated_key {
         const void* tag;
         std::uint64_t variant;
@@ -111,6 +95,37 @@ private:
             return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
         }
     };
+
+    // Behind the fronts, out of line: the lookups above stay small enough to inline.
+    template <class Prepare>
+    [[gnu::noinline]] Statement& find_static_behind(recent_static& slot, std::string_view sql, Prepare& prepare) {
+        auto it = static_.find(sql.data());
+        if (it == static_.end()) {
+            copies first;
+            first.push_back(prepare(sql));
+            it = static_.emplace(sql.data(), std::move(first)).first;
+        }
+        Statement& found = free_copy(it->second, sql, prepare);
+        slot = {sql.data(), &found};
+        return found;
+    }
+
+    template <class Build, class Prepare>
+    [[gnu::noinline]] Statement& find_generated_behind(recent_generated& slot, const generated_key& key, Build& build,
+                                                       Prepare& prepare) {
+        position e;
+        if (auto it = generated_.find(key); it != generated_.end()) {
+            e = it->second;
+        } else {
+            e = add(build(), key, prepare);
+            generated_.emplace(key, e);
+        }
+        Statement& found = use(e, prepare);
+        slot = {key, e, &found};
+        return found;
+    }
+
+    using copies = std::vector<std::unique_ptr<Statement>>;  // one, unless uses nest
     struct entry {
         std::string text;  // a list node never moves: keys and statements point into it
         std::optional<generated_key> generated;  // its key in generated_, else it is in text_

@@ -327,30 +327,38 @@ struct model_store final : model_store_base<Backend> {
             for (const auto& step : run) inserted(*step.e);
             return;
         }
-        std::vector<std::int64_t> keys;
-        if (returning) {
-            keys.reserve(run.size());
-            explaining_foreign_keys<Backend>(table(), [&] {
-                while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
-            });
-            std::sort(keys.begin(), keys.end());
-        } else {
+        if (!returning) {
             step_write(statement);
-            keys = consecutive_keys<dialect>(c, ops.insert_rows_tag, table(), run.size());
+            const std::optional<std::int64_t> first = first_consecutive_key<dialect>(c, ops.insert_rows_tag, table(), run.size());
+            if (!first) throw_keys_not_consecutive(statement.sql());
+            for (std::size_t i = 0; i < run.size(); ++i) {
+                ops.assign_key(run[i].e->object, *first + static_cast<std::int64_t>(i));
+                inserted(*run[i].e);
+            }
+            return;
         }
+        std::vector<std::int64_t> keys;
+        keys.reserve(run.size());
+        explaining_foreign_keys<Backend>(table(), [&] {
+            while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
+        });
+        std::sort(keys.begin(), keys.end());
         const bool as_assigned =
             keys.size() == run.size() &&
             (dialect::returns_generated_keys ||
              (keys.back() - keys.front() == static_cast<std::int64_t>(keys.size()) - 1 && keys.back() == c.last_insert_id()));
-        if (!as_assigned)
-            throw operational_error("the keys \"" + std::string(table().name) +
-                                    "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
-                                    "cannot tell which row has which (a trigger inserting into the table, or a "
-                                    "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
+        if (!as_assigned) throw_keys_not_consecutive(statement.sql());
         for (std::size_t i = 0; i < run.size(); ++i) {
             ops.assign_key(run[i].e->object, keys[i]);
             inserted(*run[i].e);
         }
+    }
+
+    [[noreturn, gnu::cold]] void throw_keys_not_consecutive(std::string_view sql) const {
+        throw operational_error("the keys \"" + std::string(table().name) +
+                                "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
+                                "cannot tell which row has which (a trigger inserting into the table, or a "
+                                "key at the largest integer?) [SQL: " + std::string(sql) + "]");
     }
 
     void inserted(entry& e) {
