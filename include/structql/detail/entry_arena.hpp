@@ -128,11 +128,11 @@ public:
 
     // A copy of a row on the heap, and its release (nullptr: nothing).
     void* clone(const void* row) const {
-        void* p = ::operator new(life_.size, std::align_val_t(life_.align));
+        void* p = allocate(life_.size, life_.align);
         try {
             life_.copy_construct(p, row);
         } catch (...) {
-            ::operator delete(p, std::align_val_t(life_.align));
+            deallocate(p, life_.align);
             throw;
         }
         return p;
@@ -140,7 +140,7 @@ public:
     void release(void* copy) const noexcept {
         if (!copy) return;
         life_.destroy(copy);
-        ::operator delete(copy, std::align_val_t(life_.align));
+        deallocate(copy, life_.align);
     }
     void keep_committed(entry& e) const {
         if (!e.committed) e.committed = clone(e.snapshot);
@@ -188,9 +188,19 @@ private:
         return blocks_[b] + (i - block_start(b)) * stride_;
     }
     std::byte* allocate_block(std::size_t b) const {
-        return static_cast<std::byte*>(::operator new(block_capacity(b) * stride_, std::align_val_t(align_)));
+        return static_cast<std::byte*>(allocate(block_capacity(b) * stride_, align_));
     }
-    void free_block(std::byte* b) const noexcept { ::operator delete(b, std::align_val_t(align_)); }
+    void free_block(std::byte* b) const noexcept { deallocate(b, align_); }
+    // The aligned operator new only where the plain one's alignment is not enough: it costs
+    // several times malloc's instructions (memalign).
+    static void* allocate(std::size_t bytes, std::size_t align) {
+        if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(bytes);
+        return ::operator new(bytes, std::align_val_t(align));
+    }
+    static void deallocate(void* p, std::size_t align) noexcept {
+        if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) ::operator delete(p);
+        else ::operator delete(p, std::align_val_t(align));
+    }
 
     void destroy(entry& e) noexcept {
         set_snapshot(e, nullptr);

@@ -52,6 +52,7 @@ public:
           connection_(std::move(other.connection_)),
           stores_(std::move(other.stores_)),
           sequence_(other.sequence_),
+          flushed_sequence_(other.flushed_sequence_),
           failure_(std::move(other.failure_)),
           closed_(other.closed_),
           savepoints_(std::move(other.savepoints_)),
@@ -100,10 +101,11 @@ public:
         auto storage_key = detail::identity_key_t<T>(value_traits<key_value>::to_storage(key_value(key)));
         auto& store = store_for<T>();
         if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        if (options_.autoflush) {
-            // Pending inserts and deletes only: a changed tracked object cannot make an untracked
-            // row appear (SQLAlchemy would also write changed objects here; comparing every
-            // tracked object on each miss would make a loop of get() quadratic).
+        if (options_.autoflush && sequence_ != flushed_sequence_) {
+            // Pending inserts and deletes only (none since the last flush: nothing to do): a
+            // changed tracked object cannot make an untracked row appear (SQLAlchemy would also
+            // write changed objects here; comparing every tracked object on each miss would make
+            // a loop of get() quadratic).
             autoflush(static_cast<detail::type_list<>*>(nullptr));
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         }
@@ -230,6 +232,7 @@ private:
         check_usable();
         std::vector<detail::flush_step<Backend>> inserts, deletes;
         for (auto& store : stores_) if (store) store->collect(inserts, deletes);
+        flushed_sequence_ = sequence_;
         bool wrote = false;
         auto writer = [&]() -> typename Backend::connection_type& {
             wrote = true;
@@ -432,9 +435,9 @@ private:
         if (options_.autocommit) commit_transaction();
         return static_cast<std::size_t>(changed);
     }
+    // Callers have checked that the session is usable.
     template <class Binder, class OnRow>
     void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        check_usable();
         auto& c = connection();
         struct reading {
             std::size_t& statements;
@@ -596,7 +599,8 @@ private:
     session_options options_;
     std::optional<connection_type> connection_;
     std::vector<std::unique_ptr<detail::model_store_base<Backend>>> stores_;  // by detail::model_index<T>()
-    std::uint64_t sequence_ = 0;
+    std::uint64_t sequence_ = 0;          // counts add() and remove() calls
+    std::uint64_t flushed_sequence_ = 0;  // sequence_ at the last flush's collect()
     std::optional<std::string> failure_;
     bool closed_ = false;
     std::size_t reading_ = 0;  // statements being read on the connection (for_each, nested ones)
