@@ -274,30 +274,20 @@ public:
         if (!stepped_) {
             stepped_ = true;
             context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
-            if (context_->traced()) {
-                context_->before(sql_, parameters_);
-                started_ = std::chrono::steady_clock::now();
-            }
+            if (context_->traced()) [[unlikely]] report_before();
         }
         int rc = sqlite3_step(stmt_);
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
-        sqlite3_reset(stmt_);
-        detail::throw_sqlite_error(db_, rc, sql_);
+        fail_step(rc);
     }
 
     // Makes the statement ready to bind and run again, releasing any read lock it holds.
     void reset() noexcept {
         sqlite3_reset(stmt_);
-        if (stepped_ && context_->traced()) {
-            try {
-                context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
-            } catch (...) {
-                // A hook's failure must not turn a reset into an error.
-            }
-        }
+        if (stepped_ && context_->traced()) [[unlikely]] report_after();
         stepped_ = false;
-        parameters_.clear();
+        if (!parameters_.empty()) [[unlikely]] parameters_.clear();
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
@@ -392,6 +382,23 @@ private:
         static const std::byte empty{};
         check_bind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &empty : v.data(), v.size(), lifetime));
     }
+    // Out of line, like the tracing below: step() and reset() stay small enough to inline.
+    [[noreturn, gnu::cold, gnu::noinline]] void fail_step(int rc) {
+        sqlite3_reset(stmt_);
+        detail::throw_sqlite_error(db_, rc, sql_);
+    }
+    [[gnu::cold, gnu::noinline]] void report_before() {
+        context_->before(sql_, parameters_);
+        started_ = std::chrono::steady_clock::now();
+    }
+    [[gnu::cold, gnu::noinline]] void report_after() noexcept {
+        try {
+            context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
+        } catch (...) {
+            // A hook's failure must not turn a reset into an error.
+        }
+    }
+
     // Out of line: the binds stay small enough to inline where nothing is traced.
     template <class N>
     [[gnu::cold, gnu::noinline]] void trace_number(N v) {
