@@ -239,7 +239,7 @@ public:
     std::string_view sql() const noexcept { return sql_; }
     sqlite3_stmt* native_handle() const noexcept { return stmt_; }
 
-    void bind_null(int i) {
+    [[gnu::always_inline]] void bind_null(int i) {
         if (context_->traced()) [[unlikely]] trace_parameter("NULL");
         check_bind(sqlite3_bind_null(stmt_, i));
     }
@@ -247,7 +247,7 @@ public:
         if (context_->traced()) [[unlikely]] trace_parameter(v ? "1" : "0");
         check_bind(sqlite3_bind_int64(stmt_, i, v ? 1 : 0));
     }
-    void bind(int i, std::int64_t v) {
+    [[gnu::always_inline]] void bind(int i, std::int64_t v) {
         if (context_->traced()) [[unlikely]] trace_number(v);
         check_bind(sqlite3_bind_int64(stmt_, i, v));
     }
@@ -258,7 +258,7 @@ public:
         check_bind(sqlite3_bind_double(stmt_, i, v));
     }
     // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
-    void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
+    [[gnu::always_inline]] void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
     void bind(int i, std::string&& v) { bind_text(i, v, SQLITE_TRANSIENT); }
     void bind(int i, std::string_view v) { bind_text(i, v, SQLITE_TRANSIENT); }
     void bind(int i, const blob& v) { bind_blob(i, v, SQLITE_STATIC); }
@@ -283,7 +283,7 @@ public:
     }
 
     // Makes the statement ready to bind and run again, releasing any read lock it holds.
-    void reset() noexcept {
+    [[gnu::always_inline]] void reset() noexcept {
         sqlite3_reset(stmt_);
         if (stepped_ && context_->traced()) [[unlikely]] report_after();
         stepped_ = false;
