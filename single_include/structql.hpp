@@ -3505,14 +3505,11 @@ public:
         if constexpr (!Parts::has_limit && !(std::tuple_size_v<typename Parts::joins_type> == 0 &&
                                              detail::filters_one_key<T, typename Parts::where_type>)) {
             return limit(1).first();
+        } else if constexpr (std::is_pointer_v<row_type>) {
+            std::optional<row_type> found = first_row();
+            return found ? *found : nullptr;
         } else {
-            std::optional<row_type> found;
-            run(detail::statement_kind::rows, [&](const auto& statement) {
-                found.emplace(detail::access::read_row<Parts>(*source_, statement));
-                return false;
-            });
-            if constexpr (std::is_pointer_v<row_type>) return found ? *found : nullptr;
-            else return found;
+            return first_row();
         }
     }
 
@@ -3619,6 +3616,21 @@ public:
     }
 
 private:
+    // first()'s row; one named result, so that it is constructed in the caller's object.
+    std::optional<row_type> first_row() const {
+        std::optional<row_type> found;
+        run(detail::statement_kind::rows, [&](const auto& statement) {
+            // A plain model object is read in place: no move of it (and its strings) into found.
+            if constexpr (std::is_same_v<row_type, T> && !Parts::projected &&
+                          std::tuple_size_v<typename Parts::joins_type> == 0)
+                detail::read_columns(statement, found.emplace());
+            else
+                found.emplace(detail::access::read_row<Parts>(*source_, statement));
+            return false;
+        });
+        return found;
+    }
+
     template <class Model, bool Outer, class On>
     auto add_join(On on) const {
         static_assert(!detail::contains<Model, typename Parts::all_models>::value,
@@ -4200,19 +4212,24 @@ public:
     Statement& find_static(std::string_view sql) {
         // Most calls end here: a program's hot statements are few, and each keeps its slot.
         recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
-        if (slot.sql == sql.data() && !slot.statement->in_use) return *slot.statement;
-        return find_static_again(sql, slot);
+        if (slot.sql == sql.data() && !slot.statement->in_use) [[likely]] return *slot.statement;
+        return find_static_behind(slot, sql);
     }
-
-    Statement& find_text(std::string sql);
 
     // `build()` returns the text, and runs on the first use of (tag, variant) only.
     template <class Build>
     Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
         generated_key key{tag, variant};
-        if (Statement* found = find_generated_again(key)) return *found;
-        return add_generated(key, build());
+        recent_generated& slot = generated_front_[generated_key_hash{}(key) % generated_front_.size()];
+        if (slot.statement && slot.key == key && !slot.statement->in_use) [[likely]] {
+            if (slot.at != recent_.begin()) recent_.splice(recent_.begin(), recent_, slot.at);
+            return *slot.statement;
+        }
+        if (Statement* known = find_generated_behind(slot, key)) return *known;
+        return add_generated(slot, key, build());
     }
+
+    Statement& find_text(std::string sql);
 
     template <class F>
     void for_each(F&& f) {
@@ -4242,18 +4259,27 @@ private:
         copies statements;
     };
     using position = typename std::list<entry>::iterator;
+
     // A compile-time statement's last copy handed out, by its text's address: a direct-mapped
     // cache in front of static_ (an array load and a comparison instead of a hash lookup).
     struct recent_static {
         const char* sql = nullptr;
         Statement* statement = nullptr;
     };
+    // The same in front of generated_, for the statements of a generated shape (a multi-row
+    // INSERT of n rows, an UPDATE of some columns); cleared when its entry is dropped.
+    struct recent_generated {
+        generated_key key{};
+        position at{};
+        Statement* statement = nullptr;
+    };
 
-    // The slow paths, out of line: compiled once per backend, and with separate compilation
-    // once per program (detail/linkage.hpp).
-    Statement& find_static_again(std::string_view sql, recent_static& slot);
-    Statement* find_generated_again(const generated_key& key);
-    Statement& add_generated(const generated_key& key, std::string text);
+    // Behind the fronts, out of line: the lookups above stay small enough to inline, and the
+    // rest is compiled once per backend (with separate compilation, once per program).
+    Statement& find_static_behind(recent_static& slot, std::string_view sql);
+    Statement* find_generated_behind(recent_generated& slot, const generated_key& key);
+    Statement& use_generated(recent_generated& slot, position e);
+    Statement& add_generated(recent_generated& slot, const generated_key& key, std::string text);
     Statement& free_copy(copies& statements, std::string_view sql);
     Statement& use(position e);
     position add(std::string text, std::optional<generated_key> generated);
@@ -4262,6 +4288,7 @@ private:
     void* owner_;
     prepare_function prepare_;
     std::array<recent_static, 64> front_{};
+    std::array<recent_generated, 64> generated_front_{};
     std::unordered_map<const char*, copies> static_;
     std::list<entry> recent_;  // the run-time entries, most recently used first
     std::unordered_map<std::string_view, position> text_;
@@ -4269,7 +4296,7 @@ private:
 };
 
 template <class Statement>
-Statement& statement_cache<Statement>::find_static_again(std::string_view sql, recent_static& slot) {
+Statement& statement_cache<Statement>::find_static_behind(recent_static& slot, std::string_view sql) {
     auto it = static_.find(sql.data());
     if (it == static_.end()) {
         copies first;
@@ -4282,6 +4309,27 @@ Statement& statement_cache<Statement>::find_static_again(std::string_view sql, r
 }
 
 template <class Statement>
+Statement* statement_cache<Statement>::find_generated_behind(recent_generated& slot, const generated_key& key) {
+    auto it = generated_.find(key);
+    return it == generated_.end() ? nullptr : &use_generated(slot, it->second);
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::use_generated(recent_generated& slot, position e) {
+    Statement& found = use(e);
+    slot = {*e->generated, e, &found};
+    return found;
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::add_generated(recent_generated& slot, const generated_key& key,
+                                                    std::string text) {
+    position e = add(std::move(text), key);
+    generated_.emplace(key, e);
+    return use_generated(slot, e);
+}
+
+template <class Statement>
 Statement& statement_cache<Statement>::find_text(std::string sql) {
     if (auto it = text_.find(sql); it != text_.end()) return use(it->second);
     auto e = add(std::move(sql), std::nullopt);
@@ -4290,21 +4338,9 @@ Statement& statement_cache<Statement>::find_text(std::string sql) {
 }
 
 template <class Statement>
-Statement* statement_cache<Statement>::find_generated_again(const generated_key& key) {
-    auto it = generated_.find(key);
-    return it == generated_.end() ? nullptr : &use(it->second);
-}
-
-template <class Statement>
-Statement& statement_cache<Statement>::add_generated(const generated_key& key, std::string text) {
-    auto e = add(std::move(text), key);
-    generated_.emplace(key, e);
-    return *e->statements.front();
-}
-
-template <class Statement>
 void statement_cache<Statement>::clear() noexcept {
     front_.fill({});
+    generated_front_.fill({});
     static_.clear();
     text_.clear();
     generated_.clear();
@@ -4336,8 +4372,13 @@ auto statement_cache<Statement>::add(std::string text, std::optional<generated_k
             last = e;
             continue;
         }
-        if (e->generated) generated_.erase(*e->generated);
-        else text_.erase(e->text);
+        if (e->generated) {
+            recent_generated& slot = generated_front_[generated_key_hash{}(*e->generated) % generated_front_.size()];
+            if (slot.statement && slot.key == *e->generated) slot = {};
+            generated_.erase(*e->generated);
+        } else {
+            text_.erase(e->text);
+        }
         recent_.erase(e);
     }
     auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
@@ -4577,9 +4618,9 @@ concept backend = requires(const url& u, engine_options& options, const typename
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 
 namespace structql::detail {
@@ -4633,12 +4674,6 @@ void bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Ne
 // rowid reached the largest integer (SQLite then picks rowids at random). So RETURNING is only
 // used for a table with triggers, and without it the largest key is checked to be the last one.
 
-// Whether a table has a trigger (in the main or the temp schema; names compare without case);
-// the table's name is the parameter.
-inline constexpr std::string_view sqlite_triggers_on =
-    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) "
-    "OR EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)";
-
 // Variants of a model's multi-row INSERT tag (prepare_insert_rows uses rows * 4 + 0..3) for its
 // largest-key SELECT.
 inline constexpr std::uint64_t largest_key_variant = ~std::uint64_t{0};
@@ -4656,18 +4691,17 @@ bool insert_rows_return_keys(Connection& c, const table_view& t) {
     if constexpr (D::returns_generated_keys) {
         return true;
     } else {
-        auto& statement = c.prepare_static(sqlite_triggers_on);
-        statement.bind(1, t.name);
-        return read_integer(statement) != 0;
+        return c.has_triggers(t.name);
     }
 }
 
-// The keys SQLite gave the `rows` rows of the INSERT that just ran without RETURNING, in VALUES
-// order; none when the largest key in the table is not the last insert rowid. `tag`: the
-// model's multi-row INSERT tag.
+// The first of the keys SQLite gave the `rows` rows of the INSERT that just ran without
+// RETURNING (they are consecutive, in VALUES order, the last being the last insert rowid), or
+// nothing when the table's largest key is not that last rowid. `tag`: the model's multi-row
+// INSERT tag.
 template <class D, class Connection>
-std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const table_view& t, std::size_t rows) {
-    std::vector<std::int64_t> keys;
+std::optional<std::int64_t> first_consecutive_key(Connection& c, const void* tag, const table_view& t,
+                                                  std::size_t rows) {
     const std::int64_t last = c.last_insert_id();
     auto& largest = c.prepare_generated(tag, largest_key_variant, [&] {
         runtime_text out;
@@ -4677,10 +4711,8 @@ std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const
         sql::write_identifier<D>(out, t.name);
         return std::move(out.text);
     });
-    if (read_integer(largest) != last) return keys;
-    keys.reserve(rows);
-    for (std::size_t i = rows; i > 0; --i) keys.push_back(last - static_cast<std::int64_t>(i - 1));
-    return keys;
+    if (read_integer(largest) != last) return std::nullopt;
+    return last - static_cast<std::int64_t>(rows - 1);
 }
 
 }  // namespace structql::detail
@@ -5553,7 +5585,7 @@ private:
 
 namespace structql::detail {
 
-enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
+enum class object_state : std::uint8_t { pending, persistent, deleted, deleted_flushed, detached };
 
 // What the unit of work keeps of one tracked object, whatever its model.
 struct entry {
@@ -5564,6 +5596,9 @@ struct entry {
     void* committed = nullptr;
     object_state state = object_state::pending;
     bool inserted_in_transaction = false;
+    // The store's flush that inserted the object: that flush need not compare it with the
+    // snapshot it has just taken (model_store::flush_updates).
+    std::uint32_t inserted_in_flush = 0;
     std::uint64_t order = 0;  // add() or remove() sequence number
 };
 
@@ -5664,11 +5699,11 @@ public:
 
     // A copy of a row on the heap, and its release (nullptr: nothing).
     void* clone(const void* row) const {
-        void* p = ::operator new(life_.size, std::align_val_t(life_.align));
+        void* p = allocate(life_.size, life_.align);
         try {
             life_.copy_construct(p, row);
         } catch (...) {
-            ::operator delete(p, std::align_val_t(life_.align));
+            deallocate(p, life_.align);
             throw;
         }
         return p;
@@ -5676,7 +5711,7 @@ public:
     void release(void* copy) const noexcept {
         if (!copy) return;
         life_.destroy(copy);
-        ::operator delete(copy, std::align_val_t(life_.align));
+        deallocate(copy, life_.align);
     }
     void keep_committed(entry& e) const {
         if (!e.committed) e.committed = clone(e.snapshot);
@@ -5724,9 +5759,19 @@ private:
         return blocks_[b] + (i - block_start(b)) * stride_;
     }
     std::byte* allocate_block(std::size_t b) const {
-        return static_cast<std::byte*>(::operator new(block_capacity(b) * stride_, std::align_val_t(align_)));
+        return static_cast<std::byte*>(allocate(block_capacity(b) * stride_, align_));
     }
-    void free_block(std::byte* b) const noexcept { ::operator delete(b, std::align_val_t(align_)); }
+    void free_block(std::byte* b) const noexcept { deallocate(b, align_); }
+    // The aligned operator new only where the plain one's alignment is not enough: it costs
+    // several times malloc's instructions (memalign).
+    static void* allocate(std::size_t bytes, std::size_t align) {
+        if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(bytes);
+        return ::operator new(bytes, std::align_val_t(align));
+    }
+    static void deallocate(void* p, std::size_t align) noexcept {
+        if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) ::operator delete(p);
+        else ::operator delete(p, std::align_val_t(align));
+    }
 
     void destroy(entry& e) noexcept {
         set_snapshot(e, nullptr);
@@ -6286,6 +6331,7 @@ struct model_store final : model_store_base<Backend> {
     identity_map identity;
     std::vector<entry*> pending;  // in add() order
     std::vector<entry*> deleted;  // in remove() order
+    std::uint32_t flushes = 0;    // counts collect() calls: every flush begins with one
 
     const table_view& table() const { return *ops.table; }
     Key key_of_snapshot(const entry& e) const { return ops.key_of(e.snapshot); }
@@ -6297,6 +6343,8 @@ struct model_store final : model_store_base<Backend> {
     static void detach(entry& e) { e.state = object_state::detached; }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
+        ++flushes;
+        inserts.reserve(inserts.size() + pending.size());
         for (entry* e : pending)
             if (e->state == object_state::pending) {
                 ops.check_references(e->object);  // before any row of the flush is written
@@ -6363,35 +6411,44 @@ struct model_store final : model_store_base<Backend> {
             for (const auto& step : run) inserted(*step.e);
             return;
         }
-        std::vector<std::int64_t> keys;
-        if (returning) {
-            keys.reserve(run.size());
-            explaining_foreign_keys<Backend>(table(), [&] {
-                while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
-            });
-            std::sort(keys.begin(), keys.end());
-        } else {
+        if (!returning) {
             step_write(statement);
-            keys = consecutive_keys<dialect>(c, ops.insert_rows_tag, table(), run.size());
+            const std::optional<std::int64_t> first = first_consecutive_key<dialect>(c, ops.insert_rows_tag, table(), run.size());
+            if (!first) throw_keys_not_consecutive(statement.sql());
+            for (std::size_t i = 0; i < run.size(); ++i) {
+                ops.assign_key(run[i].e->object, *first + static_cast<std::int64_t>(i));
+                inserted(*run[i].e);
+            }
+            return;
         }
+        std::vector<std::int64_t> keys;
+        keys.reserve(run.size());
+        explaining_foreign_keys<Backend>(table(), [&] {
+            while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
+        });
+        std::sort(keys.begin(), keys.end());
         const bool as_assigned =
             keys.size() == run.size() &&
             (dialect::returns_generated_keys ||
              (keys.back() - keys.front() == static_cast<std::int64_t>(keys.size()) - 1 && keys.back() == c.last_insert_id()));
-        if (!as_assigned)
-            throw operational_error("the keys \"" + std::string(table().name) +
-                                    "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
-                                    "cannot tell which row has which (a trigger inserting into the table, or a "
-                                    "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
+        if (!as_assigned) throw_keys_not_consecutive(statement.sql());
         for (std::size_t i = 0; i < run.size(); ++i) {
             ops.assign_key(run[i].e->object, keys[i]);
             inserted(*run[i].e);
         }
     }
 
+    [[noreturn, gnu::cold]] void throw_keys_not_consecutive(std::string_view sql) const {
+        throw operational_error("the keys \"" + std::string(table().name) +
+                                "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
+                                "cannot tell which row has which (a trigger inserting into the table, or a "
+                                "key at the largest integer?) [SQL: " + std::string(sql) + "]");
+    }
+
     void inserted(entry& e) {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
+        e.inserted_in_flush = flushes;
         objects.take_snapshot(e);
         identity_set(ops.key_of(e.object), e);
     }
@@ -6419,7 +6476,8 @@ struct model_store final : model_store_base<Backend> {
         std::vector<std::pair<column_set, entry*>> same_key;
         for (std::size_t i = 0; i < objects.size(); ++i) {
             entry& e = objects.at(i);
-            if (e.state != object_state::persistent) continue;
+            // An object this flush inserted equals the snapshot it took: no user code ran since.
+            if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
@@ -6660,6 +6718,7 @@ public:
           connection_(std::move(other.connection_)),
           stores_(std::move(other.stores_)),
           sequence_(other.sequence_),
+          flushed_sequence_(other.flushed_sequence_),
           failure_(std::move(other.failure_)),
           closed_(other.closed_),
           savepoints_(std::move(other.savepoints_)),
@@ -6680,7 +6739,7 @@ public:
         (void)table<T>::members_checked;
         check_usable();
         auto& store = store_for<T>();
-        if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
+        if (auto* e = tracked_entry(store.objects, &object)) return *static_cast<T*>(e->object);
         auto& e = store.objects.emplace([&](void* at) { ::new (at) T(std::forward<M>(object)); });
         e.order = ++sequence_;
         store.pending.push_back(&e);
@@ -6710,10 +6769,11 @@ private:
     T* get_by_key(const detail::identity_key_t<T>& storage_key, Binder&& bind_key) {
         auto& store = store_for<T>();
         if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        if (options_.autoflush) {
-            // Pending inserts and deletes only: a changed tracked object cannot make an untracked
-            // row appear (SQLAlchemy would also write changed objects here; comparing every
-            // tracked object on each miss would make a loop of get() quadratic).
+        if (options_.autoflush && sequence_ != flushed_sequence_) {
+            // Pending inserts and deletes only (none since the last flush: nothing to do): a
+            // changed tracked object cannot make an untracked row appear (SQLAlchemy would also
+            // write changed objects here; comparing every tracked object on each miss would make
+            // a loop of get() quadratic).
             autoflush(static_cast<detail::type_list<>*>(nullptr));
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         }
@@ -6964,9 +7024,9 @@ private:
         if (options_.autocommit) commit_transaction();
         return static_cast<std::size_t>(changed);
     }
+    // Callers have checked that the session is usable.
     template <class Binder, class OnRow>
     void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        check_usable();
         auto& c = connection();
         struct reading {
             std::size_t& statements;
@@ -7027,7 +7087,10 @@ private:
     // The entry tracking this very object (by address), or nullptr.
     template <class T>
     detail::entry* find_tracked(const T& object) {
-        auto* e = store_for<T>().objects.element_of(&object);
+        return tracked_entry(store_for<T>().objects, &object);
+    }
+    static detail::entry* tracked_entry(detail::entry_arena& objects, const void* object) {
+        auto* e = objects.element_of(object);
         return e && e->state != detail::object_state::detached ? e : nullptr;
     }
 
@@ -7074,7 +7137,8 @@ private:
     session_options options_;
     std::optional<connection_type> connection_;
     std::vector<std::unique_ptr<detail::model_store_base<Backend>>> stores_;  // by detail::model_index<T>()
-    std::uint64_t sequence_ = 0;
+    std::uint64_t sequence_ = 0;          // counts add() and remove() calls
+    std::uint64_t flushed_sequence_ = 0;  // sequence_ at the last flush's collect()
     std::optional<std::string> failure_;
     bool closed_ = false;
     std::size_t reading_ = 0;  // statements being read on the connection (for_each, nested ones)
@@ -7110,6 +7174,7 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
     check_usable();
     std::vector<detail::flush_step<Backend>> inserts, deletes;
     for (auto& store : stores_) if (store) store->collect(inserts, deletes);
+    flushed_sequence_ = sequence_;
     bool wrote = false;
     auto writer = [&]() -> typename Backend::connection_type& {
         wrote = true;
@@ -7500,7 +7565,7 @@ inline bool sqlite_retryable(int extended_code) noexcept {
     return (extended_code & 0xff) == SQLITE_BUSY || (extended_code & 0xff) == SQLITE_LOCKED;
 }
 
-[[noreturn]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql);
+[[noreturn, gnu::cold]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql);
 
 class writer_queue;  // the engine's write transactions, taking turns (defined with the code)
 
@@ -7527,26 +7592,26 @@ public:
     std::string_view sql() const noexcept { return sql_; }
     sqlite3_stmt* native_handle() const noexcept { return stmt_; }
 
-    void bind_null(int i) {
-        trace_parameter("NULL");
+    [[gnu::always_inline]] void bind_null(int i) {
+        if (context_->traced()) [[unlikely]] trace_parameter("NULL");
         check_bind(sqlite3_bind_null(stmt_, i));
     }
     void bind(int i, bool v) {
-        trace_parameter(v ? "1" : "0");
+        if (context_->traced()) [[unlikely]] trace_parameter(v ? "1" : "0");
         check_bind(sqlite3_bind_int64(stmt_, i, v ? 1 : 0));
     }
-    void bind(int i, std::int64_t v) {
-        if (context_->traced()) trace_parameter(std::to_string(v));
+    [[gnu::always_inline]] void bind(int i, std::int64_t v) {
+        if (context_->traced()) [[unlikely]] trace_number(v);
         check_bind(sqlite3_bind_int64(stmt_, i, v));
     }
     void bind(int i, double v) {
-        if (context_->traced()) trace_parameter(std::to_string(v));
+        if (context_->traced()) [[unlikely]] trace_number(v);
         // sqlite3_bind_double stores a NaN as NULL: the value would be lost without a word.
         if (v != v) throw detail::conversion_failure("SQLite cannot store NaN (it would store NULL in its place)");
         check_bind(sqlite3_bind_double(stmt_, i, v));
     }
     // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
-    void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
+    [[gnu::always_inline]] void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
     void bind(int i, std::string&& v) { bind_text(i, v, SQLITE_TRANSIENT); }
     void bind(int i, std::string_view v) { bind_text(i, v, SQLITE_TRANSIENT); }
     void bind(int i, const blob& v) { bind_blob(i, v, SQLITE_STATIC); }
@@ -7562,30 +7627,20 @@ public:
         if (!stepped_) {
             stepped_ = true;
             context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
-            if (context_->traced()) {
-                context_->before(sql_, parameters_);
-                started_ = std::chrono::steady_clock::now();
-            }
+            if (context_->traced()) [[unlikely]] report_before();
         }
         int rc = sqlite3_step(stmt_);
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
-        sqlite3_reset(stmt_);
-        detail::throw_sqlite_error(db_, rc, sql_);
+        fail_step(rc);
     }
 
     // Makes the statement ready to bind and run again, releasing any read lock it holds.
-    void reset() noexcept {
+    [[gnu::always_inline]] void reset() noexcept {
         sqlite3_reset(stmt_);
-        if (stepped_ && context_->traced()) {
-            try {
-                context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
-            } catch (...) {
-                // A hook's failure must not turn a reset into an error.
-            }
-        }
+        if (stepped_ && context_->traced()) [[unlikely]] report_after();
         stepped_ = false;
-        parameters_.clear();
+        if (!parameters_.empty()) [[unlikely]] parameters_.clear();
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
@@ -7664,22 +7719,43 @@ private:
     }
 
     [[noreturn, gnu::cold]] static void type_mismatch(std::string_view expected, int found);
-    void check_bind(int rc) {
+    [[gnu::always_inline]] void check_bind(int rc) {
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
     }
-    void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
-        if (context_->traced()) trace_parameter("'" + std::string(v) + "'");
+    [[gnu::always_inline]] void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
+        if (context_->traced()) [[unlikely]] trace_text(v);
         check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), lifetime, SQLITE_UTF8));
     }
     void bind_blob(int i, const blob& v, sqlite3_destructor_type lifetime) {
-        if (context_->traced()) trace_parameter("<" + std::to_string(v.size()) + " bytes>");
+        if (context_->traced()) [[unlikely]] trace_parameter("<" + std::to_string(v.size()) + " bytes>");
         // A null pointer would bind NULL: an empty blob must stay an empty blob.
         static const std::byte empty{};
         check_bind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &empty : v.data(), v.size(), lifetime));
     }
-    void trace_parameter(std::string_view rendered) {
-        if (context_->traced()) parameters_.emplace_back(rendered);
+    // Out of line, like the tracing below: step() and reset() stay small enough to inline.
+    [[noreturn, gnu::cold, gnu::noinline]] void fail_step(int rc) {
+        sqlite3_reset(stmt_);
+        detail::throw_sqlite_error(db_, rc, sql_);
     }
+    [[gnu::cold, gnu::noinline]] void report_before() {
+        context_->before(sql_, parameters_);
+        started_ = std::chrono::steady_clock::now();
+    }
+    [[gnu::cold, gnu::noinline]] void report_after() noexcept {
+        try {
+            context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
+        } catch (...) {
+            // A hook's failure must not turn a reset into an error.
+        }
+    }
+
+    // Out of line: the binds stay small enough to inline where nothing is traced.
+    template <class N>
+    [[gnu::cold, gnu::noinline]] void trace_number(N v) {
+        trace_parameter(std::to_string(v));
+    }
+    [[gnu::cold, gnu::noinline]] void trace_text(std::string_view v) { trace_parameter("'" + std::string(v) + "'"); }
+    [[gnu::cold, gnu::noinline]] void trace_parameter(std::string_view rendered) { parameters_.emplace_back(rendered); }
 
     sqlite3* db_;
     sqlite3_stmt* stmt_;
@@ -7735,6 +7811,24 @@ public:
     void rollback();
     bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
+    // Whether the table has a trigger, in the main or the temp schema (a session's multi-row
+    // INSERT returns its keys only then: detail/multi_row_insert.hpp). sqlite_master is asked
+    // once per table while the two schemas' versions stay as they were: any CREATE or DROP, by
+    // any connection, changes them, and reading them costs an eighth of asking sqlite_master.
+    bool has_triggers(std::string_view table) {
+        const std::int64_t versions[2] = {select_integer(main_schema_version), select_integer(temp_schema_version)};
+        if (versions[0] != schema_versions_[0] || versions[1] != schema_versions_[1]) {
+            tables_with_triggers_.clear();
+            schema_versions_[0] = versions[0];
+            schema_versions_[1] = versions[1];
+        }
+        for (const auto& [name, triggers] : tables_with_triggers_)
+            if (name == table) return triggers;
+        const bool triggers = select_integer(triggers_on_table, table) != 0;
+        tables_with_triggers_.emplace_back(std::string(table), triggers);
+        return triggers;
+    }
+
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
     std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
 
@@ -7756,6 +7850,26 @@ private:
     static std::unique_ptr<sqlite_statement> prepare(void* self, std::string_view sql) {
         return static_cast<sqlite_connection*>(self)->prepare_new(sql);
     }
+
+    // SQL for has_triggers (prepare_static keys statements by their text's address).
+    static constexpr std::string_view main_schema_version = "PRAGMA main.schema_version";
+    static constexpr std::string_view temp_schema_version = "PRAGMA temp.schema_version";
+    static constexpr std::string_view triggers_on_table =
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) "
+        "OR EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)";
+
+    // The first column of the first row of compile-time SQL with at most one text parameter
+    // (0 for no row or NULL).
+    std::int64_t select_integer(std::string_view sql, std::optional<std::string_view> parameter = std::nullopt) {
+        sqlite_statement& s = prepare_static(sql);
+        struct resetter {
+            sqlite_statement& s;
+            ~resetter() { s.reset(); }
+        } guard{s};
+        if (parameter) s.bind(1, *parameter);
+        return s.step() && !s.is_null(0) ? s.read<std::int64_t>(0) : 0;
+    }
+
     // A prepared statement runs one statement: SQL after it (but whitespace and comments, which
     // prepare to nothing) would be ignored without a word, so it is refused.
     std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql);
@@ -7771,6 +7885,9 @@ private:
     bool writing_ = false;                          // holds a turn of writers_
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
     detail::statement_cache<sqlite_statement> cache_;
+    // has_triggers' answers, valid while main's and temp's schema versions are these.
+    std::int64_t schema_versions_[2] = {-1, -1};
+    std::vector<std::pair<std::string, bool>> tables_with_triggers_;
 };
 
 // The backend trait the engine and session are templated on.

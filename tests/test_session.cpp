@@ -257,6 +257,40 @@ TEMPLATE_TEST_CASE("flush writes only what changed, parents before children, chi
     CHECK(f.rows("comment") == 0);
 }
 
+TEMPLATE_TEST_CASE("an object changed after the flush that inserted it is written by the next flush", "[session]", sqlite, postgresql) {
+    // A flush does not compare the objects it has just inserted with their snapshots; any
+    // later flush must.
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    std::vector<std::string> updates;
+    f.engine.before_execute([&](const sq::statement_event& e) {
+        if (e.sql.starts_with("UPDATE")) updates.emplace_back(e.sql);
+    });
+    auto db = f.session();
+    Pessoa& ana = db.add(Pessoa{.nome = "Ana", .idade = 30});
+    Pessoa& bia = db.add(Pessoa{.nome = "Bia", .idade = 40});
+    db.flush();
+    CHECK(updates.empty());
+    ana.nome = "Ana changed";
+    db.flush();
+    CHECK(updates.size() == 1);
+    // Changed, then an autoflush that inserts another object: the change goes out with it.
+    bia.idade = 41;
+    db.add(Pessoa{.nome = "Cy"});
+    CHECK(db.template query<Pessoa>().count() == 3);
+    CHECK(updates.size() == 2);
+    // Changed after its insert in the same transaction, committed by commit()'s flush.
+    Pessoa& cy = *db.template query<Pessoa>().filter(sq::col<&Pessoa::nome> == "Cy").first();
+    cy.idade = 7;
+    db.commit();
+    CHECK(updates.size() == 3);
+    auto stored = f.file.query("SELECT nome, idade FROM pessoas ORDER BY id");
+    REQUIRE(stored.size() == 3);
+    CHECK((stored[0][0] == "Ana changed" && stored[0][1] == "30"));
+    CHECK((stored[1][0] == "Bia" && stored[1][1] == "41"));
+    CHECK((stored[2][0] == "Cy" && stored[2][1] == "7"));
+}
+
 TEMPLATE_TEST_CASE("rollback discards pending objects and restores changed and removed ones", "[session]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;
@@ -1200,4 +1234,43 @@ TEMPLATE_TEST_CASE("a composite primary key: inserted as given, found by its par
     CHECK(stored() == text_rows{{"1", "good", "8"}});
     CHECK(c.template query<PetTag>().filter(sq::col<&PetTag::pet_id> == 1 && sq::col<&PetTag::tag> == "good").remove() == 1);
     CHECK(f.rows("pet_tag") == 0);
+TEST_CASE("SQLite: a trigger created on the session's own connection after a first batch, in main or temp, is seen by the next batch", "[session][bulk][sqlite-only]") {
+    // One connection, so that each batch runs where the trigger was created and where the
+    // first batch cached that pessoas had none. (A trigger inserting into pessoas itself makes
+    // the keys of one INSERT not consecutive, which the session refuses with RETURNING too.)
+    fixture<sqlite> f({.pool_size = 1, .max_overflow = 0});
+    std::vector<std::string> inserts;
+    f.engine.before_execute([&](const sq::statement_event& e) {
+        if (e.sql.starts_with("INSERT INTO \"pessoas\"")) inserts.emplace_back(e.sql);
+    });
+    auto add_and_check = [&](const std::string& prefix) {
+        inserts.clear();
+        auto db = f.session();
+        std::vector<Pessoa*> added;
+        for (int i = 0; i < 20; ++i) added.push_back(&db.add(Pessoa{.nome = prefix + std::to_string(i)}));
+        db.commit();
+        for (Pessoa* p : added)
+            CHECK(f.file.count("SELECT count(*) FROM pessoas WHERE id = " + std::to_string(p->id) + " AND nome = '" +
+                               p->nome.value + "'") == 1);
+        REQUIRE(inserts.size() == 1);
+        return inserts[0].find("RETURNING \"id\"") != std::string::npos;
+    };
+    auto run = [&](const std::string& sql) {
+        auto c = f.engine.connect();
+        c.execute(sql);
+    };
+    run("CREATE TABLE audit (nome TEXT)");
+    CHECK_FALSE(add_and_check("first"));
+    // A trigger created after that batch, on the same connection (a TEMP one can only be):
+    // the next batch must see it and take its keys from RETURNING.
+    for (const std::string kind : {"TEMP", "main"}) {
+        run("CREATE " + std::string(kind == "TEMP" ? "TEMP " : "") +
+            "TRIGGER audited AFTER INSERT ON pessoas BEGIN INSERT INTO audit VALUES (NEW.nome); END");
+        CHECK(add_and_check(kind));
+        CHECK(f.file.count("SELECT count(*) FROM audit WHERE nome LIKE '" + kind + "%'") == 20);
+        run("DROP TRIGGER audited");
+        CHECK_FALSE(add_and_check("after " + kind));
+    }
+    CHECK(f.rows("pessoas") == 20 * 5);
+    CHECK(f.rows("audit") == 20 * 2);
 }

@@ -59,7 +59,7 @@ inline bool sqlite_retryable(int extended_code) noexcept {
     return (extended_code & 0xff) == SQLITE_BUSY || (extended_code & 0xff) == SQLITE_LOCKED;
 }
 
-[[noreturn]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql);
+[[noreturn, gnu::cold]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql);
 
 class writer_queue;  // the engine's write transactions, taking turns (defined with the code)
 
@@ -86,26 +86,26 @@ public:
     std::string_view sql() const noexcept { return sql_; }
     sqlite3_stmt* native_handle() const noexcept { return stmt_; }
 
-    void bind_null(int i) {
-        trace_parameter("NULL");
+    [[gnu::always_inline]] void bind_null(int i) {
+        if (context_->traced()) [[unlikely]] trace_parameter("NULL");
         check_bind(sqlite3_bind_null(stmt_, i));
     }
     void bind(int i, bool v) {
-        trace_parameter(v ? "1" : "0");
+        if (context_->traced()) [[unlikely]] trace_parameter(v ? "1" : "0");
         check_bind(sqlite3_bind_int64(stmt_, i, v ? 1 : 0));
     }
-    void bind(int i, std::int64_t v) {
-        if (context_->traced()) trace_parameter(std::to_string(v));
+    [[gnu::always_inline]] void bind(int i, std::int64_t v) {
+        if (context_->traced()) [[unlikely]] trace_number(v);
         check_bind(sqlite3_bind_int64(stmt_, i, v));
     }
     void bind(int i, double v) {
-        if (context_->traced()) trace_parameter(std::to_string(v));
+        if (context_->traced()) [[unlikely]] trace_number(v);
         // sqlite3_bind_double stores a NaN as NULL: the value would be lost without a word.
         if (v != v) throw detail::conversion_failure("SQLite cannot store NaN (it would store NULL in its place)");
         check_bind(sqlite3_bind_double(stmt_, i, v));
     }
     // An lvalue outlives the step that follows; a temporary must be copied by SQLite.
-    void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
+    [[gnu::always_inline]] void bind(int i, const std::string& v) { bind_text(i, v, SQLITE_STATIC); }
     void bind(int i, std::string&& v) { bind_text(i, v, SQLITE_TRANSIENT); }
     void bind(int i, std::string_view v) { bind_text(i, v, SQLITE_TRANSIENT); }
     void bind(int i, const blob& v) { bind_blob(i, v, SQLITE_STATIC); }
@@ -121,30 +121,20 @@ public:
         if (!stepped_) {
             stepped_ = true;
             context_->statistics.statements_executed.fetch_add(1, std::memory_order_relaxed);
-            if (context_->traced()) {
-                context_->before(sql_, parameters_);
-                started_ = std::chrono::steady_clock::now();
-            }
+            if (context_->traced()) [[unlikely]] report_before();
         }
         int rc = sqlite3_step(stmt_);
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
-        sqlite3_reset(stmt_);
-        detail::throw_sqlite_error(db_, rc, sql_);
+        fail_step(rc);
     }
 
     // Makes the statement ready to bind and run again, releasing any read lock it holds.
-    void reset() noexcept {
+    [[gnu::always_inline]] void reset() noexcept {
         sqlite3_reset(stmt_);
-        if (stepped_ && context_->traced()) {
-            try {
-                context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
-            } catch (...) {
-                // A hook's failure must not turn a reset into an error.
-            }
-        }
+        if (stepped_ && context_->traced()) [[unlikely]] report_after();
         stepped_ = false;
-        parameters_.clear();
+        if (!parameters_.empty()) [[unlikely]] parameters_.clear();
     }
 
     int column_count() const noexcept { return sqlite3_column_count(stmt_); }
@@ -223,22 +213,43 @@ private:
     }
 
     [[noreturn, gnu::cold]] static void type_mismatch(std::string_view expected, int found);
-    void check_bind(int rc) {
+    [[gnu::always_inline]] void check_bind(int rc) {
         if (rc != SQLITE_OK) detail::throw_sqlite_error(db_, rc, sql_);
     }
-    void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
-        if (context_->traced()) trace_parameter("'" + std::string(v) + "'");
+    [[gnu::always_inline]] void bind_text(int i, std::string_view v, sqlite3_destructor_type lifetime) {
+        if (context_->traced()) [[unlikely]] trace_text(v);
         check_bind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), lifetime, SQLITE_UTF8));
     }
     void bind_blob(int i, const blob& v, sqlite3_destructor_type lifetime) {
-        if (context_->traced()) trace_parameter("<" + std::to_string(v.size()) + " bytes>");
+        if (context_->traced()) [[unlikely]] trace_parameter("<" + std::to_string(v.size()) + " bytes>");
         // A null pointer would bind NULL: an empty blob must stay an empty blob.
         static const std::byte empty{};
         check_bind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &empty : v.data(), v.size(), lifetime));
     }
-    void trace_parameter(std::string_view rendered) {
-        if (context_->traced()) parameters_.emplace_back(rendered);
+    // Out of line, like the tracing below: step() and reset() stay small enough to inline.
+    [[noreturn, gnu::cold, gnu::noinline]] void fail_step(int rc) {
+        sqlite3_reset(stmt_);
+        detail::throw_sqlite_error(db_, rc, sql_);
     }
+    [[gnu::cold, gnu::noinline]] void report_before() {
+        context_->before(sql_, parameters_);
+        started_ = std::chrono::steady_clock::now();
+    }
+    [[gnu::cold, gnu::noinline]] void report_after() noexcept {
+        try {
+            context_->after(sql_, parameters_, std::chrono::steady_clock::now() - started_);
+        } catch (...) {
+            // A hook's failure must not turn a reset into an error.
+        }
+    }
+
+    // Out of line: the binds stay small enough to inline where nothing is traced.
+    template <class N>
+    [[gnu::cold, gnu::noinline]] void trace_number(N v) {
+        trace_parameter(std::to_string(v));
+    }
+    [[gnu::cold, gnu::noinline]] void trace_text(std::string_view v) { trace_parameter("'" + std::string(v) + "'"); }
+    [[gnu::cold, gnu::noinline]] void trace_parameter(std::string_view rendered) { parameters_.emplace_back(rendered); }
 
     sqlite3* db_;
     sqlite3_stmt* stmt_;
@@ -294,6 +305,24 @@ public:
     void rollback();
     bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
+    // Whether the table has a trigger, in the main or the temp schema (a session's multi-row
+    // INSERT returns its keys only then: detail/multi_row_insert.hpp). sqlite_master is asked
+    // once per table while the two schemas' versions stay as they were: any CREATE or DROP, by
+    // any connection, changes them, and reading them costs an eighth of asking sqlite_master.
+    bool has_triggers(std::string_view table) {
+        const std::int64_t versions[2] = {select_integer(main_schema_version), select_integer(temp_schema_version)};
+        if (versions[0] != schema_versions_[0] || versions[1] != schema_versions_[1]) {
+            tables_with_triggers_.clear();
+            schema_versions_[0] = versions[0];
+            schema_versions_[1] = versions[1];
+        }
+        for (const auto& [name, triggers] : tables_with_triggers_)
+            if (name == table) return triggers;
+        const bool triggers = select_integer(triggers_on_table, table) != 0;
+        tables_with_triggers_.emplace_back(std::string(table), triggers);
+        return triggers;
+    }
+
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
     std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
 
@@ -315,6 +344,26 @@ private:
     static std::unique_ptr<sqlite_statement> prepare(void* self, std::string_view sql) {
         return static_cast<sqlite_connection*>(self)->prepare_new(sql);
     }
+
+    // SQL for has_triggers (prepare_static keys statements by their text's address).
+    static constexpr std::string_view main_schema_version = "PRAGMA main.schema_version";
+    static constexpr std::string_view temp_schema_version = "PRAGMA temp.schema_version";
+    static constexpr std::string_view triggers_on_table =
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) "
+        "OR EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)";
+
+    // The first column of the first row of compile-time SQL with at most one text parameter
+    // (0 for no row or NULL).
+    std::int64_t select_integer(std::string_view sql, std::optional<std::string_view> parameter = std::nullopt) {
+        sqlite_statement& s = prepare_static(sql);
+        struct resetter {
+            sqlite_statement& s;
+            ~resetter() { s.reset(); }
+        } guard{s};
+        if (parameter) s.bind(1, *parameter);
+        return s.step() && !s.is_null(0) ? s.read<std::int64_t>(0) : 0;
+    }
+
     // A prepared statement runs one statement: SQL after it (but whitespace and comments, which
     // prepare to nothing) would be ignored without a word, so it is refused.
     std::unique_ptr<sqlite_statement> prepare_new(std::string_view sql);
@@ -330,6 +379,9 @@ private:
     bool writing_ = false;                          // holds a turn of writers_
     std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
     detail::statement_cache<sqlite_statement> cache_;
+    // has_triggers' answers, valid while main's and temp's schema versions are these.
+    std::int64_t schema_versions_[2] = {-1, -1};
+    std::vector<std::pair<std::string, bool>> tables_with_triggers_;
 };
 
 // The backend trait the engine and session are templated on.

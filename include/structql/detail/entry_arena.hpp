@@ -14,7 +14,7 @@
 
 namespace structql::detail {
 
-enum class object_state { pending, persistent, deleted, deleted_flushed, detached };
+enum class object_state : std::uint8_t { pending, persistent, deleted, deleted_flushed, detached };
 
 // What the unit of work keeps of one tracked object, whatever its model.
 struct entry {
@@ -25,6 +25,9 @@ struct entry {
     void* committed = nullptr;
     object_state state = object_state::pending;
     bool inserted_in_transaction = false;
+    // The store's flush that inserted the object: that flush need not compare it with the
+    // snapshot it has just taken (model_store::flush_updates).
+    std::uint32_t inserted_in_flush = 0;
     std::uint64_t order = 0;  // add() or remove() sequence number
 };
 
@@ -125,11 +128,11 @@ public:
 
     // A copy of a row on the heap, and its release (nullptr: nothing).
     void* clone(const void* row) const {
-        void* p = ::operator new(life_.size, std::align_val_t(life_.align));
+        void* p = allocate(life_.size, life_.align);
         try {
             life_.copy_construct(p, row);
         } catch (...) {
-            ::operator delete(p, std::align_val_t(life_.align));
+            deallocate(p, life_.align);
             throw;
         }
         return p;
@@ -137,7 +140,7 @@ public:
     void release(void* copy) const noexcept {
         if (!copy) return;
         life_.destroy(copy);
-        ::operator delete(copy, std::align_val_t(life_.align));
+        deallocate(copy, life_.align);
     }
     void keep_committed(entry& e) const {
         if (!e.committed) e.committed = clone(e.snapshot);
@@ -185,9 +188,19 @@ private:
         return blocks_[b] + (i - block_start(b)) * stride_;
     }
     std::byte* allocate_block(std::size_t b) const {
-        return static_cast<std::byte*>(::operator new(block_capacity(b) * stride_, std::align_val_t(align_)));
+        return static_cast<std::byte*>(allocate(block_capacity(b) * stride_, align_));
     }
-    void free_block(std::byte* b) const noexcept { ::operator delete(b, std::align_val_t(align_)); }
+    void free_block(std::byte* b) const noexcept { deallocate(b, align_); }
+    // The aligned operator new only where the plain one's alignment is not enough: it costs
+    // several times malloc's instructions (memalign).
+    static void* allocate(std::size_t bytes, std::size_t align) {
+        if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(bytes);
+        return ::operator new(bytes, std::align_val_t(align));
+    }
+    static void deallocate(void* p, std::size_t align) noexcept {
+        if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) ::operator delete(p);
+        else ::operator delete(p, std::align_val_t(align));
+    }
 
     void destroy(entry& e) noexcept {
         set_snapshot(e, nullptr);

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "structql/detail/rows.hpp"
 #include "structql/detail/static_text.hpp"
@@ -65,12 +65,6 @@ void bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Ne
 // rowid reached the largest integer (SQLite then picks rowids at random). So RETURNING is only
 // used for a table with triggers, and without it the largest key is checked to be the last one.
 
-// Whether a table has a trigger (in the main or the temp schema; names compare without case);
-// the table's name is the parameter.
-inline constexpr std::string_view sqlite_triggers_on =
-    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) "
-    "OR EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)";
-
 // Variants of a model's multi-row INSERT tag (prepare_insert_rows uses rows * 4 + 0..3) for its
 // largest-key SELECT.
 inline constexpr std::uint64_t largest_key_variant = ~std::uint64_t{0};
@@ -88,18 +82,17 @@ bool insert_rows_return_keys(Connection& c, const table_view& t) {
     if constexpr (D::returns_generated_keys) {
         return true;
     } else {
-        auto& statement = c.prepare_static(sqlite_triggers_on);
-        statement.bind(1, t.name);
-        return read_integer(statement) != 0;
+        return c.has_triggers(t.name);
     }
 }
 
-// The keys SQLite gave the `rows` rows of the INSERT that just ran without RETURNING, in VALUES
-// order; none when the largest key in the table is not the last insert rowid. `tag`: the
-// model's multi-row INSERT tag.
+// The first of the keys SQLite gave the `rows` rows of the INSERT that just ran without
+// RETURNING (they are consecutive, in VALUES order, the last being the last insert rowid), or
+// nothing when the table's largest key is not that last rowid. `tag`: the model's multi-row
+// INSERT tag.
 template <class D, class Connection>
-std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const table_view& t, std::size_t rows) {
-    std::vector<std::int64_t> keys;
+std::optional<std::int64_t> first_consecutive_key(Connection& c, const void* tag, const table_view& t,
+                                                  std::size_t rows) {
     const std::int64_t last = c.last_insert_id();
     auto& largest = c.prepare_generated(tag, largest_key_variant, [&] {
         runtime_text out;
@@ -109,10 +102,8 @@ std::vector<std::int64_t> consecutive_keys(Connection& c, const void* tag, const
         sql::write_identifier<D>(out, t.name);
         return std::move(out.text);
     });
-    if (read_integer(largest) != last) return keys;
-    keys.reserve(rows);
-    for (std::size_t i = rows; i > 0; --i) keys.push_back(last - static_cast<std::int64_t>(i - 1));
-    return keys;
+    if (read_integer(largest) != last) return std::nullopt;
+    return last - static_cast<std::int64_t>(rows - 1);
 }
 
 }  // namespace structql::detail

@@ -45,19 +45,24 @@ public:
     Statement& find_static(std::string_view sql) {
         // Most calls end here: a program's hot statements are few, and each keeps its slot.
         recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
-        if (slot.sql == sql.data() && !slot.statement->in_use) return *slot.statement;
-        return find_static_again(sql, slot);
+        if (slot.sql == sql.data() && !slot.statement->in_use) [[likely]] return *slot.statement;
+        return find_static_behind(slot, sql);
     }
-
-    Statement& find_text(std::string sql);
 
     // `build()` returns the text, and runs on the first use of (tag, variant) only.
     template <class Build>
     Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
         generated_key key{tag, variant};
-        if (Statement* found = find_generated_again(key)) return *found;
-        return add_generated(key, build());
+        recent_generated& slot = generated_front_[generated_key_hash{}(key) % generated_front_.size()];
+        if (slot.statement && slot.key == key && !slot.statement->in_use) [[likely]] {
+            if (slot.at != recent_.begin()) recent_.splice(recent_.begin(), recent_, slot.at);
+            return *slot.statement;
+        }
+        if (Statement* known = find_generated_behind(slot, key)) return *known;
+        return add_generated(slot, key, build());
     }
+
+    Statement& find_text(std::string sql);
 
     template <class F>
     void for_each(F&& f) {
@@ -87,18 +92,27 @@ private:
         copies statements;
     };
     using position = typename std::list<entry>::iterator;
+
     // A compile-time statement's last copy handed out, by its text's address: a direct-mapped
     // cache in front of static_ (an array load and a comparison instead of a hash lookup).
     struct recent_static {
         const char* sql = nullptr;
         Statement* statement = nullptr;
     };
+    // The same in front of generated_, for the statements of a generated shape (a multi-row
+    // INSERT of n rows, an UPDATE of some columns); cleared when its entry is dropped.
+    struct recent_generated {
+        generated_key key{};
+        position at{};
+        Statement* statement = nullptr;
+    };
 
-    // The slow paths, out of line: compiled once per backend, and with separate compilation
-    // once per program (detail/linkage.hpp).
-    Statement& find_static_again(std::string_view sql, recent_static& slot);
-    Statement* find_generated_again(const generated_key& key);
-    Statement& add_generated(const generated_key& key, std::string text);
+    // Behind the fronts, out of line: the lookups above stay small enough to inline, and the
+    // rest is compiled once per backend (with separate compilation, once per program).
+    Statement& find_static_behind(recent_static& slot, std::string_view sql);
+    Statement* find_generated_behind(recent_generated& slot, const generated_key& key);
+    Statement& use_generated(recent_generated& slot, position e);
+    Statement& add_generated(recent_generated& slot, const generated_key& key, std::string text);
     Statement& free_copy(copies& statements, std::string_view sql);
     Statement& use(position e);
     position add(std::string text, std::optional<generated_key> generated);
@@ -107,6 +121,7 @@ private:
     void* owner_;
     prepare_function prepare_;
     std::array<recent_static, 64> front_{};
+    std::array<recent_generated, 64> generated_front_{};
     std::unordered_map<const char*, copies> static_;
     std::list<entry> recent_;  // the run-time entries, most recently used first
     std::unordered_map<std::string_view, position> text_;
@@ -114,7 +129,7 @@ private:
 };
 
 template <class Statement>
-Statement& statement_cache<Statement>::find_static_again(std::string_view sql, recent_static& slot) {
+Statement& statement_cache<Statement>::find_static_behind(recent_static& slot, std::string_view sql) {
     auto it = static_.find(sql.data());
     if (it == static_.end()) {
         copies first;
@@ -127,6 +142,27 @@ Statement& statement_cache<Statement>::find_static_again(std::string_view sql, r
 }
 
 template <class Statement>
+Statement* statement_cache<Statement>::find_generated_behind(recent_generated& slot, const generated_key& key) {
+    auto it = generated_.find(key);
+    return it == generated_.end() ? nullptr : &use_generated(slot, it->second);
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::use_generated(recent_generated& slot, position e) {
+    Statement& found = use(e);
+    slot = {*e->generated, e, &found};
+    return found;
+}
+
+template <class Statement>
+Statement& statement_cache<Statement>::add_generated(recent_generated& slot, const generated_key& key,
+                                                    std::string text) {
+    position e = add(std::move(text), key);
+    generated_.emplace(key, e);
+    return use_generated(slot, e);
+}
+
+template <class Statement>
 Statement& statement_cache<Statement>::find_text(std::string sql) {
     if (auto it = text_.find(sql); it != text_.end()) return use(it->second);
     auto e = add(std::move(sql), std::nullopt);
@@ -135,21 +171,9 @@ Statement& statement_cache<Statement>::find_text(std::string sql) {
 }
 
 template <class Statement>
-Statement* statement_cache<Statement>::find_generated_again(const generated_key& key) {
-    auto it = generated_.find(key);
-    return it == generated_.end() ? nullptr : &use(it->second);
-}
-
-template <class Statement>
-Statement& statement_cache<Statement>::add_generated(const generated_key& key, std::string text) {
-    auto e = add(std::move(text), key);
-    generated_.emplace(key, e);
-    return *e->statements.front();
-}
-
-template <class Statement>
 void statement_cache<Statement>::clear() noexcept {
     front_.fill({});
+    generated_front_.fill({});
     static_.clear();
     text_.clear();
     generated_.clear();
@@ -181,8 +205,13 @@ auto statement_cache<Statement>::add(std::string text, std::optional<generated_k
             last = e;
             continue;
         }
-        if (e->generated) generated_.erase(*e->generated);
-        else text_.erase(e->text);
+        if (e->generated) {
+            recent_generated& slot = generated_front_[generated_key_hash{}(*e->generated) % generated_front_.size()];
+            if (slot.statement && slot.key == *e->generated) slot = {};
+            generated_.erase(*e->generated);
+        } else {
+            text_.erase(e->text);
+        }
         recent_.erase(e);
     }
     auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});

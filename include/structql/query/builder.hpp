@@ -164,14 +164,11 @@ public:
         if constexpr (!Parts::has_limit && !(std::tuple_size_v<typename Parts::joins_type> == 0 &&
                                              detail::filters_one_key<T, typename Parts::where_type>)) {
             return limit(1).first();
+        } else if constexpr (std::is_pointer_v<row_type>) {
+            std::optional<row_type> found = first_row();
+            return found ? *found : nullptr;
         } else {
-            std::optional<row_type> found;
-            run(detail::statement_kind::rows, [&](const auto& statement) {
-                found.emplace(detail::access::read_row<Parts>(*source_, statement));
-                return false;
-            });
-            if constexpr (std::is_pointer_v<row_type>) return found ? *found : nullptr;
-            else return found;
+            return first_row();
         }
     }
 
@@ -278,6 +275,21 @@ public:
     }
 
 private:
+    // first()'s row; one named result, so that it is constructed in the caller's object.
+    std::optional<row_type> first_row() const {
+        std::optional<row_type> found;
+        run(detail::statement_kind::rows, [&](const auto& statement) {
+            // A plain model object is read in place: no move of it (and its strings) into found.
+            if constexpr (std::is_same_v<row_type, T> && !Parts::projected &&
+                          std::tuple_size_v<typename Parts::joins_type> == 0)
+                detail::read_columns(statement, found.emplace());
+            else
+                found.emplace(detail::access::read_row<Parts>(*source_, statement));
+            return false;
+        });
+        return found;
+    }
+
     template <class Model, bool Outer, class On>
     auto add_join(On on) const {
         static_assert(!detail::contains<Model, typename Parts::all_models>::value,

@@ -262,6 +262,7 @@ struct model_store final : model_store_base<Backend> {
     identity_map identity;
     std::vector<entry*> pending;  // in add() order
     std::vector<entry*> deleted;  // in remove() order
+    std::uint32_t flushes = 0;    // counts collect() calls: every flush begins with one
 
     const table_view& table() const { return *ops.table; }
     Key key_of_snapshot(const entry& e) const { return ops.key_of(e.snapshot); }
@@ -273,6 +274,8 @@ struct model_store final : model_store_base<Backend> {
     static void detach(entry& e) { e.state = object_state::detached; }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
+        ++flushes;
+        inserts.reserve(inserts.size() + pending.size());
         for (entry* e : pending)
             if (e->state == object_state::pending) {
                 ops.check_references(e->object);  // before any row of the flush is written
@@ -339,35 +342,44 @@ struct model_store final : model_store_base<Backend> {
             for (const auto& step : run) inserted(*step.e);
             return;
         }
-        std::vector<std::int64_t> keys;
-        if (returning) {
-            keys.reserve(run.size());
-            explaining_foreign_keys<Backend>(table(), [&] {
-                while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
-            });
-            std::sort(keys.begin(), keys.end());
-        } else {
+        if (!returning) {
             step_write(statement);
-            keys = consecutive_keys<dialect>(c, ops.insert_rows_tag, table(), run.size());
+            const std::optional<std::int64_t> first = first_consecutive_key<dialect>(c, ops.insert_rows_tag, table(), run.size());
+            if (!first) throw_keys_not_consecutive(statement.sql());
+            for (std::size_t i = 0; i < run.size(); ++i) {
+                ops.assign_key(run[i].e->object, *first + static_cast<std::int64_t>(i));
+                inserted(*run[i].e);
+            }
+            return;
         }
+        std::vector<std::int64_t> keys;
+        keys.reserve(run.size());
+        explaining_foreign_keys<Backend>(table(), [&] {
+            while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
+        });
+        std::sort(keys.begin(), keys.end());
         const bool as_assigned =
             keys.size() == run.size() &&
             (dialect::returns_generated_keys ||
              (keys.back() - keys.front() == static_cast<std::int64_t>(keys.size()) - 1 && keys.back() == c.last_insert_id()));
-        if (!as_assigned)
-            throw operational_error("the keys \"" + std::string(table().name) +
-                                    "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
-                                    "cannot tell which row has which (a trigger inserting into the table, or a "
-                                    "key at the largest integer?) [SQL: " + std::string(statement.sql()) + "]");
+        if (!as_assigned) throw_keys_not_consecutive(statement.sql());
         for (std::size_t i = 0; i < run.size(); ++i) {
             ops.assign_key(run[i].e->object, keys[i]);
             inserted(*run[i].e);
         }
     }
 
+    [[noreturn, gnu::cold]] void throw_keys_not_consecutive(std::string_view sql) const {
+        throw operational_error("the keys \"" + std::string(table().name) +
+                                "\" assigned to the rows of one INSERT are not consecutive, so StructQL "
+                                "cannot tell which row has which (a trigger inserting into the table, or a "
+                                "key at the largest integer?) [SQL: " + std::string(sql) + "]");
+    }
+
     void inserted(entry& e) {
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
+        e.inserted_in_flush = flushes;
         objects.take_snapshot(e);
         identity_set(ops.key_of(e.object), e);
     }
@@ -395,7 +407,8 @@ struct model_store final : model_store_base<Backend> {
         std::vector<std::pair<column_set, entry*>> same_key;
         for (std::size_t i = 0; i < objects.size(); ++i) {
             entry& e = objects.at(i);
-            if (e.state != object_state::persistent) continue;
+            // An object this flush inserted equals the snapshot it took: no user code ran since.
+            if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);

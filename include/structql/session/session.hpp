@@ -52,6 +52,7 @@ public:
           connection_(std::move(other.connection_)),
           stores_(std::move(other.stores_)),
           sequence_(other.sequence_),
+          flushed_sequence_(other.flushed_sequence_),
           failure_(std::move(other.failure_)),
           closed_(other.closed_),
           savepoints_(std::move(other.savepoints_)),
@@ -72,7 +73,7 @@ public:
         (void)table<T>::members_checked;
         check_usable();
         auto& store = store_for<T>();
-        if (auto* e = find_tracked(object)) return *static_cast<T*>(e->object);
+        if (auto* e = tracked_entry(store.objects, &object)) return *static_cast<T*>(e->object);
         auto& e = store.objects.emplace([&](void* at) { ::new (at) T(std::forward<M>(object)); });
         e.order = ++sequence_;
         store.pending.push_back(&e);
@@ -102,10 +103,11 @@ private:
     T* get_by_key(const detail::identity_key_t<T>& storage_key, Binder&& bind_key) {
         auto& store = store_for<T>();
         if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        if (options_.autoflush) {
-            // Pending inserts and deletes only: a changed tracked object cannot make an untracked
-            // row appear (SQLAlchemy would also write changed objects here; comparing every
-            // tracked object on each miss would make a loop of get() quadratic).
+        if (options_.autoflush && sequence_ != flushed_sequence_) {
+            // Pending inserts and deletes only (none since the last flush: nothing to do): a
+            // changed tracked object cannot make an untracked row appear (SQLAlchemy would also
+            // write changed objects here; comparing every tracked object on each miss would make
+            // a loop of get() quadratic).
             autoflush(static_cast<detail::type_list<>*>(nullptr));
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         }
@@ -356,9 +358,9 @@ private:
         if (options_.autocommit) commit_transaction();
         return static_cast<std::size_t>(changed);
     }
+    // Callers have checked that the session is usable.
     template <class Binder, class OnRow>
     void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        check_usable();
         auto& c = connection();
         struct reading {
             std::size_t& statements;
@@ -419,7 +421,10 @@ private:
     // The entry tracking this very object (by address), or nullptr.
     template <class T>
     detail::entry* find_tracked(const T& object) {
-        auto* e = store_for<T>().objects.element_of(&object);
+        return tracked_entry(store_for<T>().objects, &object);
+    }
+    static detail::entry* tracked_entry(detail::entry_arena& objects, const void* object) {
+        auto* e = objects.element_of(object);
         return e && e->state != detail::object_state::detached ? e : nullptr;
     }
 
@@ -466,7 +471,8 @@ private:
     session_options options_;
     std::optional<connection_type> connection_;
     std::vector<std::unique_ptr<detail::model_store_base<Backend>>> stores_;  // by detail::model_index<T>()
-    std::uint64_t sequence_ = 0;
+    std::uint64_t sequence_ = 0;          // counts add() and remove() calls
+    std::uint64_t flushed_sequence_ = 0;  // sequence_ at the last flush's collect()
     std::optional<std::string> failure_;
     bool closed_ = false;
     std::size_t reading_ = 0;  // statements being read on the connection (for_each, nested ones)
@@ -502,6 +508,7 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
     check_usable();
     std::vector<detail::flush_step<Backend>> inserts, deletes;
     for (auto& store : stores_) if (store) store->collect(inserts, deletes);
+    flushed_sequence_ = sequence_;
     bool wrote = false;
     auto writer = [&]() -> typename Backend::connection_type& {
         wrote = true;
