@@ -1234,6 +1234,8 @@ TEMPLATE_TEST_CASE("a composite primary key: inserted as given, found by its par
     CHECK(stored() == text_rows{{"1", "good", "8"}});
     CHECK(c.template query<PetTag>().filter(sq::col<&PetTag::pet_id> == 1 && sq::col<&PetTag::tag> == "good").remove() == 1);
     CHECK(f.rows("pet_tag") == 0);
+}
+
 TEST_CASE("SQLite: a trigger created on the session's own connection after a first batch, in main or temp, is seen by the next batch", "[session][bulk][sqlite-only]") {
     // One connection, so that each batch runs where the trigger was created and where the
     // first batch cached that pessoas had none. (A trigger inserting into pessoas itself makes
