@@ -2458,6 +2458,10 @@ struct between_expression : expression_tag {
     }
 };
 
+// Up to this many values an IN list's placeholders are rounded up to a power of two (see
+// in_list); select-in loading (session/relationships.hpp) sends keys in chunks of it.
+inline constexpr std::size_t in_list_rounded_values = 1024;
+
 template <class C, class List>
 struct in_list : expression_tag {
     List values;
@@ -2471,7 +2475,8 @@ struct in_list : expression_tag {
     // values make 11 statements, not 1000. Beyond, one each (rounding up there could pass a
     // database's limit on parameters: SQLite's 32,766).
     std::size_t placeholders() const noexcept {
-        return values.size() <= 1024 && !values.empty() ? std::bit_ceil(values.size()) : values.size();
+        return values.size() <= in_list_rounded_values && !values.empty() ? std::bit_ceil(values.size())
+                                                                           : values.size();
     }
     template <class D>
     static constexpr void write(auto& out, const in_list* self) {
@@ -7545,9 +7550,8 @@ invalid_request_error relationship_error(std::string_view operation, std::string
 inline constexpr std::string_view session_closed =
     "the session is closed; navigate inside the session that tracks the objects, or load them again in a new one";
 
-// An IN list's placeholders are rounded up to a power of two up to this many values (see
-// in_list): chunks of it keep select-in loading to one prepared statement per shape.
-inline constexpr std::size_t select_in_chunk = 1024;
+// Keys in chunks that in_list rounds up to a power of two: one prepared statement per shape.
+inline constexpr std::size_t select_in_chunk = in_list_rounded_values;
 
 }  // namespace detail
 

@@ -71,9 +71,8 @@ invalid_request_error relationship_error(std::string_view operation, std::string
 inline constexpr std::string_view session_closed =
     "the session is closed; navigate inside the session that tracks the objects, or load them again in a new one";
 
-// An IN list's placeholders are rounded up to a power of two up to this many values (see
-// in_list): chunks of it keep select-in loading to one prepared statement per shape.
-inline constexpr std::size_t select_in_chunk = 1024;
+// Keys in chunks that in_list rounds up to a power of two: one prepared statement per shape.
+inline constexpr std::size_t select_in_chunk = in_list_rounded_values;
 
 }  // namespace detail
 
