@@ -2458,6 +2458,10 @@ struct between_expression : expression_tag {
     }
 };
 
+// Up to this many values an IN list's placeholders are rounded up to a power of two (see
+// in_list); select-in loading (session/relationships.hpp) sends keys in chunks of it.
+inline constexpr std::size_t in_list_rounded_values = 1024;
+
 template <class C, class List>
 struct in_list : expression_tag {
     List values;
@@ -2471,7 +2475,8 @@ struct in_list : expression_tag {
     // values make 11 statements, not 1000. Beyond, one each (rounding up there could pass a
     // database's limit on parameters: SQLite's 32,766).
     std::size_t placeholders() const noexcept {
-        return values.size() <= 1024 && !values.empty() ? std::bit_ceil(values.size()) : values.size();
+        return values.size() <= in_list_rounded_values && !values.empty() ? std::bit_ceil(values.size())
+                                                                           : values.size();
     }
     template <class D>
     static constexpr void write(auto& out, const in_list* self) {
@@ -6695,6 +6700,98 @@ using store_of = model_store<Backend, identity_key_t<T>>;
 
 }  // namespace structql
 // ---- end structql/session/model_store.hpp ----
+// ---- begin structql/session/relationship_keys.hpp ----
+// What a session needs to know of a relationship before its member functions are defined
+// (session/relationships.hpp): the types a foreign key member relates, and the record of which
+// parents' children are loaded.
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace structql::detail {
+
+// A relationship is named by the child's foreign key member, &Child::member.
+template <auto Member>
+struct relationship {
+    using pointer_traits = member_pointer_traits<decltype(Member)>;
+    using child = typename pointer_traits::model;
+    using layers = column_layers<typename pointer_traits::member>;
+    static constexpr bool is_foreign_key = layers::foreign_keys == 1;
+    // A stand-in parent for a member that is no foreign key (after its one message).
+    using parent = std::conditional_t<is_foreign_key, typename layers::references, stand_in_model>;
+    using key = typename layers::value_type;
+};
+template <auto Member>
+using relationship_child_t = typename relationship<Member>::child;
+template <auto Member>
+using relationship_parent_t = typename relationship<Member>::parent;
+template <auto Member>
+using relationship_key_t = typename relationship<Member>::key;
+
+template <auto Member>
+inline const char relationship_id = 0;  // its address identifies the relationship
+
+// The value inside a member's wrappers and optionals, or nullptr for an empty optional.
+template <class Key, class M>
+const Key* innermost_value(const M& member) noexcept {
+    if constexpr (is_optional<M>::value) return member ? innermost_value<Key>(*member) : nullptr;
+    else if constexpr (std::is_base_of_v<column_wrapper_tag, M>) return innermost_value<Key>(member.value);
+    else return &member;
+}
+
+class loaded_keys {
+public:
+    // The parents' keys loaded for one relationship (its id: relationship_id<Member>): every
+    // row referencing one of them is a tracked object. Forgotten whenever rows could change
+    // behind the session's objects (the transaction ends, raw SQL, bulk writes, expunge,
+    // rollback to a savepoint).
+    template <class Key>
+    std::set<Key>& of(const void* relationship) {
+        for (auto& [id, keys] : relationships_)
+            if (id == relationship) return static_cast<keys_of<Key>&>(*keys).values;
+        auto& added = relationships_.emplace_back(relationship, std::make_unique<keys_of<Key>>());
+        return static_cast<keys_of<Key>&>(*added.second).values;
+    }
+    void clear() noexcept { relationships_.clear(); }
+
+private:
+    struct keys_base {
+        virtual ~keys_base() = default;
+    };
+    template <class Key>
+    struct keys_of : keys_base {
+        std::set<Key> values;
+    };
+    // A handful of relationships per session: a vector searched in order.
+    std::vector<std::pair<const void*, std::unique_ptr<keys_base>>> relationships_;
+};
+
+// "children<&Post::user_id>(): " + problem, naming the model and member (not a template).
+STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
+                                               std::string_view member, std::string_view problem);
+
+#if STRUCTQL_DEFINITIONS
+STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
+                                               std::string_view member, std::string_view problem) {
+    std::string text(operation);
+    text += "<&";
+    text += child;
+    text += "::";
+    text += member;
+    text += ">(): ";
+    text += problem;
+    return text;
+}
+#endif  // STRUCTQL_DEFINITIONS
+
+}  // namespace structql::detail
+// ---- end structql/session/relationship_keys.hpp ----
 
 namespace structql {
 
@@ -6723,7 +6820,8 @@ public:
           closed_(other.closed_),
           savepoints_(std::move(other.savepoints_)),
           savepoint_names_(other.savepoint_names_),
-          transaction_generation_(other.transaction_generation_) {
+          transaction_generation_(other.transaction_generation_),
+          loaded_(std::move(other.loaded_)) {
         other.connection_.reset();
         other.closed_ = true;
     }
@@ -6810,6 +6908,7 @@ public:
         auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("expunge");
         store_for<T>().forget(*e);
+        loaded_.clear();  // its row is no longer tracked: a collection holding it must load again
     }
 
     // Stops tracking every object (SQLAlchemy's expunge_all, Hibernate's clear()), as expunge()
@@ -6818,6 +6917,7 @@ public:
     void expunge_all() {
         check_usable();
         for (auto& store : stores_) if (store) store->expunge_all();
+        loaded_.clear();
         // Rolled back to, a savepoint now finds only objects tracked after it began: those it
         // reads again, the ones added it drops.
         for (auto& frame : savepoints_) frame.stores.clear();
@@ -6874,6 +6974,7 @@ public:
     std::int64_t execute(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
+        loaded_.clear();  // it may add, move or delete children behind the session's objects
         std::int64_t changed = detail::run_write(connection(/*for_write=*/true), sql.text, true,
                                                  [&](auto& statement) { detail::bind_arguments(statement, args...); });
         if (options_.autocommit) commit_transaction();
@@ -6882,6 +6983,22 @@ public:
 
     // Writes pending changes to the database inside the session's transaction.
     void flush() { flush_changes(nullptr); }
+
+    // Relationships along a foreign key member, &Child::member (session/relationships.hpp).
+    // The children of a tracked parent: every object of Child the session tracks (pending ones
+    // included, removed ones not) whose foreign key holds the parent's key, the rows having been
+    // loaded once per transaction (load_children() loads them for many parents at once).
+    template <auto Member, class Parent>
+    std::vector<detail::relationship_child_t<Member>*> children(const Parent& parent);
+    // The parent of a tracked child: from the identity map when tracked, else one SELECT;
+    // nullptr for a NULL foreign key (or no such row).
+    template <auto Member, class Child>
+    detail::relationship_parent_t<Member>* parent(const Child& child);
+    // Select-in eager loading: the children of all these tracked parents (pointers or
+    // references) with one SELECT ... WHERE member IN (...) per 1024 distinct keys not loaded
+    // yet; children() then runs no SQL for them. Returns those children, to load theirs in turn.
+    template <auto Member, class Parents>
+    std::vector<detail::relationship_child_t<Member>*> load_children(const Parents& parents);
 
 private:
     template <class... M>
@@ -7009,6 +7126,7 @@ private:
             }
         }
         std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
+        loaded_.clear();  // it may have moved or deleted children
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
@@ -7154,8 +7272,14 @@ private:
 
     void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes);
 
+    // Relationships: the parents whose children are all tracked (session/relationships.hpp).
+    detail::loaded_keys loaded_;
+    template <auto Member, class Object>
+    detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
+
     void end_transaction() {
         savepoints_.clear();
+        loaded_.clear();  // other transactions may add children from now on
         ++transaction_generation_;
     }
 };
@@ -7249,6 +7373,7 @@ void basic_session<Backend>::close() {
         if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
     stores_.clear();
     savepoints_.clear();
+    loaded_.clear();
     failure_.reset();
     if (!connection_) return;
     auto lent = std::move(*connection_);
@@ -7344,6 +7469,7 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
     auto& c = connection();
     c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
     c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+    loaded_.clear();  // children loaded since the savepoint may be gone, rows restored
     for (auto& store : stores_) {
         if (!store) continue;
         auto it = savepoints_[depth].stores.find(store->model_id);
@@ -7354,6 +7480,200 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
 }
 
 }  // namespace structql
+
+// ---- begin structql/session/relationships.hpp ----
+// Relationships through the session, named by the child's foreign key member (&Post::user_id):
+//
+//   std::vector<Post*> posts = db.children<&Post::user_id>(user);  // parent -> children
+//   User* author = db.parent<&Post::user_id>(post);                // child -> parent
+//   db.load_children<&Post::user_id>(users);                        // select-in eager loading
+//
+// Models stay plain aggregates: a relationship is a session call, not a member type that
+// reflection would have to skip in every model.
+//
+// The rule that makes navigation cheap and consistent with the identity map: once a parent's
+// children were loaded in this transaction (by children() or load_children()), every row
+// referencing it is a tracked object, so children() reads the session's objects and runs no SQL.
+// The record is forgotten whenever rows could change behind the session's objects (the
+// transaction ends, raw SQL, bulk writes, expunge, rollback to a savepoint).
+#include <algorithm>
+#include <cstddef>
+#include <iterator>
+#include <set>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+
+namespace structql {
+namespace detail {
+
+// Whether Object is the model this side of the relationship needs (Expected).
+template <auto Member, class Object, class Expected>
+inline constexpr bool relationship_fits = relationship<Member>::is_foreign_key && std::is_same_v<Object, Expected>;
+
+// Compile-time misuse: one message each; Member, Object (the model passed) and Expected (the
+// model the relationship needs there) in the instantiation name them.
+template <auto Member, class Object, class Expected>
+constexpr void check_relationship() {
+    static_assert(relationship<Member>::is_foreign_key,
+                  "StructQL: a relationship is named by a foreign_key<> member of the child model: "
+                  "children / parent / load_children<&Child::member> (Member in the instantiation names it)");
+    static_assert(!relationship<Member>::is_foreign_key || std::is_same_v<Object, Expected>,
+                  "StructQL: this relationship's foreign key does not relate the model of the object passed: "
+                  "children and load_children take the model it references, parent the model holding it "
+                  "(Member, Object and Expected in the instantiation name them)");
+}
+
+// The tracked (pending or persistent) children among `objects` whose key matches.
+template <auto Member, class Matches>
+std::vector<relationship_child_t<Member>*> tracked_children(entry_arena& objects, const Matches& matches) {
+    using child = relationship_child_t<Member>;
+    std::vector<child*> found;
+    objects.for_each([&](entry& e) {
+        if (e.state != object_state::pending && e.state != object_state::persistent) return;
+        auto* object = static_cast<child*>(e.object);
+        const auto* key = innermost_value<relationship_key_t<Member>>(object->*Member);
+        if (key && matches(*key)) found.push_back(object);
+    });
+    return found;
+}
+
+// An error naming the relationship: "children<&Post::user_id>(): " + problem.
+template <auto Member>
+invalid_request_error relationship_error(std::string_view operation, std::string_view problem) {
+    using child = relationship_child_t<Member>;
+    return invalid_request_error(relationship_message(operation, unqualified_type_name<child>(),
+                                                      member_name<child, member_index(Member)>(), problem));
+}
+inline constexpr std::string_view session_closed =
+    "the session is closed; navigate inside the session that tracks the objects, or load them again in a new one";
+
+// Keys in chunks that in_list rounds up to a power of two: one prepared statement per shape.
+inline constexpr std::size_t select_in_chunk = in_list_rounded_values;
+
+}  // namespace detail
+
+template <class Backend>
+template <auto Member, class Object>
+detail::entry& basic_session<Backend>::tracked_for_relationship(const Object& object, std::string_view operation) {
+    if (closed_) throw detail::relationship_error<Member>(operation, detail::session_closed);
+    check_usable();
+    auto* e = find_tracked(object);
+    if (!e) {
+        throw detail::relationship_error<Member>(
+            operation, "the " + std::string(detail::unqualified_type_name<Object>()) + " object is not tracked by this session");
+    }
+    return *e;
+}
+
+template <class Backend>
+template <auto Member, class Parent>
+std::vector<detail::relationship_child_t<Member>*> basic_session<Backend>::children(const Parent& parent) {
+    using r = detail::relationship<Member>;
+    detail::check_relationship<Member, Parent, typename r::parent>();
+    if constexpr (!detail::relationship_fits<Member, Parent, typename r::parent>) {
+        return {};
+    } else {
+        using key_type = typename r::key;
+        auto* e = &tracked_for_relationship<Member>(parent, "children");
+        // A new parent: flushed first (its key may be generated), as a query would.
+        if (e->state == detail::object_state::pending && options_.autoflush) flush();
+        const key_type* key = detail::innermost_value<key_type>(parent.*r::layers::referenced_member);
+        if (!key) return {};
+        // Rows can reference a parent only once it is in the database.
+        if (e->state != detail::object_state::pending &&
+            !loaded_.template of<key_type>(&detail::relationship_id<Member>).contains(*key)) {
+            (void)query<typename r::child>().filter(col<Member> == *key).all();  // tracks them
+            // Looked up again: the query's autoflush may have committed (autocommit), which forgets.
+            loaded_.template of<key_type>(&detail::relationship_id<Member>).insert(*key);
+        }
+        return detail::tracked_children<Member>(store_for<typename r::child>().objects,
+                                                [&](const key_type& k) { return k == *key; });
+    }
+}
+
+template <class Backend>
+template <auto Member, class Child>
+detail::relationship_parent_t<Member>* basic_session<Backend>::parent(const Child& child) {
+    using r = detail::relationship<Member>;
+    detail::check_relationship<Member, Child, typename r::child>();
+    if constexpr (!detail::relationship_fits<Member, Child, typename r::child>) {
+        return nullptr;
+    } else {
+        using key_type = typename r::key;
+        using parent_type = typename r::parent;
+        constexpr auto referenced = r::layers::referenced_member;
+        (void)tracked_for_relationship<Member>(child, "parent");
+        const key_type* key = detail::innermost_value<key_type>(child.*Member);
+        if (!key) return nullptr;
+        if constexpr (!table<parent_type>::composite_key &&
+                      detail::member_index(referenced) == table<parent_type>::primary_key_index) {
+            return get<parent_type>(*key);  // the identity map first
+        } else {
+            // A unique<> member: a tracked parent first, else one SELECT.
+            parent_type* found = nullptr;
+            store_for<parent_type>().objects.for_each([&](detail::entry& e) {
+                if (found || e.state != detail::object_state::persistent) return;
+                auto* object = static_cast<parent_type*>(e.object);
+                const key_type* k = detail::innermost_value<key_type>(object->*referenced);
+                if (k && *k == *key) found = object;
+            });
+            return found ? found : query<parent_type>().filter(col<referenced> == *key).first();
+        }
+    }
+}
+
+template <class Backend>
+template <auto Member, class Parents>
+std::vector<detail::relationship_child_t<Member>*> basic_session<Backend>::load_children(const Parents& parents) {
+    using r = detail::relationship<Member>;
+    using element = std::remove_cvref_t<decltype(*std::begin(parents))>;
+    using parent_type = std::remove_cvref_t<std::remove_pointer_t<element>>;
+    detail::check_relationship<Member, parent_type, typename r::parent>();
+    if constexpr (!detail::relationship_fits<Member, parent_type, typename r::parent>) {
+        return {};
+    } else {
+        using key_type = typename r::key;
+        using child_type = typename r::child;
+        if (closed_) throw detail::relationship_error<Member>("load_children", detail::session_closed);
+        check_usable();
+        // New parents get their keys (and changed ones are written) before the keys are read.
+        if (options_.autoflush) autoflush(static_cast<detail::type_list<parent_type, child_type>*>(nullptr));
+        std::set<key_type> keys;       // every parent's, for the result
+        std::vector<key_type> missing;  // those whose children are not loaded yet
+        {
+            const auto& loaded = loaded_.template of<key_type>(&detail::relationship_id<Member>);
+            for (const auto& item : parents) {
+                const parent_type* p;
+                if constexpr (std::is_pointer_v<element>) p = item;
+                else p = &item;
+                if (!p) {
+                    throw detail::relationship_error<Member>(
+                        "load_children",
+                        "a null pointer among the " + std::string(detail::unqualified_type_name<parent_type>()) + " objects");
+                }
+                auto& e = tracked_for_relationship<Member>(*p, "load_children");
+                const key_type* key = detail::innermost_value<key_type>(p->*r::layers::referenced_member);
+                if (key && keys.insert(*key).second && !loaded.contains(*key) &&
+                    e.state != detail::object_state::pending)
+                    missing.push_back(*key);
+            }
+        }
+        for (std::size_t at = 0; at < missing.size(); at += detail::select_in_chunk) {
+            std::span<const key_type> chunk(missing.data() + at, std::min(detail::select_in_chunk, missing.size() - at));
+            (void)query<child_type>().filter(col<Member>.in(chunk)).all();  // tracks them
+        }
+        auto& loaded = loaded_.template of<key_type>(&detail::relationship_id<Member>);  // after any autoflush commit
+        loaded.insert(missing.begin(), missing.end());
+        return detail::tracked_children<Member>(store_for<child_type>().objects,
+                                                [&](const key_type& k) { return keys.contains(k); });
+    }
+}
+
+}  // namespace structql
+// ---- end structql/session/relationships.hpp ----
 // ---- end structql/session/session.hpp ----
 // ---- begin structql/session/savepoint.hpp ----
 // session.begin_nested(): a SAVEPOINT inside the session's transaction, as a guard that rolls

@@ -72,6 +72,17 @@ struct PetTag {  // a composite key, its first part a reference deleted with the
 };
 using keys_schema = sq::metadata<PetTag, Licence, Toy, Pet, Owner>;
 
+// A relationship over a unique<> member rather than the primary key (issue #16).
+struct Shelf {
+    std::int64_t id;
+    sq::unique<std::string> code;
+};
+struct Book {
+    std::int64_t id;
+    std::optional<sq::foreign_key<&Shelf::code>> shelf_code;
+    std::string title;
+};
+
 static_assert(sq::sql::create_table<PetTag> ==
               R"(CREATE TABLE IF NOT EXISTS "pet_tag" ("pet_id" INTEGER NOT NULL REFERENCES "pet" ("id") ON DELETE )"
               R"(CASCADE, "tag" TEXT NOT NULL, "weight" INTEGER NOT NULL, PRIMARY KEY ("pet_id", "tag")))");
@@ -1275,4 +1286,273 @@ TEST_CASE("SQLite: a trigger created on the session's own connection after a fir
     }
     CHECK(f.rows("pessoas") == 20 * 5);
     CHECK(f.rows("audit") == 20 * 2);
+}
+
+// Relationships (issue #16): navigation through the session and select-in eager loading.
+namespace session_test {
+// Every statement an engine runs, and its SELECTs' text.
+struct statement_log {
+    std::size_t statements = 0;
+    std::vector<std::string> selects;
+    template <class Engine>
+    explicit statement_log(Engine& engine) {
+        engine.before_execute([this](const sq::statement_event& e) {
+            ++statements;
+            if (e.sql.starts_with("SELECT")) selects.emplace_back(e.sql);
+        });
+    }
+};
+// The number of placeholders in a SELECT's IN list.
+inline std::size_t in_list_size(const std::string& sql) {
+    auto at = sql.find(" IN (");
+    REQUIRE(at != std::string::npos);
+    return static_cast<std::size_t>(std::count(sql.begin() + static_cast<std::ptrdiff_t>(at), sql.end(), ',')) + 1;
+}
+}  // namespace session_test
+
+TEMPLATE_TEST_CASE("select-in eager loading: users, posts, comments in three SELECTs, navigation afterwards runs none",
+                   "[session][relationships]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    using structql_test::text_rows;
+    fixture<TestType> f;
+    {
+        auto db = f.session();
+        std::int64_t post = 0, comment = 0;
+        for (std::int64_t u = 1; u <= 50; ++u) {
+            db.add(Pessoa{.id = u, .nome = "user " + std::to_string(u), .idade = {}});
+            for (int p = 0; p < 3; ++p) {
+                ++post;
+                db.add(Post{.id = post, .author_id = u, .slug = "post-" + std::to_string(post)});
+                for (int c = 0; c < 2; ++c) db.add(Comment{.id = ++comment, .post_id = post, .text = "c"});
+            }
+        }
+        db.add(Pessoa{.id = 51, .nome = "no posts", .idade = {}});
+        db.commit();
+    }
+    statement_log log(f.engine);
+    auto db = f.session();
+    Post* tracked_before = db.template get<Post>(7);  // already tracked: the loads must reuse it
+    REQUIRE(tracked_before);
+    std::vector<Pessoa*> users = db.template query<Pessoa>().all();
+    REQUIRE(users.size() == 51);
+
+    log.selects.clear();
+    std::vector<Post*> posts = db.template load_children<&Post::author_id>(users);
+    REQUIRE(log.selects.size() == 1);
+    CHECK(log.selects[0].find(" IN (") != std::string::npos);
+    CHECK(in_list_size(log.selects[0]) == 64);  // 51 keys, rounded up to a power of two
+    std::vector<Comment*> comments = db.template load_children<&Comment::post_id>(posts);
+    CHECK(log.selects.size() == 2);
+    CHECK(posts.size() == 150);
+    CHECK(comments.size() == 300);
+    CHECK(std::count(posts.begin(), posts.end(), tracked_before) == 1);
+
+    // Navigation now runs no statement at all, and agrees with the database.
+    const std::size_t after_loading = log.statements;
+    text_rows user_posts, post_comments;
+    std::set<const void*> seen;
+    for (Pessoa* user : users) {
+        for (Post* post : db.template children<&Post::author_id>(*user)) {
+            user_posts.push_back({std::to_string(user->id.value), std::to_string(post->id)});
+            CHECK(db.template parent<&Post::author_id>(*post) == user);
+            CHECK(seen.insert(post).second);  // one object per row
+            for (Comment* comment : db.template children<&Comment::post_id>(*post)) {
+                post_comments.push_back({std::to_string(post->id), std::to_string(comment->id)});
+                CHECK(db.template parent<&Comment::post_id>(*comment) == post);
+            }
+        }
+    }
+    CHECK(db.template children<&Post::author_id>(*db.template get<Pessoa>(51)).empty());
+    CHECK(log.statements == after_loading);
+    std::sort(user_posts.begin(), user_posts.end(), [](const auto& a, const auto& b) {
+        return std::stoll(*a[0]) != std::stoll(*b[0]) ? std::stoll(*a[0]) < std::stoll(*b[0]) : std::stoll(*a[1]) < std::stoll(*b[1]);
+    });
+    std::sort(post_comments.begin(), post_comments.end(), [](const auto& a, const auto& b) {
+        return std::stoll(*a[0]) != std::stoll(*b[0]) ? std::stoll(*a[0]) < std::stoll(*b[0]) : std::stoll(*a[1]) < std::stoll(*b[1]);
+    });
+    CHECK(user_posts == f.file.query("SELECT author_id, id FROM post ORDER BY author_id, id"));
+    CHECK(post_comments == f.file.query("SELECT post_id, id FROM comment ORDER BY post_id, id"));
+    CHECK(seen.count(tracked_before) == 1);
+    for (Post* post : db.template children<&Post::author_id>(*db.template get<Pessoa>(3)))
+        CHECK(db.template get<Post>(post->id) == post);
+
+    // Loading again what is loaded runs nothing.
+    CHECK(db.template load_children<&Post::author_id>(users).size() == 150);
+    CHECK(log.statements == after_loading);
+
+    // The transaction ends: another one may have added children, so they are read again.
+    db.commit();
+    f.file.exec("INSERT INTO post (id, author_id, slug) VALUES (1000, 51, 'late')");
+    log.selects.clear();
+    auto late = db.template load_children<&Post::author_id>(std::vector<Pessoa*>{db.template get<Pessoa>(51)});
+    REQUIRE(late.size() == 1);
+    CHECK(late[0]->slug.value == "late");
+    CHECK(log.selects.size() == 1);  // the load (user 51 is still tracked)
+}
+
+TEMPLATE_TEST_CASE("select-in eager loading: more keys than an IN list holds are loaded in chunks of 1024",
+                   "[session][relationships]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    {
+        auto db = f.session();
+        for (std::int64_t u = 1; u <= 1100; ++u) {
+            db.add(Pessoa{.id = u, .nome = "u", .idade = {}});
+            db.add(Post{.id = u, .author_id = u, .slug = std::to_string(u)});
+        }
+        db.commit();
+    }
+    statement_log log(f.engine);
+    auto db = f.session();
+    auto users = db.template query<Pessoa>().all();
+    log.selects.clear();
+    auto posts = db.template load_children<&Post::author_id>(users);
+    CHECK(posts.size() == 1100);
+    REQUIRE(log.selects.size() == 2);
+    CHECK(in_list_size(log.selects[0]) == 1024);
+    CHECK(in_list_size(log.selects[1]) == 128);  // the 76 left, rounded up
+    for (Post* post : posts) CHECK(db.template parent<&Post::author_id>(*post)->id == post->author_id.value);
+    CHECK(log.selects.size() == 2);
+}
+
+TEMPLATE_TEST_CASE("navigation: loaded once per transaction, the identity map's objects, pending and moved children seen, NULL parents",
+                   "[session][relationships]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    using structql_test::text_rows;
+    fixture<TestType, keys_schema> f;
+    f.file.exec("INSERT INTO owner (id, name) VALUES (1, 'Ann'), (2, 'Bob')");
+    f.file.exec("INSERT INTO pet (id, owner_id, name) VALUES (1, 1, 'Rex'), (2, 1, 'Tom'), (3, 2, 'Kit')");
+    f.file.exec("INSERT INTO toy (id, owner_id) VALUES (1, 1), (2, NULL)");
+    f.file.exec("INSERT INTO pet_tag (pet_id, tag, weight) VALUES (1, 'good', 1), (1, 'old', 2)");
+    statement_log log(f.engine);
+    auto db = f.session();
+    auto ids = [](const auto& objects) {
+        std::set<std::int64_t> out;
+        for (const auto* o : objects) out.insert(o->id);
+        return out;
+    };
+
+    // child -> parent: one SELECT when the parent is not tracked, none once it is.
+    Pet* tom = db.template get<Pet>(2);
+    REQUIRE(tom);
+    log.selects.clear();
+    Owner* ann = db.template parent<&Pet::owner_id>(*tom);
+    REQUIRE(ann);
+    CHECK(ann->name == "Ann");
+    CHECK(log.selects.size() == 1);
+    CHECK(db.template parent<&Pet::owner_id>(*tom) == ann);
+    CHECK(log.selects.size() == 1);
+
+    // parent -> children: one SELECT, then none; the already tracked Tom is the same object.
+    auto pets = db.template children<&Pet::owner_id>(*ann);
+    CHECK(log.selects.size() == 2);
+    CHECK(ids(pets) == std::set<std::int64_t>{1, 2});
+    CHECK(std::count(pets.begin(), pets.end(), tom) == 1);
+    CHECK(db.template children<&Pet::owner_id>(*ann) == pets);
+    CHECK(log.selects.size() == 2);
+    for (Pet* pet : pets) CHECK(db.template get<Pet>(pet->id) == pet);
+
+    // In-session changes, seen without SQL: a new child (pending), one moved away, one removed.
+    Owner* bob = db.template get<Owner>(2);
+    REQUIRE(bob);
+    auto bobs = db.template children<&Pet::owner_id>(*bob);
+    CHECK(ids(bobs) == std::set<std::int64_t>{3});
+    const std::size_t before = log.statements;
+    Pet& max = db.add(Pet{.id = 4, .owner_id = 1, .name = "Max"});
+    tom->owner_id = 2;
+    Pet* rex = db.template get<Pet>(1);
+    db.remove(*rex);
+    auto now = db.template children<&Pet::owner_id>(*ann);
+    REQUIRE(now.size() == 1);
+    CHECK(now[0] == &max);
+    CHECK(ids(db.template children<&Pet::owner_id>(*bob)) == std::set<std::int64_t>{2, 3});
+    CHECK(log.statements == before);
+    db.commit();
+    CHECK(f.file.query("SELECT owner_id, id FROM pet ORDER BY owner_id, id") == text_rows{{"1", "4"}, {"2", "2"}, {"2", "3"}});
+    CHECK(f.rows("pet_tag") == 0);  // Rex's, deleted with him by the database
+
+    // A nullable foreign key: NULL has no parent (and no SQL); a key inside primary_key<>.
+    log.selects.clear();
+    Toy* lost = db.template get<Toy>(2);
+    Toy* ball = db.template get<Toy>(1);
+    REQUIRE((lost && ball));
+    CHECK(db.template parent<&Toy::owner_id>(*lost) == nullptr);
+    CHECK(db.template parent<&Toy::owner_id>(*ball) == ann);
+    CHECK(log.selects.size() == 2);
+    CHECK(db.template children<&Toy::owner_id>(*ann) == std::vector<Toy*>{ball});
+    CHECK(db.template children<&Toy::owner_id>(*bob).empty());
+    PetTag& tag = db.add(PetTag{.pet_id = 4, .tag = "new", .weight = 1});
+    CHECK(db.template children<&PetTag::pet_id>(max) == std::vector<PetTag*>{&tag});
+    CHECK(db.template parent<&PetTag::pet_id>(tag) == &max);
+    db.commit();
+    CHECK(f.file.query("SELECT pet_id, tag FROM pet_tag") == text_rows{{"4", "new"}});
+}
+
+TEMPLATE_TEST_CASE("navigation over a foreign key to a unique<> member, and a new parent's children",
+                   "[session][relationships]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType, sq::metadata<Book, Shelf>> f;
+    f.file.exec("INSERT INTO shelf (id, code) VALUES (1, 'A1'), (2, 'B2')");
+    f.file.exec("INSERT INTO book (id, shelf_code, title) VALUES (1, 'A1', 'x'), (2, 'A1', 'y'), (3, NULL, 'z')");
+    statement_log log(f.engine);
+    auto db = f.session();
+    Book* x = db.template get<Book>(1);
+    REQUIRE(x);
+    log.selects.clear();
+    Shelf* a1 = db.template parent<&Book::shelf_code>(*x);  // not tracked: one SELECT by code
+    REQUIRE(a1);
+    CHECK(a1->id == 1);
+    CHECK(log.selects.size() == 1);
+    CHECK(db.template parent<&Book::shelf_code>(*x) == a1);  // tracked: none
+    CHECK(log.selects.size() == 1);
+    auto books = db.template children<&Book::shelf_code>(*a1);
+    REQUIRE(books.size() == 2);
+    CHECK(std::count(books.begin(), books.end(), x) == 1);
+    CHECK(db.template parent<&Book::shelf_code>(*db.template get<Book>(3)) == nullptr);
+
+    // A new parent with a new child: autoflush writes both, then the children are read.
+    Shelf& c3 = db.add(Shelf{.id = 3, .code = "C3"});
+    Book& w = db.add(Book{.id = 4, .shelf_code = "C3", .title = "w"});
+    CHECK(db.template children<&Book::shelf_code>(c3) == std::vector<Book*>{&w});
+    CHECK(db.template parent<&Book::shelf_code>(w) == &c3);
+    db.commit();
+    CHECK(f.file.query("SELECT id FROM book WHERE shelf_code = 'C3'") == structql_test::text_rows{{"4"}});
+}
+
+TEMPLATE_TEST_CASE("relationships: an object the session does not track, or a closed session, is an invalid_request_error naming the relationship",
+                   "[session][relationships]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    f.file.exec("INSERT INTO pessoas (id, nome) VALUES (1, 'Ana')");
+    f.file.exec("INSERT INTO post (id, author_id, slug) VALUES (1, 1, 'a')");
+    auto db = f.session();
+    Pessoa* ana = db.template get<Pessoa>(1);
+    Post* post = db.template get<Post>(1);
+    REQUIRE((ana && post));
+    Pessoa copy = *ana;
+    Post other = *post;
+    CHECK_THROWS_AS(db.template children<&Post::author_id>(copy), sq::invalid_request_error);
+    CHECK_THROWS_WITH(db.template children<&Post::author_id>(copy),
+                      "children<&Post::author_id>(): the Pessoa object is not tracked by this session");
+    CHECK_THROWS_AS(db.template parent<&Post::author_id>(other), sq::invalid_request_error);
+    CHECK_THROWS_WITH(db.template parent<&Post::author_id>(other),
+                      "parent<&Post::author_id>(): the Post object is not tracked by this session");
+    CHECK_THROWS_WITH(db.template load_children<&Post::author_id>(std::vector<Pessoa*>{ana, &copy}),
+                      Catch::Contains("load_children<&Post::author_id>(): the Pessoa object is not tracked"));
+    CHECK_THROWS_WITH(db.template load_children<&Post::author_id>(std::vector<Pessoa*>{nullptr}),
+                      Catch::Contains("load_children<&Post::author_id>(): a null pointer"));
+    db.expunge(*ana);
+    CHECK_THROWS_AS(db.template children<&Post::author_id>(*ana), sq::invalid_request_error);
+    Pessoa* again = db.template get<Pessoa>(1);
+    REQUIRE(again);
+    CHECK(db.template children<&Post::author_id>(*again) == std::vector<Post*>{post});
+    db.close();
+    CHECK_THROWS_AS(db.template children<&Post::author_id>(*again), sq::invalid_request_error);
+    CHECK_THROWS_WITH(db.template children<&Post::author_id>(*again),
+                      Catch::StartsWith("children<&Post::author_id>(): the session is closed"));
+    CHECK_THROWS_WITH(db.template parent<&Post::author_id>(*post),
+                      Catch::StartsWith("parent<&Post::author_id>(): the session is closed"));
+    CHECK_THROWS_AS(db.template load_children<&Post::author_id>(std::vector<Pessoa*>{again}), sq::invalid_request_error);
+    CHECK_THROWS_WITH(db.template load_children<&Post::author_id>(std::vector<Pessoa*>{again}),
+                      Catch::StartsWith("load_children<&Post::author_id>(): the session is closed"));
 }

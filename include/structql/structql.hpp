@@ -12,5 +12,6 @@
 #include "structql/session/session.hpp"
 #include "structql/session/savepoint.hpp"
 #include "structql/session/sessionmaker.hpp"
+#include "structql/session/relationships.hpp"
 #include "structql/session/retry.hpp"
 #include "structql/sqlite.hpp"

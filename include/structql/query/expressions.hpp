@@ -418,6 +418,10 @@ struct between_expression : expression_tag {
     }
 };
 
+// Up to this many values an IN list's placeholders are rounded up to a power of two (see
+// in_list); select-in loading (session/relationships.hpp) sends keys in chunks of it.
+inline constexpr std::size_t in_list_rounded_values = 1024;
+
 template <class C, class List>
 struct in_list : expression_tag {
     List values;
@@ -431,7 +435,8 @@ struct in_list : expression_tag {
     // values make 11 statements, not 1000. Beyond, one each (rounding up there could pass a
     // database's limit on parameters: SQLite's 32,766).
     std::size_t placeholders() const noexcept {
-        return values.size() <= 1024 && !values.empty() ? std::bit_ceil(values.size()) : values.size();
+        return values.size() <= in_list_rounded_values && !values.empty() ? std::bit_ceil(values.size())
+                                                                           : values.size();
     }
     template <class D>
     static constexpr void write(auto& out, const in_list* self) {

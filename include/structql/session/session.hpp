@@ -29,6 +29,7 @@
 #include "structql/errors.hpp"
 #include "structql/query/query.hpp"
 #include "structql/session/model_store.hpp"
+#include "structql/session/relationship_keys.hpp"
 
 namespace structql {
 
@@ -57,7 +58,8 @@ public:
           closed_(other.closed_),
           savepoints_(std::move(other.savepoints_)),
           savepoint_names_(other.savepoint_names_),
-          transaction_generation_(other.transaction_generation_) {
+          transaction_generation_(other.transaction_generation_),
+          loaded_(std::move(other.loaded_)) {
         other.connection_.reset();
         other.closed_ = true;
     }
@@ -144,6 +146,7 @@ public:
         auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("expunge");
         store_for<T>().forget(*e);
+        loaded_.clear();  // its row is no longer tracked: a collection holding it must load again
     }
 
     // Stops tracking every object (SQLAlchemy's expunge_all, Hibernate's clear()), as expunge()
@@ -152,6 +155,7 @@ public:
     void expunge_all() {
         check_usable();
         for (auto& store : stores_) if (store) store->expunge_all();
+        loaded_.clear();
         // Rolled back to, a savepoint now finds only objects tracked after it began: those it
         // reads again, the ones added it drops.
         for (auto& frame : savepoints_) frame.stores.clear();
@@ -208,6 +212,7 @@ public:
     std::int64_t execute(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
+        loaded_.clear();  // it may add, move or delete children behind the session's objects
         std::int64_t changed = detail::run_write(connection(/*for_write=*/true), sql.text, true,
                                                  [&](auto& statement) { detail::bind_arguments(statement, args...); });
         if (options_.autocommit) commit_transaction();
@@ -216,6 +221,22 @@ public:
 
     // Writes pending changes to the database inside the session's transaction.
     void flush() { flush_changes(nullptr); }
+
+    // Relationships along a foreign key member, &Child::member (session/relationships.hpp).
+    // The children of a tracked parent: every object of Child the session tracks (pending ones
+    // included, removed ones not) whose foreign key holds the parent's key, the rows having been
+    // loaded once per transaction (load_children() loads them for many parents at once).
+    template <auto Member, class Parent>
+    std::vector<detail::relationship_child_t<Member>*> children(const Parent& parent);
+    // The parent of a tracked child: from the identity map when tracked, else one SELECT;
+    // nullptr for a NULL foreign key (or no such row).
+    template <auto Member, class Child>
+    detail::relationship_parent_t<Member>* parent(const Child& child);
+    // Select-in eager loading: the children of all these tracked parents (pointers or
+    // references) with one SELECT ... WHERE member IN (...) per 1024 distinct keys not loaded
+    // yet; children() then runs no SQL for them. Returns those children, to load theirs in turn.
+    template <auto Member, class Parents>
+    std::vector<detail::relationship_child_t<Member>*> load_children(const Parents& parents);
 
 private:
     template <class... M>
@@ -343,6 +364,7 @@ private:
             }
         }
         std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
+        loaded_.clear();  // it may have moved or deleted children
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
@@ -488,8 +510,14 @@ private:
 
     void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes);
 
+    // Relationships: the parents whose children are all tracked (session/relationships.hpp).
+    detail::loaded_keys loaded_;
+    template <auto Member, class Object>
+    detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
+
     void end_transaction() {
         savepoints_.clear();
+        loaded_.clear();  // other transactions may add children from now on
         ++transaction_generation_;
     }
 };
@@ -583,6 +611,7 @@ void basic_session<Backend>::close() {
         if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
     stores_.clear();
     savepoints_.clear();
+    loaded_.clear();
     failure_.reset();
     if (!connection_) return;
     auto lent = std::move(*connection_);
@@ -678,6 +707,7 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
     auto& c = connection();
     c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
     c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
+    loaded_.clear();  // children loaded since the savepoint may be gone, rows restored
     for (auto& store : stores_) {
         if (!store) continue;
         auto it = savepoints_[depth].stores.find(store->model_id);
@@ -688,3 +718,5 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
 }
 
 }  // namespace structql
+
+#include "structql/session/relationships.hpp"  // basic_session's relationship member templates
