@@ -110,6 +110,9 @@ TEST_CASE("to_json writes each member under its name, in its JSON form", "[json]
     CHECK(sq::to_json(unknown).as_object().at("idade").is_null());
     unknown.altura = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_AS(sq::to_json(unknown), sq::data_error);
+    unknown.altura = 1;
+    unknown.cor = static_cast<Cor>(7);  // no name in enum_values<Cor>::names
+    CHECK_THROWS_WITH(sq::to_json(unknown), Catch::StartsWith("to_json: Pessoa.cor: value 7 has no name"));
 
     Ficha ficha{.nome = "Ana", .endereco = {"Lisboa", std::nullopt}, .tags = {"a", "b"}, .outros = {{"Porto", "4000"}}};
     CHECK(boost::json::serialize(sq::to_json(ficha)) ==
@@ -182,6 +185,18 @@ TEST_CASE("patch_json sets only the fields given, and nothing when one is wrong"
         CHECK(fields_of(e) == std::vector<std::string>{"id"});
     }
     CHECK_NOTHROW(sq::patch_json(p, boost::json::parse(R"({"id":7})")));
+
+    // A key by convention (a member named `id`, no primary_key<>) is a key too.
+    Endereco e{"Lisboa", std::nullopt};
+    CHECK_NOTHROW(sq::patch_json(e, boost::json::parse(R"({"cidade":"Porto"})")));
+    CHECK(e.cidade == "Porto");
+    struct Nota {
+        std::int64_t id = 0;
+        std::string texto;
+    };
+    Nota n{.id = 3, .texto = "a"};
+    CHECK_THROWS_AS(sq::patch_json(n, boost::json::parse(R"({"id":4})")), sq::json_error);
+    CHECK(sq::from_json<Nota>(boost::json::parse(R"({"texto":"b"})")).id == 0);  // may be absent: generated
 }
 
 TEST_CASE("a model read from JSON is stored as given", "[json]") {

@@ -185,7 +185,17 @@ template <record T>
 boost::json::object write_record(const T& object) {
     boost::json::object out;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (out.emplace(member_name<T, I>(), write(boost::pfr::get<I>(object))), ...);
+        ([&] {
+            constexpr std::string_view name = member_name<T, I>();
+            try {
+                out.emplace(name, write(boost::pfr::get<I>(object)));
+            } catch (const error&) {
+                throw;
+            } catch (const std::exception& e) {  // a value its value_traits refuse (an enum without a name)
+                throw data_error("to_json: " + std::string(unqualified_type_name<T>()) + "." + std::string(name) +
+                                 ": " + e.what());
+            }
+        }(), ...);
     }(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
     return out;
 }
@@ -232,22 +242,27 @@ boost::json::value write(const T& v) {
 template <class T>
 void read(reader& r, const boost::json::value& in, T& out);
 
-// Member I of T may be left out: it is optional, or T's integer primary key (primary_key<> or,
-// with none, a member named `id`), which the database generates.
+// Member I is T's primary key: primary_key<> or, with none, the member named `id`.
 template <class T, std::size_t I>
-constexpr bool may_be_absent() {
-    using layers = column_layers<boost::pfr::tuple_element_t<I, T>>;
-    using value = typename layers::value_type;
-    if constexpr (layers::nullable) {
+constexpr bool is_key_member() {
+    if constexpr (column_layers<boost::pfr::tuple_element_t<I, T>>::primary_key) {
         return true;
-    } else if constexpr (!std::is_integral_v<value> || std::is_same_v<value, bool>) {
-        return false;
     } else {
         const bool has_wrapper = []<std::size_t... K>(std::index_sequence<K...>) {
             return (column_layers<boost::pfr::tuple_element_t<K, T>>::primary_key || ...);
         }(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
-        return layers::primary_key || (!has_wrapper && member_name<T, I>() == "id");
+        return !has_wrapper && member_name<T, I>() == "id";
     }
+}
+
+// Member I of T may be left out: it is optional, or T's integer primary key, which the
+// database generates.
+template <class T, std::size_t I>
+constexpr bool may_be_absent() {
+    using layers = column_layers<boost::pfr::tuple_element_t<I, T>>;
+    using value = typename layers::value_type;
+    return layers::nullable ||
+           (std::is_integral_v<value> && !std::is_same_v<value, bool> && is_key_member<T, I>());
 }
 
 // With json_options::extra_fields = forbid: each key of `object` that names no member of T.
@@ -425,7 +440,7 @@ void patch_json(T& object, const boost::json::value& document, const json_option
                 r.at(name, [&] {
                     auto& member = boost::pfr::get<I>(patched);
                     detail::json::read(r, *v, member);
-                    if constexpr (detail::column_layers<std::remove_cvref_t<decltype(member)>>::primary_key) {
+                    if constexpr (detail::json::is_key_member<T, I>()) {
                         if (!(member == boost::pfr::get<I>(object))) r.fail("a primary key cannot be changed by a patch");
                     }
                 });
