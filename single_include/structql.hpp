@@ -1766,8 +1766,11 @@ void read_value(const Statement& statement, int column, V& out) {
     }
 }
 
-// Called in a catch block: the exception in flight, as a data_error naming the table and column.
-// Not a template (one copy, however many models): only the table's data differs.
+// Called in a catch block: the exception in flight as a data_error, "<context>: <what> [SQL:
+// <sql>]" (no SQL part when `sql` is empty); a StructQL error passes through with its own context.
+[[noreturn, gnu::cold]] STRUCTQL_DECL void rethrow_as_data_error(std::string_view context, std::string_view sql);
+// The same naming the table and column ("<doing> table.column"). Not a template (one copy,
+// however many models): only the table's data differs.
 [[noreturn, gnu::cold]] STRUCTQL_DECL void rethrow_as_data_error(const table_view& t, std::size_t column,
                                                                  std::string_view sql, std::string_view doing);
 
@@ -2003,15 +2006,12 @@ using statement_of = std::remove_reference_t<decltype(std::declval<Connection&>(
 
 // Binds a statement's parameters, a value that its value_traits cannot store becoming a
 // data_error. Compiled once per backend, whatever the binder.
-// The exception in flight while binding, as a data_error (a StructQL error passes through).
-[[noreturn, gnu::cold]] STRUCTQL_DECL void rethrow_as_bind_error(std::string_view sql);
-
 template <class Statement>
 void bind_parameters(Statement& statement, std::string_view sql, function_ref<void(Statement&)> binder) {
     try {
         binder(statement);
     } catch (...) {
-        rethrow_as_bind_error(sql);
+        rethrow_as_data_error("cannot bind a parameter", sql);
     }
 }
 
@@ -2041,26 +2041,22 @@ std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text,
 #if STRUCTQL_DEFINITIONS
 namespace structql::detail {
 
-STRUCTQL_DECL void rethrow_as_data_error(const table_view& t, std::size_t column, std::string_view sql,
-                                         std::string_view doing) {
+STRUCTQL_DECL void rethrow_as_data_error(std::string_view context, std::string_view sql) {
     try {
         throw;
     } catch (const error&) {
         throw;  // already a StructQL error with its own context
     } catch (const std::exception& e) {
-        throw data_error(std::string(doing) + " " + std::string(t.name) + "." + std::string(t.columns[column].name) +
-                         ": " + e.what() + " [SQL: " + std::string(sql) + "]");
+        std::string message = std::string(context) + ": " + e.what();
+        if (!sql.empty()) message.append(" [SQL: ").append(sql).append("]");
+        throw data_error(message);
     }
 }
 
-STRUCTQL_DECL void rethrow_as_bind_error(std::string_view sql) {
-    try {
-        throw;
-    } catch (const error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw data_error(std::string("cannot bind a parameter: ") + e.what() + " [SQL: " + std::string(sql) + "]");
-    }
+STRUCTQL_DECL void rethrow_as_data_error(const table_view& t, std::size_t column, std::string_view sql,
+                                         std::string_view doing) {
+    rethrow_as_data_error(std::string(doing) + " " + std::string(t.name) + "." + std::string(t.columns[column].name),
+                          sql);
 }
 
 }  // namespace structql::detail

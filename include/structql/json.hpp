@@ -36,6 +36,7 @@
 #include <boost/pfr/core.hpp>
 
 #include "structql/backend/sqlite.hpp"
+#include "structql/detail/rows.hpp"
 #include "structql/errors.hpp"
 #include "structql/reflect/names.hpp"
 #include "structql/schema/columns.hpp"
@@ -189,11 +190,8 @@ boost::json::object write_record(const T& object) {
             constexpr std::string_view name = member_name<T, I>();
             try {
                 out.emplace(name, write(boost::pfr::get<I>(object)));
-            } catch (const error&) {
-                throw;
-            } catch (const std::exception& e) {  // a value its value_traits refuse (an enum without a name)
-                throw data_error("to_json: " + std::string(unqualified_type_name<T>()) + "." + std::string(name) +
-                                 ": " + e.what());
+            } catch (...) {  // a value its value_traits refuse (an enum without a name)
+                rethrow_as_data_error("to_json: " + std::string(unqualified_type_name<T>()) + "." + std::string(name), {});
             }
         }(), ...);
     }(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
@@ -241,6 +239,14 @@ boost::json::value write(const T& v) {
 
 template <class T>
 void read(reader& r, const boost::json::value& in, T& out);
+
+// Reads into `out`; false when that added a problem (so `out` is not to be used).
+template <class T>
+bool read_clean(reader& r, const boost::json::value& in, T& out) {
+    const std::size_t before = r.problems.size();
+    read(r, in, out);
+    return r.problems.size() == before;
+}
 
 // Member I is T's primary key: primary_key<> or, with none, the member named `id`.
 template <class T, std::size_t I>
@@ -315,9 +321,7 @@ void read(reader& r, const boost::json::value& in, T& out) {
             out.reset();
         } else {
             typename T::value_type value{};
-            const std::size_t before = r.problems.size();
-            read(r, in, value);
-            if (r.problems.size() == before) out = std::move(value);
+            if (read_clean(r, in, value)) out = std::move(value);
         }
     } else if (in.is_null()) {
         r.fail("null where a value is required (the member is not std::optional)");
@@ -361,9 +365,7 @@ void read(reader& r, const boost::json::value& in, T& out) {
         }
     } else if constexpr (std::is_enum_v<T>) {
         std::underlying_type_t<T> number{};
-        const std::size_t before = r.problems.size();
-        read_integer(r, in, number);
-        if (r.problems.size() != before) return;
+        if (!read_clean(r, in, number)) return;
         try {
             out = value_traits<T>::from_storage(value_traits<std::underlying_type_t<T>>::to_storage(number));
         } catch (const std::out_of_range& e) {
@@ -383,9 +385,7 @@ void read(reader& r, const boost::json::value& in, T& out) {
                       "StructQL: from_json: a member's type has no JSON form (T names it); use a value type, a "
                       "struct, std::optional or std::vector of them, or specialise structql::value_traits<T>");
         typename value_traits<T>::storage_type stored{};
-        const std::size_t before = r.problems.size();
-        read(r, in, stored);
-        if (r.problems.size() != before) return;
+        if (!read_clean(r, in, stored)) return;
         try {
             out = value_traits<T>::from_storage(std::move(stored));
         } catch (const std::exception& e) {
