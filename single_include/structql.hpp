@@ -294,7 +294,10 @@ struct foreign_key
 // ---- begin structql/schema/value_traits.hpp ----
 // value_traits<T>: how a C++ value type is stored. Every mappable type names one of the six
 // storage types below and converts to and from it; the backends only ever bind and read
-// storage types. Specialise value_traits for your own types:
+// storage types. A type may also name the column's SQL type (`sql_type`) where the database has
+// a better one than its storage's: DATE, TIME, DECIMAL and JSON are stored as text, UUID as a
+// blob (see <structql/chrono.hpp>, <structql/uuid.hpp>, <structql/decimal.hpp>). Specialise
+// value_traits for your own types:
 //
 //     template <> struct structql::value_traits<Money> {
 //         using storage_type = std::int64_t;
@@ -363,8 +366,9 @@ struct foreign_key
 
 namespace structql {
 
-// Declared before the aliases below, whose names its enumerators share.
-enum class column_type { boolean, integer, real, text, blob, timestamp };
+// Declared before the aliases below, whose names its enumerators share. The first six are the
+// storage types' own; the rest are SQL types some values are declared as (value_traits::sql_type).
+enum class column_type { boolean, integer, real, text, blob, timestamp, date, time, uuid, decimal, json };
 
 using blob = std::vector<std::byte>;
 using timestamp = std::chrono::system_clock::time_point;
@@ -386,6 +390,18 @@ constexpr column_type column_type_of() {
     else if constexpr (std::is_same_v<S, std::string>) return column_type::text;
     else if constexpr (std::is_same_v<S, blob>) return column_type::blob;
     else return column_type::timestamp;
+}
+
+// The storage type's column_type a SQL type travels as: the text types as text, UUID as a blob.
+constexpr column_type storage_column_type(column_type type) {
+    switch (type) {
+        case column_type::date:
+        case column_type::time:
+        case column_type::decimal:
+        case column_type::json: return column_type::text;
+        case column_type::uuid: return column_type::blob;
+        default: return type;
+    }
 }
 
 // Whether the number v converts to the arithmetic type T without changing its value (for a
@@ -439,6 +455,23 @@ std::string integer_range_message(auto value) {
 template <class T>
 concept mappable = requires { typename value_traits<T>::storage_type; } &&
                    detail::is_storage_type_v<typename value_traits<T>::storage_type>;
+
+namespace detail {
+// The SQL type of a column holding V: value_traits<V>::sql_type where it names one, else its
+// storage type's.
+template <class V>
+constexpr column_type column_type_of_value() {
+    using storage = typename value_traits<V>::storage_type;
+    if constexpr (requires { value_traits<V>::sql_type; }) {
+        static_assert(storage_column_type(value_traits<V>::sql_type) == column_type_of<storage>(),
+                      "StructQL: value_traits<V>::sql_type does not fit its storage_type: DATE, TIME, DECIMAL and "
+                      "JSON are stored as std::string, UUID as structql::blob, the others as their own type");
+        return value_traits<V>::sql_type;
+    } else {
+        return column_type_of<storage>();
+    }
+}
+}  // namespace detail
 
 template <class T>
 struct identity_value_traits {
@@ -1013,7 +1046,8 @@ struct check_member {
                   "StructQL: a model member has a type StructQL cannot map to a column (see Member "
                   "above). Use bool, an integer, float, double, std::string, structql::blob, "
                   "structql::timestamp, an enum, std::optional of one, or specialise "
-                  "structql::value_traits<Member>");
+                  "structql::value_traits<Member>. std::chrono's dates and times of day need "
+                  "<structql/chrono.hpp>; structql::uuid, decimal and json<T> their own headers");
     static_assert(layers::optionals <= 1, "StructQL: std::optional<std::optional<T>> is not a column type");
     static_assert(!(layers::primary_key && layers::nullable),
                   "StructQL: a primary key cannot be std::optional");
@@ -1059,7 +1093,7 @@ constexpr column_info make_column_info() {
     using layers = column_layers<member_t<Model, I>>;
     column_info info{
         .name = member_name<Model, I>(),
-        .type = column_type_of<typename value_traits<typename layers::value_type>::storage_type>(),
+        .type = column_type_of_value<typename layers::value_type>(),
         .nullable = layers::nullable,
         .primary_key = layers::primary_key,
         .unique = layers::unique,
@@ -1301,7 +1335,10 @@ struct sqlite_dialect : standard_dialect {
     // compares integers and reals exactly as they are.
     static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
 
-    // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid.
+    // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid. A type
+    // whose name gives NUMERIC affinity would turn text that reads as a number into one: a
+    // DECIMAL ('12.50' -> 12.5) and JSON ('1' -> 1) are declared TEXT; DATE and TIME keep their
+    // names (their text never reads as a number).
     static constexpr std::string_view type_name(column_type type) {
         switch (type) {
             case column_type::boolean: return "BOOLEAN";
@@ -1310,6 +1347,11 @@ struct sqlite_dialect : standard_dialect {
             case column_type::text: return "TEXT";
             case column_type::blob: return "BLOB";
             case column_type::timestamp: return "DATETIME";
+            case column_type::date: return "DATE";
+            case column_type::time: return "TIME";
+            case column_type::uuid: return "BLOB";
+            case column_type::decimal: return "TEXT";
+            case column_type::json: return "TEXT";
         }
         return "";
     }
@@ -1683,6 +1725,7 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 // Moving one model object in and out of a prepared statement: binding its members as
 // parameters and reading a result row into them, through value_traits, for any backend
 // statement type. Errors name the table, the column and the statement.
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -1801,12 +1844,32 @@ constexpr column_set all_but_primary_key() {
     return all_columns<T>() & ~key_column_set<T>();
 }
 
+// Whether two members hold the same value: by == where the value type has one, else (as
+// std::chrono::hh_mm_ss) by their stored forms; a value that cannot be stored counts as
+// changed, so that writing it reports the error.
+template <class M>
+bool same_value(const M& a, const M& b) {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, M>) {
+        return same_value(a.value, b.value);
+    } else if constexpr (is_optional<M>::value) {
+        return a.has_value() == b.has_value() && (!a || same_value(*a, *b));
+    } else if constexpr (std::equality_comparable<M>) {
+        return a == b;
+    } else {
+        try {
+            return value_traits<M>::to_storage(a) == value_traits<M>::to_storage(b);
+        } catch (...) {
+            return false;
+        }
+    }
+}
+
 // The columns whose members differ between two objects.
 template <class T>
 column_set changed_columns(const T& now, const T& before) {
     column_set changed = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((changed |= field<I>(now) == field<I>(before) ? 0 : column_set{1} << (I % 64)), ...);
+        ((changed |= same_value(field<I>(now), field<I>(before)) ? 0 : column_set{1} << (I % 64)), ...);
     }(std::make_index_sequence<table<T>::column_count>{});
     return changed;
 }
@@ -2320,7 +2383,7 @@ struct bound_value : expression_tag {
     static constexpr bool dynamic = false;
     template <class D>
     static constexpr void write(auto& out, const bound_value* = nullptr) {
-        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of<typename value_traits<V>::storage_type>());
+        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of_value<V>());
         else D::write_placeholder(out);
     }
     template <class Statement>

@@ -284,7 +284,7 @@ struct bound_value : expression_tag {
     static constexpr bool dynamic = false;
     template <class D>
     static constexpr void write(auto& out, const bound_value* = nullptr) {
-        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of<typename value_traits<V>::storage_type>());
+        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of_value<V>());
         else D::write_placeholder(out);
     }
     template <class Statement>
