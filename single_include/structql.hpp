@@ -91,7 +91,8 @@ struct operational_error : error {
 // The transaction lost a race with another one, and running it again from its start may
 // succeed: SQLite's SQLITE_BUSY / SQLITE_LOCKED (busy_timeout ran out, or a deferred
 // transaction that read could not become the writer), PostgreSQL's serialization_failure
-// (40001) and deadlock_detected (40P01). Roll back, then redo the whole transaction (its reads
+// (40001), deadlock_detected (40P01) and lock_not_available (55P03: a FOR UPDATE NOWAIT or
+// lock_timeout). Roll back, then redo the whole transaction (its reads
 // too): structql::retry_transaction does it.
 struct retryable_error : operational_error {
     using operational_error::operational_error;
@@ -1367,6 +1368,7 @@ struct sqlite_dialect : standard_dialect {
 
     // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
     static constexpr bool returns_generated_keys = false;
+    static constexpr bool locks_rows = false;  // SELECT ... FOR UPDATE / FOR SHARE
 
     // Row by row: SQLite materializes the VALUES of an UPDATE ... FROM into a temporary table,
     // which costs more than stepping a prepared one-row UPDATE again (10,000 rows in memory,
@@ -3113,6 +3115,14 @@ struct join_models<std::tuple<J...>> {
 
 enum class statement_kind { rows, count, exists };
 
+// SELECT ... FOR UPDATE / FOR SHARE, and what a locked row does to the query (PostgreSQL).
+inline constexpr char lock_update[] = " FOR UPDATE";
+inline constexpr char lock_update_nowait[] = " FOR UPDATE NOWAIT";
+inline constexpr char lock_update_skip_locked[] = " FOR UPDATE SKIP LOCKED";
+inline constexpr char lock_share[] = " FOR SHARE";
+inline constexpr char lock_share_nowait[] = " FOR SHARE NOWAIT";
+inline constexpr char lock_share_skip_locked[] = " FOR SHARE SKIP LOCKED";
+
 // Whether any expression (or join condition) in a tuple has run-time text.
 template <class Tuple>
 struct any_dynamic;
@@ -3165,7 +3175,7 @@ inline constexpr bool filters_one_key<T, binary_expression<column_expression<Mem
 // Everything a query holds; the query type is a thin handle around it.
 template <class T, class Joins = std::tuple<>, class Where = detail::no_condition, class Orders = detail::type_list<>,
           class Select = std::tuple<>, class Group = detail::type_list<>, class Having = detail::no_condition,
-          bool Limit = false, bool Offset = false, bool Distinct = false>
+          bool Limit = false, bool Offset = false, bool Distinct = false, const char* Lock = nullptr>
 struct query_parts {
     using model = T;
     using joins_type = Joins;
@@ -3175,6 +3185,7 @@ struct query_parts {
     using group = Group;
     using having_type = Having;
     static constexpr bool has_limit = Limit, has_offset = Offset, is_distinct = Distinct;
+    static constexpr bool locks_rows = Lock != nullptr;
     static constexpr bool projected = std::tuple_size_v<Select> > 0;
 
     Joins joins{};
@@ -3187,44 +3198,49 @@ struct query_parts {
     // A copy with one clause replaced: the builder's methods each name only their own clause.
     template <class J>
     auto with_joins(J j) const {
-        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct>{std::move(j), where,
+        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{std::move(j), where,
                                                                                              select, having, limit, offset};
     }
     template <class W>
     auto with_where(W w) const {
-        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct>{joins, std::move(w),
+        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, std::move(w),
                                                                                              select, having, limit, offset};
     }
     template <class O>
     auto with_orders() const {
-        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                             having, limit, offset};
     }
     template <class S>
     auto with_select(S s) const {
-        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct>{joins, where, std::move(s),
+        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, std::move(s),
                                                                                             having, limit, offset};
     }
     template <class G>
     auto with_group() const {
-        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                              having, limit, offset};
     }
     template <class H>
     auto with_having(H h) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                             std::move(h), limit, offset};
     }
     auto with_limit(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct, Lock>{joins, where, select,
                                                                                                 having, n, offset};
     }
     auto with_offset(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct, Lock>{joins, where, select,
                                                                                                having, limit, n};
     }
+    template <const char* L>
+    auto with_lock() const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, L>{joins, where, select,
+                                                                                                    having, limit, offset};
+    }
     auto with_distinct() const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true, Lock>{joins, where, select,
                                                                                              having, limit, offset};
     }
 
@@ -3241,7 +3257,7 @@ struct query_parts {
         using detail::statement_kind;
         bool wrap = kind == statement_kind::exists ||
                     (kind == statement_kind::count &&
-                     (Limit || Offset || Distinct || projected || std::tuple_size_v<Joins> > 0 ||
+                     (Limit || Offset || Distinct || projected || Lock != nullptr || std::tuple_size_v<Joins> > 0 ||
                       !std::is_same_v<Group, detail::type_list<>>));
         if (wrap) {
             out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
@@ -3279,6 +3295,13 @@ struct query_parts {
         if constexpr (Offset) {
             out.append(" OFFSET ");
             D::write_placeholder(out);
+        }
+        if constexpr (Lock != nullptr) {
+            static_assert(D::locks_rows,
+                          "StructQL: for_update() / for_share() lock rows, which SQLite cannot: it locks the whole "
+                          "database for its first writer (a session on a SQLite file begins IMMEDIATE: it holds "
+                          "that lock from its first statement)");
+            out.append(std::string_view(Lock));  // count() and exists() read (and lock) it as a subquery
         }
     }
 
@@ -3514,6 +3537,12 @@ struct tracked_rows {
 
 namespace structql {
 
+// What for_update() / for_share() do with a row another transaction has locked.
+struct nowait_t {};
+inline constexpr nowait_t nowait{};
+struct skip_locked_t {};
+inline constexpr skip_locked_t skip_locked{};
+
 template <class Source, class Parts>
 class basic_query {
     using backend = typename Source::backend_type;
@@ -3598,6 +3627,18 @@ public:
     auto distinct() const {
         return rebuilt(parts_.with_distinct());
     }
+
+    // SELECT ... FOR UPDATE (PostgreSQL): the rows read are locked until the transaction ends,
+    // so a read-then-write in one transaction cannot lose another's write; for_update(sq::nowait)
+    // fails at once on a locked row (retryable_error), for_update(sq::skip_locked) leaves locked
+    // rows out (a job queue). for_share() takes the shared lock. A compile error on SQLite,
+    // which has no row locks.
+    auto for_update() const { return rebuilt(parts_.template with_lock<detail::lock_update>()); }
+    auto for_update(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_nowait>()); }
+    auto for_update(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_skip_locked>()); }
+    auto for_share() const { return rebuilt(parts_.template with_lock<detail::lock_share>()); }
+    auto for_share(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_nowait>()); }
+    auto for_share(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_skip_locked>()); }
 
     // Appends sort keys: an expression (ascending) or desc(expression). Keys are columns or
     // aggregates: their text is fixed by their type.
@@ -3827,9 +3868,10 @@ private:
     void check_bulk() const {
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> && !Parts::has_limit &&
-                          !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>>,
+                          !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>> &&
+                          !Parts::locks_rows,
                       "StructQL: update() / remove() take a query of one model with filters only (no join, "
-                      "select, group_by, order_by, limit or offset)");
+                      "select, group_by, order_by, limit, offset or row lock)");
     }
 
     // The primary keys a bulk statement reaches, for the session to synchronise its objects.
@@ -4683,6 +4725,7 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::limit_all } -> std::convertible_to<std::string_view>;              // before an OFFSET without LIMIT
     { D::subquery_alias } -> std::convertible_to<std::string_view>;         // after a subquery in FROM
     { D::returns_generated_keys } -> std::convertible_to<bool>;             // INSERT ... RETURNING, else last_insert_id()
+    { D::locks_rows } -> std::convertible_to<bool>;                         // SELECT ... FOR UPDATE / FOR SHARE
     { D::savepoint } -> std::convertible_to<std::string_view>;
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;

@@ -52,6 +52,7 @@ struct sqlite_dialect : standard_dialect {
 
     // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
     static constexpr bool returns_generated_keys = false;
+    static constexpr bool locks_rows = false;  // SELECT ... FOR UPDATE / FOR SHARE
 
     // Row by row: SQLite materializes the VALUES of an UPDATE ... FROM into a temporary table,
     // which costs more than stepping a prepared one-row UPDATE again (10,000 rows in memory,

@@ -82,7 +82,8 @@ struct link {
         database_code code{.sqlite = 0, .sqlstate = state};
         if (state.starts_with("23")) throw integrity_error(message, code);
         if (state.starts_with("22")) throw data_error(message, code);
-        if (state == "40001" || state == "40P01") throw retryable_error(message, code);  // serialization failure, deadlock
+        // serialization failure, deadlock, a lock not taken (NOWAIT, lock_timeout): SQLITE_BUSY's kin
+        if (state == "40001" || state == "40P01" || state == "55P03") throw retryable_error(message, code);
         throw operational_error(message, code);
     }
 
