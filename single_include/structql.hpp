@@ -4603,6 +4603,9 @@ namespace structql {
 // transaction_mode). PostgreSQL has no such choice to make and ignores it.
 enum class transaction_mode { deferred, immediate };
 
+// The isolation level of every transaction (SQLAlchemy's create_engine(isolation_level=...)).
+enum class isolation_level { read_committed, repeatable_read, serializable };
+
 struct engine_options {
     // true: a connection (and the session holding it) may only be used on the thread that
     // took it from the pool; any other thread gets operational_error. false: no check, the
@@ -4632,6 +4635,13 @@ struct engine_options {
     // SQLite: how transactions begin (README, Sessions: "Concurrent writers"). Unset: immediate
     // for a file, deferred in memory, where an immediate transaction would keep readers out too.
     std::optional<transaction_mode> sqlite_begin{};
+    // PostgreSQL: every transaction's isolation level (unset: the server's default, read
+    // committed). SQLite's transactions are serializable, which every level allows, so SQLite
+    // ignores it.
+    std::optional<isolation_level> isolation{};
+    // Every connection refuses writes (PostgreSQL: default_transaction_read_only; SQLite:
+    // PRAGMA query_only): an engine for the read side of an application, or a replica.
+    bool read_only = false;
     // Where echo writes; standard error when unset.
     std::function<void(std::string_view line)> log{};
 };
@@ -8794,19 +8804,18 @@ STRUCTQL_DECL sqlite_connection::sqlite_connection(const sqlite_connect_args& ar
     busy_timeout_ = args.busy_timeout.value_or(context->options.busy_timeout);
     sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy_timeout_.count(), 0, std::numeric_limits<int>::max())));
     // BEGIN IMMEDIATE fails on a read-only database, where no transaction can write anyway.
-    read_only_ = sqlite3_db_readonly(db_, "main") == 1;
+    read_only_ = sqlite3_db_readonly(db_, "main") == 1 || context->options.read_only;
     immediate_ = !read_only_ &&
                  context->options.sqlite_begin.value_or(args.keep_one_open ? transaction_mode::deferred
                                                                            : transaction_mode::immediate) ==
                      transaction_mode::immediate;
     context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
-    if (context->options.wal) {
-        try {
-            execute("PRAGMA journal_mode=WAL");
-        } catch (...) {
-            close();
-            throw;
-        }
+    try {
+        if (context->options.wal) execute("PRAGMA journal_mode=WAL");
+        if (context->options.read_only) execute("PRAGMA query_only=ON");
+    } catch (...) {
+        close();
+        throw;
     }
 }
 

@@ -631,3 +631,30 @@ TEST_CASE("PostgreSQL: for_update locks the rows read until the transaction ends
     sharer.rollback();
     CHECK(lockable(3));
 }
+
+// engine_options::isolation: seen by the server (current_setting) and in what a transaction
+// reads: under repeatable read, a row another connection changed and committed meanwhile is
+// read as it was; under the default (read committed), as it is now.
+TEST_CASE("PostgreSQL: the engine's isolation level is every transaction's", "[postgresql][isolation]") {
+    STRUCTQL_REQUIRE_BACKEND(postgresql);
+    fixture f;
+    f.file.exec("INSERT INTO author (id, email, name) VALUES (1, 'a@x', 'A')");
+    auto reads_twice = [&](postgresql::engine_type& engine) {
+        auto c = engine.connect();
+        auto tx = c.begin();
+        auto first = c.fetch<std::tuple<std::string>>("SELECT name FROM author WHERE id = 1");
+        f.file.exec("UPDATE author SET name = name || '+' WHERE id = 1");
+        auto second = c.fetch<std::tuple<std::string>>("SELECT name FROM author WHERE id = 1");
+        auto level = c.fetch<std::tuple<std::string>>("SELECT current_setting('transaction_isolation')");
+        tx.commit();
+        return std::tuple{std::get<0>(first.at(0)), std::get<0>(second.at(0)), std::get<0>(level.at(0))};
+    };
+    auto repeatable = f.db.make_engine({.isolation = sq::isolation_level::repeatable_read});
+    CHECK(reads_twice(repeatable) == std::tuple<std::string, std::string, std::string>{"A", "A", "repeatable read"});
+    CHECK(reads_twice(f.engine) == std::tuple<std::string, std::string, std::string>{"A+", "A++", "read committed"});
+    auto serializable = f.db.make_engine({.isolation = sq::isolation_level::serializable, .read_only = true});
+    auto c = serializable.connect();
+    CHECK(c.fetch<std::tuple<std::string, std::string>>(
+              "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')") ==
+          std::vector<std::tuple<std::string, std::string>>{{"serializable", "on"}});
+}

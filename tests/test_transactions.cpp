@@ -171,3 +171,16 @@ TEMPLATE_TEST_CASE("engine.transaction(fn) and connection.transaction(fn) commit
     CHECK(f.stored() == 2);
     CHECK_FALSE(TestType::in_transaction(c.native_handle()));
 }
+
+TEMPLATE_TEST_CASE("a read_only engine reads and refuses every write", "[engine][read_only]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    f.engine.connect().execute(f.insert(7));
+    auto reader = f.db.make_engine({.read_only = true});
+    auto c = reader.connect();
+    CHECK(c.template fetch<std::tuple<std::int64_t>>("SELECT x FROM t") == std::vector<std::tuple<std::int64_t>>{{7}});
+    CHECK_THROWS_AS(c.execute(f.insert(8)), sq::operational_error);
+    CHECK_THROWS_AS(c.transaction([&](auto& tx) { tx.execute(f.insert(9)); }), sq::operational_error);
+    CHECK_THROWS_AS(c.execute("DROP TABLE t"), sq::operational_error);
+    CHECK(f.stored() == 1);
+}

@@ -19,6 +19,9 @@ namespace structql {
 // transaction_mode). PostgreSQL has no such choice to make and ignores it.
 enum class transaction_mode { deferred, immediate };
 
+// The isolation level of every transaction (SQLAlchemy's create_engine(isolation_level=...)).
+enum class isolation_level { read_committed, repeatable_read, serializable };
+
 struct engine_options {
     // true: a connection (and the session holding it) may only be used on the thread that
     // took it from the pool; any other thread gets operational_error. false: no check, the
@@ -48,6 +51,13 @@ struct engine_options {
     // SQLite: how transactions begin (README, Sessions: "Concurrent writers"). Unset: immediate
     // for a file, deferred in memory, where an immediate transaction would keep readers out too.
     std::optional<transaction_mode> sqlite_begin{};
+    // PostgreSQL: every transaction's isolation level (unset: the server's default, read
+    // committed). SQLite's transactions are serializable, which every level allows, so SQLite
+    // ignores it.
+    std::optional<isolation_level> isolation{};
+    // Every connection refuses writes (PostgreSQL: default_transaction_read_only; SQLite:
+    // PRAGMA query_only): an engine for the read side of an application, or a replica.
+    bool read_only = false;
     // Where echo writes; standard error when unset.
     std::function<void(std::string_view line)> log{};
 };

@@ -609,19 +609,18 @@ STRUCTQL_DECL sqlite_connection::sqlite_connection(const sqlite_connect_args& ar
     busy_timeout_ = args.busy_timeout.value_or(context->options.busy_timeout);
     sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<std::int64_t>(busy_timeout_.count(), 0, std::numeric_limits<int>::max())));
     // BEGIN IMMEDIATE fails on a read-only database, where no transaction can write anyway.
-    read_only_ = sqlite3_db_readonly(db_, "main") == 1;
+    read_only_ = sqlite3_db_readonly(db_, "main") == 1 || context->options.read_only;
     immediate_ = !read_only_ &&
                  context->options.sqlite_begin.value_or(args.keep_one_open ? transaction_mode::deferred
                                                                            : transaction_mode::immediate) ==
                      transaction_mode::immediate;
     context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
-    if (context->options.wal) {
-        try {
-            execute("PRAGMA journal_mode=WAL");
-        } catch (...) {
-            close();
-            throw;
-        }
+    try {
+        if (context->options.wal) execute("PRAGMA journal_mode=WAL");
+        if (context->options.read_only) execute("PRAGMA query_only=ON");
+    } catch (...) {
+        close();
+        throw;
     }
 }
 

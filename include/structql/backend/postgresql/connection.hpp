@@ -51,10 +51,21 @@ public:
     libpq_connection(const postgresql_connect_args& args, detail::engine_context* context)
         : cache_(context->options.statement_cache_size, this, &prepare) {
         link_.context = context;
+        // The engine's isolation level and read-only switch travel as server settings in the
+        // startup packet (libpq's "options"): no statement, no extra round trip.
+        std::string settings = server_settings(context->options);
         std::vector<const char*> keywords, values;
         for (const auto& [key, value] : args.parameters) {
+            if (key == "options" && !settings.empty()) {
+                settings = value + " " + settings;
+                continue;
+            }
             keywords.push_back(key.c_str());
             values.push_back(value.c_str());
+        }
+        if (!settings.empty()) {
+            keywords.push_back("options");
+            values.push_back(settings.c_str());
         }
         keywords.push_back(nullptr);
         values.push_back(nullptr);
@@ -69,6 +80,18 @@ public:
         }
         PQsetNoticeProcessor(link_.conn, [](void*, const char*) {}, nullptr);  // no NOTICEs on stderr
         context->statistics.connections_opened.fetch_add(1, std::memory_order_relaxed);
+    }
+    // "-c name=value" for each engine option that is a server setting (a space in a value is
+    // escaped, as libpq's options string requires).
+    static std::string server_settings(const engine_options& options) {
+        std::string out;
+        if (options.isolation) {
+            constexpr std::string_view levels[] = {"read\\ committed", "repeatable\\ read", "serializable"};
+            out += "-c default_transaction_isolation=";
+            out += levels[static_cast<int>(*options.isolation)];
+        }
+        if (options.read_only) out += std::string(out.empty() ? "" : " ") + "-c default_transaction_read_only=on";
+        return out;
     }
     libpq_connection(const libpq_connection&) = delete;
     libpq_connection& operator=(const libpq_connection&) = delete;
