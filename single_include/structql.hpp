@@ -2784,11 +2784,12 @@ auto set(V&& v) {
 // ---- end structql/query/expressions.hpp ----
 // ---- begin structql/query/functions.hpp ----
 // SQL functions over expressions (query/expressions.hpp): the aggregates count / sum / avg /
-// min / max, and the scalar functions lower / upper / length / abs / coalesce. Each is a node
-// whose text is fixed by its type, like every other expression.
+// min / max, the scalar functions lower / upper / length / abs / coalesce, and CASE. Each is a
+// node whose text is fixed by its type, like every other expression.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -2851,6 +2852,84 @@ struct coalesce_expression : expression_tag {
     void bind(Statement& statement, int& index) const {
         first.bind(statement, index);
         second.bind(statement, index);
+    }
+};
+
+// CASE WHEN c1 THEN v1 [WHEN c2 THEN v2 ...] [ELSE e] END. A value in a branch is bound with its
+// type spelled out (PostgreSQL cannot infer a parameter's type from a CASE).
+template <class V>
+using case_value_t = std::conditional_t<std::is_convertible_v<V, std::string_view> && !std::is_arithmetic_v<std::remove_cvref_t<V>>,
+                                        std::string, std::remove_cvref_t<V>>;
+
+template <class V>
+auto case_operand(V&& v) {
+    if constexpr (expression<std::remove_cvref_t<V>>) return std::forward<V>(v);
+    else return bound_value<case_value_t<V>, true>{{}, case_value_t<V>(std::forward<V>(v))};
+}
+
+template <class Condition, class Result>
+struct when_clause {
+    Condition condition;
+    Result result;
+};
+
+struct no_else {
+    using value_type = void;
+    using models = type_list<>;
+    using reads = type_list<>;
+    static constexpr bool nullable = true;  // no ELSE: NULL when no branch matches
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto&, const no_else* = nullptr) {}
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+template <class Else, class... Whens>
+struct case_expression : expression_tag {
+    std::tuple<Whens...> whens;
+    Else otherwise;
+    using first_result = decltype(std::declval<std::tuple_element_t<0, std::tuple<Whens...>>>().result);
+    using value_type = typename first_result::value_type;
+    static_assert((std::is_same_v<typename decltype(Whens::result)::value_type, value_type> && ...) &&
+                      (std::is_same_v<Else, no_else> || std::is_same_v<typename Else::value_type, value_type>),
+                  "StructQL: every branch of case_() (and its else_) must have the same type");
+    using models = concat_t<typename Else::models, typename decltype(Whens::condition)::models...,
+                            typename decltype(Whens::result)::models...>;
+    using reads = concat_t<typename Else::reads, typename decltype(Whens::condition)::reads...,
+                           typename decltype(Whens::result)::reads...>;
+    static constexpr bool nullable = Else::nullable || (decltype(Whens::result)::nullable || ...);
+    static constexpr bool dynamic = Else::dynamic || (decltype(Whens::condition)::dynamic || ...) ||
+                                    (decltype(Whens::result)::dynamic || ...);
+
+    template <class D>
+    static constexpr void write(auto& out, const case_expression* self = nullptr) {
+        out.append("CASE");
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((out.append(" WHEN "),
+              decltype(std::get<I>(self->whens).condition)::template write<D>(out, self ? &std::get<I>(self->whens).condition : nullptr),
+              out.append(" THEN "),
+              decltype(std::get<I>(self->whens).result)::template write<D>(out, self ? &std::get<I>(self->whens).result : nullptr)),
+             ...);
+        }(std::index_sequence_for<Whens...>{});
+        if constexpr (!std::is_same_v<Else, no_else>) {
+            out.append(" ELSE ");
+            Else::template write<D>(out, self ? &self->otherwise : nullptr);
+        }
+        out.append(" END");
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        std::apply([&](const auto&... w) { ((w.condition.bind(statement, index), w.result.bind(statement, index)), ...); }, whens);
+        otherwise.bind(statement, index);
+    }
+
+    // The value where no branch matches (else NULL).
+    template <class V>
+    auto else_(V&& v) const {
+        static_assert(std::is_same_v<Else, no_else>, "StructQL: case_(...).else_() once");
+        auto operand = case_operand(std::forward<V>(v));
+        return case_expression<decltype(operand), Whens...>{{}, whens, std::move(operand)};
     }
 };
 
@@ -2931,6 +3010,18 @@ template <detail::valued A, class V>
 auto coalesce(A a, V&& value) {
     auto second = detail::bind_beside<A>(std::forward<V>(value));
     return detail::coalesce_expression<A, decltype(second)>{{}, std::move(a), std::move(second)};
+}
+
+// CASE: sq::case_(sq::when(condition, value or expression), ...).else_(value or expression).
+template <condition C, class V>
+auto when(C condition, V&& result) {
+    auto operand = detail::case_operand(std::forward<V>(result));
+    return detail::when_clause<C, decltype(operand)>{std::move(condition), std::move(operand)};
+}
+template <class... Whens>
+    requires(sizeof...(Whens) > 0)
+auto case_(Whens... whens) {
+    return detail::case_expression<detail::no_else, Whens...>{{}, std::tuple<Whens...>(std::move(whens)...), {}};
 }
 
 }  // namespace structql

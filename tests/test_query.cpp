@@ -261,6 +261,27 @@ TEMPLATE_TEST_CASE("lower upper length abs and coalesce in filters and projectio
     CHECK(names_where(sq::abs(col<&User::id> - 3) <= 1) == strings{"Tess", "Ann", "Bob"});
     CHECK(names_where(sq::coalesce(col<&User::hair_color>, col<&User::name>) == "Ann") == strings{"Ann"});
     CHECK(names_where(sq::length(col<&User::name>) > 4) == strings{"O'Hara"});
+    // CASE, with values bound (typed, for PostgreSQL) and a column as its ELSE; and inside sum().
+    auto labelled = db.template query<User>()
+                        .select(sq::case_(sq::when(col<&User::id> <= 2, "early"), sq::when(col<&User::hair_color> == std::nullopt, "bald"))
+                                    .else_(col<&User::name>),
+                                sq::sum(sq::case_(sq::when(col<&User::hair_color> == "black", 1)).else_(0)))
+                        .group_by(col<&User::id>)
+                        .order_by(col<&User::id>)
+                        .all();
+    static_assert(std::is_same_v<decltype(labelled), std::vector<std::tuple<std::string, std::optional<int>>>>);
+    auto by_hand = f.file.query("SELECT CASE WHEN id <= 2 THEN 'early' WHEN hair_color IS NULL THEN 'bald' ELSE name END, "
+                                "sum(CASE WHEN hair_color = 'black' THEN 1 ELSE 0 END) FROM users GROUP BY id ORDER BY id");
+    REQUIRE(labelled.size() == by_hand.size());
+    for (std::size_t i = 0; i < labelled.size(); ++i) {
+        CHECK(std::get<0>(labelled[i]) == *by_hand[i][0]);
+        CHECK(std::to_string(std::get<1>(labelled[i]).value_or(-1)) == *by_hand[i][1]);
+    }
+    CHECK(std::get<0>(labelled[2]) == "bald");
+    CHECK(std::get<0>(labelled[4]) == "O'Hara");
+    auto nothing_else = db.template query<User>().select(sq::case_(sq::when(col<&User::id> == 1, std::string("one")))).order_by(col<&User::id>).all();
+    CHECK(nothing_else[0] == std::tuple<std::optional<std::string>>{"one"});
+    CHECK(nothing_else[1] == std::tuple<std::optional<std::string>>{std::nullopt});  // no ELSE: NULL
     // On the value path too (the session gives its connection back first: the pool holds one).
     db.close();
     auto c = f.engine.connect();
