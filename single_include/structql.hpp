@@ -2746,6 +2746,20 @@ constexpr descending<E> desc(const E&) {
     return {};
 }
 
+namespace detail {
+// A sort key's expression, and whether it is descending.
+template <class E>
+struct order_expression {
+    using type = E;
+    static constexpr bool descending = false;
+};
+template <class E>
+struct order_expression<descending<E>> {
+    using type = E;
+    static constexpr bool descending = true;
+};
+}  // namespace detail
+
 // A column assignment for bulk update(): set<&T::m>(value) or set<&T::m>(expression).
 template <auto Member, class E>
 struct assignment {
@@ -2828,6 +2842,10 @@ struct function_call : expression_tag {
     void bind(Statement& statement, int& index) const {
         operand.bind(statement, index);
     }
+
+    // An aggregate as a window function: sum(x).over(partition_by(...), order_by(...)).
+    template <class... Clauses>
+    auto over(Clauses...) const;
 };
 
 // coalesce(a, b): a's value, or b's where a is NULL.
@@ -2933,6 +2951,108 @@ struct case_expression : expression_tag {
     }
 };
 
+// Window functions: f(...) OVER (PARTITION BY ... ORDER BY ...). The partition and order keys
+// are columns (or other expressions without values), so the text is fixed by the type.
+inline constexpr char fn_row_number[] = "row_number";
+inline constexpr char fn_rank[] = "rank";
+inline constexpr char fn_dense_rank[] = "dense_rank";
+
+template <const char* Name>
+struct ranking_function : expression_tag {
+    using value_type = std::int64_t;
+    using models = type_list<>;
+    using reads = type_list<>;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto& out, const ranking_function* = nullptr) {
+        out.append(std::string_view(Name));
+        out.append("()");
+    }
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+    template <class... Clauses>
+    auto over(Clauses...) const;
+};
+
+template <class... E>
+struct partition_clause {};
+template <class... Keys>
+struct window_order_clause {};
+
+template <class Clauses>
+struct window_spec;
+template <>
+struct window_spec<type_list<>> {
+    using partition = type_list<>;
+    using order = type_list<>;
+};
+template <class... E, class... Rest>
+struct window_spec<type_list<partition_clause<E...>, Rest...>> {
+    using partition = type_list<E...>;
+    using order = typename window_spec<type_list<Rest...>>::order;
+    static_assert(std::is_same_v<typename window_spec<type_list<Rest...>>::partition, type_list<>>,
+                  "StructQL: over(): partition_by() once, before order_by()");
+};
+template <class... Keys, class... Rest>
+struct window_spec<type_list<window_order_clause<Keys...>, Rest...>> {
+    using partition = type_list<>;
+    using order = type_list<Keys...>;
+    static_assert(sizeof...(Rest) == 0, "StructQL: over(): order_by() last, once");
+};
+
+template <class F, class Partition, class Order>
+struct window_expression;
+template <class F, class... P, class... O>
+struct window_expression<F, type_list<P...>, type_list<O...>> : expression_tag {
+    F function;
+    using value_type = typename F::value_type;
+    using models = concat_t<typename F::models, typename P::models..., typename order_expression<O>::type::models...>;
+    using reads = concat_t<typename F::reads, typename P::reads..., typename order_expression<O>::type::reads...>;
+    static constexpr bool nullable = F::nullable;
+    static constexpr bool dynamic = F::dynamic;
+    static_assert(!(P::dynamic || ...) && !(order_expression<O>::type::dynamic || ...),
+                  "StructQL: over(): partition and order keys are columns or expressions without values");
+    template <class D>
+    static constexpr void write(auto& out, const window_expression* self = nullptr) {
+        F::template write<D>(out, self ? &self->function : nullptr);
+        out.append(" OVER (");
+        bool first = true;
+        if constexpr (sizeof...(P) > 0) {
+            out.append("PARTITION BY ");
+            ((first ? void() : out.append(", "), first = false, P::template write<D>(out)), ...);
+        }
+        if constexpr (sizeof...(O) > 0) {
+            out.append(sizeof...(P) > 0 ? " ORDER BY " : "ORDER BY ");
+            first = true;
+            ((first ? void() : out.append(", "), first = false, order_expression<O>::type::template write<D>(out),
+              order_expression<O>::descending ? out.append(" DESC") : void()),
+             ...);
+        }
+        out.append(')');
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        function.bind(statement, index);
+    }
+};
+
+template <class F, class... Clauses>
+auto make_window(const F& f) {
+    using spec = window_spec<type_list<Clauses...>>;
+    return window_expression<F, typename spec::partition, typename spec::order>{{}, f};
+}
+template <const char* Name, class E, class V, bool Nullable>
+template <class... Clauses>
+auto function_call<Name, E, V, Nullable>::over(Clauses...) const {
+    return make_window<function_call, Clauses...>(*this);
+}
+template <const char* Name>
+template <class... Clauses>
+auto ranking_function<Name>::over(Clauses...) const {
+    return make_window<ranking_function, Clauses...>(*this);
+}
+
 // count(*)'s operand.
 struct star : expression_tag {
     using value_type = void;
@@ -3022,6 +3142,20 @@ template <class... Whens>
     requires(sizeof...(Whens) > 0)
 auto case_(Whens... whens) {
     return detail::case_expression<detail::no_else, Whens...>{{}, std::tuple<Whens...>(std::move(whens)...), {}};
+}
+
+// Window functions: sq::row_number().over(sq::partition_by(col<&Post::user_id>),
+// sq::order_by(sq::desc(col<&Post::id>))); rank(), dense_rank(), and any aggregate's .over().
+inline detail::ranking_function<detail::fn_row_number> row_number() { return {}; }
+inline detail::ranking_function<detail::fn_rank> rank() { return {}; }
+inline detail::ranking_function<detail::fn_dense_rank> dense_rank() { return {}; }
+template <detail::valued... E>
+detail::partition_clause<E...> partition_by(E...) {
+    return {};
+}
+template <class... Keys>
+detail::window_order_clause<Keys...> order_by(Keys...) {
+    return {};
 }
 
 }  // namespace structql
@@ -3241,17 +3375,6 @@ struct model_columns;
 template <class T, class... J>
 struct model_columns<T, std::tuple<J...>> {
     static constexpr std::size_t value = (table<T>::column_count + ... + table<typename J::model>::column_count);
-};
-
-template <class E>
-struct order_expression {
-    using type = E;
-    static constexpr bool descending = false;
-};
-template <class E>
-struct order_expression<descending<E>> {
-    using type = E;
-    static constexpr bool descending = true;
 };
 
 // Whether a filter is `primary key == value` on the model itself: it matches at most one row

@@ -282,6 +282,26 @@ TEMPLATE_TEST_CASE("lower upper length abs and coalesce in filters and projectio
     auto nothing_else = db.template query<User>().select(sq::case_(sq::when(col<&User::id> == 1, std::string("one")))).order_by(col<&User::id>).all();
     CHECK(nothing_else[0] == std::tuple<std::optional<std::string>>{"one"});
     CHECK(nothing_else[1] == std::tuple<std::optional<std::string>>{std::nullopt});  // no ELSE: NULL
+    // Window functions: the newest post of each user numbered 1, a running count per user.
+    auto ranked = db.template query<Post>()
+                      .select(col<&Post::id>, sq::row_number().over(sq::partition_by(col<&Post::user_id>), sq::order_by(sq::desc(col<&Post::id>))),
+                              sq::count(col<&Post::id>).over(sq::partition_by(col<&Post::user_id>), sq::order_by(col<&Post::id>)),
+                              sq::dense_rank().over(sq::order_by(col<&Post::user_id>)))
+                      .order_by(col<&Post::id>)
+                      .all();
+    auto ranked_by_hand = f.file.query(
+        "SELECT id, row_number() OVER (PARTITION BY user_id ORDER BY id DESC), count(id) OVER (PARTITION BY user_id ORDER BY id), "
+        "dense_rank() OVER (ORDER BY user_id) FROM posts ORDER BY id");
+    REQUIRE(ranked.size() == ranked_by_hand.size());
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+        CHECK(std::to_string(std::get<1>(ranked[i])) == *ranked_by_hand[i][1]);
+        CHECK(std::to_string(std::get<2>(ranked[i])) == *ranked_by_hand[i][2]);
+        CHECK(std::to_string(std::get<3>(ranked[i])) == *ranked_by_hand[i][3]);
+    }
+    using ranks = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+    CHECK(ranked[0] == ranks{1, 2, 1, 1});  // Sean's first post: second newest of his two
+    CHECK(ranked[1] == ranks{2, 1, 2, 1});
+    CHECK(ranked[3] == ranks{4, 1, 1, 3});
     // On the value path too (the session gives its connection back first: the pool holds one).
     db.close();
     auto c = f.engine.connect();

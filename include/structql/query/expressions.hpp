@@ -645,6 +645,20 @@ constexpr descending<E> desc(const E&) {
     return {};
 }
 
+namespace detail {
+// A sort key's expression, and whether it is descending.
+template <class E>
+struct order_expression {
+    using type = E;
+    static constexpr bool descending = false;
+};
+template <class E>
+struct order_expression<descending<E>> {
+    using type = E;
+    static constexpr bool descending = true;
+};
+}  // namespace detail
+
 // A column assignment for bulk update(): set<&T::m>(value) or set<&T::m>(expression).
 template <auto Member, class E>
 struct assignment {

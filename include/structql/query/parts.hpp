@@ -153,17 +153,6 @@ struct model_columns<T, std::tuple<J...>> {
     static constexpr std::size_t value = (table<T>::column_count + ... + table<typename J::model>::column_count);
 };
 
-template <class E>
-struct order_expression {
-    using type = E;
-    static constexpr bool descending = false;
-};
-template <class E>
-struct order_expression<descending<E>> {
-    using type = E;
-    static constexpr bool descending = true;
-};
-
 // Whether a filter is `primary key == value` on the model itself: it matches at most one row
 // (one part of a composite key may match many).
 template <class T, class Where>
