@@ -224,13 +224,21 @@ TEMPLATE_TEST_CASE("migrate keeps what no model has unless told to drop it", "[m
     auto probe = db.probe();
     probe.exec("CREATE TABLE extra (id INTEGER PRIMARY KEY)");
     probe.exec("CREATE INDEX mine ON book (title)");
+    probe.exec("CREATE VIEW titles AS SELECT id, title FROM book");
+    if constexpr (TestType::is_sqlite)
+        probe.exec("CREATE TRIGGER upper_title AFTER INSERT ON book BEGIN UPDATE book SET title = upper(title) WHERE id = NEW.id; END");
     auto plan = sq::migrate<migrate_v2::models>(engine, {.drop = false,
                                                          .renames = {sq::renamed_from<&migrate_v2::Author::full_name>("name")},
                                                          .fills = migrate_v2::forward().fills});
     INFO(plan.sql());
     CHECK(plan.sql().find("-- kept (migration_options::drop is off): column book.legacy") != std::string::npos);
     CHECK(probe.count("SELECT count(*) FROM extra") == 0);  // still there
-    CHECK(text_of(probe.query("SELECT legacy FROM book ORDER BY id")) == "a|\nb|\nc|\n");
+    CHECK(text_of(probe.query("SELECT id, title FROM titles ORDER BY id")) == "10|First|\n11|Second|\n12|Third|\n");
+    if constexpr (TestType::is_sqlite) {  // the rebuilt table's trigger is there again
+        probe.exec("INSERT INTO book (id, author_id, title, rating, editor_id, legacy) VALUES (13, 1, 'low', 1, 1, 'd')");
+        CHECK(text_of(probe.query("SELECT title FROM book WHERE id = 13")) == "LOW|\n");
+    }
+    CHECK(text_of(probe.query("SELECT legacy FROM book WHERE id < 13 ORDER BY id")) == "a|\nb|\nc|\n");
     CHECK(probe.count(TestType::is_sqlite ? "SELECT count(*) FROM sqlite_master WHERE name = 'mine'"
                                           : "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'mine'") == 1);
 }

@@ -382,8 +382,8 @@ struct migration_planner {
 
     // SQLite's twelve steps, within the migration's transaction (apply_migration turns foreign
     // keys off before it and checks them before COMMIT): create the new table under another
-    // name, copy the rows, drop the old table, rename the new one, create indexes and triggers
-    // again.
+    // name, copy the rows, drop the old table (and, for the rename, the views), rename the new one,
+    // create indexes, triggers and views again.
     void rebuild(const table_view& t, const live_table& lt) {
         plan.rebuilds_ = true;
         const std::string table_name = quoted(t.name);
@@ -439,6 +439,10 @@ struct migration_planner {
         auto triggers = c.template fetch<std::tuple<std::string>>(
             runtime_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND sql IS NOT NULL"),
             std::string(t.name));
+        // A view naming the table stops the rename ("error in view"): dropped, then created again.
+        auto views = c.template fetch<std::tuple<std::string, std::string>>(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL ORDER BY rowid");
+        for (auto& [view, view_sql] : views) add("DROP VIEW " + quoted(view));
         add("DROP TABLE " + table_name);
         add("ALTER TABLE " + new_name + " RENAME TO " + table_name);
         for (const column_info& col : t.columns)
@@ -452,6 +456,7 @@ struct migration_planner {
             plan.kept_.push_back("index " + index.name + " on " + std::string(t.name));
         }
         for (auto& [trigger] : triggers) add(trigger);
+        for (auto& [view, view_sql] : views) add(view_sql);
     }
 };
 
