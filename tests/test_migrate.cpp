@@ -352,3 +352,20 @@ TEMPLATE_TEST_CASE("numbered migrations run once each with two migrators at once
     CHECK(sq::migration_version(engine) == 3);
     CHECK_THROWS_AS(sq::run_migrations(engine, {{2, "b", "SELECT 1"}, {1, "a", "SELECT 1"}}), sq::migration_error);
 }
+
+TEMPLATE_TEST_CASE("migrate makes a key the database does not number a generated one", "[migrate]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    TestType db;
+    auto engine = db.make_engine();
+    engine.connect().execute("CREATE TABLE tag (id BIGINT PRIMARY KEY, label TEXT NOT NULL)");
+    auto probe = db.probe();
+    probe.exec("INSERT INTO tag (id, label) VALUES (5, 'five')");
+    using tags = sq::metadata<migrate_v2::Tag>;
+    auto plan = sq::migrate<tags>(engine);
+    INFO(plan.sql());
+    CHECK(plan.sql().find("key_generation_added tag.id") != std::string::npos);
+    CHECK(sq::plan_migration<tags>(engine).empty());
+    auto c = engine.connect();
+    c.insert(std::vector<migrate_v2::Tag>{{.id = 0, .label = "six"}});  // the key left to the database
+    CHECK(text_of(probe.query("SELECT id, label FROM tag ORDER BY id")) == "5|five|\n6|six|\n");
+}

@@ -34,6 +34,7 @@ enum class change_kind {
     index_dropped,
     foreign_key_added,           // a changed foreign key is dropped and added again
     foreign_key_dropped,
+    key_generation_added,        // the model's integer key is numbered by the database; the table's is not
 };
 
 struct schema_change {
@@ -187,6 +188,8 @@ std::vector<schema_change> diff_tables(const live_schema& live, std::span<const 
             matched.push_back(lc->name);
             if (!same_type<D>(lc->type, c.type) && !(is_generated_key(t, i) && same_letters(lc->type, "INTEGER")))
                 add(change_kind::column_type_changed, t.name, c.name, lc->type, D::type_name(c.type));
+            if (is_generated_key(t, i) && !lc->generated)
+                add(change_kind::key_generation_added, t.name, c.name, lc->type, D::generated_primary_key);
             // SQLite's INTEGER PRIMARY KEY is the rowid: never NULL, though not declared so.
             if (!is_generated_key(t, i) && lc->nullable != c.nullable)
                 add(change_kind::column_nullability_changed, t.name, c.name, lc->nullable ? "NULL" : "NOT NULL",
@@ -240,7 +243,7 @@ inline std::string to_string(const schema_change& change) {
     static constexpr std::string_view names[] = {
         "table_added",   "table_dropped",  "column_added",   "column_dropped",  "column_renamed",
         "column_type_changed", "column_nullability_changed", "unique_added", "unique_dropped",
-        "index_added",   "index_dropped",  "foreign_key_added", "foreign_key_dropped"};
+        "index_added",   "index_dropped",  "foreign_key_added", "foreign_key_dropped", "key_generation_added"};
     std::string out(names[static_cast<std::size_t>(change.kind)]);
     out += ' ';
     out += change.table;

@@ -21,6 +21,7 @@ struct live_column {
     std::string type;  // as declared (SQLite), or information_schema's data_type (PostgreSQL)
     bool nullable = true;
     bool primary_key = false;
+    bool generated = false;  // the database numbers new rows: SQLite's rowid alias, an identity or a sequence
     std::string unique_constraint;  // the UNIQUE constraint on this column alone, empty when none
 };
 
@@ -89,7 +90,12 @@ live_table inspect_sqlite_table(Connection& c, std::string name) {
     for (auto& [column, type, not_null, key] : c.template fetch<std::tuple<text, text, std::int64_t, std::int64_t>>(
              runtime_sql(R"(SELECT name, type, "notnull", pk FROM pragma_table_info(?))"), t.name))
         t.columns.push_back({.name = column, .type = type, .nullable = not_null == 0, .primary_key = key > 0,
-                             .unique_constraint = {}});
+                             .generated = false, .unique_constraint = {}});
+    // A one-column INTEGER PRIMARY KEY is the rowid.
+    std::size_t keys = 0;
+    for (const live_column& col : t.columns) keys += col.primary_key ? 1 : 0;
+    for (live_column& col : t.columns)
+        col.generated = keys == 1 && col.primary_key && (col.type == "INTEGER" || col.type == "integer");
     for (auto& [index, unique, origin] : c.template fetch<std::tuple<text, std::int64_t, text>>(
              runtime_sql(R"(SELECT name, "unique", origin FROM pragma_index_list(?) ORDER BY name)"), t.name)) {
         if (origin == "pk") continue;
@@ -123,12 +129,14 @@ template <class Connection>
 live_table inspect_postgresql_table(Connection& c, std::string name) {
     using text = std::string;
     live_table t{.name = std::move(name), .columns = {}, .indexes = {}, .foreign_keys = {}};
-    for (auto& [column, type, nullable] : c.template fetch<std::tuple<text, text, text>>(
-             runtime_sql("SELECT column_name::text, data_type::text, is_nullable::text FROM information_schema.columns "
+    for (auto& [column, type, nullable, generated] : c.template fetch<std::tuple<text, text, text, bool>>(
+             runtime_sql("SELECT column_name::text, data_type::text, is_nullable::text, "
+                         "is_identity = 'YES' OR coalesce(column_default, '') LIKE 'nextval(%' "
+                         "FROM information_schema.columns "
                          "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"),
              t.name))
         t.columns.push_back({.name = column, .type = type, .nullable = nullable == "YES", .primary_key = false,
-                             .unique_constraint = {}});
+                             .generated = generated, .unique_constraint = {}});
     // Keys, UNIQUE constraints and foreign keys, one row per constrained column.
     for (auto& [constraint, kind, column, parent, parent_column, on_delete_code, on_update_code, width] :
          c.template fetch<std::tuple<text, text, text, std::optional<text>, std::optional<text>, text, text, std::int64_t>>(
