@@ -3,11 +3,11 @@
 // (inspect), compare it with metadata<Models...> (diff), plan the statements that close the gap
 // without losing data (plan_migration, plan.sql()), apply them in one transaction (plan.apply,
 // migrate); and numbered migrations run exactly once each (run_migrations).
+#include "structql/structql.hpp"
 #include "structql/migrate/inspect.hpp"
 #include "structql/migrate/diff.hpp"
 #include "structql/migrate/plan.hpp"
 #include "structql/migrate/versions.hpp"
-#include "structql/sqlite.hpp"
 
 namespace structql {
 
