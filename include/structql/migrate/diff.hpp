@@ -51,7 +51,7 @@ using migration_value = std::variant<bool, std::int64_t, double, std::string, bl
 struct column_rename {
     std::string_view table;
     std::string_view column;    // the member's column
-    std::string_view old_name;  // what the database calls it
+    std::string old_name;       // what the database calls it
 };
 
 struct column_fill {
@@ -65,7 +65,7 @@ struct column_fill {
 template <auto Member>
 column_rename renamed_from(std::string_view old_name) {
     using model = typename detail::member_pointer_traits<decltype(Member)>::model;
-    return {table<model>::name, detail::member_name<model, detail::member_index(Member)>(), old_name};
+    return {table<model>::name, detail::member_name<model, detail::member_index(Member)>(), std::string(old_name)};
 }
 
 // fill_with<&Pessoa::idade>(0): the value existing rows get when the column becomes NOT NULL

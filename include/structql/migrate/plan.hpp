@@ -56,7 +56,6 @@ public:
 
     // Runs the plan in one transaction, after checking under the migration lock that the
     // database still needs exactly these statements (else a migration_error, nothing changed).
-    // The options' renames and fills are read again: their strings must outlive the plan.
     template <class Backend>
     void apply(const basic_engine<Backend>& bound) const {
         detail::apply_migration(bound, models_, options_, this);
