@@ -1,10 +1,15 @@
 // Schema migrations (<structql/migrate.hpp>) on both backends: every change kind with rows in
 // the tables, checked through an independent connection (sqlite3 / libpq) before and after; a
 // refused or failing migration leaves the database exactly as it was (schema and rows dumped and
-// compared); numbered migrations run once each, also with two migrators at once.
+// compared); numbered migrations run once each, also with two migrators at once (threads with
+// engines of their own, and processes).
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
@@ -349,14 +354,48 @@ TEMPLATE_TEST_CASE("numbered migrations run once each with two migrators at once
     CHECK(failures[0].empty());
     CHECK(failures[1].empty());
     CHECK(applied[0] + applied[1] == 3);
+    // Two processes too: between processes, SQLite's lock is the file's. No connection to the
+    // database is open in this process while they start (SQLite's own rule for fork()).
+    auto more_steps = [&] {
+        auto steps = make_steps();
+        steps.push_back({4, "fourth", [](typename TestType::connection_type& c) {
+                             c.execute("INSERT INTO run_log (step) VALUES (4)");
+                             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                         }});
+        steps.push_back({5, "fifth", "INSERT INTO run_log (step) VALUES (5)"});
+        return steps;
+    };
+    std::vector<pid_t> children;
+    for (int i = 0; i < 2; ++i) {
+        pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {  // the child: no Catch2, no destructors of the parent's objects
+            int code = 100;
+            try {
+                auto engine = db.make_engine();
+                code = static_cast<int>(sq::run_migrations(engine, more_steps()));
+            } catch (...) {
+            }
+            std::_Exit(code);
+        }
+        children.push_back(pid);
+    }
+    int ran = 0;
+    for (pid_t pid : children) {
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFEXITED(status));
+        ran += WEXITSTATUS(status);
+    }
+    CHECK(ran == 2);
     auto probe = db.probe();
-    CHECK(text_of(probe.query("SELECT step FROM run_log ORDER BY step")) == "2|\n3|\n");
+    CHECK(text_of(probe.query("SELECT step FROM run_log ORDER BY step")) == "2|\n3|\n4|\n5|\n");
     CHECK(text_of(probe.query("SELECT version, description FROM structql_migrations ORDER BY version")) ==
-          "1|log table|\n2|sql step|\n3|function step|\n");
+          "1|log table|\n2|sql step|\n3|function step|\n4|fourth|\n5|fifth|\n");
     CHECK(probe.count("SELECT count(*) FROM book") == 0);
     auto engine = db.make_engine();
-    CHECK(sq::run_migrations(engine, make_steps()) == 0);
-    CHECK(sq::migration_version(engine) == 3);
+    CHECK(sq::run_migrations(engine, more_steps()) == 0);
+    CHECK(sq::migration_version(engine) == 5);
     CHECK_THROWS_AS(sq::run_migrations(engine, {{2, "b", "SELECT 1"}, {1, "a", "SELECT 1"}}), sq::migration_error);
 }
 
