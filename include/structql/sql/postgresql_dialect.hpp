@@ -36,6 +36,11 @@ struct postgresql_dialect : standard_dialect {
             case column_type::text: return "TEXT";
             case column_type::blob: return "BYTEA";
             case column_type::timestamp: return "TIMESTAMPTZ";
+            case column_type::date: return "DATE";
+            case column_type::time: return "TIME";
+            case column_type::uuid: return "UUID";
+            case column_type::decimal: return "NUMERIC";
+            case column_type::json: return "JSONB";
         }
         return "";
     }
