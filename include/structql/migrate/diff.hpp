@@ -142,7 +142,9 @@ template <class D>
 bool same_type(std::string_view live, column_type type) {
     std::string_view wanted = D::type_name(type);
     if (same_letters(live, wanted)) return true;
-    return wanted == "TIMESTAMPTZ" && live == "timestamp with time zone";  // information_schema's spelling
+    // information_schema's spelling
+    return (wanted == "TIMESTAMPTZ" && live == "timestamp with time zone") ||
+           (wanted == "TIME" && live == "time without time zone");
 }
 
 inline std::string index_name(const table_view& t, const column_info& c) {

@@ -98,15 +98,13 @@ inline std::string show_value(const migration_value& value) {
 
 // What SQLite stores a column type as: a rebuild CASTs a changed column to it.
 inline std::string_view sqlite_storage(column_type type) {
-    switch (type) {
+    switch (storage_column_type(type)) {
         case column_type::boolean:
         case column_type::integer: return "INTEGER";
         case column_type::real: return "REAL";
         case column_type::blob: return "BLOB";
-        case column_type::text:
-        case column_type::timestamp: break;
+        default: return "TEXT";
     }
-    return "TEXT";
 }
 
 template <class Backend>
@@ -216,7 +214,7 @@ struct migration_planner {
         if (changed(t.name, col.name, change_kind::column_type_changed)) {
             std::string lost;
             if constexpr (sqlite) {
-                if (col.type != column_type::blob)
+                if (sqlite_storage(col.type) != "BLOB")  // any value is kept as a BLOB
                     lost = "SELECT count(*) FROM " + table_name + " WHERE " + column + " IS NOT NULL AND CAST(" +
                            column + " AS " + std::string(sqlite_storage(col.type)) + ") IS NOT " + column;
             } else {
@@ -224,7 +222,7 @@ struct migration_planner {
                 std::string pattern;
                 if (lc->type == "text" || lc->type == "character varying") {
                     if (col.type == column_type::integer) pattern = "^[-+]?[0-9]+$";
-                    if (col.type == column_type::real) pattern = "^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$";
+                    if (col.type == column_type::real || col.type == column_type::decimal) pattern = "^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$";
                 }
                 std::string round_trip = "CAST(CAST(" + column + " AS " + std::string(D::type_name(col.type)) +
                                          ") AS " + lc->type + ") IS DISTINCT FROM " + column;
