@@ -139,6 +139,13 @@ struct invalid_request_error : error {
     using error::error;
 };
 
+// A schema migration or a numbered migration step was refused or failed, and nothing of it was
+// kept: a change that would lose data (the message names the table, the column and how many
+// rows), a database that changed since the plan was made, a step that threw.
+struct migration_error : error {
+    using error::error;
+};
+
 // The pool had no connection to lend within pool_timeout.
 struct timeout_error : operational_error {
     using operational_error::operational_error;
@@ -1455,43 +1462,55 @@ constexpr std::string_view referential_action(on_update action) {
     return referential_action(static_cast<on_delete>(action));
 }
 
+// REFERENCES "parent" ("key") with its actions: a foreign key's clause, after its column's
+// definition or after FOREIGN KEY ("column").
+template <class D>
+constexpr void write_references(auto& out, const column_info& c) {
+    out.append(" REFERENCES ");
+    write_identifier<D>(out, c.references_table);
+    out.append(" (");
+    write_identifier<D>(out, c.references_column);
+    out.append(')');
+    // NO ACTION is both databases' default: no clause.
+    if (c.delete_action != on_delete::no_action) {
+        out.append(" ON DELETE ");
+        out.append(referential_action(c.delete_action));
+    }
+    if (c.update_action != on_update::no_action) {
+        out.append(" ON UPDATE ");
+        out.append(referential_action(c.update_action));
+    }
+}
+
+// Column i's definition in CREATE TABLE: "name" TYPE NOT NULL PRIMARY KEY UNIQUE REFERENCES ...
+// (ALTER TABLE ... ADD COLUMN writes the same).
+template <class D>
+constexpr void write_column_definition(auto& out, const table_view& t, std::size_t i) {
+    const column_info& c = t.columns[i];
+    write_identifier<D>(out, c.name);
+    out.append(' ');
+    // A composite key is a table constraint after the columns.
+    bool is_key = i == t.primary_key_index && t.key_columns.size() == 1;
+    if (is_key && t.generated_primary_key) {
+        out.append(D::generated_primary_key);
+    } else {
+        out.append(D::type_name(c.type));
+        // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
+        if (!c.nullable) out.append(" NOT NULL");
+        if (is_key) out.append(" PRIMARY KEY");
+    }
+    if (c.unique && !is_key) out.append(" UNIQUE");
+    if (!c.references_table.empty()) write_references<D>(out, c);
+}
+
 template <class D>
 constexpr void write_create_table(auto& out, const table_view& t) {
     out.append("CREATE TABLE IF NOT EXISTS ");
     write_identifier<D>(out, t.name);
     out.append(" (");
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
-        const column_info& c = t.columns[i];
         if (i > 0) out.append(", ");
-        write_identifier<D>(out, c.name);
-        out.append(' ');
-        // A composite key is a table constraint after the columns.
-        bool is_key = i == t.primary_key_index && t.key_columns.size() == 1;
-        if (is_key && t.generated_primary_key) {
-            out.append(D::generated_primary_key);
-        } else {
-            out.append(D::type_name(c.type));
-            // SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless told otherwise.
-            if (!c.nullable) out.append(" NOT NULL");
-            if (is_key) out.append(" PRIMARY KEY");
-        }
-        if (c.unique && !is_key) out.append(" UNIQUE");
-        if (!c.references_table.empty()) {
-            out.append(" REFERENCES ");
-            write_identifier<D>(out, c.references_table);
-            out.append(" (");
-            write_identifier<D>(out, c.references_column);
-            out.append(')');
-            // NO ACTION is both databases' default: no clause.
-            if (c.delete_action != on_delete::no_action) {
-                out.append(" ON DELETE ");
-                out.append(referential_action(c.delete_action));
-            }
-            if (c.update_action != on_update::no_action) {
-                out.append(" ON UPDATE ");
-                out.append(referential_action(c.update_action));
-            }
-        }
+        write_column_definition<D>(out, t, i);
     }
     if (t.key_columns.size() > 1) {
         out.append(", PRIMARY KEY (");

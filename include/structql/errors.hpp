@@ -96,6 +96,13 @@ struct invalid_request_error : error {
     using error::error;
 };
 
+// A schema migration or a numbered migration step was refused or failed, and nothing of it was
+// kept: a change that would lose data (the message names the table, the column and how many
+// rows), a database that changed since the plan was made, a step that threw.
+struct migration_error : error {
+    using error::error;
+};
+
 // The pool had no connection to lend within pool_timeout.
 struct timeout_error : operational_error {
     using operational_error::operational_error;
