@@ -29,16 +29,9 @@ std::optional<std::string_view> find(const fields& all, std::string_view name) {
     return std::nullopt;
 }
 
-response error_response(int status, std::string_view detail) {
-    response out{status, {}, "application/json", {}};
-    out.body = "{\"detail\":\"";
-    for (char c : detail) {  // the few characters a JSON string may not hold as they are
-        if (c == '"' || c == '\\') out.body += '\\';
-        if (static_cast<unsigned char>(c) >= 0x20) out.body += c;
-    }
-    out.body += "\"}";
-    return out;
-}
+// The server's own answers (a target it cannot parse, a handler's failure) are plain text: the
+// handlers' JSON is theirs.
+response error_response(int status, std::string_view detail) { return {status, std::string(detail), "text/plain", {}}; }
 
 // The handler's answer to a parsed request; an exception it lets through is a 500.
 response answer(const handler& handle, const bhttp::request<bhttp::string_body>& in) {
