@@ -28,8 +28,8 @@ using pessoas::http::client;
 using pessoas::http::response;
 using structql_test::text_rows;
 
-// The concurrent load: 8 clients, each this many requests. Under AddressSanitizer a tenth of it
-// (the same paths, at a tenth of the time).
+// The concurrent load: 8 clients, each this many requests. Under AddressSanitizer (a build by
+// hand: CI builds this test with g++ only, tools/run-tests.sh) a tenth of it, the same paths.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr int requests_per_client = 50;
 #elif defined(__has_feature)
