@@ -5,6 +5,7 @@
 // The database: the URL given, else the environment's DATABASE_URL, else the seed's
 // sqlite:///./sql_app.db. --port 0 takes any free port; the line "listening on
 // http://ADDRESS:PORT" on standard output says which. SIGINT or SIGTERM stops it.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
