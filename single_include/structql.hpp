@@ -91,7 +91,8 @@ struct operational_error : error {
 // The transaction lost a race with another one, and running it again from its start may
 // succeed: SQLite's SQLITE_BUSY / SQLITE_LOCKED (busy_timeout ran out, or a deferred
 // transaction that read could not become the writer), PostgreSQL's serialization_failure
-// (40001) and deadlock_detected (40P01). Roll back, then redo the whole transaction (its reads
+// (40001), deadlock_detected (40P01) and lock_not_available (55P03: a FOR UPDATE NOWAIT or
+// lock_timeout). Roll back, then redo the whole transaction (its reads
 // too): structql::retry_transaction does it.
 struct retryable_error : operational_error {
     using operational_error::operational_error;
@@ -294,7 +295,10 @@ struct foreign_key
 // ---- begin structql/schema/value_traits.hpp ----
 // value_traits<T>: how a C++ value type is stored. Every mappable type names one of the six
 // storage types below and converts to and from it; the backends only ever bind and read
-// storage types. Specialise value_traits for your own types:
+// storage types. A type may also name the column's SQL type (`sql_type`) where the database has
+// a better one than its storage's: DATE, TIME, DECIMAL and JSON are stored as text, UUID as a
+// blob (see <structql/chrono.hpp>, <structql/uuid.hpp>, <structql/decimal.hpp>). Specialise
+// value_traits for your own types:
 //
 //     template <> struct structql::value_traits<Money> {
 //         using storage_type = std::int64_t;
@@ -363,8 +367,9 @@ struct foreign_key
 
 namespace structql {
 
-// Declared before the aliases below, whose names its enumerators share.
-enum class column_type { boolean, integer, real, text, blob, timestamp };
+// Declared before the aliases below, whose names its enumerators share. The first six are the
+// storage types' own; the rest are SQL types some values are declared as (value_traits::sql_type).
+enum class column_type { boolean, integer, real, text, blob, timestamp, date, time, uuid, decimal, json };
 
 using blob = std::vector<std::byte>;
 using timestamp = std::chrono::system_clock::time_point;
@@ -386,6 +391,18 @@ constexpr column_type column_type_of() {
     else if constexpr (std::is_same_v<S, std::string>) return column_type::text;
     else if constexpr (std::is_same_v<S, blob>) return column_type::blob;
     else return column_type::timestamp;
+}
+
+// The storage type's column_type a SQL type travels as: the text types as text, UUID as a blob.
+constexpr column_type storage_column_type(column_type type) {
+    switch (type) {
+        case column_type::date:
+        case column_type::time:
+        case column_type::decimal:
+        case column_type::json: return column_type::text;
+        case column_type::uuid: return column_type::blob;
+        default: return type;
+    }
 }
 
 // Whether the number v converts to the arithmetic type T without changing its value (for a
@@ -439,6 +456,23 @@ std::string integer_range_message(auto value) {
 template <class T>
 concept mappable = requires { typename value_traits<T>::storage_type; } &&
                    detail::is_storage_type_v<typename value_traits<T>::storage_type>;
+
+namespace detail {
+// The SQL type of a column holding V: value_traits<V>::sql_type where it names one, else its
+// storage type's.
+template <class V>
+constexpr column_type column_type_of_value() {
+    using storage = typename value_traits<V>::storage_type;
+    if constexpr (requires { value_traits<V>::sql_type; }) {
+        static_assert(storage_column_type(value_traits<V>::sql_type) == column_type_of<storage>(),
+                      "StructQL: value_traits<V>::sql_type does not fit its storage_type: DATE, TIME, DECIMAL and "
+                      "JSON are stored as std::string, UUID as structql::blob, the others as their own type");
+        return value_traits<V>::sql_type;
+    } else {
+        return column_type_of<storage>();
+    }
+}
+}  // namespace detail
 
 template <class T>
 struct identity_value_traits {
@@ -1013,7 +1047,8 @@ struct check_member {
                   "StructQL: a model member has a type StructQL cannot map to a column (see Member "
                   "above). Use bool, an integer, float, double, std::string, structql::blob, "
                   "structql::timestamp, an enum, std::optional of one, or specialise "
-                  "structql::value_traits<Member>");
+                  "structql::value_traits<Member>. std::chrono's dates and times of day need "
+                  "<structql/chrono.hpp>; structql::uuid, decimal and json<T> their own headers");
     static_assert(layers::optionals <= 1, "StructQL: std::optional<std::optional<T>> is not a column type");
     static_assert(!(layers::primary_key && layers::nullable),
                   "StructQL: a primary key cannot be std::optional");
@@ -1059,7 +1094,7 @@ constexpr column_info make_column_info() {
     using layers = column_layers<member_t<Model, I>>;
     column_info info{
         .name = member_name<Model, I>(),
-        .type = column_type_of<typename value_traits<typename layers::value_type>::storage_type>(),
+        .type = column_type_of_value<typename layers::value_type>(),
         .nullable = layers::nullable,
         .primary_key = layers::primary_key,
         .unique = layers::unique,
@@ -1301,7 +1336,10 @@ struct sqlite_dialect : standard_dialect {
     // compares integers and reals exactly as they are.
     static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
 
-    // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid.
+    // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid. A type
+    // whose name gives NUMERIC affinity would turn text that reads as a number into one: a
+    // DECIMAL ('12.50' -> 12.5) and JSON ('1' -> 1) are declared TEXT; DATE and TIME keep their
+    // names (their text never reads as a number).
     static constexpr std::string_view type_name(column_type type) {
         switch (type) {
             case column_type::boolean: return "BOOLEAN";
@@ -1310,6 +1348,11 @@ struct sqlite_dialect : standard_dialect {
             case column_type::text: return "TEXT";
             case column_type::blob: return "BLOB";
             case column_type::timestamp: return "DATETIME";
+            case column_type::date: return "DATE";
+            case column_type::time: return "TIME";
+            case column_type::uuid: return "BLOB";
+            case column_type::decimal: return "TEXT";
+            case column_type::json: return "TEXT";
         }
         return "";
     }
@@ -1325,6 +1368,7 @@ struct sqlite_dialect : standard_dialect {
 
     // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
     static constexpr bool returns_generated_keys = false;
+    static constexpr bool locks_rows = false;  // SELECT ... FOR UPDATE / FOR SHARE
 
     // Row by row: SQLite materializes the VALUES of an UPDATE ... FROM into a temporary table,
     // which costs more than stepping a prepared one-row UPDATE again (10,000 rows in memory,
@@ -1657,8 +1701,8 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 // ---- end structql/sql/statements.hpp ----
 // ---- begin structql/query/expressions.hpp ----
 // Typed SQL expressions over model columns: col<&Model::member>, compared with values or with
-// other expressions, combined with && || !, LIKE, IN, BETWEEN, IS NULL, arithmetic and the
-// aggregates count / sum / avg / min / max.
+// other expressions, combined with && || !, LIKE, IN, BETWEEN, IS NULL and arithmetic (SQL
+// functions, aggregates included, are in query/functions.hpp).
 //
 // Every expression type knows, from its type alone, its SQL text, its value type, whether it
 // can be NULL and which models it reads; the values it holds are bound as parameters, in the
@@ -1683,6 +1727,7 @@ inline constexpr std::string_view delete_by_primary_key = delete_by_primary_key_
 // Moving one model object in and out of a prepared statement: binding its members as
 // parameters and reading a result row into them, through value_traits, for any backend
 // statement type. Errors name the table, the column and the statement.
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -1801,12 +1846,32 @@ constexpr column_set all_but_primary_key() {
     return all_columns<T>() & ~key_column_set<T>();
 }
 
+// Whether two members hold the same value: by == where the value type has one, else (as
+// std::chrono::hh_mm_ss) by their stored forms; a value that cannot be stored counts as
+// changed, so that writing it reports the error.
+template <class M>
+bool same_value(const M& a, const M& b) {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, M>) {
+        return same_value(a.value, b.value);
+    } else if constexpr (is_optional<M>::value) {
+        return a.has_value() == b.has_value() && (!a || same_value(*a, *b));
+    } else if constexpr (std::equality_comparable<M>) {
+        return a == b;
+    } else {
+        try {
+            return value_traits<M>::to_storage(a) == value_traits<M>::to_storage(b);
+        } catch (...) {
+            return false;
+        }
+    }
+}
+
 // The columns whose members differ between two objects.
 template <class T>
 column_set changed_columns(const T& now, const T& before) {
     column_set changed = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((changed |= field<I>(now) == field<I>(before) ? 0 : column_set{1} << (I % 64)), ...);
+        ((changed |= same_value(field<I>(now), field<I>(before)) ? 0 : column_set{1} << (I % 64)), ...);
     }(std::make_index_sequence<table<T>::column_count>{});
     return changed;
 }
@@ -2320,7 +2385,7 @@ struct bound_value : expression_tag {
     static constexpr bool dynamic = false;
     template <class D>
     static constexpr void write(auto& out, const bound_value* = nullptr) {
-        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of<typename value_traits<V>::storage_type>());
+        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of_value<V>());
         else D::write_placeholder(out);
     }
     template <class Statement>
@@ -2520,49 +2585,6 @@ struct in_query : expression_tag {
     }
 };
 
-// count(*), count(x), sum(x), avg(x), min(x), max(x).
-inline constexpr char fn_count[] = "count";
-inline constexpr char fn_sum[] = "sum";
-inline constexpr char fn_avg[] = "avg";
-inline constexpr char fn_min[] = "min";
-inline constexpr char fn_max[] = "max";
-
-template <const char* Name, class E, class V, bool Nullable>
-struct aggregate_expression : expression_tag {
-    E operand{};
-    using value_type = V;
-    using models = typename E::models;
-    using reads = typename E::reads;
-    static constexpr bool nullable = Nullable;  // NULL over no rows
-    static constexpr bool dynamic = E::dynamic;
-    static constexpr bool is_aggregate = true;
-    template <class D>
-    static constexpr void write(auto& out, const aggregate_expression* self = nullptr) {
-        out.append(std::string_view(Name));
-        out.append('(');
-        E::template write<D>(out, self ? &self->operand : nullptr);
-        out.append(')');
-    }
-    template <class Statement>
-    void bind(Statement& statement, int& index) const {
-        operand.bind(statement, index);
-    }
-};
-
-struct star : expression_tag {
-    using value_type = void;
-    using models = type_list<>;
-    using reads = type_list<>;
-    static constexpr bool nullable = false;
-    static constexpr bool dynamic = false;
-    template <class D>
-    static constexpr void write(auto& out, const star* = nullptr) {
-        out.append('*');
-    }
-    template <class Statement>
-    void bind(Statement&, int&) const {}
-};
-
 template <class E>
 concept column_like = valued<E> && requires { E::is_column; };
 
@@ -2714,31 +2736,6 @@ auto operator!(E e) {
     return detail::not_expression<E>{{}, std::move(e)};
 }
 
-// Aggregates, for projections, group_by and having.
-inline detail::aggregate_expression<detail::fn_count, detail::star, std::int64_t, false> count() { return {}; }
-template <detail::valued E>
-auto count(E e) {
-    return detail::aggregate_expression<detail::fn_count, E, std::int64_t, false>{{}, std::move(e)};
-}
-template <detail::valued E>
-    requires std::is_arithmetic_v<typename E::value_type>
-auto sum(E e) {
-    return detail::aggregate_expression<detail::fn_sum, E, typename E::value_type, true>{{}, std::move(e)};
-}
-template <detail::valued E>
-    requires std::is_arithmetic_v<typename E::value_type>
-auto avg(E e) {
-    return detail::aggregate_expression<detail::fn_avg, E, double, true>{{}, std::move(e)};
-}
-template <detail::valued E>
-auto min(E e) {
-    return detail::aggregate_expression<detail::fn_min, E, typename E::value_type, true>{{}, std::move(e)};
-}
-template <detail::valued E>
-auto max(E e) {
-    return detail::aggregate_expression<detail::fn_max, E, typename E::value_type, true>{{}, std::move(e)};
-}
-
 // Sort keys for order_by: an expression ascending, or desc(expression).
 template <class E>
 struct descending {
@@ -2785,6 +2782,159 @@ auto set(V&& v) {
 
 }  // namespace structql
 // ---- end structql/query/expressions.hpp ----
+// ---- begin structql/query/functions.hpp ----
+// SQL functions over expressions (query/expressions.hpp): the aggregates count / sum / avg /
+// min / max, and the scalar functions lower / upper / length / abs / coalesce. Each is a node
+// whose text is fixed by its type, like every other expression.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+namespace structql {
+
+namespace detail {
+
+inline constexpr char fn_count[] = "count";
+inline constexpr char fn_sum[] = "sum";
+inline constexpr char fn_avg[] = "avg";
+inline constexpr char fn_min[] = "min";
+inline constexpr char fn_max[] = "max";
+inline constexpr char fn_lower[] = "lower";
+inline constexpr char fn_upper[] = "upper";
+inline constexpr char fn_length[] = "length";
+inline constexpr char fn_abs[] = "abs";
+
+// Name(operand), of type V.
+template <const char* Name, class E, class V, bool Nullable>
+struct function_call : expression_tag {
+    E operand{};
+    using value_type = V;
+    using models = typename E::models;
+    using reads = typename E::reads;
+    static constexpr bool nullable = Nullable;
+    static constexpr bool dynamic = E::dynamic;
+    template <class D>
+    static constexpr void write(auto& out, const function_call* self = nullptr) {
+        out.append(std::string_view(Name));
+        out.append('(');
+        E::template write<D>(out, self ? &self->operand : nullptr);
+        out.append(')');
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        operand.bind(statement, index);
+    }
+};
+
+// coalesce(a, b): a's value, or b's where a is NULL.
+template <class A, class B>
+struct coalesce_expression : expression_tag {
+    A first;
+    B second;
+    using value_type = typename A::value_type;
+    using models = concat_t<typename A::models, typename B::models>;
+    using reads = concat_t<typename A::reads, typename B::reads>;
+    static constexpr bool nullable = A::nullable && B::nullable;
+    static constexpr bool dynamic = A::dynamic || B::dynamic;
+    template <class D>
+    static constexpr void write(auto& out, const coalesce_expression* self = nullptr) {
+        out.append("coalesce(");
+        A::template write<D>(out, self ? &self->first : nullptr);
+        out.append(", ");
+        B::template write<D>(out, self ? &self->second : nullptr);
+        out.append(')');
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        first.bind(statement, index);
+        second.bind(statement, index);
+    }
+};
+
+// count(*)'s operand.
+struct star : expression_tag {
+    using value_type = void;
+    using models = type_list<>;
+    using reads = type_list<>;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = false;
+    template <class D>
+    static constexpr void write(auto& out, const star* = nullptr) {
+        out.append('*');
+    }
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+}  // namespace detail
+
+// Aggregates, for projections, group_by and having: count(*), count(x), sum, avg, min, max
+// (NULL over no rows, but count).
+inline detail::function_call<detail::fn_count, detail::star, std::int64_t, false> count() { return {}; }
+template <detail::valued E>
+auto count(E e) {
+    return detail::function_call<detail::fn_count, E, std::int64_t, false>{{}, std::move(e)};
+}
+template <detail::valued E>
+    requires std::is_arithmetic_v<typename E::value_type>
+auto sum(E e) {
+    return detail::function_call<detail::fn_sum, E, typename E::value_type, true>{{}, std::move(e)};
+}
+template <detail::valued E>
+    requires std::is_arithmetic_v<typename E::value_type>
+auto avg(E e) {
+    return detail::function_call<detail::fn_avg, E, double, true>{{}, std::move(e)};
+}
+template <detail::valued E>
+auto min(E e) {
+    return detail::function_call<detail::fn_min, E, typename E::value_type, true>{{}, std::move(e)};
+}
+template <detail::valued E>
+auto max(E e) {
+    return detail::function_call<detail::fn_max, E, typename E::value_type, true>{{}, std::move(e)};
+}
+
+// Scalar functions, the same on SQLite and PostgreSQL; NULL in, NULL out.
+template <detail::valued E>
+    requires std::is_same_v<typename E::value_type, std::string>
+auto lower(E e) {
+    return detail::function_call<detail::fn_lower, E, std::string, E::nullable>{{}, std::move(e)};
+}
+template <detail::valued E>
+    requires std::is_same_v<typename E::value_type, std::string>
+auto upper(E e) {
+    return detail::function_call<detail::fn_upper, E, std::string, E::nullable>{{}, std::move(e)};
+}
+// Characters of a text (not bytes; SQLite and PostgreSQL agree), bytes of a blob.
+template <detail::valued E>
+    requires std::is_same_v<typename E::value_type, std::string> || std::is_same_v<typename E::value_type, blob>
+auto length(E e) {
+    return detail::function_call<detail::fn_length, E, std::int64_t, E::nullable>{{}, std::move(e)};
+}
+template <detail::valued E>
+    requires std::is_arithmetic_v<typename E::value_type> && (!std::is_same_v<typename E::value_type, bool>)
+auto abs(E e) {
+    return detail::function_call<detail::fn_abs, E, typename E::value_type, E::nullable>{{}, std::move(e)};
+}
+// The first operand's value, or the second's where it is NULL: another expression of the same
+// type, or a value (coalesce(col<&User::hair_color>, "none") is NOT NULL).
+template <detail::valued A, detail::valued B>
+    requires detail::same_valued<A, B>
+auto coalesce(A a, B b) {
+    return detail::coalesce_expression<A, B>{{}, std::move(a), std::move(b)};
+}
+template <detail::valued A, class V>
+    requires detail::value_for<A, V>
+auto coalesce(A a, V&& value) {
+    auto second = detail::bind_beside<A>(std::forward<V>(value));
+    return detail::coalesce_expression<A, decltype(second)>{{}, std::move(a), std::move(second)};
+}
+
+}  // namespace structql
+// ---- end structql/query/functions.hpp ----
 // ---- begin structql/query/query.hpp ----
 // query<T>() and raw SQL: the builder and everything it rests on.
 // ---- begin structql/query/builder.hpp ----
@@ -2965,6 +3115,14 @@ struct join_models<std::tuple<J...>> {
 
 enum class statement_kind { rows, count, exists };
 
+// SELECT ... FOR UPDATE / FOR SHARE, and what a locked row does to the query (PostgreSQL).
+inline constexpr char lock_update[] = " FOR UPDATE";
+inline constexpr char lock_update_nowait[] = " FOR UPDATE NOWAIT";
+inline constexpr char lock_update_skip_locked[] = " FOR UPDATE SKIP LOCKED";
+inline constexpr char lock_share[] = " FOR SHARE";
+inline constexpr char lock_share_nowait[] = " FOR SHARE NOWAIT";
+inline constexpr char lock_share_skip_locked[] = " FOR SHARE SKIP LOCKED";
+
 // Whether any expression (or join condition) in a tuple has run-time text.
 template <class Tuple>
 struct any_dynamic;
@@ -3017,7 +3175,7 @@ inline constexpr bool filters_one_key<T, binary_expression<column_expression<Mem
 // Everything a query holds; the query type is a thin handle around it.
 template <class T, class Joins = std::tuple<>, class Where = detail::no_condition, class Orders = detail::type_list<>,
           class Select = std::tuple<>, class Group = detail::type_list<>, class Having = detail::no_condition,
-          bool Limit = false, bool Offset = false, bool Distinct = false>
+          bool Limit = false, bool Offset = false, bool Distinct = false, const char* Lock = nullptr>
 struct query_parts {
     using model = T;
     using joins_type = Joins;
@@ -3027,6 +3185,7 @@ struct query_parts {
     using group = Group;
     using having_type = Having;
     static constexpr bool has_limit = Limit, has_offset = Offset, is_distinct = Distinct;
+    static constexpr bool locks_rows = Lock != nullptr;
     static constexpr bool projected = std::tuple_size_v<Select> > 0;
 
     Joins joins{};
@@ -3039,44 +3198,49 @@ struct query_parts {
     // A copy with one clause replaced: the builder's methods each name only their own clause.
     template <class J>
     auto with_joins(J j) const {
-        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct>{std::move(j), where,
+        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{std::move(j), where,
                                                                                              select, having, limit, offset};
     }
     template <class W>
     auto with_where(W w) const {
-        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct>{joins, std::move(w),
+        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, std::move(w),
                                                                                              select, having, limit, offset};
     }
     template <class O>
     auto with_orders() const {
-        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                             having, limit, offset};
     }
     template <class S>
     auto with_select(S s) const {
-        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct>{joins, where, std::move(s),
+        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, std::move(s),
                                                                                             having, limit, offset};
     }
     template <class G>
     auto with_group() const {
-        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                              having, limit, offset};
     }
     template <class H>
     auto with_having(H h) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                             std::move(h), limit, offset};
     }
     auto with_limit(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct, Lock>{joins, where, select,
                                                                                                 having, n, offset};
     }
     auto with_offset(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct, Lock>{joins, where, select,
                                                                                                having, limit, n};
     }
+    template <const char* L>
+    auto with_lock() const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, L>{joins, where, select,
+                                                                                                    having, limit, offset};
+    }
     auto with_distinct() const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true, Lock>{joins, where, select,
                                                                                              having, limit, offset};
     }
 
@@ -3093,7 +3257,7 @@ struct query_parts {
         using detail::statement_kind;
         bool wrap = kind == statement_kind::exists ||
                     (kind == statement_kind::count &&
-                     (Limit || Offset || Distinct || projected || std::tuple_size_v<Joins> > 0 ||
+                     (Limit || Offset || Distinct || projected || Lock != nullptr || std::tuple_size_v<Joins> > 0 ||
                       !std::is_same_v<Group, detail::type_list<>>));
         if (wrap) {
             out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
@@ -3131,6 +3295,13 @@ struct query_parts {
         if constexpr (Offset) {
             out.append(" OFFSET ");
             D::write_placeholder(out);
+        }
+        if constexpr (Lock != nullptr) {
+            static_assert(D::locks_rows,
+                          "StructQL: for_update() / for_share() lock rows, which SQLite cannot: it locks the whole "
+                          "database for its first writer (a session on a SQLite file begins IMMEDIATE: it holds "
+                          "that lock from its first statement)");
+            out.append(std::string_view(Lock));  // count() and exists() read (and lock) it as a subquery
         }
     }
 
@@ -3366,6 +3537,12 @@ struct tracked_rows {
 
 namespace structql {
 
+// What for_update() / for_share() do with a row another transaction has locked.
+struct nowait_t {};
+inline constexpr nowait_t nowait{};
+struct skip_locked_t {};
+inline constexpr skip_locked_t skip_locked{};
+
 template <class Source, class Parts>
 class basic_query {
     using backend = typename Source::backend_type;
@@ -3450,6 +3627,18 @@ public:
     auto distinct() const {
         return rebuilt(parts_.with_distinct());
     }
+
+    // SELECT ... FOR UPDATE (PostgreSQL): the rows read are locked until the transaction ends,
+    // so a read-then-write in one transaction cannot lose another's write; for_update(sq::nowait)
+    // fails at once on a locked row (retryable_error), for_update(sq::skip_locked) leaves locked
+    // rows out (a job queue). for_share() takes the shared lock. A compile error on SQLite,
+    // which has no row locks.
+    auto for_update() const { return rebuilt(parts_.template with_lock<detail::lock_update>()); }
+    auto for_update(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_nowait>()); }
+    auto for_update(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_skip_locked>()); }
+    auto for_share() const { return rebuilt(parts_.template with_lock<detail::lock_share>()); }
+    auto for_share(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_nowait>()); }
+    auto for_share(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_skip_locked>()); }
 
     // Appends sort keys: an expression (ascending) or desc(expression). Keys are columns or
     // aggregates: their text is fixed by their type.
@@ -3679,9 +3868,10 @@ private:
     void check_bulk() const {
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> && !Parts::has_limit &&
-                          !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>>,
+                          !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>> &&
+                          !Parts::locks_rows,
                       "StructQL: update() / remove() take a query of one model with filters only (no join, "
-                      "select, group_by, order_by, limit or offset)");
+                      "select, group_by, order_by, limit, offset or row lock)");
     }
 
     // The primary keys a bulk statement reaches, for the session to synchronise its objects.
@@ -4535,6 +4725,7 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::limit_all } -> std::convertible_to<std::string_view>;              // before an OFFSET without LIMIT
     { D::subquery_alias } -> std::convertible_to<std::string_view>;         // after a subquery in FROM
     { D::returns_generated_keys } -> std::convertible_to<bool>;             // INSERT ... RETURNING, else last_insert_id()
+    { D::locks_rows } -> std::convertible_to<bool>;                         // SELECT ... FOR UPDATE / FOR SHARE
     { D::savepoint } -> std::convertible_to<std::string_view>;
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;
@@ -4623,6 +4814,153 @@ concept backend = requires(const url& u, engine_options& options, const typename
 #include <string_view>
 #include <utility>
 
+// ---- begin structql/query/on_conflict.hpp ----
+// Upsert: what connection.insert(objects, clause) does with a row whose key or unique column
+// is already taken (INSERT ... ON CONFLICT, the same text on SQLite >= 3.24 and PostgreSQL):
+//
+//   sq::on_conflict<&User::email>::do_nothing             the row is skipped
+//   sq::on_conflict<&User::email>::do_update<&User::name>  those columns take the new row's values
+//   sq::on_conflict<&User::email>::do_update_all           every column but the key and the target
+//
+// The target is the primary key (all its members, for a composite key) or a unique<> member:
+// the databases accept only a target that has a unique index on exactly those columns, so
+// anything else is a compile error naming the model and the member.
+#include <array>
+#include <cstddef>
+#include <span>
+#include <type_traits>
+
+
+namespace structql {
+
+namespace detail {
+
+// An ON CONFLICT clause as plain data, for the SQL writer (one instance per model and clause).
+struct conflict_view {
+    std::span<const std::size_t> target;  // column indexes
+    std::span<const std::size_t> set;     // empty: DO NOTHING
+};
+
+template <class T, auto... Members>
+constexpr std::array<std::size_t, sizeof...(Members)> member_indexes{member_index(Members)...};
+
+template <class T, auto... Target>
+struct conflict_target_check {
+    static constexpr bool ok = [] {
+        constexpr auto target = member_indexes<T, Target...>;
+        if constexpr (target.size() == 1) {
+            return is_key_member<T, target[0]>();
+        } else {
+            if (target.size() != table<T>::key_columns.size()) return false;
+            for (std::size_t k : table<T>::key_columns) {
+                bool found = false;
+                for (std::size_t c : target) found = found || c == k;
+                if (!found) return false;
+            }
+            return true;
+        }
+    }();
+    static_assert(ok, "StructQL: on_conflict<&T::m...> needs a target the database has a unique index on: the "
+                      "primary key (every member of a composite key) or one unique<> member (T and the members "
+                      "in the instantiation name them)");
+};
+
+template <auto... Members>
+struct member_list {};
+
+// Every column but the key's and the target's.
+template <class T, std::size_t TargetSize>
+constexpr std::size_t update_all_count(const std::array<std::size_t, TargetSize>& target) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+        bool skip = table<T>::view.is_key(i);
+        for (std::size_t c : target) skip = skip || c == i;
+        n += skip ? 0 : 1;
+    }
+    return n;
+}
+
+// The clause as a type (what on_conflict<...>::do_... names); nothing is checked or computed
+// until connection.insert uses it (conflict_sql), so naming on_conflict<&T::m> is free.
+template <class T, class Target, bool All, auto... Set>
+struct conflict_action {
+    using model = T;
+};
+
+template <class Action>
+struct conflict_sql;
+
+template <class T, auto... Target, bool All, auto... Set>
+struct conflict_sql<conflict_action<T, member_list<Target...>, All, Set...>> {
+    // Completing the check's type runs its static_assert, first, with the class.
+    static constexpr conflict_target_check<T, Target...> target_checked{};
+    static_assert((std::is_same_v<typename member_pointer_traits<decltype(Set)>::model, T> && ...),
+                  "StructQL: on_conflict<&T::m>::do_update<&U::n>: every member updated must be T's");
+    static constexpr auto target = member_indexes<T, Target...>;
+    static constexpr std::size_t set_count = All ? update_all_count<T>(target) : sizeof...(Set);
+    static_assert(!All || set_count > 0,
+                  "StructQL: on_conflict<...>::do_update_all: the model has no column but its key and the "
+                  "target to update: use do_nothing");
+    static constexpr std::array<std::size_t, set_count> set = [] {
+        std::array<std::size_t, set_count> out{};
+        if constexpr (All) {
+            std::size_t n = 0;
+            for (std::size_t i = 0; i < table<T>::column_count; ++i) {
+                bool skip = table<T>::view.is_key(i);
+                for (std::size_t c : target) skip = skip || c == i;
+                if (!skip) out[n++] = i;
+            }
+        } else {
+            out = member_indexes<T, Set...>;
+        }
+        return out;
+    }();
+    static constexpr conflict_view view{target, set};
+};
+
+}  // namespace detail
+
+template <auto First, auto... Rest>
+struct on_conflict {
+    using model = typename detail::member_pointer_traits<decltype(First)>::model;
+    static_assert((std::is_same_v<typename detail::member_pointer_traits<decltype(Rest)>::model, model> && ...),
+                  "StructQL: on_conflict<&T::a, &T::b>: every member of the target must be of the same model");
+
+    static constexpr detail::conflict_action<model, detail::member_list<First, Rest...>, false> do_nothing{};
+    template <auto... Set>
+        requires(sizeof...(Set) > 0)
+    static constexpr detail::conflict_action<model, detail::member_list<First, Rest...>, false, Set...> do_update{};
+    static constexpr detail::conflict_action<model, detail::member_list<First, Rest...>, true> do_update_all{};
+};
+
+namespace sql::detail {
+
+// " ON CONFLICT ("a", "b") DO NOTHING" or " ... DO UPDATE SET "c" = excluded."c", ...", then
+// the RETURNING clause write_insert leaves to it.
+template <class D>
+constexpr void write_on_conflict(auto& out, const table_view& t, const structql::detail::conflict_view& clause,
+                                 bool returning) {
+    out.append(" ON CONFLICT (");
+    for (std::size_t i = 0; i < clause.target.size(); ++i) {
+        if (i > 0) out.append(", ");
+        write_identifier<D>(out, t.columns[clause.target[i]].name);
+    }
+    out.append(clause.set.empty() ? ") DO NOTHING" : ") DO UPDATE SET ");
+    for (std::size_t i = 0; i < clause.set.size(); ++i) {
+        if (i > 0) out.append(", ");
+        write_identifier<D>(out, t.columns[clause.set[i]].name);
+        out.append(" = excluded.");
+        write_identifier<D>(out, t.columns[clause.set[i]].name);
+    }
+    if (!returning) return;
+    out.append(" RETURNING ");
+    write_identifier<D>(out, t.primary_key().name);
+}
+
+}  // namespace sql::detail
+
+}  // namespace structql
+// ---- end structql/query/on_conflict.hpp ----
 
 namespace structql::detail {
 
@@ -4643,16 +4981,20 @@ constexpr std::size_t rows_per_insert(bool generated) {
 
 template <class T>
 inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
+template <class ConflictAction>
+inline const char upsert_id = 0;  // the same for one ON CONFLICT clause's
 
 // The prepared INSERT of `rows` rows into the table, without the key column when `generated`;
 // with `returning`, the statement returns the generated keys as rows (in no order SQL promises).
-// `tag` (multi_row_insert_id<T>) names the model's statements in the cache.
+// With `conflict`, an ON CONFLICT clause follows the rows. `tag` (multi_row_insert_id<T>, or
+// upsert_id<> for a clause) names the model's statements in the cache.
 template <class D, class Connection>
 auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, std::size_t rows, bool generated,
-                          bool returning) {
+                          bool returning, const conflict_view* conflict = nullptr) {
     return c.prepare_generated(tag, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
         runtime_text out;
-        sql::detail::write_insert<D>(out, t, rows, generated, returning);
+        sql::detail::write_insert<D>(out, t, rows, generated, returning && !conflict);
+        if (conflict) sql::detail::write_on_conflict<D>(out, t, *conflict, returning);
         return std::move(out.text);
     });
 }
@@ -4881,25 +5223,19 @@ public:
         requires requires(const R& r) { std::begin(r) != std::end(r); }
     std::size_t insert(const R& objects) {
         using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
-        (void)table<T>::members_checked;
-        auto& c = backend();
-        std::size_t inserted = 0;
-        for (auto first = std::begin(objects), end = std::end(objects); first != end;) {
-            // A run of objects that all leave their key to the database, or all bring their own.
-            const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
-            const std::size_t most_rows = detail::rows_per_insert<T>(generated);
-            std::size_t rows = 0;
-            auto last = first;
-            for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
-                 ++last)
-                ++rows;
-            auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, &detail::multi_row_insert_id<T>, table<T>::view, rows, generated, false);
-            detail::statement_use use(statement);
-            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
-            statement.step();
-            inserted += rows;
-        }
-        return inserted;
+        return insert_rows(objects, &detail::multi_row_insert_id<T>, nullptr);
+    }
+    // The same, with a row whose key or unique column is taken skipped or merged into the row
+    // there (query/on_conflict.hpp: sq::on_conflict<&T::m>::do_nothing, ::do_update<...>).
+    // Returns the number of rows inserted or updated; two objects with the same target in one
+    // call update one row twice on SQLite and are an error on PostgreSQL.
+    template <class R, class T, class Target, bool All, auto... Set>
+        requires requires(const R& r) { std::begin(r) != std::end(r); }
+    std::size_t insert(const R& objects, detail::conflict_action<T, Target, All, Set...> clause) {
+        static_assert(std::is_same_v<std::remove_cvref_t<decltype(*std::begin(objects))>, T>,
+                      "StructQL: connection.insert(objects, on_conflict<&T::m>...): the clause is over another model");
+        using action = decltype(clause);
+        return insert_rows(objects, &detail::upsert_id<action>, &detail::conflict_sql<action>::view);
     }
     static constexpr std::size_t max_parameters_per_insert = detail::max_parameters_per_insert;
 
@@ -4940,6 +5276,33 @@ public:
 
 private:
     friend struct detail::access;
+
+    // connection.insert's rows in as few statements as rows_per_insert allows; `tag` names the
+    // statements in the cache (one per model, and per model and ON CONFLICT clause).
+    template <class R>
+    std::size_t insert_rows(const R& objects, const void* tag, const detail::conflict_view* conflict) {
+        using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
+        (void)table<T>::members_checked;
+        auto& c = backend();
+        std::size_t written = 0;
+        for (auto first = std::begin(objects), end = std::end(objects); first != end;) {
+            // A run of objects that all leave their key to the database, or all bring their own.
+            const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
+            const std::size_t most_rows = detail::rows_per_insert<T>(generated);
+            std::size_t rows = 0;
+            auto last = first;
+            for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
+                 ++last)
+                ++rows;
+            auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, tag, table<T>::view, rows,
+                                                                                     generated, false, conflict);
+            detail::statement_use use(statement);
+            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            statement.step();
+            written += conflict ? static_cast<std::size_t>(c.changes()) : rows;
+        }
+        return written;
+    }
 
     // --- the query layer's source interface (detail::access) ---
     template <class Parts, class Statement>

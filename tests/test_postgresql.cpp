@@ -578,3 +578,56 @@ TEST_CASE("PostgreSQL: a server restart breaks the pooled connection once and th
     CHECK_NOTHROW(pinged.connect().execute("SELECT 1"));
     CHECK(pinged.statistics().connections_opened.load() == 2);
 }
+
+// Row locks: what the session's SELECT ... FOR UPDATE took is seen from an independent libpq
+// connection (its NOWAIT fails on exactly the locked rows) until the session's transaction ends.
+TEST_CASE("PostgreSQL: for_update locks the rows read until the transaction ends; nowait and skip_locked",
+          "[postgresql][lock]") {
+    STRUCTQL_REQUIRE_BACKEND(postgresql);
+    fixture f;
+    f.file.exec("INSERT INTO author (id, email, name) VALUES (1, 'a@x', 'A'), (2, 'b@x', 'B'), (3, 'c@x', 'C')");
+    auto lockable = [&](int id, const char* mode = "UPDATE") {
+        try {
+            f.file.exec("SELECT id FROM author WHERE id = " + std::to_string(id) + " FOR " + mode + " NOWAIT");
+            return true;
+        } catch (const std::runtime_error& e) {
+            CHECK_THAT(e.what(), Catch::Contains("could not obtain lock"));
+            return false;
+        }
+    };
+    using sq::col;
+    auto holder = f.session();
+    auto q = holder.query<Author>().filter(col<&Author::id> <= 2).order_by(col<&Author::id>).for_update();
+    static_assert(decltype(q)::sql.ends_with(R"(ORDER BY "author"."id" FOR UPDATE)"));
+    REQUIRE(q.all().size() == 2);
+    CHECK_FALSE(lockable(1));
+    CHECK_FALSE(lockable(2));
+    CHECK(lockable(3));
+    {
+        auto other = f.session();
+        auto free_rows = other.query<Author>().order_by(col<&Author::id>).for_update(sq::skip_locked).all();
+        REQUIRE(free_rows.size() == 1);
+        CHECK(free_rows[0]->id == 3);
+    }
+    {
+        auto other = f.session();
+        try {
+            other.query<Author>().filter(col<&Author::id> == 1).for_update(sq::nowait).all();
+            FAIL("locked a row another transaction holds");
+        } catch (const sq::retryable_error& e) {
+            CHECK(e.sqlstate() == "55P03");
+        }
+    }
+    holder.commit();
+    CHECK(lockable(1));
+    CHECK(lockable(2));
+
+    // for_share: others may share the lock but not take the row for update; count() locks too.
+    auto sharer = f.session();
+    CHECK(sharer.query<Author>().filter(col<&Author::id> == 3).for_share().count() == 1);
+    CHECK_FALSE(lockable(3));
+    CHECK(lockable(3, "SHARE"));
+    CHECK(lockable(1));
+    sharer.rollback();
+    CHECK(lockable(3));
+}

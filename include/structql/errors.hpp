@@ -48,7 +48,8 @@ struct operational_error : error {
 // The transaction lost a race with another one, and running it again from its start may
 // succeed: SQLite's SQLITE_BUSY / SQLITE_LOCKED (busy_timeout ran out, or a deferred
 // transaction that read could not become the writer), PostgreSQL's serialization_failure
-// (40001) and deadlock_detected (40P01). Roll back, then redo the whole transaction (its reads
+// (40001), deadlock_detected (40P01) and lock_not_available (55P03: a FOR UPDATE NOWAIT or
+// lock_timeout). Roll back, then redo the whole transaction (its reads
 // too): structql::retry_transaction does it.
 struct retryable_error : operational_error {
     using operational_error::operational_error;

@@ -15,7 +15,13 @@
 // out); enums as their names when enum_values<E>::names gives them, else their integers
 // (checked against enum_values<E>::values when it lists them); column wrappers as the value they
 // hold; std::optional as null, or absent on the way in; nested aggregate structs as objects;
-// std::vector<T> as arrays; other types through value_traits<T>'s storage type.
+// std::vector<T> as arrays; structql::uuid as its text; a json<T> column as the document it
+// holds; other types through value_traits<T>'s storage type (a DATE as "YYYY-MM-DD", a decimal
+// as its digits in a string).
+//
+// json<T> is also a column type: T (anything to_json writes) stored as its JSON text, in a TEXT
+// column on SQLite and a JSONB column on PostgreSQL. Reading a stored document that does not fit
+// T is a data_error naming the table, the column and the problems.
 //
 // from_json checks everything before it returns and reports every problem at once: a field
 // missing (neither optional nor a generated integer primary key, which may be left out and stays
@@ -23,9 +29,11 @@
 // = forbid) a key the struct has no member for. Keys it does not know are ignored by default, as
 // Pydantic does.
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -42,8 +50,26 @@
 #include "structql/schema/columns.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/schema/value_traits.hpp"
+#include "structql/uuid.hpp"
 
 namespace structql {
+
+// A column holding a T as a JSON document (see above). Reads like the T it holds: *column,
+// column->member.
+template <class T>
+struct json {
+    T value{};
+
+    T& operator*() noexcept { return value; }
+    const T& operator*() const noexcept { return value; }
+    T* operator->() noexcept { return &value; }
+    const T* operator->() const noexcept { return &value; }
+    friend bool operator==(const json& a, const json& b)
+        requires std::equality_comparable<T>
+    {
+        return a.value == b.value;
+    }
+};
 
 struct json_options {
     enum class extra { ignore, forbid };
@@ -83,6 +109,10 @@ struct is_vector<std::vector<T, A>> : std::true_type {};
 
 template <class T>
 concept wrapper = std::is_base_of_v<column_wrapper_tag, T>;
+template <class T>
+struct is_json_column : std::false_type {};
+template <class T>
+struct is_json_column<structql::json<T>> : std::true_type {};
 // A struct reflected member by member (a model, a schema, a nested part of one).
 template <class T>
 concept record = std::is_class_v<T> && std::is_aggregate_v<T> && !wrapper<T> && !is_vector<T>::value &&
@@ -200,7 +230,7 @@ boost::json::object write_record(const T& object) {
 
 template <class T>
 boost::json::value write(const T& v) {
-    if constexpr (wrapper<T>) {
+    if constexpr (wrapper<T> || is_json_column<T>::value) {
         return write(v.value);
     } else if constexpr (is_optional<T>::value) {
         return v ? write(*v) : boost::json::value(nullptr);
@@ -218,6 +248,8 @@ boost::json::value write(const T& v) {
         return boost::json::string(base64_encode(v));
     } else if constexpr (std::is_same_v<T, timestamp>) {
         return boost::json::string(iso_timestamp(v));
+    } else if constexpr (std::is_same_v<T, uuid>) {
+        return boost::json::string(v.to_string());
     } else if constexpr (std::is_enum_v<T> && enum_with_names<T>) {
         return boost::json::string(value_traits<T>::to_storage(v));
     } else if constexpr (std::is_enum_v<T>) {
@@ -314,7 +346,7 @@ void read_integer(reader& r, const boost::json::value& in, T& out) {
 
 template <class T>
 void read(reader& r, const boost::json::value& in, T& out) {
-    if constexpr (wrapper<T>) {
+    if constexpr (wrapper<T> || is_json_column<T>::value) {
         read(r, in, out.value);
     } else if constexpr (is_optional<T>::value) {
         if (in.is_null()) {
@@ -351,6 +383,14 @@ void read(reader& r, const boost::json::value& in, T& out) {
         } catch (const conversion_failure&) {
             r.fail("'" + std::string(std::string_view(*s)) +
                    "' is not an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.fffffffff][Z])");
+        }
+    } else if constexpr (std::is_same_v<T, uuid>) {
+        const boost::json::string* s = in.if_string();
+        if (!s) return r.expected("a UUID string", in);
+        try {
+            out = uuid::parse(std::string_view(*s));
+        } catch (const std::invalid_argument& e) {
+            r.fail(e.what());
         }
     } else if constexpr (std::is_enum_v<T> && enum_with_names<T>) {
         const boost::json::string* s = in.if_string();
@@ -454,5 +494,27 @@ void patch_json(T& object, const boost::json::value& document, const json_option
     }
     throw json_error(std::string(detail::unqualified_type_name<T>()), std::move(r.problems));
 }
+
+// A json<T> column's storage: the document's text.
+template <class T>
+struct value_traits<json<T>> {
+    using storage_type = std::string;
+    static constexpr column_type sql_type = column_type::json;
+    static std::string to_storage(const json<T>& column) {
+        return boost::json::serialize(detail::json::write(column.value));
+    }
+    static json<T> from_storage(const std::string& text) {
+        boost::system::error_code ec;
+        boost::json::value document = boost::json::parse(text, ec);
+        if (ec) throw std::invalid_argument("the stored text is not JSON: " + ec.message());
+        json_options options;
+        detail::json::reader r{options, {}, {}};
+        json<T> out;
+        detail::json::read(r, document, out.value);
+        if (!r.problems.empty())
+            throw std::invalid_argument(json_error(std::string(detail::unqualified_type_name<T>()), std::move(r.problems)).what());
+        return out;
+    }
+};
 
 }  // namespace structql

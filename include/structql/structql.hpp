@@ -5,6 +5,7 @@
 #include "structql/model.hpp"
 #include "structql/sql/statements.hpp"
 #include "structql/query/expressions.hpp"
+#include "structql/query/functions.hpp"
 #include "structql/query/query.hpp"
 #include "structql/url.hpp"
 #include "structql/engine/basic_engine.hpp"

@@ -31,6 +31,7 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::limit_all } -> std::convertible_to<std::string_view>;              // before an OFFSET without LIMIT
     { D::subquery_alias } -> std::convertible_to<std::string_view>;         // after a subquery in FROM
     { D::returns_generated_keys } -> std::convertible_to<bool>;             // INSERT ... RETURNING, else last_insert_id()
+    { D::locks_rows } -> std::convertible_to<bool>;                         // SELECT ... FOR UPDATE / FOR SHARE
     { D::savepoint } -> std::convertible_to<std::string_view>;
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;

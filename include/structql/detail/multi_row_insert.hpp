@@ -11,6 +11,7 @@
 
 #include "structql/detail/rows.hpp"
 #include "structql/detail/static_text.hpp"
+#include "structql/query/on_conflict.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/sql/statements.hpp"
 
@@ -33,16 +34,20 @@ constexpr std::size_t rows_per_insert(bool generated) {
 
 template <class T>
 inline const char multi_row_insert_id = 0;  // its address tags T's multi-row INSERTs in a statement cache
+template <class ConflictAction>
+inline const char upsert_id = 0;  // the same for one ON CONFLICT clause's
 
 // The prepared INSERT of `rows` rows into the table, without the key column when `generated`;
 // with `returning`, the statement returns the generated keys as rows (in no order SQL promises).
-// `tag` (multi_row_insert_id<T>) names the model's statements in the cache.
+// With `conflict`, an ON CONFLICT clause follows the rows. `tag` (multi_row_insert_id<T>, or
+// upsert_id<> for a clause) names the model's statements in the cache.
 template <class D, class Connection>
 auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, std::size_t rows, bool generated,
-                          bool returning) {
+                          bool returning, const conflict_view* conflict = nullptr) {
     return c.prepare_generated(tag, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
         runtime_text out;
-        sql::detail::write_insert<D>(out, t, rows, generated, returning);
+        sql::detail::write_insert<D>(out, t, rows, generated, returning && !conflict);
+        if (conflict) sql::detail::write_on_conflict<D>(out, t, *conflict, returning);
         return std::move(out.text);
     });
 }

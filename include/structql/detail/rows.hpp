@@ -2,6 +2,7 @@
 // Moving one model object in and out of a prepared statement: binding its members as
 // parameters and reading a result row into them, through value_traits, for any backend
 // statement type. Errors name the table, the column and the statement.
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -91,12 +92,32 @@ constexpr column_set all_but_primary_key() {
     return all_columns<T>() & ~key_column_set<T>();
 }
 
+// Whether two members hold the same value: by == where the value type has one, else (as
+// std::chrono::hh_mm_ss) by their stored forms; a value that cannot be stored counts as
+// changed, so that writing it reports the error.
+template <class M>
+bool same_value(const M& a, const M& b) {
+    if constexpr (std::is_base_of_v<column_wrapper_tag, M>) {
+        return same_value(a.value, b.value);
+    } else if constexpr (is_optional<M>::value) {
+        return a.has_value() == b.has_value() && (!a || same_value(*a, *b));
+    } else if constexpr (std::equality_comparable<M>) {
+        return a == b;
+    } else {
+        try {
+            return value_traits<M>::to_storage(a) == value_traits<M>::to_storage(b);
+        } catch (...) {
+            return false;
+        }
+    }
+}
+
 // The columns whose members differ between two objects.
 template <class T>
 column_set changed_columns(const T& now, const T& before) {
     column_set changed = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((changed |= field<I>(now) == field<I>(before) ? 0 : column_set{1} << (I % 64)), ...);
+        ((changed |= same_value(field<I>(now), field<I>(before)) ? 0 : column_set{1} << (I % 64)), ...);
     }(std::make_index_sequence<table<T>::column_count>{});
     return changed;
 }

@@ -96,25 +96,19 @@ public:
         requires requires(const R& r) { std::begin(r) != std::end(r); }
     std::size_t insert(const R& objects) {
         using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
-        (void)table<T>::members_checked;
-        auto& c = backend();
-        std::size_t inserted = 0;
-        for (auto first = std::begin(objects), end = std::end(objects); first != end;) {
-            // A run of objects that all leave their key to the database, or all bring their own.
-            const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
-            const std::size_t most_rows = detail::rows_per_insert<T>(generated);
-            std::size_t rows = 0;
-            auto last = first;
-            for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
-                 ++last)
-                ++rows;
-            auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, &detail::multi_row_insert_id<T>, table<T>::view, rows, generated, false);
-            detail::statement_use use(statement);
-            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
-            statement.step();
-            inserted += rows;
-        }
-        return inserted;
+        return insert_rows(objects, &detail::multi_row_insert_id<T>, nullptr);
+    }
+    // The same, with a row whose key or unique column is taken skipped or merged into the row
+    // there (query/on_conflict.hpp: sq::on_conflict<&T::m>::do_nothing, ::do_update<...>).
+    // Returns the number of rows inserted or updated; two objects with the same target in one
+    // call update one row twice on SQLite and are an error on PostgreSQL.
+    template <class R, class T, class Target, bool All, auto... Set>
+        requires requires(const R& r) { std::begin(r) != std::end(r); }
+    std::size_t insert(const R& objects, detail::conflict_action<T, Target, All, Set...> clause) {
+        static_assert(std::is_same_v<std::remove_cvref_t<decltype(*std::begin(objects))>, T>,
+                      "StructQL: connection.insert(objects, on_conflict<&T::m>...): the clause is over another model");
+        using action = decltype(clause);
+        return insert_rows(objects, &detail::upsert_id<action>, &detail::conflict_sql<action>::view);
     }
     static constexpr std::size_t max_parameters_per_insert = detail::max_parameters_per_insert;
 
@@ -155,6 +149,33 @@ public:
 
 private:
     friend struct detail::access;
+
+    // connection.insert's rows in as few statements as rows_per_insert allows; `tag` names the
+    // statements in the cache (one per model, and per model and ON CONFLICT clause).
+    template <class R>
+    std::size_t insert_rows(const R& objects, const void* tag, const detail::conflict_view* conflict) {
+        using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
+        (void)table<T>::members_checked;
+        auto& c = backend();
+        std::size_t written = 0;
+        for (auto first = std::begin(objects), end = std::end(objects); first != end;) {
+            // A run of objects that all leave their key to the database, or all bring their own.
+            const bool generated = detail::is_unassigned_key<T>(table<T>::primary_key_of(*first));
+            const std::size_t most_rows = detail::rows_per_insert<T>(generated);
+            std::size_t rows = 0;
+            auto last = first;
+            for (; last != end && rows < most_rows && detail::is_unassigned_key<T>(table<T>::primary_key_of(*last)) == generated;
+                 ++last)
+                ++rows;
+            auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, tag, table<T>::view, rows,
+                                                                                     generated, false, conflict);
+            detail::statement_use use(statement);
+            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            statement.step();
+            written += conflict ? static_cast<std::size_t>(c.changes()) : rows;
+        }
+        return written;
+    }
 
     // --- the query layer's source interface (detail::access) ---
     template <class Parts, class Statement>

@@ -24,6 +24,12 @@
 
 namespace structql {
 
+// What for_update() / for_share() do with a row another transaction has locked.
+struct nowait_t {};
+inline constexpr nowait_t nowait{};
+struct skip_locked_t {};
+inline constexpr skip_locked_t skip_locked{};
+
 template <class Source, class Parts>
 class basic_query {
     using backend = typename Source::backend_type;
@@ -108,6 +114,18 @@ public:
     auto distinct() const {
         return rebuilt(parts_.with_distinct());
     }
+
+    // SELECT ... FOR UPDATE (PostgreSQL): the rows read are locked until the transaction ends,
+    // so a read-then-write in one transaction cannot lose another's write; for_update(sq::nowait)
+    // fails at once on a locked row (retryable_error), for_update(sq::skip_locked) leaves locked
+    // rows out (a job queue). for_share() takes the shared lock. A compile error on SQLite,
+    // which has no row locks.
+    auto for_update() const { return rebuilt(parts_.template with_lock<detail::lock_update>()); }
+    auto for_update(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_nowait>()); }
+    auto for_update(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_skip_locked>()); }
+    auto for_share() const { return rebuilt(parts_.template with_lock<detail::lock_share>()); }
+    auto for_share(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_nowait>()); }
+    auto for_share(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_skip_locked>()); }
 
     // Appends sort keys: an expression (ascending) or desc(expression). Keys are columns or
     // aggregates: their text is fixed by their type.
@@ -337,9 +355,10 @@ private:
     void check_bulk() const {
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> && !Parts::has_limit &&
-                          !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>>,
+                          !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>> &&
+                          !Parts::locks_rows,
                       "StructQL: update() / remove() take a query of one model with filters only (no join, "
-                      "select, group_by, order_by, limit or offset)");
+                      "select, group_by, order_by, limit, offset or row lock)");
     }
 
     // The primary keys a bulk statement reaches, for the session to synchronise its objects.

@@ -1,7 +1,7 @@
 #pragma once
 // Typed SQL expressions over model columns: col<&Model::member>, compared with values or with
-// other expressions, combined with && || !, LIKE, IN, BETWEEN, IS NULL, arithmetic and the
-// aggregates count / sum / avg / min / max.
+// other expressions, combined with && || !, LIKE, IN, BETWEEN, IS NULL and arithmetic (SQL
+// functions, aggregates included, are in query/functions.hpp).
 //
 // Every expression type knows, from its type alone, its SQL text, its value type, whether it
 // can be NULL and which models it reads; the values it holds are bound as parameters, in the
@@ -284,7 +284,7 @@ struct bound_value : expression_tag {
     static constexpr bool dynamic = false;
     template <class D>
     static constexpr void write(auto& out, const bound_value* = nullptr) {
-        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of<typename value_traits<V>::storage_type>());
+        if constexpr (Typed) D::write_typed_placeholder(out, column_type_of_value<V>());
         else D::write_placeholder(out);
     }
     template <class Statement>
@@ -484,49 +484,6 @@ struct in_query : expression_tag {
     }
 };
 
-// count(*), count(x), sum(x), avg(x), min(x), max(x).
-inline constexpr char fn_count[] = "count";
-inline constexpr char fn_sum[] = "sum";
-inline constexpr char fn_avg[] = "avg";
-inline constexpr char fn_min[] = "min";
-inline constexpr char fn_max[] = "max";
-
-template <const char* Name, class E, class V, bool Nullable>
-struct aggregate_expression : expression_tag {
-    E operand{};
-    using value_type = V;
-    using models = typename E::models;
-    using reads = typename E::reads;
-    static constexpr bool nullable = Nullable;  // NULL over no rows
-    static constexpr bool dynamic = E::dynamic;
-    static constexpr bool is_aggregate = true;
-    template <class D>
-    static constexpr void write(auto& out, const aggregate_expression* self = nullptr) {
-        out.append(std::string_view(Name));
-        out.append('(');
-        E::template write<D>(out, self ? &self->operand : nullptr);
-        out.append(')');
-    }
-    template <class Statement>
-    void bind(Statement& statement, int& index) const {
-        operand.bind(statement, index);
-    }
-};
-
-struct star : expression_tag {
-    using value_type = void;
-    using models = type_list<>;
-    using reads = type_list<>;
-    static constexpr bool nullable = false;
-    static constexpr bool dynamic = false;
-    template <class D>
-    static constexpr void write(auto& out, const star* = nullptr) {
-        out.append('*');
-    }
-    template <class Statement>
-    void bind(Statement&, int&) const {}
-};
-
 template <class E>
 concept column_like = valued<E> && requires { E::is_column; };
 
@@ -676,31 +633,6 @@ auto operator||(L l, R r) {
 template <condition E>
 auto operator!(E e) {
     return detail::not_expression<E>{{}, std::move(e)};
-}
-
-// Aggregates, for projections, group_by and having.
-inline detail::aggregate_expression<detail::fn_count, detail::star, std::int64_t, false> count() { return {}; }
-template <detail::valued E>
-auto count(E e) {
-    return detail::aggregate_expression<detail::fn_count, E, std::int64_t, false>{{}, std::move(e)};
-}
-template <detail::valued E>
-    requires std::is_arithmetic_v<typename E::value_type>
-auto sum(E e) {
-    return detail::aggregate_expression<detail::fn_sum, E, typename E::value_type, true>{{}, std::move(e)};
-}
-template <detail::valued E>
-    requires std::is_arithmetic_v<typename E::value_type>
-auto avg(E e) {
-    return detail::aggregate_expression<detail::fn_avg, E, double, true>{{}, std::move(e)};
-}
-template <detail::valued E>
-auto min(E e) {
-    return detail::aggregate_expression<detail::fn_min, E, typename E::value_type, true>{{}, std::move(e)};
-}
-template <detail::valued E>
-auto max(E e) {
-    return detail::aggregate_expression<detail::fn_max, E, typename E::value_type, true>{{}, std::move(e)};
 }
 
 // Sort keys for order_by: an expression ascending, or desc(expression).

@@ -116,6 +116,14 @@ struct join_models<std::tuple<J...>> {
 
 enum class statement_kind { rows, count, exists };
 
+// SELECT ... FOR UPDATE / FOR SHARE, and what a locked row does to the query (PostgreSQL).
+inline constexpr char lock_update[] = " FOR UPDATE";
+inline constexpr char lock_update_nowait[] = " FOR UPDATE NOWAIT";
+inline constexpr char lock_update_skip_locked[] = " FOR UPDATE SKIP LOCKED";
+inline constexpr char lock_share[] = " FOR SHARE";
+inline constexpr char lock_share_nowait[] = " FOR SHARE NOWAIT";
+inline constexpr char lock_share_skip_locked[] = " FOR SHARE SKIP LOCKED";
+
 // Whether any expression (or join condition) in a tuple has run-time text.
 template <class Tuple>
 struct any_dynamic;
@@ -168,7 +176,7 @@ inline constexpr bool filters_one_key<T, binary_expression<column_expression<Mem
 // Everything a query holds; the query type is a thin handle around it.
 template <class T, class Joins = std::tuple<>, class Where = detail::no_condition, class Orders = detail::type_list<>,
           class Select = std::tuple<>, class Group = detail::type_list<>, class Having = detail::no_condition,
-          bool Limit = false, bool Offset = false, bool Distinct = false>
+          bool Limit = false, bool Offset = false, bool Distinct = false, const char* Lock = nullptr>
 struct query_parts {
     using model = T;
     using joins_type = Joins;
@@ -178,6 +186,7 @@ struct query_parts {
     using group = Group;
     using having_type = Having;
     static constexpr bool has_limit = Limit, has_offset = Offset, is_distinct = Distinct;
+    static constexpr bool locks_rows = Lock != nullptr;
     static constexpr bool projected = std::tuple_size_v<Select> > 0;
 
     Joins joins{};
@@ -190,44 +199,49 @@ struct query_parts {
     // A copy with one clause replaced: the builder's methods each name only their own clause.
     template <class J>
     auto with_joins(J j) const {
-        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct>{std::move(j), where,
+        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{std::move(j), where,
                                                                                              select, having, limit, offset};
     }
     template <class W>
     auto with_where(W w) const {
-        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct>{joins, std::move(w),
+        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, std::move(w),
                                                                                              select, having, limit, offset};
     }
     template <class O>
     auto with_orders() const {
-        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                             having, limit, offset};
     }
     template <class S>
     auto with_select(S s) const {
-        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct>{joins, where, std::move(s),
+        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, std::move(s),
                                                                                             having, limit, offset};
     }
     template <class G>
     auto with_group() const {
-        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                              having, limit, offset};
     }
     template <class H>
     auto with_having(H h) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct, Lock>{joins, where, select,
                                                                                             std::move(h), limit, offset};
     }
     auto with_limit(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct, Lock>{joins, where, select,
                                                                                                 having, n, offset};
     }
     auto with_offset(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct, Lock>{joins, where, select,
                                                                                                having, limit, n};
     }
+    template <const char* L>
+    auto with_lock() const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, L>{joins, where, select,
+                                                                                                    having, limit, offset};
+    }
     auto with_distinct() const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true>{joins, where, select,
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true, Lock>{joins, where, select,
                                                                                              having, limit, offset};
     }
 
@@ -244,7 +258,7 @@ struct query_parts {
         using detail::statement_kind;
         bool wrap = kind == statement_kind::exists ||
                     (kind == statement_kind::count &&
-                     (Limit || Offset || Distinct || projected || std::tuple_size_v<Joins> > 0 ||
+                     (Limit || Offset || Distinct || projected || Lock != nullptr || std::tuple_size_v<Joins> > 0 ||
                       !std::is_same_v<Group, detail::type_list<>>));
         if (wrap) {
             out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
@@ -282,6 +296,13 @@ struct query_parts {
         if constexpr (Offset) {
             out.append(" OFFSET ");
             D::write_placeholder(out);
+        }
+        if constexpr (Lock != nullptr) {
+            static_assert(D::locks_rows,
+                          "StructQL: for_update() / for_share() lock rows, which SQLite cannot: it locks the whole "
+                          "database for its first writer (a session on a SQLite file begins IMMEDIATE: it holds "
+                          "that lock from its first statement)");
+            out.append(std::string_view(Lock));  // count() and exists() read (and lock) it as a subquery
         }
     }
 

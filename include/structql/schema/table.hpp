@@ -206,7 +206,8 @@ struct check_member {
                   "StructQL: a model member has a type StructQL cannot map to a column (see Member "
                   "above). Use bool, an integer, float, double, std::string, structql::blob, "
                   "structql::timestamp, an enum, std::optional of one, or specialise "
-                  "structql::value_traits<Member>");
+                  "structql::value_traits<Member>. std::chrono's dates and times of day need "
+                  "<structql/chrono.hpp>; structql::uuid, decimal and json<T> their own headers");
     static_assert(layers::optionals <= 1, "StructQL: std::optional<std::optional<T>> is not a column type");
     static_assert(!(layers::primary_key && layers::nullable),
                   "StructQL: a primary key cannot be std::optional");
@@ -252,7 +253,7 @@ constexpr column_info make_column_info() {
     using layers = column_layers<member_t<Model, I>>;
     column_info info{
         .name = member_name<Model, I>(),
-        .type = column_type_of<typename value_traits<typename layers::value_type>::storage_type>(),
+        .type = column_type_of_value<typename layers::value_type>(),
         .nullable = layers::nullable,
         .primary_key = layers::primary_key,
         .unique = layers::unique,

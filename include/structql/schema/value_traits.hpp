@@ -1,7 +1,10 @@
 #pragma once
 // value_traits<T>: how a C++ value type is stored. Every mappable type names one of the six
 // storage types below and converts to and from it; the backends only ever bind and read
-// storage types. Specialise value_traits for your own types:
+// storage types. A type may also name the column's SQL type (`sql_type`) where the database has
+// a better one than its storage's: DATE, TIME, DECIMAL and JSON are stored as text, UUID as a
+// blob (see <structql/chrono.hpp>, <structql/uuid.hpp>, <structql/decimal.hpp>). Specialise
+// value_traits for your own types:
 //
 //     template <> struct structql::value_traits<Money> {
 //         using storage_type = std::int64_t;
@@ -27,8 +30,9 @@
 
 namespace structql {
 
-// Declared before the aliases below, whose names its enumerators share.
-enum class column_type { boolean, integer, real, text, blob, timestamp };
+// Declared before the aliases below, whose names its enumerators share. The first six are the
+// storage types' own; the rest are SQL types some values are declared as (value_traits::sql_type).
+enum class column_type { boolean, integer, real, text, blob, timestamp, date, time, uuid, decimal, json };
 
 using blob = std::vector<std::byte>;
 using timestamp = std::chrono::system_clock::time_point;
@@ -50,6 +54,18 @@ constexpr column_type column_type_of() {
     else if constexpr (std::is_same_v<S, std::string>) return column_type::text;
     else if constexpr (std::is_same_v<S, blob>) return column_type::blob;
     else return column_type::timestamp;
+}
+
+// The storage type's column_type a SQL type travels as: the text types as text, UUID as a blob.
+constexpr column_type storage_column_type(column_type type) {
+    switch (type) {
+        case column_type::date:
+        case column_type::time:
+        case column_type::decimal:
+        case column_type::json: return column_type::text;
+        case column_type::uuid: return column_type::blob;
+        default: return type;
+    }
 }
 
 // Whether the number v converts to the arithmetic type T without changing its value (for a
@@ -103,6 +119,23 @@ std::string integer_range_message(auto value) {
 template <class T>
 concept mappable = requires { typename value_traits<T>::storage_type; } &&
                    detail::is_storage_type_v<typename value_traits<T>::storage_type>;
+
+namespace detail {
+// The SQL type of a column holding V: value_traits<V>::sql_type where it names one, else its
+// storage type's.
+template <class V>
+constexpr column_type column_type_of_value() {
+    using storage = typename value_traits<V>::storage_type;
+    if constexpr (requires { value_traits<V>::sql_type; }) {
+        static_assert(storage_column_type(value_traits<V>::sql_type) == column_type_of<storage>(),
+                      "StructQL: value_traits<V>::sql_type does not fit its storage_type: DATE, TIME, DECIMAL and "
+                      "JSON are stored as std::string, UUID as structql::blob, the others as their own type");
+        return value_traits<V>::sql_type;
+    } else {
+        return column_type_of<storage>();
+    }
+}
+}  // namespace detail
 
 template <class T>
 struct identity_value_traits {

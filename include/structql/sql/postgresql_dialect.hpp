@@ -36,6 +36,11 @@ struct postgresql_dialect : standard_dialect {
             case column_type::text: return "TEXT";
             case column_type::blob: return "BYTEA";
             case column_type::timestamp: return "TIMESTAMPTZ";
+            case column_type::date: return "DATE";
+            case column_type::time: return "TIME";
+            case column_type::uuid: return "UUID";
+            case column_type::decimal: return "NUMERIC";
+            case column_type::json: return "JSONB";
         }
         return "";
     }
@@ -54,6 +59,7 @@ struct postgresql_dialect : standard_dialect {
     // An insert with a generated key leaves the key out and reads it back from
     // INSERT ... RETURNING (sql::insert_returning_in).
     static constexpr bool returns_generated_keys = true;
+    static constexpr bool locks_rows = true;  // SELECT ... FOR UPDATE / FOR SHARE
 
     // A flush writes objects that change the same columns as multi-row UPDATE ... FROM (VALUES
     // ...) statements (detail/multi_row_update.hpp): one round trip for hundreds of rows.

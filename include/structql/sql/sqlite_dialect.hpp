@@ -20,7 +20,10 @@ struct sqlite_dialect : standard_dialect {
     // compares integers and reals exactly as they are.
     static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
 
-    // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid.
+    // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid. A type
+    // whose name gives NUMERIC affinity would turn text that reads as a number into one: a
+    // DECIMAL ('12.50' -> 12.5) and JSON ('1' -> 1) are declared TEXT; DATE and TIME keep their
+    // names (their text never reads as a number).
     static constexpr std::string_view type_name(column_type type) {
         switch (type) {
             case column_type::boolean: return "BOOLEAN";
@@ -29,6 +32,11 @@ struct sqlite_dialect : standard_dialect {
             case column_type::text: return "TEXT";
             case column_type::blob: return "BLOB";
             case column_type::timestamp: return "DATETIME";
+            case column_type::date: return "DATE";
+            case column_type::time: return "TIME";
+            case column_type::uuid: return "BLOB";
+            case column_type::decimal: return "TEXT";
+            case column_type::json: return "TEXT";
         }
         return "";
     }
@@ -44,6 +52,7 @@ struct sqlite_dialect : standard_dialect {
 
     // The key comes back through sqlite3_last_insert_rowid, after a one-statement insert.
     static constexpr bool returns_generated_keys = false;
+    static constexpr bool locks_rows = false;  // SELECT ... FOR UPDATE / FOR SHARE
 
     // Row by row: SQLite materializes the VALUES of an UPDATE ... FROM into a temporary table,
     // which costs more than stepping a prepared one-row UPDATE again (10,000 rows in memory,

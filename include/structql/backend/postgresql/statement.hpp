@@ -82,7 +82,8 @@ struct link {
         database_code code{.sqlite = 0, .sqlstate = state};
         if (state.starts_with("23")) throw integrity_error(message, code);
         if (state.starts_with("22")) throw data_error(message, code);
-        if (state == "40001" || state == "40P01") throw retryable_error(message, code);  // serialization failure, deadlock
+        // serialization failure, deadlock, a lock not taken (NOWAIT, lock_timeout): SQLITE_BUSY's kin
+        if (state == "40001" || state == "40P01" || state == "55P03") throw retryable_error(message, code);
         throw operational_error(message, code);
     }
 
@@ -202,7 +203,7 @@ public:
     void bind(int i, const blob& v) {
         std::size_t p = slot(i);
         if (link_->context->traced()) trace_parameter("<" + std::to_string(v.size()) + " bytes>");
-        if (kind_at(p) == kind::bytea) {
+        if (kind_at(p) == kind::bytea || kind_at(p) == kind::uuid) {  // a UUID's binary form is its 16 bytes
             static const char empty = 0;  // a null pointer would send NULL: an empty blob stays empty
             values_[p] = v.empty() ? &empty : reinterpret_cast<const char*>(v.data());
             lengths_[p] = static_cast<int>(v.size());
@@ -219,7 +220,7 @@ public:
     }
     void bind(int i, blob&& v) {
         std::size_t p = slot(i);
-        if (kind_at(p) != kind::bytea) return bind(i, static_cast<const blob&>(v));
+        if (kind_at(p) != kind::bytea && kind_at(p) != kind::uuid) return bind(i, static_cast<const blob&>(v));
         if (link_->context->traced()) trace_parameter("<" + std::to_string(v.size()) + " bytes>");
         set_owned(p, std::string_view(reinterpret_cast<const char*>(v.data()), v.size()), 1);
     }
@@ -320,12 +321,24 @@ public:
             if (k == kind::numeric) return pg::double_from_text(numeric(v));
             type_mismatch("DOUBLE PRECISION", col);
         } else if constexpr (std::is_same_v<S, std::string>) {
-            // Any type the statement reads as text (it has a column StructQL does not decode).
-            if (k != kind::text && k != kind::other) type_mismatch("TEXT", col);
-            return std::string(v);
+            // Any type the statement reads as text (it has a column StructQL does not decode),
+            // and the types StructQL stores as text: NUMERIC, DATE, TIME, JSON and JSONB.
+            if (k == kind::text || k == kind::other || k == kind::json) return std::string(v);
+            if (k == kind::numeric) return numeric(v);
+            if (k != kind::date && k != kind::time && k != kind::jsonb) type_mismatch("TEXT", col);
+            if (!binary_results_) return std::string(v);
+            if (k == kind::date) return pg::date_text(v);
+            if (k == kind::time) return pg::time_text(v);
+            return std::string(pg::jsonb_text(v));
         } else if constexpr (std::is_same_v<S, blob>) {
-            if (k != kind::bytea) type_mismatch("BYTEA", col);
-            if (!binary_results_) return pg::bytea_from_hex(v);
+            if (k == kind::uuid) {  // 16 bytes, its binary form
+                if (!binary_results_) return pg::uuid_from_text(v);
+                if (v.size() != 16) throw detail::conversion_failure("malformed UUID value");
+            } else if (k != kind::bytea) {
+                type_mismatch("BYTEA", col);
+            } else if (!binary_results_) {
+                return pg::bytea_from_hex(v);
+            }
             auto* p = reinterpret_cast<const std::byte*>(v.data());
             return blob(p, p + v.size());
         } else {

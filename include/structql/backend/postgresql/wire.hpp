@@ -28,7 +28,9 @@ namespace structql::detail::pg {
 
 
 // The server types StructQL reads and writes natively, by their fixed OIDs (pg_type.dat).
-enum class kind : unsigned char { other, boolean, int2, int4, int8, float4, float8, numeric, text, bytea, timestamp, timestamptz };
+enum class kind : unsigned char {
+    other, boolean, int2, int4, int8, float4, float8, numeric, text, bytea, timestamp, timestamptz, date, time, uuid, json, jsonb
+};
 
 inline kind kind_of(Oid type) noexcept {
     switch (type) {
@@ -47,6 +49,11 @@ inline kind kind_of(Oid type) noexcept {
         case 1700: return kind::numeric;
         case 1114: return kind::timestamp;
         case 1184: return kind::timestamptz;
+        case 1082: return kind::date;
+        case 1083: return kind::time;
+        case 2950: return kind::uuid;
+        case 114: return kind::json;
+        case 3802: return kind::jsonb;
         default: return kind::other;
     }
 }
@@ -64,6 +71,11 @@ inline std::string type_name(kind k, Oid type) {
         case kind::bytea: return "BYTEA";
         case kind::timestamp: return "TIMESTAMP";
         case kind::timestamptz: return "TIMESTAMPTZ";
+        case kind::date: return "DATE";
+        case kind::time: return "TIME";
+        case kind::uuid: return "UUID";
+        case kind::json: return "JSON";
+        case kind::jsonb: return "JSONB";
         case kind::other: break;
     }
     return "type OID " + std::to_string(type);
@@ -173,6 +185,57 @@ inline timestamp parse_timestamp(std::string_view s) {
     if (pos != s.size() || !ymd.ok() || h > 23 || mi > 59 || sec > 60) fail();
     auto since_epoch = sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec} + nanoseconds{fraction} - offset;
     return timestamp{duration_cast<timestamp::duration>(since_epoch)};
+}
+
+// --- DATE, TIME, UUID and JSONB: binary forms as the text StructQL stores them as ---
+// DATE: days since 2000-01-01 as a signed 32-bit integer -> "YYYY-MM-DD".
+inline std::string date_text(std::string_view v) {
+    using namespace std::chrono;
+    if (v.size() != 4) throw conversion_failure("malformed DATE value");
+    auto count = get_int(v.data(), 4);
+    if (count == std::numeric_limits<std::int32_t>::max() || count == std::numeric_limits<std::int32_t>::min())
+        throw conversion_failure("'infinity' is not a date StructQL can read");
+    year_month_day ymd{sys_days{days{count + 10'957}}};  // 10,957 days from 1970-01-01 to 2000-01-01
+    if (static_cast<int>(ymd.year()) < 0 || static_cast<int>(ymd.year()) > 9999)
+        throw conversion_failure("date out of range (years 0000 to 9999)");
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    return text;
+}
+// TIME: microseconds since midnight as a signed 64-bit integer -> "HH:MM:SS.ffffff".
+inline std::string time_text(std::string_view v) {
+    if (v.size() != 8) throw conversion_failure("malformed TIME value");
+    auto us = get_int(v.data(), 8);
+    if (us < 0 || us > 86'400'000'000) throw conversion_failure("TIME out of range (00:00:00 to 24:00:00)");
+    char text[64];  // room for any long long, so that -Wformat-truncation can prove it fits
+    std::snprintf(text, sizeof text, "%02lld:%02lld:%02lld.%06lld", static_cast<long long>(us / 3'600'000'000),
+                  static_cast<long long>(us / 60'000'000 % 60), static_cast<long long>(us / 1'000'000 % 60),
+                  static_cast<long long>(us % 1'000'000));
+    return text;
+}
+// UUID's text form ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", as the server writes it) -> 16 bytes.
+inline blob uuid_from_text(std::string_view v) {
+    blob out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '-') continue;
+        auto digit = [&](char c) {
+            if (c >= '0' && c <= '9') return c - '0';
+            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+            throw conversion_failure("'" + std::string(v) + "' is not a UUID");
+        };
+        if (i + 1 >= v.size()) throw conversion_failure("'" + std::string(v) + "' is not a UUID");
+        out.push_back(static_cast<std::byte>(digit(v[i]) * 16 + digit(v[i + 1])));
+        ++i;
+    }
+    if (out.size() != 16) throw conversion_failure("'" + std::string(v) + "' is not a UUID");
+    return out;
+}
+// JSONB: a version byte (1), then the document's text.
+inline std::string_view jsonb_text(std::string_view v) {
+    if (v.empty() || v[0] != 1) throw conversion_failure("unknown JSONB binary format version");
+    return v.substr(1);
 }
 
 // NUMERIC's binary form (ndigits, weight, sign, dscale, base-10000 digits) as decimal text.
