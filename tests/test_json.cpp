@@ -3,8 +3,6 @@
 // model read from JSON is committed and looked at through the sqlite3 C API.
 #include <catch2/catch.hpp>
 
-#include <boost/json/src.hpp>  // Boost.JSON's compiled part, once in the test binary
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

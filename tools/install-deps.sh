@@ -2,7 +2,7 @@
 # Installs what building and testing StructQL needs, from Debian's archive, when missing.
 # Usage: tools/install-deps.sh [extra-package ...]
 set -euo pipefail
-packages=(cmake make g++ clang libsqlite3-dev libboost1.81-dev catch2 libbenchmark-dev libsqlitecpp-dev sqlite3 postgresql-15 libpq-dev "$@")
+packages=(cmake make g++ clang libsqlite3-dev libboost1.81-dev libboost-url1.81-dev catch2 libbenchmark-dev libsqlitecpp-dev sqlite3 postgresql-15 libpq-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
