@@ -25,6 +25,9 @@ struct entry {
     void* committed = nullptr;
     object_state state = object_state::pending;
     bool inserted_in_transaction = false;
+    // Added by add_child() under a parent not inserted yet: its foreign key is written from the
+    // parent's key at the flush, so a 0 in it now is not a mistake (unassigned_references.hpp).
+    bool key_from_parent = false;
     // The store's flush that inserted the object: that flush need not compare it with the
     // snapshot it has just taken (model_store::flush_updates).
     std::uint32_t inserted_in_flush = 0;
