@@ -5681,10 +5681,11 @@ public:
     }
 
     // The element whose object is at `object`, or nullptr: each block's address range is looked
-    // at (a few dozen at most), so no index of addresses is kept.
+    // at (a few dozen at most), so no index of addresses is kept. The last block first: blocks
+    // double in size, so it holds about half of the elements.
     entry* element_of(const void* object) noexcept {
         const auto p = reinterpret_cast<std::uintptr_t>(object);
-        for (std::size_t b = 0, used = blocks_in_use(); b < used; ++b) {
+        for (std::size_t b = blocks_in_use(); b-- > 0;) {
             const auto first = reinterpret_cast<std::uintptr_t>(blocks_[b]) + object_at_;
             if (p < first) continue;
             std::size_t i = (p - first) / stride_;
@@ -6818,6 +6819,7 @@ template <class Child>
 struct children_record {
     bool loaded = false;          // every row referencing the key is a tracked object
     std::uint64_t visit = 0;      // relationship_records::visits when last counted (load_children)
+    std::size_t incoming = 0;     // children about to be indexed (relationship_records::index)
     std::vector<Child*> children;  // the tracked children, in the order tracked
 };
 
@@ -6840,11 +6842,29 @@ struct relationship_records {
             indexed_ = 0;
             generation_ = store_generation;
         }
+        if (indexed_ == objects.size()) return;
+        // Counted first, so that each parent's list grows once (a load brings many children).
+        std::vector<std::pair<children_record<child>*, child*>> found;
+        found.reserve(objects.size() - indexed_);
+        const key* last_key = nullptr;  // rows often come grouped by parent: one lookup per group
+        children_record<child>* last = nullptr;
         for (; indexed_ < objects.size(); ++indexed_) {
             entry& e = objects.at(indexed_);
             if (e.state != object_state::pending && e.state != object_state::persistent) continue;
             auto* object = static_cast<child*>(e.object);
-            if (const key* k = innermost_value<key>(object->*Member)) by_key[*k].children.push_back(object);
+            const key* k = innermost_value<key>(object->*Member);
+            if (!k) continue;
+            if (!last_key || !(*k == *last_key)) last = &by_key[*k];
+            last_key = k;
+            ++last->incoming;
+            found.emplace_back(last, object);
+        }
+        for (auto [record, object] : found) {
+            if (record->incoming) {
+                record->children.reserve(record->children.size() + record->incoming);
+                record->incoming = 0;
+            }
+            record->children.push_back(object);
         }
     }
 
@@ -7124,6 +7144,12 @@ public:
     // parent when the parent is new (a generated key is known only then).
     template <auto Member, class Parent, class M>
     detail::relationship_child_t<Member>& add_child(const Parent& parent, M&& child);
+    // Delete cascade along a chain of relationships: remove_cascade<&Post::user_id,
+    // &Comment::post_id>(user) removes the user, its posts and their comments, as remove() does
+    // each (the rows are deleted at the next flush, children first). The children are loaded
+    // level by level (one SELECT ... IN per level and 1024 keys, none for what is loaded).
+    template <auto... Members, class Object>
+    void remove_cascade(Object& object);
     // Many-to-many through an association model (Link) whose foreign keys From and To reference
     // this object's model and the related one: related<&PostTag::post_id, &PostTag::tag_id>(post)
     // is the post's tags, the Link objects being post's children along From (loaded as
@@ -7420,6 +7446,9 @@ private:
     void write_parent_keys();
     template <auto Member, class Object>
     detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
+    // remove_cascade(): removes the children of `parents` along Member, theirs along Rest first.
+    template <auto Member, auto... Rest, class Parent>
+    void remove_children(const std::vector<Parent*>& parents);
     // The parents along Member of these children that the session does not track yet, loaded
     // with one SELECT ... IN per 1024 keys.
     template <auto Member, class Children>
@@ -7842,10 +7871,17 @@ std::vector<detail::relationship_child_t<Member>*> basic_session<Backend>::load_
         for (const key_type& key : missing) records.by_key[key].loaded = true;
         auto& child_store = store_for<child_type>();
         records.index(child_store.objects, child_store.generation);
-        std::vector<child_type*> found;
+        std::vector<const detail::children_record<child_type>*> found_records;
+        found_records.reserve(keys.size());
+        std::size_t count = 0;
         for (const key_type& key : keys)
-            if (const auto* record = records.by_key.find(key))
-                found.insert(found.end(), record->children.begin(), record->children.end());
+            if (const auto* record = records.by_key.find(key)) {
+                found_records.push_back(record);
+                count += record->children.size();
+            }
+        std::vector<child_type*> found;
+        found.reserve(count);
+        for (const auto* record : found_records) found.insert(found.end(), record->children.begin(), record->children.end());
         return found;
     }
 }
@@ -7900,6 +7936,25 @@ detail::relationship_child_t<Member>& basic_session<Backend>::add_child(const Pa
         link_to_parent<Member>(*find_tracked(added), parent_entry, parent, "add_child");
         return added;
     }
+}
+
+template <class Backend>
+template <auto... Members, class Object>
+void basic_session<Backend>::remove_cascade(Object& object) {
+    static_assert(sizeof...(Members) > 0,
+                  "StructQL: remove_cascade<&Child::member, ...>(object) names at least one relationship");
+    check_usable();
+    if (!find_tracked(object)) throw not_tracked<Object>("remove_cascade");
+    remove_children<Members...>(std::vector<Object*>{&object});
+    remove(object);
+}
+
+template <class Backend>
+template <auto Member, auto... Rest, class Parent>
+void basic_session<Backend>::remove_children(const std::vector<Parent*>& parents) {
+    auto children = load_children<Member>(parents);
+    if constexpr (sizeof...(Rest) > 0) remove_children<Rest...>(children);
+    for (auto* child : children) remove(*child);
 }
 
 namespace detail {

@@ -260,11 +260,13 @@ namespace session_test {
 struct statement_log {
     std::size_t statements = 0;
     std::vector<std::string> selects;
+    std::size_t deletes = 0;
     template <class Engine>
     explicit statement_log(Engine& engine) {
         engine.before_execute([this](const sq::statement_event& e) {
             ++statements;
             if (e.sql.starts_with("SELECT")) selects.emplace_back(e.sql);
+            deletes += e.sql.starts_with("DELETE");
         });
     }
 };
@@ -781,4 +783,44 @@ TEMPLATE_TEST_CASE("many-to-many through an association model with a composite k
         db.commit();
     }
     CHECK(f.file.count("SELECT count(*) FROM post_tag") == 2);
+}
+
+TEMPLATE_TEST_CASE("remove_cascade: a user, its posts and their comments removed along the chain, loaded level by level",
+                   "[session][relationships][cascade]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    using structql_test::text_rows;
+    fixture<TestType> f;
+    f.file.exec("INSERT INTO pessoas (id, nome) VALUES (1, 'Ana'), (2, 'Bia')");
+    f.file.exec("INSERT INTO post (id, author_id, slug) VALUES (1, 1, 'a1'), (2, 1, 'a2'), (3, 2, 'b1')");
+    f.file.exec("INSERT INTO comment (id, post_id, text) VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 2, 'z'), (4, 3, 'w')");
+    statement_log log(f.engine);
+    auto db = f.session();
+    Pessoa* ana = db.template get<Pessoa>(1);
+    REQUIRE(ana);
+    // Without the cascade the database refuses: posts still reference Ana.
+    db.remove(*ana);
+    CHECK_THROWS_AS(db.flush(), sq::integrity_error);
+    db.rollback();
+
+    Post* a2 = db.template get<Post>(2);  // tracked before: removed too, the same object
+    REQUIRE(a2);
+    log.selects.clear();
+    const std::size_t before = log.statements;
+    db.template remove_cascade<&Post::author_id, &Comment::post_id>(*ana);
+    CHECK(log.selects.size() == 2);  // the posts, then their comments
+    CHECK(db.template get<Post>(2) == nullptr);
+    CHECK(db.template get<Pessoa>(1) == nullptr);
+    CHECK(log.statements == before + 2);
+    log.deletes = 0;
+    db.commit();
+    CHECK(log.deletes == 3 + 2 + 1);  // comments, posts, Ana: children first
+    CHECK(f.file.query("SELECT id FROM pessoas") == text_rows{{"2"}});
+    CHECK(f.file.query("SELECT id FROM post") == text_rows{{"3"}});
+    CHECK(f.file.query("SELECT id FROM comment") == text_rows{{"4"}});
+
+    // Not tracked: refused before anything is removed.
+    Pessoa copy{.id = 2, .nome = "Bia", .idade = {}};
+    CHECK_THROWS_WITH(db.template remove_cascade<&Post::author_id>(copy),
+                      "remove_cascade(): the \"pessoas\" object is not tracked by this session");
+    CHECK(db.template get<Post>(3) != nullptr);
 }

@@ -100,10 +100,11 @@ public:
     }
 
     // The element whose object is at `object`, or nullptr: each block's address range is looked
-    // at (a few dozen at most), so no index of addresses is kept.
+    // at (a few dozen at most), so no index of addresses is kept. The last block first: blocks
+    // double in size, so it holds about half of the elements.
     entry* element_of(const void* object) noexcept {
         const auto p = reinterpret_cast<std::uintptr_t>(object);
-        for (std::size_t b = 0, used = blocks_in_use(); b < used; ++b) {
+        for (std::size_t b = blocks_in_use(); b-- > 0;) {
             const auto first = reinterpret_cast<std::uintptr_t>(blocks_[b]) + object_at_;
             if (p < first) continue;
             std::size_t i = (p - first) / stride_;

@@ -54,6 +54,7 @@ template <class Child>
 struct children_record {
     bool loaded = false;          // every row referencing the key is a tracked object
     std::uint64_t visit = 0;      // relationship_records::visits when last counted (load_children)
+    std::size_t incoming = 0;     // children about to be indexed (relationship_records::index)
     std::vector<Child*> children;  // the tracked children, in the order tracked
 };
 
@@ -76,11 +77,29 @@ struct relationship_records {
             indexed_ = 0;
             generation_ = store_generation;
         }
+        if (indexed_ == objects.size()) return;
+        // Counted first, so that each parent's list grows once (a load brings many children).
+        std::vector<std::pair<children_record<child>*, child*>> found;
+        found.reserve(objects.size() - indexed_);
+        const key* last_key = nullptr;  // rows often come grouped by parent: one lookup per group
+        children_record<child>* last = nullptr;
         for (; indexed_ < objects.size(); ++indexed_) {
             entry& e = objects.at(indexed_);
             if (e.state != object_state::pending && e.state != object_state::persistent) continue;
             auto* object = static_cast<child*>(e.object);
-            if (const key* k = innermost_value<key>(object->*Member)) by_key[*k].children.push_back(object);
+            const key* k = innermost_value<key>(object->*Member);
+            if (!k) continue;
+            if (!last_key || !(*k == *last_key)) last = &by_key[*k];
+            last_key = k;
+            ++last->incoming;
+            found.emplace_back(last, object);
+        }
+        for (auto [record, object] : found) {
+            if (record->incoming) {
+                record->children.reserve(record->children.size() + record->incoming);
+                record->incoming = 0;
+            }
+            record->children.push_back(object);
         }
     }
 

@@ -187,10 +187,17 @@ std::vector<detail::relationship_child_t<Member>*> basic_session<Backend>::load_
         for (const key_type& key : missing) records.by_key[key].loaded = true;
         auto& child_store = store_for<child_type>();
         records.index(child_store.objects, child_store.generation);
-        std::vector<child_type*> found;
+        std::vector<const detail::children_record<child_type>*> found_records;
+        found_records.reserve(keys.size());
+        std::size_t count = 0;
         for (const key_type& key : keys)
-            if (const auto* record = records.by_key.find(key))
-                found.insert(found.end(), record->children.begin(), record->children.end());
+            if (const auto* record = records.by_key.find(key)) {
+                found_records.push_back(record);
+                count += record->children.size();
+            }
+        std::vector<child_type*> found;
+        found.reserve(count);
+        for (const auto* record : found_records) found.insert(found.end(), record->children.begin(), record->children.end());
         return found;
     }
 }
@@ -245,6 +252,25 @@ detail::relationship_child_t<Member>& basic_session<Backend>::add_child(const Pa
         link_to_parent<Member>(*find_tracked(added), parent_entry, parent, "add_child");
         return added;
     }
+}
+
+template <class Backend>
+template <auto... Members, class Object>
+void basic_session<Backend>::remove_cascade(Object& object) {
+    static_assert(sizeof...(Members) > 0,
+                  "StructQL: remove_cascade<&Child::member, ...>(object) names at least one relationship");
+    check_usable();
+    if (!find_tracked(object)) throw not_tracked<Object>("remove_cascade");
+    remove_children<Members...>(std::vector<Object*>{&object});
+    remove(object);
+}
+
+template <class Backend>
+template <auto Member, auto... Rest, class Parent>
+void basic_session<Backend>::remove_children(const std::vector<Parent*>& parents) {
+    auto children = load_children<Member>(parents);
+    if constexpr (sizeof...(Rest) > 0) remove_children<Rest...>(children);
+    for (auto* child : children) remove(*child);
 }
 
 namespace detail {

@@ -245,6 +245,12 @@ public:
     // parent when the parent is new (a generated key is known only then).
     template <auto Member, class Parent, class M>
     detail::relationship_child_t<Member>& add_child(const Parent& parent, M&& child);
+    // Delete cascade along a chain of relationships: remove_cascade<&Post::user_id,
+    // &Comment::post_id>(user) removes the user, its posts and their comments, as remove() does
+    // each (the rows are deleted at the next flush, children first). The children are loaded
+    // level by level (one SELECT ... IN per level and 1024 keys, none for what is loaded).
+    template <auto... Members, class Object>
+    void remove_cascade(Object& object);
     // Many-to-many through an association model (Link) whose foreign keys From and To reference
     // this object's model and the related one: related<&PostTag::post_id, &PostTag::tag_id>(post)
     // is the post's tags, the Link objects being post's children along From (loaded as
@@ -541,6 +547,9 @@ private:
     void write_parent_keys();
     template <auto Member, class Object>
     detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
+    // remove_cascade(): removes the children of `parents` along Member, theirs along Rest first.
+    template <auto Member, auto... Rest, class Parent>
+    void remove_children(const std::vector<Parent*>& parents);
     // The parents along Member of these children that the session does not track yet, loaded
     // with one SELECT ... IN per 1024 keys.
     template <auto Member, class Children>
