@@ -4933,11 +4933,15 @@ public:
     // Select-in eager loading on the value path (session/relationships.hpp): the children of
     // each parent in `parents` (values, or pointers to them) along the foreign key member
     // &Child::member, as plain values: result[i] holds the i-th parent's, in the order the
-    // database returned them. One SELECT ... WHERE member IN (...) per 1024 distinct keys. A
-    // nested level takes the children flattened: load_children<&Comment::post_id>(posts |
-    // std::views::join).
+    // database returned them. One SELECT ... WHERE member IN (...) per 1024 distinct keys. The
+    // next level takes that result as it is: load_children<&Comment::post_id>(posts) gives
+    // comments[i][k] for posts[i][k], with one SELECT for all of them.
     template <auto Member, class Parents>
     auto load_children(const Parents& parents);
+
+    // load_children() of one level of parents.
+    template <auto Member, class Parents>
+    auto load_children_of(const Parents& parents);
 
     // What a query on a connection returns: plain values.
     using backend_type = Backend;
@@ -8046,6 +8050,41 @@ Link& basic_session<Backend>::link(const Object& object, const Other& other, Lin
 template <class Backend>
 template <auto Member, class Parents>
 auto basic_connection<Backend>::load_children(const Parents& parents) {
+    using r = detail::relationship<Member>;
+    using child_type = typename r::child;
+    using element = std::remove_cvref_t<decltype(*std::begin(parents))>;
+    if constexpr (requires(const element& inner) { std::begin(inner) != std::end(inner); }) {
+        // The previous level's result, a range of ranges of parents: their children with the
+        // same queries, shaped as the parents are (result[i][k] for parents[i][k]).
+        using item = std::remove_cvref_t<decltype(*std::begin(std::declval<const element&>()))>;
+        std::vector<const std::remove_cvref_t<std::remove_pointer_t<item>>*> flat;
+        std::vector<std::size_t> sizes;
+        for (const auto& inner : parents) {
+            std::size_t n = 0;
+            for (const auto& parent : inner) {
+                if constexpr (std::is_pointer_v<item>) flat.push_back(parent);
+                else flat.push_back(&parent);
+                ++n;
+            }
+            sizes.push_back(n);
+        }
+        auto children = load_children<Member>(flat);
+        std::vector<std::vector<std::vector<child_type>>> shaped;
+        shaped.reserve(sizes.size());
+        auto next = std::make_move_iterator(children.begin());
+        for (std::size_t n : sizes) {
+            shaped.emplace_back(next, next + static_cast<std::ptrdiff_t>(n));
+            next += static_cast<std::ptrdiff_t>(n);
+        }
+        return shaped;
+    } else {
+        return load_children_of<Member>(parents);
+    }
+}
+
+template <class Backend>
+template <auto Member, class Parents>
+auto basic_connection<Backend>::load_children_of(const Parents& parents) {
     using r = detail::relationship<Member>;
     using child_type = typename r::child;
     using element = std::remove_cvref_t<decltype(*std::begin(parents))>;

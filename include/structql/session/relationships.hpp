@@ -365,6 +365,41 @@ auto basic_connection<Backend>::load_children(const Parents& parents) {
     using r = detail::relationship<Member>;
     using child_type = typename r::child;
     using element = std::remove_cvref_t<decltype(*std::begin(parents))>;
+    if constexpr (requires(const element& inner) { std::begin(inner) != std::end(inner); }) {
+        // The previous level's result, a range of ranges of parents: their children with the
+        // same queries, shaped as the parents are (result[i][k] for parents[i][k]).
+        using item = std::remove_cvref_t<decltype(*std::begin(std::declval<const element&>()))>;
+        std::vector<const std::remove_cvref_t<std::remove_pointer_t<item>>*> flat;
+        std::vector<std::size_t> sizes;
+        for (const auto& inner : parents) {
+            std::size_t n = 0;
+            for (const auto& parent : inner) {
+                if constexpr (std::is_pointer_v<item>) flat.push_back(parent);
+                else flat.push_back(&parent);
+                ++n;
+            }
+            sizes.push_back(n);
+        }
+        auto children = load_children<Member>(flat);
+        std::vector<std::vector<std::vector<child_type>>> shaped;
+        shaped.reserve(sizes.size());
+        auto next = std::make_move_iterator(children.begin());
+        for (std::size_t n : sizes) {
+            shaped.emplace_back(next, next + static_cast<std::ptrdiff_t>(n));
+            next += static_cast<std::ptrdiff_t>(n);
+        }
+        return shaped;
+    } else {
+        return load_children_of<Member>(parents);
+    }
+}
+
+template <class Backend>
+template <auto Member, class Parents>
+auto basic_connection<Backend>::load_children_of(const Parents& parents) {
+    using r = detail::relationship<Member>;
+    using child_type = typename r::child;
+    using element = std::remove_cvref_t<decltype(*std::begin(parents))>;
     using parent_type = std::remove_cvref_t<std::remove_pointer_t<element>>;
     detail::check_relationship<Member, parent_type, typename r::parent>();
     std::vector<std::vector<child_type>> result;
