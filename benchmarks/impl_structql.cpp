@@ -215,12 +215,21 @@ public:
         return summarise(db.template query<User>().template outerjoin<Post>().filter(col<&User::hair_color> == hair_color).all());
     }
 
+    // Through the relationships: select-in eager loading (two SELECT ... IN), then the tree
+    // built by navigation, which runs no SQL.
     summary loading_associations_sequentially() {
         session_type db = this->sessions_();
         std::vector<User*> users = db.template query<User>().all();
-        std::vector<Post*> posts = db.template query<Post>().filter(col<&Post::user_id>.in(ids_of(users))).all();
-        std::vector<Comment*> comments = db.template query<Comment>().filter(col<&Comment::post_id>.in(ids_of(posts))).all();
-        return summarise(group_associations(std::move(users), std::move(posts), std::move(comments)));
+        std::vector<Post*> posts = db.template load_children<&Post::user_id>(users);
+        (void)db.template load_children<&Comment::post_id>(posts);
+        std::vector<user_with_posts<User*, Post*, Comment*>> tree;
+        tree.reserve(users.size());
+        for (User* user : users) {
+            auto& node = tree.emplace_back(user_with_posts<User*, Post*, Comment*>{user, {}});
+            for (Post* post : db.template children<&Post::user_id>(*user))
+                node.posts.push_back({post, db.template children<&Comment::post_id>(*post)});
+        }
+        return summarise(tree);
     }
 
     // The objects to change, loaded (untimed) into the session the next pass commits.

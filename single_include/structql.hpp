@@ -5509,6 +5509,19 @@ public:
         return basic_query<basic_connection, detail::query_parts<T>>(*this, {});
     }
 
+    // Select-in eager loading on the value path (session/relationships.hpp): the children of
+    // each parent in `parents` (values, or pointers to them) along the foreign key member
+    // &Child::member, as plain values: result[i] holds the i-th parent's, in the order the
+    // database returned them. One SELECT ... WHERE member IN (...) per 1024 distinct keys. The
+    // next level takes that result as it is: load_children<&Comment::post_id>(posts) gives
+    // comments[i][k] for posts[i][k], with one SELECT for all of them.
+    template <auto Member, class Parents>
+    auto load_children(const Parents& parents);
+
+    // load_children() of one level of parents.
+    template <auto Member, class Parents>
+    auto load_children_of(const Parents& parents);
+
     // What a query on a connection returns: plain values.
     using backend_type = Backend;
     static constexpr bool tracks_objects = false;
@@ -6203,6 +6216,9 @@ struct entry {
     void* committed = nullptr;
     object_state state = object_state::pending;
     bool inserted_in_transaction = false;
+    // Added by add_child() under a parent not inserted yet: its foreign key is written from the
+    // parent's key at the flush, so a 0 in it now is not a mistake (unassigned_references.hpp).
+    bool key_from_parent = false;
     // The store's flush that inserted the object: that flush need not compare it with the
     // snapshot it has just taken (model_store::flush_updates).
     std::uint32_t inserted_in_flush = 0;
@@ -6275,10 +6291,11 @@ public:
     }
 
     // The element whose object is at `object`, or nullptr: each block's address range is looked
-    // at (a few dozen at most), so no index of addresses is kept.
+    // at (a few dozen at most), so no index of addresses is kept. The last block first: blocks
+    // double in size, so it holds about half of the elements.
     entry* element_of(const void* object) noexcept {
         const auto p = reinterpret_cast<std::uintptr_t>(object);
-        for (std::size_t b = 0, used = blocks_in_use(); b < used; ++b) {
+        for (std::size_t b = blocks_in_use(); b-- > 0;) {
             const auto first = reinterpret_cast<std::uintptr_t>(blocks_[b]) + object_at_;
             if (p < first) continue;
             std::size_t i = (p - first) / stride_;
@@ -6409,6 +6426,9 @@ private:
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -6502,6 +6522,37 @@ private:
         for (slot& s : old)
             if (s.second) emplace(std::move(s.first), s.second);
     }
+};
+
+}  // namespace structql::detail
+
+namespace structql::detail {
+
+// key_map<Key, V>: values that keep their addresses (a deque), found by key through flat_map
+// where the key hashes, else through std::map. For the session's relationship records.
+template <class Key, class V>
+class key_map {
+public:
+    V* find(const Key& key) {
+        auto it = index_.find(key);
+        return it == index_.end() ? nullptr : it->second;
+    }
+    // The value for the key, added (value-initialised) when missing.
+    V& operator[](const Key& key) {
+        if (V* found = find(key)) return *found;
+        V& added = values_.emplace_back();
+        index_.emplace(key, &added);
+        return added;
+    }
+    template <class F>
+    void for_each_value(F&& f) {
+        for (V& v : values_) f(v);
+    }
+
+private:
+    static constexpr bool hashable = requires(const Key& k) { std::hash<Key>{}(k); };
+    std::deque<V> values_;
+    std::conditional_t<hashable, flat_map<Key, V>, std::map<Key, V*>> index_;
 };
 
 }  // namespace structql::detail
@@ -6861,6 +6912,11 @@ struct model_store_base {
     explicit model_store_base(const void* model) : model_id(model) {}
     virtual ~model_store_base() = default;
     const void* model_id;  // detail::model_id<T> of the store's model
+    // Counts the changes to which tracked objects count and what their foreign keys hold,
+    // other than objects appended (added, loaded): an object removed, untracked or restored, a
+    // foreign key written by a flush. Relationship indexes (relationship_records) rebuild when
+    // it moves.
+    std::uint64_t generation = 0;
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
@@ -6941,6 +6997,18 @@ struct model_store final : model_store_base<Backend> {
     std::uint32_t flushes = 0;    // counts collect() calls: every flush begins with one
 
     const table_view& table() const { return *ops.table; }
+
+    // The columns that reference another table: a flush that writes one moves the object to
+    // another parent's children.
+    const column_set foreign_key_columns = [this] {
+        column_set columns = 0;
+        for (std::size_t i = 0; i < table().columns.size() && ops.column_sets_fit; ++i)
+            if (!table().columns[i].references_table.empty()) columns |= column_set{1} << i;
+        return ops.column_sets_fit ? columns : ~column_set{0};
+    }();
+    void wrote_columns(column_set columns) {
+        if (columns & foreign_key_columns) ++this->generation;
+    }
     Key key_of_snapshot(const entry& e) const { return ops.key_of(e.snapshot); }
 
     bool step_write(statement_type& statement) {
@@ -6954,7 +7022,7 @@ struct model_store final : model_store_base<Backend> {
         inserts.reserve(inserts.size() + pending.size());
         for (entry* e : pending)
             if (e->state == object_state::pending) {
-                ops.check_references(e->object);  // before any row of the flush is written
+                if (!e->key_from_parent) ops.check_references(e->object);  // before any row of the flush is written
                 inserts.push_back({ops.depth, e->order, this, e});
             }
         for (entry* e : deleted)
@@ -7053,6 +7121,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void inserted(entry& e) {
+        ++this->generation;  // its foreign keys may have changed since it was added
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
         e.inserted_in_flush = flushes;
@@ -7087,6 +7156,7 @@ struct model_store final : model_store_base<Backend> {
             if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
+            wrote_columns(changed);
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
             else update_one(connection(), e, changed);
         }
@@ -7152,6 +7222,7 @@ struct model_store final : model_store_base<Backend> {
     // The entries move aside whole (their blocks, and so the objects' addresses, stay as they
     // are), so that flushes, commits and rollbacks no longer walk them.
     void expunge_all() override {
+        ++this->generation;
         objects.for_each([&](entry& e) {
             detach(e);
             objects.set_snapshot(e, nullptr);
@@ -7164,6 +7235,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void reset() noexcept override {
+        ++this->generation;
         objects.clear();
         identity.clear();
         pending.clear();
@@ -7185,6 +7257,7 @@ struct model_store final : model_store_base<Backend> {
 
     void forget(entry& e) {
         if (e.state == object_state::detached) return;
+        ++this->generation;
         if (e.snapshot) {
             auto it = identity.find(key_of_snapshot(e));
             if (it != identity.end() && it->second == &e) identity.erase(it);
@@ -7200,6 +7273,7 @@ struct model_store final : model_store_base<Backend> {
         statement_use use(statement);
         ops.bind_key(statement, 1, e.snapshot);
         if (!statement.step()) return false;
+        ++this->generation;
         ops.read(statement, e.object);
         objects.take_snapshot(e);
         return true;
@@ -7238,6 +7312,7 @@ struct model_store final : model_store_base<Backend> {
 
     void restore(const typename model_store_base<Backend>::frame* saved, connection_type& c) override {
         const auto* f = static_cast<const model_frame*>(saved);
+        ++this->generation;
         std::size_t before = f ? f->entries.size() : 0;
         identity.clear();
         pending.clear();
@@ -7268,6 +7343,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void after_rollback() override {
+        ++this->generation;
         identity.clear();
         objects.for_each([&](entry& e) {
             switch (e.state) {
@@ -7305,10 +7381,11 @@ using store_of = model_store<Backend, identity_key_t<T>>;
 // ---- begin structql/session/relationship_keys.hpp ----
 // What a session needs to know of a relationship before its member functions are defined
 // (session/relationships.hpp): the types a foreign key member relates, and the record of which
-// parents' children are loaded.
+// parents' children are loaded and the index of tracked children by foreign key.
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -7347,31 +7424,99 @@ const Key* innermost_value(const M& member) noexcept {
     else return &member;
 }
 
-class loaded_keys {
+// What the session knows of one parent key's children along a relationship.
+template <class Child>
+struct children_record {
+    bool loaded = false;          // every row referencing the key is a tracked object
+    std::uint64_t visit = 0;      // relationship_records::visits when last counted (load_children)
+    std::size_t incoming = 0;     // children about to be indexed (relationship_records::index)
+    std::vector<Child*> children;  // the tracked children, in the order tracked
+};
+
+// One relationship's records, by parent key: which parents' children are loaded, and an index
+// of the tracked children by foreign key, so that navigation does not look at every tracked
+// child. The index follows the child model's store: objects it appends (added, loaded) are
+// indexed as they come; any other change (model_store_base::generation: a removal, a foreign
+// key changed by a flush, a rollback, an expunge) rebuilds it whole at the next use.
+template <auto Member>
+struct relationship_records {
+    using child = relationship_child_t<Member>;
+    using key = relationship_key_t<Member>;
+    key_map<key, children_record<child>> by_key;
+    std::uint64_t visits = 0;
+
+    // Brings the index up to date with the child model's tracked objects.
+    void index(entry_arena& objects, std::uint64_t store_generation) {
+        if (generation_ != store_generation || indexed_ > objects.size()) {
+            by_key.for_each_value([](children_record<child>& r) { r.children.clear(); });
+            indexed_ = 0;
+            generation_ = store_generation;
+        }
+        if (indexed_ == objects.size()) return;
+        // Counted first, so that each parent's list grows once (a load brings many children).
+        std::vector<std::pair<children_record<child>*, child*>> found;
+        found.reserve(objects.size() - indexed_);
+        const key* last_key = nullptr;  // rows often come grouped by parent: one lookup per group
+        children_record<child>* last = nullptr;
+        for (; indexed_ < objects.size(); ++indexed_) {
+            entry& e = objects.at(indexed_);
+            if (e.state != object_state::pending && e.state != object_state::persistent) continue;
+            auto* object = static_cast<child*>(e.object);
+            const key* k = innermost_value<key>(object->*Member);
+            if (!k) continue;
+            if (!last_key || !(*k == *last_key)) last = &by_key[*k];
+            last_key = k;
+            ++last->incoming;
+            found.emplace_back(last, object);
+        }
+        for (auto [record, object] : found) {
+            if (record->incoming) {
+                record->children.reserve(record->children.size() + record->incoming);
+                record->incoming = 0;
+            }
+            record->children.push_back(object);
+        }
+    }
+
+private:
+    std::uint64_t generation_ = ~std::uint64_t{0};  // the store's when the index was (re)built
+    std::size_t indexed_ = 0;                        // the store's objects indexed so far
+};
+
+class relationships_state {
 public:
-    // The parents' keys loaded for one relationship (its id: relationship_id<Member>): every
-    // row referencing one of them is a tracked object. Forgotten whenever rows could change
-    // behind the session's objects (the transaction ends, raw SQL, bulk writes, expunge,
-    // rollback to a savepoint).
-    template <class Key>
-    std::set<Key>& of(const void* relationship) {
-        for (auto& [id, keys] : relationships_)
-            if (id == relationship) return static_cast<keys_of<Key>&>(*keys).values;
-        auto& added = relationships_.emplace_back(relationship, std::make_unique<keys_of<Key>>());
-        return static_cast<keys_of<Key>&>(*added.second).values;
+    // The records of one relationship. Forgotten whenever rows could change behind the
+    // session's objects (the transaction ends, raw SQL, bulk writes, expunge, rollback to a
+    // savepoint): references to them do not outlive a statement.
+    template <auto Member>
+    relationship_records<Member>& of() {
+        const void* id = &relationship_id<Member>;
+        for (auto& [at, records] : relationships_)
+            if (at == id) return static_cast<holder<Member>&>(*records).records;
+        auto& added = relationships_.emplace_back(id, std::make_unique<holder<Member>>());
+        return static_cast<holder<Member>&>(*added.second).records;
     }
     void clear() noexcept { relationships_.clear(); }
 
 private:
-    struct keys_base {
-        virtual ~keys_base() = default;
+    struct holder_base {
+        virtual ~holder_base() = default;
     };
-    template <class Key>
-    struct keys_of : keys_base {
-        std::set<Key> values;
+    template <auto Member>
+    struct holder : holder_base {
+        relationship_records<Member> records;
     };
     // A handful of relationships per session: a vector searched in order.
-    std::vector<std::pair<const void*, std::unique_ptr<keys_base>>> relationships_;
+    std::vector<std::pair<const void*, std::unique_ptr<holder_base>>> relationships_;
+};
+
+// A child added by add_child() under a parent not inserted yet.
+struct parent_link {
+    entry* child;
+    entry* parent;
+    void (*write_key)(void* child, const void* parent);  // child.*Member = the parent's key
+    std::string_view operation;                          // add_child or link
+    std::string (*describe)(std::string_view operation, std::string_view problem);  // relationship_message
 };
 
 // "children<&Post::user_id>(): " + problem, naming the model and member (not a template).
@@ -7423,7 +7568,8 @@ public:
           savepoints_(std::move(other.savepoints_)),
           savepoint_names_(other.savepoint_names_),
           transaction_generation_(other.transaction_generation_),
-          loaded_(std::move(other.loaded_)) {
+          relationships_(std::move(other.relationships_)),
+          parent_links_(std::move(other.parent_links_)) {
         other.connection_.reset();
         other.closed_ = true;
     }
@@ -7493,6 +7639,7 @@ public:
         check_usable();
         auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("remove");
+        ++store_for<T>().generation;  // no longer anyone's child
         if (e->state == detail::object_state::pending) {
             e->state = detail::object_state::detached;
         } else if (e->state == detail::object_state::persistent) {
@@ -7510,7 +7657,7 @@ public:
         auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("expunge");
         store_for<T>().forget(*e);
-        loaded_.clear();  // its row is no longer tracked: a collection holding it must load again
+        relationships_.clear();  // its row is no longer tracked: a collection holding it must load again
     }
 
     // Stops tracking every object (SQLAlchemy's expunge_all, Hibernate's clear()), as expunge()
@@ -7519,7 +7666,8 @@ public:
     void expunge_all() {
         check_usable();
         for (auto& store : stores_) if (store) store->expunge_all();
-        loaded_.clear();
+        relationships_.clear();
+        parent_links_.clear();
         // Rolled back to, a savepoint now finds only objects tracked after it began: those it
         // reads again, the ones added it drops.
         for (auto& frame : savepoints_) frame.stores.clear();
@@ -7576,7 +7724,7 @@ public:
     std::int64_t execute(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
-        loaded_.clear();  // it may add, move or delete children behind the session's objects
+        relationships_.clear();  // it may add, move or delete children behind the session's objects
         std::int64_t changed = detail::run_write(connection(/*for_write=*/true), sql.text, true,
                                                  [&](auto& statement) { detail::bind_arguments(statement, args...); });
         if (options_.autocommit) commit_transaction();
@@ -7601,6 +7749,32 @@ public:
     // yet; children() then runs no SQL for them. Returns those children, to load theirs in turn.
     template <auto Member, class Parents>
     std::vector<detail::relationship_child_t<Member>*> load_children(const Parents& parents);
+    // Save-update cascade: adds `child` (as add() does) as a child of the tracked `parent`: its
+    // foreign key takes the parent's key now, and again at the flush that inserts it, after the
+    // parent when the parent is new (a generated key is known only then).
+    template <auto Member, class Parent, class M>
+    detail::relationship_child_t<Member>& add_child(const Parent& parent, M&& child);
+    // Delete cascade along a chain of relationships: remove_cascade<&Post::user_id,
+    // &Comment::post_id>(user) removes the user, its posts and their comments, as remove() does
+    // each (the rows are deleted at the next flush, children first). The children are loaded
+    // level by level (one SELECT ... IN per level and 1024 keys, none for what is loaded).
+    template <auto... Members, class Object>
+    void remove_cascade(Object& object);
+    // Many-to-many through an association model (Link) whose foreign keys From and To reference
+    // this object's model and the related one: related<&PostTag::post_id, &PostTag::tag_id>(post)
+    // is the post's tags, the Link objects being post's children along From (loaded as
+    // children() does) and the tags their parents along To (the untracked ones in one
+    // SELECT ... IN per 1024 keys).
+    template <auto From, auto To, class Object>
+    std::vector<detail::relationship_parent_t<To>*> related(const Object& object);
+    // Eager loading of related() for all these objects: the links and the related objects with
+    // one SELECT ... IN per 1024 keys each. Returns the related objects, each once.
+    template <auto From, auto To, class Objects>
+    std::vector<detail::relationship_parent_t<To>*> load_related(const Objects& objects);
+    // Adds the association object Link{...} with From's key taken from `object` and To's from
+    // `other` (as add_child() does for each: new ones get their generated keys at the flush).
+    template <auto From, auto To, class Object, class Other, class Link = detail::relationship_child_t<From>>
+    Link& link(const Object& object, const Other& other, Link association = {});
 
 private:
     template <class... M>
@@ -7728,7 +7902,7 @@ private:
             }
         }
         std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
-        loaded_.clear();  // it may have moved or deleted children
+        relationships_.clear();  // it may have moved or deleted children
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
@@ -7875,13 +8049,32 @@ private:
     void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes);
 
     // Relationships: the parents whose children are all tracked (session/relationships.hpp).
-    detail::loaded_keys loaded_;
+    detail::relationships_state relationships_;
+    // Children added by add_child() under parents not inserted yet, in add order.
+    std::vector<detail::parent_link> parent_links_;
+    // Writes the parent's key into each linked child whose parent is inserted by now.
+    void write_parent_keys();
     template <auto Member, class Object>
     detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
+    // remove_cascade(): removes the children of `parents` along Member, theirs along Rest first.
+    template <auto Member, auto... Rest, class Parent>
+    void remove_children(const std::vector<Parent*>& parents);
+    // The parents along Member of these children that the session does not track yet, loaded
+    // with one SELECT ... IN per 1024 keys.
+    template <auto Member, class Children>
+    void load_parents(const Children& children);
+    // The entry of a parent that children can be added under (tracked, not removed).
+    template <auto Member, class Object>
+    detail::entry& parent_for_adding(const Object& parent, std::string_view operation);
+    // Writes the parent's key into the child's foreign key Member, now and, for a new parent,
+    // again at the flush that inserts the child (parent_links_).
+    template <auto Member, class Object>
+    void link_to_parent(detail::entry& child, detail::entry& parent_entry, const Object& parent, std::string_view operation);
 
     void end_transaction() {
+        parent_links_.clear();  // applied by the flush, or their objects dropped by the rollback
         savepoints_.clear();
-        loaded_.clear();  // other transactions may add children from now on
+        relationships_.clear();  // other transactions may add children from now on
         ++transaction_generation_;
     }
 };
@@ -7920,6 +8113,7 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
         // a depth above), for backends that send a run at once.
         for (auto run = inserts.begin(); run != inserts.end();) {
             auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+            if (!parent_links_.empty()) write_parent_keys();  // the parents of this run are inserted
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
         }
@@ -7934,6 +8128,24 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
         throw;
     }
     if (wrote && options_.autocommit) commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::write_parent_keys() {
+    std::erase_if(parent_links_, [](const detail::parent_link& link) {
+        if (link.child->state != detail::object_state::pending) return true;  // removed before its flush
+        switch (link.parent->state) {
+            case detail::object_state::pending: return false;  // inserted by a later run
+            case detail::object_state::persistent:
+                link.write_key(link.child->object, link.parent->object);
+                link.child->key_from_parent = false;
+                return true;
+            default:
+                throw invalid_request_error(link.describe(link.operation,
+                    "the parent was removed or expunged before this child was inserted: remove the child too, or "
+                    "add it under another parent"));
+        }
+    });
 }
 
 template <class Backend>
@@ -7975,7 +8187,8 @@ void basic_session<Backend>::close() {
         if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
     stores_.clear();
     savepoints_.clear();
-    loaded_.clear();
+    relationships_.clear();
+    parent_links_.clear();
     failure_.reset();
     if (!connection_) return;
     auto lent = std::move(*connection_);
@@ -8071,7 +8284,7 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
     auto& c = connection();
     c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
     c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
-    loaded_.clear();  // children loaded since the savepoint may be gone, rows restored
+    relationships_.clear();  // children loaded since the savepoint may be gone, rows restored
     for (auto& store : stores_) {
         if (!store) continue;
         auto it = savepoints_[depth].stores.find(store->model_id);
@@ -8100,11 +8313,12 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
 // transaction ends, raw SQL, bulk writes, expunge, rollback to a savepoint).
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
-#include <set>
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 
@@ -8124,22 +8338,9 @@ constexpr void check_relationship() {
                   "children / parent / load_children<&Child::member> (Member in the instantiation names it)");
     static_assert(!relationship<Member>::is_foreign_key || std::is_same_v<Object, Expected>,
                   "StructQL: this relationship's foreign key does not relate the model of the object passed: "
-                  "children and load_children take the model it references, parent the model holding it "
+                  "children, load_children and add_child's parent take the model it references, parent and "
+                  "add_child's child the model holding it "
                   "(Member, Object and Expected in the instantiation name them)");
-}
-
-// The tracked (pending or persistent) children among `objects` whose key matches.
-template <auto Member, class Matches>
-std::vector<relationship_child_t<Member>*> tracked_children(entry_arena& objects, const Matches& matches) {
-    using child = relationship_child_t<Member>;
-    std::vector<child*> found;
-    objects.for_each([&](entry& e) {
-        if (e.state != object_state::pending && e.state != object_state::persistent) return;
-        auto* object = static_cast<child*>(e.object);
-        const auto* key = innermost_value<relationship_key_t<Member>>(object->*Member);
-        if (key && matches(*key)) found.push_back(object);
-    });
-    return found;
 }
 
 // An error naming the relationship: "children<&Post::user_id>(): " + problem.
@@ -8185,14 +8386,19 @@ std::vector<detail::relationship_child_t<Member>*> basic_session<Backend>::child
         const key_type* key = detail::innermost_value<key_type>(parent.*r::layers::referenced_member);
         if (!key) return {};
         // Rows can reference a parent only once it is in the database.
-        if (e->state != detail::object_state::pending &&
-            !loaded_.template of<key_type>(&detail::relationship_id<Member>).contains(*key)) {
-            (void)query<typename r::child>().filter(col<Member> == *key).all();  // tracks them
-            // Looked up again: the query's autoflush may have committed (autocommit), which forgets.
-            loaded_.template of<key_type>(&detail::relationship_id<Member>).insert(*key);
+        if (e->state != detail::object_state::pending) {
+            const auto* record = relationships_.template of<Member>().by_key.find(*key);
+            if (!record || !record->loaded) {
+                (void)query<typename r::child>().filter(col<Member> == *key).all();  // tracks them
+                // Looked up again: the query's autoflush may have committed (autocommit), which forgets.
+                relationships_.template of<Member>().by_key[*key].loaded = true;
+            }
         }
-        return detail::tracked_children<Member>(store_for<typename r::child>().objects,
-                                                [&](const key_type& k) { return k == *key; });
+        auto& records = relationships_.template of<Member>();
+        auto& child_store = store_for<typename r::child>();
+        records.index(child_store.objects, child_store.generation);
+        const auto* record = records.by_key.find(*key);
+        return record ? record->children : std::vector<typename r::child*>{};
     }
 }
 
@@ -8243,10 +8449,11 @@ std::vector<detail::relationship_child_t<Member>*> basic_session<Backend>::load_
         check_usable();
         // New parents get their keys (and changed ones are written) before the keys are read.
         if (options_.autoflush) autoflush(static_cast<detail::type_list<parent_type, child_type>*>(nullptr));
-        std::set<key_type> keys;       // every parent's, for the result
+        std::vector<key_type> keys;     // every parent's once, for the result
         std::vector<key_type> missing;  // those whose children are not loaded yet
         {
-            const auto& loaded = loaded_.template of<key_type>(&detail::relationship_id<Member>);
+            auto& records = relationships_.template of<Member>();
+            const std::uint64_t visit = ++records.visits;
             for (const auto& item : parents) {
                 const parent_type* p;
                 if constexpr (std::is_pointer_v<element>) p = item;
@@ -8258,20 +8465,269 @@ std::vector<detail::relationship_child_t<Member>*> basic_session<Backend>::load_
                 }
                 auto& e = tracked_for_relationship<Member>(*p, "load_children");
                 const key_type* key = detail::innermost_value<key_type>(p->*r::layers::referenced_member);
-                if (key && keys.insert(*key).second && !loaded.contains(*key) &&
-                    e.state != detail::object_state::pending)
-                    missing.push_back(*key);
+                if (!key) continue;
+                auto& record = records.by_key[*key];
+                if (record.visit == visit) continue;
+                record.visit = visit;
+                keys.push_back(*key);
+                if (!record.loaded && e.state != detail::object_state::pending) missing.push_back(*key);
             }
         }
         for (std::size_t at = 0; at < missing.size(); at += detail::select_in_chunk) {
             std::span<const key_type> chunk(missing.data() + at, std::min(detail::select_in_chunk, missing.size() - at));
             (void)query<child_type>().filter(col<Member>.in(chunk)).all();  // tracks them
         }
-        auto& loaded = loaded_.template of<key_type>(&detail::relationship_id<Member>);  // after any autoflush commit
-        loaded.insert(missing.begin(), missing.end());
-        return detail::tracked_children<Member>(store_for<child_type>().objects,
-                                                [&](const key_type& k) { return keys.contains(k); });
+        auto& records = relationships_.template of<Member>();  // after any autoflush commit
+        for (const key_type& key : missing) records.by_key[key].loaded = true;
+        auto& child_store = store_for<child_type>();
+        records.index(child_store.objects, child_store.generation);
+        std::vector<const detail::children_record<child_type>*> found_records;
+        found_records.reserve(keys.size());
+        std::size_t count = 0;
+        for (const key_type& key : keys)
+            if (const auto* record = records.by_key.find(key)) {
+                found_records.push_back(record);
+                count += record->children.size();
+            }
+        std::vector<child_type*> found;
+        found.reserve(count);
+        for (const auto* record : found_records) found.insert(found.end(), record->children.begin(), record->children.end());
+        return found;
     }
+}
+
+template <class Backend>
+template <auto Member, class Object>
+detail::entry& basic_session<Backend>::parent_for_adding(const Object& parent, std::string_view operation) {
+    auto& e = tracked_for_relationship<Member>(parent, operation);
+    if (e.state != detail::object_state::pending && e.state != detail::object_state::persistent)
+        throw detail::relationship_error<Member>(
+            operation, "the " + std::string(detail::unqualified_type_name<Object>()) + " object is removed in this session");
+    return e;
+}
+
+template <class Backend>
+template <auto Member, class Object>
+void basic_session<Backend>::link_to_parent(detail::entry& child, detail::entry& parent_entry, const Object& parent,
+                                            std::string_view operation) {
+    using r = detail::relationship<Member>;
+    using child_type = typename r::child;
+    using key_type = typename r::key;
+    constexpr auto write_key = [](void* to, const void* from) {
+        const auto& p = *static_cast<const Object*>(from);
+        if (const key_type* key = detail::innermost_value<key_type>(p.*r::layers::referenced_member))
+            static_cast<child_type*>(to)->*Member = *key;
+    };
+    write_key(child.object, &parent);
+    if (parent_entry.state == detail::object_state::pending && child.state == detail::object_state::pending) {
+        child.key_from_parent = true;
+        parent_links_.push_back({&child, &parent_entry, write_key, operation,
+                                 [](std::string_view op, std::string_view problem) {
+                                     return detail::relationship_message(
+                                         op, detail::unqualified_type_name<child_type>(),
+                                         detail::member_name<child_type, detail::member_index(Member)>(), problem);
+                                 }});
+    }
+}
+
+template <class Backend>
+template <auto Member, class Parent, class M>
+detail::relationship_child_t<Member>& basic_session<Backend>::add_child(const Parent& parent, M&& child) {
+    using r = detail::relationship<Member>;
+    using child_type = typename r::child;
+    detail::check_relationship<Member, Parent, typename r::parent>();
+    detail::check_relationship<Member, std::remove_cvref_t<M>, child_type>();
+    if constexpr (!detail::relationship_fits<Member, Parent, typename r::parent> ||
+                  !detail::relationship_fits<Member, std::remove_cvref_t<M>, child_type>) {
+        return add(child_type{});
+    } else {
+        auto& parent_entry = parent_for_adding<Member>(parent, "add_child");
+        child_type& added = add(std::forward<M>(child));
+        link_to_parent<Member>(*find_tracked(added), parent_entry, parent, "add_child");
+        return added;
+    }
+}
+
+template <class Backend>
+template <auto... Members, class Object>
+void basic_session<Backend>::remove_cascade(Object& object) {
+    static_assert(sizeof...(Members) > 0,
+                  "StructQL: remove_cascade<&Child::member, ...>(object) names at least one relationship");
+    check_usable();
+    if (!find_tracked(object)) throw not_tracked<Object>("remove_cascade");
+    remove_children<Members...>(std::vector<Object*>{&object});
+    remove(object);
+}
+
+template <class Backend>
+template <auto Member, auto... Rest, class Parent>
+void basic_session<Backend>::remove_children(const std::vector<Parent*>& parents) {
+    auto children = load_children<Member>(parents);
+    if constexpr (sizeof...(Rest) > 0) remove_children<Rest...>(children);
+    for (auto* child : children) remove(*child);
+}
+
+namespace detail {
+// Both foreign keys of a many-to-many relationship belong to the association model.
+template <auto From, auto To>
+constexpr void check_association() {
+    static_assert(std::is_same_v<relationship_child_t<From>, relationship_child_t<To>>,
+                  "StructQL: related / load_related / link<&Link::a, &Link::b>: both members must be foreign keys "
+                  "of the same association model (From and To in the instantiation name them)");
+}
+}  // namespace detail
+
+template <class Backend>
+template <auto Member, class Children>
+void basic_session<Backend>::load_parents(const Children& children) {
+    using r = detail::relationship<Member>;
+    using parent_type = typename r::parent;
+    using key_type = typename r::key;
+    constexpr auto referenced = r::layers::referenced_member;
+    constexpr bool by_primary_key = !table<parent_type>::composite_key &&
+                                    detail::member_index(referenced) == table<parent_type>::primary_key_index;
+    detail::key_map<key_type, bool> seen;
+    std::vector<key_type> missing;
+    auto& parents = store_for<parent_type>();
+    for (const auto* child : children) {
+        const key_type* key = detail::innermost_value<key_type>(child->*Member);
+        if (!key || std::exchange(seen[*key], true)) continue;
+        if constexpr (by_primary_key) {
+            if (parents.identity.find(detail::make_identity_key<parent_type>(*key)) != parents.identity.end()) continue;
+        }
+        missing.push_back(*key);
+    }
+    for (std::size_t at = 0; at < missing.size(); at += detail::select_in_chunk) {
+        std::span<const key_type> chunk(missing.data() + at, std::min(detail::select_in_chunk, missing.size() - at));
+        (void)query<parent_type>().filter(col<referenced>.in(chunk)).all();  // tracks them
+    }
+}
+
+template <class Backend>
+template <auto From, auto To, class Object>
+std::vector<detail::relationship_parent_t<To>*> basic_session<Backend>::related(const Object& object) {
+    detail::check_association<From, To>();
+    std::vector<detail::relationship_parent_t<To>*> found;
+    if constexpr (std::is_same_v<detail::relationship_child_t<From>, detail::relationship_child_t<To>>) {
+        auto links = children<From>(object);
+        load_parents<To>(links);
+        for (auto* association : links)
+            if (auto* other = parent<To>(*association)) found.push_back(other);
+    }
+    return found;
+}
+
+template <class Backend>
+template <auto From, auto To, class Objects>
+std::vector<detail::relationship_parent_t<To>*> basic_session<Backend>::load_related(const Objects& objects) {
+    detail::check_association<From, To>();
+    std::vector<detail::relationship_parent_t<To>*> found;
+    if constexpr (std::is_same_v<detail::relationship_child_t<From>, detail::relationship_child_t<To>>) {
+        auto links = load_children<From>(objects);
+        load_parents<To>(links);
+        detail::key_map<const void*, bool> seen;  // each related object once, in the order first met
+        for (auto* association : links)
+            if (auto* other = parent<To>(*association); other && !std::exchange(seen[other], true)) found.push_back(other);
+    }
+    return found;
+}
+
+template <class Backend>
+template <auto From, auto To, class Object, class Other, class Link>
+Link& basic_session<Backend>::link(const Object& object, const Other& other, Link association) {
+    detail::check_association<From, To>();
+    detail::check_relationship<From, Object, detail::relationship_parent_t<From>>();
+    detail::check_relationship<To, Other, detail::relationship_parent_t<To>>();
+    if constexpr (!std::is_same_v<detail::relationship_child_t<From>, detail::relationship_child_t<To>> ||
+                  !detail::relationship_fits<From, Object, detail::relationship_parent_t<From>> ||
+                  !detail::relationship_fits<To, Other, detail::relationship_parent_t<To>>) {
+        return add(std::move(association));
+    } else {
+        auto& from = parent_for_adding<From>(object, "link");
+        auto& to = parent_for_adding<To>(other, "link");
+        Link& added = add(std::move(association));
+        auto& e = *find_tracked(added);
+        link_to_parent<From>(e, from, object, "link");
+        link_to_parent<To>(e, to, other, "link");
+        return added;
+    }
+}
+
+template <class Backend>
+template <auto Member, class Parents>
+auto basic_connection<Backend>::load_children(const Parents& parents) {
+    using r = detail::relationship<Member>;
+    using child_type = typename r::child;
+    using element = std::remove_cvref_t<decltype(*std::begin(parents))>;
+    if constexpr (requires(const element& inner) { std::begin(inner) != std::end(inner); }) {
+        // The previous level's result, a range of ranges of parents: their children with the
+        // same queries, shaped as the parents are (result[i][k] for parents[i][k]).
+        using item = std::remove_cvref_t<decltype(*std::begin(std::declval<const element&>()))>;
+        std::vector<const std::remove_cvref_t<std::remove_pointer_t<item>>*> flat;
+        std::vector<std::size_t> sizes;
+        for (const auto& inner : parents) {
+            std::size_t n = 0;
+            for (const auto& parent : inner) {
+                if constexpr (std::is_pointer_v<item>) flat.push_back(parent);
+                else flat.push_back(&parent);
+                ++n;
+            }
+            sizes.push_back(n);
+        }
+        auto children = load_children<Member>(flat);
+        std::vector<std::vector<std::vector<child_type>>> shaped;
+        shaped.reserve(sizes.size());
+        auto next = std::make_move_iterator(children.begin());
+        for (std::size_t n : sizes) {
+            shaped.emplace_back(next, next + static_cast<std::ptrdiff_t>(n));
+            next += static_cast<std::ptrdiff_t>(n);
+        }
+        return shaped;
+    } else {
+        return load_children_of<Member>(parents);
+    }
+}
+
+template <class Backend>
+template <auto Member, class Parents>
+auto basic_connection<Backend>::load_children_of(const Parents& parents) {
+    using r = detail::relationship<Member>;
+    using child_type = typename r::child;
+    using element = std::remove_cvref_t<decltype(*std::begin(parents))>;
+    using parent_type = std::remove_cvref_t<std::remove_pointer_t<element>>;
+    detail::check_relationship<Member, parent_type, typename r::parent>();
+    std::vector<std::vector<child_type>> result;
+    if constexpr (detail::relationship_fits<Member, parent_type, typename r::parent>) {
+        using key_type = typename r::key;
+        detail::key_map<key_type, std::vector<std::size_t>> positions;  // of each key's parents
+        std::vector<key_type> keys;
+        for (const auto& item : parents) {
+            const parent_type* p;
+            if constexpr (std::is_pointer_v<element>) p = item;
+            else p = &item;
+            if (!p)
+                throw detail::relationship_error<Member>("load_children", "a null pointer among the " +
+                                                                               std::string(detail::unqualified_type_name<parent_type>()) + " objects");
+            const std::size_t at = result.size();
+            result.emplace_back();
+            const key_type* key = detail::innermost_value<key_type>(p->*r::layers::referenced_member);
+            if (!key) continue;
+            auto& where = positions[*key];
+            if (where.empty()) keys.push_back(*key);
+            where.push_back(at);
+        }
+        for (std::size_t at = 0; at < keys.size(); at += detail::select_in_chunk) {
+            std::span<const key_type> chunk(keys.data() + at, std::min(detail::select_in_chunk, keys.size() - at));
+            query<child_type>().filter(col<Member>.in(chunk)).for_each([&](child_type child) {
+                const key_type* key = detail::innermost_value<key_type>(child.*Member);
+                const auto* where = key ? positions.find(*key) : nullptr;
+                if (!where) return;
+                for (std::size_t i = 0; i + 1 < where->size(); ++i) result[(*where)[i]].push_back(child);
+                result[where->back()].push_back(std::move(child));
+            });
+        }
+    }
+    return result;
 }
 
 }  // namespace structql

@@ -244,6 +244,10 @@ def check_targets(table, order):
            f"#14: {VALUES} within 1.05x of (a) on per-row insert, get by key, per-row update")
     within(VALUES, 1.0, ["insert_batch/100", "insert_batch_commit/100"],
            f"#14: {VALUES}'s connection.insert(batch of 100) at most 1.0x of one hand-written 100-row INSERT")
+    # Issue #16: users -> posts -> comments through the session's relationships (load_children
+    # twice, then children() navigation) against the hand-written three queries grouped in memory.
+    within(SESSION, 1.1, ["loading_associations_sequentially"],
+           f"#16: {SESSION} through relationships within 1.1x of (a) on loading_associations_sequentially")
     return lines
 
 

@@ -25,6 +25,9 @@ struct entry {
     void* committed = nullptr;
     object_state state = object_state::pending;
     bool inserted_in_transaction = false;
+    // Added by add_child() under a parent not inserted yet: its foreign key is written from the
+    // parent's key at the flush, so a 0 in it now is not a mistake (unassigned_references.hpp).
+    bool key_from_parent = false;
     // The store's flush that inserted the object: that flush need not compare it with the
     // snapshot it has just taken (model_store::flush_updates).
     std::uint32_t inserted_in_flush = 0;
@@ -97,10 +100,11 @@ public:
     }
 
     // The element whose object is at `object`, or nullptr: each block's address range is looked
-    // at (a few dozen at most), so no index of addresses is kept.
+    // at (a few dozen at most), so no index of addresses is kept. The last block first: blocks
+    // double in size, so it holds about half of the elements.
     entry* element_of(const void* object) noexcept {
         const auto p = reinterpret_cast<std::uintptr_t>(object);
-        for (std::size_t b = 0, used = blocks_in_use(); b < used; ++b) {
+        for (std::size_t b = blocks_in_use(); b-- > 0;) {
             const auto first = reinterpret_cast<std::uintptr_t>(blocks_[b]) + object_at_;
             if (p < first) continue;
             std::size_t i = (p - first) / stride_;

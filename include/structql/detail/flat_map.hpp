@@ -7,6 +7,9 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -101,6 +104,37 @@ private:
         for (slot& s : old)
             if (s.second) emplace(std::move(s.first), s.second);
     }
+};
+
+}  // namespace structql::detail
+
+namespace structql::detail {
+
+// key_map<Key, V>: values that keep their addresses (a deque), found by key through flat_map
+// where the key hashes, else through std::map. For the session's relationship records.
+template <class Key, class V>
+class key_map {
+public:
+    V* find(const Key& key) {
+        auto it = index_.find(key);
+        return it == index_.end() ? nullptr : it->second;
+    }
+    // The value for the key, added (value-initialised) when missing.
+    V& operator[](const Key& key) {
+        if (V* found = find(key)) return *found;
+        V& added = values_.emplace_back();
+        index_.emplace(key, &added);
+        return added;
+    }
+    template <class F>
+    void for_each_value(F&& f) {
+        for (V& v : values_) f(v);
+    }
+
+private:
+    static constexpr bool hashable = requires(const Key& k) { std::hash<Key>{}(k); };
+    std::deque<V> values_;
+    std::conditional_t<hashable, flat_map<Key, V>, std::map<Key, V*>> index_;
 };
 
 }  // namespace structql::detail

@@ -139,6 +139,19 @@ public:
         return basic_query<basic_connection, detail::query_parts<T>>(*this, {});
     }
 
+    // Select-in eager loading on the value path (session/relationships.hpp): the children of
+    // each parent in `parents` (values, or pointers to them) along the foreign key member
+    // &Child::member, as plain values: result[i] holds the i-th parent's, in the order the
+    // database returned them. One SELECT ... WHERE member IN (...) per 1024 distinct keys. The
+    // next level takes that result as it is: load_children<&Comment::post_id>(posts) gives
+    // comments[i][k] for posts[i][k], with one SELECT for all of them.
+    template <auto Member, class Parents>
+    auto load_children(const Parents& parents);
+
+    // load_children() of one level of parents.
+    template <auto Member, class Parents>
+    auto load_children_of(const Parents& parents);
+
     // What a query on a connection returns: plain values.
     using backend_type = Backend;
     static constexpr bool tracks_objects = false;

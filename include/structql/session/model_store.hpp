@@ -185,6 +185,11 @@ struct model_store_base {
     explicit model_store_base(const void* model) : model_id(model) {}
     virtual ~model_store_base() = default;
     const void* model_id;  // detail::model_id<T> of the store's model
+    // Counts the changes to which tracked objects count and what their foreign keys hold,
+    // other than objects appended (added, loaded): an object removed, untracked or restored, a
+    // foreign key written by a flush. Relationship indexes (relationship_records) rebuild when
+    // it moves.
+    std::uint64_t generation = 0;
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
@@ -265,6 +270,18 @@ struct model_store final : model_store_base<Backend> {
     std::uint32_t flushes = 0;    // counts collect() calls: every flush begins with one
 
     const table_view& table() const { return *ops.table; }
+
+    // The columns that reference another table: a flush that writes one moves the object to
+    // another parent's children.
+    const column_set foreign_key_columns = [this] {
+        column_set columns = 0;
+        for (std::size_t i = 0; i < table().columns.size() && ops.column_sets_fit; ++i)
+            if (!table().columns[i].references_table.empty()) columns |= column_set{1} << i;
+        return ops.column_sets_fit ? columns : ~column_set{0};
+    }();
+    void wrote_columns(column_set columns) {
+        if (columns & foreign_key_columns) ++this->generation;
+    }
     Key key_of_snapshot(const entry& e) const { return ops.key_of(e.snapshot); }
 
     bool step_write(statement_type& statement) {
@@ -278,7 +295,7 @@ struct model_store final : model_store_base<Backend> {
         inserts.reserve(inserts.size() + pending.size());
         for (entry* e : pending)
             if (e->state == object_state::pending) {
-                ops.check_references(e->object);  // before any row of the flush is written
+                if (!e->key_from_parent) ops.check_references(e->object);  // before any row of the flush is written
                 inserts.push_back({ops.depth, e->order, this, e});
             }
         for (entry* e : deleted)
@@ -377,6 +394,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void inserted(entry& e) {
+        ++this->generation;  // its foreign keys may have changed since it was added
         e.state = object_state::persistent;
         e.inserted_in_transaction = true;
         e.inserted_in_flush = flushes;
@@ -411,6 +429,7 @@ struct model_store final : model_store_base<Backend> {
             if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
+            wrote_columns(changed);
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
             else update_one(connection(), e, changed);
         }
@@ -476,6 +495,7 @@ struct model_store final : model_store_base<Backend> {
     // The entries move aside whole (their blocks, and so the objects' addresses, stay as they
     // are), so that flushes, commits and rollbacks no longer walk them.
     void expunge_all() override {
+        ++this->generation;
         objects.for_each([&](entry& e) {
             detach(e);
             objects.set_snapshot(e, nullptr);
@@ -488,6 +508,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void reset() noexcept override {
+        ++this->generation;
         objects.clear();
         identity.clear();
         pending.clear();
@@ -509,6 +530,7 @@ struct model_store final : model_store_base<Backend> {
 
     void forget(entry& e) {
         if (e.state == object_state::detached) return;
+        ++this->generation;
         if (e.snapshot) {
             auto it = identity.find(key_of_snapshot(e));
             if (it != identity.end() && it->second == &e) identity.erase(it);
@@ -524,6 +546,7 @@ struct model_store final : model_store_base<Backend> {
         statement_use use(statement);
         ops.bind_key(statement, 1, e.snapshot);
         if (!statement.step()) return false;
+        ++this->generation;
         ops.read(statement, e.object);
         objects.take_snapshot(e);
         return true;
@@ -562,6 +585,7 @@ struct model_store final : model_store_base<Backend> {
 
     void restore(const typename model_store_base<Backend>::frame* saved, connection_type& c) override {
         const auto* f = static_cast<const model_frame*>(saved);
+        ++this->generation;
         std::size_t before = f ? f->entries.size() : 0;
         identity.clear();
         pending.clear();
@@ -592,6 +616,7 @@ struct model_store final : model_store_base<Backend> {
     }
 
     void after_rollback() override {
+        ++this->generation;
         identity.clear();
         objects.for_each([&](entry& e) {
             switch (e.state) {

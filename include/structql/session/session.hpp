@@ -59,7 +59,8 @@ public:
           savepoints_(std::move(other.savepoints_)),
           savepoint_names_(other.savepoint_names_),
           transaction_generation_(other.transaction_generation_),
-          loaded_(std::move(other.loaded_)) {
+          relationships_(std::move(other.relationships_)),
+          parent_links_(std::move(other.parent_links_)) {
         other.connection_.reset();
         other.closed_ = true;
     }
@@ -129,6 +130,7 @@ public:
         check_usable();
         auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("remove");
+        ++store_for<T>().generation;  // no longer anyone's child
         if (e->state == detail::object_state::pending) {
             e->state = detail::object_state::detached;
         } else if (e->state == detail::object_state::persistent) {
@@ -146,7 +148,7 @@ public:
         auto* e = find_tracked(object);
         if (!e) throw not_tracked<T>("expunge");
         store_for<T>().forget(*e);
-        loaded_.clear();  // its row is no longer tracked: a collection holding it must load again
+        relationships_.clear();  // its row is no longer tracked: a collection holding it must load again
     }
 
     // Stops tracking every object (SQLAlchemy's expunge_all, Hibernate's clear()), as expunge()
@@ -155,7 +157,8 @@ public:
     void expunge_all() {
         check_usable();
         for (auto& store : stores_) if (store) store->expunge_all();
-        loaded_.clear();
+        relationships_.clear();
+        parent_links_.clear();
         // Rolled back to, a savepoint now finds only objects tracked after it began: those it
         // reads again, the ones added it drops.
         for (auto& frame : savepoints_) frame.stores.clear();
@@ -212,7 +215,7 @@ public:
     std::int64_t execute(detail::checked_sql<typename Backend::dialect, sizeof...(Args)> sql, const Args&... args) {
         check_usable();
         if (options_.autoflush) flush();
-        loaded_.clear();  // it may add, move or delete children behind the session's objects
+        relationships_.clear();  // it may add, move or delete children behind the session's objects
         std::int64_t changed = detail::run_write(connection(/*for_write=*/true), sql.text, true,
                                                  [&](auto& statement) { detail::bind_arguments(statement, args...); });
         if (options_.autocommit) commit_transaction();
@@ -237,6 +240,32 @@ public:
     // yet; children() then runs no SQL for them. Returns those children, to load theirs in turn.
     template <auto Member, class Parents>
     std::vector<detail::relationship_child_t<Member>*> load_children(const Parents& parents);
+    // Save-update cascade: adds `child` (as add() does) as a child of the tracked `parent`: its
+    // foreign key takes the parent's key now, and again at the flush that inserts it, after the
+    // parent when the parent is new (a generated key is known only then).
+    template <auto Member, class Parent, class M>
+    detail::relationship_child_t<Member>& add_child(const Parent& parent, M&& child);
+    // Delete cascade along a chain of relationships: remove_cascade<&Post::user_id,
+    // &Comment::post_id>(user) removes the user, its posts and their comments, as remove() does
+    // each (the rows are deleted at the next flush, children first). The children are loaded
+    // level by level (one SELECT ... IN per level and 1024 keys, none for what is loaded).
+    template <auto... Members, class Object>
+    void remove_cascade(Object& object);
+    // Many-to-many through an association model (Link) whose foreign keys From and To reference
+    // this object's model and the related one: related<&PostTag::post_id, &PostTag::tag_id>(post)
+    // is the post's tags, the Link objects being post's children along From (loaded as
+    // children() does) and the tags their parents along To (the untracked ones in one
+    // SELECT ... IN per 1024 keys).
+    template <auto From, auto To, class Object>
+    std::vector<detail::relationship_parent_t<To>*> related(const Object& object);
+    // Eager loading of related() for all these objects: the links and the related objects with
+    // one SELECT ... IN per 1024 keys each. Returns the related objects, each once.
+    template <auto From, auto To, class Objects>
+    std::vector<detail::relationship_parent_t<To>*> load_related(const Objects& objects);
+    // Adds the association object Link{...} with From's key taken from `object` and To's from
+    // `other` (as add_child() does for each: new ones get their generated keys at the flush).
+    template <auto From, auto To, class Object, class Other, class Link = detail::relationship_child_t<From>>
+    Link& link(const Object& object, const Other& other, Link association = {});
 
 private:
     template <class... M>
@@ -364,7 +393,7 @@ private:
             }
         }
         std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
-        loaded_.clear();  // it may have moved or deleted children
+        relationships_.clear();  // it may have moved or deleted children
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
             if (it == store.identity.end()) continue;
@@ -511,13 +540,32 @@ private:
     void end_savepoint(std::size_t depth, std::uint64_t generation, bool keep_changes);
 
     // Relationships: the parents whose children are all tracked (session/relationships.hpp).
-    detail::loaded_keys loaded_;
+    detail::relationships_state relationships_;
+    // Children added by add_child() under parents not inserted yet, in add order.
+    std::vector<detail::parent_link> parent_links_;
+    // Writes the parent's key into each linked child whose parent is inserted by now.
+    void write_parent_keys();
     template <auto Member, class Object>
     detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
+    // remove_cascade(): removes the children of `parents` along Member, theirs along Rest first.
+    template <auto Member, auto... Rest, class Parent>
+    void remove_children(const std::vector<Parent*>& parents);
+    // The parents along Member of these children that the session does not track yet, loaded
+    // with one SELECT ... IN per 1024 keys.
+    template <auto Member, class Children>
+    void load_parents(const Children& children);
+    // The entry of a parent that children can be added under (tracked, not removed).
+    template <auto Member, class Object>
+    detail::entry& parent_for_adding(const Object& parent, std::string_view operation);
+    // Writes the parent's key into the child's foreign key Member, now and, for a new parent,
+    // again at the flush that inserts the child (parent_links_).
+    template <auto Member, class Object>
+    void link_to_parent(detail::entry& child, detail::entry& parent_entry, const Object& parent, std::string_view operation);
 
     void end_transaction() {
+        parent_links_.clear();  // applied by the flush, or their objects dropped by the rollback
         savepoints_.clear();
-        loaded_.clear();  // other transactions may add children from now on
+        relationships_.clear();  // other transactions may add children from now on
         ++transaction_generation_;
     }
 };
@@ -556,6 +604,7 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
         // a depth above), for backends that send a run at once.
         for (auto run = inserts.begin(); run != inserts.end();) {
             auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+            if (!parent_links_.empty()) write_parent_keys();  // the parents of this run are inserted
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
         }
@@ -570,6 +619,24 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
         throw;
     }
     if (wrote && options_.autocommit) commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::write_parent_keys() {
+    std::erase_if(parent_links_, [](const detail::parent_link& link) {
+        if (link.child->state != detail::object_state::pending) return true;  // removed before its flush
+        switch (link.parent->state) {
+            case detail::object_state::pending: return false;  // inserted by a later run
+            case detail::object_state::persistent:
+                link.write_key(link.child->object, link.parent->object);
+                link.child->key_from_parent = false;
+                return true;
+            default:
+                throw invalid_request_error(link.describe(link.operation,
+                    "the parent was removed or expunged before this child was inserted: remove the child too, or "
+                    "add it under another parent"));
+        }
+    });
 }
 
 template <class Backend>
@@ -611,7 +678,8 @@ void basic_session<Backend>::close() {
         if (stores_[i]) detail::spare_shelf<detail::model_store_base<Backend>>::keep(i, std::move(stores_[i]));
     stores_.clear();
     savepoints_.clear();
-    loaded_.clear();
+    relationships_.clear();
+    parent_links_.clear();
     failure_.reset();
     if (!connection_) return;
     auto lent = std::move(*connection_);
@@ -707,7 +775,7 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
     auto& c = connection();
     c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
     c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
-    loaded_.clear();  // children loaded since the savepoint may be gone, rows restored
+    relationships_.clear();  // children loaded since the savepoint may be gone, rows restored
     for (auto& store : stores_) {
         if (!store) continue;
         auto it = savepoints_[depth].stores.find(store->model_id);
