@@ -1867,14 +1867,18 @@ constexpr column_set all_but_primary_key() {
 
 // Whether two members hold the same value: by == where the value type has one, else (as
 // std::chrono::hh_mm_ss) by their stored forms; a value that cannot be stored counts as
-// changed, so that writing it reports the error.
+// changed, so that writing it reports the error. A column type whose stored form is at hand
+// (a reference: structql::decimal's text) is compared by it, so that 12.5 -> 12.50 is written.
 template <class M>
 bool same_value(const M& a, const M& b) {
     if constexpr (std::is_base_of_v<column_wrapper_tag, M>) {
         return same_value(a.value, b.value);
     } else if constexpr (is_optional<M>::value) {
         return a.has_value() == b.has_value() && (!a || same_value(*a, *b));
-    } else if constexpr (std::equality_comparable<M>) {
+    } else if constexpr (std::equality_comparable<M> && !requires {
+                             value_traits<M>::sql_type;
+                             requires std::is_reference_v<decltype(value_traits<M>::to_storage(a))>;
+                         }) {
         return a == b;
     } else {
         try {
@@ -2766,6 +2770,21 @@ constexpr descending<E> desc(const E&) {
 }
 
 namespace detail {
+// A dialect that only counts placeholders. ORDER BY, GROUP BY and PARTITION BY keys are written
+// from their type alone and nothing binds them: a key holding a value would leave its
+// placeholder unbound and shift every later one.
+struct placeholder_counter {
+    static constexpr char identifier_quote = '"';
+    static constexpr void write_placeholder(auto& out) { ++out.next_parameter; }
+    static constexpr void write_typed_placeholder(auto& out, column_type) { ++out.next_parameter; }
+};
+template <class E>
+consteval bool writes_no_placeholder() {
+    text_counter out;
+    E::template write<placeholder_counter>(out, nullptr);
+    return out.next_parameter == 1;
+}
+
 // A sort key's expression, and whether it is descending.
 template <class E>
 struct order_expression {
@@ -3030,7 +3049,7 @@ struct window_expression<F, type_list<P...>, type_list<O...>> : expression_tag {
     using reads = concat_t<typename F::reads, typename P::reads..., typename order_expression<O>::type::reads...>;
     static constexpr bool nullable = F::nullable;
     static constexpr bool dynamic = F::dynamic;
-    static_assert(!(P::dynamic || ...) && !(order_expression<O>::type::dynamic || ...),
+    static_assert((writes_no_placeholder<P>() && ...) && (writes_no_placeholder<typename order_expression<O>::type>() && ...),
                   "StructQL: over(): partition and order keys are columns or expressions without values");
     template <class D>
     static constexpr void write(auto& out, const window_expression* self = nullptr) {
@@ -3350,6 +3369,11 @@ struct join_clause {
     On on;
 };
 
+template <class Joins>
+inline constexpr bool has_outer_join = false;
+template <class... J>
+inline constexpr bool has_outer_join<std::tuple<J...>> = (J::outer || ...);
+
 template <class Join>
 struct join_models;
 template <class... J>
@@ -3596,6 +3620,8 @@ private:
 
     template <class D, class... G>
     static constexpr void write_group(auto& out, detail::type_list<G...>) {
+        static_assert((detail::writes_no_placeholder<G>() && ...),
+                      "StructQL: group_by() keys are columns or expressions without values");
         if constexpr (sizeof...(G) > 0) {
             out.append(" GROUP BY ");
             bool first = true;
@@ -3605,6 +3631,9 @@ private:
 
     template <class D, class... Keys>
     static constexpr void write_orders(auto& out, detail::type_list<Keys...>) {
+        static_assert((detail::writes_no_placeholder<typename detail::order_expression<Keys>::type>() && ...),
+                      "StructQL: order_by() keys are columns or expressions without values (a value there would "
+                      "not be bound): order by a column, or select the expression and order outside SQL");
         if constexpr (sizeof...(Keys) > 0) {
             out.append(" ORDER BY ");
             bool first = true;
@@ -3866,12 +3895,12 @@ public:
     // fails at once on a locked row (retryable_error), for_update(sq::skip_locked) leaves locked
     // rows out (a job queue). for_share() takes the shared lock. A compile error on SQLite,
     // which has no row locks.
-    auto for_update() const { return rebuilt(parts_.template with_lock<detail::lock_update>()); }
-    auto for_update(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_nowait>()); }
-    auto for_update(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_skip_locked>()); }
-    auto for_share() const { return rebuilt(parts_.template with_lock<detail::lock_share>()); }
-    auto for_share(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_nowait>()); }
-    auto for_share(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_skip_locked>()); }
+    auto for_update() const { return locked<detail::lock_update>(); }
+    auto for_update(nowait_t) const { return locked<detail::lock_update_nowait>(); }
+    auto for_update(skip_locked_t) const { return locked<detail::lock_update_skip_locked>(); }
+    auto for_share() const { return locked<detail::lock_share>(); }
+    auto for_share(nowait_t) const { return locked<detail::lock_share_nowait>(); }
+    auto for_share(skip_locked_t) const { return locked<detail::lock_share_skip_locked>(); }
 
     // Appends sort keys: an expression (ascending) or desc(expression). Keys are columns or
     // aggregates: their text is fixed by their type.
@@ -4096,6 +4125,17 @@ private:
             std::string s = text(kind);
             detail::access::select_rows<reads>(*source_, s, true, binder, on_row);
         }
+    }
+
+    // PostgreSQL locks the rows of a plain query only: not of DISTINCT, GROUP BY or the nullable
+    // side of an outer join (aggregates are its error at run time).
+    template <const char* Lock>
+    auto locked() const {
+        static_assert(!Parts::is_distinct && std::is_same_v<typename Parts::group, detail::type_list<>> &&
+                          !detail::has_outer_join<typename Parts::joins_type>,
+                      "StructQL: for_update() / for_share() lock the rows of a query without distinct(), "
+                      "group_by() or outerjoin()");
+        return rebuilt(parts_.template with_lock<Lock>());
     }
 
     void check_bulk() const {
@@ -5236,8 +5276,11 @@ auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, s
                           bool returning, const conflict_view* conflict = nullptr) {
     return c.prepare_generated(tag, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
         runtime_text out;
-        sql::detail::write_insert<D>(out, t, rows, generated, returning && !conflict);
-        if (conflict) sql::detail::write_on_conflict<D>(out, t, *conflict, returning);
+        // A row of nothing but a generated key (DEFAULT VALUES, after which SQLite allows no ON
+        // CONFLICT) cannot conflict: the clause's target can only be that key.
+        const bool on_conflict = conflict && t.columns.size() > (generated ? 1u : 0u);
+        sql::detail::write_insert<D>(out, t, rows, generated, returning && !on_conflict);
+        if (on_conflict) sql::detail::write_on_conflict<D>(out, t, *conflict, returning);
         return std::move(out.text);
     });
 }

@@ -282,6 +282,11 @@ TEMPLATE_TEST_CASE("lower upper length abs and coalesce in filters and projectio
     auto nothing_else = db.template query<User>().select(sq::case_(sq::when(col<&User::id> == 1, std::string("one")))).order_by(col<&User::id>).all();
     CHECK(nothing_else[0] == std::tuple<std::optional<std::string>>{"one"});
     CHECK(nothing_else[1] == std::tuple<std::optional<std::string>>{std::nullopt});  // no ELSE: NULL
+    // ORDER BY, GROUP BY and PARTITION BY keys are written from their type alone: one holding a
+    // value would leave a placeholder unbound, so order_by() / over() refuse it at compile time.
+    static_assert(sq::detail::writes_no_placeholder<decltype(sq::length(col<&User::name>))>());
+    static_assert(!sq::detail::writes_no_placeholder<decltype(sq::coalesce(col<&User::hair_color>, "b"))>());
+    static_assert(!sq::detail::writes_no_placeholder<decltype(sq::case_(sq::when(col<&User::id> == 1, 1)).else_(0))>());
     // Window functions: the newest post of each user numbered 1, a running count per user.
     auto ranked = db.template query<Post>()
                       .select(col<&Post::id>, sq::row_number().over(sq::partition_by(col<&Post::user_id>), sq::order_by(sq::desc(col<&Post::id>))),
@@ -622,7 +627,7 @@ TEMPLATE_TEST_CASE("connection.insert with on_conflict skips or merges the rows 
     STRUCTQL_REQUIRE_BACKEND(TestType);
     TestType database;
     auto engine = database.make_engine({.pool_size = 1});
-    sq::metadata<Member, Stock>::create_all(engine);
+    sq::metadata<Member, Stock, Counter>::create_all(engine);
     auto file = database.probe();
     std::vector<std::string> statements;
     engine.before_execute([&](const sq::statement_event& e) { statements.emplace_back(e.sql); });
@@ -682,6 +687,10 @@ TEMPLATE_TEST_CASE("connection.insert with on_conflict skips or merges the rows 
         CHECK_THROWS_AS(c.insert(twice, sq::on_conflict<&Member::email>::do_update_all), sq::error);
         CHECK(file.count("SELECT count(*) FROM members WHERE email = 'eve@x'") == 0);
     }
+    // A key-only model with generated keys inserts DEFAULT VALUES, which cannot conflict (and
+    // after which SQLite takes no ON CONFLICT): the clause is left out.
+    CHECK(c.insert(std::vector<Counter>(2), sq::on_conflict<&Counter::id>::do_nothing) == 2);
+    CHECK(file.count("SELECT count(*) FROM counters") == 2);
     // A conflict on a unique column the clause does not name is still an integrity_error.
     std::vector<Member> other = {{.id = bob, .email = "new@x", .name = "N", .visits = 0}};
     CHECK_THROWS_AS(c.insert(other, sq::on_conflict<&Member::email>::do_nothing), sq::integrity_error);

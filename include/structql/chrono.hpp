@@ -130,7 +130,7 @@ struct value_traits<std::chrono::sys_days> {
 template <class D>
 struct value_traits<std::chrono::hh_mm_ss<D>> {
     static_assert(std::chrono::treat_as_floating_point_v<typename D::rep> == false &&
-                      std::ratio_less_equal_v<std::micro, typename D::period>,
+                      std::ratio_divide<typename D::period, std::micro>::den == 1,
                   "StructQL: a TIME column keeps microseconds at most (PostgreSQL's TIME): use "
                   "std::chrono::hh_mm_ss<std::chrono::microseconds> or a coarser integer duration");
     using storage_type = std::string;

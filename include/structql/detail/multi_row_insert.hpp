@@ -46,8 +46,11 @@ auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, s
                           bool returning, const conflict_view* conflict = nullptr) {
     return c.prepare_generated(tag, rows * 4 + (generated ? 2 : 0) + (returning ? 1 : 0), [&] {
         runtime_text out;
-        sql::detail::write_insert<D>(out, t, rows, generated, returning && !conflict);
-        if (conflict) sql::detail::write_on_conflict<D>(out, t, *conflict, returning);
+        // A row of nothing but a generated key (DEFAULT VALUES, after which SQLite allows no ON
+        // CONFLICT) cannot conflict: the clause's target can only be that key.
+        const bool on_conflict = conflict && t.columns.size() > (generated ? 1u : 0u);
+        sql::detail::write_insert<D>(out, t, rows, generated, returning && !on_conflict);
+        if (on_conflict) sql::detail::write_on_conflict<D>(out, t, *conflict, returning);
         return std::move(out.text);
     });
 }

@@ -94,14 +94,18 @@ constexpr column_set all_but_primary_key() {
 
 // Whether two members hold the same value: by == where the value type has one, else (as
 // std::chrono::hh_mm_ss) by their stored forms; a value that cannot be stored counts as
-// changed, so that writing it reports the error.
+// changed, so that writing it reports the error. A column type whose stored form is at hand
+// (a reference: structql::decimal's text) is compared by it, so that 12.5 -> 12.50 is written.
 template <class M>
 bool same_value(const M& a, const M& b) {
     if constexpr (std::is_base_of_v<column_wrapper_tag, M>) {
         return same_value(a.value, b.value);
     } else if constexpr (is_optional<M>::value) {
         return a.has_value() == b.has_value() && (!a || same_value(*a, *b));
-    } else if constexpr (std::equality_comparable<M>) {
+    } else if constexpr (std::equality_comparable<M> && !requires {
+                             value_traits<M>::sql_type;
+                             requires std::is_reference_v<decltype(value_traits<M>::to_storage(a))>;
+                         }) {
         return a == b;
     } else {
         try {

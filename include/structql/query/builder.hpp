@@ -120,12 +120,12 @@ public:
     // fails at once on a locked row (retryable_error), for_update(sq::skip_locked) leaves locked
     // rows out (a job queue). for_share() takes the shared lock. A compile error on SQLite,
     // which has no row locks.
-    auto for_update() const { return rebuilt(parts_.template with_lock<detail::lock_update>()); }
-    auto for_update(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_nowait>()); }
-    auto for_update(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_update_skip_locked>()); }
-    auto for_share() const { return rebuilt(parts_.template with_lock<detail::lock_share>()); }
-    auto for_share(nowait_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_nowait>()); }
-    auto for_share(skip_locked_t) const { return rebuilt(parts_.template with_lock<detail::lock_share_skip_locked>()); }
+    auto for_update() const { return locked<detail::lock_update>(); }
+    auto for_update(nowait_t) const { return locked<detail::lock_update_nowait>(); }
+    auto for_update(skip_locked_t) const { return locked<detail::lock_update_skip_locked>(); }
+    auto for_share() const { return locked<detail::lock_share>(); }
+    auto for_share(nowait_t) const { return locked<detail::lock_share_nowait>(); }
+    auto for_share(skip_locked_t) const { return locked<detail::lock_share_skip_locked>(); }
 
     // Appends sort keys: an expression (ascending) or desc(expression). Keys are columns or
     // aggregates: their text is fixed by their type.
@@ -350,6 +350,17 @@ private:
             std::string s = text(kind);
             detail::access::select_rows<reads>(*source_, s, true, binder, on_row);
         }
+    }
+
+    // PostgreSQL locks the rows of a plain query only: not of DISTINCT, GROUP BY or the nullable
+    // side of an outer join (aggregates are its error at run time).
+    template <const char* Lock>
+    auto locked() const {
+        static_assert(!Parts::is_distinct && std::is_same_v<typename Parts::group, detail::type_list<>> &&
+                          !detail::has_outer_join<typename Parts::joins_type>,
+                      "StructQL: for_update() / for_share() lock the rows of a query without distinct(), "
+                      "group_by() or outerjoin()");
+        return rebuilt(parts_.template with_lock<Lock>());
     }
 
     void check_bulk() const {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "structql/detail/rows.hpp"
+#include "structql/detail/static_text.hpp"
 #include "structql/detail/type_list.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/sql/dialect.hpp"
@@ -646,6 +647,21 @@ constexpr descending<E> desc(const E&) {
 }
 
 namespace detail {
+// A dialect that only counts placeholders. ORDER BY, GROUP BY and PARTITION BY keys are written
+// from their type alone and nothing binds them: a key holding a value would leave its
+// placeholder unbound and shift every later one.
+struct placeholder_counter {
+    static constexpr char identifier_quote = '"';
+    static constexpr void write_placeholder(auto& out) { ++out.next_parameter; }
+    static constexpr void write_typed_placeholder(auto& out, column_type) { ++out.next_parameter; }
+};
+template <class E>
+consteval bool writes_no_placeholder() {
+    text_counter out;
+    E::template write<placeholder_counter>(out, nullptr);
+    return out.next_parameter == 1;
+}
+
 // A sort key's expression, and whether it is descending.
 template <class E>
 struct order_expression {

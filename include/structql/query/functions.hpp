@@ -215,7 +215,7 @@ struct window_expression<F, type_list<P...>, type_list<O...>> : expression_tag {
     using reads = concat_t<typename F::reads, typename P::reads..., typename order_expression<O>::type::reads...>;
     static constexpr bool nullable = F::nullable;
     static constexpr bool dynamic = F::dynamic;
-    static_assert(!(P::dynamic || ...) && !(order_expression<O>::type::dynamic || ...),
+    static_assert((writes_no_placeholder<P>() && ...) && (writes_no_placeholder<typename order_expression<O>::type>() && ...),
                   "StructQL: over(): partition and order keys are columns or expressions without values");
     template <class D>
     static constexpr void write(auto& out, const window_expression* self = nullptr) {

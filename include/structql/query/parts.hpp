@@ -107,6 +107,11 @@ struct join_clause {
     On on;
 };
 
+template <class Joins>
+inline constexpr bool has_outer_join = false;
+template <class... J>
+inline constexpr bool has_outer_join<std::tuple<J...>> = (J::outer || ...);
+
 template <class Join>
 struct join_models;
 template <class... J>
@@ -353,6 +358,8 @@ private:
 
     template <class D, class... G>
     static constexpr void write_group(auto& out, detail::type_list<G...>) {
+        static_assert((detail::writes_no_placeholder<G>() && ...),
+                      "StructQL: group_by() keys are columns or expressions without values");
         if constexpr (sizeof...(G) > 0) {
             out.append(" GROUP BY ");
             bool first = true;
@@ -362,6 +369,9 @@ private:
 
     template <class D, class... Keys>
     static constexpr void write_orders(auto& out, detail::type_list<Keys...>) {
+        static_assert((detail::writes_no_placeholder<typename detail::order_expression<Keys>::type>() && ...),
+                      "StructQL: order_by() keys are columns or expressions without values (a value there would "
+                      "not be bound): order by a column, or select the expression and order outside SQL");
         if constexpr (sizeof...(Keys) > 0) {
             out.append(" ORDER BY ");
             bool first = true;

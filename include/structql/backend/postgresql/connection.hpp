@@ -16,10 +16,12 @@
 // is stored as ...59.999999, and read back exactly as stored.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -64,6 +66,11 @@ public:
             values.push_back(value.c_str());
         }
         if (!settings.empty()) {
+            // libpq reads PGOPTIONS only when no options are given: keep what it says.
+            bool from_url = std::any_of(args.parameters.begin(), args.parameters.end(),
+                                        [](const auto& p) { return p.first == "options"; });
+            if (const char* environment = std::getenv("PGOPTIONS"); environment && !from_url)
+                settings = std::string(environment) + " " + settings;
             keywords.push_back("options");
             values.push_back(settings.c_str());
         }

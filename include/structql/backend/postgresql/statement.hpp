@@ -325,6 +325,7 @@ public:
             // and the types StructQL stores as text: NUMERIC, DATE, TIME, JSON and JSONB.
             if (k == kind::text || k == kind::other || k == kind::json) return std::string(v);
             if (k == kind::numeric) return numeric(v);
+            if (k == kind::uuid) return binary_results_ ? pg::uuid_text(v) : std::string(v);
             if (k != kind::date && k != kind::time && k != kind::jsonb) type_mismatch("TEXT", col);
             if (!binary_results_) return std::string(v);
             if (k == kind::date) return pg::date_text(v);

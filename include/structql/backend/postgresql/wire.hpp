@@ -195,9 +195,12 @@ inline std::string date_text(std::string_view v) {
     auto count = get_int(v.data(), 4);
     if (count == std::numeric_limits<std::int32_t>::max() || count == std::numeric_limits<std::int32_t>::min())
         throw conversion_failure("'infinity' is not a date StructQL can read");
-    year_month_day ymd{sys_days{days{count + 10'957}}};  // 10,957 days from 1970-01-01 to 2000-01-01
-    if (static_cast<int>(ymd.year()) < 0 || static_cast<int>(ymd.year()) > 9999)
-        throw conversion_failure("date out of range (years 0000 to 9999)");
+    // Checked as days first: year_month_day's year wraps past 32767, and PostgreSQL's go further.
+    const days since_epoch{count + 10'957};  // 10,957 days from 1970-01-01 to 2000-01-01
+    if (since_epoch < sys_days{year{1} / January / 1}.time_since_epoch() ||
+        since_epoch > sys_days{year{9999} / December / 31}.time_since_epoch())
+        throw conversion_failure("date out of range (years 0001 to 9999)");
+    year_month_day ymd{sys_days{since_epoch}};
     char text[16];
     std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                   static_cast<unsigned>(ymd.day()));
@@ -212,7 +215,10 @@ inline std::string time_text(std::string_view v) {
     std::snprintf(text, sizeof text, "%02lld:%02lld:%02lld.%06lld", static_cast<long long>(us / 3'600'000'000),
                   static_cast<long long>(us / 60'000'000 % 60), static_cast<long long>(us / 1'000'000 % 60),
                   static_cast<long long>(us % 1'000'000));
-    return text;
+    std::string out = text;
+    while (out.back() == '0' && out.size() > 8) out.pop_back();  // the server's form: "12:00:00", "13:45:30.25"
+    if (out.back() == '.') out.pop_back();
+    return out;
 }
 // UUID's text form ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", as the server writes it) -> 16 bytes.
 inline blob uuid_from_text(std::string_view v) {
@@ -230,6 +236,18 @@ inline blob uuid_from_text(std::string_view v) {
         ++i;
     }
     if (out.size() != 16) throw conversion_failure("'" + std::string(v) + "' is not a UUID");
+    return out;
+}
+// UUID's binary form (16 bytes) -> its text, as the server writes it.
+inline std::string uuid_text(std::string_view v) {
+    if (v.size() != 16) throw conversion_failure("malformed UUID value");
+    constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+        out += hex[static_cast<unsigned char>(v[i]) >> 4];
+        out += hex[static_cast<unsigned char>(v[i]) & 15];
+    }
     return out;
 }
 // JSONB: a version byte (1), then the document's text.
