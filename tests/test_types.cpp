@@ -82,6 +82,18 @@ void set_stored(typename Database::probe_type& probe, std::string column, std::s
     probe.exec("UPDATE events SET \"" + column + "\" = " + sql_value + " WHERE id = " + std::to_string(id));
 }
 
+// Adds the event through a session and commits it; returns the key the database gave it.
+template <class Database>
+std::int64_t committed(typename Database::engine_type& engine, const Event& event) {
+    typename Database::session_type s(engine);
+    Event& added = s.add(Event(event));
+    s.flush();  // the key is the database's from here
+    const std::int64_t id = added.id;
+    REQUIRE(id > 0);
+    s.commit();
+    return id;
+}
+
 bool same(const Event& a, const Event& b) {
     return a.id == b.id && a.day == b.day && a.until == b.until && a.starts.to_duration() == b.starts.to_duration() &&
            a.at == b.at && a.ref == b.ref && a.price == b.price && a.prefs->theme == b.prefs->theme &&
@@ -123,14 +135,7 @@ TEMPLATE_TEST_CASE("dates, times of day, time points, UUIDs, decimals and JSON d
     CHECK(declared_type<TestType>(probe, "prefs") == (lite ? "TEXT" : "jsonb"));
 
     Event written = sample();
-    {
-        typename TestType::session_type s(engine);
-        Event& added = s.add(Event(written));
-        s.flush();  // the key is the database's from here
-        written.id = added.id;
-        s.commit();
-    }
-    const std::int64_t id = written.id;
+    const std::int64_t id = written.id = committed<TestType>(engine, written);
 
     CHECK(stored_text<TestType>(probe, "day", id) == "2024-02-29");
     CHECK(stored_text<TestType>(probe, "price", id) == "12345678901234567890.10");  // scale kept, no double
@@ -182,15 +187,7 @@ TEMPLATE_TEST_CASE("a change to a member without == (a time of day, a JSON docum
     auto engine = db.make_engine();
     schema::create_all(engine);
     auto probe = db.probe();
-    std::int64_t id = 0;
-    {
-        typename TestType::session_type s(engine);
-        Event& added = s.add(sample());
-        s.flush();
-        id = added.id;
-        REQUIRE(id > 0);
-        s.commit();
-    }
+    const std::int64_t id = committed<TestType>(engine, sample());
     std::vector<std::string> statements;
     engine.before_execute([&](const sq::statement_event& e) { statements.emplace_back(e.sql); });
     {
@@ -244,15 +241,7 @@ TEMPLATE_TEST_CASE("a value that does not fit its column is a data_error naming 
     refused(bad, "at");
     CHECK(probe.count("SELECT COUNT(*) FROM events") == 0);
 
-    std::int64_t id = 0;
-    {
-        typename TestType::session_type s(engine);
-        Event& added = s.add(sample());
-        s.flush();
-        id = added.id;
-        REQUIRE(id > 0);
-        s.commit();
-    }
+    const std::int64_t id = committed<TestType>(engine, sample());
     // Each bad value is written by the probe, read through a new session, then put back.
     auto unreadable = [&](const char* column, std::string sql_value, std::string restore, const char* problem) {
         set_stored<TestType>(probe, column, sql_value, id);
