@@ -1,7 +1,8 @@
 #pragma once
 // SQL functions over expressions (query/expressions.hpp): the aggregates count / sum / avg /
-// min / max, the scalar functions lower / upper / length / abs / coalesce, and CASE. Each is a
-// node whose text is fixed by its type, like every other expression.
+// min / max, the scalar functions lower / upper / length / abs / coalesce, CASE, and window
+// functions (row_number / rank / dense_rank, any aggregate's .over()). Each is a node whose text
+// is fixed by its type, like every other expression.
 #include <cstdint>
 #include <string>
 #include <string_view>
