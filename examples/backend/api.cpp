@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -118,7 +119,10 @@ public:
         } catch (const sq::json_error& e) {
             return unprocessable(e.problems());
         } catch (const sq::integrity_error& e) {
-            return detail(409, e.what());
+            // The database's words name the constraint; the statement behind them is the
+            // service's own business, not the client's.
+            std::string_view message = e.what();
+            return detail(409, message.substr(0, message.find(" [SQL: ")));
         } catch (const sq::retryable_error& e) {  // still busy after retry_transaction's attempts
             response out = detail(503, e.what());
             out.headers.emplace_back("Retry-After", "1");

@@ -251,6 +251,7 @@ TEMPLATE_TEST_CASE("HTTP service answers 404 405 409 and 422", "[http]", http_te
     const response taken = http.send("POST", "/pessoas/" + std::to_string(other) + "/documentos", R"({"tipo":"RG","numero":"42"})");
     CHECK(taken.status == 409);
     CHECK_THAT(taken.body, Catch::Contains("numero"));  // the constraint, in the database's words
+    CHECK_THAT(taken.body, !Catch::Contains("[SQL:") && !Catch::Contains("INSERT"));  // not the statement
     const response still_has = http.send("DELETE", path);
     CHECK(still_has.status == 409);
     CHECK(probe.count("SELECT count(*) FROM pessoas WHERE id = " + std::to_string(id)) == 1);
