@@ -39,8 +39,9 @@ inline const char upsert_id = 0;  // the same for one ON CONFLICT clause's
 
 // The prepared INSERT of `rows` rows into the table, without the key column when `generated`;
 // with `returning`, the statement returns the generated keys as rows (in no order SQL promises).
-// With `conflict`, an ON CONFLICT clause follows the rows. `tag` (multi_row_insert_id<T>, or
-// upsert_id<> for a clause) names the model's statements in the cache.
+// With `conflict` (connection.insert's upsert, which reads no keys: never with `returning`), an
+// ON CONFLICT clause follows the rows. `tag` (multi_row_insert_id<T>, or upsert_id<> for a
+// clause) names the model's statements in the cache.
 template <class D, class Connection>
 auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, std::size_t rows, bool generated,
                           bool returning, const conflict_view* conflict = nullptr) {
@@ -48,9 +49,8 @@ auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, s
         runtime_text out;
         // A row of nothing but a generated key (DEFAULT VALUES, after which SQLite allows no ON
         // CONFLICT) cannot conflict: the clause's target can only be that key.
-        const bool on_conflict = conflict && t.columns.size() > (generated ? 1u : 0u);
-        sql::detail::write_insert<D>(out, t, rows, generated, returning && !on_conflict);
-        if (on_conflict) sql::detail::write_on_conflict<D>(out, t, *conflict, returning);
+        sql::detail::write_insert<D>(out, t, rows, generated, returning);
+        if (conflict && t.columns.size() > (generated ? 1u : 0u)) sql::detail::write_on_conflict<D>(out, t, *conflict);
         return std::move(out.text);
     });
 }

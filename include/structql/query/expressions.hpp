@@ -673,6 +673,22 @@ struct order_expression<descending<E>> {
     using type = E;
     static constexpr bool descending = true;
 };
+
+// `clause` then "k1, k2 DESC" (GROUP BY, ORDER BY, PARTITION BY), nothing for no keys. The keys
+// are written from their type alone and nothing binds them: one holding a value is refused.
+template <class D, class... Keys>
+constexpr void write_key_clause(auto& out, std::string_view clause, type_list<Keys...>) {
+    static_assert((writes_no_placeholder<typename order_expression<Keys>::type>() && ...),
+                  "StructQL: order_by(), group_by() and over() keys are columns or expressions without values (a "
+                  "value there would not be bound): use a column, or select the expression and order outside SQL");
+    if constexpr (sizeof...(Keys) > 0) {
+        out.append(clause);
+        bool first = true;
+        ((first ? void() : out.append(", "), first = false, order_expression<Keys>::type::template write<D>(out),
+          order_expression<Keys>::descending ? out.append(" DESC") : void()),
+         ...);
+    }
+}
 }  // namespace detail
 
 // A column assignment for bulk update(): set<&T::m>(value) or set<&T::m>(expression).

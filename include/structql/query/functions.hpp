@@ -216,24 +216,12 @@ struct window_expression<F, type_list<P...>, type_list<O...>> : expression_tag {
     using reads = concat_t<typename F::reads, typename P::reads..., typename order_expression<O>::type::reads...>;
     static constexpr bool nullable = F::nullable;
     static constexpr bool dynamic = F::dynamic;
-    static_assert((writes_no_placeholder<P>() && ...) && (writes_no_placeholder<typename order_expression<O>::type>() && ...),
-                  "StructQL: over(): partition and order keys are columns or expressions without values");
     template <class D>
     static constexpr void write(auto& out, const window_expression* self = nullptr) {
         F::template write<D>(out, self ? &self->function : nullptr);
         out.append(" OVER (");
-        bool first = true;
-        if constexpr (sizeof...(P) > 0) {
-            out.append("PARTITION BY ");
-            ((first ? void() : out.append(", "), first = false, P::template write<D>(out)), ...);
-        }
-        if constexpr (sizeof...(O) > 0) {
-            out.append(sizeof...(P) > 0 ? " ORDER BY " : "ORDER BY ");
-            first = true;
-            ((first ? void() : out.append(", "), first = false, order_expression<O>::type::template write<D>(out),
-              order_expression<O>::descending ? out.append(" DESC") : void()),
-             ...);
-        }
+        write_key_clause<D>(out, "PARTITION BY ", type_list<P...>{});
+        write_key_clause<D>(out, sizeof...(P) > 0 ? " ORDER BY " : "ORDER BY ", type_list<O...>{});
         out.append(')');
     }
     template <class Statement>

@@ -56,15 +56,17 @@ struct conflict_target_check {
 template <auto... Members>
 struct member_list {};
 
-// Every column but the key's and the target's.
+// Whether do_update_all sets column i: every column but the key's and the target's.
+template <class T, std::size_t TargetSize>
+constexpr bool updated_by_all(std::size_t i, const std::array<std::size_t, TargetSize>& target) {
+    bool skip = table<T>::view.is_key(i);
+    for (std::size_t c : target) skip = skip || c == i;
+    return !skip;
+}
 template <class T, std::size_t TargetSize>
 constexpr std::size_t update_all_count(const std::array<std::size_t, TargetSize>& target) {
     std::size_t n = 0;
-    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-        bool skip = table<T>::view.is_key(i);
-        for (std::size_t c : target) skip = skip || c == i;
-        n += skip ? 0 : 1;
-    }
+    for (std::size_t i = 0; i < table<T>::column_count; ++i) n += updated_by_all<T>(i, target) ? 1 : 0;
     return n;
 }
 
@@ -93,11 +95,8 @@ struct conflict_sql<conflict_action<T, member_list<Target...>, All, Set...>> {
         std::array<std::size_t, set_count> out{};
         if constexpr (All) {
             std::size_t n = 0;
-            for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-                bool skip = table<T>::view.is_key(i);
-                for (std::size_t c : target) skip = skip || c == i;
-                if (!skip) out[n++] = i;
-            }
+            for (std::size_t i = 0; i < table<T>::column_count; ++i)
+                if (updated_by_all<T>(i, target)) out[n++] = i;
         } else {
             out = member_indexes<T, Set...>;
         }
@@ -123,11 +122,9 @@ struct on_conflict {
 
 namespace sql::detail {
 
-// " ON CONFLICT ("a", "b") DO NOTHING" or " ... DO UPDATE SET "c" = excluded."c", ...", then
-// the RETURNING clause write_insert leaves to it.
+// " ON CONFLICT ("a", "b") DO NOTHING" or " ... DO UPDATE SET "c" = excluded."c", ...".
 template <class D>
-constexpr void write_on_conflict(auto& out, const table_view& t, const structql::detail::conflict_view& clause,
-                                 bool returning) {
+constexpr void write_on_conflict(auto& out, const table_view& t, const structql::detail::conflict_view& clause) {
     out.append(" ON CONFLICT (");
     for (std::size_t i = 0; i < clause.target.size(); ++i) {
         if (i > 0) out.append(", ");
@@ -140,9 +137,6 @@ constexpr void write_on_conflict(auto& out, const table_view& t, const structql:
         out.append(" = excluded.");
         write_identifier<D>(out, t.columns[clause.set[i]].name);
     }
-    if (!returning) return;
-    out.append(" RETURNING ");
-    write_identifier<D>(out, t.primary_key().name);
 }
 
 }  // namespace sql::detail

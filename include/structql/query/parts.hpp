@@ -275,12 +275,12 @@ struct query_parts {
             out.append(" WHERE ");
             detail::write_node<D>(self ? &self->where : nullptr, out);
         }
-        write_group<D>(out, Group{});
+        detail::write_key_clause<D>(out, " GROUP BY ", Group{});
         if constexpr (!std::is_same_v<Having, detail::no_condition>) {
             out.append(" HAVING ");
             detail::write_node<D>(self ? &self->having : nullptr, out);
         }
-        if (kind != statement_kind::count) write_orders<D>(out, Orders{});  // a count has one row
+        if (kind != statement_kind::count) detail::write_key_clause<D>(out, " ORDER BY ", Orders{});  // a count has one row
         if constexpr (Limit) {
             out.append(" LIMIT ");
             D::write_placeholder(out);
@@ -354,32 +354,6 @@ private:
         sql::write_identifier<D>(out, table<typename J::model>::name);
         out.append(" ON ");
         detail::write_node<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
-    }
-
-    template <class D, class... G>
-    static constexpr void write_group(auto& out, detail::type_list<G...>) {
-        static_assert((detail::writes_no_placeholder<G>() && ...),
-                      "StructQL: group_by() keys are columns or expressions without values");
-        if constexpr (sizeof...(G) > 0) {
-            out.append(" GROUP BY ");
-            bool first = true;
-            ((first ? void() : out.append(", "), first = false, G::template write<D>(out)), ...);
-        }
-    }
-
-    template <class D, class... Keys>
-    static constexpr void write_orders(auto& out, detail::type_list<Keys...>) {
-        static_assert((detail::writes_no_placeholder<typename detail::order_expression<Keys>::type>() && ...),
-                      "StructQL: order_by() keys are columns or expressions without values (a value there would "
-                      "not be bound): order by a column, or select the expression and order outside SQL");
-        if constexpr (sizeof...(Keys) > 0) {
-            out.append(" ORDER BY ");
-            bool first = true;
-            ((first ? void() : out.append(", "), first = false,
-              detail::order_expression<Keys>::type::template write<D>(out),
-              detail::order_expression<Keys>::descending ? out.append(" DESC") : void()),
-             ...);
-        }
     }
 };
 

@@ -16,7 +16,6 @@
 // is stored as ...59.999999, and read back exactly as stored.
 #include <libpq-fe.h>
 
-#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -56,10 +55,12 @@ public:
         // The engine's isolation level and read-only switch travel as server settings in the
         // startup packet (libpq's "options"): no statement, no extra round trip.
         std::string settings = server_settings(context->options);
+        bool url_options = false;
         std::vector<const char*> keywords, values;
         for (const auto& [key, value] : args.parameters) {
             if (key == "options" && !settings.empty()) {
                 settings = value + " " + settings;
+                url_options = true;
                 continue;
             }
             keywords.push_back(key.c_str());
@@ -67,9 +68,7 @@ public:
         }
         if (!settings.empty()) {
             // libpq reads PGOPTIONS only when no options are given: keep what it says.
-            bool from_url = std::any_of(args.parameters.begin(), args.parameters.end(),
-                                        [](const auto& p) { return p.first == "options"; });
-            if (const char* environment = std::getenv("PGOPTIONS"); environment && !from_url)
+            if (const char* environment = std::getenv("PGOPTIONS"); environment && !url_options)
                 settings = std::string(environment) + " " + settings;
             keywords.push_back("options");
             values.push_back(settings.c_str());
