@@ -2796,6 +2796,22 @@ struct order_expression<descending<E>> {
     using type = E;
     static constexpr bool descending = true;
 };
+
+// `clause` then "k1, k2 DESC" (GROUP BY, ORDER BY, PARTITION BY), nothing for no keys. The keys
+// are written from their type alone and nothing binds them: one holding a value is refused.
+template <class D, class... Keys>
+constexpr void write_key_clause(auto& out, std::string_view clause, type_list<Keys...>) {
+    static_assert((writes_no_placeholder<typename order_expression<Keys>::type>() && ...),
+                  "StructQL: order_by(), group_by() and over() keys are columns or expressions without values (a "
+                  "value there would not be bound): use a column, or select the expression and order outside SQL");
+    if constexpr (sizeof...(Keys) > 0) {
+        out.append(clause);
+        bool first = true;
+        ((first ? void() : out.append(", "), first = false, order_expression<Keys>::type::template write<D>(out),
+          order_expression<Keys>::descending ? out.append(" DESC") : void()),
+         ...);
+    }
+}
 }  // namespace detail
 
 // A column assignment for bulk update(): set<&T::m>(value) or set<&T::m>(expression).
@@ -3050,24 +3066,12 @@ struct window_expression<F, type_list<P...>, type_list<O...>> : expression_tag {
     using reads = concat_t<typename F::reads, typename P::reads..., typename order_expression<O>::type::reads...>;
     static constexpr bool nullable = F::nullable;
     static constexpr bool dynamic = F::dynamic;
-    static_assert((writes_no_placeholder<P>() && ...) && (writes_no_placeholder<typename order_expression<O>::type>() && ...),
-                  "StructQL: over(): partition and order keys are columns or expressions without values");
     template <class D>
     static constexpr void write(auto& out, const window_expression* self = nullptr) {
         F::template write<D>(out, self ? &self->function : nullptr);
         out.append(" OVER (");
-        bool first = true;
-        if constexpr (sizeof...(P) > 0) {
-            out.append("PARTITION BY ");
-            ((first ? void() : out.append(", "), first = false, P::template write<D>(out)), ...);
-        }
-        if constexpr (sizeof...(O) > 0) {
-            out.append(sizeof...(P) > 0 ? " ORDER BY " : "ORDER BY ");
-            first = true;
-            ((first ? void() : out.append(", "), first = false, order_expression<O>::type::template write<D>(out),
-              order_expression<O>::descending ? out.append(" DESC") : void()),
-             ...);
-        }
+        write_key_clause<D>(out, "PARTITION BY ", type_list<P...>{});
+        write_key_clause<D>(out, sizeof...(P) > 0 ? " ORDER BY " : "ORDER BY ", type_list<O...>{});
         out.append(')');
     }
     template <class Statement>
@@ -3538,12 +3542,12 @@ struct query_parts {
             out.append(" WHERE ");
             detail::write_node<D>(self ? &self->where : nullptr, out);
         }
-        write_group<D>(out, Group{});
+        detail::write_key_clause<D>(out, " GROUP BY ", Group{});
         if constexpr (!std::is_same_v<Having, detail::no_condition>) {
             out.append(" HAVING ");
             detail::write_node<D>(self ? &self->having : nullptr, out);
         }
-        if (kind != statement_kind::count) write_orders<D>(out, Orders{});  // a count has one row
+        if (kind != statement_kind::count) detail::write_key_clause<D>(out, " ORDER BY ", Orders{});  // a count has one row
         if constexpr (Limit) {
             out.append(" LIMIT ");
             D::write_placeholder(out);
@@ -3617,32 +3621,6 @@ private:
         sql::write_identifier<D>(out, table<typename J::model>::name);
         out.append(" ON ");
         detail::write_node<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
-    }
-
-    template <class D, class... G>
-    static constexpr void write_group(auto& out, detail::type_list<G...>) {
-        static_assert((detail::writes_no_placeholder<G>() && ...),
-                      "StructQL: group_by() keys are columns or expressions without values");
-        if constexpr (sizeof...(G) > 0) {
-            out.append(" GROUP BY ");
-            bool first = true;
-            ((first ? void() : out.append(", "), first = false, G::template write<D>(out)), ...);
-        }
-    }
-
-    template <class D, class... Keys>
-    static constexpr void write_orders(auto& out, detail::type_list<Keys...>) {
-        static_assert((detail::writes_no_placeholder<typename detail::order_expression<Keys>::type>() && ...),
-                      "StructQL: order_by() keys are columns or expressions without values (a value there would "
-                      "not be bound): order by a column, or select the expression and order outside SQL");
-        if constexpr (sizeof...(Keys) > 0) {
-            out.append(" ORDER BY ");
-            bool first = true;
-            ((first ? void() : out.append(", "), first = false,
-              detail::order_expression<Keys>::type::template write<D>(out),
-              detail::order_expression<Keys>::descending ? out.append(" DESC") : void()),
-             ...);
-        }
     }
 };
 
@@ -5152,15 +5130,17 @@ struct conflict_target_check {
 template <auto... Members>
 struct member_list {};
 
-// Every column but the key's and the target's.
+// Whether do_update_all sets column i: every column but the key's and the target's.
+template <class T, std::size_t TargetSize>
+constexpr bool updated_by_all(std::size_t i, const std::array<std::size_t, TargetSize>& target) {
+    bool skip = table<T>::view.is_key(i);
+    for (std::size_t c : target) skip = skip || c == i;
+    return !skip;
+}
 template <class T, std::size_t TargetSize>
 constexpr std::size_t update_all_count(const std::array<std::size_t, TargetSize>& target) {
     std::size_t n = 0;
-    for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-        bool skip = table<T>::view.is_key(i);
-        for (std::size_t c : target) skip = skip || c == i;
-        n += skip ? 0 : 1;
-    }
+    for (std::size_t i = 0; i < table<T>::column_count; ++i) n += updated_by_all<T>(i, target) ? 1 : 0;
     return n;
 }
 
@@ -5189,11 +5169,8 @@ struct conflict_sql<conflict_action<T, member_list<Target...>, All, Set...>> {
         std::array<std::size_t, set_count> out{};
         if constexpr (All) {
             std::size_t n = 0;
-            for (std::size_t i = 0; i < table<T>::column_count; ++i) {
-                bool skip = table<T>::view.is_key(i);
-                for (std::size_t c : target) skip = skip || c == i;
-                if (!skip) out[n++] = i;
-            }
+            for (std::size_t i = 0; i < table<T>::column_count; ++i)
+                if (updated_by_all<T>(i, target)) out[n++] = i;
         } else {
             out = member_indexes<T, Set...>;
         }
@@ -5219,11 +5196,9 @@ struct on_conflict {
 
 namespace sql::detail {
 
-// " ON CONFLICT ("a", "b") DO NOTHING" or " ... DO UPDATE SET "c" = excluded."c", ...", then
-// the RETURNING clause write_insert leaves to it.
+// " ON CONFLICT ("a", "b") DO NOTHING" or " ... DO UPDATE SET "c" = excluded."c", ...".
 template <class D>
-constexpr void write_on_conflict(auto& out, const table_view& t, const structql::detail::conflict_view& clause,
-                                 bool returning) {
+constexpr void write_on_conflict(auto& out, const table_view& t, const structql::detail::conflict_view& clause) {
     out.append(" ON CONFLICT (");
     for (std::size_t i = 0; i < clause.target.size(); ++i) {
         if (i > 0) out.append(", ");
@@ -5236,9 +5211,6 @@ constexpr void write_on_conflict(auto& out, const table_view& t, const structql:
         out.append(" = excluded.");
         write_identifier<D>(out, t.columns[clause.set[i]].name);
     }
-    if (!returning) return;
-    out.append(" RETURNING ");
-    write_identifier<D>(out, t.primary_key().name);
 }
 
 }  // namespace sql::detail
@@ -5270,8 +5242,9 @@ inline const char upsert_id = 0;  // the same for one ON CONFLICT clause's
 
 // The prepared INSERT of `rows` rows into the table, without the key column when `generated`;
 // with `returning`, the statement returns the generated keys as rows (in no order SQL promises).
-// With `conflict`, an ON CONFLICT clause follows the rows. `tag` (multi_row_insert_id<T>, or
-// upsert_id<> for a clause) names the model's statements in the cache.
+// With `conflict` (connection.insert's upsert, which reads no keys: never with `returning`), an
+// ON CONFLICT clause follows the rows. `tag` (multi_row_insert_id<T>, or upsert_id<> for a
+// clause) names the model's statements in the cache.
 template <class D, class Connection>
 auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, std::size_t rows, bool generated,
                           bool returning, const conflict_view* conflict = nullptr) {
@@ -5279,9 +5252,8 @@ auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, s
         runtime_text out;
         // A row of nothing but a generated key (DEFAULT VALUES, after which SQLite allows no ON
         // CONFLICT) cannot conflict: the clause's target can only be that key.
-        const bool on_conflict = conflict && t.columns.size() > (generated ? 1u : 0u);
-        sql::detail::write_insert<D>(out, t, rows, generated, returning && !on_conflict);
-        if (on_conflict) sql::detail::write_on_conflict<D>(out, t, *conflict, returning);
+        sql::detail::write_insert<D>(out, t, rows, generated, returning);
+        if (conflict && t.columns.size() > (generated ? 1u : 0u)) sql::detail::write_on_conflict<D>(out, t, *conflict);
         return std::move(out.text);
     });
 }

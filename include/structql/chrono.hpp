@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "structql/detail/text_forms.hpp"
 #include "structql/schema/value_traits.hpp"
 
 namespace structql {
@@ -40,10 +41,7 @@ inline std::string date_text(const std::chrono::year_month_day& d) {
     int y = static_cast<int>(d.year());
     if (!d.ok()) throw std::out_of_range("the date is not a valid calendar date (year_month_day::ok() is false)");
     if (y < 0 || y > 9999) throw std::out_of_range("year " + std::to_string(y) + " is outside 0000 to 9999");
-    char text[16];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u", y, static_cast<unsigned>(d.month()),
-                  static_cast<unsigned>(d.day()));
-    return text;
+    return format_date(d);
 }
 
 inline std::chrono::year_month_day parse_date(std::string_view s) {

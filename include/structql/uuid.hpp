@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "structql/detail/text_forms.hpp"
 #include "structql/schema/value_traits.hpp"
 
 namespace structql {
@@ -21,16 +22,8 @@ struct uuid {
     // RFC 9562 puts them); anything else is std::invalid_argument.
     static uuid parse(std::string_view text) {
         uuid out;
-        std::size_t pos = 0;
-        for (std::size_t i = 0; i < 16; ++i) {
-            if ((i == 4 || i == 6 || i == 8 || i == 10) && !(pos < text.size() && text[pos++] == '-')) invalid(text);
-            int high = pos + 1 < text.size() ? hex_value(text[pos]) : -1;
-            int low = pos + 1 < text.size() ? hex_value(text[pos + 1]) : -1;
-            if (high < 0 || low < 0) invalid(text);
-            out.bytes[i] = static_cast<std::byte>(high * 16 + low);
-            pos += 2;
-        }
-        if (pos != text.size()) invalid(text);
+        if (!detail::parse_uuid(text, out.bytes.data()))
+            throw std::invalid_argument("'" + std::string(text) + "' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
         return out;
     }
 
@@ -48,31 +41,11 @@ struct uuid {
     }
 
     // The canonical form: 36 characters, lower case.
-    std::string to_string() const {
-        static constexpr char digits[] = "0123456789abcdef";
-        std::string out;
-        out.reserve(36);
-        for (std::size_t i = 0; i < 16; ++i) {
-            if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-            out += digits[std::to_integer<unsigned>(bytes[i]) >> 4];
-            out += digits[std::to_integer<unsigned>(bytes[i]) & 0xf];
-        }
-        return out;
-    }
+    std::string to_string() const { return detail::format_uuid(bytes.data()); }
 
     friend bool operator==(const uuid&, const uuid&) = default;
     friend std::strong_ordering operator<=>(const uuid&, const uuid&) = default;
 
-private:
-    static int hex_value(char c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    }
-    [[noreturn]] static void invalid(std::string_view text) {
-        throw std::invalid_argument("'" + std::string(text) + "' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
-    }
 };
 
 template <>

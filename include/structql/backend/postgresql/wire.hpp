@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "structql/detail/statement_cache.hpp"
+#include "structql/detail/text_forms.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/value_traits.hpp"
@@ -200,11 +201,7 @@ inline std::string date_text(std::string_view v) {
     if (since_epoch < sys_days{year{1} / January / 1}.time_since_epoch() ||
         since_epoch > sys_days{year{9999} / December / 31}.time_since_epoch())
         throw conversion_failure("date out of range (years 0001 to 9999)");
-    year_month_day ymd{sys_days{since_epoch}};
-    char text[16];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()));
-    return text;
+    return format_date(year_month_day{sys_days{since_epoch}});
 }
 // TIME: microseconds since midnight as a signed 64-bit integer -> "HH:MM:SS.ffffff".
 inline std::string time_text(std::string_view v) {
@@ -220,35 +217,16 @@ inline std::string time_text(std::string_view v) {
     if (out.back() == '.') out.pop_back();
     return out;
 }
-// UUID's text form ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", as the server writes it) -> 16 bytes.
+// UUID's text form, as the server writes it -> 16 bytes.
 inline blob uuid_from_text(std::string_view v) {
-    blob out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '-') continue;
-        auto digit = [&](char c) {
-            if (c >= '0' && c <= '9') return c - '0';
-            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-            throw conversion_failure("'" + std::string(v) + "' is not a UUID");
-        };
-        if (i + 1 >= v.size()) throw conversion_failure("'" + std::string(v) + "' is not a UUID");
-        out.push_back(static_cast<std::byte>(digit(v[i]) * 16 + digit(v[i + 1])));
-        ++i;
-    }
-    if (out.size() != 16) throw conversion_failure("'" + std::string(v) + "' is not a UUID");
+    blob out(16);
+    if (!parse_uuid(v, out.data())) throw conversion_failure("'" + std::string(v) + "' is not a UUID");
     return out;
 }
 // UUID's binary form (16 bytes) -> its text, as the server writes it.
 inline std::string uuid_text(std::string_view v) {
     if (v.size() != 16) throw conversion_failure("malformed UUID value");
-    constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-        out += hex[static_cast<unsigned char>(v[i]) >> 4];
-        out += hex[static_cast<unsigned char>(v[i]) & 15];
-    }
-    return out;
+    return format_uuid(reinterpret_cast<const std::byte*>(v.data()));
 }
 // JSONB: a version byte (1), then the document's text.
 inline std::string_view jsonb_text(std::string_view v) {
