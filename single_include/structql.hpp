@@ -696,7 +696,9 @@ inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_si
 
 // ---- begin structql/detail/type_list.hpp ----
 // Lists of types, for what the library computes over models at compile time (a model's parents,
-// a query's models): type_list<Ts...>, concat_t<Lists...>, contains<T, List>.
+// a query's models): type_list<Ts...>, concat_t<Lists...>, contains<T, List>,
+// size_of<List>.
+#include <cstddef>
 #include <type_traits>
 
 namespace structql::detail {
@@ -725,6 +727,11 @@ template <class T, class List>
 struct contains;
 template <class T, class... Ts>
 struct contains<T, type_list<Ts...>> : std::bool_constant<(std::is_same_v<T, Ts> || ...)> {};
+
+template <class List>
+inline constexpr std::size_t size_of = 0;
+template <class... Ts>
+inline constexpr std::size_t size_of<type_list<Ts...>> = sizeof...(Ts);
 
 }  // namespace structql::detail
 // ---- end structql/detail/type_list.hpp ----
@@ -3268,6 +3275,108 @@ struct access {
 
 }  // namespace structql::detail
 // ---- end structql/detail/access.hpp ----
+// ---- begin structql/query/keyset.hpp ----
+// Keyset pagination: the condition "after this row in the query's order", from the ORDER BY keys
+// and the last row's values. Unlike OFFSET it reads no skipped rows, and a row inserted or
+// deleted on an earlier page moves nothing.
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+
+namespace structql::detail {
+
+// Keys are the query's order_by() types (E or descending<E>); Values the bound key values.
+template <class Keys, class Values>
+struct keyset_condition;
+template <class... Keys, class... Values>
+struct keyset_condition<type_list<Keys...>, std::tuple<Values...>> : expression_tag {
+    static_assert(sizeof...(Keys) > 0, "StructQL: after() pages by the query's order: call order_by() first");
+    static_assert(sizeof...(Keys) == sizeof...(Values),
+                  "StructQL: after() takes one value per order_by() key, in the same order");
+    static_assert((column_like<typename order_expression<Keys>::type> && ...),
+                  "StructQL: after() pages by columns: order_by() keys must be columns (col<&T::m> or desc(col<...>))");
+    static_assert(((!order_expression<Keys>::type::nullable) && ...),
+                  "StructQL: after() needs NOT NULL order_by() columns (SQLite sorts NULL first, PostgreSQL last)");
+
+    std::tuple<Values...> values;
+    using value_type = bool;
+    using models = concat_t<typename order_expression<Keys>::type::models...>;
+    using reads = models;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = false;
+    static constexpr bool uniform =
+        ((order_expression<Keys>::descending == order_expression<std::tuple_element_t<0, std::tuple<Keys...>>>::descending) && ...);
+
+    // One direction: a row value, (a, b) > (?, ?), which both databases compare in order and
+    // answer from an index on (a, b). Mixed directions: (a > ?) OR (a = ? AND b < ?) ...
+    template <class D>
+    static constexpr void write(auto& out, const keyset_condition* = nullptr) {
+        using keys = std::tuple<order_expression<Keys>...>;
+        constexpr std::size_t n = sizeof...(Keys);
+        if constexpr (uniform) {
+            out.append(n > 1 ? "((" : "(");
+            bool first = true;
+            ((first ? void() : out.append(", "), first = false, order_expression<Keys>::type::template write<D>(out)), ...);
+            out.append(n > 1 ? ")" : "");
+            out.append(std::tuple_element_t<0, keys>::descending ? " < " : " > ");
+            out.append(n > 1 ? "(" : "");
+            first = true;
+            ((first ? void() : out.append(", "), first = false, Values::template write<D>(out)), ...);
+            out.append(n > 1 ? "))" : ")");
+        } else {
+            out.append('(');
+            [&]<std::size_t... I>(std::index_sequence<I...>) { ((I ? out.append(" OR ") : void(), write_term<D, I>(out)), ...); }(
+                std::make_index_sequence<n>{});
+            out.append(')');
+        }
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        if constexpr (uniform) {
+            std::apply([&](const auto&... v) { (v.bind(statement, index), ...); }, values);
+        } else {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                (bind_term(statement, index, std::make_index_sequence<I + 1>{}), ...);
+            }(std::index_sequence_for<Keys...>{});
+        }
+    }
+
+private:
+    // (k0 = ? AND ... AND k(I-1) = ? AND kI > ?)
+    template <class D, std::size_t I>
+    static constexpr void write_term(auto& out) {
+        using keys = std::tuple<order_expression<Keys>...>;
+        out.append('(');
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            ((std::tuple_element_t<J, keys>::type::template write<D>(out), out.append(" = "),
+              std::tuple_element_t<J, std::tuple<Values...>>::template write<D>(out), out.append(" AND ")),
+             ...);
+        }(std::make_index_sequence<I>{});
+        using key = std::tuple_element_t<I, keys>;
+        key::type::template write<D>(out);
+        out.append(key::descending ? " < " : " > ");
+        std::tuple_element_t<I, std::tuple<Values...>>::template write<D>(out);
+        out.append(')');
+    }
+    template <class Statement, std::size_t... J>
+    void bind_term(Statement& statement, int& index, std::index_sequence<J...>) const {
+        (std::get<J>(values).bind(statement, index), ...);
+    }
+};
+
+template <class Keys, class... V>
+auto make_keyset(V&&... values) {
+    return [&]<class... K>(type_list<K...>) {
+        static_assert(sizeof...(K) == sizeof...(V), "StructQL: after() takes one value per order_by() key, in the same order");
+        using values_type = std::tuple<value_node<typename order_expression<K>::type>...>;
+        return keyset_condition<Keys, values_type>{
+            {}, values_type(bind_as<typename order_expression<K>::type>(std::forward<V>(values))...)};
+    }(Keys{});
+}
+
+}  // namespace structql::detail
+// ---- end structql/query/keyset.hpp ----
 // ---- begin structql/query/parts.hpp ----
 // The parts of a query (model, joins, filter, projection, grouping, order, limit, offset) as
 // one type, and the one writer of its SELECT text: at compile time from the type alone when
@@ -3888,6 +3997,29 @@ public:
         return rebuilt(parts_.template with_orders<detail::concat_t<typename Parts::orders, detail::type_list<Keys...>>>());
     }
 
+    // Keyset pagination: the rows that come after the one whose order_by() keys hold `values`,
+    // one value per key (the keys: NOT NULL columns, the last one unique, such as the primary
+    // key, so that no two rows tie). after(last) takes them from the previous page's last
+    // object. Add limit() for the page size.
+    template <class... V>
+        requires(!(sizeof...(V) == 1 && (std::is_same_v<std::remove_cvref_t<V>, T> && ...)))
+    auto after(V&&... values) const {
+        static_assert(sizeof...(V) == detail::size_of<typename Parts::orders>,
+                      "StructQL: after() takes one value per order_by() key, in the same order (call order_by() first)");
+        return filter(detail::make_keyset<typename Parts::orders>(std::forward<V>(values)...));
+    }
+    auto after(const T& last) const {
+        return [&]<class... K>(detail::type_list<K...>) {
+            static_assert(sizeof...(K) > 0, "StructQL: after() pages by the query's order: call order_by() first");
+            static_assert((detail::column_like<typename detail::order_expression<K>::type> && ...),
+                          "StructQL: after(object) takes the values of order_by() keys that are columns of the query's model");
+            static_assert((std::is_same_v<typename detail::order_expression<K>::type::model, T> && ...),
+                          "StructQL: after(object) reads the order_by() keys from an object of the query's model: "
+                          "order by its columns, or pass the values: after(v1, v2)");
+            return after(last.*(detail::order_expression<K>::type::member)...);
+        }(typename Parts::orders{});
+    }
+
     auto limit(std::int64_t n) const {
         return rebuilt(parts_.with_limit(n));
     }
@@ -4284,6 +4416,109 @@ std::vector<Row> fetch_rows(Source& source, std::string_view sql, const Args&...
 
 }  // namespace structql
 // ---- end structql/query/raw_sql.hpp ----
+// ---- begin structql/query/subqueries.hpp ----
+// Subqueries that stand inside an expression: exists<Model>(condition) and
+// scalar<Model>(aggregate, condition). The condition may name columns of the outer query's
+// models (col<&Post::user_id> == col<&User::id>): the subquery is correlated with each outer row.
+// (IN (subquery) is col.in(query), in query/expressions.hpp.)
+#include <cstdint>
+#include <type_traits>
+
+
+namespace structql {
+
+namespace detail {
+
+// List without M: the outer models a subquery's expression correlates with.
+template <class M, class List>
+struct without;
+template <class M, class... Ts>
+struct without<M, type_list<Ts...>> {
+    using type = concat_t<std::conditional_t<std::is_same_v<M, Ts>, type_list<>, type_list<Ts>>...>;
+};
+
+// " FROM "model" WHERE condition)": the end both subqueries share.
+template <class D, class Model, class Condition>
+constexpr void write_subquery_rest(auto& out, const Condition* condition) {
+    out.append(" FROM ");
+    sql::write_identifier<D>(out, table<Model>::name);
+    out.append(" WHERE ");
+    Condition::template write<D>(out, condition);
+    out.append(')');
+}
+
+template <class Model, class Condition>
+struct exists_expression : expression_tag {
+    Condition condition;
+    using value_type = bool;
+    using models = typename without<Model, typename Condition::models>::type;
+    using reads = concat_t<type_list<Model>, typename Condition::reads>;
+    static constexpr bool nullable = false;
+    static constexpr bool dynamic = Condition::dynamic;
+    template <class D>
+    static constexpr void write(auto& out, const exists_expression* self = nullptr) {
+        out.append("EXISTS (SELECT 1");
+        write_subquery_rest<D, Model>(out, self ? &self->condition : nullptr);
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        condition.bind(statement, index);
+    }
+};
+
+template <class E>
+inline constexpr bool is_aggregate = false;
+template <const char* Name, class E, class V, bool Nullable>
+inline constexpr bool is_aggregate<function_call<Name, E, V, Nullable>> =
+    Name == fn_count || Name == fn_sum || Name == fn_avg || Name == fn_min || Name == fn_max;
+
+template <class Model, class E, class Condition>
+struct scalar_subquery : expression_tag {
+    static_assert(is_aggregate<E>,
+                  "StructQL: scalar<Model>(expression, condition) takes an aggregate (count, sum, avg, min, max): a "
+                  "plain column could match several rows, which SQLite answers with the first one and PostgreSQL "
+                  "with an error");
+    E expression;
+    Condition condition;
+    using value_type = typename E::value_type;
+    using models = typename without<Model, concat_t<typename E::models, typename Condition::models>>::type;
+    using reads = concat_t<type_list<Model>, typename E::reads, typename Condition::reads>;
+    static constexpr bool nullable = E::nullable;  // an aggregate always gives one row: count 0, the rest NULL
+    static constexpr bool dynamic = E::dynamic || Condition::dynamic;
+    template <class D>
+    static constexpr void write(auto& out, const scalar_subquery* self = nullptr) {
+        out.append("(SELECT ");
+        E::template write<D>(out, self ? &self->expression : nullptr);
+        write_subquery_rest<D, Model>(out, self ? &self->condition : nullptr);
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        expression.bind(statement, index);
+        condition.bind(statement, index);
+    }
+};
+
+}  // namespace detail
+
+// EXISTS (SELECT 1 FROM Model WHERE condition): whether Model has a row matching the condition,
+// which may name the outer query's columns. Model must not be one of the outer query's models:
+// its columns there would name the inner table (aliases are not supported).
+//   db.query<User>().filter(sq::exists<Post>(col<&Post::user_id> == col<&User::id>))
+template <class Model, condition C>
+auto exists(C condition) {
+    return detail::exists_expression<Model, C>{{}, std::move(condition)};
+}
+
+// (SELECT aggregate FROM Model WHERE condition): one value per outer row, in select(), filter()
+// or order_by() (when it holds no value).
+//   db.query<User>().select(col<&User::name>, sq::scalar<Post>(sq::count(), col<&Post::user_id> == col<&User::id>))
+template <class Model, detail::valued E, condition C>
+auto scalar(E expression, C condition) {
+    return detail::scalar_subquery<Model, E, C>{{}, std::move(expression), std::move(condition)};
+}
+
+}  // namespace structql
+// ---- end structql/query/subqueries.hpp ----
 // ---- end structql/query/query.hpp ----
 // ---- begin structql/url.hpp ----
 // Database URLs, read as SQLAlchemy's make_url reads them:

@@ -224,6 +224,109 @@ TEMPLATE_TEST_CASE("projections, aggregates, group_by, having, distinct", "[quer
           std::optional<std::tuple<std::int64_t>>(std::tuple<std::int64_t>{10}));
 }
 
+// Correlated subqueries: each checked against the same SQL written by hand, evaluated by the
+// database through the probe.
+TEMPLATE_TEST_CASE("correlated exists and scalar subqueries", "[query][subquery]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    auto db = f.session();
+    using sq::col;
+    auto by_hand = [&](const std::string& sql) {
+        strings out;
+        for (auto& row : f.file.query(sql)) out.push_back(*row[0]);
+        return out;
+    };
+    // Users with a post; users without one; users with a post that has a comment (nested).
+    auto has_post = sq::exists<Post>(col<&Post::user_id> == col<&User::id>);
+    auto writers = db.template query<User>().filter(has_post).order_by(col<&User::id>);
+    static_assert(decltype(writers)::sql ==
+                  R"(SELECT "users"."id", "users"."name", "users"."hair_color" FROM "users" WHERE EXISTS (SELECT 1 FROM )"
+                  R"("posts" WHERE ("posts"."user_id" = "users"."id")) ORDER BY "users"."id")");
+    CHECK(names(writers.all()) ==
+          by_hand("SELECT name FROM users u WHERE EXISTS (SELECT 1 FROM posts p WHERE p.user_id = u.id) ORDER BY id"));
+    CHECK(names(writers.all()) == strings{"Sean", "Tess", "O'Hara"});
+    CHECK(names(db.template query<User>().filter(!has_post).order_by(col<&User::id>).all()) == strings{"Ann", "Bob"});
+    auto commented = sq::exists<Post>(col<&Post::user_id> == col<&User::id> &&
+                                      sq::exists<Comment>(col<&Comment::post_id> == col<&Post::id>));
+    CHECK(names(db.template query<User>().filter(commented).order_by(col<&User::id>).all()) == strings{"Sean", "Tess"});
+    // A value inside the subquery is bound in its place among the outer query's values.
+    auto titled = db.template query<User>()
+                      .filter(col<&User::id> > 0 && sq::exists<Post>(col<&Post::user_id> == col<&User::id> && col<&Post::title> == "Irish") &&
+                              col<&User::name> != "x")
+                      .all();
+    CHECK(names(titled) == strings{"O'Hara"});
+
+    // Per user: the number of posts and the newest post's id, in a projection, a filter and an order.
+    auto post_count = sq::scalar<Post>(sq::count(), col<&Post::user_id> == col<&User::id>);
+    auto newest = sq::scalar<Post>(sq::max(col<&Post::id>), col<&Post::user_id> == col<&User::id>);
+    auto rows = db.template query<User>().select(col<&User::name>, post_count, newest).order_by(sq::desc(post_count), col<&User::id>).all();
+    static_assert(std::is_same_v<decltype(rows), std::vector<std::tuple<std::string, std::int64_t, std::optional<std::int64_t>>>>);
+    auto expected = f.file.query("SELECT name, (SELECT count(*) FROM posts p WHERE p.user_id = u.id), (SELECT max(p.id) FROM posts p "
+                                 "WHERE p.user_id = u.id) FROM users u ORDER BY 2 DESC, id");
+    REQUIRE(rows.size() == expected.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        CHECK(std::get<0>(rows[i]) == *expected[i][0]);
+        CHECK(std::to_string(std::get<1>(rows[i])) == *expected[i][1]);
+        CHECK((std::get<2>(rows[i]) ? std::optional<std::string>(std::to_string(*std::get<2>(rows[i]))) : std::nullopt) == expected[i][2]);
+    }
+    CHECK(rows[0] == std::tuple<std::string, std::int64_t, std::optional<std::int64_t>>{"Sean", 2, 2});
+    CHECK(rows[4] == std::tuple<std::string, std::int64_t, std::optional<std::int64_t>>{"Bob", 0, std::nullopt});
+    CHECK(names(db.template query<User>().filter(post_count >= 1 && post_count < 2).order_by(col<&User::id>).all()) ==
+          strings{"Tess", "O'Hara"});
+    // On the value path, and as an UPDATE's filter.
+    db.close();
+    auto c = f.engine.connect();
+    CHECK(c.template query<User>().filter(has_post).count() == 3);
+    CHECK(c.template query<Post>().filter(!sq::exists<Comment>(col<&Comment::post_id> == col<&Post::id>)).remove() == 2);
+    CHECK(by_hand("SELECT id FROM posts ORDER BY id") == strings{"1", "3"});
+}
+
+TEMPLATE_TEST_CASE("keyset pagination pages by the order_by keys from the last row", "[query][keyset]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    f.file.exec("INSERT INTO posts (id, user_id, title, body) VALUES (5, 2, 'More', NULL), (6, 1, 'Last', NULL), (7, 5, 'Hi', NULL)");
+    auto db = f.session();
+    using sq::col;
+    auto titles = [](const auto& posts) {
+        strings out;
+        for (const auto& p : posts) out.push_back(p->title + "#" + std::to_string(p->id));
+        return out;
+    };
+    // Descending on both keys: one row value, (a, b) < (?, ?).
+    auto newest_first = db.template query<Post>().order_by(sq::desc(col<&Post::user_id>), sq::desc(col<&Post::id>));
+    if constexpr (TestType::is_sqlite)
+        static_assert(decltype(newest_first.after(1, 2))::sql.ends_with(
+            R"(WHERE (("posts"."user_id", "posts"."id") < (?, ?)) ORDER BY "posts"."user_id" DESC, "posts"."id" DESC)"));
+    strings all;
+    std::vector<strings> pages;
+    auto page = newest_first.limit(3).all();
+    while (!page.empty()) {
+        pages.push_back(titles(page));
+        for (auto& t : pages.back()) all.push_back(t);
+        page = newest_first.after(*page.back()).limit(3).all();
+    }
+    auto expected = f.file.query("SELECT title || '#' || id FROM posts ORDER BY user_id DESC, id DESC");
+    REQUIRE(all.size() == expected.size());
+    for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i] == *expected[i][0]);
+    CHECK(pages.size() == 3);
+    CHECK(pages[1] == strings{"Tess here#3", "Last#6", "Again#2"});
+    // Mixed directions: (a > ?) OR (a = ? AND b < ?); values given directly, with a filter.
+    auto mixed = db.template query<Post>().filter(col<&Post::title> != "x").order_by(col<&Post::user_id>, sq::desc(col<&Post::id>));
+    static_assert(decltype(mixed.after(1, 2))::sql.find(R"((("posts"."user_id" > )") != std::string_view::npos);
+    CHECK(titles(mixed.after(1, 6).all()) == strings{"Again#2", "Hi#1", "More#5", "Tess here#3", "Hi#7", "Irish#4"});
+    CHECK(titles(mixed.after(2, 3).limit(1).all()) == strings{"Hi#7"});
+    auto mixed_by_hand = f.file.query("SELECT title || '#' || id FROM posts WHERE title <> 'x' AND (user_id > 1 OR (user_id = 1 AND id < 6)) "
+                                      "ORDER BY user_id, id DESC");
+    CHECK(mixed_by_hand.size() == 6);
+    CHECK(*mixed_by_hand.front()[0] == "Again#2");
+    // On the value path: pages of values.
+    db.close();
+    auto c = f.engine.connect();
+    auto first = c.template query<User>().order_by(col<&User::name>, col<&User::id>).limit(2).all();
+    auto second = c.template query<User>().order_by(col<&User::name>, col<&User::id>).after(first.back()).limit(2).all();
+    CHECK(names(second) == strings{"O'Hara", "Sean"});
+}
+
 // Scalar functions: the rows each selects or filters are checked against the database's own
 // evaluation of the same SQL written by hand (the probe), and pinned for a few known rows.
 TEMPLATE_TEST_CASE("lower upper length abs and coalesce in filters and projections and order_by", "[query][functions]",

@@ -19,6 +19,7 @@
 #include "structql/detail/static_text.hpp"
 #include "structql/errors.hpp"
 #include "structql/query/expressions.hpp"
+#include "structql/query/keyset.hpp"
 #include "structql/query/parts.hpp"
 #include "structql/query/rows.hpp"
 
@@ -132,6 +133,29 @@ public:
     template <class... Keys>
     auto order_by(Keys...) const {
         return rebuilt(parts_.template with_orders<detail::concat_t<typename Parts::orders, detail::type_list<Keys...>>>());
+    }
+
+    // Keyset pagination: the rows that come after the one whose order_by() keys hold `values`,
+    // one value per key (the keys: NOT NULL columns, the last one unique, such as the primary
+    // key, so that no two rows tie). after(last) takes them from the previous page's last
+    // object. Add limit() for the page size.
+    template <class... V>
+        requires(!(sizeof...(V) == 1 && (std::is_same_v<std::remove_cvref_t<V>, T> && ...)))
+    auto after(V&&... values) const {
+        static_assert(sizeof...(V) == detail::size_of<typename Parts::orders>,
+                      "StructQL: after() takes one value per order_by() key, in the same order (call order_by() first)");
+        return filter(detail::make_keyset<typename Parts::orders>(std::forward<V>(values)...));
+    }
+    auto after(const T& last) const {
+        return [&]<class... K>(detail::type_list<K...>) {
+            static_assert(sizeof...(K) > 0, "StructQL: after() pages by the query's order: call order_by() first");
+            static_assert((detail::column_like<typename detail::order_expression<K>::type> && ...),
+                          "StructQL: after(object) takes the values of order_by() keys that are columns of the query's model");
+            static_assert((std::is_same_v<typename detail::order_expression<K>::type::model, T> && ...),
+                          "StructQL: after(object) reads the order_by() keys from an object of the query's model: "
+                          "order by its columns, or pass the values: after(v1, v2)");
+            return after(last.*(detail::order_expression<K>::type::member)...);
+        }(typename Parts::orders{});
     }
 
     auto limit(std::int64_t n) const {

@@ -5,3 +5,4 @@
 #include "structql/query/parts.hpp"
 #include "structql/query/raw_sql.hpp"
 #include "structql/query/rows.hpp"
+#include "structql/query/subqueries.hpp"
