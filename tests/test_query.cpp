@@ -5,6 +5,7 @@
 // each backend's answer is spelled out.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -524,6 +525,45 @@ TEMPLATE_TEST_CASE("bulk update sets a nullable column from a std::optional: NUL
     CHECK(bob->hair_color == "grey");
     db.commit();
     CHECK(f.file.query("SELECT hair_color FROM users WHERE id = 4")[0][0] == "grey");
+}
+
+TEMPLATE_TEST_CASE("bulk update and delete with returning give the rows they changed", "[query][bulk][returning]", sqlite,
+                   postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    using sq::col;
+    using row = std::tuple<std::int64_t, std::string>;
+    auto by_id = [](auto rows) {
+        std::sort(rows.begin(), rows.end());
+        return rows;
+    };
+    {
+        auto db = f.session();
+        User* sean = db.template get<User>(1);
+        REQUIRE(sean);
+        // The new values, an expression of them included; values bound in order: SET, WHERE, RETURNING.
+        auto q = db.template query<User>().filter(col<&User::hair_color> == "black");
+        auto changed = q.returning(col<&User::id>, sq::coalesce(col<&User::hair_color>, "none"), sq::upper(col<&User::name>))
+                           .update(sq::set<&User::name>("Dark"), sq::set<&User::hair_color>(std::nullopt));
+        static_assert(std::is_same_v<decltype(changed), std::vector<std::tuple<std::int64_t, std::string, std::string>>>);
+        std::sort(changed.begin(), changed.end());
+        CHECK(changed == std::vector<std::tuple<std::int64_t, std::string, std::string>>{{1, "none", "DARK"}, {4, "none", "DARK"}});
+        CHECK(sean->name == "Dark");  // the tracked object reached is reloaded, as update() does
+        CHECK_FALSE(sean->hair_color.has_value());
+        auto gone = db.template query<Comment>().filter(col<&Comment::post_id> == 1).returning(col<&Comment::id>, col<&Comment::text>).remove();
+        CHECK(by_id(gone) == std::vector<row>{{1, "c1"}, {2, "c2"}});
+        CHECK(db.template query<Comment>().returning(col<&Comment::id>).remove().size() == 1);
+        db.commit();
+    }
+    CHECK(f.file.query("SELECT count(*) FROM comments")[0][0] == "0");
+    CHECK(f.file.query("SELECT name FROM users WHERE id = 4")[0][0] == "Dark");
+    // The value path; nothing matched: no rows.
+    auto c = f.engine.connect();
+    auto q = c.template query<Post>().filter(col<&Post::id> > 100);
+    CHECK(q.returning(col<&Post::id>).update(sq::set<&Post::title>("t")).empty());
+    auto bodies = c.template query<Post>().filter(col<&Post::body> == std::nullopt).returning(col<&Post::id>, col<&Post::body>)
+                      .update(sq::set<&Post::body>(std::optional<std::string>{}));
+    CHECK(bodies == std::vector<std::tuple<std::int64_t, std::optional<std::string>>>{{2, std::nullopt}});
 }
 
 TEMPLATE_TEST_CASE("values() and connection queries return plain values, untracked", "[query][values]", sqlite, postgresql) {

@@ -343,11 +343,21 @@ void run_statement(Connection& c, std::string_view sql, bool runtime_text,
         if (!on_row(std::as_const(statement))) break;
 }
 
-// Runs SQL that writes; returns the number of rows it changed.
+// Runs SQL that writes; returns the number of rows it changed. The rows a RETURNING clause
+// gives go to on_returned.
 template <class Connection>
 std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text,
                        function_ref<void(statement_of<Connection>&)> binder) {
     run_statement(c, sql, runtime_text, binder, [](const statement_of<Connection>&) { return true; });
+    return c.changes();
+}
+template <class Connection, class OnReturned>
+std::int64_t run_write(Connection& c, std::string_view sql, bool runtime_text,
+                       function_ref<void(statement_of<Connection>&)> binder, OnReturned&& on_returned) {
+    run_statement(c, sql, runtime_text, binder, [&](const statement_of<Connection>& statement) {
+        on_returned(statement);
+        return true;
+    });
     return c.changes();
 }
 

@@ -203,9 +203,10 @@ private:
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         detail::run_statement(backend(), sql, runtime_text, binder, on_row);
     }
-    template <class T, class Binder, class KeyParts>
-    std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool) {
-        return static_cast<std::size_t>(detail::run_write(backend(), sql, runtime_text, binder));
+    template <class T, class Binder, class KeyParts, class OnReturned>
+    std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool,
+                           OnReturned&& on_returned) {
+        return static_cast<std::size_t>(detail::run_write(backend(), sql, runtime_text, binder, on_returned));
     }
 
     // The backend connection, for the session and the query layer (detail::access).

@@ -260,50 +260,49 @@ public:
     // changed. A session first flushes, then reloads the tracked objects the update reached.
     template <auto... Members, class... E>
     std::size_t update(assignment<Members, E>... assignments) const {
-        static_assert(sizeof...(Members) > 0, "StructQL: update() needs at least one set<&T::member>(value)");
-        static_assert((std::is_same_v<typename column_expression<Members>::model, T> && ...),
-                      "StructQL: update() sets columns of the query's own model only");
-        check_bulk();
-        constexpr bool dynamic_text = dynamic || (E::dynamic || ...);
-        std::string runtime;
-        std::string_view statement_text;
-        if constexpr (dynamic_text) {
-            detail::runtime_text out;
-            write_update_text<dialect>(out, this, &assignments...);
-            runtime = std::move(out.text);
-            statement_text = runtime;
-        } else {
-            statement_text = detail::text_v<update_generator<dialect, assignment<Members, E>...>>;
-        }
-        return detail::access::bulk_write<T>(
-            *source_, statement_text, dynamic_text, [&](auto& statement) {
-                int index = 1;
-                (assignments.value.bind(statement, index), ...);
-                parts_.where.bind(statement, index);
-            },
-            pk_query(), /*deletes=*/false);
+        return run_update(std::tuple<>{}, [](const auto&) {}, assignments...);
     }
 
     // DELETE ... WHERE <filters>, without loading objects: returns the number of rows deleted.
     // A session first flushes; tracked objects the delete reached count as removed.
     std::size_t remove() const {
-        check_bulk();
-        std::string runtime;
-        std::string_view statement_text;
-        if constexpr (dynamic) {
-            detail::runtime_text out;
-            write_delete_text<dialect>(out, this);
-            runtime = std::move(out.text);
-            statement_text = runtime;
-        } else {
-            statement_text = detail::text_v<delete_generator<dialect>>;
+        return run_remove(std::tuple<>{}, [](const auto&) {});
+    }
+
+    // UPDATE / DELETE ... RETURNING: q.returning(expressions...).update(sets...) and .remove() do
+    // what update() and remove() do and return, for each row changed (its new values) or deleted,
+    // a tuple of the expressions' values, as select() does.
+    template <class Returned>
+    class returning_query {
+    public:
+        using row_type = typename detail::projection_row<Returned>::type;
+        template <auto... Members, class... E>
+        std::vector<row_type> update(assignment<Members, E>... assignments) const {
+            std::vector<row_type> rows;
+            query_.run_update(returned_, collector(rows), assignments...);
+            return rows;
         }
-        return detail::access::bulk_write<T>(
-            *source_, statement_text, dynamic, [&](auto& statement) {
-                int index = 1;
-                parts_.where.bind(statement, index);
-            },
-            pk_query(), /*deletes=*/true);
+        std::vector<row_type> remove() const {
+            std::vector<row_type> rows;
+            query_.run_remove(returned_, collector(rows));
+            return rows;
+        }
+
+    private:
+        friend basic_query;
+        returning_query(const basic_query& query, Returned returned) : query_(query), returned_(std::move(returned)) {}
+        static auto collector(std::vector<row_type>& rows) {
+            return [&rows](const auto& statement) { rows.push_back(detail::read_projection(statement, static_cast<Returned*>(nullptr))); };
+        }
+        basic_query query_;
+        Returned returned_;
+    };
+    template <detail::valued... E>
+    auto returning(E... expressions) const {
+        static_assert(sizeof...(E) > 0, "StructQL: returning() takes the expressions to return");
+        static_assert((detail::all_in<typename E::models, detail::type_list<T>>::value && ...),
+                      "StructQL: returning() takes expressions over the query's own model (the table written)");
+        return returning_query<std::tuple<E...>>(*this, std::tuple<E...>(std::move(expressions)...));
     }
 
     // --- for IN (subquery) ---
@@ -402,17 +401,76 @@ private:
         return P{{}, parts_.where, {}, {}, 0, 0};
     }
 
-    template <class D, class... A>
+    template <class Returned, class OnRow, auto... Members, class... E>
+    std::size_t run_update(const Returned& returned, OnRow&& on_row, const assignment<Members, E>&... assignments) const {
+        static_assert(sizeof...(Members) > 0, "StructQL: update() needs at least one set<&T::member>(value)");
+        static_assert((std::is_same_v<typename column_expression<Members>::model, T> && ...),
+                      "StructQL: update() sets columns of the query's own model only");
+        check_bulk();
+        constexpr bool dynamic_text = dynamic || (E::dynamic || ...) || detail::any_dynamic<Returned>::value;
+        std::string runtime;
+        std::string_view statement_text;
+        if constexpr (dynamic_text) {
+            detail::runtime_text out;
+            write_update_text<dialect>(out, this, &returned, &assignments...);
+            runtime = std::move(out.text);
+            statement_text = runtime;
+        } else {
+            statement_text = detail::text_v<update_generator<dialect, Returned, assignment<Members, E>...>>;
+        }
+        return detail::access::bulk_write<T>(
+            *source_, statement_text, dynamic_text,
+            [&](auto& statement) {
+                int index = 1;
+                (assignments.value.bind(statement, index), ...);
+                parts_.where.bind(statement, index);
+                bind_returned(statement, index, returned);
+            },
+            pk_query(), /*deletes=*/false, on_row);
+    }
+    template <class Returned, class OnRow>
+    std::size_t run_remove(const Returned& returned, OnRow&& on_row) const {
+        check_bulk();
+        constexpr bool dynamic_text = dynamic || detail::any_dynamic<Returned>::value;
+        std::string runtime;
+        std::string_view statement_text;
+        if constexpr (dynamic_text) {
+            detail::runtime_text out;
+            write_delete_text<dialect>(out, this, &returned);
+            runtime = std::move(out.text);
+            statement_text = runtime;
+        } else {
+            statement_text = detail::text_v<delete_generator<dialect, Returned>>;
+        }
+        return detail::access::bulk_write<T>(
+            *source_, statement_text, dynamic_text,
+            [&](auto& statement) {
+                int index = 1;
+                parts_.where.bind(statement, index);
+                bind_returned(statement, index, returned);
+            },
+            pk_query(), /*deletes=*/true, on_row);
+    }
+    template <class Statement, class Returned>
+    static void bind_returned(Statement& statement, int& index, const Returned& returned) {
+        std::apply([&](const auto&... e) { (e.bind(statement, index), ...); }, returned);
+    }
+
+    template <class D, class R, class... A>
     struct update_generator {
-        static constexpr void write(auto& out) { write_update_text<D>(out, nullptr, static_cast<const A*>(nullptr)...); }
+        static constexpr void write(auto& out) {
+            write_update_text<D>(out, nullptr, static_cast<const R*>(nullptr), static_cast<const A*>(nullptr)...);
+        }
     };
-    template <class D>
+    template <class D, class R>
     struct delete_generator {
-        static constexpr void write(auto& out) { write_delete_text<D>(out, static_cast<const basic_query*>(nullptr)); }
+        static constexpr void write(auto& out) {
+            write_delete_text<D>(out, static_cast<const basic_query*>(nullptr), static_cast<const R*>(nullptr));
+        }
     };
 
-    template <class D, class... A>
-    static constexpr void write_update_text(auto& out, const basic_query* self, const A*... assignments) {
+    template <class D, class R, class... A>
+    static constexpr void write_update_text(auto& out, const basic_query* self, const R* returned, const A*... assignments) {
         out.append("UPDATE ");
         sql::write_identifier<D>(out, table<T>::name);
         out.append(" SET ");
@@ -421,18 +479,30 @@ private:
           sql::write_identifier<D>(out, table<T>::columns[A::column::index].name), out.append(" = "),
           detail::write_node<D>(assignments ? &assignments->value : nullptr, out)),
          ...);
+        write_bulk_where<D>(out, self);
+        write_returning<D>(out, returned);
+    }
+    template <class D, class R>
+    static constexpr void write_delete_text(auto& out, const basic_query* self, const R* returned) {
+        out.append("DELETE FROM ");
+        sql::write_identifier<D>(out, table<T>::name);
+        write_bulk_where<D>(out, self);
+        write_returning<D>(out, returned);
+    }
+    template <class D>
+    static constexpr void write_bulk_where(auto& out, const basic_query* self) {
         if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
             out.append(" WHERE ");
             detail::write_node<D>(self ? &self->parts_.where : nullptr, out);
         }
     }
-    template <class D>
-    static constexpr void write_delete_text(auto& out, const basic_query* self) {
-        out.append("DELETE FROM ");
-        sql::write_identifier<D>(out, table<T>::name);
-        if constexpr (!std::is_same_v<typename Parts::where_type, detail::no_condition>) {
-            out.append(" WHERE ");
-            detail::write_node<D>(self ? &self->parts_.where : nullptr, out);
+    template <class D, class... E>
+    static constexpr void write_returning(auto& out, const std::tuple<E...>* returned) {
+        if constexpr (sizeof...(E) > 0) {
+            out.append(" RETURNING ");
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((I ? out.append(", ") : void(), detail::write_node<D>(returned ? &std::get<I>(*returned) : nullptr, out)), ...);
+            }(std::index_sequence_for<E...>{});
         }
     }
 

@@ -365,9 +365,10 @@ private:
 
     // A bulk UPDATE or DELETE: flushes, runs it, then brings the tracked objects it reached in
     // line: updated ones are reloaded, deleted ones count as removed (rollback restores them).
-    template <class T, class Binder, class KeyParts>
+    // The rows of a RETURNING clause go to on_returned as the statement gives them.
+    template <class T, class Binder, class KeyParts, class OnReturned>
     std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts& key_parts,
-                           bool deletes) {
+                           bool deletes, OnReturned&& on_returned) {
         check_usable();
         flush();
         auto& c = connection(/*for_write=*/true);  // begun before the SELECT of the keys it reaches
@@ -392,7 +393,7 @@ private:
                            bind_keys, collect);
             }
         }
-        std::int64_t changed = detail::run_write(c, sql, runtime_text, binder);
+        std::int64_t changed = detail::run_write(c, sql, runtime_text, binder, on_returned);
         relationships_.clear();  // it may have moved or deleted children
         for (const auto& key : reached) {
             auto it = store.identity.find(key);
