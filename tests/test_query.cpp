@@ -282,6 +282,48 @@ TEMPLATE_TEST_CASE("correlated exists and scalar subqueries", "[query][subquery]
     CHECK(by_hand("SELECT id FROM posts ORDER BY id") == strings{"1", "3"});
 }
 
+TEMPLATE_TEST_CASE("union and union all of queries with one row type", "[query][union]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    auto db = f.session();
+    using sq::col;
+    // Tracked objects: black-haired users and users with a post, each once; Sean is both.
+    auto black = db.template query<User>().filter(col<&User::hair_color> == "black");
+    auto writers = db.template query<User>().filter(sq::exists<Post>(col<&Post::user_id> == col<&User::id>));
+    auto either = sq::union_(black, writers);
+    static_assert(decltype(either)::sql.find(R"(WHERE ("users"."hair_color" = ?) UNION SELECT "users"."id")") != std::string_view::npos ||
+                  !TestType::is_sqlite);
+    auto users = either.all();
+    static_assert(std::is_same_v<decltype(users), std::vector<User*>>);
+    std::set<std::string> got;
+    for (User* u : users) got.insert(u->name);
+    CHECK(got == std::set<std::string>{"Sean", "Tess", "Bob", "O'Hara"});
+    CHECK(users.size() == 4);
+    CHECK(db.template get<User>(1) == *std::find_if(users.begin(), users.end(), [](User* u) { return u->id == 1; }));  // identity map
+    CHECK(either.count() == 4);
+    CHECK(sq::union_all(black, writers).count() == 5);
+    // Projections, three queries, a value in each bound in order.
+    auto texts = sq::union_all(db.template query<User>().filter(col<&User::id> == 3).select(col<&User::name>),
+                               db.template query<Post>().filter(col<&Post::id> == 4).select(col<&Post::title>),
+                               db.template query<Comment>().filter(col<&Comment::id> == 2).select(col<&Comment::text>))
+                     .all();
+    std::sort(texts.begin(), texts.end());
+    CHECK(texts == std::vector<std::tuple<std::string>>{{"Ann"}, {"Irish"}, {"c2"}});
+    auto by_hand = f.file.query("SELECT name FROM users WHERE id = 3 UNION ALL SELECT title FROM posts WHERE id = 4 "
+                                "UNION ALL SELECT text FROM comments WHERE id = 2");
+    CHECK(by_hand.size() == texts.size());
+    // An IN list (run-time text) in one part; the value path.
+    db.close();
+    auto c = f.engine.connect();
+    auto ids = sq::union_(c.template query<User>().filter(col<&User::id>.in({1, 2})).select(col<&User::id>),
+                          c.template query<Post>().select(col<&Post::user_id>))
+                   .values();
+    std::sort(ids.begin(), ids.end());
+    CHECK(ids == std::vector<std::tuple<std::int64_t>>{{1}, {2}, {5}});
+    auto s1 = f.session(), s2 = f.session();  // no connection taken before a statement runs
+    CHECK_THROWS_AS(sq::union_all(s1.template query<User>(), s2.template query<User>()), sq::invalid_request_error);
+}
+
 TEMPLATE_TEST_CASE("keyset pagination pages by the order_by keys from the last row", "[query][keyset]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;

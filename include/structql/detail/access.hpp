@@ -35,6 +35,11 @@ struct access {
     static auto read_value_row(Source& source, const Statement& statement) {
         return source.template read_value_row<Parts>(statement);
     }
+    // The source a query runs on, for what combines queries (UNION).
+    template <class Query>
+    static auto& source_of(const Query& query) {
+        return query.source();
+    }
     // A bulk UPDATE or DELETE of T's rows: the number changed.
     template <class T, class Source, class... A>
     static std::size_t bulk_write(Source& source, A&&... arguments) {

@@ -316,6 +316,9 @@ public:
     }
 
 private:
+    friend struct detail::access;
+    Source& source() const { return *source_; }
+
     // first()'s row; one named result, so that it is constructed in the caller's object.
     std::optional<row_type> first_row() const {
         std::optional<row_type> found;

@@ -1,6 +1,7 @@
 #pragma once
 // query<T>() and raw SQL: the builder and everything it rests on.
 #include "structql/query/builder.hpp"
+#include "structql/query/compound.hpp"
 #include "structql/query/functions.hpp"
 #include "structql/query/parts.hpp"
 #include "structql/query/raw_sql.hpp"
