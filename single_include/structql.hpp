@@ -5044,6 +5044,7 @@ concept backend_connection =
         { cc.in_transaction() } -> std::same_as<bool>;
         { c.last_insert_id() } -> std::convertible_to<std::int64_t>;  // when the dialect has no RETURNING
         { cc.changes() } -> std::convertible_to<std::int64_t>;         // rows the last write changed
+        { cc.enforces_foreign_keys() } -> std::same_as<bool>;          // ON DELETE actions happen
         { cc.broken() } -> std::same_as<bool>;                         // never to be lent again
         c.reset_for_pool();                                             // no transaction, no statement running
         { c.ping() } -> std::same_as<bool>;                             // the pool's pre-ping
@@ -6707,6 +6708,255 @@ void update_rows(Connection& c, const void* tag, const table_view& t, std::strin
 
 }  // namespace structql::detail
 // ---- end structql/detail/multi_row_update.hpp ----
+// ---- begin structql/session/delete_actions.hpp ----
+// ON DELETE CASCADE / SET NULL as the session's objects see them: when a flush deletes a parent
+// row, the database deletes the rows referencing it or sets their key NULL; the session does the
+// same to the children it tracks (SQLAlchemy's passive_deletes), so that none is left stale for
+// a later flush to UPDATE. A model's followers are data in its model_ops, one per foreign key
+// with such an action; the unit of work applies them without knowing the model.
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+// ---- begin structql/session/relationship_keys.hpp ----
+// What a session needs to know of a relationship before its member functions are defined
+// (session/relationships.hpp): the types a foreign key member relates, and the record of which
+// parents' children are loaded and the index of tracked children by foreign key.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace structql::detail {
+
+// A relationship is named by the child's foreign key member, &Child::member.
+template <auto Member>
+struct relationship {
+    using pointer_traits = member_pointer_traits<decltype(Member)>;
+    using child = typename pointer_traits::model;
+    using layers = column_layers<typename pointer_traits::member>;
+    static constexpr bool is_foreign_key = layers::foreign_keys == 1;
+    // A stand-in parent for a member that is no foreign key (after its one message).
+    using parent = std::conditional_t<is_foreign_key, typename layers::references, stand_in_model>;
+    using key = typename layers::value_type;
+};
+template <auto Member>
+using relationship_child_t = typename relationship<Member>::child;
+template <auto Member>
+using relationship_parent_t = typename relationship<Member>::parent;
+template <auto Member>
+using relationship_key_t = typename relationship<Member>::key;
+
+template <auto Member>
+inline const char relationship_id = 0;  // its address identifies the relationship
+
+// The value inside a member's wrappers and optionals, or nullptr for an empty optional.
+template <class Key, class M>
+const Key* innermost_value(const M& member) noexcept {
+    if constexpr (is_optional<M>::value) return member ? innermost_value<Key>(*member) : nullptr;
+    else if constexpr (std::is_base_of_v<column_wrapper_tag, M>) return innermost_value<Key>(member.value);
+    else return &member;
+}
+
+// What the session knows of one parent key's children along a relationship.
+template <class Child>
+struct children_record {
+    bool loaded = false;          // every row referencing the key is a tracked object
+    std::uint64_t visit = 0;      // relationship_records::visits when last counted (load_children)
+    std::size_t incoming = 0;     // children about to be indexed (relationship_records::index)
+    std::vector<Child*> children;  // the tracked children, in the order tracked
+};
+
+// One relationship's records, by parent key: which parents' children are loaded, and an index
+// of the tracked children by foreign key, so that navigation does not look at every tracked
+// child. The index follows the child model's store: objects it appends (added, loaded) are
+// indexed as they come; any other change (model_store_base::generation: a removal, a foreign
+// key changed by a flush, a rollback, an expunge) rebuilds it whole at the next use.
+template <auto Member>
+struct relationship_records {
+    using child = relationship_child_t<Member>;
+    using key = relationship_key_t<Member>;
+    key_map<key, children_record<child>> by_key;
+    std::uint64_t visits = 0;
+
+    // Brings the index up to date with the child model's tracked objects.
+    void index(entry_arena& objects, std::uint64_t store_generation) {
+        if (generation_ != store_generation || indexed_ > objects.size()) {
+            by_key.for_each_value([](children_record<child>& r) { r.children.clear(); });
+            indexed_ = 0;
+            generation_ = store_generation;
+        }
+        if (indexed_ == objects.size()) return;
+        // Counted first, so that each parent's list grows once (a load brings many children).
+        std::vector<std::pair<children_record<child>*, child*>> found;
+        found.reserve(objects.size() - indexed_);
+        const key* last_key = nullptr;  // rows often come grouped by parent: one lookup per group
+        children_record<child>* last = nullptr;
+        for (; indexed_ < objects.size(); ++indexed_) {
+            entry& e = objects.at(indexed_);
+            if (e.state != object_state::pending && e.state != object_state::persistent) continue;
+            auto* object = static_cast<child*>(e.object);
+            const key* k = innermost_value<key>(object->*Member);
+            if (!k) continue;
+            if (!last_key || !(*k == *last_key)) last = &by_key[*k];
+            last_key = k;
+            ++last->incoming;
+            found.emplace_back(last, object);
+        }
+        for (auto [record, object] : found) {
+            if (record->incoming) {
+                record->children.reserve(record->children.size() + record->incoming);
+                record->incoming = 0;
+            }
+            record->children.push_back(object);
+        }
+    }
+
+private:
+    std::uint64_t generation_ = ~std::uint64_t{0};  // the store's when the index was (re)built
+    std::size_t indexed_ = 0;                        // the store's objects indexed so far
+};
+
+class relationships_state {
+public:
+    // The records of one relationship. Forgotten whenever rows could change behind the
+    // session's objects (the transaction ends, raw SQL, bulk writes, expunge, rollback to a
+    // savepoint): references to them do not outlive a statement.
+    template <auto Member>
+    relationship_records<Member>& of() {
+        const void* id = &relationship_id<Member>;
+        for (auto& [at, records] : relationships_)
+            if (at == id) return static_cast<holder<Member>&>(*records).records;
+        auto& added = relationships_.emplace_back(id, std::make_unique<holder<Member>>());
+        return static_cast<holder<Member>&>(*added.second).records;
+    }
+    void clear() noexcept { relationships_.clear(); }
+
+private:
+    struct holder_base {
+        virtual ~holder_base() = default;
+    };
+    template <auto Member>
+    struct holder : holder_base {
+        relationship_records<Member> records;
+    };
+    // A handful of relationships per session: a vector searched in order.
+    std::vector<std::pair<const void*, std::unique_ptr<holder_base>>> relationships_;
+};
+
+// A child added by add_child() under a parent not inserted yet.
+struct parent_link {
+    entry* child;
+    entry* parent;
+    void (*write_key)(void* child, const void* parent);  // child.*Member = the parent's key
+    std::string_view operation;                          // add_child or link
+    std::string (*describe)(std::string_view operation, std::string_view problem);  // relationship_message
+};
+
+// "children<&Post::user_id>(): " + problem, naming the model and member (not a template).
+STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
+                                               std::string_view member, std::string_view problem);
+
+#if STRUCTQL_DEFINITIONS
+STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
+                                               std::string_view member, std::string_view problem) {
+    std::string text(operation);
+    text += "<&";
+    text += child;
+    text += "::";
+    text += member;
+    text += ">(): ";
+    text += problem;
+    return text;
+}
+#endif  // STRUCTQL_DEFINITIONS
+
+}  // namespace structql::detail
+// ---- end structql/session/relationship_keys.hpp ----
+
+namespace structql::detail {
+
+template <class T>
+inline const char model_id = 0;  // its address identifies T without RTTI
+
+// One foreign key of a child model whose parent's deletion the database follows.
+struct delete_follower {
+    const void* parent;  // model_id of the referenced model
+    on_delete action;    // cascade or set_null
+    // Calls found(e) for each persistent child whose row (its snapshot: what the database has)
+    // references one of the deleted parents (their snapshots).
+    void (*find)(std::span<entry* const> parents, entry_arena& children, function_ref<void(entry&)> found);
+    // SET NULL as the database did it: the key is NULL in the snapshot, and in the object unless
+    // changed there since the last flush (that change is still to be written).
+    void (*set_null)(void* object, void* snapshot);
+};
+
+template <class Child, std::size_t I>
+struct follower_of {
+    using layers = column_layers<member_t<Child, I>>;
+    using parent = typename layers::references;
+    using key = typename layers::value_type;
+    static const key* key_of(const Child& child) { return innermost_value<key>(field<I>(child)); }
+
+    static void find(std::span<entry* const> parents, entry_arena& children, function_ref<void(entry&)> found) {
+        key_map<key, bool> deleted;
+        for (const entry* p : parents)
+            if (const key* k = innermost_value<key>(static_cast<const parent*>(p->snapshot)->*layers::referenced_member))
+                deleted[*k] = true;
+        for (std::size_t i = 0; i < children.size(); ++i) {
+            entry& e = children.at(i);
+            if (e.state != object_state::persistent) continue;
+            if (const key* k = key_of(*static_cast<const Child*>(e.snapshot)); k && deleted.find(*k)) found(e);
+        }
+    }
+    static void set_null(void* object, void* snapshot) {
+        if constexpr (layers::nullable) {
+            auto& now = field<I>(*static_cast<Child*>(object));
+            auto& row = field<I>(*static_cast<Child*>(snapshot));
+            const key* a = innermost_value<key>(now);
+            if (a && *a == *key_of(*static_cast<const Child*>(snapshot))) now = std::nullopt;
+            row = std::nullopt;
+        }
+    }
+};
+
+template <class Child, std::size_t I>
+constexpr bool followed_on_delete() {
+    using layers = column_layers<member_t<Child, I>>;
+    return layers::foreign_keys > 0 &&
+           (layers::delete_action == on_delete::cascade || (layers::delete_action == on_delete::set_null && layers::nullable));
+}
+
+template <class Child>
+constexpr auto make_delete_followers() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        constexpr std::size_t n = (std::size_t{followed_on_delete<Child, I>()} + ... + 0);
+        std::array<delete_follower, n> out{};
+        std::size_t at = 0;
+        auto add = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+            if constexpr (followed_on_delete<Child, J>()) {
+                using f = follower_of<Child, J>;
+                out[at++] = {&model_id<typename f::parent>, f::layers::delete_action, &f::find, &f::set_null};
+            }
+        };
+        (add(std::integral_constant<std::size_t, I>{}), ...);
+        return out;
+    }(std::make_index_sequence<table<Child>::column_count>{});
+}
+template <class Child>
+inline constexpr auto delete_followers = make_delete_followers<Child>();
+
+}  // namespace structql::detail
+// ---- end structql/session/delete_actions.hpp ----
 // ---- begin structql/session/unassigned_references.hpp ----
 // A child whose foreign key still holds 0, the value its parent's generated key has until the
 // parent is inserted: the child was filled in before the parent was flushed. Refused with a
@@ -6776,9 +7026,6 @@ STRUCTQL_DECL void throw_unassigned_reference(std::string_view table, std::strin
 namespace structql {
 
 namespace detail {
-
-template <class T>
-inline const char model_id = 0;  // its address identifies T without RTTI
 
 // A small dense number per model type, so that a session finds a model's store by indexing.
 inline std::size_t next_model_index() {
@@ -6853,6 +7100,8 @@ struct model_ops {
     // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
     // generated key (session/unassigned_references.hpp).
     void (*check_references)(const void* object);
+    // The foreign keys whose parent's deletion the database follows (ON DELETE CASCADE / SET NULL).
+    std::span<const delete_follower> delete_followers;
 };
 
 template <class Backend, class T>
@@ -6908,6 +7157,7 @@ struct ops_of {
                 *static_cast<T*>(p) = std::move(fresh);
             },
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
+        .delete_followers = detail::delete_followers<T>,
     };
 };
 
@@ -6925,9 +7175,11 @@ struct flush_step {
 template <class Backend>
 struct model_store_base {
     using connection_type = typename Backend::connection_type;
-    explicit model_store_base(const void* model) : model_id(model) {}
+    model_store_base(const void* model, std::span<const delete_follower> followers)
+        : model_id(model), delete_followers(followers) {}
     virtual ~model_store_base() = default;
     const void* model_id;  // detail::model_id<T> of the store's model
+    std::span<const delete_follower> delete_followers;  // model_ops::delete_followers
     // Counts the changes to which tracked objects count and what their foreign keys hold,
     // other than objects appended (added, loaded): an object removed, untracked or restored, a
     // foreign key written by a flush. Relationship indexes (relationship_records) rebuild when
@@ -6937,6 +7189,12 @@ struct model_store_base {
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
     virtual void remove(connection_type& c, entry& e) = 0;
+    // What the database did to this model's rows after the `parents` (rows of parent_model)
+    // were deleted, done to the tracked objects (delete_actions.hpp): cascaded ones count as
+    // deleted by the flush (rollback restores them) and are appended to `cascaded`, set_null
+    // ones get their key NULL without an UPDATE.
+    virtual void follow_parent_deletes(const void* parent_model, std::span<entry* const> parents,
+                                       std::vector<entry*>& cascaded) = 0;
     // Writes an UPDATE for every changed object; `c` is only called when one is found.
     virtual void flush_updates(function_ref<connection_type&()> c) = 0;
     virtual void after_commit() = 0;
@@ -7003,7 +7261,7 @@ struct model_store final : model_store_base<Backend> {
     using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
 
     explicit model_store(const ops_type& model_ops)
-        : model_store_base<Backend>(model_ops.id), ops(model_ops), objects(*model_ops.lifetime) {}
+        : model_store_base<Backend>(model_ops.id, model_ops.delete_followers), ops(model_ops), objects(*model_ops.lifetime) {}
 
     const ops_type& ops;
     entry_arena objects;  // in the order tracked
@@ -7156,6 +7414,24 @@ struct model_store final : model_store_base<Backend> {
         objects.keep_committed(e);
         e.state = object_state::deleted_flushed;
         identity.erase(key_of_snapshot(e));
+    }
+
+    void follow_parent_deletes(const void* parent_model, std::span<entry* const> parents,
+                               std::vector<entry*>& cascaded) override {
+        for (const delete_follower& f : ops.delete_followers) {
+            if (f.parent != parent_model) continue;
+            f.find(parents, objects, [&](entry& e) {
+                ++this->generation;  // no longer that parent's child
+                objects.keep_committed(e);
+                if (f.action == on_delete::cascade) {
+                    e.state = object_state::deleted_flushed;
+                    identity.erase(key_of_snapshot(e));
+                    cascaded.push_back(&e);
+                } else {
+                    f.set_null(e.object, const_cast<void*>(e.snapshot));
+                }
+            });
+        }
     }
 
     void flush_updates(function_ref<connection_type&()> connection) override {
@@ -7394,167 +7670,6 @@ using store_of = model_store<Backend, identity_key_t<T>>;
 
 }  // namespace structql
 // ---- end structql/session/model_store.hpp ----
-// ---- begin structql/session/relationship_keys.hpp ----
-// What a session needs to know of a relationship before its member functions are defined
-// (session/relationships.hpp): the types a foreign key member relates, and the record of which
-// parents' children are loaded and the index of tracked children by foreign key.
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-
-namespace structql::detail {
-
-// A relationship is named by the child's foreign key member, &Child::member.
-template <auto Member>
-struct relationship {
-    using pointer_traits = member_pointer_traits<decltype(Member)>;
-    using child = typename pointer_traits::model;
-    using layers = column_layers<typename pointer_traits::member>;
-    static constexpr bool is_foreign_key = layers::foreign_keys == 1;
-    // A stand-in parent for a member that is no foreign key (after its one message).
-    using parent = std::conditional_t<is_foreign_key, typename layers::references, stand_in_model>;
-    using key = typename layers::value_type;
-};
-template <auto Member>
-using relationship_child_t = typename relationship<Member>::child;
-template <auto Member>
-using relationship_parent_t = typename relationship<Member>::parent;
-template <auto Member>
-using relationship_key_t = typename relationship<Member>::key;
-
-template <auto Member>
-inline const char relationship_id = 0;  // its address identifies the relationship
-
-// The value inside a member's wrappers and optionals, or nullptr for an empty optional.
-template <class Key, class M>
-const Key* innermost_value(const M& member) noexcept {
-    if constexpr (is_optional<M>::value) return member ? innermost_value<Key>(*member) : nullptr;
-    else if constexpr (std::is_base_of_v<column_wrapper_tag, M>) return innermost_value<Key>(member.value);
-    else return &member;
-}
-
-// What the session knows of one parent key's children along a relationship.
-template <class Child>
-struct children_record {
-    bool loaded = false;          // every row referencing the key is a tracked object
-    std::uint64_t visit = 0;      // relationship_records::visits when last counted (load_children)
-    std::size_t incoming = 0;     // children about to be indexed (relationship_records::index)
-    std::vector<Child*> children;  // the tracked children, in the order tracked
-};
-
-// One relationship's records, by parent key: which parents' children are loaded, and an index
-// of the tracked children by foreign key, so that navigation does not look at every tracked
-// child. The index follows the child model's store: objects it appends (added, loaded) are
-// indexed as they come; any other change (model_store_base::generation: a removal, a foreign
-// key changed by a flush, a rollback, an expunge) rebuilds it whole at the next use.
-template <auto Member>
-struct relationship_records {
-    using child = relationship_child_t<Member>;
-    using key = relationship_key_t<Member>;
-    key_map<key, children_record<child>> by_key;
-    std::uint64_t visits = 0;
-
-    // Brings the index up to date with the child model's tracked objects.
-    void index(entry_arena& objects, std::uint64_t store_generation) {
-        if (generation_ != store_generation || indexed_ > objects.size()) {
-            by_key.for_each_value([](children_record<child>& r) { r.children.clear(); });
-            indexed_ = 0;
-            generation_ = store_generation;
-        }
-        if (indexed_ == objects.size()) return;
-        // Counted first, so that each parent's list grows once (a load brings many children).
-        std::vector<std::pair<children_record<child>*, child*>> found;
-        found.reserve(objects.size() - indexed_);
-        const key* last_key = nullptr;  // rows often come grouped by parent: one lookup per group
-        children_record<child>* last = nullptr;
-        for (; indexed_ < objects.size(); ++indexed_) {
-            entry& e = objects.at(indexed_);
-            if (e.state != object_state::pending && e.state != object_state::persistent) continue;
-            auto* object = static_cast<child*>(e.object);
-            const key* k = innermost_value<key>(object->*Member);
-            if (!k) continue;
-            if (!last_key || !(*k == *last_key)) last = &by_key[*k];
-            last_key = k;
-            ++last->incoming;
-            found.emplace_back(last, object);
-        }
-        for (auto [record, object] : found) {
-            if (record->incoming) {
-                record->children.reserve(record->children.size() + record->incoming);
-                record->incoming = 0;
-            }
-            record->children.push_back(object);
-        }
-    }
-
-private:
-    std::uint64_t generation_ = ~std::uint64_t{0};  // the store's when the index was (re)built
-    std::size_t indexed_ = 0;                        // the store's objects indexed so far
-};
-
-class relationships_state {
-public:
-    // The records of one relationship. Forgotten whenever rows could change behind the
-    // session's objects (the transaction ends, raw SQL, bulk writes, expunge, rollback to a
-    // savepoint): references to them do not outlive a statement.
-    template <auto Member>
-    relationship_records<Member>& of() {
-        const void* id = &relationship_id<Member>;
-        for (auto& [at, records] : relationships_)
-            if (at == id) return static_cast<holder<Member>&>(*records).records;
-        auto& added = relationships_.emplace_back(id, std::make_unique<holder<Member>>());
-        return static_cast<holder<Member>&>(*added.second).records;
-    }
-    void clear() noexcept { relationships_.clear(); }
-
-private:
-    struct holder_base {
-        virtual ~holder_base() = default;
-    };
-    template <auto Member>
-    struct holder : holder_base {
-        relationship_records<Member> records;
-    };
-    // A handful of relationships per session: a vector searched in order.
-    std::vector<std::pair<const void*, std::unique_ptr<holder_base>>> relationships_;
-};
-
-// A child added by add_child() under a parent not inserted yet.
-struct parent_link {
-    entry* child;
-    entry* parent;
-    void (*write_key)(void* child, const void* parent);  // child.*Member = the parent's key
-    std::string_view operation;                          // add_child or link
-    std::string (*describe)(std::string_view operation, std::string_view problem);  // relationship_message
-};
-
-// "children<&Post::user_id>(): " + problem, naming the model and member (not a template).
-STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
-                                               std::string_view member, std::string_view problem);
-
-#if STRUCTQL_DEFINITIONS
-STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
-                                               std::string_view member, std::string_view problem) {
-    std::string text(operation);
-    text += "<&";
-    text += child;
-    text += "::";
-    text += member;
-    text += ">(): ";
-    text += problem;
-    return text;
-}
-#endif  // STRUCTQL_DEFINITIONS
-
-}  // namespace structql::detail
-// ---- end structql/session/relationship_keys.hpp ----
 
 namespace structql {
 
@@ -8070,6 +8185,10 @@ private:
     std::vector<detail::parent_link> parent_links_;
     // Writes the parent's key into each linked child whose parent is inserted by now.
     void write_parent_keys();
+    // After a flush's DELETEs: the tracked children the database deleted or set NULL along ON
+    // DELETE CASCADE / SET NULL, level by level, made so in the session (delete_actions.hpp).
+    void follow_delete_actions(const std::vector<detail::flush_step<Backend>>& deletes,
+                               typename Backend::connection_type& c);
     template <auto Member, class Object>
     detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
     // remove_cascade(): removes the children of `parents` along Member, theirs along Rest first.
@@ -8139,11 +8258,40 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
             if (scanned) store->flush_updates(writer);
         }
         for (auto& step : deletes) step.store->remove(writer(), *step.e);
+        if (!deletes.empty()) follow_delete_actions(deletes, writer());
     } catch (const std::exception& e) {
         fail(e.what());
         throw;
     }
     if (wrote && options_.autocommit) commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::follow_delete_actions(const std::vector<detail::flush_step<Backend>>& deletes,
+                                                   typename Backend::connection_type& c) {
+    auto followed = [&] {
+        for (auto& store : stores_)
+            if (store && !store->delete_followers.empty()) return true;
+        return false;
+    };
+    // SQLite without PRAGMA foreign_keys=ON does none of it: the objects stay as the rows are.
+    if (!followed() || !c.enforces_foreign_keys()) return;
+    // The deleted rows, grouped by model; each level's cascaded rows are the next level's parents.
+    std::vector<std::pair<detail::model_store_base<Backend>*, std::vector<detail::entry*>>> levels;
+    for (const auto& step : deletes) {
+        if (levels.empty() || levels.back().first != step.store) levels.emplace_back(step.store, std::vector<detail::entry*>{});
+        levels.back().second.push_back(step.e);
+    }
+    while (!levels.empty()) {
+        auto [parent_store, parents] = std::move(levels.back());
+        levels.pop_back();
+        for (auto& store : stores_) {
+            if (!store || store->delete_followers.empty()) continue;
+            std::vector<detail::entry*> cascaded;
+            store->follow_parent_deletes(parent_store->model_id, parents, cascaded);
+            if (!cascaded.empty()) levels.emplace_back(store.get(), std::move(cascaded));
+        }
+    }
 }
 
 template <class Backend>
@@ -9225,6 +9373,12 @@ public:
 
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
     std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
+    // Whether ON DELETE actions happen (PRAGMA foreign_keys=ON), asked without a statement.
+    bool enforces_foreign_keys() const noexcept {
+        int on = 0;
+        sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &on);
+        return on != 0;
+    }
 
     // Whether the connection is unusable and must not go back to the pool: never for SQLite,
     // whose errors leave the connection working.

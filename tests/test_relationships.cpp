@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -115,22 +116,28 @@ using tags_schema = sq::metadata<PostTag, Tag, Comment, Post, Pessoa>;
 
 using namespace session_test;
 
-TEMPLATE_TEST_CASE("ON DELETE CASCADE, SET NULL and RESTRICT: declared in CREATE TABLE, done by the database, tracked children stale",
+TEMPLATE_TEST_CASE("ON DELETE CASCADE, SET NULL and RESTRICT: declared in CREATE TABLE, done by the database, followed by the session",
                    "[session][keys]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
+    using structql_test::text_rows;
     fixture<TestType, keys_schema> f;
     CHECK(delete_rule<TestType>(f.file, "pet") == "CASCADE");
     CHECK(delete_rule<TestType>(f.file, "toy") == "SET NULL");
     CHECK(delete_rule<TestType>(f.file, "licence") == "RESTRICT");
     CHECK(delete_rule<TestType>(f.file, "pet_tag") == "CASCADE");
+    std::vector<std::string> writes;
+    f.engine.before_execute([&](const sq::statement_event& e) {
+        if (e.sql.starts_with("UPDATE") || e.sql.starts_with("DELETE")) writes.emplace_back(e.sql);
+    });
 
     auto db = f.session();
     Owner& ann = db.add(Owner{.id = 1, .name = "Ann"});
     Owner& bob = db.add(Owner{.id = 2, .name = "Bob"});
     Pet& rex = db.add(Pet{.id = 1, .owner_id = 1, .name = "Rex"});
-    db.add(Pet{.id = 2, .owner_id = 2, .name = "Tom"});
-    db.add(PetTag{.pet_id = 1, .tag = "good", .weight = 1});
+    Pet& tom = db.add(Pet{.id = 2, .owner_id = 2, .name = "Tom"});
+    PetTag& good = db.add(PetTag{.pet_id = 1, .tag = "good", .weight = 1});
     Toy& ball = db.add(Toy{.id = 1, .owner_id = 1});
+    Toy& rope = db.add(Toy{.id = 2, .owner_id = 1});
     Licence& licence = db.add(Licence{.id = 1, .owner_id = 1});
     db.commit();
 
@@ -141,32 +148,73 @@ TEMPLATE_TEST_CASE("ON DELETE CASCADE, SET NULL and RESTRICT: declared in CREATE
     CHECK(f.rows("owner") == 2);
     CHECK(f.rows("pet") == 2);
 
-    // Without it, the database deletes her pet (and, in turn, its tags) and takes her toy's owner away.
+    // Without it, the database deletes her pet (and, in turn, its tag) and takes her toys' owner
+    // away; the session does the same to the objects it tracks, with no statement of its own.
+    // The query's autoflush writes the deletes, and the changes of Pet objects only (it reads
+    // pets): rope's new owner is not written yet, and stays.
     db.remove(licence);
     db.remove(ann);
-    db.commit();
-    CHECK(f.file.query("SELECT id FROM owner") == structql_test::text_rows{{"2"}});
-    CHECK(f.file.query("SELECT id FROM pet") == structql_test::text_rows{{"2"}});
-    CHECK(f.rows("pet_tag") == 0);
-    CHECK(f.file.query("SELECT id, owner_id FROM toy") == structql_test::text_rows{{"1", std::nullopt}});
-
-    // The session did not do it (SQLAlchemy's passive deletes): the children it tracks are stale
-    // until refreshed or expunged.
-    CHECK(db.template get<Pet>(1) == &rex);
-    CHECK(ball.owner_id.has_value());
-    db.refresh(ball);
-    CHECK_FALSE(ball.owner_id.has_value());
-    CHECK_THROWS_AS(db.refresh(rex), sq::invalid_request_error);
-    rex.name = "Ghost";
-    CHECK_THROWS_AS(db.commit(), sq::stale_data_error);
-    db.rollback();
-    db.expunge(rex);
+    rope.owner_id = 2;
+    writes.clear();
+    CHECK(db.template query<Pet>().all() == std::vector<Pet*>{&tom});
+    CHECK(writes.size() == 2);  // the licence's DELETE and Ann's
+    // What the transaction sees (raw SQL flushes every change first: rope's owner too).
+    using counts = std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>;
+    CHECK(db.template fetch<std::tuple<std::int64_t, std::int64_t, std::int64_t>>(
+              "SELECT (SELECT count(*) FROM pet), (SELECT count(*) FROM pet_tag), (SELECT count(*) FROM toy WHERE "
+              "owner_id IS NULL)") == counts{{1, 0, 1}});
     CHECK(db.template get<Pet>(1) == nullptr);
+    CHECK(db.template get<PetTag>(1, "good") == nullptr);
+    CHECK(db.template get<Pet>(2) == &tom);
+    CHECK_FALSE(ball.owner_id.has_value());
+    REQUIRE(rope.owner_id.has_value());
+    CHECK(*rope.owner_id == 2);
+    // A rollback brings them all back, in the database and in the session.
+    db.rollback();
+    CHECK(f.rows("pet") == 2);
+    CHECK(db.template get<Pet>(1) == &rex);
+    CHECK(db.template get<PetTag>(1, "good") == &good);
+    REQUIRE(ball.owner_id.has_value());
+    CHECK(*ball.owner_id == 1);
+    CHECK(f.file.query("SELECT id, owner_id FROM toy ORDER BY id") == text_rows{{"1", "1"}, {"2", "1"}});
+
+    db.remove(licence);
+    db.remove(ann);
+    rope.owner_id = 2;
+    (void)db.template query<Pet>().all();
+    // Nothing stale is left to write: a change to the deleted pet is not written (it is no
+    // longer tracked: no stale_data_error), ball's snapshot holds NULL (no UPDATE), and rope's
+    // pending change of owner is written as one UPDATE.
+    rex.name = "Ghost";
+    writes.clear();
+    db.commit();
+    REQUIRE(writes.size() == 1);
+    CHECK(writes[0].find("\"toy\"") != std::string::npos);
+    CHECK(f.file.query("SELECT id FROM owner") == text_rows{{"2"}});
+    CHECK(f.file.query("SELECT id FROM pet") == text_rows{{"2"}});
+    CHECK(f.rows("pet_tag") == 0);
+    CHECK(f.file.query("SELECT id, owner_id FROM toy ORDER BY id") == text_rows{{"1", std::nullopt}, {"2", "2"}});
+    CHECK_THROWS_AS(db.refresh(rex), sq::invalid_request_error);  // not tracked any more
+    rope.owner_id = std::nullopt;
+    db.commit();
+    CHECK(f.file.query("SELECT owner_id FROM toy WHERE id = 2") == text_rows{{std::nullopt}});
 
     // ON UPDATE CASCADE: Bob's new key reaches his pet.
     bob.id = 20;
     db.commit();
-    CHECK(f.file.query("SELECT id, owner_id FROM pet") == structql_test::text_rows{{"2", "20"}});
+    CHECK(f.file.query("SELECT id, owner_id FROM pet") == text_rows{{"2", "20"}});
+
+    // SQLite without PRAGMA foreign_keys=ON deletes no child: the session leaves its objects.
+    if constexpr (TestType::is_sqlite) {
+        auto loose = f.db.make_engine();
+        typename TestType::session_type other(loose);
+        Pet* kit = &other.add(Pet{.id = 3, .owner_id = 20, .name = "Kit"});
+        other.commit();
+        other.remove(*other.template get<Owner>(20));
+        other.commit();
+        CHECK(f.file.query("SELECT id, owner_id FROM pet ORDER BY id") == text_rows{{"2", "20"}, {"3", "20"}});
+        CHECK(other.template get<Pet>(3) == kit);
+    }
 }
 
 TEMPLATE_TEST_CASE("a composite primary key: inserted as given, found by its parts, one object per key, updated and deleted by it",

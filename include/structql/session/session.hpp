@@ -545,6 +545,10 @@ private:
     std::vector<detail::parent_link> parent_links_;
     // Writes the parent's key into each linked child whose parent is inserted by now.
     void write_parent_keys();
+    // After a flush's DELETEs: the tracked children the database deleted or set NULL along ON
+    // DELETE CASCADE / SET NULL, level by level, made so in the session (delete_actions.hpp).
+    void follow_delete_actions(const std::vector<detail::flush_step<Backend>>& deletes,
+                               typename Backend::connection_type& c);
     template <auto Member, class Object>
     detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
     // remove_cascade(): removes the children of `parents` along Member, theirs along Rest first.
@@ -614,11 +618,40 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
             if (scanned) store->flush_updates(writer);
         }
         for (auto& step : deletes) step.store->remove(writer(), *step.e);
+        if (!deletes.empty()) follow_delete_actions(deletes, writer());
     } catch (const std::exception& e) {
         fail(e.what());
         throw;
     }
     if (wrote && options_.autocommit) commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::follow_delete_actions(const std::vector<detail::flush_step<Backend>>& deletes,
+                                                   typename Backend::connection_type& c) {
+    auto followed = [&] {
+        for (auto& store : stores_)
+            if (store && !store->delete_followers.empty()) return true;
+        return false;
+    };
+    // SQLite without PRAGMA foreign_keys=ON does none of it: the objects stay as the rows are.
+    if (!followed() || !c.enforces_foreign_keys()) return;
+    // The deleted rows, grouped by model; each level's cascaded rows are the next level's parents.
+    std::vector<std::pair<detail::model_store_base<Backend>*, std::vector<detail::entry*>>> levels;
+    for (const auto& step : deletes) {
+        if (levels.empty() || levels.back().first != step.store) levels.emplace_back(step.store, std::vector<detail::entry*>{});
+        levels.back().second.push_back(step.e);
+    }
+    while (!levels.empty()) {
+        auto [parent_store, parents] = std::move(levels.back());
+        levels.pop_back();
+        for (auto& store : stores_) {
+            if (!store || store->delete_followers.empty()) continue;
+            std::vector<detail::entry*> cascaded;
+            store->follow_parent_deletes(parent_store->model_id, parents, cascaded);
+            if (!cascaded.empty()) levels.emplace_back(store.get(), std::move(cascaded));
+        }
+    }
 }
 
 template <class Backend>
