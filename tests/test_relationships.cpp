@@ -874,3 +874,104 @@ TEMPLATE_TEST_CASE("remove_cascade: a user, its posts and their comments removed
                       "remove_cascade(): the \"pessoas\" object is not tracked by this session");
     CHECK(db.template get<Post>(3) != nullptr);
 }
+
+TEMPLATE_TEST_CASE("joined loading: users with their posts (and their comments) in one statement; a limit counts users",
+                   "[session][relationships][joined]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    using sq::col;
+    fixture<TestType> f;
+    f.file.exec("INSERT INTO pessoas (id, nome) VALUES (1, 'Ana'), (2, 'Bia'), (3, 'Caio'), (4, 'Duda'), (5, 'Eva')");
+    f.file.exec("INSERT INTO post (id, author_id, slug) VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c'), (4, 1, 'd'), "
+                "(5, 4, 'e'), (6, 5, 'f')");
+    f.file.exec("INSERT INTO comment (id, post_id, text) VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 4, 'z'), (4, 3, 'w')");
+    statement_log log(f.engine);
+    auto db = f.session();
+    auto ids = [](const auto& objects) {
+        std::vector<std::int64_t> out;
+        for (const auto* o : objects) out.push_back(std::int64_t(o->id));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    auto stored = [&](const std::string& sql) {
+        std::vector<std::int64_t> out;
+        for (const auto& row : f.file.query(sql)) out.push_back(std::stoll(*row[0]));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    using list = std::vector<std::int64_t>;
+    Post* b = db.template get<Post>(2);  // already tracked: the load reuses it
+    REQUIRE(b);
+
+    const std::string p1 = TestType::placeholder(1);
+    auto query = db.template query<Pessoa>().filter(col<&Pessoa::id> <= 4).order_by(col<&Pessoa::id>).template joined<&Post::author_id>();
+    static_assert(decltype(query)::sql().starts_with(
+        R"(SELECT "pessoas"."id", "pessoas"."nome", "pessoas"."idade", "post"."id", "post"."author_id", "post"."slug" FROM )"
+        R"("pessoas" LEFT OUTER JOIN "post" ON "post"."author_id" = "pessoas"."id" WHERE ("pessoas"."id" <= )"));
+    log.selects.clear();
+    const std::size_t before = log.statements;
+    std::vector<Pessoa*> users = query.all();
+    CHECK(log.statements == before + 1);
+    REQUIRE(log.selects.size() == 1);
+    CHECK(log.selects[0] == std::string(decltype(query)::sql()));
+    CHECK(log.selects[0].ends_with(" <= " + p1 + R"() ORDER BY "pessoas"."id")"));
+    REQUIRE(users.size() == 4);  // each once, in order, Caio without posts too
+    for (std::size_t i = 0; i < users.size(); ++i) CHECK(users[i]->id == static_cast<std::int64_t>(i + 1));
+    // Navigation runs no SQL and agrees with the database; the tracked post is the same object.
+    for (Pessoa* user : users) {
+        auto posts = db.template children<&Post::author_id>(*user);
+        CHECK(ids(posts) == stored("SELECT id FROM post WHERE author_id = " + std::to_string(user->id.value)));
+        for (Post* post : posts) CHECK(db.template get<Post>(post->id) == post);
+    }
+    const auto of_ana = db.template children<&Post::author_id>(*users[0]);
+    CHECK(std::count(of_ana.begin(), of_ana.end(), b) == 1);
+    CHECK(log.statements == before + 1);
+    CHECK(query.all() == users);  // the same statement again: the same objects
+    CHECK(log.selects.size() == 2);
+
+    // limit / offset count users, not joined rows: Ana's three posts do not crowd the others out.
+    db.commit();
+    log.selects.clear();
+    auto page = db.template query<Pessoa>().order_by(sq::desc(col<&Pessoa::nome>)).limit(3).offset(1)
+                    .template joined<&Post::author_id>().all();
+    REQUIRE(log.selects.size() == 1);
+    CHECK(log.selects[0].find(") AS \"pessoas\" LEFT OUTER JOIN") != std::string::npos);
+    REQUIRE(page.size() == 3);
+    CHECK(page[0]->nome == "Duda");
+    CHECK(page[1]->nome == "Caio");
+    CHECK(page[2]->nome == "Bia");
+    CHECK(ids(db.template children<&Post::author_id>(*page[0])) == list{5});
+    CHECK(db.template children<&Post::author_id>(*page[1]).empty());
+    CHECK(ids(db.template children<&Post::author_id>(*page[2])) == list{3});
+    CHECK(log.selects.size() == 1);
+    auto first_two = db.template query<Pessoa>().order_by(col<&Pessoa::id>).limit(2).template joined<&Post::author_id>().all();
+    CHECK(ids(first_two) == list{1, 2});
+
+    // Nested one level more: users -> posts -> comments, one statement whatever the rows. A new
+    // post is written by the autoflush first, and found.
+    db.commit();
+    Pessoa* ana = db.template get<Pessoa>(1);
+    REQUIRE(ana);
+    Post& fresh = db.add(Post{.id = 7, .author_id = 1, .slug = "g"});
+    log.selects.clear();
+    auto nested = db.template query<Pessoa>()
+                      .filter(col<&Pessoa::id>.in({1, 2}))
+                      .template joined<&Post::author_id>()
+                      .template joined<&Comment::post_id>()
+                      .all();
+    REQUIRE(log.selects.size() == 1);
+    CHECK(nested == std::vector<Pessoa*>{ana, db.template get<Pessoa>(2)});
+    std::size_t comments = 0;
+    for (Pessoa* user : nested)
+        for (Post* post : db.template children<&Post::author_id>(*user)) {
+            auto of_post = db.template children<&Comment::post_id>(*post);
+            CHECK(ids(of_post) == stored("SELECT id FROM comment WHERE post_id = " + std::to_string(post->id)));
+            comments += of_post.size();
+        }
+    CHECK(comments == 4);
+    const auto posts_of_ana = db.template children<&Post::author_id>(*ana);
+    CHECK(std::count(posts_of_ana.begin(), posts_of_ana.end(), &fresh) == 1);
+    CHECK(log.selects.size() == 1);
+
+    db.close();
+    CHECK_THROWS_AS(query.all(), sq::invalid_request_error);
+}

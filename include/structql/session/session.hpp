@@ -332,6 +332,8 @@ public:
 
 private:
     friend struct detail::access;
+    template <class S, class P, auto... M>
+    friend class detail::joined_query;  // reads rows into the identity map, marks children loaded
 
     // --- the query layer's source interface (detail::access) ---
 
@@ -820,4 +822,5 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
 
 }  // namespace structql
 
+#include "structql/session/joined_load.hpp"     // query().joined<>()
 #include "structql/session/relationships.hpp"  // basic_session's relationship member templates
