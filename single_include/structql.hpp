@@ -6732,11 +6732,15 @@ void update_rows(Connection& c, const void* tag, const table_view& t, std::strin
 }  // namespace structql::detail
 // ---- end structql/detail/multi_row_update.hpp ----
 // ---- begin structql/session/delete_actions.hpp ----
-// ON DELETE CASCADE / SET NULL as the session's objects see them: when a flush deletes a parent
-// row, the database deletes the rows referencing it or sets their key NULL; the session does the
-// same to the children it tracks (SQLAlchemy's passive_deletes), so that none is left stale for
-// a later flush to UPDATE. A model's followers are data in its model_ops, one per foreign key
-// with such an action; the unit of work applies them without knowing the model.
+// The deletes the session does beyond remove():
+// - ON DELETE CASCADE / SET NULL as the session's objects see them: when a flush deletes a
+//   parent row, the database deletes the rows referencing it or sets their key NULL; the session
+//   does the same to the children it tracks (SQLAlchemy's passive_deletes), so that none is left
+//   stale for a later flush to UPDATE. A model's followers are data in its model_ops, one per
+//   foreign key with such an action; the unit of work applies them without knowing the model.
+// - delete-orphan: a model that declares `static constexpr auto delete_orphan =
+//   sq::relationships<&Post::user_id>;` has a tracked object whose key there went from a value to
+//   NULL (taken from its parent) deleted at the flush instead of updated.
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -6906,6 +6910,17 @@ STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::
 }  // namespace structql::detail
 // ---- end structql/session/relationship_keys.hpp ----
 
+namespace structql {
+
+// The relationships (child foreign key members) a model declares delete-orphan:
+// `static constexpr auto delete_orphan = sq::relationships<&Post::user_id>;` in the child model.
+template <auto... Members>
+struct relationship_list {};
+template <auto... Members>
+inline constexpr relationship_list<Members...> relationships{};
+
+}  // namespace structql
+
 namespace structql::detail {
 
 template <class T>
@@ -6977,6 +6992,53 @@ constexpr auto make_delete_followers() {
 }
 template <class Child>
 inline constexpr auto delete_followers = make_delete_followers<Child>();
+
+// delete-orphan (above): the test the flush runs on each tracked object of a model declaring it.
+template <class T>
+concept declares_delete_orphan = requires { T::delete_orphan; };
+
+template <class Child, auto Member>
+void check_orphan_member() {
+    using traits = member_pointer_traits<decltype(Member)>;
+    using layers = column_layers<typename traits::member>;
+    static_assert(std::is_same_v<typename traits::model, Child> && layers::foreign_keys == 1 && layers::nullable,
+                  "StructQL: delete_orphan = sq::relationships<&Child::member...> names std::optional<foreign_key<>> "
+                  "members of the model itself (an object is an orphan once its key is set to NULL; one whose key "
+                  "cannot be NULL is deleted with remove()): Child and Member in the instantiation name them");
+}
+
+template <class Child, auto... Members>
+bool orphaned_along(const void* object, const void* snapshot) {
+    if constexpr (((std::is_same_v<typename member_pointer_traits<decltype(Members)>::model, Child> &&
+                    column_layers<typename member_pointer_traits<decltype(Members)>::member>::nullable) && ...)) {
+        const auto& now = *static_cast<const Child*>(object);
+        const auto& row = *static_cast<const Child*>(snapshot);
+        return ((!innermost_value<relationship_key_t<Members>>(now.*Members) &&
+                 innermost_value<relationship_key_t<Members>>(row.*Members)) || ...);
+    } else {
+        return false;
+    }
+}
+template <class Child, auto... Members>
+constexpr auto orphan_test(relationship_list<Members...>) -> bool (*)(const void*, const void*) {
+    constexpr check_function checked[] = {&check_orphan_member<Child, Members>..., &no_check};  // instantiates them
+    static_assert(checked[0] != nullptr);
+    return &orphaned_along<Child, Members...>;
+}
+template <class Child, class Declared>
+constexpr auto orphan_test(const Declared&) -> bool (*)(const void*, const void*) {
+    static_assert(sizeof(Declared) == 0,
+                  "StructQL: a model's delete_orphan is sq::relationships<&Child::member...> (Child in the "
+                  "instantiation names the model)");
+    return nullptr;
+}
+// Whether an object's key of a delete-orphan relationship was set to NULL since the last flush;
+// nullptr for a model that declares none.
+template <class Child>
+constexpr auto orphan_test() -> bool (*)(const void*, const void*) {
+    if constexpr (declares_delete_orphan<Child>) return orphan_test<Child>(Child::delete_orphan);
+    else return nullptr;
+}
 
 }  // namespace structql::detail
 // ---- end structql/session/delete_actions.hpp ----
@@ -7125,6 +7187,8 @@ struct model_ops {
     void (*check_references)(const void* object);
     // The foreign keys whose parent's deletion the database follows (ON DELETE CASCADE / SET NULL).
     std::span<const delete_follower> delete_followers;
+    // delete-orphan: whether the object's key of such a relationship went NULL (nullptr: none declared).
+    bool (*orphaned)(const void* object, const void* snapshot);
 };
 
 template <class Backend, class T>
@@ -7181,6 +7245,7 @@ struct ops_of {
             },
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
         .delete_followers = detail::delete_followers<T>,
+        .orphaned = orphan_test<T>(),
     };
 };
 
@@ -7208,6 +7273,9 @@ struct model_store_base {
     // foreign key written by a flush. Relationship indexes (relationship_records) rebuild when
     // it moves.
     std::uint64_t generation = 0;
+    // delete-orphan: removes (as session::remove() does) the objects whose key of such a
+    // relationship was set to NULL since the last flush; `sequence` numbers the removals.
+    virtual void remove_orphans(std::uint64_t& sequence) = 0;
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
@@ -7313,6 +7381,18 @@ struct model_store final : model_store_base<Backend> {
     }
 
     static void detach(entry& e) { e.state = object_state::detached; }
+
+    void remove_orphans(std::uint64_t& sequence) override {
+        if (!ops.orphaned) return;
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            entry& e = objects.at(i);
+            if (e.state != object_state::persistent || !ops.orphaned(e.object, e.snapshot)) continue;
+            ++this->generation;  // no longer anyone's child
+            e.state = object_state::deleted;
+            e.order = ++sequence;
+            deleted.push_back(&e);
+        }
+    }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
         ++flushes;
@@ -8251,6 +8331,15 @@ basic_session<Backend>::~basic_session() {
 template <class Backend>
 void basic_session<Backend>::flush_changes(const void* const* scan) {
     check_usable();
+    auto scanned = [scan](const detail::model_store_base<Backend>& store) {
+        if (!scan) return true;
+        for (const void* const* s = scan; *s; ++s)
+            if (*s == store.model_id) return true;
+        return false;
+    };
+    // An orphan's change is its deletion: found where changes are looked for.
+    for (auto& store : stores_)
+        if (store && scanned(*store)) store->remove_orphans(sequence_);
     std::vector<detail::flush_step<Backend>> inserts, deletes;
     for (auto& store : stores_) if (store) store->collect(inserts, deletes);
     flushed_sequence_ = sequence_;
@@ -8277,11 +8366,8 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
         }
-        for (auto& store : stores_) {
-            bool scanned = store && !scan;
-            for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
-            if (scanned) store->flush_updates(writer);
-        }
+        for (auto& store : stores_)
+            if (store && scanned(*store)) store->flush_updates(writer);
         for (auto& step : deletes) step.store->remove(writer(), *step.e);
         if (!deletes.empty()) follow_delete_actions(deletes, writer());
     } catch (const std::exception& e) {

@@ -112,6 +112,19 @@ struct PostTag {
 };
 using tags_schema = sq::metadata<PostTag, Tag, Comment, Post, Pessoa>;
 
+// delete-orphan: a track taken from its album (its key set to NULL) is deleted, not kept.
+struct Album {
+    std::int64_t id;
+    std::string title;
+};
+struct Track {
+    std::int64_t id;
+    std::optional<sq::foreign_key<&Album::id>> album_id;
+    std::string title;
+    static constexpr auto delete_orphan = sq::relationships<&Track::album_id>;
+};
+using albums_schema = sq::metadata<Track, Album>;
+
 }  // namespace session_test
 
 using namespace session_test;
@@ -974,4 +987,59 @@ TEMPLATE_TEST_CASE("joined loading: users with their posts (and their comments) 
 
     db.close();
     CHECK_THROWS_AS(query.all(), sq::invalid_request_error);
+}
+
+TEMPLATE_TEST_CASE("delete-orphan: a child whose key is set to NULL is deleted at the flush, not updated",
+                   "[session][relationships][cascade]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    using structql_test::text_rows;
+    fixture<TestType, albums_schema> f;
+    f.file.exec("INSERT INTO album (id, title) VALUES (1, 'A'), (2, 'B')");
+    f.file.exec("INSERT INTO track (id, album_id, title) VALUES (1, 1, 'a1'), (2, 1, 'a2'), (3, 1, 'a3'), (4, 2, 'b1')");
+    std::vector<std::string> writes;
+    f.engine.before_execute([&](const sq::statement_event& e) {
+        if (!e.sql.starts_with("SELECT") && !e.sql.starts_with("BEGIN") && !e.sql.starts_with("COMMIT") &&
+            !e.sql.starts_with("ROLLBACK"))
+            writes.emplace_back(e.sql);
+    });
+    auto db = f.session();
+    Album* a = db.template get<Album>(1);
+    REQUIRE(a);
+    auto tracks = db.template children<&Track::album_id>(*a);
+    REQUIRE(tracks.size() == 3);
+    Track* a1 = tracks[0];
+    Track* a2 = tracks[1];
+
+    // Taken from its album: deleted. Moved to another album: updated, as any change.
+    a1->album_id = std::nullopt;
+    a2->album_id = 2;
+    a2->title = "moved";
+    writes.clear();
+    db.flush();
+    REQUIRE(writes.size() == 2);
+    CHECK(writes[0].starts_with("UPDATE \"track\""));
+    CHECK(writes[1].starts_with("DELETE FROM \"track\""));
+    CHECK(db.template get<Track>(1) == nullptr);
+    CHECK(db.template children<&Track::album_id>(*a) == std::vector<Track*>{tracks[2]});
+    CHECK(db.template children<&Track::album_id>(*db.template get<Album>(2)).size() == 2);
+    // A rollback brings it back, with its album.
+    db.rollback();
+    CHECK(db.template get<Track>(1) == a1);
+    REQUIRE(a1->album_id.has_value());
+    CHECK(*a1->album_id == 1);
+    CHECK(f.file.query("SELECT id, album_id FROM track ORDER BY id") ==
+          text_rows{{"1", "1"}, {"2", "1"}, {"3", "1"}, {"4", "2"}});
+
+    a1->album_id = std::nullopt;
+    db.commit();
+    CHECK(f.file.query("SELECT id, album_id FROM track ORDER BY id") == text_rows{{"2", "1"}, {"3", "1"}, {"4", "2"}});
+    // A new track without an album never had a parent: it is inserted as given.
+    Track& loose = db.add(Track{.id = 5, .album_id = {}, .title = "single"});
+    db.commit();
+    CHECK(f.file.query("SELECT id FROM track WHERE album_id IS NULL") == text_rows{{"5"}});
+    loose.title = "single (remastered)";
+    writes.clear();
+    db.commit();
+    REQUIRE(writes.size() == 1);
+    CHECK(writes[0].starts_with("UPDATE"));
 }

@@ -1,9 +1,13 @@
 #pragma once
-// ON DELETE CASCADE / SET NULL as the session's objects see them: when a flush deletes a parent
-// row, the database deletes the rows referencing it or sets their key NULL; the session does the
-// same to the children it tracks (SQLAlchemy's passive_deletes), so that none is left stale for
-// a later flush to UPDATE. A model's followers are data in its model_ops, one per foreign key
-// with such an action; the unit of work applies them without knowing the model.
+// The deletes the session does beyond remove():
+// - ON DELETE CASCADE / SET NULL as the session's objects see them: when a flush deletes a
+//   parent row, the database deletes the rows referencing it or sets their key NULL; the session
+//   does the same to the children it tracks (SQLAlchemy's passive_deletes), so that none is left
+//   stale for a later flush to UPDATE. A model's followers are data in its model_ops, one per
+//   foreign key with such an action; the unit of work applies them without knowing the model.
+// - delete-orphan: a model that declares `static constexpr auto delete_orphan =
+//   sq::relationships<&Post::user_id>;` has a tracked object whose key there went from a value to
+//   NULL (taken from its parent) deleted at the flush instead of updated.
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -16,6 +20,17 @@
 #include "structql/detail/function_ref.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/session/relationship_keys.hpp"
+
+namespace structql {
+
+// The relationships (child foreign key members) a model declares delete-orphan:
+// `static constexpr auto delete_orphan = sq::relationships<&Post::user_id>;` in the child model.
+template <auto... Members>
+struct relationship_list {};
+template <auto... Members>
+inline constexpr relationship_list<Members...> relationships{};
+
+}  // namespace structql
 
 namespace structql::detail {
 
@@ -88,5 +103,52 @@ constexpr auto make_delete_followers() {
 }
 template <class Child>
 inline constexpr auto delete_followers = make_delete_followers<Child>();
+
+// delete-orphan (above): the test the flush runs on each tracked object of a model declaring it.
+template <class T>
+concept declares_delete_orphan = requires { T::delete_orphan; };
+
+template <class Child, auto Member>
+void check_orphan_member() {
+    using traits = member_pointer_traits<decltype(Member)>;
+    using layers = column_layers<typename traits::member>;
+    static_assert(std::is_same_v<typename traits::model, Child> && layers::foreign_keys == 1 && layers::nullable,
+                  "StructQL: delete_orphan = sq::relationships<&Child::member...> names std::optional<foreign_key<>> "
+                  "members of the model itself (an object is an orphan once its key is set to NULL; one whose key "
+                  "cannot be NULL is deleted with remove()): Child and Member in the instantiation name them");
+}
+
+template <class Child, auto... Members>
+bool orphaned_along(const void* object, const void* snapshot) {
+    if constexpr (((std::is_same_v<typename member_pointer_traits<decltype(Members)>::model, Child> &&
+                    column_layers<typename member_pointer_traits<decltype(Members)>::member>::nullable) && ...)) {
+        const auto& now = *static_cast<const Child*>(object);
+        const auto& row = *static_cast<const Child*>(snapshot);
+        return ((!innermost_value<relationship_key_t<Members>>(now.*Members) &&
+                 innermost_value<relationship_key_t<Members>>(row.*Members)) || ...);
+    } else {
+        return false;
+    }
+}
+template <class Child, auto... Members>
+constexpr auto orphan_test(relationship_list<Members...>) -> bool (*)(const void*, const void*) {
+    constexpr check_function checked[] = {&check_orphan_member<Child, Members>..., &no_check};  // instantiates them
+    static_assert(checked[0] != nullptr);
+    return &orphaned_along<Child, Members...>;
+}
+template <class Child, class Declared>
+constexpr auto orphan_test(const Declared&) -> bool (*)(const void*, const void*) {
+    static_assert(sizeof(Declared) == 0,
+                  "StructQL: a model's delete_orphan is sq::relationships<&Child::member...> (Child in the "
+                  "instantiation names the model)");
+    return nullptr;
+}
+// Whether an object's key of a delete-orphan relationship was set to NULL since the last flush;
+// nullptr for a model that declares none.
+template <class Child>
+constexpr auto orphan_test() -> bool (*)(const void*, const void*) {
+    if constexpr (declares_delete_orphan<Child>) return orphan_test<Child>(Child::delete_orphan);
+    else return nullptr;
+}
 
 }  // namespace structql::detail

@@ -110,6 +110,8 @@ struct model_ops {
     void (*check_references)(const void* object);
     // The foreign keys whose parent's deletion the database follows (ON DELETE CASCADE / SET NULL).
     std::span<const delete_follower> delete_followers;
+    // delete-orphan: whether the object's key of such a relationship went NULL (nullptr: none declared).
+    bool (*orphaned)(const void* object, const void* snapshot);
 };
 
 template <class Backend, class T>
@@ -166,6 +168,7 @@ struct ops_of {
             },
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
         .delete_followers = detail::delete_followers<T>,
+        .orphaned = orphan_test<T>(),
     };
 };
 
@@ -193,6 +196,9 @@ struct model_store_base {
     // foreign key written by a flush. Relationship indexes (relationship_records) rebuild when
     // it moves.
     std::uint64_t generation = 0;
+    // delete-orphan: removes (as session::remove() does) the objects whose key of such a
+    // relationship was set to NULL since the last flush; `sequence` numbers the removals.
+    virtual void remove_orphans(std::uint64_t& sequence) = 0;
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
@@ -298,6 +304,18 @@ struct model_store final : model_store_base<Backend> {
     }
 
     static void detach(entry& e) { e.state = object_state::detached; }
+
+    void remove_orphans(std::uint64_t& sequence) override {
+        if (!ops.orphaned) return;
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            entry& e = objects.at(i);
+            if (e.state != object_state::persistent || !ops.orphaned(e.object, e.snapshot)) continue;
+            ++this->generation;  // no longer anyone's child
+            e.state = object_state::deleted;
+            e.order = ++sequence;
+            deleted.push_back(&e);
+        }
+    }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
         ++flushes;

@@ -588,6 +588,15 @@ basic_session<Backend>::~basic_session() {
 template <class Backend>
 void basic_session<Backend>::flush_changes(const void* const* scan) {
     check_usable();
+    auto scanned = [scan](const detail::model_store_base<Backend>& store) {
+        if (!scan) return true;
+        for (const void* const* s = scan; *s; ++s)
+            if (*s == store.model_id) return true;
+        return false;
+    };
+    // An orphan's change is its deletion: found where changes are looked for.
+    for (auto& store : stores_)
+        if (store && scanned(*store)) store->remove_orphans(sequence_);
     std::vector<detail::flush_step<Backend>> inserts, deletes;
     for (auto& store : stores_) if (store) store->collect(inserts, deletes);
     flushed_sequence_ = sequence_;
@@ -614,11 +623,8 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
         }
-        for (auto& store : stores_) {
-            bool scanned = store && !scan;
-            for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
-            if (scanned) store->flush_updates(writer);
-        }
+        for (auto& store : stores_)
+            if (store && scanned(*store)) store->flush_updates(writer);
         for (auto& step : deletes) step.store->remove(writer(), *step.e);
         if (!deletes.empty()) follow_delete_actions(deletes, writer());
     } catch (const std::exception& e) {
