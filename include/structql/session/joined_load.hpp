@@ -40,8 +40,6 @@ template <class Source, class Parts, auto... Members>
 class joined_query {
     using T = typename Parts::model;
     using dialect = typename Source::backend_type::dialect;
-    // The models of a row, in column order: T, then each relationship's child.
-    using row_models = type_list<T, relationship_child_t<Members>...>;
     static constexpr std::size_t levels = sizeof...(Members);
 
     template <std::size_t K>
@@ -65,14 +63,23 @@ class joined_query {
         }(std::make_index_sequence<K>{});
     }
 
+    // Level K's child is not in the statement yet (each table once: no aliases).
+    template <std::size_t K>
+    static constexpr bool new_child() {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return model_position<child_at<K>, T, child_at<I>...>() == K + 1;
+        }(std::make_index_sequence<K>{});
+    }
     template <std::size_t... K>
     static constexpr bool well_formed(std::index_sequence<K...>) {
-        return ((relationship<member_at<K>>::is_foreign_key && parent_position<K>() <= K) && ...);
+        return ((relationship<member_at<K>>::is_foreign_key && parent_position<K>() <= K && new_child<K>()) && ...);
     }
     static constexpr bool levels_ok = well_formed(std::index_sequence_for<decltype(Members)...>{});
     static_assert(levels_ok,
                   "StructQL: joined<&Child::member>() names a foreign_key<> member whose parent model is the "
-                  "query's model or the child of an earlier joined<>() (Members in the instantiation name them)");
+                  "query's model or the child of an earlier joined<>(), and whose model is not in the statement "
+                  "yet (a self-referencing relationship: use load_children()); Members in the instantiation "
+                  "name them");
 
 public:
     joined_query(Source& source, Parts parts) : source_(&source), parts_(std::move(parts)) {}
@@ -80,9 +87,6 @@ public:
     // One more relationship in the same statement.
     template <auto Member>
     joined_query<Source, Parts, Members..., Member> joined() const {
-        static_assert(!contains<relationship_child_t<Member>, row_models>::value,
-                      "StructQL: joined<>(): each model once per statement (a self-referencing relationship: use "
-                      "load_children())");
         return {*source_, parts_};
     }
 
