@@ -129,7 +129,7 @@ using albums_schema = sq::metadata<Track, Album>;
 
 using namespace session_test;
 
-TEMPLATE_TEST_CASE("ON DELETE CASCADE, SET NULL and RESTRICT: declared in CREATE TABLE, done by the database, followed by the session",
+TEMPLATE_TEST_CASE("ON DELETE CASCADE / SET NULL / RESTRICT: declared in CREATE TABLE and done by the database; the session follows them",
                    "[session][keys]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     using structql_test::text_rows;
@@ -989,7 +989,7 @@ TEMPLATE_TEST_CASE("joined loading: users with their posts (and their comments) 
     CHECK_THROWS_AS(query.all(), sq::invalid_request_error);
 }
 
-TEMPLATE_TEST_CASE("delete-orphan: a child whose key is set to NULL is deleted at the flush, not updated",
+TEMPLATE_TEST_CASE("delete-orphan: a child whose key is set to NULL is deleted at the flush instead of updated",
                    "[session][relationships][cascade]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     using structql_test::text_rows;
