@@ -3908,6 +3908,11 @@ inline constexpr nowait_t nowait{};
 struct skip_locked_t {};
 inline constexpr skip_locked_t skip_locked{};
 
+namespace detail {
+template <class Source, class Parts, auto... Members>
+class joined_query;  // session/joined_load.hpp
+}  // namespace detail
+
 template <class Source, class Parts>
 class basic_query {
     using backend = typename Source::backend_type;
@@ -3964,6 +3969,24 @@ public:
     template <class Model, condition On>
     auto outerjoin(On on) const {
         return add_join<Model, true>(std::move(on));
+    }
+
+    // Joined eager loading (SQLAlchemy's joinedload), for a session's query of objects: the
+    // children along Member (&Child::fk, referencing T) come in the same statement, a LEFT OUTER
+    // JOIN, and children() runs no SQL for the objects all() returns; a limit counts T's rows.
+    // joined<>() again joins one more level (session/joined_load.hpp).
+    template <auto Member>
+    auto joined() const {
+        static_assert(tracked,
+                      "StructQL: joined<>() loads children into a session's identity map: use it on a session's "
+                      "query (for values, connection.load_children())");
+        static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
+                          std::is_same_v<typename Parts::group, detail::type_list<>> &&
+                          std::is_same_v<typename Parts::having_type, detail::no_condition> && !Parts::is_distinct &&
+                          !Parts::locks_rows,
+                      "StructQL: joined<>() takes a query of one model with filter, order_by, limit and offset "
+                      "only (no join, select, group_by, having, distinct or row lock)");
+        return detail::joined_query<Source, Parts, Member>(*source_, parts_);
     }
 
     // Selects expressions instead of whole objects: rows become std::tuple of their values
@@ -5508,6 +5531,7 @@ concept backend_connection =
         { cc.in_transaction() } -> std::same_as<bool>;
         { c.last_insert_id() } -> std::convertible_to<std::int64_t>;  // when the dialect has no RETURNING
         { cc.changes() } -> std::convertible_to<std::int64_t>;         // rows the last write changed
+        { cc.enforces_foreign_keys() } -> std::same_as<bool>;          // ON DELETE actions happen
         { cc.broken() } -> std::same_as<bool>;                         // never to be lent again
         c.reset_for_pool();                                             // no transaction, no statement running
         { c.ping() } -> std::same_as<bool>;                             // the pool's pre-ping
@@ -7172,6 +7196,317 @@ void update_rows(Connection& c, const void* tag, const table_view& t, std::strin
 
 }  // namespace structql::detail
 // ---- end structql/detail/multi_row_update.hpp ----
+// ---- begin structql/session/delete_actions.hpp ----
+// The deletes the session does beyond remove():
+// - ON DELETE CASCADE / SET NULL as the session's objects see them: when a flush deletes a
+//   parent row, the database deletes the rows referencing it or sets their key NULL; the session
+//   does the same to the children it tracks (SQLAlchemy's passive_deletes), so that none is left
+//   stale for a later flush to UPDATE. A model's followers are data in its model_ops, one per
+//   foreign key with such an action; the unit of work applies them without knowing the model.
+// - delete-orphan: a model that declares `static constexpr auto delete_orphan =
+//   sq::relationships<&Post::user_id>;` has a tracked object whose key there went from a value to
+//   NULL (taken from its parent) deleted at the flush instead of updated.
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+// ---- begin structql/session/relationship_keys.hpp ----
+// What a session needs to know of a relationship before its member functions are defined
+// (session/relationships.hpp): the types a foreign key member relates, and the record of which
+// parents' children are loaded and the index of tracked children by foreign key.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace structql::detail {
+
+// A relationship is named by the child's foreign key member, &Child::member.
+template <auto Member>
+struct relationship {
+    using pointer_traits = member_pointer_traits<decltype(Member)>;
+    using child = typename pointer_traits::model;
+    using layers = column_layers<typename pointer_traits::member>;
+    static constexpr bool is_foreign_key = layers::foreign_keys == 1;
+    // A stand-in parent for a member that is no foreign key (after its one message).
+    using parent = std::conditional_t<is_foreign_key, typename layers::references, stand_in_model>;
+    using key = typename layers::value_type;
+};
+template <auto Member>
+using relationship_child_t = typename relationship<Member>::child;
+template <auto Member>
+using relationship_parent_t = typename relationship<Member>::parent;
+template <auto Member>
+using relationship_key_t = typename relationship<Member>::key;
+
+template <auto Member>
+inline const char relationship_id = 0;  // its address identifies the relationship
+
+// The value inside a member's wrappers and optionals, or nullptr for an empty optional.
+template <class Key, class M>
+const Key* innermost_value(const M& member) noexcept {
+    if constexpr (is_optional<M>::value) return member ? innermost_value<Key>(*member) : nullptr;
+    else if constexpr (std::is_base_of_v<column_wrapper_tag, M>) return innermost_value<Key>(member.value);
+    else return &member;
+}
+
+// What the session knows of one parent key's children along a relationship.
+template <class Child>
+struct children_record {
+    bool loaded = false;          // every row referencing the key is a tracked object
+    std::uint64_t visit = 0;      // relationship_records::visits when last counted (load_children)
+    std::size_t incoming = 0;     // children about to be indexed (relationship_records::index)
+    std::vector<Child*> children;  // the tracked children, in the order tracked
+};
+
+// One relationship's records, by parent key: which parents' children are loaded, and an index
+// of the tracked children by foreign key, so that navigation does not look at every tracked
+// child. The index follows the child model's store: objects it appends (added, loaded) are
+// indexed as they come; any other change (model_store_base::generation: a removal, a foreign
+// key changed by a flush, a rollback, an expunge) rebuilds it whole at the next use.
+template <auto Member>
+struct relationship_records {
+    using child = relationship_child_t<Member>;
+    using key = relationship_key_t<Member>;
+    key_map<key, children_record<child>> by_key;
+    std::uint64_t visits = 0;
+
+    // Brings the index up to date with the child model's tracked objects.
+    void index(entry_arena& objects, std::uint64_t store_generation) {
+        if (generation_ != store_generation || indexed_ > objects.size()) {
+            by_key.for_each_value([](children_record<child>& r) { r.children.clear(); });
+            indexed_ = 0;
+            generation_ = store_generation;
+        }
+        if (indexed_ == objects.size()) return;
+        // Counted first, so that each parent's list grows once (a load brings many children).
+        std::vector<std::pair<children_record<child>*, child*>> found;
+        found.reserve(objects.size() - indexed_);
+        const key* last_key = nullptr;  // rows often come grouped by parent: one lookup per group
+        children_record<child>* last = nullptr;
+        for (; indexed_ < objects.size(); ++indexed_) {
+            entry& e = objects.at(indexed_);
+            if (e.state != object_state::pending && e.state != object_state::persistent) continue;
+            auto* object = static_cast<child*>(e.object);
+            const key* k = innermost_value<key>(object->*Member);
+            if (!k) continue;
+            if (!last_key || !(*k == *last_key)) last = &by_key[*k];
+            last_key = k;
+            ++last->incoming;
+            found.emplace_back(last, object);
+        }
+        for (auto [record, object] : found) {
+            if (record->incoming) {
+                record->children.reserve(record->children.size() + record->incoming);
+                record->incoming = 0;
+            }
+            record->children.push_back(object);
+        }
+    }
+
+private:
+    std::uint64_t generation_ = ~std::uint64_t{0};  // the store's when the index was (re)built
+    std::size_t indexed_ = 0;                        // the store's objects indexed so far
+};
+
+class relationships_state {
+public:
+    // The records of one relationship. Forgotten whenever rows could change behind the
+    // session's objects (the transaction ends, raw SQL, bulk writes, expunge, rollback to a
+    // savepoint): references to them do not outlive a statement.
+    template <auto Member>
+    relationship_records<Member>& of() {
+        const void* id = &relationship_id<Member>;
+        for (auto& [at, records] : relationships_)
+            if (at == id) return static_cast<holder<Member>&>(*records).records;
+        auto& added = relationships_.emplace_back(id, std::make_unique<holder<Member>>());
+        return static_cast<holder<Member>&>(*added.second).records;
+    }
+    void clear() noexcept { relationships_.clear(); }
+
+private:
+    struct holder_base {
+        virtual ~holder_base() = default;
+    };
+    template <auto Member>
+    struct holder : holder_base {
+        relationship_records<Member> records;
+    };
+    // A handful of relationships per session: a vector searched in order.
+    std::vector<std::pair<const void*, std::unique_ptr<holder_base>>> relationships_;
+};
+
+// A child added by add_child() under a parent not inserted yet.
+struct parent_link {
+    entry* child;
+    entry* parent;
+    void (*write_key)(void* child, const void* parent);  // child.*Member = the parent's key
+    std::string_view operation;                          // add_child or link
+    std::string (*describe)(std::string_view operation, std::string_view problem);  // relationship_message
+};
+
+// "children<&Post::user_id>(): " + problem, naming the model and member (not a template).
+STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
+                                               std::string_view member, std::string_view problem);
+
+#if STRUCTQL_DEFINITIONS
+STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
+                                               std::string_view member, std::string_view problem) {
+    std::string text(operation);
+    text += "<&";
+    text += child;
+    text += "::";
+    text += member;
+    text += ">(): ";
+    text += problem;
+    return text;
+}
+#endif  // STRUCTQL_DEFINITIONS
+
+}  // namespace structql::detail
+// ---- end structql/session/relationship_keys.hpp ----
+
+namespace structql {
+
+// The relationships (child foreign key members) a model declares delete-orphan:
+// `static constexpr auto delete_orphan = sq::relationships<&Post::user_id>;` in the child model.
+template <auto... Members>
+struct relationship_list {};
+template <auto... Members>
+inline constexpr relationship_list<Members...> relationships{};
+
+}  // namespace structql
+
+namespace structql::detail {
+
+template <class T>
+inline const char model_id = 0;  // its address identifies T without RTTI
+
+// One foreign key of a child model whose parent's deletion the database follows.
+struct delete_follower {
+    const void* parent;  // model_id of the referenced model
+    on_delete action;    // cascade or set_null
+    // Calls found(e) for each persistent child whose row (its snapshot: what the database has)
+    // references one of the deleted parents (their snapshots).
+    void (*find)(std::span<entry* const> parents, entry_arena& children, function_ref<void(entry&)> found);
+    // SET NULL as the database did it: the key is NULL in the snapshot, and in the object unless
+    // changed there since the last flush (that change is still to be written).
+    void (*set_null)(void* object, void* snapshot);
+};
+
+template <class Child, std::size_t I>
+struct follower_of {
+    using layers = column_layers<member_t<Child, I>>;
+    using parent = typename layers::references;
+    using key = typename layers::value_type;
+    static const key* key_of(const Child& child) { return innermost_value<key>(field<I>(child)); }
+
+    static void find(std::span<entry* const> parents, entry_arena& children, function_ref<void(entry&)> found) {
+        key_map<key, bool> deleted;
+        for (const entry* p : parents)
+            if (const key* k = innermost_value<key>(static_cast<const parent*>(p->snapshot)->*layers::referenced_member))
+                deleted[*k] = true;
+        for (std::size_t i = 0; i < children.size(); ++i) {
+            entry& e = children.at(i);
+            if (e.state != object_state::persistent) continue;
+            if (const key* k = key_of(*static_cast<const Child*>(e.snapshot)); k && deleted.find(*k)) found(e);
+        }
+    }
+    static void set_null(void* object, void* snapshot) {
+        if constexpr (layers::nullable) {
+            auto& now = field<I>(*static_cast<Child*>(object));
+            auto& row = field<I>(*static_cast<Child*>(snapshot));
+            const key* a = innermost_value<key>(now);
+            if (a && *a == *key_of(*static_cast<const Child*>(snapshot))) now = std::nullopt;
+            row = std::nullopt;
+        }
+    }
+};
+
+template <class Child, std::size_t I>
+constexpr bool followed_on_delete() {
+    using layers = column_layers<member_t<Child, I>>;
+    return layers::foreign_keys > 0 &&
+           (layers::delete_action == on_delete::cascade || (layers::delete_action == on_delete::set_null && layers::nullable));
+}
+
+template <class Child>
+constexpr auto make_delete_followers() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        constexpr std::size_t n = (std::size_t{followed_on_delete<Child, I>()} + ... + 0);
+        std::array<delete_follower, n> out{};
+        std::size_t at = 0;
+        auto add = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+            if constexpr (followed_on_delete<Child, J>()) {
+                using f = follower_of<Child, J>;
+                out[at++] = {&model_id<typename f::parent>, f::layers::delete_action, &f::find, &f::set_null};
+            }
+        };
+        (add(std::integral_constant<std::size_t, I>{}), ...);
+        return out;
+    }(std::make_index_sequence<table<Child>::column_count>{});
+}
+template <class Child>
+inline constexpr auto delete_followers = make_delete_followers<Child>();
+
+// delete-orphan (above): the test the flush runs on each tracked object of a model declaring it.
+template <class T>
+concept declares_delete_orphan = requires { T::delete_orphan; };
+
+template <class Child, auto Member>
+void check_orphan_member() {
+    using traits = member_pointer_traits<decltype(Member)>;
+    using layers = column_layers<typename traits::member>;
+    static_assert(std::is_same_v<typename traits::model, Child> && layers::foreign_keys == 1 && layers::nullable,
+                  "StructQL: delete_orphan = sq::relationships<&Child::member...> names std::optional<foreign_key<>> "
+                  "members of the model itself (an object is an orphan once its key is set to NULL; one whose key "
+                  "cannot be NULL is deleted with remove()): Child and Member in the instantiation name them");
+}
+
+template <class Child, auto... Members>
+bool orphaned_along(const void* object, const void* snapshot) {
+    if constexpr (((std::is_same_v<typename member_pointer_traits<decltype(Members)>::model, Child> &&
+                    column_layers<typename member_pointer_traits<decltype(Members)>::member>::nullable) && ...)) {
+        const auto& now = *static_cast<const Child*>(object);
+        const auto& row = *static_cast<const Child*>(snapshot);
+        return ((!innermost_value<relationship_key_t<Members>>(now.*Members) &&
+                 innermost_value<relationship_key_t<Members>>(row.*Members)) || ...);
+    } else {
+        return false;
+    }
+}
+template <class Child, auto... Members>
+constexpr auto orphan_test(relationship_list<Members...>) -> bool (*)(const void*, const void*) {
+    constexpr check_function checked[] = {&check_orphan_member<Child, Members>..., &no_check};  // instantiates them
+    static_assert(checked[0] != nullptr);
+    return &orphaned_along<Child, Members...>;
+}
+template <class Child, class Declared>
+constexpr auto orphan_test(const Declared&) -> bool (*)(const void*, const void*) {
+    static_assert(sizeof(Declared) == 0,
+                  "StructQL: a model's delete_orphan is sq::relationships<&Child::member...> (Child in the "
+                  "instantiation names the model)");
+    return nullptr;
+}
+// Whether an object's key of a delete-orphan relationship was set to NULL since the last flush;
+// nullptr for a model that declares none.
+template <class Child>
+constexpr auto orphan_test() -> bool (*)(const void*, const void*) {
+    if constexpr (declares_delete_orphan<Child>) return orphan_test<Child>(Child::delete_orphan);
+    else return nullptr;
+}
+
+}  // namespace structql::detail
+// ---- end structql/session/delete_actions.hpp ----
 // ---- begin structql/session/unassigned_references.hpp ----
 // A child whose foreign key still holds 0, the value its parent's generated key has until the
 // parent is inserted: the child was filled in before the parent was flushed. Refused with a
@@ -7241,9 +7576,6 @@ STRUCTQL_DECL void throw_unassigned_reference(std::string_view table, std::strin
 namespace structql {
 
 namespace detail {
-
-template <class T>
-inline const char model_id = 0;  // its address identifies T without RTTI
 
 // A small dense number per model type, so that a session finds a model's store by indexing.
 inline std::size_t next_model_index() {
@@ -7318,6 +7650,10 @@ struct model_ops {
     // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
     // generated key (session/unassigned_references.hpp).
     void (*check_references)(const void* object);
+    // The foreign keys whose parent's deletion the database follows (ON DELETE CASCADE / SET NULL).
+    std::span<const delete_follower> delete_followers;
+    // delete-orphan: whether the object's key of such a relationship went NULL (nullptr: none declared).
+    bool (*orphaned)(const void* object, const void* snapshot);
 };
 
 template <class Backend, class T>
@@ -7373,6 +7709,8 @@ struct ops_of {
                 *static_cast<T*>(p) = std::move(fresh);
             },
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
+        .delete_followers = detail::delete_followers<T>,
+        .orphaned = orphan_test<T>(),
     };
 };
 
@@ -7390,18 +7728,29 @@ struct flush_step {
 template <class Backend>
 struct model_store_base {
     using connection_type = typename Backend::connection_type;
-    explicit model_store_base(const void* model) : model_id(model) {}
+    model_store_base(const void* model, std::span<const delete_follower> followers)
+        : model_id(model), delete_followers(followers) {}
     virtual ~model_store_base() = default;
     const void* model_id;  // detail::model_id<T> of the store's model
+    std::span<const delete_follower> delete_followers;  // model_ops::delete_followers
     // Counts the changes to which tracked objects count and what their foreign keys hold,
     // other than objects appended (added, loaded): an object removed, untracked or restored, a
     // foreign key written by a flush. Relationship indexes (relationship_records) rebuild when
     // it moves.
     std::uint64_t generation = 0;
+    // delete-orphan: removes (as session::remove() does) the objects whose key of such a
+    // relationship was set to NULL since the last flush; `sequence` numbers the removals.
+    virtual void remove_orphans(std::uint64_t& sequence) = 0;
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
     virtual void remove(connection_type& c, entry& e) = 0;
+    // What the database did to this model's rows after the `parents` (rows of parent_model)
+    // were deleted, done to the tracked objects (delete_actions.hpp): cascaded ones count as
+    // deleted by the flush (rollback restores them) and are appended to `cascaded`, set_null
+    // ones get their key NULL without an UPDATE.
+    virtual void follow_parent_deletes(const void* parent_model, std::span<entry* const> parents,
+                                       std::vector<entry*>& cascaded) = 0;
     // Writes an UPDATE for every changed object; `c` is only called when one is found.
     virtual void flush_updates(function_ref<connection_type&()> c) = 0;
     virtual void after_commit() = 0;
@@ -7468,7 +7817,7 @@ struct model_store final : model_store_base<Backend> {
     using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
 
     explicit model_store(const ops_type& model_ops)
-        : model_store_base<Backend>(model_ops.id), ops(model_ops), objects(*model_ops.lifetime) {}
+        : model_store_base<Backend>(model_ops.id, model_ops.delete_followers), ops(model_ops), objects(*model_ops.lifetime) {}
 
     const ops_type& ops;
     entry_arena objects;  // in the order tracked
@@ -7497,6 +7846,18 @@ struct model_store final : model_store_base<Backend> {
     }
 
     static void detach(entry& e) { e.state = object_state::detached; }
+
+    void remove_orphans(std::uint64_t& sequence) override {
+        if (!ops.orphaned) return;
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            entry& e = objects.at(i);
+            if (e.state != object_state::persistent || !ops.orphaned(e.object, e.snapshot)) continue;
+            ++this->generation;  // no longer anyone's child
+            e.state = object_state::deleted;
+            e.order = ++sequence;
+            deleted.push_back(&e);
+        }
+    }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
         ++flushes;
@@ -7621,6 +7982,24 @@ struct model_store final : model_store_base<Backend> {
         objects.keep_committed(e);
         e.state = object_state::deleted_flushed;
         identity.erase(key_of_snapshot(e));
+    }
+
+    void follow_parent_deletes(const void* parent_model, std::span<entry* const> parents,
+                               std::vector<entry*>& cascaded) override {
+        for (const delete_follower& f : ops.delete_followers) {
+            if (f.parent != parent_model) continue;
+            f.find(parents, objects, [&](entry& e) {
+                ++this->generation;  // no longer that parent's child
+                objects.keep_committed(e);
+                if (f.action == on_delete::cascade) {
+                    e.state = object_state::deleted_flushed;
+                    identity.erase(key_of_snapshot(e));
+                    cascaded.push_back(&e);
+                } else {
+                    f.set_null(e.object, const_cast<void*>(e.snapshot));
+                }
+            });
+        }
     }
 
     void flush_updates(function_ref<connection_type&()> connection) override {
@@ -7859,167 +8238,6 @@ using store_of = model_store<Backend, identity_key_t<T>>;
 
 }  // namespace structql
 // ---- end structql/session/model_store.hpp ----
-// ---- begin structql/session/relationship_keys.hpp ----
-// What a session needs to know of a relationship before its member functions are defined
-// (session/relationships.hpp): the types a foreign key member relates, and the record of which
-// parents' children are loaded and the index of tracked children by foreign key.
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-
-namespace structql::detail {
-
-// A relationship is named by the child's foreign key member, &Child::member.
-template <auto Member>
-struct relationship {
-    using pointer_traits = member_pointer_traits<decltype(Member)>;
-    using child = typename pointer_traits::model;
-    using layers = column_layers<typename pointer_traits::member>;
-    static constexpr bool is_foreign_key = layers::foreign_keys == 1;
-    // A stand-in parent for a member that is no foreign key (after its one message).
-    using parent = std::conditional_t<is_foreign_key, typename layers::references, stand_in_model>;
-    using key = typename layers::value_type;
-};
-template <auto Member>
-using relationship_child_t = typename relationship<Member>::child;
-template <auto Member>
-using relationship_parent_t = typename relationship<Member>::parent;
-template <auto Member>
-using relationship_key_t = typename relationship<Member>::key;
-
-template <auto Member>
-inline const char relationship_id = 0;  // its address identifies the relationship
-
-// The value inside a member's wrappers and optionals, or nullptr for an empty optional.
-template <class Key, class M>
-const Key* innermost_value(const M& member) noexcept {
-    if constexpr (is_optional<M>::value) return member ? innermost_value<Key>(*member) : nullptr;
-    else if constexpr (std::is_base_of_v<column_wrapper_tag, M>) return innermost_value<Key>(member.value);
-    else return &member;
-}
-
-// What the session knows of one parent key's children along a relationship.
-template <class Child>
-struct children_record {
-    bool loaded = false;          // every row referencing the key is a tracked object
-    std::uint64_t visit = 0;      // relationship_records::visits when last counted (load_children)
-    std::size_t incoming = 0;     // children about to be indexed (relationship_records::index)
-    std::vector<Child*> children;  // the tracked children, in the order tracked
-};
-
-// One relationship's records, by parent key: which parents' children are loaded, and an index
-// of the tracked children by foreign key, so that navigation does not look at every tracked
-// child. The index follows the child model's store: objects it appends (added, loaded) are
-// indexed as they come; any other change (model_store_base::generation: a removal, a foreign
-// key changed by a flush, a rollback, an expunge) rebuilds it whole at the next use.
-template <auto Member>
-struct relationship_records {
-    using child = relationship_child_t<Member>;
-    using key = relationship_key_t<Member>;
-    key_map<key, children_record<child>> by_key;
-    std::uint64_t visits = 0;
-
-    // Brings the index up to date with the child model's tracked objects.
-    void index(entry_arena& objects, std::uint64_t store_generation) {
-        if (generation_ != store_generation || indexed_ > objects.size()) {
-            by_key.for_each_value([](children_record<child>& r) { r.children.clear(); });
-            indexed_ = 0;
-            generation_ = store_generation;
-        }
-        if (indexed_ == objects.size()) return;
-        // Counted first, so that each parent's list grows once (a load brings many children).
-        std::vector<std::pair<children_record<child>*, child*>> found;
-        found.reserve(objects.size() - indexed_);
-        const key* last_key = nullptr;  // rows often come grouped by parent: one lookup per group
-        children_record<child>* last = nullptr;
-        for (; indexed_ < objects.size(); ++indexed_) {
-            entry& e = objects.at(indexed_);
-            if (e.state != object_state::pending && e.state != object_state::persistent) continue;
-            auto* object = static_cast<child*>(e.object);
-            const key* k = innermost_value<key>(object->*Member);
-            if (!k) continue;
-            if (!last_key || !(*k == *last_key)) last = &by_key[*k];
-            last_key = k;
-            ++last->incoming;
-            found.emplace_back(last, object);
-        }
-        for (auto [record, object] : found) {
-            if (record->incoming) {
-                record->children.reserve(record->children.size() + record->incoming);
-                record->incoming = 0;
-            }
-            record->children.push_back(object);
-        }
-    }
-
-private:
-    std::uint64_t generation_ = ~std::uint64_t{0};  // the store's when the index was (re)built
-    std::size_t indexed_ = 0;                        // the store's objects indexed so far
-};
-
-class relationships_state {
-public:
-    // The records of one relationship. Forgotten whenever rows could change behind the
-    // session's objects (the transaction ends, raw SQL, bulk writes, expunge, rollback to a
-    // savepoint): references to them do not outlive a statement.
-    template <auto Member>
-    relationship_records<Member>& of() {
-        const void* id = &relationship_id<Member>;
-        for (auto& [at, records] : relationships_)
-            if (at == id) return static_cast<holder<Member>&>(*records).records;
-        auto& added = relationships_.emplace_back(id, std::make_unique<holder<Member>>());
-        return static_cast<holder<Member>&>(*added.second).records;
-    }
-    void clear() noexcept { relationships_.clear(); }
-
-private:
-    struct holder_base {
-        virtual ~holder_base() = default;
-    };
-    template <auto Member>
-    struct holder : holder_base {
-        relationship_records<Member> records;
-    };
-    // A handful of relationships per session: a vector searched in order.
-    std::vector<std::pair<const void*, std::unique_ptr<holder_base>>> relationships_;
-};
-
-// A child added by add_child() under a parent not inserted yet.
-struct parent_link {
-    entry* child;
-    entry* parent;
-    void (*write_key)(void* child, const void* parent);  // child.*Member = the parent's key
-    std::string_view operation;                          // add_child or link
-    std::string (*describe)(std::string_view operation, std::string_view problem);  // relationship_message
-};
-
-// "children<&Post::user_id>(): " + problem, naming the model and member (not a template).
-STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
-                                               std::string_view member, std::string_view problem);
-
-#if STRUCTQL_DEFINITIONS
-STRUCTQL_DECL std::string relationship_message(std::string_view operation, std::string_view child,
-                                               std::string_view member, std::string_view problem) {
-    std::string text(operation);
-    text += "<&";
-    text += child;
-    text += "::";
-    text += member;
-    text += ">(): ";
-    text += problem;
-    return text;
-}
-#endif  // STRUCTQL_DEFINITIONS
-
-}  // namespace structql::detail
-// ---- end structql/session/relationship_keys.hpp ----
 
 namespace structql {
 
@@ -8322,6 +8540,8 @@ public:
 
 private:
     friend struct detail::access;
+    template <class S, class P, auto... M>
+    friend class detail::joined_query;  // reads rows into the identity map, marks children loaded
 
     // --- the query layer's source interface (detail::access) ---
 
@@ -8536,6 +8756,10 @@ private:
     std::vector<detail::parent_link> parent_links_;
     // Writes the parent's key into each linked child whose parent is inserted by now.
     void write_parent_keys();
+    // After a flush's DELETEs: the tracked children the database deleted or set NULL along ON
+    // DELETE CASCADE / SET NULL, level by level, made so in the session (delete_actions.hpp).
+    void follow_delete_actions(const std::vector<detail::flush_step<Backend>>& deletes,
+                               typename Backend::connection_type& c);
     template <auto Member, class Object>
     detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
     // remove_cascade(): removes the children of `parents` along Member, theirs along Rest first.
@@ -8573,6 +8797,15 @@ basic_session<Backend>::~basic_session() {
 template <class Backend>
 void basic_session<Backend>::flush_changes(const void* const* scan) {
     check_usable();
+    auto scanned = [scan](const detail::model_store_base<Backend>& store) {
+        if (!scan) return true;
+        for (const void* const* s = scan; *s; ++s)
+            if (*s == store.model_id) return true;
+        return false;
+    };
+    // An orphan's change is its deletion: found where changes are looked for.
+    for (auto& store : stores_)
+        if (store && scanned(*store)) store->remove_orphans(sequence_);
     std::vector<detail::flush_step<Backend>> inserts, deletes;
     for (auto& store : stores_) if (store) store->collect(inserts, deletes);
     flushed_sequence_ = sequence_;
@@ -8599,17 +8832,43 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
         }
-        for (auto& store : stores_) {
-            bool scanned = store && !scan;
-            for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
-            if (scanned) store->flush_updates(writer);
-        }
+        for (auto& store : stores_)
+            if (store && scanned(*store)) store->flush_updates(writer);
         for (auto& step : deletes) step.store->remove(writer(), *step.e);
+        if (!deletes.empty()) follow_delete_actions(deletes, writer());
     } catch (const std::exception& e) {
         fail(e.what());
         throw;
     }
     if (wrote && options_.autocommit) commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::follow_delete_actions(const std::vector<detail::flush_step<Backend>>& deletes,
+                                                   typename Backend::connection_type& c) {
+    auto followed = [&] {
+        for (auto& store : stores_)
+            if (store && !store->delete_followers.empty()) return true;
+        return false;
+    };
+    // SQLite without PRAGMA foreign_keys=ON does none of it: the objects stay as the rows are.
+    if (!followed() || !c.enforces_foreign_keys()) return;
+    // The deleted rows, grouped by model; each level's cascaded rows are the next level's parents.
+    std::vector<std::pair<detail::model_store_base<Backend>*, std::vector<detail::entry*>>> levels;
+    for (const auto& step : deletes) {
+        if (levels.empty() || levels.back().first != step.store) levels.emplace_back(step.store, std::vector<detail::entry*>{});
+        levels.back().second.push_back(step.e);
+    }
+    while (!levels.empty()) {
+        auto [parent_store, parents] = std::move(levels.back());
+        levels.pop_back();
+        for (auto& store : stores_) {
+            if (!store || store->delete_followers.empty()) continue;
+            std::vector<detail::entry*> cascaded;
+            store->follow_parent_deletes(parent_store->model_id, parents, cascaded);
+            if (!cascaded.empty()) levels.emplace_back(store.get(), std::move(cascaded));
+        }
+    }
 }
 
 template <class Backend>
@@ -8778,6 +9037,218 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
 
 }  // namespace structql
 
+// ---- begin structql/session/joined_load.hpp ----
+// Joined eager loading (SQLAlchemy's joinedload): a session's query of T brings the children
+// along each relationship named (&Child::fk) in the same statement,
+//
+//   db.query<User>().filter(f).order_by(o).joined<&Post::user_id>().all()
+//   SELECT "users".*, "post".* FROM "users" LEFT OUTER JOIN "post" ON "post"."user_id" = "users"."id"
+//     WHERE f ORDER BY o
+//
+// and returns the users (each once, in the order of their first row) with their children
+// loaded: children() runs no SQL for them. With limit() / offset() the limit counts users, not
+// joined rows: the users are read in a subquery, FROM (SELECT ... LIMIT ? OFFSET ?) AS "users".
+// A second joined<>() joins one more relationship whose parent is T or an earlier one's child
+// (users -> posts -> comments: one statement). The text is fixed at compile time by the
+// query's shape, so the statement is prepared once per connection.
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace structql::detail {
+
+// Model's place among Models (sizeof...(Models) when absent).
+template <class Model, class... Models>
+constexpr std::size_t model_position() {
+    constexpr bool same[] = {std::is_same_v<Model, Models>..., false};
+    for (std::size_t i = 0; i < sizeof...(Models); ++i)
+        if (same[i]) return i;
+    return sizeof...(Models);
+}
+
+template <class Source, class Parts, auto... Members>
+class joined_query {
+    using T = typename Parts::model;
+    using dialect = typename Source::backend_type::dialect;
+    static constexpr std::size_t levels = sizeof...(Members);
+
+    template <std::size_t K>
+    static constexpr auto member_at = std::get<K>(std::tuple{Members...});
+    template <std::size_t K>
+    using child_at = relationship_child_t<member_at<K>>;
+    template <std::size_t K>
+    using parent_at = relationship_parent_t<member_at<K>>;
+
+    // Where level K's parent is in a row: 0 for T, k + 1 for level k's child (k < K).
+    template <std::size_t K>
+    static constexpr std::size_t parent_position() {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return model_position<parent_at<K>, T, child_at<I>...>();
+        }(std::make_index_sequence<K>{});
+    }
+    template <std::size_t K>
+    static constexpr int first_column() {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return static_cast<int>((table<T>::column_count + ... + table<child_at<I>>::column_count));
+        }(std::make_index_sequence<K>{});
+    }
+
+    // Level K's child is not in the statement yet (each table once: no aliases).
+    template <std::size_t K>
+    static constexpr bool new_child() {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return model_position<child_at<K>, T, child_at<I>...>() == K + 1;
+        }(std::make_index_sequence<K>{});
+    }
+    template <std::size_t... K>
+    static constexpr bool well_formed(std::index_sequence<K...>) {
+        return ((relationship<member_at<K>>::is_foreign_key && parent_position<K>() <= K && new_child<K>()) && ...);
+    }
+    static constexpr bool levels_ok = well_formed(std::index_sequence_for<decltype(Members)...>{});
+    static_assert(levels_ok,
+                  "StructQL: joined<&Child::member>() names a foreign_key<> member whose parent model is the "
+                  "query's model or the child of an earlier joined<>(), and whose model is not in the statement "
+                  "yet (a self-referencing relationship: use load_children()); Members in the instantiation "
+                  "name them");
+
+public:
+    joined_query(Source& source, Parts parts) : source_(&source), parts_(std::move(parts)) {}
+
+    // One more relationship in the same statement.
+    template <auto Member>
+    joined_query<Source, Parts, Members..., Member> joined() const {
+        return {*source_, parts_};
+    }
+
+    // The statement, fixed at compile time when the query's shape is (empty for a run-time
+    // shape: an IN over a run-time list).
+    static constexpr std::string_view sql() {
+        if constexpr (Parts::dynamic || !levels_ok) return {};
+        else return text_v<generator>;
+    }
+
+    // The query's objects, each once in the order of its first row, with their children along
+    // every joined relationship loaded (children() runs no SQL for them).
+    std::vector<T*> all() const {
+        std::vector<T*> found;
+        if constexpr (levels_ok) {
+            std::string runtime;
+            std::string_view text = sql();
+            if constexpr (Parts::dynamic) {
+                runtime_text out;
+                write<dialect>(out, &parts_);
+                runtime = std::move(out.text);
+                text = runtime;
+            }
+            using reads = concat_t<typename Parts::reads, type_list<relationship_child_t<Members>...>>;
+            std::array<std::vector<void*>, levels> parents;  // each level's, once each
+            std::array<key_map<const void*, bool>, levels> seen;
+            key_map<const void*, bool> seen_objects;
+            Source& session = *source_;
+            session.template select_rows<reads>(
+                text, Parts::dynamic,
+                [&](auto& statement) {
+                    int index = 1;
+                    parts_.bind(statement, index);
+                },
+                [&](const auto& statement) {
+                    std::array<void*, 1 + levels> row{};
+                    T* object = session.template materialize<T>(statement, 0);
+                    row[0] = object;
+                    if (!std::exchange(seen_objects[object], true)) found.push_back(object);
+                    [&]<std::size_t... K>(std::index_sequence<K...>) {
+                        ((row[K + 1] = model_missing<child_at<K>>(statement, first_column<K>())
+                                           ? nullptr
+                                           : session.template materialize<child_at<K>>(statement, first_column<K>())),
+                         ...);
+                        ((row[parent_position<K>()] && !std::exchange(seen[K][row[parent_position<K>()]], true)
+                              ? parents[K].push_back(row[parent_position<K>()])
+                              : void()),
+                         ...);
+                    }(std::make_index_sequence<levels>{});
+                    return true;
+                });
+            // Every row referencing these parents is a tracked object now.
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                (mark_loaded<K>(session, parents[K]), ...);
+            }(std::make_index_sequence<levels>{});
+        }
+        return found;
+    }
+
+private:
+    template <std::size_t K>
+    static void mark_loaded(Source& session, const std::vector<void*>& parents) {
+        using r = relationship<member_at<K>>;
+        using key = typename r::key;
+        auto& records = session.relationships_.template of<member_at<K>>();
+        for (void* p : parents)
+            if (const key* k = innermost_value<key>(static_cast<parent_at<K>*>(p)->*r::layers::referenced_member))
+                records.by_key[*k].loaded = true;
+    }
+
+    template <class D>
+    static constexpr void write_columns(auto& out, auto model, bool& first) {
+        using M = typename decltype(model)::type;
+        for (std::size_t i = 0; i < table<M>::column_count; ++i) {
+            if (!first) out.append(", ");
+            first = false;
+            sql::write_identifier<D>(out, table<M>::name);
+            out.append('.');
+            sql::write_identifier<D>(out, table<M>::columns[i].name);
+        }
+    }
+    template <class D, std::size_t K>
+    static constexpr void write_join(auto& out) {
+        constexpr auto member = member_at<K>;
+        using r = relationship<member>;
+        out.append(" LEFT OUTER JOIN ");
+        sql::write_identifier<D>(out, table<child_at<K>>::name);
+        out.append(" ON ");
+        write_qualified<D, child_at<K>, member_index(member)>(out);
+        out.append(" = ");
+        write_qualified<D, parent_at<K>, member_index(r::layers::referenced_member)>(out);
+    }
+
+    template <class D>
+    static constexpr void write(auto& out, const Parts* self) {
+        out.append("SELECT ");
+        bool first = true;
+        write_columns<D>(out, std::type_identity<T>{}, first);
+        (write_columns<D>(out, std::type_identity<relationship_child_t<Members>>{}, first), ...);
+        out.append(" FROM ");
+        if constexpr (Parts::has_limit || Parts::has_offset) {
+            // The limit counts T's rows: they are chosen first, then joined.
+            out.append('(');
+            Parts::template write_text<D>(out, self, statement_kind::rows);
+            out.append(") AS ");
+        }
+        sql::write_identifier<D>(out, table<T>::name);
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            (write_join<D, K>(out), ...);
+        }(std::index_sequence_for<decltype(Members)...>{});
+        if constexpr (!Parts::has_limit && !Parts::has_offset && !std::is_same_v<typename Parts::where_type, no_condition>) {
+            out.append(" WHERE ");
+            write_node<D>(self ? &self->where : nullptr, out);
+        }
+        write_key_clause<D>(out, " ORDER BY ", typename Parts::orders{});
+    }
+    struct generator {
+        static constexpr void write(auto& out) { joined_query::write<dialect>(out, nullptr); }
+    };
+
+    Source* source_;
+    Parts parts_;
+};
+
+}  // namespace structql::detail
+// ---- end structql/session/joined_load.hpp ----
 // ---- begin structql/session/relationships.hpp ----
 // Relationships through the session, named by the child's foreign key member (&Post::user_id):
 //
@@ -8816,13 +9287,16 @@ inline constexpr bool relationship_fits = relationship<Member>::is_foreign_key &
 template <auto Member, class Object, class Expected>
 constexpr void check_relationship() {
     static_assert(relationship<Member>::is_foreign_key,
-                  "StructQL: a relationship is named by a foreign_key<> member of the child model: "
-                  "children / parent / load_children<&Child::member> (Member in the instantiation names it)");
+                  "StructQL: a relationship is named by a foreign_key<> member of the child model, and Member "
+                  "(in the instantiation) is not one: name the child's foreign key, as in "
+                  "children<&Post::user_id>(user), add_child<&Post::user_id>(user, Post{...}) or "
+                  "link<&PostTag::post_id, &PostTag::tag_id>(post, tag)");
     static_assert(!relationship<Member>::is_foreign_key || std::is_same_v<Object, Expected>,
                   "StructQL: this relationship's foreign key does not relate the model of the object passed: "
-                  "children, load_children and add_child's parent take the model it references, parent and "
-                  "add_child's child the model holding it "
-                  "(Member, Object and Expected in the instantiation name them)");
+                  "pass an Expected object instead of the Object one (Member, Object and Expected in the "
+                  "instantiation name them): children, load_children, add_child's parent and link's objects "
+                  "are of the model the foreign key references, parent's and add_child's child of the model "
+                  "holding it");
 }
 
 // An error naming the relationship: "children<&Post::user_id>(): " + problem.
@@ -9691,6 +10165,12 @@ public:
 
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
     std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
+    // Whether ON DELETE actions happen (PRAGMA foreign_keys=ON), asked without a statement.
+    bool enforces_foreign_keys() const noexcept {
+        int on = 0;
+        sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &on);
+        return on != 0;
+    }
 
     // Whether the connection is unusable and must not go back to the pool: never for SQLite,
     // whose errors leave the connection working.

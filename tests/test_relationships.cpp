@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -111,26 +112,45 @@ struct PostTag {
 };
 using tags_schema = sq::metadata<PostTag, Tag, Comment, Post, Pessoa>;
 
+// delete-orphan: a track taken from its album (its key set to NULL) is deleted, not kept.
+struct Album {
+    std::int64_t id;
+    std::string title;
+};
+struct Track {
+    std::int64_t id;
+    std::optional<sq::foreign_key<&Album::id>> album_id;
+    std::string title;
+    static constexpr auto delete_orphan = sq::relationships<&Track::album_id>;
+};
+using albums_schema = sq::metadata<Track, Album>;
+
 }  // namespace session_test
 
 using namespace session_test;
 
-TEMPLATE_TEST_CASE("ON DELETE CASCADE, SET NULL and RESTRICT: declared in CREATE TABLE, done by the database, tracked children stale",
+TEMPLATE_TEST_CASE("ON DELETE CASCADE / SET NULL / RESTRICT: declared in CREATE TABLE and done by the database; the session follows them",
                    "[session][keys]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
+    using structql_test::text_rows;
     fixture<TestType, keys_schema> f;
     CHECK(delete_rule<TestType>(f.file, "pet") == "CASCADE");
     CHECK(delete_rule<TestType>(f.file, "toy") == "SET NULL");
     CHECK(delete_rule<TestType>(f.file, "licence") == "RESTRICT");
     CHECK(delete_rule<TestType>(f.file, "pet_tag") == "CASCADE");
+    std::vector<std::string> writes;
+    f.engine.before_execute([&](const sq::statement_event& e) {
+        if (e.sql.starts_with("UPDATE") || e.sql.starts_with("DELETE")) writes.emplace_back(e.sql);
+    });
 
     auto db = f.session();
     Owner& ann = db.add(Owner{.id = 1, .name = "Ann"});
     Owner& bob = db.add(Owner{.id = 2, .name = "Bob"});
     Pet& rex = db.add(Pet{.id = 1, .owner_id = 1, .name = "Rex"});
-    db.add(Pet{.id = 2, .owner_id = 2, .name = "Tom"});
-    db.add(PetTag{.pet_id = 1, .tag = "good", .weight = 1});
+    Pet& tom = db.add(Pet{.id = 2, .owner_id = 2, .name = "Tom"});
+    PetTag& good = db.add(PetTag{.pet_id = 1, .tag = "good", .weight = 1});
     Toy& ball = db.add(Toy{.id = 1, .owner_id = 1});
+    Toy& rope = db.add(Toy{.id = 2, .owner_id = 1});
     Licence& licence = db.add(Licence{.id = 1, .owner_id = 1});
     db.commit();
 
@@ -141,32 +161,73 @@ TEMPLATE_TEST_CASE("ON DELETE CASCADE, SET NULL and RESTRICT: declared in CREATE
     CHECK(f.rows("owner") == 2);
     CHECK(f.rows("pet") == 2);
 
-    // Without it, the database deletes her pet (and, in turn, its tags) and takes her toy's owner away.
+    // Without it, the database deletes her pet (and, in turn, its tag) and takes her toys' owner
+    // away; the session does the same to the objects it tracks, with no statement of its own.
+    // The query's autoflush writes the deletes, and the changes of Pet objects only (it reads
+    // pets): rope's new owner is not written yet, and stays.
     db.remove(licence);
     db.remove(ann);
-    db.commit();
-    CHECK(f.file.query("SELECT id FROM owner") == structql_test::text_rows{{"2"}});
-    CHECK(f.file.query("SELECT id FROM pet") == structql_test::text_rows{{"2"}});
-    CHECK(f.rows("pet_tag") == 0);
-    CHECK(f.file.query("SELECT id, owner_id FROM toy") == structql_test::text_rows{{"1", std::nullopt}});
-
-    // The session did not do it (SQLAlchemy's passive deletes): the children it tracks are stale
-    // until refreshed or expunged.
-    CHECK(db.template get<Pet>(1) == &rex);
-    CHECK(ball.owner_id.has_value());
-    db.refresh(ball);
-    CHECK_FALSE(ball.owner_id.has_value());
-    CHECK_THROWS_AS(db.refresh(rex), sq::invalid_request_error);
-    rex.name = "Ghost";
-    CHECK_THROWS_AS(db.commit(), sq::stale_data_error);
-    db.rollback();
-    db.expunge(rex);
+    rope.owner_id = 2;
+    writes.clear();
+    CHECK(db.template query<Pet>().all() == std::vector<Pet*>{&tom});
+    CHECK(writes.size() == 2);  // the licence's DELETE and Ann's
+    // What the transaction sees (raw SQL flushes every change first: rope's owner too).
+    using counts = std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>;
+    CHECK(db.template fetch<std::tuple<std::int64_t, std::int64_t, std::int64_t>>(
+              "SELECT (SELECT count(*) FROM pet), (SELECT count(*) FROM pet_tag), (SELECT count(*) FROM toy WHERE "
+              "owner_id IS NULL)") == counts{{1, 0, 1}});
     CHECK(db.template get<Pet>(1) == nullptr);
+    CHECK(db.template get<PetTag>(1, "good") == nullptr);
+    CHECK(db.template get<Pet>(2) == &tom);
+    CHECK_FALSE(ball.owner_id.has_value());
+    REQUIRE(rope.owner_id.has_value());
+    CHECK(*rope.owner_id == 2);
+    // A rollback brings them all back, in the database and in the session.
+    db.rollback();
+    CHECK(f.rows("pet") == 2);
+    CHECK(db.template get<Pet>(1) == &rex);
+    CHECK(db.template get<PetTag>(1, "good") == &good);
+    REQUIRE(ball.owner_id.has_value());
+    CHECK(*ball.owner_id == 1);
+    CHECK(f.file.query("SELECT id, owner_id FROM toy ORDER BY id") == text_rows{{"1", "1"}, {"2", "1"}});
+
+    db.remove(licence);
+    db.remove(ann);
+    rope.owner_id = 2;
+    (void)db.template query<Pet>().all();
+    // Nothing stale is left to write: a change to the deleted pet is not written (it is no
+    // longer tracked: no stale_data_error), ball's snapshot holds NULL (no UPDATE), and rope's
+    // pending change of owner is written as one UPDATE.
+    rex.name = "Ghost";
+    writes.clear();
+    db.commit();
+    REQUIRE(writes.size() == 1);
+    CHECK(writes[0].find("\"toy\"") != std::string::npos);
+    CHECK(f.file.query("SELECT id FROM owner") == text_rows{{"2"}});
+    CHECK(f.file.query("SELECT id FROM pet") == text_rows{{"2"}});
+    CHECK(f.rows("pet_tag") == 0);
+    CHECK(f.file.query("SELECT id, owner_id FROM toy ORDER BY id") == text_rows{{"1", std::nullopt}, {"2", "2"}});
+    CHECK_THROWS_AS(db.refresh(rex), sq::invalid_request_error);  // not tracked any more
+    rope.owner_id = std::nullopt;
+    db.commit();
+    CHECK(f.file.query("SELECT owner_id FROM toy WHERE id = 2") == text_rows{{std::nullopt}});
 
     // ON UPDATE CASCADE: Bob's new key reaches his pet.
     bob.id = 20;
     db.commit();
-    CHECK(f.file.query("SELECT id, owner_id FROM pet") == structql_test::text_rows{{"2", "20"}});
+    CHECK(f.file.query("SELECT id, owner_id FROM pet") == text_rows{{"2", "20"}});
+
+    // SQLite without PRAGMA foreign_keys=ON deletes no child: the session leaves its objects.
+    if constexpr (TestType::is_sqlite) {
+        auto loose = f.db.make_engine();
+        typename TestType::session_type other(loose);
+        Pet* kit = &other.add(Pet{.id = 3, .owner_id = 20, .name = "Kit"});
+        other.commit();
+        other.remove(*other.template get<Owner>(20));
+        other.commit();
+        CHECK(f.file.query("SELECT id, owner_id FROM pet ORDER BY id") == text_rows{{"2", "20"}, {"3", "20"}});
+        CHECK(other.template get<Pet>(3) == kit);
+    }
 }
 
 TEMPLATE_TEST_CASE("a composite primary key: inserted as given, found by its parts, one object per key, updated and deleted by it",
@@ -825,4 +886,160 @@ TEMPLATE_TEST_CASE("remove_cascade: a user, its posts and their comments removed
     CHECK_THROWS_WITH(db.template remove_cascade<&Post::author_id>(copy),
                       "remove_cascade(): the \"pessoas\" object is not tracked by this session");
     CHECK(db.template get<Post>(3) != nullptr);
+}
+
+TEMPLATE_TEST_CASE("joined loading: users with their posts (and their comments) in one statement; a limit counts users",
+                   "[session][relationships][joined]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    using sq::col;
+    fixture<TestType> f;
+    f.file.exec("INSERT INTO pessoas (id, nome) VALUES (1, 'Ana'), (2, 'Bia'), (3, 'Caio'), (4, 'Duda'), (5, 'Eva')");
+    f.file.exec("INSERT INTO post (id, author_id, slug) VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c'), (4, 1, 'd'), "
+                "(5, 4, 'e'), (6, 5, 'f')");
+    f.file.exec("INSERT INTO comment (id, post_id, text) VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 4, 'z'), (4, 3, 'w')");
+    statement_log log(f.engine);
+    auto db = f.session();
+    auto ids = [](const auto& objects) {
+        std::vector<std::int64_t> out;
+        for (const auto* o : objects) out.push_back(std::int64_t(o->id));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    auto stored = [&](const std::string& sql) {
+        std::vector<std::int64_t> out;
+        for (const auto& row : f.file.query(sql)) out.push_back(std::stoll(*row[0]));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    using list = std::vector<std::int64_t>;
+    Post* b = db.template get<Post>(2);  // already tracked: the load reuses it
+    REQUIRE(b);
+
+    const std::string p1 = TestType::placeholder(1);
+    auto query = db.template query<Pessoa>().filter(col<&Pessoa::id> <= 4).order_by(col<&Pessoa::id>).template joined<&Post::author_id>();
+    static_assert(decltype(query)::sql().starts_with(
+        R"(SELECT "pessoas"."id", "pessoas"."nome", "pessoas"."idade", "post"."id", "post"."author_id", "post"."slug" FROM )"
+        R"("pessoas" LEFT OUTER JOIN "post" ON "post"."author_id" = "pessoas"."id" WHERE ("pessoas"."id" <= )"));
+    log.selects.clear();
+    const std::size_t before = log.statements;
+    std::vector<Pessoa*> users = query.all();
+    CHECK(log.statements == before + 1);
+    REQUIRE(log.selects.size() == 1);
+    CHECK(log.selects[0] == std::string(decltype(query)::sql()));
+    CHECK(log.selects[0].ends_with(" <= " + p1 + R"() ORDER BY "pessoas"."id")"));
+    REQUIRE(users.size() == 4);  // each once, in order, Caio without posts too
+    for (std::size_t i = 0; i < users.size(); ++i) CHECK(users[i]->id == static_cast<std::int64_t>(i + 1));
+    // Navigation runs no SQL and agrees with the database; the tracked post is the same object.
+    for (Pessoa* user : users) {
+        auto posts = db.template children<&Post::author_id>(*user);
+        CHECK(ids(posts) == stored("SELECT id FROM post WHERE author_id = " + std::to_string(user->id.value)));
+        for (Post* post : posts) CHECK(db.template get<Post>(post->id) == post);
+    }
+    const auto of_ana = db.template children<&Post::author_id>(*users[0]);
+    CHECK(std::count(of_ana.begin(), of_ana.end(), b) == 1);
+    CHECK(log.statements == before + 1);
+    CHECK(query.all() == users);  // the same statement again: the same objects
+    CHECK(log.selects.size() == 2);
+
+    // limit / offset count users, not joined rows: Ana's three posts do not crowd the others out.
+    db.commit();
+    log.selects.clear();
+    auto page = db.template query<Pessoa>().order_by(sq::desc(col<&Pessoa::nome>)).limit(3).offset(1)
+                    .template joined<&Post::author_id>().all();
+    REQUIRE(log.selects.size() == 1);
+    CHECK(log.selects[0].find(") AS \"pessoas\" LEFT OUTER JOIN") != std::string::npos);
+    REQUIRE(page.size() == 3);
+    CHECK(page[0]->nome == "Duda");
+    CHECK(page[1]->nome == "Caio");
+    CHECK(page[2]->nome == "Bia");
+    CHECK(ids(db.template children<&Post::author_id>(*page[0])) == list{5});
+    CHECK(db.template children<&Post::author_id>(*page[1]).empty());
+    CHECK(ids(db.template children<&Post::author_id>(*page[2])) == list{3});
+    CHECK(log.selects.size() == 1);
+    auto first_two = db.template query<Pessoa>().order_by(col<&Pessoa::id>).limit(2).template joined<&Post::author_id>().all();
+    CHECK(ids(first_two) == list{1, 2});
+
+    // Nested one level more: users -> posts -> comments, one statement whatever the rows. A new
+    // post is written by the autoflush first, and found.
+    db.commit();
+    Pessoa* ana = db.template get<Pessoa>(1);
+    REQUIRE(ana);
+    Post& fresh = db.add(Post{.id = 7, .author_id = 1, .slug = "g"});
+    log.selects.clear();
+    auto nested = db.template query<Pessoa>()
+                      .filter(col<&Pessoa::id>.in({1, 2}))
+                      .template joined<&Post::author_id>()
+                      .template joined<&Comment::post_id>()
+                      .all();
+    REQUIRE(log.selects.size() == 1);
+    CHECK(nested == std::vector<Pessoa*>{ana, db.template get<Pessoa>(2)});
+    std::size_t comments = 0;
+    for (Pessoa* user : nested)
+        for (Post* post : db.template children<&Post::author_id>(*user)) {
+            auto of_post = db.template children<&Comment::post_id>(*post);
+            CHECK(ids(of_post) == stored("SELECT id FROM comment WHERE post_id = " + std::to_string(post->id)));
+            comments += of_post.size();
+        }
+    CHECK(comments == 4);
+    const auto posts_of_ana = db.template children<&Post::author_id>(*ana);
+    CHECK(std::count(posts_of_ana.begin(), posts_of_ana.end(), &fresh) == 1);
+    CHECK(log.selects.size() == 1);
+
+    db.close();
+    CHECK_THROWS_AS(query.all(), sq::invalid_request_error);
+}
+
+TEMPLATE_TEST_CASE("delete-orphan: a child whose key is set to NULL is deleted at the flush instead of updated",
+                   "[session][relationships][cascade]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    using structql_test::text_rows;
+    fixture<TestType, albums_schema> f;
+    f.file.exec("INSERT INTO album (id, title) VALUES (1, 'A'), (2, 'B')");
+    f.file.exec("INSERT INTO track (id, album_id, title) VALUES (1, 1, 'a1'), (2, 1, 'a2'), (3, 1, 'a3'), (4, 2, 'b1')");
+    std::vector<std::string> writes;
+    f.engine.before_execute([&](const sq::statement_event& e) {
+        if (!e.sql.starts_with("SELECT") && !e.sql.starts_with("BEGIN") && !e.sql.starts_with("COMMIT") &&
+            !e.sql.starts_with("ROLLBACK"))
+            writes.emplace_back(e.sql);
+    });
+    auto db = f.session();
+    Album* a = db.template get<Album>(1);
+    REQUIRE(a);
+    auto tracks = db.template children<&Track::album_id>(*a);
+    REQUIRE(tracks.size() == 3);
+    Track* a1 = tracks[0];
+    Track* a2 = tracks[1];
+
+    // Taken from its album: deleted. Moved to another album: updated, as any change.
+    a1->album_id = std::nullopt;
+    a2->album_id = 2;
+    a2->title = "moved";
+    writes.clear();
+    db.flush();
+    REQUIRE(writes.size() == 2);
+    CHECK(writes[0].starts_with("UPDATE \"track\""));
+    CHECK(writes[1].starts_with("DELETE FROM \"track\""));
+    CHECK(db.template get<Track>(1) == nullptr);
+    CHECK(db.template children<&Track::album_id>(*a) == std::vector<Track*>{tracks[2]});
+    CHECK(db.template children<&Track::album_id>(*db.template get<Album>(2)).size() == 2);
+    // A rollback brings it back, with its album.
+    db.rollback();
+    CHECK(db.template get<Track>(1) == a1);
+    REQUIRE(a1->album_id.has_value());
+    CHECK(*a1->album_id == 1);
+    CHECK(f.file.query("SELECT id, album_id FROM track ORDER BY id") ==
+          text_rows{{"1", "1"}, {"2", "1"}, {"3", "1"}, {"4", "2"}});
+
+    a1->album_id = std::nullopt;
+    db.commit();
+    CHECK(f.file.query("SELECT id, album_id FROM track ORDER BY id") == text_rows{{"2", "1"}, {"3", "1"}, {"4", "2"}});
+    // A new track without an album never had a parent: it is inserted as given.
+    Track& loose = db.add(Track{.id = 5, .album_id = {}, .title = "single"});
+    db.commit();
+    CHECK(f.file.query("SELECT id FROM track WHERE album_id IS NULL") == text_rows{{"5"}});
+    loose.title = "single (remastered)";
+    writes.clear();
+    db.commit();
+    REQUIRE(writes.size() == 1);
+    CHECK(writes[0].starts_with("UPDATE"));
 }

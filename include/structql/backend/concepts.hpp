@@ -88,6 +88,7 @@ concept backend_connection =
         { cc.in_transaction() } -> std::same_as<bool>;
         { c.last_insert_id() } -> std::convertible_to<std::int64_t>;  // when the dialect has no RETURNING
         { cc.changes() } -> std::convertible_to<std::int64_t>;         // rows the last write changed
+        { cc.enforces_foreign_keys() } -> std::same_as<bool>;          // ON DELETE actions happen
         { cc.broken() } -> std::same_as<bool>;                         // never to be lent again
         c.reset_for_pool();                                             // no transaction, no statement running
         { c.ping() } -> std::same_as<bool>;                             // the pool's pre-ping

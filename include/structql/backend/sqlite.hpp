@@ -325,6 +325,12 @@ public:
 
     std::int64_t last_insert_id() const noexcept { return sqlite3_last_insert_rowid(db_); }
     std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
+    // Whether ON DELETE actions happen (PRAGMA foreign_keys=ON), asked without a statement.
+    bool enforces_foreign_keys() const noexcept {
+        int on = 0;
+        sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &on);
+        return on != 0;
+    }
 
     // Whether the connection is unusable and must not go back to the pool: never for SQLite,
     // whose errors leave the connection working.

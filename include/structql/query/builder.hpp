@@ -31,6 +31,11 @@ inline constexpr nowait_t nowait{};
 struct skip_locked_t {};
 inline constexpr skip_locked_t skip_locked{};
 
+namespace detail {
+template <class Source, class Parts, auto... Members>
+class joined_query;  // session/joined_load.hpp
+}  // namespace detail
+
 template <class Source, class Parts>
 class basic_query {
     using backend = typename Source::backend_type;
@@ -87,6 +92,24 @@ public:
     template <class Model, condition On>
     auto outerjoin(On on) const {
         return add_join<Model, true>(std::move(on));
+    }
+
+    // Joined eager loading (SQLAlchemy's joinedload), for a session's query of objects: the
+    // children along Member (&Child::fk, referencing T) come in the same statement, a LEFT OUTER
+    // JOIN, and children() runs no SQL for the objects all() returns; a limit counts T's rows.
+    // joined<>() again joins one more level (session/joined_load.hpp).
+    template <auto Member>
+    auto joined() const {
+        static_assert(tracked,
+                      "StructQL: joined<>() loads children into a session's identity map: use it on a session's "
+                      "query (for values, connection.load_children())");
+        static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
+                          std::is_same_v<typename Parts::group, detail::type_list<>> &&
+                          std::is_same_v<typename Parts::having_type, detail::no_condition> && !Parts::is_distinct &&
+                          !Parts::locks_rows,
+                      "StructQL: joined<>() takes a query of one model with filter, order_by, limit and offset "
+                      "only (no join, select, group_by, having, distinct or row lock)");
+        return detail::joined_query<Source, Parts, Member>(*source_, parts_);
     }
 
     // Selects expressions instead of whole objects: rows become std::tuple of their values

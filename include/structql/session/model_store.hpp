@@ -27,15 +27,13 @@
 #include "structql/detail/rows.hpp"
 #include "structql/errors.hpp"
 #include "structql/schema/table.hpp"
+#include "structql/session/delete_actions.hpp"
 #include "structql/session/unassigned_references.hpp"
 #include "structql/sql/statements.hpp"
 
 namespace structql {
 
 namespace detail {
-
-template <class T>
-inline const char model_id = 0;  // its address identifies T without RTTI
 
 // A small dense number per model type, so that a session finds a model's store by indexing.
 inline std::size_t next_model_index() {
@@ -110,6 +108,10 @@ struct model_ops {
     // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
     // generated key (session/unassigned_references.hpp).
     void (*check_references)(const void* object);
+    // The foreign keys whose parent's deletion the database follows (ON DELETE CASCADE / SET NULL).
+    std::span<const delete_follower> delete_followers;
+    // delete-orphan: whether the object's key of such a relationship went NULL (nullptr: none declared).
+    bool (*orphaned)(const void* object, const void* snapshot);
 };
 
 template <class Backend, class T>
@@ -165,6 +167,8 @@ struct ops_of {
                 *static_cast<T*>(p) = std::move(fresh);
             },
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
+        .delete_followers = detail::delete_followers<T>,
+        .orphaned = orphan_test<T>(),
     };
 };
 
@@ -182,18 +186,29 @@ struct flush_step {
 template <class Backend>
 struct model_store_base {
     using connection_type = typename Backend::connection_type;
-    explicit model_store_base(const void* model) : model_id(model) {}
+    model_store_base(const void* model, std::span<const delete_follower> followers)
+        : model_id(model), delete_followers(followers) {}
     virtual ~model_store_base() = default;
     const void* model_id;  // detail::model_id<T> of the store's model
+    std::span<const delete_follower> delete_followers;  // model_ops::delete_followers
     // Counts the changes to which tracked objects count and what their foreign keys hold,
     // other than objects appended (added, loaded): an object removed, untracked or restored, a
     // foreign key written by a flush. Relationship indexes (relationship_records) rebuild when
     // it moves.
     std::uint64_t generation = 0;
+    // delete-orphan: removes (as session::remove() does) the objects whose key of such a
+    // relationship was set to NULL since the last flush; `sequence` numbers the removals.
+    virtual void remove_orphans(std::uint64_t& sequence) = 0;
     virtual void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) = 0;
     // Inserts the objects of consecutive steps, all of this store's model.
     virtual void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) = 0;
     virtual void remove(connection_type& c, entry& e) = 0;
+    // What the database did to this model's rows after the `parents` (rows of parent_model)
+    // were deleted, done to the tracked objects (delete_actions.hpp): cascaded ones count as
+    // deleted by the flush (rollback restores them) and are appended to `cascaded`, set_null
+    // ones get their key NULL without an UPDATE.
+    virtual void follow_parent_deletes(const void* parent_model, std::span<entry* const> parents,
+                                       std::vector<entry*>& cascaded) = 0;
     // Writes an UPDATE for every changed object; `c` is only called when one is found.
     virtual void flush_updates(function_ref<connection_type&()> c) = 0;
     virtual void after_commit() = 0;
@@ -260,7 +275,7 @@ struct model_store final : model_store_base<Backend> {
     using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
 
     explicit model_store(const ops_type& model_ops)
-        : model_store_base<Backend>(model_ops.id), ops(model_ops), objects(*model_ops.lifetime) {}
+        : model_store_base<Backend>(model_ops.id, model_ops.delete_followers), ops(model_ops), objects(*model_ops.lifetime) {}
 
     const ops_type& ops;
     entry_arena objects;  // in the order tracked
@@ -289,6 +304,18 @@ struct model_store final : model_store_base<Backend> {
     }
 
     static void detach(entry& e) { e.state = object_state::detached; }
+
+    void remove_orphans(std::uint64_t& sequence) override {
+        if (!ops.orphaned) return;
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            entry& e = objects.at(i);
+            if (e.state != object_state::persistent || !ops.orphaned(e.object, e.snapshot)) continue;
+            ++this->generation;  // no longer anyone's child
+            e.state = object_state::deleted;
+            e.order = ++sequence;
+            deleted.push_back(&e);
+        }
+    }
 
     void collect(std::vector<flush_step<Backend>>& inserts, std::vector<flush_step<Backend>>& deletes) override {
         ++flushes;
@@ -413,6 +440,24 @@ struct model_store final : model_store_base<Backend> {
         objects.keep_committed(e);
         e.state = object_state::deleted_flushed;
         identity.erase(key_of_snapshot(e));
+    }
+
+    void follow_parent_deletes(const void* parent_model, std::span<entry* const> parents,
+                               std::vector<entry*>& cascaded) override {
+        for (const delete_follower& f : ops.delete_followers) {
+            if (f.parent != parent_model) continue;
+            f.find(parents, objects, [&](entry& e) {
+                ++this->generation;  // no longer that parent's child
+                objects.keep_committed(e);
+                if (f.action == on_delete::cascade) {
+                    e.state = object_state::deleted_flushed;
+                    identity.erase(key_of_snapshot(e));
+                    cascaded.push_back(&e);
+                } else {
+                    f.set_null(e.object, const_cast<void*>(e.snapshot));
+                }
+            });
+        }
     }
 
     void flush_updates(function_ref<connection_type&()> connection) override {

@@ -40,13 +40,16 @@ inline constexpr bool relationship_fits = relationship<Member>::is_foreign_key &
 template <auto Member, class Object, class Expected>
 constexpr void check_relationship() {
     static_assert(relationship<Member>::is_foreign_key,
-                  "StructQL: a relationship is named by a foreign_key<> member of the child model: "
-                  "children / parent / load_children<&Child::member> (Member in the instantiation names it)");
+                  "StructQL: a relationship is named by a foreign_key<> member of the child model, and Member "
+                  "(in the instantiation) is not one: name the child's foreign key, as in "
+                  "children<&Post::user_id>(user), add_child<&Post::user_id>(user, Post{...}) or "
+                  "link<&PostTag::post_id, &PostTag::tag_id>(post, tag)");
     static_assert(!relationship<Member>::is_foreign_key || std::is_same_v<Object, Expected>,
                   "StructQL: this relationship's foreign key does not relate the model of the object passed: "
-                  "children, load_children and add_child's parent take the model it references, parent and "
-                  "add_child's child the model holding it "
-                  "(Member, Object and Expected in the instantiation name them)");
+                  "pass an Expected object instead of the Object one (Member, Object and Expected in the "
+                  "instantiation name them): children, load_children, add_child's parent and link's objects "
+                  "are of the model the foreign key references, parent's and add_child's child of the model "
+                  "holding it");
 }
 
 // An error naming the relationship: "children<&Post::user_id>(): " + problem.

@@ -332,6 +332,8 @@ public:
 
 private:
     friend struct detail::access;
+    template <class S, class P, auto... M>
+    friend class detail::joined_query;  // reads rows into the identity map, marks children loaded
 
     // --- the query layer's source interface (detail::access) ---
 
@@ -546,6 +548,10 @@ private:
     std::vector<detail::parent_link> parent_links_;
     // Writes the parent's key into each linked child whose parent is inserted by now.
     void write_parent_keys();
+    // After a flush's DELETEs: the tracked children the database deleted or set NULL along ON
+    // DELETE CASCADE / SET NULL, level by level, made so in the session (delete_actions.hpp).
+    void follow_delete_actions(const std::vector<detail::flush_step<Backend>>& deletes,
+                               typename Backend::connection_type& c);
     template <auto Member, class Object>
     detail::entry& tracked_for_relationship(const Object& object, std::string_view operation);
     // remove_cascade(): removes the children of `parents` along Member, theirs along Rest first.
@@ -583,6 +589,15 @@ basic_session<Backend>::~basic_session() {
 template <class Backend>
 void basic_session<Backend>::flush_changes(const void* const* scan) {
     check_usable();
+    auto scanned = [scan](const detail::model_store_base<Backend>& store) {
+        if (!scan) return true;
+        for (const void* const* s = scan; *s; ++s)
+            if (*s == store.model_id) return true;
+        return false;
+    };
+    // An orphan's change is its deletion: found where changes are looked for.
+    for (auto& store : stores_)
+        if (store && scanned(*store)) store->remove_orphans(sequence_);
     std::vector<detail::flush_step<Backend>> inserts, deletes;
     for (auto& store : stores_) if (store) store->collect(inserts, deletes);
     flushed_sequence_ = sequence_;
@@ -609,17 +624,43 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
         }
-        for (auto& store : stores_) {
-            bool scanned = store && !scan;
-            for (const void* const* s = scan; store && s && *s && !scanned; ++s) scanned = *s == store->model_id;
-            if (scanned) store->flush_updates(writer);
-        }
+        for (auto& store : stores_)
+            if (store && scanned(*store)) store->flush_updates(writer);
         for (auto& step : deletes) step.store->remove(writer(), *step.e);
+        if (!deletes.empty()) follow_delete_actions(deletes, writer());
     } catch (const std::exception& e) {
         fail(e.what());
         throw;
     }
     if (wrote && options_.autocommit) commit_transaction();
+}
+
+template <class Backend>
+void basic_session<Backend>::follow_delete_actions(const std::vector<detail::flush_step<Backend>>& deletes,
+                                                   typename Backend::connection_type& c) {
+    auto followed = [&] {
+        for (auto& store : stores_)
+            if (store && !store->delete_followers.empty()) return true;
+        return false;
+    };
+    // SQLite without PRAGMA foreign_keys=ON does none of it: the objects stay as the rows are.
+    if (!followed() || !c.enforces_foreign_keys()) return;
+    // The deleted rows, grouped by model; each level's cascaded rows are the next level's parents.
+    std::vector<std::pair<detail::model_store_base<Backend>*, std::vector<detail::entry*>>> levels;
+    for (const auto& step : deletes) {
+        if (levels.empty() || levels.back().first != step.store) levels.emplace_back(step.store, std::vector<detail::entry*>{});
+        levels.back().second.push_back(step.e);
+    }
+    while (!levels.empty()) {
+        auto [parent_store, parents] = std::move(levels.back());
+        levels.pop_back();
+        for (auto& store : stores_) {
+            if (!store || store->delete_followers.empty()) continue;
+            std::vector<detail::entry*> cascaded;
+            store->follow_parent_deletes(parent_store->model_id, parents, cascaded);
+            if (!cascaded.empty()) levels.emplace_back(store.get(), std::move(cascaded));
+        }
+    }
 }
 
 template <class Backend>
@@ -788,4 +829,5 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
 
 }  // namespace structql
 
+#include "structql/session/joined_load.hpp"     // query().joined<>()
 #include "structql/session/relationships.hpp"  // basic_session's relationship member templates

@@ -174,6 +174,8 @@ public:
     }
     // The rows changed by the last INSERT, UPDATE or DELETE.
     std::int64_t changes() const noexcept { return link_.changes; }
+    // Foreign keys and their ON DELETE actions are always enforced.
+    bool enforces_foreign_keys() const noexcept { return true; }
 
     // Whether the server went away: the pool closes such a connection instead of keeping it.
     bool broken() const noexcept { return link_.broken || !link_.conn || PQstatus(link_.conn) == CONNECTION_BAD; }
