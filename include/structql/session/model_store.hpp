@@ -110,6 +110,10 @@ struct model_ops {
     // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
     // generated key (session/unassigned_references.hpp).
     void (*check_references)(const void* object);
+    // table_args' default_value (before an INSERT) and onupdate (before an UPDATE); nullptr
+    // when the model has none.
+    void (*fill_defaults)(void* object);
+    void (*fill_onupdates)(void* object, const void* snapshot);
 };
 
 template <class Backend, class T>
@@ -165,6 +169,17 @@ struct ops_of {
                 *static_cast<T*>(p) = std::move(fresh);
             },
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
+        .fill_defaults = [] {
+            void (*fill)(void*) = nullptr;
+            if constexpr (has_defaults<T>) fill = [](void* p) { detail::fill_defaults(*static_cast<T*>(p)); };
+            return fill;
+        }(),
+        .fill_onupdates = [] {
+            void (*fill)(void*, const void*) = nullptr;
+            if constexpr (has_onupdate<T>)
+                fill = [](void* p, const void* before) { detail::fill_onupdates(*static_cast<T*>(p), row(before)); };
+            return fill;
+        }(),
     };
 };
 
@@ -312,6 +327,8 @@ struct model_store final : model_store_base<Backend> {
     // multi-row INSERTs of up to rows_per_insert rows (as connection.insert does): one statement
     // per batch instead of one per object (SQLAlchemy's "insertmanyvalues").
     void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
+        if (ops.fill_defaults)
+            for (const auto& step : run) ops.fill_defaults(step.e->object);
         while (!run.empty()) {
             bool generated = key_generated(*run[0].e);
             const std::size_t most = rows_per_insert(table(), generated);
@@ -429,6 +446,10 @@ struct model_store final : model_store_base<Backend> {
             if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
+            if (ops.fill_onupdates) {
+                ops.fill_onupdates(e.object, e.snapshot);
+                if (ops.column_sets_fit) changed = ops.changed(e.object, e.snapshot);
+            }
             wrote_columns(changed);
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
             else update_one(connection(), e, changed);
