@@ -1434,29 +1434,58 @@ struct index_name_text {
     }
 };
 
-template <class Model, class Args = table_args_type<Model>>
-struct table_items;
-template <class Model, class... Items>
-struct table_items<Model, table_args_t<Items...>> {
+// The indexed<> members' indexes, "ix_<table>_<column>" each, into out[0, count).
+template <class Model>
+struct own_indexes {
     static constexpr std::size_t column_count = boost::pfr::tuple_size_v<reflected_t<Model>>;
-    static constexpr std::size_t own_indexes = [] {
+    static constexpr std::size_t count = [] {
         return []<std::size_t... I>(std::index_sequence<I...>) {
             return (std::size_t{column_layers<member_t<Model, I>>::indexed} + ... + 0);
         }(std::make_index_sequence<column_count>{});
     }();
-    static constexpr std::size_t index_count = own_indexes + (std::size_t{table_item<Items>::is_index} + ... + 0);
+    template <std::size_t N>
+    static constexpr void write(std::array<index_info, N>& out) {
+        if constexpr (count > 0) {
+            std::size_t n = 0;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                auto own = [&]<std::size_t C>(std::integral_constant<std::size_t, C>) {
+                    if constexpr (column_layers<member_t<Model, C>>::indexed)
+                        out[n++] = {text_v<index_name_text<Model, C>>, one_column<C>, false};
+                };
+                (own(std::integral_constant<std::size_t, I>{}), ...);
+            }(std::make_index_sequence<column_count>{});
+        }
+    }
+};
+
+// A model's indexes and checks, its columns' server defaults, its items checked.
+template <class Model, class Args = table_args_type<Model>>
+struct table_items;
+// Most models: nothing to look through.
+template <class Model>
+struct table_items<Model, table_args_t<>> {
+    static constexpr std::array<index_info, own_indexes<Model>::count> indexes = [] {
+        std::array<index_info, own_indexes<Model>::count> out{};
+        own_indexes<Model>::write(out);
+        return out;
+    }();
+    static constexpr std::array<check_info, 0> checks{};
+    template <std::size_t I>
+    static constexpr std::string_view server_default() {
+        return {};
+    }
+    static constexpr bool checked = true;  // the indexed<> members' names differ by construction
+};
+template <class Model, class... Items>
+struct table_items<Model, table_args_t<Items...>> {
+    static constexpr std::size_t own_index_count = own_indexes<Model>::count;
+    static constexpr std::size_t index_count = own_index_count + (std::size_t{table_item<Items>::is_index} + ... + 0);
     static constexpr std::size_t check_count = (std::size_t{table_item<Items>::is_check} + ... + 0);
 
     static constexpr std::array<index_info, index_count> indexes = [] {
         std::array<index_info, index_count> out{};
-        std::size_t n = 0;
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            auto own = [&]<std::size_t C>(std::integral_constant<std::size_t, C>) {
-                if constexpr (column_layers<member_t<Model, C>>::indexed)
-                    out[n++] = {text_v<index_name_text<Model, C>>, one_column<C>, false};
-            };
-            (own(std::integral_constant<std::size_t, I>{}), ...);
-        }(std::make_index_sequence<column_count>{});
+        own_indexes<Model>::write(out);
+        std::size_t n = own_index_count;
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
                 using item = std::tuple_element_t<P, std::tuple<Items...>>;
@@ -1506,8 +1535,8 @@ struct table_items<Model, table_args_t<Items...>> {
         constexpr check_function items[] = {&no_check, table_item_check<Model, Items>()...,
                                             default_value_check<Model>(static_cast<const Items*>(nullptr))...};
         constexpr check_function names =
-            &check_table_names<Model, clashing_table_name<Model>(indexes, checks, own_indexes),
-                               clashing_table_name<Model>(indexes, checks, own_indexes) != static_cast<std::size_t>(-1)>;
+            &check_table_names<Model, clashing_table_name<Model>(indexes, checks, own_index_count),
+                               clashing_table_name<Model>(indexes, checks, own_index_count) != static_cast<std::size_t>(-1)>;
         (void)items;
         return names != nullptr;
     }();

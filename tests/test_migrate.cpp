@@ -438,14 +438,17 @@ struct Item {
     std::string sku;
     double price;
     std::string status;
-    std::string note;  // added NOT NULL: its server default fills the rows there
+    std::string note;    // added NOT NULL: its server default fills the rows there
+    std::int64_t stock;  // added with a check over it: the database checks the rows
     static constexpr std::string_view table_name = "item";
     static constexpr auto table_args = sq::table_args(
         sq::unique_constraint<&Item::shop, &Item::sku>("uq_item_shop_sku"),
         sq::index<&Item::price, &Item::shop>("ix_item_price_shop"),
         sq::check("price >= 0", "ck_item_price"),
+        sq::check("stock >= 0", "ck_item_stock"),
         sq::server_default<&Item::status>("'draft'"),
-        sq::server_default<&Item::note>("'none'"));
+        sq::server_default<&Item::note>("'none'"),
+        sq::server_default<&Item::stock>("0"));
 };
 using models = sq::metadata<Item>;
 }  // namespace migrate_args_v2
@@ -458,13 +461,16 @@ struct Item {
     double price;
     std::string status;
     std::string note;
+    std::int64_t stock;
     static constexpr std::string_view table_name = "item";
     static constexpr auto table_args = sq::table_args(
         sq::unique_constraint<&Item::shop, &Item::sku>("uq_item_shop_sku"),
         sq::index<&Item::shop, &Item::price>("ix_item_price_shop"),  // the same name over other columns
         sq::check("price < 100", "ck_item_price_below_100"),          // ck_item_price dropped
+        sq::check("stock >= 0", "ck_item_stock"),
         sq::server_default<&Item::status>("'open'"),                   // changed; note's dropped
-        sq::server_default<&Item::price>("0"));                        // added
+        sq::server_default<&Item::price>("0"),                         // added
+        sq::server_default<&Item::stock>("0"));
 };
 using models = sq::metadata<Item>;
 }  // namespace migrate_args_v3
@@ -506,8 +512,10 @@ TEMPLATE_TEST_CASE("migrate adds and changes and drops composite unique constrai
     plan.apply(engine);
     CHECK(TestType::indexes(probe, "item") ==
           std::vector<std::string>{"ix_item_price_shop 0 price,shop", "uq_item_shop_sku 1 shop,sku"});
-    CHECK(TestType::checks(probe, "item") == std::vector<std::string>{"ck_item_price"});
+    CHECK(TestType::checks(probe, "item") == std::vector<std::string>{"ck_item_price", "ck_item_stock"});
     CHECK(TestType::server_default(probe, "item", "status") == (TestType::is_sqlite ? "'draft'" : "'draft'::text"));
+    CHECK(probe.count("SELECT count(*) FROM item WHERE stock = 0") == 3);
+    CHECK_THROWS_WITH(probe.exec("UPDATE item SET stock = -1 WHERE id = 1"), Catch::Contains("ck_item_stock"));
     CHECK(text_of(probe.query("SELECT id, shop, sku, CAST(price AS INTEGER), status, note FROM item ORDER BY id")) ==
           "1|1|a|5|x|none|\n2|1|b|7|y|none|\n3|2|a|9|z|none|\n");
     probe.exec("INSERT INTO item (id, shop, sku, price) VALUES (4, 2, 'b', 1)");
@@ -532,7 +540,8 @@ TEMPLATE_TEST_CASE("migrate adds and changes and drops composite unique constrai
         CHECK(keep_text.find(expected) != std::string::npos);
     CHECK(TestType::indexes(probe, "item") ==
           std::vector<std::string>{"ix_item_price_shop 0 shop,price", "uq_item_shop_sku 1 shop,sku"});
-    CHECK(TestType::checks(probe, "item") == std::vector<std::string>{"ck_item_price", "ck_item_price_below_100"});
+    CHECK(TestType::checks(probe, "item") ==
+          std::vector<std::string>{"ck_item_price", "ck_item_price_below_100", "ck_item_stock"});
     CHECK(TestType::server_default(probe, "item", "status") == (TestType::is_sqlite ? "'open'" : "'open'::text"));
     CHECK(TestType::server_default(probe, "item", "note").empty());
     CHECK(text_of(probe.query("SELECT id, shop, sku, CAST(price AS INTEGER), status, note FROM item ORDER BY id")) ==

@@ -274,11 +274,30 @@ struct migration_planner {
         }
     }
 
-    // Refuses a unique index over duplicates, a check over rows that fail it.
-    void check_table_data(const table_view& t) {
+    // Refuses a unique index over duplicates, a check over rows that fail it. Over a column the
+    // table does not have yet (added or renamed by this plan) they cannot be counted before: the
+    // database's own validation of the new constraint then fails the migration as a whole.
+    void check_table_data(const table_view& t, const live_table& lt) {
         const std::string table_name = quoted(t.name);
+        // Whether a condition names a column the table does not have yet, as a word.
+        auto names_new_column = [&](std::string_view condition) {
+            for (const column_info& col : t.columns) {
+                if (lt.column(col.name)) continue;
+                for (std::size_t at = condition.find(col.name); at != std::string_view::npos;
+                     at = condition.find(col.name, at + 1)) {
+                    const std::size_t end = at + col.name.size();
+                    if ((at == 0 || !sql::detail::is_name_char(condition[at - 1])) &&
+                        (end == condition.size() || !sql::detail::is_name_char(condition[end])))
+                        return true;
+                }
+            }
+            return false;
+        };
         for (const index_info& index : t.indexes) {
             if (!index.unique || !changed(t.name, index.name, change_kind::index_added)) continue;
+            bool columns_there = true;  // else CREATE UNIQUE INDEX itself refuses duplicates
+            for (std::size_t c : index.columns) columns_there = columns_there && lt.column(t.columns[c].name);
+            if (!columns_there) continue;
             const std::string columns = column_list(t, index);
             std::string not_null;
             for (std::size_t k = 0; k < index.columns.size(); ++k)
@@ -290,7 +309,7 @@ struct migration_planner {
                                       " rows share their values of (" + columns + ") with another row");
         }
         for (const check_info& check : t.checks) {
-            if (!changed(t.name, check.name, change_kind::check_added)) continue;
+            if (!changed(t.name, check.name, change_kind::check_added) || names_new_column(check.condition)) continue;
             if (std::int64_t rows = count("SELECT count(*) FROM " + table_name + " WHERE NOT (" + std::string(check.condition) + ")"))
                 throw migration_error("migration refused, nothing changed: table \"" + std::string(t.name) + "\" check \"" +
                                       std::string(check.name) + "\": " + std::to_string(rows) +
@@ -304,7 +323,7 @@ struct migration_planner {
         for (const schema_change& ch : plan.changes_) any = any || ch.table == t.name;
         if (!any) return;
         for (std::size_t i = 0; i < t.columns.size(); ++i) check_data(t, lt, i);
-        check_table_data(t);
+        check_table_data(t, lt);
         if constexpr (sqlite) {
             if (needs_rebuild(t, lt)) rebuild(t, lt);
             else alter_in_place(t, lt);
