@@ -681,8 +681,8 @@ inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_si
 // ---- end structql/detail/static_text.hpp ----
 // ---- begin structql/schema/table.hpp ----
 // table<T>: everything StructQL knows about a model, computed at compile time from the
-// struct alone: its table name, and per member the column name, storage type, nullability,
-// key, uniqueness, index and reference.
+// struct alone: its table name, per member the column name, storage type, nullability, key,
+// uniqueness, index, reference and server default, and its table_args' indexes and checks.
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -873,6 +873,149 @@ constexpr std::string_view unqualified_type_name() {
 
 }  // namespace structql::detail
 // ---- end structql/reflect/names.hpp ----
+// ---- begin structql/schema/table_args.hpp ----
+// Table-level schema items, declared in one static member of the model (which stays an
+// aggregate: a static member is no column):
+//
+//   static constexpr auto table_args = sq::table_args(
+//       sq::unique_constraint<&Item::shop_id, &Item::sku>("uq_item_shop_sku"),  // UNIQUE over several columns
+//       sq::index<&Item::shop_id, &Item::price>("ix_item_shop_price"),         // CREATE INDEX over several
+//       sq::check("price >= 0", "ck_item_price"),                                // CHECK (SQL text)
+//       sq::server_default<&Item::status>("'draft'"),                            // DEFAULT in the DDL
+//       sq::default_value<&Item::created>(now),                                  // filled at insert
+//       sq::onupdate<&Item::updated>(now));                                      // filled at update
+//
+// Every item is named by its members (checked against the model when table<T> is built) and,
+// for the constraints and indexes, by the name the database and its errors use.
+#include <concepts>
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+namespace structql {
+
+// UNIQUE over the members, in that order: a unique index named `name` (CREATE UNIQUE INDEX).
+template <auto... Members>
+struct unique_constraint_item {
+    std::string_view name;
+};
+template <auto... Members>
+constexpr unique_constraint_item<Members...> unique_constraint(std::string_view name) {
+    return {name};
+}
+
+// An index over the members, in that order, named `name`.
+template <auto... Members>
+struct index_item {
+    std::string_view name;
+};
+template <auto... Members>
+constexpr index_item<Members...> index(std::string_view name) {
+    return {name};
+}
+
+// CHECK (condition), a table constraint named `name`. The condition is SQL, written into the
+// DDL as given.
+struct check_item {
+    std::string_view condition;
+    std::string_view name;
+};
+constexpr check_item check(std::string_view condition, std::string_view name) { return {condition, name}; }
+
+// DEFAULT (sql) on the member's column: what the database writes when an INSERT leaves the
+// column out (SQL written by hand, a migration adding the column to existing rows).
+template <auto Member>
+struct server_default_item {
+    std::string_view sql;
+};
+template <auto Member>
+constexpr server_default_item<Member> server_default(std::string_view sql) {
+    return {sql};
+}
+
+// A value (or a function returning one) that a member still holding its value-initialised
+// value (0, "", the epoch, std::nullopt) takes when its object is inserted; onupdate: that the
+// member takes whenever its object's row is updated, unless the member itself was changed.
+template <auto Member, class V>
+struct default_value_item {
+    V value;
+};
+template <auto Member, class V>
+constexpr default_value_item<Member, V> default_value(V value) {
+    return {value};
+}
+template <auto Member, class V>
+struct onupdate_item {
+    V value;
+};
+template <auto Member, class V>
+constexpr onupdate_item<Member, V> onupdate(V value) {
+    return {value};
+}
+
+template <class... Items>
+struct table_args_t {
+    std::tuple<Items...> items;
+};
+template <class... Items>
+constexpr table_args_t<Items...> table_args(Items... items) {
+    return {{items...}};
+}
+
+namespace detail {
+
+template <class Model>
+concept has_table_args = requires { Model::table_args.items; };
+
+template <class Model>
+constexpr auto table_args_of() {
+    if constexpr (has_table_args<Model>) return Model::table_args;
+    else return table_args_t<>{};
+}
+
+// What an item is, and the members it names.
+template <class Item>
+struct table_item {
+    static constexpr bool is_index = false, unique = false, is_check = false;
+    static constexpr std::size_t members = 0;
+};
+template <auto... M>
+struct table_item<unique_constraint_item<M...>> {
+    static constexpr bool is_index = true, unique = true, is_check = false;
+    static constexpr std::size_t members = sizeof...(M);
+};
+template <auto... M>
+struct table_item<index_item<M...>> {
+    static constexpr bool is_index = true, unique = false, is_check = false;
+    static constexpr std::size_t members = sizeof...(M);
+};
+template <>
+struct table_item<check_item> {
+    static constexpr bool is_index = false, unique = false, is_check = true;
+    static constexpr std::size_t members = 0;
+};
+
+template <class Item>
+inline constexpr bool is_default_value = false;
+template <auto M, class V>
+inline constexpr bool is_default_value<default_value_item<M, V>> = true;
+template <class Item>
+inline constexpr bool is_onupdate = false;
+template <auto M, class V>
+inline constexpr bool is_onupdate<onupdate_item<M, V>> = true;
+
+// The value an item gives: its function's result, or the value itself.
+template <class V>
+constexpr decltype(auto) produce(const V& value) {
+    if constexpr (std::is_invocable_v<const V&>) return value();
+    else return (value);
+}
+
+}  // namespace detail
+
+}  // namespace structql
+// ---- end structql/schema/table_args.hpp ----
 
 namespace structql {
 
@@ -887,6 +1030,21 @@ struct column_info {
     std::string_view references_column;
     on_delete delete_action = on_delete::no_action;
     on_update update_action = on_update::no_action;
+    std::string_view server_default;  // SQL for DEFAULT (...); empty when none
+};
+
+// An index of the table: an indexed<> member's ("ix_<table>_<column>"), or a table_args
+// sq::index / sq::unique_constraint (a unique index).
+struct index_info {
+    std::string_view name;
+    std::span<const std::size_t> columns;  // column positions, in the index's order
+    bool unique = false;
+};
+
+// A table_args sq::check: CONSTRAINT "name" CHECK (condition).
+struct check_info {
+    std::string_view name;
+    std::string_view condition;
 };
 
 // A model's table as plain data, for code written once for every model (the unit of work, the
@@ -897,11 +1055,30 @@ struct table_view {
     std::size_t primary_key_index;  // the key's first column
     bool generated_primary_key;
     std::span<const std::size_t> key_columns;  // the key's columns in declaration order: several for a composite key
+    std::span<const index_info> indexes{};     // indexed<> members first, then table_args' in their order
+    std::span<const check_info> checks{};
 
     constexpr const column_info& primary_key() const { return columns[primary_key_index]; }
     constexpr bool is_key(std::size_t column) const {
         for (std::size_t k : key_columns)
             if (k == column) return true;
+        return false;
+    }
+    // Whether the primary key, a unique<> column or a unique index covers exactly these columns,
+    // in any order (what an ON CONFLICT target must be).
+    constexpr bool has_unique_index(std::span<const std::size_t> wanted) const {
+        auto same = [&](std::span<const std::size_t> have) {
+            if (have.size() != wanted.size()) return false;
+            for (std::size_t c : wanted) {
+                bool found = false;
+                for (std::size_t h : have) found = found || h == c;
+                if (!found) return false;
+            }
+            return true;
+        };
+        if (same(key_columns) || (wanted.size() == 1 && columns[wanted[0]].unique)) return true;
+        for (const index_info& index : indexes)
+            if (index.unique && same(index.columns)) return true;
         return false;
     }
 };
@@ -1103,6 +1280,275 @@ constexpr std::string_view table_name_of() {
     else return text_v<snake_case_name<Model>>;
 }
 
+// --- table_args (schema/table_args.hpp) ---
+
+template <class Model>
+constexpr auto reflected_table_args() {
+    if constexpr (reflectable<Model>) return table_args_of<Model>();
+    else return table_args_t<>{};
+}
+template <class Model>
+inline constexpr auto table_args_v = reflected_table_args<Model>();
+template <class Model>
+using table_args_type = std::remove_const_t<decltype(table_args_v<Model>)>;
+
+template <class Model, auto Member>
+inline constexpr bool member_of_model =
+    std::is_same_v<typename member_pointer_traits<decltype(Member)>::model, Model>;
+
+// Member's column in Model, or 0 when it is another model's (its check says so).
+template <class Model, auto Member>
+constexpr std::size_t column_of_member() {
+    if constexpr (member_of_model<Model, Member>) return member_index(Member);
+    else return 0;
+}
+
+template <class Model, class Item>
+struct item_columns {
+    static constexpr std::array<std::size_t, 0> value{};
+};
+template <class Model, auto... M>
+struct item_columns<Model, unique_constraint_item<M...>> {
+    static constexpr std::array<std::size_t, sizeof...(M)> value{column_of_member<Model, M>()...};
+};
+template <class Model, auto... M>
+struct item_columns<Model, index_item<M...>> {
+    static constexpr std::array<std::size_t, sizeof...(M)> value{column_of_member<Model, M>()...};
+};
+template <class Model, auto M>
+struct item_columns<Model, server_default_item<M>> {
+    static constexpr std::array<std::size_t, 1> value{column_of_member<Model, M>()};
+};
+template <class Model, auto M, class V>
+struct item_columns<Model, default_value_item<M, V>> {
+    static constexpr std::array<std::size_t, 1> value{column_of_member<Model, M>()};
+};
+template <class Model, auto M, class V>
+struct item_columns<Model, onupdate_item<M, V>> {
+    static constexpr std::array<std::size_t, 1> value{column_of_member<Model, M>()};
+};
+template <std::size_t I>
+inline constexpr std::array<std::size_t, 1> one_column{I};
+
+template <class Model, class Item>
+inline constexpr bool item_names_other_model = false;
+template <class Model, template <auto...> class Item, auto... M>
+inline constexpr bool item_names_other_model<Model, Item<M...>> = (!member_of_model<Model, M> || ...);
+template <class Model, template <auto, class> class Item, auto M, class V>
+inline constexpr bool item_names_other_model<Model, Item<M, V>> = !member_of_model<Model, M>;
+
+// A table_args item's mistakes, each its one message (see check_foreign_key).
+template <class Model, class Item, bool OtherModel, bool NoMembers>
+void check_table_item() {
+    static_assert(!OtherModel,
+                  "StructQL: a table_args item names a member of another model: name the model's own members, "
+                  "&Model::member (Model and Item in the instantiation name them)");
+    static_assert(!NoMembers,
+                  "StructQL: sq::index<...>(name) / sq::unique_constraint<...>(name) without members: list the "
+                  "columns, sq::index<&Model::a, &Model::b>(\"name\") (Model and Item in the instantiation name them)");
+}
+template <class Model, class Item, bool Assignable, bool Boolean>
+void check_value_item() {
+    static_assert(Assignable,
+                  "StructQL: sq::default_value / sq::onupdate<&Model::member>(v): v (or what the function v returns) "
+                  "cannot be assigned to the member (Model and Item in the instantiation name them)");
+    static_assert(!Boolean,
+                  "StructQL: sq::default_value<&Model::member> on a bool: false, its unset value, could not be "
+                  "told from a false set on purpose; make the member std::optional<bool> or use sq::server_default "
+                  "(Model and Item in the instantiation name them)");
+}
+template <class Model, std::size_t Position, bool Clash>
+void check_table_names() {
+    static_assert(!Clash,
+                  "StructQL: a table_args index, unique constraint or check has an empty name or one another has "
+                  "already (an indexed<> member's index is \"ix_<table>_<column>\"): give each its own name "
+                  "(Model in the instantiation names it; Position counts the items of table_args from 0)");
+}
+
+template <class Model, class Item>
+constexpr check_function table_item_check() {
+    constexpr bool other = item_names_other_model<Model, Item>;
+    if constexpr (table_item<Item>::is_index)
+        return &check_table_item<Model, Item, other, table_item<Item>::members == 0>;
+    else if constexpr (other)
+        return &check_table_item<Model, Item, true, false>;
+    else
+        return nullptr;
+}
+template <class Model, auto Member, class V>
+constexpr check_function default_value_check(const default_value_item<Member, V>*) {
+    if constexpr (!member_of_model<Model, Member>) return nullptr;
+    else {
+        using member = member_t<Model, member_index(Member)>;
+        using target = decltype(unwrap(std::declval<member&>()));
+        using value = std::remove_cvref_t<target>;
+        return &check_value_item<Model, default_value_item<Member, V>,
+                                 std::is_assignable_v<target, decltype(produce(std::declval<const V&>()))>,
+                                 std::is_same_v<value, bool>>;
+    }
+}
+template <class Model, auto Member, class V>
+constexpr check_function default_value_check(const onupdate_item<Member, V>*) {
+    if constexpr (!member_of_model<Model, Member>) return nullptr;
+    else {
+        using member = member_t<Model, member_index(Member)>;
+        using target = decltype(unwrap(std::declval<member&>()));
+        return &check_value_item<Model, onupdate_item<Member, V>,
+                                 std::is_assignable_v<target, decltype(produce(std::declval<const V&>()))>, false>;
+    }
+}
+template <class Model>
+constexpr check_function default_value_check(const void*) {
+    return nullptr;
+}
+
+// The item names with the position of the first that is empty or repeated (else npos).
+template <class Model>
+constexpr std::size_t clashing_table_name(std::span<const index_info> indexes, std::span<const check_info> checks,
+                                          std::size_t own_indexes) {
+    std::string_view names[64]{};
+    std::size_t count = 0, position = static_cast<std::size_t>(-1);
+    auto clash = [&](std::string_view name) {
+        bool taken = name.empty();
+        for (std::size_t k = 0; k < count && !taken; ++k) taken = names[k] == name;
+        if (count < 64) names[count++] = name;
+        return taken;
+    };
+    for (std::size_t i = 0; i < own_indexes; ++i) clash(indexes[i].name);
+    // Positions in table_args: indexes and checks are counted in the order declared.
+    const auto& items = table_args_v<Model>.items;
+    std::size_t next_index = own_indexes, next_check = 0;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+            using item = std::remove_cvref_t<decltype(std::get<P>(items))>;
+            bool taken = false;
+            if constexpr (table_item<item>::is_index) taken = clash(indexes[next_index++].name);
+            else if constexpr (table_item<item>::is_check) taken = clash(checks[next_check++].name);
+            if (taken && position == static_cast<std::size_t>(-1)) position = P;
+        };
+        (one(std::integral_constant<std::size_t, K>{}), ...);
+    }(std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<decltype(items)>>>{});
+    return position;
+}
+
+template <class Model, std::size_t I>
+struct index_name_text {
+    static constexpr void write(auto& out) {
+        out.append("ix_");
+        out.append(table_name_of<Model>());
+        out.append('_');
+        out.append(member_name<Model, I>());
+    }
+};
+
+// The indexed<> members' indexes, "ix_<table>_<column>" each, into out[0, count).
+template <class Model>
+struct own_indexes {
+    static constexpr std::size_t column_count = boost::pfr::tuple_size_v<reflected_t<Model>>;
+    static constexpr std::size_t count = [] {
+        return []<std::size_t... I>(std::index_sequence<I...>) {
+            return (std::size_t{column_layers<member_t<Model, I>>::indexed} + ... + 0);
+        }(std::make_index_sequence<column_count>{});
+    }();
+    template <std::size_t N>
+    static constexpr void write(std::array<index_info, N>& out) {
+        if constexpr (count > 0) {
+            std::size_t n = 0;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                auto own = [&]<std::size_t C>(std::integral_constant<std::size_t, C>) {
+                    if constexpr (column_layers<member_t<Model, C>>::indexed)
+                        out[n++] = {text_v<index_name_text<Model, C>>, one_column<C>, false};
+                };
+                (own(std::integral_constant<std::size_t, I>{}), ...);
+            }(std::make_index_sequence<column_count>{});
+        }
+    }
+};
+
+// A model's indexes and checks, its columns' server defaults, its items checked.
+template <class Model, class Args = table_args_type<Model>>
+struct table_items;
+// Most models: nothing to look through.
+template <class Model>
+struct table_items<Model, table_args_t<>> {
+    static constexpr std::array<index_info, own_indexes<Model>::count> indexes = [] {
+        std::array<index_info, own_indexes<Model>::count> out{};
+        own_indexes<Model>::write(out);
+        return out;
+    }();
+    static constexpr std::array<check_info, 0> checks{};
+    template <std::size_t I>
+    static constexpr std::string_view server_default() {
+        return {};
+    }
+    static constexpr bool checked = true;  // the indexed<> members' names differ by construction
+};
+template <class Model, class... Items>
+struct table_items<Model, table_args_t<Items...>> {
+    static constexpr std::size_t own_index_count = own_indexes<Model>::count;
+    static constexpr std::size_t index_count = own_index_count + (std::size_t{table_item<Items>::is_index} + ... + 0);
+    static constexpr std::size_t check_count = (std::size_t{table_item<Items>::is_check} + ... + 0);
+
+    static constexpr std::array<index_info, index_count> indexes = [] {
+        std::array<index_info, index_count> out{};
+        own_indexes<Model>::write(out);
+        std::size_t n = own_index_count;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+                using item = std::tuple_element_t<P, std::tuple<Items...>>;
+                if constexpr (table_item<item>::is_index)
+                    out[n++] = {std::get<P>(table_args_v<Model>.items).name, item_columns<Model, item>::value,
+                                table_item<item>::unique};
+            };
+            (one(std::integral_constant<std::size_t, K>{}), ...);
+        }(std::index_sequence_for<Items...>{});
+        return out;
+    }();
+
+    static constexpr std::array<check_info, check_count> checks = [] {
+        std::array<check_info, check_count> out{};
+        std::size_t n = 0;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+                using item = std::tuple_element_t<P, std::tuple<Items...>>;
+                if constexpr (table_item<item>::is_check) {
+                    const check_item& c = std::get<P>(table_args_v<Model>.items);
+                    out[n++] = {c.name, c.condition};
+                }
+            };
+            (one(std::integral_constant<std::size_t, K>{}), ...);
+        }(std::index_sequence_for<Items...>{});
+        return out;
+    }();
+
+    // Column I's server default, empty when none (the last one given wins).
+    template <std::size_t I>
+    static constexpr std::string_view server_default() {
+        std::string_view found;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+                using item = std::tuple_element_t<P, std::tuple<Items...>>;
+                if constexpr (requires { std::get<P>(table_args_v<Model>.items).sql; })
+                    if (item_columns<Model, item>::value[0] == I && !item_names_other_model<Model, item>)
+                        found = std::get<P>(table_args_v<Model>.items).sql;
+            };
+            (one(std::integral_constant<std::size_t, K>{}), ...);
+        }(std::index_sequence_for<Items...>{});
+        return found;
+    }
+
+    // Every item checked: each check function's address taken instantiates its static_asserts.
+    static constexpr bool checked = [] {
+        constexpr check_function items[] = {&no_check, table_item_check<Model, Items>()...,
+                                            default_value_check<Model>(static_cast<const Items*>(nullptr))...};
+        constexpr check_function names =
+            &check_table_names<Model, clashing_table_name<Model>(indexes, checks, own_index_count),
+                               clashing_table_name<Model>(indexes, checks, own_index_count) != static_cast<std::size_t>(-1)>;
+        (void)items;
+        return names != nullptr;
+    }();
+};
+
 template <class Model, std::size_t I>
 constexpr column_info make_column_info() {
     using layers = column_layers<member_t<Model, I>>;
@@ -1115,6 +1561,7 @@ constexpr column_info make_column_info() {
         .indexed = layers::indexed,
         .references_table = {},
         .references_column = {},
+        .server_default = table_items<Model>::template server_default<I>(),
     };
     if constexpr (!std::is_void_v<typename layers::references>) {
         using parent = typename layers::references;
@@ -1240,7 +1687,13 @@ struct table {
         return detail::field<primary_key_index>(object);
     }
 
-    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key, key_columns};
+    // table_args' items (and the indexed<> members' indexes), checked first.
+    using items = detail::table_items<reflected>;
+    static_assert(items::checked);
+    static constexpr const auto& indexes = items::indexes;
+    static constexpr const auto& checks = items::checks;
+
+    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key, key_columns, indexes, checks};
 
     // The models this one references (itself excluded), as a detail::type_list.
     using parents = typename detail::referenced_models<T, std::make_index_sequence<column_count>>::type;
@@ -1507,7 +1960,22 @@ constexpr void write_column_definition(auto& out, const table_view& t, std::size
         if (is_key) out.append(" PRIMARY KEY");
     }
     if (c.unique && !is_key) out.append(" UNIQUE");
+    if (!c.server_default.empty()) {
+        out.append(" DEFAULT (");
+        out.append(c.server_default);
+        out.append(')');
+    }
     if (!c.references_table.empty()) write_references<D>(out, c);
+}
+
+// , CONSTRAINT "name" CHECK (condition): a table_args check, after the columns.
+template <class D>
+constexpr void write_check(auto& out, std::string_view name, std::string_view condition) {
+    out.append(", CONSTRAINT ");
+    write_identifier<D>(out, name);
+    out.append(" CHECK (");
+    out.append(condition);
+    out.append(')');
 }
 
 template <class D>
@@ -1527,6 +1995,7 @@ constexpr void write_create_table(auto& out, const table_view& t) {
         }
         out.append(')');
     }
+    for (const check_info& check : t.checks) write_check<D>(out, check.name, check.condition);
     out.append(')');
 }
 
@@ -1543,33 +2012,26 @@ struct drop_table_text {
     }
 };
 
-// CREATE INDEX for the Nth indexed<> column of T.
-template <class T>
-constexpr std::size_t indexed_column_count() {
-    std::size_t n = 0;
-    for (const column_info& c : table<T>::columns) n += c.indexed ? 1 : 0;
-    return n;
-}
-
-template <class T>
-constexpr std::size_t nth_indexed_column(std::size_t n) {
-    for (std::size_t i = 0; i < table<T>::column_count; ++i)
-        if (table<T>::columns[i].indexed && n-- == 0) return i;
-    return table<T>::column_count;
+// CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b"): an index of the table (indexed<>
+// members', then table_args'); `if_not_exists` for create_all.
+template <class D>
+constexpr void write_create_index(auto& out, const table_view& t, const index_info& index, bool if_not_exists) {
+    out.append(index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    if (if_not_exists) out.append("IF NOT EXISTS ");
+    write_identifier<D>(out, index.name);
+    out.append(" ON ");
+    write_identifier<D>(out, t.name);
+    out.append(" (");
+    for (std::size_t k = 0; k < index.columns.size(); ++k) {
+        if (k > 0) out.append(", ");
+        write_identifier<D>(out, t.columns[index.columns[k]].name);
+    }
+    out.append(')');
 }
 
 template <class D, class T, std::size_t N>
 struct create_index_text {
-    static constexpr void write(auto& out) {
-        constexpr const column_info& c = table<T>::columns[nth_indexed_column<T>(N)];
-        out.append("CREATE INDEX IF NOT EXISTS ");
-        write_identifier<D>(out, "ix_", table<T>::name, "_", c.name);
-        out.append(" ON ");
-        write_identifier<D>(out, table<T>::name);
-        out.append(" (");
-        write_identifier<D>(out, c.name);
-        out.append(')');
-    }
+    static constexpr void write(auto& out) { write_create_index<D>(out, table<T>::view, table<T>::indexes[N], true); }
 };
 
 // INSERT of `rows` rows, without the primary key column when the database assigns it (a model
@@ -1675,7 +2137,7 @@ template <class D, class T>
 constexpr auto create_indexes_array() {
     return []<std::size_t... N>(std::index_sequence<N...>) {
         return std::array<std::string_view, sizeof...(N)>{text_v<create_index_text<D, T, N>>...};
-    }(std::make_index_sequence<indexed_column_count<T>()>{});
+    }(std::make_index_sequence<table<T>::indexes.size()>{});
 }
 }  // namespace detail
 
@@ -1904,6 +2366,42 @@ column_set changed_columns(const T& now, const T& before) {
         ((changed |= same_value(field<I>(now), field<I>(before)) ? 0 : column_set{1} << (I % 64)), ...);
     }(std::make_index_sequence<table<T>::column_count>{});
     return changed;
+}
+
+// table_args' sq::default_value and sq::onupdate (schema/table_args.hpp).
+template <class T, class Items = table_args_type<T>>
+inline constexpr bool has_defaults = false;
+template <class T, class... Items>
+inline constexpr bool has_defaults<T, table_args_t<Items...>> = (is_default_value<Items> || ...);
+template <class T, class Items = table_args_type<T>>
+inline constexpr bool has_onupdate = false;
+template <class T, class... Items>
+inline constexpr bool has_onupdate<T, table_args_t<Items...>> = (is_onupdate<Items> || ...);
+
+template <class T>
+void fill_default(T&, const auto&) {}
+template <class T, auto Member, class V>
+void fill_default(T& object, const default_value_item<Member, V>& item) {
+    auto& member = unwrap(field<member_index(Member)>(object));
+    if (same_value(member, std::remove_reference_t<decltype(member)>{})) member = produce(item.value);
+}
+// Members with a default_value that still hold their value-initialised value take it.
+template <class T>
+void fill_defaults(T& object) {
+    std::apply([&](const auto&... item) { (fill_default(object, item), ...); }, table_args_v<T>.items);
+}
+
+template <class T>
+void fill_onupdate(T&, const T&, const auto&) {}
+template <class T, auto Member, class V>
+void fill_onupdate(T& object, const T& before, const onupdate_item<Member, V>& item) {
+    auto& member = unwrap(field<member_index(Member)>(object));
+    if (same_value(member, unwrap(field<member_index(Member)>(before)))) member = produce(item.value);
+}
+// Members with an onupdate take its value, unless changed since `before` (the last flush).
+template <class T>
+void fill_onupdates(T& object, const T& before) {
+    std::apply([&](const auto&... item) { (fill_onupdate(object, before, item), ...); }, table_args_v<T>.items);
 }
 
 // An integer primary key left at 0, for the database to assign.
@@ -6057,7 +6555,16 @@ private:
             auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, tag, table<T>::view, rows,
                                                                                      generated, false, conflict);
             detail::statement_use use(statement);
-            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            if constexpr (detail::has_defaults<T>) {  // the objects are the caller's: a filled copy is bound
+                T filled{};
+                detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& {
+                    filled = *first++;
+                    detail::fill_defaults(filled);
+                    return filled;
+                });
+            } else {
+                detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            }
             statement.step();
             written += conflict ? static_cast<std::size_t>(c.changes()) : rows;
         }
@@ -6538,6 +7045,21 @@ struct metadata {
     static_assert(!all_parents_listed || size == 0 || creation_order[0] < size,  // one message at a time
                   "StructQL: the foreign keys of the models in metadata<...> form a cycle; break it (a "
                   "model may reference itself, but not through another model)");
+
+    // An index's name is the schema's (the database's, on SQLite), not the table's: a second
+    // CREATE INDEX IF NOT EXISTS of the name would silently create nothing.
+    static constexpr bool index_names_distinct = [] {
+        constexpr std::array<table_view, size> views{table<Models>::view...};
+        for (std::size_t i = 0; i < size; ++i)
+            for (std::size_t j = i + 1; j < size; ++j)
+                for (const index_info& a : views[i].indexes)
+                    for (const index_info& b : views[j].indexes)
+                        if (a.name == b.name) return false;
+        return true;
+    }();
+    static_assert(index_names_distinct,
+                  "StructQL: two models in metadata<...> have an index or unique constraint of the same name; an "
+                  "index's name is the whole schema's: rename one in its model's table_args");
 
     // CREATE TABLE IF NOT EXISTS and CREATE INDEX IF NOT EXISTS for every model, parents
     // first, in one transaction.
@@ -7654,6 +8176,10 @@ struct model_ops {
     std::span<const delete_follower> delete_followers;
     // delete-orphan: whether the object's key of such a relationship went NULL (nullptr: none declared).
     bool (*orphaned)(const void* object, const void* snapshot);
+    // table_args' default_value (before an INSERT) and onupdate (before an UPDATE); nullptr
+    // when the model has none.
+    void (*fill_defaults)(void* object);
+    void (*fill_onupdates)(void* object, const void* snapshot);
 };
 
 template <class Backend, class T>
@@ -7711,6 +8237,17 @@ struct ops_of {
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
         .delete_followers = detail::delete_followers<T>,
         .orphaned = orphan_test<T>(),
+        .fill_defaults = [] {
+            void (*fill)(void*) = nullptr;
+            if constexpr (has_defaults<T>) fill = [](void* p) { detail::fill_defaults(*static_cast<T*>(p)); };
+            return fill;
+        }(),
+        .fill_onupdates = [] {
+            void (*fill)(void*, const void*) = nullptr;
+            if constexpr (has_onupdate<T>)
+                fill = [](void* p, const void* before) { detail::fill_onupdates(*static_cast<T*>(p), row(before)); };
+            return fill;
+        }(),
     };
 };
 
@@ -7881,6 +8418,8 @@ struct model_store final : model_store_base<Backend> {
     // multi-row INSERTs of up to rows_per_insert rows (as connection.insert does): one statement
     // per batch instead of one per object (SQLAlchemy's "insertmanyvalues").
     void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
+        if (ops.fill_defaults)
+            for (const auto& step : run) ops.fill_defaults(step.e->object);
         while (!run.empty()) {
             bool generated = key_generated(*run[0].e);
             const std::size_t most = rows_per_insert(table(), generated);
@@ -8016,6 +8555,10 @@ struct model_store final : model_store_base<Backend> {
             if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
+            if (ops.fill_onupdates) {
+                ops.fill_onupdates(e.object, e.snapshot);
+                if (ops.column_sets_fit) changed = ops.changed(e.object, e.snapshot);
+            }
             wrote_columns(changed);
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
             else update_one(connection(), e, changed);
@@ -10420,12 +10963,36 @@ STRUCTQL_DECL timestamp parse_timestamp(std::string_view s) {
     return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
 }
 
+// SQLite reports a unique index's violation by its columns ("UNIQUE constraint failed: t.a,
+// t.b"): the named index (a table_args unique_constraint) over exactly those columns, or empty.
+// Asked after the failure, on the same connection; nothing here throws.
+STRUCTQL_DECL std::string unique_index_named_by(sqlite3* db, std::string_view message) {
+    constexpr std::string_view prefix = "UNIQUE constraint failed: ";
+    if (!message.starts_with(prefix)) return {};
+    const std::string columns(message.substr(prefix.size()));
+    static constexpr char query[] =
+        "SELECT m.name FROM sqlite_master m JOIN pragma_index_list(m.tbl_name) il ON il.name = m.name AND il.\"unique\" "
+        "WHERE m.type = 'index' AND m.sql IS NOT NULL AND (SELECT group_concat(m.tbl_name || '.' || ii.name, ', ') "
+        "FROM pragma_index_info(m.name) ii) = ?";
+    sqlite3_stmt* stmt = nullptr;
+    std::string name;
+    if (sqlite3_prepare_v2(db, query, sizeof query - 1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_bind_text(stmt, 1, columns.data(), static_cast<int>(columns.size()), SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        if (const unsigned char* text = sqlite3_column_text(stmt, 0)) name = reinterpret_cast<const char*>(text);
+    sqlite3_finalize(stmt);
+    return name;
+}
+
 [[noreturn]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    message += format_sql_context(sql);
     // The connection's extended code is the precise one when it reports the same failure.
     int extended = db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_extended_errcode(db) : rc;
     database_code code{.sqlite = extended, .sqlstate = {}};
+    if (db && extended == SQLITE_CONSTRAINT_UNIQUE)
+        if (std::string index = unique_index_named_by(db, message); !index.empty())
+            message += " (unique constraint \"" + index + "\")";
+    message += format_sql_context(sql);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message, code);
     if (sqlite_retryable(extended)) throw retryable_error(message, code);
     throw operational_error(message, code);

@@ -18,6 +18,9 @@
 //   make_counted_engine(options),         an engine whose connections the server can count;
 //   server_connections(expected)          SQLite has no server: std::nullopt
 //   unique_violation, not_null_violation, foreign_key_violation: the database's own wording
+//   indexes(probe, table)                 the table's own indexes, "name unique(0/1) col,col" by name
+//   checks(probe, table)                  the table's named CHECK constraints, by name
+//   server_default(probe, table, column)  the column's DEFAULT as the database shows it, "" for none
 //   insert_generated_key_sql<T>           the INSERT a session runs for a key left at 0
 //   timestamp_precision                   what a stored timestamp keeps (written truncated to it)
 //
@@ -27,6 +30,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -139,6 +143,30 @@ struct sqlite : database_types<structql::sqlite_backend, sqlite_file> {
         return "NOT NULL constraint failed: " + std::string(table) + "." + std::string(column);
     }
     static std::string foreign_key_violation(std::string_view, std::string_view) { return "FOREIGN KEY constraint failed"; }
+
+    static std::vector<std::string> indexes(probe_type& probe, const std::string& table) {
+        std::vector<std::string> out;
+        for (auto& row : probe.query("SELECT il.name || ' ' || il.\"unique\" || ' ' || (SELECT group_concat(ii.name, ',') "
+                                     "FROM pragma_index_info(il.name) ii) FROM pragma_index_list('" + table + "') il "
+                                     "WHERE il.origin = 'c' ORDER BY il.name"))
+            out.push_back(*row[0]);
+        return out;
+    }
+    // SQLite keeps no list of them: read from the CREATE TABLE text, CONSTRAINT "name" CHECK.
+    static std::vector<std::string> checks(probe_type& probe, const std::string& table) {
+        auto sql = probe.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '" + table + "'");
+        const std::string text = sql.empty() ? "" : sql[0][0].value_or("");
+        std::vector<std::string> out;
+        for (std::size_t at = text.find("CONSTRAINT \""); at != std::string::npos; at = text.find("CONSTRAINT \"", at + 1))
+            if (std::size_t end = text.find('"', at + 12); end != std::string::npos && text.compare(end, 8, "\" CHECK ") == 0)
+                out.push_back(text.substr(at + 12, end - at - 12));
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+    static std::string server_default(probe_type& probe, const std::string& table, const std::string& column) {
+        auto rows = probe.query("SELECT dflt_value FROM pragma_table_info('" + table + "') WHERE name = '" + column + "'");
+        return rows.empty() ? "" : rows[0][0].value_or("");
+    }
 };
 
 struct postgresql : database_types<structql::postgresql_backend, pg_probe> {
@@ -267,6 +295,33 @@ struct postgresql : database_types<structql::postgresql_backend, pg_probe> {
     }
     static std::string foreign_key_violation(std::string_view table, std::string_view column) {
         return "violates foreign key constraint \"" + std::string(table) + "_" + std::string(column) + "_fkey\"";
+    }
+
+    static std::vector<std::string> indexes(probe_type& probe, const std::string& table) {
+        std::vector<std::string> out;
+        for (auto& row : probe.query(
+                 "SELECT i.relname || ' ' || CASE WHEN ix.indisunique THEN '1' ELSE '0' END || ' ' || "
+                 "(SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM unnest(ix.indkey::int2[]) WITH ORDINALITY "
+                 "AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum) "
+                 "FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid "
+                 "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = current_schema() AND t.relname = '" +
+                 table + "' AND NOT ix.indisprimary "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid) ORDER BY i.relname"))
+            out.push_back(*row[0]);
+        return out;
+    }
+    static std::vector<std::string> checks(probe_type& probe, const std::string& table) {
+        std::vector<std::string> out;
+        for (auto& row : probe.query("SELECT con.conname FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
+                                     "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = current_schema() "
+                                     "AND t.relname = '" + table + "' AND con.contype = 'c' ORDER BY 1"))
+            out.push_back(*row[0]);
+        return out;
+    }
+    static std::string server_default(probe_type& probe, const std::string& table, const std::string& column) {
+        auto rows = probe.query("SELECT column_default FROM information_schema.columns WHERE table_schema = current_schema() "
+                                "AND table_name = '" + table + "' AND column_name = '" + column + "'");
+        return rows.empty() ? "" : rows[0][0].value_or("");
     }
 
 private:

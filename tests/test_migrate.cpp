@@ -1,8 +1,9 @@
-// Schema migrations (<structql/migrate.hpp>) on both backends: every change kind with rows in
-// the tables, checked through an independent connection (sqlite3 / libpq) before and after; a
-// refused or failing migration leaves the database exactly as it was (schema and rows dumped and
-// compared); numbered migrations run once each, also with two migrators at once (threads with
-// engines of their own, and processes).
+// Schema migrations (<structql/migrate.hpp>) on both backends: every change kind (table_args'
+// indexes, checks and server defaults too) with rows in the tables, checked through an
+// independent connection (sqlite3 / libpq) before and after; a refused or failing migration
+// leaves the database exactly as it was (schema and rows dumped and compared); numbered
+// migrations run once each, also with two migrators at once (threads with engines of their own,
+// and processes).
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -414,4 +415,151 @@ TEMPLATE_TEST_CASE("migrate makes a key the database does not number a generated
     auto c = engine.connect();
     c.insert(std::vector<migrate_v2::Tag>{{.id = 0, .label = "six"}});  // the key left to the database
     CHECK(text_of(probe.query("SELECT id, label FROM tag ORDER BY id")) == "5|five|\n6|six|\n");
+}
+
+// --- table_args: composite unique constraints and indexes, checks, server defaults -----------
+
+namespace migrate_args_v1 {
+struct Item {
+    std::int64_t id;
+    std::int64_t shop;
+    std::string sku;
+    double price;
+    std::string status;
+    static constexpr std::string_view table_name = "item";
+};
+using models = sq::metadata<Item>;
+}  // namespace migrate_args_v1
+
+namespace migrate_args_v2 {
+struct Item {
+    std::int64_t id;
+    std::int64_t shop;
+    std::string sku;
+    double price;
+    std::string status;
+    std::string note;    // added NOT NULL: its server default fills the rows there
+    std::int64_t stock;  // added with a check over it: the database checks the rows
+    static constexpr std::string_view table_name = "item";
+    static constexpr auto table_args = sq::table_args(
+        sq::unique_constraint<&Item::shop, &Item::sku>("uq_item_shop_sku"),
+        sq::index<&Item::price, &Item::shop>("ix_item_price_shop"),
+        sq::check("price >= 0", "ck_item_price"),
+        sq::check("stock >= 0", "ck_item_stock"),
+        sq::server_default<&Item::status>("'draft'"),
+        sq::server_default<&Item::note>("'none'"),
+        sq::server_default<&Item::stock>("0"));
+};
+using models = sq::metadata<Item>;
+}  // namespace migrate_args_v2
+
+namespace migrate_args_v3 {
+struct Item {
+    std::int64_t id;
+    std::int64_t shop;
+    std::string sku;
+    double price;
+    std::string status;
+    std::string note;
+    std::int64_t stock;
+    static constexpr std::string_view table_name = "item";
+    static constexpr auto table_args = sq::table_args(
+        sq::unique_constraint<&Item::shop, &Item::sku>("uq_item_shop_sku"),
+        sq::index<&Item::shop, &Item::price>("ix_item_price_shop"),  // the same name over other columns
+        sq::check("price < 100", "ck_item_price_below_100"),          // ck_item_price dropped
+        sq::check("stock >= 0", "ck_item_stock"),
+        sq::server_default<&Item::status>("'open'"),                   // changed; note's dropped
+        sq::server_default<&Item::price>("0"),                         // added
+        sq::server_default<&Item::stock>("0"));
+};
+using models = sq::metadata<Item>;
+}  // namespace migrate_args_v3
+
+TEMPLATE_TEST_CASE("migrate adds and changes and drops composite unique constraints and indexes and checks and defaults",
+                   "[migrate][table_args]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    TestType db;
+    auto engine = db.make_engine();
+    migrate_args_v1::models::create_all(engine);
+    auto probe = db.probe();
+    probe.exec("INSERT INTO item (id, shop, sku, price, status) VALUES (1, 1, 'a', 5, 'x'), (2, 1, 'b', 7, 'y'), "
+               "(3, 2, 'a', 9, 'z')");
+    const std::string rows = "1|1|a|5|x|\n2|1|b|7|y|\n3|2|a|9|z|\n";
+
+    // Refused over rows the new constraints would reject, naming the constraint; nothing changes.
+    probe.exec("UPDATE item SET sku = 'a' WHERE id = 2");
+    const std::string duplicated = dump(probe);
+    CHECK_THROWS_WITH(sq::migrate<migrate_args_v2::models>(engine),
+                      Catch::Contains("table \"item\" unique constraint \"uq_item_shop_sku\": 2 rows share their values"));
+    CHECK(dump(probe) == duplicated);
+    probe.exec("UPDATE item SET sku = 'b', price = -7 WHERE id = 2");
+    CHECK_THROWS_WITH(sq::migrate<migrate_args_v2::models>(engine),
+                      Catch::Contains("table \"item\" check \"ck_item_price\": 1 row fails price >= 0"));
+    probe.exec("UPDATE item SET price = 7 WHERE id = 2");
+
+    // v2: every item added; SQLite rebuilds (a check, a default), PostgreSQL alters in place.
+    auto plan = sq::plan_migration<migrate_args_v2::models>(engine);
+    std::string text = plan.sql();
+    INFO(text);
+    for (const char* expected :
+         {"index_added item.uq_item_shop_sku:  -> UNIQUE (shop, sku)", "index_added item.ix_item_price_shop:  -> (price, shop)",
+          "check_added item.ck_item_price:  -> price >= 0", "column_default_changed item.status:  -> 'draft'",
+          "column_added item.note", "CREATE UNIQUE INDEX \"uq_item_shop_sku\" ON \"item\" (\"shop\", \"sku\")"})
+        CHECK(text.find(expected) != std::string::npos);
+    CHECK(text.find(TestType::is_sqlite ? "RENAME TO \"item\""
+                                        : "ALTER TABLE \"item\" ADD CONSTRAINT \"ck_item_price\" CHECK (price >= 0)") !=
+          std::string::npos);
+    plan.apply(engine);
+    CHECK(TestType::indexes(probe, "item") ==
+          std::vector<std::string>{"ix_item_price_shop 0 price,shop", "uq_item_shop_sku 1 shop,sku"});
+    CHECK(TestType::checks(probe, "item") == std::vector<std::string>{"ck_item_price", "ck_item_stock"});
+    CHECK(TestType::server_default(probe, "item", "status") == (TestType::is_sqlite ? "'draft'" : "'draft'::text"));
+    CHECK(probe.count("SELECT count(*) FROM item WHERE stock = 0") == 3);
+    CHECK_THROWS_WITH(probe.exec("UPDATE item SET stock = -1 WHERE id = 1"), Catch::Contains("ck_item_stock"));
+    CHECK(text_of(probe.query("SELECT id, shop, sku, CAST(price AS INTEGER), status, note FROM item ORDER BY id")) ==
+          "1|1|a|5|x|none|\n2|1|b|7|y|none|\n3|2|a|9|z|none|\n");
+    probe.exec("INSERT INTO item (id, shop, sku, price) VALUES (4, 2, 'b', 1)");
+    CHECK(text_of(probe.query("SELECT status, note FROM item WHERE id = 4")) == "draft|none|\n");
+    CHECK_THROWS_WITH(probe.exec("INSERT INTO item (id, shop, sku, price) VALUES (5, 2, 'b', 1)"),
+                      Catch::Contains(TestType::is_sqlite ? "item.shop, item.sku" : "uq_item_shop_sku"));
+    CHECK_THROWS_WITH(probe.exec("INSERT INTO item (id, shop, sku, price) VALUES (5, 3, 'c', -1)"),
+                      Catch::Contains("ck_item_price"));
+    probe.exec("DELETE FROM item WHERE id = 4");
+    // The database now matches: PostgreSQL's 'draft'::text is the model's 'draft'.
+    CHECK(sq::plan_migration<migrate_args_v2::models>(engine).empty());
+
+    // v3 with drop off: the index over other columns made again, a check kept, defaults changed.
+    auto keep = sq::migrate<migrate_args_v3::models>(engine);
+    std::string keep_text = keep.sql();
+    INFO(keep_text);
+    for (const char* expected :
+         {"index_dropped item.ix_item_price_shop", "index_added item.ix_item_price_shop:  -> (shop, price)",
+          "check_added item.ck_item_price_below_100", "check_dropped item.ck_item_price",
+          "-- kept (migration_options::drop is off): check ck_item_price on item",
+          "column_default_changed item.note: 'none'", "column_default_changed item.price:  -> 0"})
+        CHECK(keep_text.find(expected) != std::string::npos);
+    CHECK(TestType::indexes(probe, "item") ==
+          std::vector<std::string>{"ix_item_price_shop 0 shop,price", "uq_item_shop_sku 1 shop,sku"});
+    CHECK(TestType::checks(probe, "item") ==
+          std::vector<std::string>{"ck_item_price", "ck_item_price_below_100", "ck_item_stock"});
+    CHECK(TestType::server_default(probe, "item", "status") == (TestType::is_sqlite ? "'open'" : "'open'::text"));
+    CHECK(TestType::server_default(probe, "item", "note").empty());
+    CHECK(text_of(probe.query("SELECT id, shop, sku, CAST(price AS INTEGER), status, note FROM item ORDER BY id")) ==
+          "1|1|a|5|x|none|\n2|1|b|7|y|none|\n3|2|a|9|z|none|\n");
+    probe.exec("INSERT INTO item (id, shop, sku, note) VALUES (4, 3, 'c', 'n')");
+    CHECK(text_of(probe.query("SELECT CAST(price AS INTEGER), status FROM item WHERE id = 4")) == "0|open|\n");
+    CHECK_THROWS_WITH(probe.exec("INSERT INTO item (id, shop, sku, price, note) VALUES (5, 3, 'd', -1, 'n')"),
+                      Catch::Contains("ck_item_price"));  // kept
+    probe.exec("DELETE FROM item WHERE id = 4");
+    CHECK(sq::plan_migration<migrate_args_v3::models>(engine).kept() == std::vector<std::string>{"check ck_item_price on item"});
+
+    // Back to v1, dropping: no index, check or default is left, and every row is.
+    auto back = sq::migrate<migrate_args_v1::models>(engine, {.drop = true, .renames = {}, .fills = {}});
+    INFO(back.sql());
+    CHECK(TestType::indexes(probe, "item").empty());
+    CHECK(TestType::checks(probe, "item").empty());
+    CHECK(TestType::server_default(probe, "item", "status").empty());
+    CHECK(TestType::server_default(probe, "item", "price").empty());
+    CHECK(text_of(probe.query("SELECT id, shop, sku, CAST(price AS INTEGER), status FROM item ORDER BY id")) == rows);
+    CHECK(sq::plan_migration<migrate_args_v1::models>(engine).empty());
 }

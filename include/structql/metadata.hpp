@@ -76,6 +76,21 @@ struct metadata {
                   "StructQL: the foreign keys of the models in metadata<...> form a cycle; break it (a "
                   "model may reference itself, but not through another model)");
 
+    // An index's name is the schema's (the database's, on SQLite), not the table's: a second
+    // CREATE INDEX IF NOT EXISTS of the name would silently create nothing.
+    static constexpr bool index_names_distinct = [] {
+        constexpr std::array<table_view, size> views{table<Models>::view...};
+        for (std::size_t i = 0; i < size; ++i)
+            for (std::size_t j = i + 1; j < size; ++j)
+                for (const index_info& a : views[i].indexes)
+                    for (const index_info& b : views[j].indexes)
+                        if (a.name == b.name) return false;
+        return true;
+    }();
+    static_assert(index_names_distinct,
+                  "StructQL: two models in metadata<...> have an index or unique constraint of the same name; an "
+                  "index's name is the whole schema's: rename one in its model's table_args");
+
     // CREATE TABLE IF NOT EXISTS and CREATE INDEX IF NOT EXISTS for every model, parents
     // first, in one transaction.
     template <class Backend>

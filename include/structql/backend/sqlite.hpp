@@ -580,12 +580,36 @@ STRUCTQL_DECL timestamp parse_timestamp(std::string_view s) {
     return timestamp{timestamp::duration{day_count * ticks_per_day + ticks}};
 }
 
+// SQLite reports a unique index's violation by its columns ("UNIQUE constraint failed: t.a,
+// t.b"): the named index (a table_args unique_constraint) over exactly those columns, or empty.
+// Asked after the failure, on the same connection; nothing here throws.
+STRUCTQL_DECL std::string unique_index_named_by(sqlite3* db, std::string_view message) {
+    constexpr std::string_view prefix = "UNIQUE constraint failed: ";
+    if (!message.starts_with(prefix)) return {};
+    const std::string columns(message.substr(prefix.size()));
+    static constexpr char query[] =
+        "SELECT m.name FROM sqlite_master m JOIN pragma_index_list(m.tbl_name) il ON il.name = m.name AND il.\"unique\" "
+        "WHERE m.type = 'index' AND m.sql IS NOT NULL AND (SELECT group_concat(m.tbl_name || '.' || ii.name, ', ') "
+        "FROM pragma_index_info(m.name) ii) = ?";
+    sqlite3_stmt* stmt = nullptr;
+    std::string name;
+    if (sqlite3_prepare_v2(db, query, sizeof query - 1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_bind_text(stmt, 1, columns.data(), static_cast<int>(columns.size()), SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        if (const unsigned char* text = sqlite3_column_text(stmt, 0)) name = reinterpret_cast<const char*>(text);
+    sqlite3_finalize(stmt);
+    return name;
+}
+
 [[noreturn]] STRUCTQL_DECL void throw_sqlite_error(sqlite3* db, int rc, std::string_view sql) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    message += format_sql_context(sql);
     // The connection's extended code is the precise one when it reports the same failure.
     int extended = db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_extended_errcode(db) : rc;
     database_code code{.sqlite = extended, .sqlstate = {}};
+    if (db && extended == SQLITE_CONSTRAINT_UNIQUE)
+        if (std::string index = unique_index_named_by(db, message); !index.empty())
+            message += " (unique constraint \"" + index + "\")";
+    message += format_sql_context(sql);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) throw integrity_error(message, code);
     if (sqlite_retryable(extended)) throw retryable_error(message, code);
     throw operational_error(message, code);

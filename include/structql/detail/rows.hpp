@@ -126,6 +126,42 @@ column_set changed_columns(const T& now, const T& before) {
     return changed;
 }
 
+// table_args' sq::default_value and sq::onupdate (schema/table_args.hpp).
+template <class T, class Items = table_args_type<T>>
+inline constexpr bool has_defaults = false;
+template <class T, class... Items>
+inline constexpr bool has_defaults<T, table_args_t<Items...>> = (is_default_value<Items> || ...);
+template <class T, class Items = table_args_type<T>>
+inline constexpr bool has_onupdate = false;
+template <class T, class... Items>
+inline constexpr bool has_onupdate<T, table_args_t<Items...>> = (is_onupdate<Items> || ...);
+
+template <class T>
+void fill_default(T&, const auto&) {}
+template <class T, auto Member, class V>
+void fill_default(T& object, const default_value_item<Member, V>& item) {
+    auto& member = unwrap(field<member_index(Member)>(object));
+    if (same_value(member, std::remove_reference_t<decltype(member)>{})) member = produce(item.value);
+}
+// Members with a default_value that still hold their value-initialised value take it.
+template <class T>
+void fill_defaults(T& object) {
+    std::apply([&](const auto&... item) { (fill_default(object, item), ...); }, table_args_v<T>.items);
+}
+
+template <class T>
+void fill_onupdate(T&, const T&, const auto&) {}
+template <class T, auto Member, class V>
+void fill_onupdate(T& object, const T& before, const onupdate_item<Member, V>& item) {
+    auto& member = unwrap(field<member_index(Member)>(object));
+    if (same_value(member, unwrap(field<member_index(Member)>(before)))) member = produce(item.value);
+}
+// Members with an onupdate take its value, unless changed since `before` (the last flush).
+template <class T>
+void fill_onupdates(T& object, const T& before) {
+    std::apply([&](const auto&... item) { (fill_onupdate(object, before, item), ...); }, table_args_v<T>.items);
+}
+
 // An integer primary key left at 0, for the database to assign.
 template <class T, class Member>
 bool is_unassigned_key(const Member& member) {

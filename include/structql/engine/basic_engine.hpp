@@ -183,7 +183,16 @@ private:
             auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, tag, table<T>::view, rows,
                                                                                      generated, false, conflict);
             detail::statement_use use(statement);
-            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            if constexpr (detail::has_defaults<T>) {  // the objects are the caller's: a filled copy is bound
+                T filled{};
+                detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& {
+                    filled = *first++;
+                    detail::fill_defaults(filled);
+                    return filled;
+                });
+            } else {
+                detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            }
             statement.step();
             written += conflict ? static_cast<std::size_t>(c.changes()) : rows;
         }

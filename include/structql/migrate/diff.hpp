@@ -35,12 +35,15 @@ enum class change_kind {
     foreign_key_added,           // a changed foreign key is dropped and added again
     foreign_key_dropped,
     key_generation_added,        // the model's integer key is numbered by the database; the table's is not
+    check_added,                 // column: the check's name
+    check_dropped,
+    column_default_changed,      // from / to: the server defaults' SQL, empty for none
 };
 
 struct schema_change {
     change_kind kind;
     std::string table;
-    std::string column;  // empty for a table; the index's name for an index
+    std::string column;  // empty for a table; the index's or the check's name for those
     std::string from;    // what the database has (type, old name, nullability)
     std::string to;      // what the model wants
 };
@@ -147,8 +150,70 @@ bool same_type(std::string_view live, column_type type) {
            (wanted == "TIME" && live == "time without time zone");
 }
 
-inline std::string index_name(const table_view& t, const column_info& c) {
-    return "ix_" + std::string(t.name) + "_" + std::string(c.name);
+// An index of the model, compared with the database's of the same name: same columns, in
+// order, and the same uniqueness.
+inline bool same_index(const table_view& t, const index_info& index, const live_index& live) {
+    if (index.unique != live.unique || index.columns.size() != live.columns.size()) return false;
+    for (std::size_t k = 0; k < index.columns.size(); ++k)
+        if (t.columns[index.columns[k]].name != live.columns[k]) return false;
+    return true;
+}
+inline const index_info* model_index(const table_view& t, std::string_view name) {
+    for (const index_info& index : t.indexes)
+        if (index.name == name) return &index;
+    return nullptr;
+}
+inline bool model_has_check(const table_view& t, std::string_view name) {
+    for (const check_info& check : t.checks)
+        if (check.name == name) return true;
+    return false;
+}
+
+// A server default's SQL, as comparable text: PostgreSQL shows DEFAULT ('draft') as
+// 'draft'::text, DEFAULT (0) on a float as '0'::double precision. Casts, spaces and enclosing
+// parentheses are dropped, letters outside literals lower-cased, a quoted number unquoted.
+inline std::string comparable_default(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        if (text[i] == '\'') {
+            std::size_t end = sql::detail::skip_quoted(text, i);
+            out.append(text.substr(i, end - i));
+            i = end;
+        } else if (text.substr(i, 2) == "::") {  // ::text, ::character varying, ::timestamp with time zone
+            i += 2;
+            while (i < text.size() && (sql::detail::is_name_char(text[i]) || text[i] == ' ' || text[i] == '"')) ++i;
+        } else {
+            const char c = text[i++];
+            if (c != ' ') out += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        }
+    }
+    auto encloses_all = [&] {
+        if (out.size() < 2 || out.front() != '(' || out.back() != ')') return false;
+        int depth = 0;
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            if (std::size_t end = sql::detail::skip_quoted(out, i); end != i) {
+                i = end - 1;
+                continue;
+            }
+            depth += out[i] == '(' ? 1 : out[i] == ')' ? -1 : 0;
+            if (depth == 0 && i + 1 < out.size()) return false;
+        }
+        return true;
+    };
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        if (encloses_all()) {
+            out = out.substr(1, out.size() - 2);
+            changed = true;
+        }
+        if (out.size() > 2 && out.front() == '\'' && out.back() == '\'' &&
+            out.find_first_not_of("-+.0123456789e", 1) == out.size() - 1) {
+            out = out.substr(1, out.size() - 2);
+            changed = true;
+        }
+    }
+    return out;
 }
 
 inline bool is_generated_key(const table_view& t, std::size_t i) {
@@ -196,6 +261,9 @@ std::vector<schema_change> diff_tables(const live_schema& live, std::span<const 
             if (!is_generated_key(t, i) && lc->nullable != c.nullable)
                 add(change_kind::column_nullability_changed, t.name, c.name, lc->nullable ? "NULL" : "NOT NULL",
                     c.nullable ? "NULL" : "NOT NULL");
+            const std::string live_default = lc->server_default.value_or("");
+            if (!is_generated_key(t, i) && comparable_default(live_default) != comparable_default(c.server_default))
+                add(change_kind::column_default_changed, t.name, c.name, live_default, c.server_default);
             const bool unique = c.unique && !t.is_key(i);
             if (unique && lc->unique_constraint.empty()) add(change_kind::unique_added, t.name, c.name);
             if (!unique && !lc->unique_constraint.empty())
@@ -211,17 +279,28 @@ std::vector<schema_change> diff_tables(const live_schema& live, std::span<const 
             for (std::string_view m : matched) claimed = claimed || m == lc.name;
             if (!claimed) add(change_kind::column_dropped, t.name, lc.name, lc.type);
         }
-        for (const column_info& c : t.columns) {
-            if (!c.indexed) continue;
-            std::string name = index_name(t, c);
-            bool found = false;
-            for (const live_index& index : lt->indexes) found = found || index.name == name;
-            if (!found) add(change_kind::index_added, t.name, name, {}, c.name);
-        }
+        // Indexes by name: a changed one is dropped and created again.
         for (const live_index& index : lt->indexes) {
-            bool wanted = false;
-            for (const column_info& c : t.columns) wanted = wanted || (c.indexed && index_name(t, c) == index.name);
-            if (!wanted) add(change_kind::index_dropped, t.name, index.name);
+            const index_info* wanted = model_index(t, index.name);
+            if (!wanted || !same_index(t, *wanted, index)) add(change_kind::index_dropped, t.name, index.name);
+        }
+        for (const index_info& index : t.indexes) {
+            bool found = false;
+            for (const live_index& live_one : lt->indexes) found = found || (live_one.name == index.name && same_index(t, index, live_one));
+            if (!found) {
+                std::string columns = index.unique ? "UNIQUE (" : "(";
+                for (std::size_t k = 0; k < index.columns.size(); ++k)
+                    columns += (k > 0 ? ", " : "") + std::string(t.columns[index.columns[k]].name);
+                add(change_kind::index_added, t.name, index.name, {}, columns + ")");
+            }
+        }
+        // Checks by name (PostgreSQL rewrites a condition's text): a changed condition needs a new name.
+        for (const live_check& check : lt->checks)
+            if (!model_has_check(t, check.name)) add(change_kind::check_dropped, t.name, check.name, check.condition);
+        for (const check_info& check : t.checks) {
+            bool found = false;
+            for (const live_check& live_one : lt->checks) found = found || live_one.name == check.name;
+            if (!found) add(change_kind::check_added, t.name, check.name, {}, check.condition);
         }
     }
     for (const live_table& lt : live.tables) {
@@ -245,7 +324,8 @@ inline std::string to_string(const schema_change& change) {
     static constexpr std::string_view names[] = {
         "table_added",   "table_dropped",  "column_added",   "column_dropped",  "column_renamed",
         "column_type_changed", "column_nullability_changed", "unique_added", "unique_dropped",
-        "index_added",   "index_dropped",  "foreign_key_added", "foreign_key_dropped", "key_generation_added"};
+        "index_added",   "index_dropped",  "foreign_key_added", "foreign_key_dropped", "key_generation_added",
+        "check_added",   "check_dropped",  "column_default_changed"};
     std::string out(names[static_cast<std::size_t>(change.kind)]);
     out += ' ';
     out += change.table;

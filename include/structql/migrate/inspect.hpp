@@ -1,9 +1,10 @@
 #pragma once
 // inspect(connection): the schema of a live database read into plain run-time data -- its
-// tables, their columns (type as declared, nullability, key, single-column UNIQUE constraint),
-// their own indexes and their foreign keys. SQLite through PRAGMA table_info / index_list /
-// index_info / foreign_key_list, PostgreSQL through information_schema and pg_catalog (the
-// connection's current schema).
+// tables, their columns (type as declared, nullability, key, single-column UNIQUE constraint,
+// server default), their own indexes (unique ones included), their named CHECK constraints and
+// their foreign keys. SQLite through PRAGMA table_info / index_list / index_info /
+// foreign_key_list and the CREATE TABLE text (for checks), PostgreSQL through
+// information_schema and pg_catalog (the connection's current schema).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "structql/engine/basic_engine.hpp"
 #include "structql/schema/columns.hpp"
+#include "structql/sql/dialect.hpp"
 
 namespace structql {
 
@@ -23,6 +25,13 @@ struct live_column {
     bool primary_key = false;
     bool generated = false;  // the database numbers new rows: SQLite's rowid alias, an identity or a sequence
     std::string unique_constraint;  // the UNIQUE constraint on this column alone, empty when none
+    std::optional<std::string> server_default;  // DEFAULT's SQL as the database shows it (not a generated key's)
+};
+
+// A named CHECK constraint: CONSTRAINT "name" CHECK (condition).
+struct live_check {
+    std::string name;
+    std::string condition;  // as the database shows it (PostgreSQL rewrites it)
 };
 
 struct live_foreign_key {
@@ -47,6 +56,7 @@ struct live_table {
     std::vector<live_column> columns;
     std::vector<live_index> indexes;
     std::vector<live_foreign_key> foreign_keys;
+    std::vector<live_check> checks;
 
     const live_column* column(std::string_view wanted) const {
         for (const live_column& c : columns)
@@ -83,14 +93,75 @@ inline on_delete referential_action_named(std::string_view action) {
     return on_delete::no_action;
 }
 
+// The named CHECK constraints of a CREATE TABLE statement, as SQLite keeps its text:
+// CONSTRAINT name CHECK (condition), the name quoted or bare, the condition's parentheses
+// balanced outside literals.
+inline std::vector<live_check> named_checks(std::string_view sql) {
+    auto keyword = [&](std::size_t i, std::string_view word) {
+        if (i + word.size() > sql.size()) return false;
+        for (std::size_t k = 0; k < word.size(); ++k)
+            if ((sql[i + k] | 0x20) != (word[k] | 0x20)) return false;
+        return i + word.size() == sql.size() || !sql::detail::is_name_char(sql[i + word.size()]);
+    };
+    auto skip_spaces = [&](std::size_t i) {
+        while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t' || sql[i] == '\r')) ++i;
+        return i;
+    };
+    std::vector<live_check> checks;
+    for (std::size_t i = 0; i < sql.size();) {
+        if (std::size_t after = sql::detail::skip_quoted(sql, i); after != i) {
+            i = after;
+            continue;
+        }
+        if ((i > 0 && sql::detail::is_name_char(sql[i - 1])) || !keyword(i, "CONSTRAINT")) {
+            ++i;
+            continue;
+        }
+        std::size_t at = skip_spaces(i + 10);
+        std::string name;
+        std::size_t end = sql::detail::skip_quoted(sql, at);
+        if (end != at) {  // "name", `name` or [name]
+            const char close = sql[at] == '[' ? ']' : sql[at];
+            for (std::size_t k = at + 1; k + 1 < end; ++k) {
+                name += sql[k];
+                if (sql[k] == close) ++k;  // a doubled quote
+            }
+        } else {
+            while (end < sql.size() && sql::detail::is_name_char(sql[end])) ++end;
+            name = std::string(sql.substr(at, end - at));
+        }
+        i = skip_spaces(end);
+        if (!keyword(i, "CHECK")) continue;
+        std::size_t open = skip_spaces(i + 5), close = open;
+        if (open >= sql.size() || sql[open] != '(') continue;
+        for (int depth = 0; close < sql.size();) {
+            if (std::size_t after = sql::detail::skip_quoted(sql, close); after != close) {
+                close = after;
+                continue;
+            }
+            if (sql[close] == '(') ++depth;
+            if (sql[close] == ')' && --depth == 0) break;
+            ++close;
+        }
+        if (close >= sql.size()) break;
+        checks.push_back({.name = std::move(name), .condition = std::string(sql.substr(open, close - open + 1))});
+        i = close + 1;
+    }
+    return checks;
+}
+
 template <class Connection>
 live_table inspect_sqlite_table(Connection& c, std::string name) {
     using text = std::string;
-    live_table t{.name = std::move(name), .columns = {}, .indexes = {}, .foreign_keys = {}};
-    for (auto& [column, type, not_null, key] : c.template fetch<std::tuple<text, text, std::int64_t, std::int64_t>>(
-             runtime_sql(R"(SELECT name, type, "notnull", pk FROM pragma_table_info(?))"), t.name))
+    live_table t{.name = std::move(name), .columns = {}, .indexes = {}, .foreign_keys = {}, .checks = {}};
+    for (auto& [column, type, not_null, key, server_default] :
+         c.template fetch<std::tuple<text, text, std::int64_t, std::int64_t, std::optional<text>>>(
+             runtime_sql(R"(SELECT name, type, "notnull", pk, dflt_value FROM pragma_table_info(?))"), t.name))
         t.columns.push_back({.name = column, .type = type, .nullable = not_null == 0, .primary_key = key > 0,
-                             .generated = false, .unique_constraint = {}});
+                             .generated = false, .unique_constraint = {}, .server_default = server_default});
+    auto create = c.template fetch<std::tuple<std::optional<text>>>(
+        runtime_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?"), t.name);
+    if (!create.empty()) t.checks = named_checks(std::get<0>(create[0]).value_or(""));
     // A one-column INTEGER PRIMARY KEY is the rowid.
     std::size_t keys = 0;
     for (const live_column& col : t.columns) keys += col.primary_key ? 1 : 0;
@@ -128,15 +199,26 @@ live_table inspect_sqlite_table(Connection& c, std::string name) {
 template <class Connection>
 live_table inspect_postgresql_table(Connection& c, std::string name) {
     using text = std::string;
-    live_table t{.name = std::move(name), .columns = {}, .indexes = {}, .foreign_keys = {}};
-    for (auto& [column, type, nullable, generated] : c.template fetch<std::tuple<text, text, text, bool>>(
+    live_table t{.name = std::move(name), .columns = {}, .indexes = {}, .foreign_keys = {}, .checks = {}};
+    for (auto& [column, type, nullable, generated, server_default] :
+         c.template fetch<std::tuple<text, text, text, bool, std::optional<text>>>(
              runtime_sql("SELECT column_name::text, data_type::text, is_nullable::text, "
-                         "is_identity = 'YES' OR coalesce(column_default, '') LIKE 'nextval(%' "
+                         "is_identity = 'YES' OR coalesce(column_default, '') LIKE 'nextval(%', column_default::text "
                          "FROM information_schema.columns "
                          "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"),
              t.name))
         t.columns.push_back({.name = column, .type = type, .nullable = nullable == "YES", .primary_key = false,
-                             .generated = generated, .unique_constraint = {}});
+                             .generated = generated, .unique_constraint = {},
+                             .server_default = generated ? std::nullopt : server_default});
+    for (auto& [check, definition] : c.template fetch<std::tuple<text, text>>(
+             runtime_sql("SELECT con.conname::text, pg_get_constraintdef(con.oid) FROM pg_constraint con "
+                         "JOIN pg_class t ON t.oid = con.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+                         "WHERE n.nspname = current_schema() AND t.relname = $1 AND con.contype = 'c' ORDER BY 1"),
+             t.name)) {
+        std::string_view condition = definition;  // "CHECK (...)"
+        if (condition.starts_with("CHECK ")) condition.remove_prefix(6);
+        t.checks.push_back({.name = check, .condition = std::string(condition)});
+    }
     // Keys, UNIQUE constraints and foreign keys, one row per constrained column.
     for (auto& [constraint, kind, column, parent, parent_column, on_delete_code, on_update_code, width] :
          c.template fetch<std::tuple<text, text, text, std::optional<text>, std::optional<text>, text, text, std::int64_t>>(

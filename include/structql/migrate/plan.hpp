@@ -146,8 +146,16 @@ struct migration_planner {
             if (ch.kind == kind && ch.table == t && ch.column == column) return true;
         return false;
     }
-    std::string create_index(const table_view& t, const column_info& col) const {
-        return "CREATE INDEX " + quoted(index_name(t, col)) + " ON " + quoted(t.name) + " (" + quoted(col.name) + ")";
+    std::string create_index(const table_view& t, const index_info& index) const {
+        runtime_text out;
+        sql::detail::write_create_index<D>(out, t, index, false);
+        return std::move(out.text);
+    }
+    std::string column_list(const table_view& t, const index_info& index) const {
+        std::string out;
+        for (std::size_t k = 0; k < index.columns.size(); ++k)
+            out += (k > 0 ? ", " : "") + quoted(t.columns[index.columns[k]].name);
+        return out;
     }
     std::string column_definition(const table_view& t, std::size_t i, bool force_nullable = false) const {
         std::vector<column_info> columns(t.columns.begin(), t.columns.end());
@@ -185,8 +193,7 @@ struct migration_planner {
                 runtime_text out;
                 sql::detail::write_create_table<D>(out, t);
                 add(std::move(out.text));
-                for (const column_info& col : t.columns)
-                    if (col.indexed) add(create_index(t, col));
+                for (const index_info& index : t.indexes) add(create_index(t, index));
             }
         for (const table_view& t : models)
             if (const live_table* lt = live.table(t.name)) alter(t, *lt);
@@ -203,7 +210,7 @@ struct migration_planner {
         const live_column* lc = source_of(t, lt, i);
         const std::string table_name = quoted(t.name);
         if (!lc) {
-            if (col.nullable || fill_of(t, i)) return;
+            if (col.nullable || fill_of(t, i) || !col.server_default.empty()) return;  // the default fills them
             if (std::int64_t rows = count("SELECT count(*) FROM " + table_name))
                 refuse(t.name, col.name, rows,
                        "exist and the new column is NOT NULL: give them a value with "
@@ -267,11 +274,56 @@ struct migration_planner {
         }
     }
 
+    // Refuses a unique index over duplicates, a check over rows that fail it. Over a column the
+    // table does not have yet (added or renamed by this plan) they cannot be counted before: the
+    // database's own validation of the new constraint then fails the migration as a whole.
+    void check_table_data(const table_view& t, const live_table& lt) {
+        const std::string table_name = quoted(t.name);
+        // Whether a condition names a column the table does not have yet, as a word.
+        auto names_new_column = [&](std::string_view condition) {
+            for (const column_info& col : t.columns) {
+                if (lt.column(col.name)) continue;
+                for (std::size_t at = condition.find(col.name); at != std::string_view::npos;
+                     at = condition.find(col.name, at + 1)) {
+                    const std::size_t end = at + col.name.size();
+                    if ((at == 0 || !sql::detail::is_name_char(condition[at - 1])) &&
+                        (end == condition.size() || !sql::detail::is_name_char(condition[end])))
+                        return true;
+                }
+            }
+            return false;
+        };
+        for (const index_info& index : t.indexes) {
+            if (!index.unique || !changed(t.name, index.name, change_kind::index_added)) continue;
+            bool columns_there = true;  // else CREATE UNIQUE INDEX itself refuses duplicates
+            for (std::size_t c : index.columns) columns_there = columns_there && lt.column(t.columns[c].name);
+            if (!columns_there) continue;
+            const std::string columns = column_list(t, index);
+            std::string not_null;
+            for (std::size_t k = 0; k < index.columns.size(); ++k)
+                not_null += (k > 0 ? " AND " : "") + quoted(t.columns[index.columns[k]].name) + " IS NOT NULL";
+            if (std::int64_t rows = count("SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM " + table_name +
+                                          " WHERE " + not_null + " GROUP BY " + columns + " HAVING count(*) > 1) d"))
+                throw migration_error("migration refused, nothing changed: table \"" + std::string(t.name) +
+                                      "\" unique constraint \"" + std::string(index.name) + "\": " + std::to_string(rows) +
+                                      " rows share their values of (" + columns + ") with another row");
+        }
+        for (const check_info& check : t.checks) {
+            if (!changed(t.name, check.name, change_kind::check_added) || names_new_column(check.condition)) continue;
+            if (std::int64_t rows = count("SELECT count(*) FROM " + table_name + " WHERE NOT (" + std::string(check.condition) + ")"))
+                throw migration_error("migration refused, nothing changed: table \"" + std::string(t.name) + "\" check \"" +
+                                      std::string(check.name) + "\": " + std::to_string(rows) +
+                                      (rows == 1 ? " row fails " : " rows fail ") + std::string(check.condition) +
+                                      "; fix or clear them first");
+        }
+    }
+
     void alter(const table_view& t, const live_table& lt) {
         bool any = false;
         for (const schema_change& ch : plan.changes_) any = any || ch.table == t.name;
         if (!any) return;
         for (std::size_t i = 0; i < t.columns.size(); ++i) check_data(t, lt, i);
+        check_table_data(t, lt);
         if constexpr (sqlite) {
             if (needs_rebuild(t, lt)) rebuild(t, lt);
             else alter_in_place(t, lt);
@@ -286,11 +338,13 @@ struct migration_planner {
         for (const schema_change& ch : plan.changes_) {
             if (ch.table != t.name) continue;
             switch (ch.kind) {
-                case change_kind::column_added:
+                case change_kind::column_added:  // SQLite adds no column with a default that is not constant
                     for (const column_info& col : t.columns)
-                        if (col.name == ch.column && (!col.nullable || col.unique || col.primary_key)) return true;
+                        if (col.name == ch.column && (!col.nullable || col.unique || col.primary_key || !col.server_default.empty()))
+                            return true;
                     break;
                 case change_kind::column_dropped:
+                case change_kind::check_dropped:
                     if (options.drop) return true;
                     break;
                 case change_kind::foreign_key_added: {  // a new nullable column brings its own
@@ -304,6 +358,8 @@ struct migration_planner {
                 case change_kind::column_nullability_changed:
                 case change_kind::unique_added:
                 case change_kind::unique_dropped:
+                case change_kind::check_added:
+                case change_kind::column_default_changed:
                 case change_kind::foreign_key_dropped: return true;
                 default: break;
             }
@@ -311,17 +367,18 @@ struct migration_planner {
         return false;
     }
 
-    // Indexes no model has: dropped first (before the columns they cover), or kept.
+    // Indexes no model has: dropped first (before the columns they cover), or kept; one the
+    // model changed is dropped to be created again.
     void drop_indexes(const table_view& t) {
         for (const schema_change& ch : plan.changes_) {
             if (ch.table != t.name || ch.kind != change_kind::index_dropped) continue;
-            if (options.drop) add("DROP INDEX " + quoted(ch.column));
+            if (options.drop || model_index(t, ch.column)) add("DROP INDEX " + quoted(ch.column));
             else plan.kept_.push_back("index " + ch.column + " on " + ch.table);
         }
     }
     void create_indexes(const table_view& t) {
-        for (const column_info& col : t.columns)
-            if (col.indexed && changed(t.name, index_name(t, col), change_kind::index_added)) add(create_index(t, col));
+        for (const index_info& index : t.indexes)
+            if (changed(t.name, index.name, change_kind::index_added)) add(create_index(t, index));
     }
 
     // ALTER TABLE statements: every change on PostgreSQL; on SQLite, only what needs no rebuild.
@@ -339,7 +396,15 @@ struct migration_planner {
                     if (const live_foreign_key* f = lt.foreign_key_of(options.old_name_of(t.name, ch.column)))
                         add(alter_table + "DROP CONSTRAINT " + quoted(f->name));
                 if (ch.kind == change_kind::unique_dropped) add(alter_table + "DROP CONSTRAINT " + quoted(ch.from));
+                if (ch.kind == change_kind::check_dropped) {
+                    if (options.drop) add(alter_table + "DROP CONSTRAINT " + quoted(ch.column));
+                    else plan.kept_.push_back("check " + ch.column + " on " + ch.table);
+                }
             }
+        } else {
+            for (const schema_change& ch : plan.changes_)  // no rebuild: drop is off
+                if (ch.table == t.name && ch.kind == change_kind::check_dropped)
+                    plan.kept_.push_back("check " + ch.column + " on " + ch.table);
         }
         for (std::size_t i = 0; i < t.columns.size(); ++i) {
             const column_info& col = t.columns[i];
@@ -373,6 +438,9 @@ struct migration_planner {
                     add("SELECT setval(pg_get_serial_sequence('" + sql_literal_text(table_name) + "', '" +
                         sql_literal_text(col.name) + "'), coalesce(max(" + column + "), 0) + 1, false) FROM " + table_name);
                 }
+                if (changed(t.name, col.name, change_kind::column_default_changed))
+                    add(alter_table + "ALTER COLUMN " + column +
+                        (col.server_default.empty() ? " DROP DEFAULT" : " SET DEFAULT (" + std::string(col.server_default) + ")"));
                 if (changed(t.name, col.name, change_kind::unique_added)) add(alter_table + "ADD UNIQUE (" + column + ")");
                 if (changed(t.name, col.name, change_kind::foreign_key_added)) {
                     runtime_text out;
@@ -387,6 +455,10 @@ struct migration_planner {
             if (options.drop) add(alter_table + "DROP COLUMN " + quoted(ch.column));
             else plan.kept_.push_back("column " + ch.table + "." + ch.column);
         }
+        if constexpr (!sqlite)
+            for (const check_info& check : t.checks)
+                if (changed(t.name, check.name, change_kind::check_added))
+                    add(alter_table + "ADD CONSTRAINT " + quoted(check.name) + " CHECK (" + std::string(check.condition) + ")");
         create_indexes(t);
     }
 
@@ -443,6 +515,13 @@ struct migration_planner {
                 create += (k > 0 ? ", " : "") + quoted(t.columns[t.key_columns[k]].name);
             create += ")";
         }
+        for (const check_info& check : t.checks)
+            create += ", CONSTRAINT " + quoted(check.name) + " CHECK (" + std::string(check.condition) + ")";
+        for (const live_check& check : lt.checks)  // a check no model has, kept (its condition in parentheses)
+            if (!options.drop && !model_has_check(t, check.name)) {
+                create += ", CONSTRAINT " + quoted(check.name) + " CHECK " + check.condition;
+                plan.kept_.push_back("check " + check.name + " on " + std::string(t.name));
+            }
         add(create + ")");
         add("INSERT INTO " + new_name + " (" + columns + ") SELECT " + values + " FROM " + table_name,
             std::move(parameters));
@@ -455,12 +534,9 @@ struct migration_planner {
         for (auto& [view, view_sql] : views) add("DROP VIEW " + quoted(view));
         add("DROP TABLE " + table_name);
         add("ALTER TABLE " + new_name + " RENAME TO " + table_name);
-        for (const column_info& col : t.columns)
-            if (col.indexed) add(create_index(t, col));
+        for (const index_info& index : t.indexes) add(create_index(t, index));
         for (const live_index& index : lt.indexes) {
-            bool model_index = false;
-            for (const column_info& col : t.columns) model_index = model_index || (col.indexed && index_name(t, col) == index.name);
-            if (model_index || index.sql.empty()) continue;
+            if (model_index(t, index.name) || index.sql.empty()) continue;
             if (options.drop) continue;  // listed as index_dropped: gone with the old table
             add(index.sql);
             plan.kept_.push_back("index " + index.name + " on " + std::string(t.name));

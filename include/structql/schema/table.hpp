@@ -1,7 +1,7 @@
 #pragma once
 // table<T>: everything StructQL knows about a model, computed at compile time from the
-// struct alone: its table name, and per member the column name, storage type, nullability,
-// key, uniqueness, index and reference.
+// struct alone: its table name, per member the column name, storage type, nullability, key,
+// uniqueness, index, reference and server default, and its table_args' indexes and checks.
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -17,6 +17,7 @@
 #include "structql/detail/type_list.hpp"
 #include "structql/reflect/names.hpp"
 #include "structql/schema/columns.hpp"
+#include "structql/schema/table_args.hpp"
 #include "structql/schema/value_traits.hpp"
 
 namespace structql {
@@ -32,6 +33,21 @@ struct column_info {
     std::string_view references_column;
     on_delete delete_action = on_delete::no_action;
     on_update update_action = on_update::no_action;
+    std::string_view server_default;  // SQL for DEFAULT (...); empty when none
+};
+
+// An index of the table: an indexed<> member's ("ix_<table>_<column>"), or a table_args
+// sq::index / sq::unique_constraint (a unique index).
+struct index_info {
+    std::string_view name;
+    std::span<const std::size_t> columns;  // column positions, in the index's order
+    bool unique = false;
+};
+
+// A table_args sq::check: CONSTRAINT "name" CHECK (condition).
+struct check_info {
+    std::string_view name;
+    std::string_view condition;
 };
 
 // A model's table as plain data, for code written once for every model (the unit of work, the
@@ -42,11 +58,30 @@ struct table_view {
     std::size_t primary_key_index;  // the key's first column
     bool generated_primary_key;
     std::span<const std::size_t> key_columns;  // the key's columns in declaration order: several for a composite key
+    std::span<const index_info> indexes{};     // indexed<> members first, then table_args' in their order
+    std::span<const check_info> checks{};
 
     constexpr const column_info& primary_key() const { return columns[primary_key_index]; }
     constexpr bool is_key(std::size_t column) const {
         for (std::size_t k : key_columns)
             if (k == column) return true;
+        return false;
+    }
+    // Whether the primary key, a unique<> column or a unique index covers exactly these columns,
+    // in any order (what an ON CONFLICT target must be).
+    constexpr bool has_unique_index(std::span<const std::size_t> wanted) const {
+        auto same = [&](std::span<const std::size_t> have) {
+            if (have.size() != wanted.size()) return false;
+            for (std::size_t c : wanted) {
+                bool found = false;
+                for (std::size_t h : have) found = found || h == c;
+                if (!found) return false;
+            }
+            return true;
+        };
+        if (same(key_columns) || (wanted.size() == 1 && columns[wanted[0]].unique)) return true;
+        for (const index_info& index : indexes)
+            if (index.unique && same(index.columns)) return true;
         return false;
     }
 };
@@ -248,6 +283,275 @@ constexpr std::string_view table_name_of() {
     else return text_v<snake_case_name<Model>>;
 }
 
+// --- table_args (schema/table_args.hpp) ---
+
+template <class Model>
+constexpr auto reflected_table_args() {
+    if constexpr (reflectable<Model>) return table_args_of<Model>();
+    else return table_args_t<>{};
+}
+template <class Model>
+inline constexpr auto table_args_v = reflected_table_args<Model>();
+template <class Model>
+using table_args_type = std::remove_const_t<decltype(table_args_v<Model>)>;
+
+template <class Model, auto Member>
+inline constexpr bool member_of_model =
+    std::is_same_v<typename member_pointer_traits<decltype(Member)>::model, Model>;
+
+// Member's column in Model, or 0 when it is another model's (its check says so).
+template <class Model, auto Member>
+constexpr std::size_t column_of_member() {
+    if constexpr (member_of_model<Model, Member>) return member_index(Member);
+    else return 0;
+}
+
+template <class Model, class Item>
+struct item_columns {
+    static constexpr std::array<std::size_t, 0> value{};
+};
+template <class Model, auto... M>
+struct item_columns<Model, unique_constraint_item<M...>> {
+    static constexpr std::array<std::size_t, sizeof...(M)> value{column_of_member<Model, M>()...};
+};
+template <class Model, auto... M>
+struct item_columns<Model, index_item<M...>> {
+    static constexpr std::array<std::size_t, sizeof...(M)> value{column_of_member<Model, M>()...};
+};
+template <class Model, auto M>
+struct item_columns<Model, server_default_item<M>> {
+    static constexpr std::array<std::size_t, 1> value{column_of_member<Model, M>()};
+};
+template <class Model, auto M, class V>
+struct item_columns<Model, default_value_item<M, V>> {
+    static constexpr std::array<std::size_t, 1> value{column_of_member<Model, M>()};
+};
+template <class Model, auto M, class V>
+struct item_columns<Model, onupdate_item<M, V>> {
+    static constexpr std::array<std::size_t, 1> value{column_of_member<Model, M>()};
+};
+template <std::size_t I>
+inline constexpr std::array<std::size_t, 1> one_column{I};
+
+template <class Model, class Item>
+inline constexpr bool item_names_other_model = false;
+template <class Model, template <auto...> class Item, auto... M>
+inline constexpr bool item_names_other_model<Model, Item<M...>> = (!member_of_model<Model, M> || ...);
+template <class Model, template <auto, class> class Item, auto M, class V>
+inline constexpr bool item_names_other_model<Model, Item<M, V>> = !member_of_model<Model, M>;
+
+// A table_args item's mistakes, each its one message (see check_foreign_key).
+template <class Model, class Item, bool OtherModel, bool NoMembers>
+void check_table_item() {
+    static_assert(!OtherModel,
+                  "StructQL: a table_args item names a member of another model: name the model's own members, "
+                  "&Model::member (Model and Item in the instantiation name them)");
+    static_assert(!NoMembers,
+                  "StructQL: sq::index<...>(name) / sq::unique_constraint<...>(name) without members: list the "
+                  "columns, sq::index<&Model::a, &Model::b>(\"name\") (Model and Item in the instantiation name them)");
+}
+template <class Model, class Item, bool Assignable, bool Boolean>
+void check_value_item() {
+    static_assert(Assignable,
+                  "StructQL: sq::default_value / sq::onupdate<&Model::member>(v): v (or what the function v returns) "
+                  "cannot be assigned to the member (Model and Item in the instantiation name them)");
+    static_assert(!Boolean,
+                  "StructQL: sq::default_value<&Model::member> on a bool: false, its unset value, could not be "
+                  "told from a false set on purpose; make the member std::optional<bool> or use sq::server_default "
+                  "(Model and Item in the instantiation name them)");
+}
+template <class Model, std::size_t Position, bool Clash>
+void check_table_names() {
+    static_assert(!Clash,
+                  "StructQL: a table_args index, unique constraint or check has an empty name or one another has "
+                  "already (an indexed<> member's index is \"ix_<table>_<column>\"): give each its own name "
+                  "(Model in the instantiation names it; Position counts the items of table_args from 0)");
+}
+
+template <class Model, class Item>
+constexpr check_function table_item_check() {
+    constexpr bool other = item_names_other_model<Model, Item>;
+    if constexpr (table_item<Item>::is_index)
+        return &check_table_item<Model, Item, other, table_item<Item>::members == 0>;
+    else if constexpr (other)
+        return &check_table_item<Model, Item, true, false>;
+    else
+        return nullptr;
+}
+template <class Model, auto Member, class V>
+constexpr check_function default_value_check(const default_value_item<Member, V>*) {
+    if constexpr (!member_of_model<Model, Member>) return nullptr;
+    else {
+        using member = member_t<Model, member_index(Member)>;
+        using target = decltype(unwrap(std::declval<member&>()));
+        using value = std::remove_cvref_t<target>;
+        return &check_value_item<Model, default_value_item<Member, V>,
+                                 std::is_assignable_v<target, decltype(produce(std::declval<const V&>()))>,
+                                 std::is_same_v<value, bool>>;
+    }
+}
+template <class Model, auto Member, class V>
+constexpr check_function default_value_check(const onupdate_item<Member, V>*) {
+    if constexpr (!member_of_model<Model, Member>) return nullptr;
+    else {
+        using member = member_t<Model, member_index(Member)>;
+        using target = decltype(unwrap(std::declval<member&>()));
+        return &check_value_item<Model, onupdate_item<Member, V>,
+                                 std::is_assignable_v<target, decltype(produce(std::declval<const V&>()))>, false>;
+    }
+}
+template <class Model>
+constexpr check_function default_value_check(const void*) {
+    return nullptr;
+}
+
+// The item names with the position of the first that is empty or repeated (else npos).
+template <class Model>
+constexpr std::size_t clashing_table_name(std::span<const index_info> indexes, std::span<const check_info> checks,
+                                          std::size_t own_indexes) {
+    std::string_view names[64]{};
+    std::size_t count = 0, position = static_cast<std::size_t>(-1);
+    auto clash = [&](std::string_view name) {
+        bool taken = name.empty();
+        for (std::size_t k = 0; k < count && !taken; ++k) taken = names[k] == name;
+        if (count < 64) names[count++] = name;
+        return taken;
+    };
+    for (std::size_t i = 0; i < own_indexes; ++i) clash(indexes[i].name);
+    // Positions in table_args: indexes and checks are counted in the order declared.
+    const auto& items = table_args_v<Model>.items;
+    std::size_t next_index = own_indexes, next_check = 0;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+            using item = std::remove_cvref_t<decltype(std::get<P>(items))>;
+            bool taken = false;
+            if constexpr (table_item<item>::is_index) taken = clash(indexes[next_index++].name);
+            else if constexpr (table_item<item>::is_check) taken = clash(checks[next_check++].name);
+            if (taken && position == static_cast<std::size_t>(-1)) position = P;
+        };
+        (one(std::integral_constant<std::size_t, K>{}), ...);
+    }(std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<decltype(items)>>>{});
+    return position;
+}
+
+template <class Model, std::size_t I>
+struct index_name_text {
+    static constexpr void write(auto& out) {
+        out.append("ix_");
+        out.append(table_name_of<Model>());
+        out.append('_');
+        out.append(member_name<Model, I>());
+    }
+};
+
+// The indexed<> members' indexes, "ix_<table>_<column>" each, into out[0, count).
+template <class Model>
+struct own_indexes {
+    static constexpr std::size_t column_count = boost::pfr::tuple_size_v<reflected_t<Model>>;
+    static constexpr std::size_t count = [] {
+        return []<std::size_t... I>(std::index_sequence<I...>) {
+            return (std::size_t{column_layers<member_t<Model, I>>::indexed} + ... + 0);
+        }(std::make_index_sequence<column_count>{});
+    }();
+    template <std::size_t N>
+    static constexpr void write(std::array<index_info, N>& out) {
+        if constexpr (count > 0) {
+            std::size_t n = 0;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                auto own = [&]<std::size_t C>(std::integral_constant<std::size_t, C>) {
+                    if constexpr (column_layers<member_t<Model, C>>::indexed)
+                        out[n++] = {text_v<index_name_text<Model, C>>, one_column<C>, false};
+                };
+                (own(std::integral_constant<std::size_t, I>{}), ...);
+            }(std::make_index_sequence<column_count>{});
+        }
+    }
+};
+
+// A model's indexes and checks, its columns' server defaults, its items checked.
+template <class Model, class Args = table_args_type<Model>>
+struct table_items;
+// Most models: nothing to look through.
+template <class Model>
+struct table_items<Model, table_args_t<>> {
+    static constexpr std::array<index_info, own_indexes<Model>::count> indexes = [] {
+        std::array<index_info, own_indexes<Model>::count> out{};
+        own_indexes<Model>::write(out);
+        return out;
+    }();
+    static constexpr std::array<check_info, 0> checks{};
+    template <std::size_t I>
+    static constexpr std::string_view server_default() {
+        return {};
+    }
+    static constexpr bool checked = true;  // the indexed<> members' names differ by construction
+};
+template <class Model, class... Items>
+struct table_items<Model, table_args_t<Items...>> {
+    static constexpr std::size_t own_index_count = own_indexes<Model>::count;
+    static constexpr std::size_t index_count = own_index_count + (std::size_t{table_item<Items>::is_index} + ... + 0);
+    static constexpr std::size_t check_count = (std::size_t{table_item<Items>::is_check} + ... + 0);
+
+    static constexpr std::array<index_info, index_count> indexes = [] {
+        std::array<index_info, index_count> out{};
+        own_indexes<Model>::write(out);
+        std::size_t n = own_index_count;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+                using item = std::tuple_element_t<P, std::tuple<Items...>>;
+                if constexpr (table_item<item>::is_index)
+                    out[n++] = {std::get<P>(table_args_v<Model>.items).name, item_columns<Model, item>::value,
+                                table_item<item>::unique};
+            };
+            (one(std::integral_constant<std::size_t, K>{}), ...);
+        }(std::index_sequence_for<Items...>{});
+        return out;
+    }();
+
+    static constexpr std::array<check_info, check_count> checks = [] {
+        std::array<check_info, check_count> out{};
+        std::size_t n = 0;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+                using item = std::tuple_element_t<P, std::tuple<Items...>>;
+                if constexpr (table_item<item>::is_check) {
+                    const check_item& c = std::get<P>(table_args_v<Model>.items);
+                    out[n++] = {c.name, c.condition};
+                }
+            };
+            (one(std::integral_constant<std::size_t, K>{}), ...);
+        }(std::index_sequence_for<Items...>{});
+        return out;
+    }();
+
+    // Column I's server default, empty when none (the last one given wins).
+    template <std::size_t I>
+    static constexpr std::string_view server_default() {
+        std::string_view found;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            auto one = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+                using item = std::tuple_element_t<P, std::tuple<Items...>>;
+                if constexpr (requires { std::get<P>(table_args_v<Model>.items).sql; })
+                    if (item_columns<Model, item>::value[0] == I && !item_names_other_model<Model, item>)
+                        found = std::get<P>(table_args_v<Model>.items).sql;
+            };
+            (one(std::integral_constant<std::size_t, K>{}), ...);
+        }(std::index_sequence_for<Items...>{});
+        return found;
+    }
+
+    // Every item checked: each check function's address taken instantiates its static_asserts.
+    static constexpr bool checked = [] {
+        constexpr check_function items[] = {&no_check, table_item_check<Model, Items>()...,
+                                            default_value_check<Model>(static_cast<const Items*>(nullptr))...};
+        constexpr check_function names =
+            &check_table_names<Model, clashing_table_name<Model>(indexes, checks, own_index_count),
+                               clashing_table_name<Model>(indexes, checks, own_index_count) != static_cast<std::size_t>(-1)>;
+        (void)items;
+        return names != nullptr;
+    }();
+};
+
 template <class Model, std::size_t I>
 constexpr column_info make_column_info() {
     using layers = column_layers<member_t<Model, I>>;
@@ -260,6 +564,7 @@ constexpr column_info make_column_info() {
         .indexed = layers::indexed,
         .references_table = {},
         .references_column = {},
+        .server_default = table_items<Model>::template server_default<I>(),
     };
     if constexpr (!std::is_void_v<typename layers::references>) {
         using parent = typename layers::references;
@@ -385,7 +690,13 @@ struct table {
         return detail::field<primary_key_index>(object);
     }
 
-    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key, key_columns};
+    // table_args' items (and the indexed<> members' indexes), checked first.
+    using items = detail::table_items<reflected>;
+    static_assert(items::checked);
+    static constexpr const auto& indexes = items::indexes;
+    static constexpr const auto& checks = items::checks;
+
+    static constexpr table_view view{name, columns, primary_key_index, generated_primary_key, key_columns, indexes, checks};
 
     // The models this one references (itself excluded), as a detail::type_list.
     using parents = typename detail::referenced_models<T, std::make_index_sequence<column_count>>::type;

@@ -112,6 +112,10 @@ struct model_ops {
     std::span<const delete_follower> delete_followers;
     // delete-orphan: whether the object's key of such a relationship went NULL (nullptr: none declared).
     bool (*orphaned)(const void* object, const void* snapshot);
+    // table_args' default_value (before an INSERT) and onupdate (before an UPDATE); nullptr
+    // when the model has none.
+    void (*fill_defaults)(void* object);
+    void (*fill_onupdates)(void* object, const void* snapshot);
 };
 
 template <class Backend, class T>
@@ -169,6 +173,17 @@ struct ops_of {
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
         .delete_followers = detail::delete_followers<T>,
         .orphaned = orphan_test<T>(),
+        .fill_defaults = [] {
+            void (*fill)(void*) = nullptr;
+            if constexpr (has_defaults<T>) fill = [](void* p) { detail::fill_defaults(*static_cast<T*>(p)); };
+            return fill;
+        }(),
+        .fill_onupdates = [] {
+            void (*fill)(void*, const void*) = nullptr;
+            if constexpr (has_onupdate<T>)
+                fill = [](void* p, const void* before) { detail::fill_onupdates(*static_cast<T*>(p), row(before)); };
+            return fill;
+        }(),
     };
 };
 
@@ -339,6 +354,8 @@ struct model_store final : model_store_base<Backend> {
     // multi-row INSERTs of up to rows_per_insert rows (as connection.insert does): one statement
     // per batch instead of one per object (SQLAlchemy's "insertmanyvalues").
     void insert_run(connection_type& c, std::span<const flush_step<Backend>> run) override {
+        if (ops.fill_defaults)
+            for (const auto& step : run) ops.fill_defaults(step.e->object);
         while (!run.empty()) {
             bool generated = key_generated(*run[0].e);
             const std::size_t most = rows_per_insert(table(), generated);
@@ -474,6 +491,10 @@ struct model_store final : model_store_base<Backend> {
             if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
             if (changed == 0) continue;
+            if (ops.fill_onupdates) {
+                ops.fill_onupdates(e.object, e.snapshot);
+                if (ops.column_sets_fit) changed = ops.changed(e.object, e.snapshot);
+            }
             wrote_columns(changed);
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
             else update_one(connection(), e, changed);

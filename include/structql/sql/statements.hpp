@@ -92,7 +92,22 @@ constexpr void write_column_definition(auto& out, const table_view& t, std::size
         if (is_key) out.append(" PRIMARY KEY");
     }
     if (c.unique && !is_key) out.append(" UNIQUE");
+    if (!c.server_default.empty()) {
+        out.append(" DEFAULT (");
+        out.append(c.server_default);
+        out.append(')');
+    }
     if (!c.references_table.empty()) write_references<D>(out, c);
+}
+
+// , CONSTRAINT "name" CHECK (condition): a table_args check, after the columns.
+template <class D>
+constexpr void write_check(auto& out, std::string_view name, std::string_view condition) {
+    out.append(", CONSTRAINT ");
+    write_identifier<D>(out, name);
+    out.append(" CHECK (");
+    out.append(condition);
+    out.append(')');
 }
 
 template <class D>
@@ -112,6 +127,7 @@ constexpr void write_create_table(auto& out, const table_view& t) {
         }
         out.append(')');
     }
+    for (const check_info& check : t.checks) write_check<D>(out, check.name, check.condition);
     out.append(')');
 }
 
@@ -128,33 +144,26 @@ struct drop_table_text {
     }
 };
 
-// CREATE INDEX for the Nth indexed<> column of T.
-template <class T>
-constexpr std::size_t indexed_column_count() {
-    std::size_t n = 0;
-    for (const column_info& c : table<T>::columns) n += c.indexed ? 1 : 0;
-    return n;
-}
-
-template <class T>
-constexpr std::size_t nth_indexed_column(std::size_t n) {
-    for (std::size_t i = 0; i < table<T>::column_count; ++i)
-        if (table<T>::columns[i].indexed && n-- == 0) return i;
-    return table<T>::column_count;
+// CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b"): an index of the table (indexed<>
+// members', then table_args'); `if_not_exists` for create_all.
+template <class D>
+constexpr void write_create_index(auto& out, const table_view& t, const index_info& index, bool if_not_exists) {
+    out.append(index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    if (if_not_exists) out.append("IF NOT EXISTS ");
+    write_identifier<D>(out, index.name);
+    out.append(" ON ");
+    write_identifier<D>(out, t.name);
+    out.append(" (");
+    for (std::size_t k = 0; k < index.columns.size(); ++k) {
+        if (k > 0) out.append(", ");
+        write_identifier<D>(out, t.columns[index.columns[k]].name);
+    }
+    out.append(')');
 }
 
 template <class D, class T, std::size_t N>
 struct create_index_text {
-    static constexpr void write(auto& out) {
-        constexpr const column_info& c = table<T>::columns[nth_indexed_column<T>(N)];
-        out.append("CREATE INDEX IF NOT EXISTS ");
-        write_identifier<D>(out, "ix_", table<T>::name, "_", c.name);
-        out.append(" ON ");
-        write_identifier<D>(out, table<T>::name);
-        out.append(" (");
-        write_identifier<D>(out, c.name);
-        out.append(')');
-    }
+    static constexpr void write(auto& out) { write_create_index<D>(out, table<T>::view, table<T>::indexes[N], true); }
 };
 
 // INSERT of `rows` rows, without the primary key column when the database assigns it (a model
@@ -260,7 +269,7 @@ template <class D, class T>
 constexpr auto create_indexes_array() {
     return []<std::size_t... N>(std::index_sequence<N...>) {
         return std::array<std::string_view, sizeof...(N)>{text_v<create_index_text<D, T, N>>...};
-    }(std::make_index_sequence<indexed_column_count<T>()>{});
+    }(std::make_index_sequence<table<T>::indexes.size()>{});
 }
 }  // namespace detail
 
