@@ -1763,6 +1763,9 @@ constexpr bool is_name_char(char c) {
 
 // What most SQL databases share: double-quoted identifiers (SQL-92) and SQL-92 savepoints.
 // A dialect derives from it and overrides what its database spells otherwise.
+// A field of a date, time or timestamp, for sq::extract<part>(x) (query/functions.hpp).
+enum class date_part { year, month, day, hour, minute, second };
+
 struct standard_dialect {
     static constexpr char identifier_quote = '"';
     static constexpr std::string_view savepoint = "SAVEPOINT ";
@@ -1802,6 +1805,16 @@ struct sqlite_dialect : standard_dialect {
     // A value compared with a column stored differently (2.5 beside an INTEGER column): SQLite
     // compares integers and reals exactly as they are.
     static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
+
+    // extract<part>(x): strftime reads the text DATETIME, DATE and TIME are stored as (a time
+    // of day as 2000-01-01); whole seconds.
+    static constexpr void write_extract_open(auto& out, date_part part, column_type) {
+        constexpr std::string_view formats[] = {"%Y", "%m", "%d", "%H", "%M", "%S"};
+        out.append("CAST(strftime('");
+        out.append(formats[static_cast<int>(part)]);
+        out.append("', ");
+    }
+    static constexpr void write_extract_close(auto& out, date_part, column_type) { out.append(") AS INTEGER)"); }
 
     // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid. A type
     // whose name gives NUMERIC affinity would turn text that reads as a number into one: a
@@ -3367,7 +3380,7 @@ auto set(V&& v) {
 // ---- end structql/query/expressions.hpp ----
 // ---- begin structql/query/functions.hpp ----
 // SQL functions over expressions (query/expressions.hpp): the aggregates count / sum / avg /
-// min / max, the scalar functions lower / upper / length / abs / coalesce, CASE, and window
+// min / max, the scalar functions lower / upper / length / abs / coalesce / extract, CASE, and window
 // functions (row_number / rank / dense_rank, any aggregate's .over()). Each is a node whose text
 // is fixed by its type, like every other expression.
 #include <cstdint>
@@ -3611,6 +3624,28 @@ auto ranking_function<Name>::over(Clauses...) const {
     return make_window<ranking_function, Clauses...>(*this);
 }
 
+// EXTRACT(part FROM x) as an integer, written by the dialect (SQLite has strftime, not EXTRACT).
+template <sql::date_part Part, class E>
+struct extract_expression : expression_tag {
+    E operand{};
+    static constexpr column_type type = column_type_of_value<typename E::value_type>();
+    using value_type = std::int64_t;
+    using models = typename E::models;
+    using reads = typename E::reads;
+    static constexpr bool nullable = E::nullable;
+    static constexpr bool dynamic = E::dynamic;
+    template <class D>
+    static constexpr void write(auto& out, const extract_expression* self = nullptr) {
+        D::write_extract_open(out, Part, type);
+        E::template write<D>(out, self ? &self->operand : nullptr);
+        D::write_extract_close(out, Part, type);
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        operand.bind(statement, index);
+    }
+};
+
 // count(*)'s operand.
 struct star : expression_tag {
     using value_type = void;
@@ -3688,6 +3723,21 @@ template <detail::valued A, class V>
 auto coalesce(A a, V&& value) {
     auto second = detail::bind_beside<A>(std::forward<V>(value));
     return detail::coalesce_expression<A, decltype(second)>{{}, std::move(a), std::move(second)};
+}
+
+// A field of a timestamp, date or time, the same on both databases (a timestamp's in UTC):
+// sq::extract<sq::date_part::year>(col<&Post::created>). Whole seconds; a date has no hour, a
+// time no year (compile errors).
+template <sql::date_part Part, detail::valued E>
+auto extract(E e) {
+    constexpr column_type type = detail::column_type_of_value<typename E::value_type>();
+    static_assert(type == column_type::timestamp || type == column_type::date || type == column_type::time,
+                  "StructQL: extract<part>(x) takes a timestamp, a date or a time");
+    static_assert(type != column_type::date || Part <= sql::date_part::day,
+                  "StructQL: extract<part>(x): a date has a year, a month and a day only");
+    static_assert(type != column_type::time || Part >= sql::date_part::hour,
+                  "StructQL: extract<part>(x): a time has an hour, a minute and a second only");
+    return detail::extract_expression<Part, E>{{}, std::move(e)};
 }
 
 // CASE: sq::case_(sq::when(condition, value or expression), ...).else_(value or expression).
@@ -5977,6 +6027,8 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;
     { D::count_parameters(std::string_view()) } -> std::convertible_to<std::size_t>;  // constexpr: raw SQL checked at compile time
+    D::write_extract_open(out, sql::date_part::year, column_type::timestamp);    // extract<part>(x): before x
+    D::write_extract_close(out, sql::date_part::year, column_type::timestamp);   // and after it
 };
 
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.

@@ -14,6 +14,7 @@
 #include "structql/detail/std_parts.hpp"
 #include "structql/engine_options.hpp"
 #include "structql/schema/value_traits.hpp"
+#include "structql/sql/dialect.hpp"
 #include "structql/url.hpp"
 
 namespace structql {
@@ -36,6 +37,8 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;
     { D::count_parameters(std::string_view()) } -> std::convertible_to<std::size_t>;  // constexpr: raw SQL checked at compile time
+    D::write_extract_open(out, sql::date_part::year, column_type::timestamp);    // extract<part>(x): before x
+    D::write_extract_close(out, sql::date_part::year, column_type::timestamp);   // and after it
 };
 
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.

@@ -1,6 +1,6 @@
 #pragma once
 // SQL functions over expressions (query/expressions.hpp): the aggregates count / sum / avg /
-// min / max, the scalar functions lower / upper / length / abs / coalesce, CASE, and window
+// min / max, the scalar functions lower / upper / length / abs / coalesce / extract, CASE, and window
 // functions (row_number / rank / dense_rank, any aggregate's .over()). Each is a node whose text
 // is fixed by its type, like every other expression.
 #include <cstdint>
@@ -12,6 +12,7 @@
 
 #include "structql/detail/type_list.hpp"
 #include "structql/query/expressions.hpp"
+#include "structql/sql/dialect.hpp"
 
 namespace structql {
 
@@ -246,6 +247,28 @@ auto ranking_function<Name>::over(Clauses...) const {
     return make_window<ranking_function, Clauses...>(*this);
 }
 
+// EXTRACT(part FROM x) as an integer, written by the dialect (SQLite has strftime, not EXTRACT).
+template <sql::date_part Part, class E>
+struct extract_expression : expression_tag {
+    E operand{};
+    static constexpr column_type type = column_type_of_value<typename E::value_type>();
+    using value_type = std::int64_t;
+    using models = typename E::models;
+    using reads = typename E::reads;
+    static constexpr bool nullable = E::nullable;
+    static constexpr bool dynamic = E::dynamic;
+    template <class D>
+    static constexpr void write(auto& out, const extract_expression* self = nullptr) {
+        D::write_extract_open(out, Part, type);
+        E::template write<D>(out, self ? &self->operand : nullptr);
+        D::write_extract_close(out, Part, type);
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        operand.bind(statement, index);
+    }
+};
+
 // count(*)'s operand.
 struct star : expression_tag {
     using value_type = void;
@@ -323,6 +346,21 @@ template <detail::valued A, class V>
 auto coalesce(A a, V&& value) {
     auto second = detail::bind_beside<A>(std::forward<V>(value));
     return detail::coalesce_expression<A, decltype(second)>{{}, std::move(a), std::move(second)};
+}
+
+// A field of a timestamp, date or time, the same on both databases (a timestamp's in UTC):
+// sq::extract<sq::date_part::year>(col<&Post::created>). Whole seconds; a date has no hour, a
+// time no year (compile errors).
+template <sql::date_part Part, detail::valued E>
+auto extract(E e) {
+    constexpr column_type type = detail::column_type_of_value<typename E::value_type>();
+    static_assert(type == column_type::timestamp || type == column_type::date || type == column_type::time,
+                  "StructQL: extract<part>(x) takes a timestamp, a date or a time");
+    static_assert(type != column_type::date || Part <= sql::date_part::day,
+                  "StructQL: extract<part>(x): a date has a year, a month and a day only");
+    static_assert(type != column_type::time || Part >= sql::date_part::hour,
+                  "StructQL: extract<part>(x): a time has an hour, a minute and a second only");
+    return detail::extract_expression<Part, E>{{}, std::move(e)};
 }
 
 // CASE: sq::case_(sq::when(condition, value or expression), ...).else_(value or expression).

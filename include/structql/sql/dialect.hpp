@@ -62,6 +62,9 @@ constexpr bool is_name_char(char c) {
 
 // What most SQL databases share: double-quoted identifiers (SQL-92) and SQL-92 savepoints.
 // A dialect derives from it and overrides what its database spells otherwise.
+// A field of a date, time or timestamp, for sq::extract<part>(x) (query/functions.hpp).
+enum class date_part { year, month, day, hour, minute, second };
+
 struct standard_dialect {
     static constexpr char identifier_quote = '"';
     static constexpr std::string_view savepoint = "SAVEPOINT ";

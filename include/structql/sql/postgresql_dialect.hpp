@@ -28,6 +28,19 @@ struct postgresql_dialect : standard_dialect {
         out.append(')');
     }
 
+    // extract<part>(x): a TIMESTAMPTZ's fields in UTC (as StructQL writes and reads it), not
+    // in the session's time zone; whole seconds.
+    static constexpr void write_extract_open(auto& out, date_part part, column_type) {
+        constexpr std::string_view fields[] = {"YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND"};
+        out.append("CAST(floor(EXTRACT(");
+        out.append(fields[static_cast<int>(part)]);
+        out.append(" FROM ");
+    }
+    static constexpr void write_extract_close(auto& out, date_part, column_type type) {
+        if (type == column_type::timestamp) out.append(" AT TIME ZONE 'UTC'");
+        out.append(")) AS BIGINT)");
+    }
+
     static constexpr std::string_view type_name(column_type type) {
         switch (type) {
             case column_type::boolean: return "BOOLEAN";

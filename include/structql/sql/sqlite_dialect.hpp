@@ -20,6 +20,16 @@ struct sqlite_dialect : standard_dialect {
     // compares integers and reals exactly as they are.
     static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
 
+    // extract<part>(x): strftime reads the text DATETIME, DATE and TIME are stored as (a time
+    // of day as 2000-01-01); whole seconds.
+    static constexpr void write_extract_open(auto& out, date_part part, column_type) {
+        constexpr std::string_view formats[] = {"%Y", "%m", "%d", "%H", "%M", "%S"};
+        out.append("CAST(strftime('");
+        out.append(formats[static_cast<int>(part)]);
+        out.append("', ");
+    }
+    static constexpr void write_extract_close(auto& out, date_part, column_type) { out.append(") AS INTEGER)"); }
+
     // An integer primary key must be declared exactly INTEGER to alias SQLite's rowid. A type
     // whose name gives NUMERIC affinity would turn text that reads as a number into one: a
     // DECIMAL ('12.50' -> 12.5) and JSON ('1' -> 1) are declared TEXT; DATE and TIME keep their
