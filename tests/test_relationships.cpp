@@ -129,7 +129,7 @@ using albums_schema = sq::metadata<Track, Album>;
 
 using namespace session_test;
 
-TEMPLATE_TEST_CASE("ON DELETE CASCADE / SET NULL / RESTRICT: declared in CREATE TABLE and done by the database; the session follows them",
+TEMPLATE_TEST_CASE("ON DELETE CASCADE / SET NULL / RESTRICT: declared in CREATE TABLE and done by the database and followed by the session",
                    "[session][keys]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     using structql_test::text_rows;
@@ -888,7 +888,7 @@ TEMPLATE_TEST_CASE("remove_cascade: a user, its posts and their comments removed
     CHECK(db.template get<Post>(3) != nullptr);
 }
 
-TEMPLATE_TEST_CASE("joined loading: users with their posts (and their comments) in one statement; a limit counts users",
+TEMPLATE_TEST_CASE("joined loading: users with their posts (and their comments) in one statement and a limit that counts users",
                    "[session][relationships][joined]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     using sq::col;
