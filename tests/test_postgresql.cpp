@@ -581,7 +581,7 @@ TEST_CASE("PostgreSQL: a server restart breaks the pooled connection once and th
 
 // Row locks: what the session's SELECT ... FOR UPDATE took is seen from an independent libpq
 // connection (its NOWAIT fails on exactly the locked rows) until the session's transaction ends.
-TEST_CASE("PostgreSQL: for_update locks the rows read until the transaction ends; nowait and skip_locked",
+TEST_CASE("PostgreSQL: for_update locks the rows read until the transaction ends - nowait and skip_locked",
           "[postgresql][lock]") {
     STRUCTQL_REQUIRE_BACKEND(postgresql);
     fixture f;

@@ -108,7 +108,7 @@ TEMPLATE_TEST_CASE("comparison, logical and NULL operators", "[query]", sqlite, 
     CHECK(by_name(sq::col<&User::id> == sq::col<&User::id>) == strings{"Ann", "Bob", "O'Hara", "Sean", "Tess"});
 }
 
-TEMPLATE_TEST_CASE("starts_with / ends_with / contains take %, _ and \\ literally; like(pattern, escape)", "[query][like]", sqlite, postgresql) {
+TEMPLATE_TEST_CASE("starts_with / ends_with / contains take %, _ and \\ literally - like(pattern, escape)", "[query][like]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;
     // Titles where a wildcard read as one would match more (or less) than the text says.

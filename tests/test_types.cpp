@@ -318,7 +318,7 @@ TEMPLATE_TEST_CASE("a value that does not fit its column is a data_error naming 
     }
 }
 
-TEST_CASE("decimal keeps its digits and compares by value; uuid parses, prints and is random", "[types]") {
+TEST_CASE("decimal keeps its digits and compares by value - uuid parses, prints and is random", "[types]") {
     CHECK(sq::decimal("-007.50").str() == "-7.50");
     CHECK(sq::decimal("+.5").str() == "0.5");
     CHECK(sq::decimal("-0.00").str() == "0.00");

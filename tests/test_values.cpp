@@ -705,7 +705,7 @@ TEMPLATE_TEST_CASE("std::optional of every value type: NULL when empty, never co
     }
 }
 
-TEMPLATE_TEST_CASE("checked enums: names stored as text, declared values checked; unchecked enums read any integer", "[values][enum]", sqlite, postgresql) {
+TEMPLATE_TEST_CASE("checked enums: names stored as text, declared values checked - unchecked enums read any integer", "[values][enum]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     database<TestType> db;
     auto ids = db.store(std::vector<Album>{{.id = 0, .genre = Genre::jazz, .stars = Stars::three, .second_genre = Genre::folk, .plain = Color::green},

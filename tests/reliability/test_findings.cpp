@@ -245,7 +245,7 @@ TEMPLATE_TEST_CASE("an autocommit session's execute() commits", "[reliability][f
 // keys were ignored. Now SQLite's URI parameters reach it (through a URI filename, with or
 // without uri=true), a mode SQLite does not know and an unknown key are url_errors
 // (sqlite_backend::connect_args_from in backend/sqlite.hpp).
-TEST_CASE("a SQLite URL's query reaches SQLite; unknown keys are refused", "[reliability][findings]") {
+TEST_CASE("a SQLite URL's query reaches SQLite - unknown keys are refused", "[reliability][findings]") {
     structql_test::temp_dir dir;
     {
         auto engine = sq::create_engine(dir.url("ro.db"));
