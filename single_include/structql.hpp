@@ -6592,6 +6592,19 @@ private:
     template <class R>
     std::size_t insert_rows(const R& objects, const void* tag, const detail::conflict_view* conflict) {
         using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
+        if constexpr (detail::has_defaults<T>) {
+            // The objects are the caller's: copies take table_args' default_value, and live until
+            // the statements that bind them have run.
+            std::vector<T> filled(std::begin(objects), std::end(objects));
+            for (T& object : filled) detail::fill_defaults(object);
+            return insert_filled_rows(filled, tag, conflict);
+        } else {
+            return insert_filled_rows(objects, tag, conflict);
+        }
+    }
+    template <class R>
+    std::size_t insert_filled_rows(const R& objects, const void* tag, const detail::conflict_view* conflict) {
+        using T = std::remove_cvref_t<decltype(*std::begin(objects))>;
         (void)table<T>::members_checked;
         auto& c = backend();
         std::size_t written = 0;
@@ -6607,16 +6620,7 @@ private:
             auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, tag, table<T>::view, rows,
                                                                                      generated, false, conflict);
             detail::statement_use use(statement);
-            if constexpr (detail::has_defaults<T>) {  // the objects are the caller's: a filled copy is bound
-                T filled{};
-                detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& {
-                    filled = *first++;
-                    detail::fill_defaults(filled);
-                    return filled;
-                });
-            } else {
-                detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
-            }
+            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
             statement.step();
             written += conflict ? static_cast<std::size_t>(c.changes()) : rows;
         }

@@ -812,9 +812,15 @@ TEMPLATE_TEST_CASE("default_value fills members left unset at insert and onupdat
     s.commit();
     CHECK(stored(unset.id) == first + " | " + second + " | 1");
 
-    // connection.insert binds the defaults and leaves the caller's objects as they were.
-    std::vector<Listing> rows{{.shop_id = shop, .sku = "c", .price = 1, .status = "x"}};
+    // connection.insert binds the defaults (several rows in one statement, each its own) and
+    // leaves the caller's objects as they were.
+    std::vector<Listing> rows{{.shop_id = shop, .sku = "c", .price = 1, .status = "x"},
+                              {.shop_id = shop, .sku = "d", .price = 1, .status = "y", .revision = 4}};
     engine.connect().insert(rows);
     CHECK(rows[0].revision == 0);
-    CHECK(probe.query("SELECT revision FROM listing WHERE sku = 'c'")[0][0] == "1");
+    CHECK(rows[0].created == sq::timestamp{});
+    auto written = probe.query("SELECT sku, status, revision FROM listing WHERE sku IN ('c', 'd') ORDER BY sku");
+    REQUIRE(written.size() == 2);
+    CHECK((*written[0][0] + *written[0][1] + *written[0][2]) == "cx1");
+    CHECK((*written[1][0] + *written[1][1] + *written[1][2]) == "dy4");
 }
