@@ -84,8 +84,10 @@ template <class Model, std::size_t I>
 inline constexpr auto member_tag =
     pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(boost::pfr::detail::tie_as_tuple(fake_object<Model>))};
 
+// consteval, as unqualified_type_name below: an error message built at run time reads the
+// name as a constant, and no per-model function parsing a signature is compiled.
 template <class Model, std::size_t I>
-constexpr std::string_view member_name() {
+consteval std::string_view member_name() {
     return name_from_signature(member_signature<Model, pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(
         boost::pfr::detail::tie_as_tuple(fake_object<Model>))}>());
 }
@@ -130,7 +132,7 @@ constexpr std::string_view unqualified_name_from_signature(std::string_view sign
 }
 
 template <class T>
-constexpr std::string_view unqualified_type_name() {
+consteval std::string_view unqualified_type_name() {
     return unqualified_name_from_signature(type_signature<T>());
 }
 

@@ -12,7 +12,7 @@
 //   pending_rollback_error. close() (and the destructor) rolls back what was not committed.
 // - autoflush (default true): get() misses and queries flush first. autocommit: every flush
 //   is committed at once.
-#include <algorithm>
+#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -77,7 +77,12 @@ public:
         check_usable();
         auto& store = store_for<T>();
         if (auto* e = tracked_entry(store.objects, &object)) return *static_cast<T*>(e->object);
-        auto& e = store.objects.emplace([&](void* at) { ::new (at) T(std::forward<M>(object)); });
+        detail::entry* added;
+        if constexpr (std::is_lvalue_reference_v<M> || std::is_const_v<std::remove_reference_t<M>>)
+            added = &store.objects.emplace_copy(std::addressof(object));
+        else
+            added = &store.objects.emplace_move(std::addressof(object));
+        auto& e = *added;
         e.order = ++sequence_;
         store.pending.push_back(&e);
         return *static_cast<T*>(e.object);
@@ -114,14 +119,12 @@ private:
             autoflush(static_cast<detail::type_list<>*>(nullptr));
             if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
         }
-        T* result = nullptr;
-        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false, bind_key,
-                   [&](const auto& statement) {
-                       result = materialize<T>(statement, 0);
-                       return false;
-                   });
-        return result;
+        return static_cast<T*>(load_one(sql::select_by_primary_key_in<typename Backend::dialect, T>, bind_key, store));
     }
+    // The object of the first row of a SELECT, or nullptr: not a template, so not compiled once
+    // per model.
+    void* load_one(std::string_view sql, detail::function_ref<void(typename Backend::statement_type&)> binder,
+                   detail::model_store_base<Backend>& store);
 
 public:
     // Marks a tracked object for DELETE at the next flush (a pending one is simply dropped).
@@ -425,21 +428,7 @@ private:
     // map, unchanged, or a new one read from the row.
     template <class T, class Statement>
     T* materialize(const Statement& statement, int first) {
-        auto& store = store_for<T>();
-        auto key = detail::read_identity_key<T>(statement, first);
-        if (auto it = store.identity.find(key); it != store.identity.end()) return static_cast<T*>(it->second->object);
-        auto& e = store.objects.emplace();  // read in place: no T is built and then moved
-        T& object = *static_cast<T*>(e.object);
-        try {
-            detail::read_columns(statement, object, first);
-        } catch (...) {
-            store.objects.pop_back();
-            throw;
-        }
-        e.state = detail::object_state::persistent;
-        store.objects.take_snapshot(e);
-        store.identity.emplace(std::move(key), &e);
-        return &object;
+        return static_cast<T*>(store_for<T>().materialize(statement, first));
     }
 
     template <class Parts, std::size_t I, class Statement>
@@ -696,6 +685,18 @@ detail::model_store_base<Backend>& basic_session<Backend>::store_at(std::size_t 
     if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
     if (!slot) slot = make(ops);
     return *slot;
+}
+
+template <class Backend>
+void* basic_session<Backend>::load_one(std::string_view sql,
+                                       detail::function_ref<void(typename Backend::statement_type&)> binder,
+                                       detail::model_store_base<Backend>& store) {
+    void* result = nullptr;
+    run_select(sql, false, binder, [&](const auto& statement) {
+        result = store.materialize(statement, 0);
+        return false;
+    });
+    return result;
 }
 
 template <class Backend>
