@@ -140,6 +140,17 @@ public:
     void take_snapshot(entry& e) { set_snapshot(e, e.object); }
     void object_from(entry& e, const void* row) { life_.copy_assign(e.object, row); }
 
+    // A value-initialised object on the heap, to be read into (release() frees it).
+    void* make() const {
+        void* p = allocate(life_.size, life_.align);
+        try {
+            life_.construct(p);
+        } catch (...) {
+            deallocate(p, life_.align);
+            throw;
+        }
+        return p;
+    }
     // A copy of a row on the heap, and its release (nullptr: nothing).
     void* clone(const void* row) const {
         void* p = allocate(life_.size, life_.align);

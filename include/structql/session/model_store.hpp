@@ -105,10 +105,8 @@ struct model_ops {
     column_set (*changed)(const void* now, const void* before);
     int (*bind)(statement_type& statement, const void* object, int first, column_set columns);
     void (*bind_key)(statement_type& statement, int index, const void* object);
-    // Replaces the object with the row read from the statement, only once all of it was read.
-    void (*read)(const statement_type& statement, void* object);
     // The key of the row whose columns start at `first`, and that row read into a
-    // value-initialised object (model_store::materialize).
+    // value-initialised object (model_store::materialize, reload).
     Key (*read_identity)(const statement_type& statement, int first);
     void (*read_at)(const statement_type& statement, void* object, int first);
     // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
@@ -162,12 +160,6 @@ struct ops_of {
                    column_set columns) { return bind_columns(statement, row(p), first, columns); },
         .bind_key = [](statement_type& statement, int index,
                        const void* p) { bind_primary_key(statement, index, row(p)); },
-        .read =
-            [](const statement_type& statement, void* p) {
-                T fresh{};
-                read_columns(statement, fresh);
-                *static_cast<T*>(p) = std::move(fresh);
-            },
         .read_identity = [](const statement_type& statement, int first) { return read_identity_key<T>(statement, first); },
         .read_at = [](const statement_type& statement, void* p,
                       int first) { read_columns(statement, *static_cast<T*>(p), first); },
@@ -559,7 +551,16 @@ struct model_store final : model_store_base<Backend> {
         ops.bind_key(statement, 1, e.snapshot);
         if (!statement.step()) return false;
         ++this->generation;
-        ops.read(statement, e.object);
+        // Read whole into a new object first: the tracked one changes only once all of the row was read.
+        void* fresh = objects.make();
+        try {
+            ops.read_at(statement, fresh, 0);
+            objects.object_from(e, fresh);
+        } catch (...) {
+            objects.release(fresh);
+            throw;
+        }
+        objects.release(fresh);
         objects.take_snapshot(e);
         return true;
     }

@@ -109,18 +109,14 @@ private:
     // get() and merge(): the identity map first, then the row (bound by bind_key).
     template <class T, class Binder>
     T* get_by_key(const detail::identity_key_t<T>& storage_key, Binder&& bind_key) {
-        auto& store = store_for<T>();
-        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        if (options_.autoflush && sequence_ != flushed_sequence_) {
-            // Pending inserts and deletes only (none since the last flush: nothing to do): a
-            // changed tracked object cannot make an untracked row appear (SQLAlchemy would also
-            // write changed objects here; comparing every tracked object on each miss would make
-            // a loop of get() quadratic).
-            autoflush(static_cast<detail::type_list<>*>(nullptr));
-            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        }
-        return static_cast<T*>(load_one(sql::select_by_primary_key_in<typename Backend::dialect, T>, bind_key, store));
+        using dialect = typename Backend::dialect;
+        return static_cast<T*>(
+            find_or_load(store_for<T>(), storage_key, sql::select_by_primary_key_in<dialect, T>, bind_key));
     }
+    // The same once per key type, not per model.
+    template <class Key>
+    void* find_or_load(detail::model_store<Backend, Key>& store, const Key& storage_key, std::string_view sql,
+                       detail::function_ref<void(typename Backend::statement_type&)> bind_key);
     // The object of the first row of a SELECT, or nullptr: not a template, so not compiled once
     // per model.
     void* load_one(std::string_view sql, detail::function_ref<void(typename Backend::statement_type&)> binder,
@@ -363,8 +359,13 @@ private:
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
         if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
-        run_select(sql, runtime_text, binder, on_row);
+        select_each(sql, runtime_text, binder, on_row);
     }
+    // run_select for a query's rows, compiled once rather than once per query: a row costs one
+    // indirect call, beside reading and tracking its object.
+    void select_each(std::string_view sql, bool runtime_text,
+                     detail::function_ref<void(typename Backend::statement_type&)> binder,
+                     detail::function_ref<bool(const typename Backend::statement_type&)> on_row);
 
     // A bulk UPDATE or DELETE: flushes, runs it, then brings the tracked objects it reached in
     // line: updated ones are reloaded, deleted ones count as removed (rollback restores them).
@@ -469,11 +470,6 @@ private:
     }
 
     // A tracked object as get() shows it: removed ones are gone.
-    template <class T>
-    static T* visible(detail::entry& e) {
-        return e.state == detail::object_state::persistent ? static_cast<T*>(e.object) : nullptr;
-    }
-
     template <class T>
     static invalid_request_error not_tracked(std::string_view operation) {
         return invalid_request_error(std::string(operation) + "(): the \"" + std::string(table<T>::name) +
@@ -685,6 +681,33 @@ detail::model_store_base<Backend>& basic_session<Backend>::store_at(std::size_t 
     if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
     if (!slot) slot = make(ops);
     return *slot;
+}
+
+template <class Backend>
+template <class Key>
+void* basic_session<Backend>::find_or_load(detail::model_store<Backend, Key>& store, const Key& storage_key,
+                                           std::string_view sql,
+                                           detail::function_ref<void(typename Backend::statement_type&)> bind_key) {
+    auto visible = [](const detail::entry& e) {  // a removed object is gone
+        return e.state == detail::object_state::persistent ? e.object : nullptr;
+    };
+    if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+    if (options_.autoflush && sequence_ != flushed_sequence_) {
+        // Pending inserts and deletes only (none since the last flush: nothing to do): a changed
+        // tracked object cannot make an untracked row appear (SQLAlchemy would also write changed
+        // objects here; comparing every tracked object on each miss would make a loop of get()
+        // quadratic).
+        autoflush(static_cast<detail::type_list<>*>(nullptr));
+        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+    }
+    return load_one(sql, bind_key, store);
+}
+
+template <class Backend>
+void basic_session<Backend>::select_each(std::string_view sql, bool runtime_text,
+                                         detail::function_ref<void(typename Backend::statement_type&)> binder,
+                                         detail::function_ref<bool(const typename Backend::statement_type&)> on_row) {
+    run_select(sql, runtime_text, binder, on_row);
 }
 
 template <class Backend>
