@@ -353,20 +353,24 @@ struct foreign_key
 #endif
 // ---- end structql/detail/linkage.hpp ----
 // ---- begin structql/detail/std_parts.hpp ----
-// The parts of two standard headers that StructQL's headers need, where libstdc++ lets them be
+// The parts of standard headers that StructQL's headers need, where libstdc++ lets them be
 // included alone: std::chrono's clocks and durations without the calendar, time zones and their
-// I/O (<chrono> brings <sstream> and <istream> in C++20), and std::function and std::hash
-// without the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>).
-// About 0.4 s of parsing in every translation unit. Elsewhere the whole headers. Code that uses
-// the calendar (timestamps as text) includes <chrono> itself.
+// I/O (<chrono> brings <sstream> and <istream> in C++20), std::function and std::hash without
+// the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>), and the
+// classic algorithms without C++20's ranges versions (<algorithm> brings <bits/ranges_algo.h>,
+// as many lines again). About 0.5 s of parsing in every translation unit. Elsewhere the whole
+// headers. Code that uses the calendar (timestamps as text) includes <chrono> itself.
 #include <version>
 
 #if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>) && __has_include(<bits/std_function.h>) && \
-    __has_include(<bits/functional_hash.h>)
+    __has_include(<bits/functional_hash.h>) && __has_include(<bits/stl_algo.h>)
 #include <bits/chrono.h>
 #include <bits/functional_hash.h>
 #include <bits/std_function.h>
+#include <bits/stl_algobase.h>
+#include <bits/stl_algo.h>
 #else
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #endif
@@ -768,21 +772,25 @@ inline constexpr fake_storage<T> fake_object_storage{};
 template <class T>
 inline constexpr const T& fake_object = fake_object_storage<T>.value;
 
-template <class Model, std::size_t I>
-constexpr const void* member_address() {
-    return &boost::pfr::detail::sequence_tuple::get<I>(boost::pfr::detail::tie_as_tuple(fake_object<Model>));
-}
+// The addresses of Model's members (PFR's fields) in fake_object<Model>, computed once per model:
+// member_index compares a member pointer with them, and is called for every foreign key from
+// several places (clang does not remember a constant call's result).
+template <class Model>
+inline constexpr auto member_addresses = [] {
+    const auto fields = boost::pfr::detail::tie_as_tuple(fake_object<Model>);
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<const void*, sizeof...(I)>{
+            static_cast<const void*>(&boost::pfr::detail::sequence_tuple::get<I>(fields))...};
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<Model>>{});
+}();
 
 // The index of the member `Member` points to, among Model's PFR fields.
 template <class Model, class V>
 constexpr std::size_t member_index(V Model::*member) {
-    constexpr std::size_t count = boost::pfr::tuple_size_v<Model>;
     const void* target = &(fake_object<Model>.*member);
-    std::size_t index = count;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (void)((member_address<Model, I>() == target ? (index = I, true) : false) || ...);
-    }(std::make_index_sequence<count>{});
-    return index;
+    for (std::size_t i = 0; i < member_addresses<Model>.size(); ++i)
+        if (member_addresses<Model>[i] == target) return i;
+    return member_addresses<Model>.size();
 }
 
 // clang only prints a pointer template argument's member path when it is wrapped.
@@ -821,8 +829,10 @@ template <class Model, std::size_t I>
 inline constexpr auto member_tag =
     pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(boost::pfr::detail::tie_as_tuple(fake_object<Model>))};
 
+// consteval, as unqualified_type_name below: an error message built at run time reads the
+// name as a constant, and no per-model function parsing a signature is compiled.
 template <class Model, std::size_t I>
-constexpr std::string_view member_name() {
+consteval std::string_view member_name() {
     return name_from_signature(member_signature<Model, pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(
         boost::pfr::detail::tie_as_tuple(fake_object<Model>))}>());
 }
@@ -867,7 +877,7 @@ constexpr std::string_view unqualified_name_from_signature(std::string_view sign
 }
 
 template <class T>
-constexpr std::string_view unqualified_type_name() {
+consteval std::string_view unqualified_type_name() {
     return unqualified_name_from_signature(type_signature<T>());
 }
 
@@ -2431,25 +2441,27 @@ bool is_unassigned_key(const Member& member) {
 template <class T, class Statement>
 int bind_columns(Statement& statement, const T& object, int first, column_set columns = all_columns<T>()) {
     int index = first;
+    std::size_t column = 0;  // the member being bound, for the error: one handler for all of them
     auto bind_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         if (!(columns & (column_set{1} << (I % 64)))) return;
-        try {
-            const auto& member = field<I>(object);
-            if constexpr (I == table<T>::primary_key_index) {
-                if (is_unassigned_key<T>(member)) {
-                    statement.bind_null(index++);
-                    return;
-                }
+        column = I;
+        const auto& member = field<I>(object);
+        if constexpr (I == table<T>::primary_key_index) {
+            if (is_unassigned_key<T>(member)) {
+                statement.bind_null(index++);
+                return;
             }
-            bind_value(statement, index, member);
-        } catch (...) {
-            rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot bind");
         }
+        bind_value(statement, index, member);
         ++index;
     };
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (bind_one(std::integral_constant<std::size_t, I>{}), ...);
-    }(std::make_index_sequence<table<T>::column_count>{});
+    try {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (bind_one(std::integral_constant<std::size_t, I>{}), ...);
+        }(std::make_index_sequence<table<T>::column_count>{});
+    } catch (...) {
+        rethrow_as_data_error(table<T>::view, column, statement.sql(), "cannot bind");
+    }
     return index;
 }
 
@@ -2471,16 +2483,14 @@ void bind_primary_key(Statement& statement, int index, const T& object) {
 // Reads result columns first, first + 1, ... into the members of `object`.
 template <class T, class Statement>
 void read_columns(const Statement& statement, T& object, int first = 0) {
-    auto read_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
-        try {
-            read_value(statement, first + static_cast<int>(I), field<I>(object));
-        } catch (...) {
-            rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot read");
-        }
-    };
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (read_one(std::integral_constant<std::size_t, I>{}), ...);
-    }(std::make_index_sequence<table<T>::column_count>{});
+    std::size_t column = 0;  // the member being read, for the error: one handler for all of them
+    try {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((column = I, read_value(statement, first + static_cast<int>(I), field<I>(object))), ...);
+        }(std::make_index_sequence<table<T>::column_count>{});
+    } catch (...) {
+        rethrow_as_data_error(table<T>::view, column, statement.sql(), "cannot read");
+    }
 }
 
 // The identity map's key: the primary key's storage value; for a composite key a std::tuple
@@ -4622,7 +4632,7 @@ public:
 
     std::vector<row_type> all() const {
         std::vector<row_type> rows;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             rows.push_back(detail::access::read_row<Parts>(*source_, statement));
             return true;
         });
@@ -4632,7 +4642,7 @@ public:
     // Plain values, read without the identity map or snapshots: the read-heavy path.
     std::vector<value_row_type> values() const {
         std::vector<value_row_type> rows;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             rows.push_back(detail::access::read_value_row<Parts>(*source_, statement));
             return true;
         });
@@ -4642,7 +4652,7 @@ public:
     // Calls fn(row) for each row as it is read, without collecting them.
     template <class F>
     void for_each(F&& fn) const {
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             fn(detail::access::read_row<Parts>(*source_, statement));
             return true;
         });
@@ -4666,7 +4676,7 @@ public:
     decltype(auto) one() const {
         std::optional<row_type> found;
         bool more = false;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             if (found) {
                 more = true;
                 return false;
@@ -4676,10 +4686,10 @@ public:
         });
         if (more)
             throw multiple_results_found("one(): more than one row matched in \"" + std::string(table<T>::name) +
-                                         "\" [SQL: " + text(detail::statement_kind::rows) + "]");
+                                         "\" [SQL: " + text<detail::statement_kind::rows>() + "]");
         if (!found)
             throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
-                                  text(detail::statement_kind::rows) + "]");
+                                  text<detail::statement_kind::rows>() + "]");
         if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
         else return row_type(std::move(*found));
     }
@@ -4687,7 +4697,7 @@ public:
     // The number of rows the query returns (SELECT count(*)).
     std::size_t count() const {
         std::int64_t n = 0;
-        run(detail::statement_kind::count, [&](const auto& statement) {
+        run<detail::statement_kind::count>([&](const auto& statement) {
             n = statement.template read<std::int64_t>(0);
             return false;
         });
@@ -4697,7 +4707,7 @@ public:
     // Whether any row matches (SELECT EXISTS (...)).
     bool exists() const {
         bool found = false;
-        run(detail::statement_kind::exists, [&](const auto& statement) {
+        run<detail::statement_kind::exists>([&](const auto& statement) {
             found = statement.template read<std::int64_t>(0) != 0;
             return false;
         });
@@ -4770,7 +4780,7 @@ private:
     // first()'s row; one named result, so that it is constructed in the caller's object.
     std::optional<row_type> first_row() const {
         std::optional<row_type> found;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             // A plain model object is read in place: no move of it (and its strings) into found.
             if constexpr (std::is_same_v<row_type, T> && !Parts::projected &&
                           std::tuple_size_v<typename Parts::joins_type> == 0)
@@ -4795,33 +4805,36 @@ private:
         return basic_query<Source, P>(*source_, std::move(parts));
     }
 
-    std::string text(detail::statement_kind kind) const {
+    // The statement of one kind. A template parameter, not an argument: a query's other
+    // statements (count, exists) are then not built at compile time unless it runs them.
+    template <detail::statement_kind Kind>
+    static constexpr std::string_view static_text() {
+        if constexpr (Kind == detail::statement_kind::count) return count_sql;
+        else if constexpr (Kind == detail::statement_kind::exists) return exists_sql;
+        else return sql;
+    }
+
+    template <detail::statement_kind Kind>
+    std::string text() const {
         if constexpr (!dynamic) {
-            switch (kind) {
-                case detail::statement_kind::count: return std::string(count_sql);
-                case detail::statement_kind::exists: return std::string(exists_sql);
-                default: return std::string(sql);
-            }
+            return std::string(static_text<Kind>());
         } else {
             detail::runtime_text out;
-            Parts::template write_text<dialect>(out, &parts_, kind);
+            Parts::template write_text<dialect>(out, &parts_, Kind);
             return std::move(out.text);
         }
     }
 
-    template <class RowFn>
-    void run(detail::statement_kind kind, RowFn&& on_row) const {
+    template <detail::statement_kind Kind, class RowFn>
+    void run(RowFn&& on_row) const {
         auto binder = [&](auto& statement) {
             int index = 1;
             parts_.bind(statement, index);
         };
         if constexpr (!dynamic) {
-            std::string_view s = kind == detail::statement_kind::count    ? count_sql
-                                 : kind == detail::statement_kind::exists ? exists_sql
-                                                                          : sql;
-            detail::access::select_rows<reads>(*source_, s, false, binder, on_row);
+            detail::access::select_rows<reads>(*source_, static_text<Kind>(), false, binder, on_row);
         } else {
-            std::string s = text(kind);
+            std::string s = text<Kind>();
             detail::access::select_rows<reads>(*source_, s, true, binder, on_row);
         }
     }
@@ -6107,7 +6120,6 @@ concept backend = requires(const url& u, engine_options& options, const typename
 // INSERT of many rows of one model in few statements: INSERT ... VALUES (...), (...), as many
 // rows per statement as rows_per_insert allows, each row count's statement prepared once per
 // connection. Used by connection.insert(range) and by a session's flush.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -7182,7 +7194,6 @@ private:
 //   pending_rollback_error. close() (and the destructor) rolls back what was not committed.
 // - autoflush (default true): get() misses and queries flush first. autocommit: every flush
 //   is committed at once.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -7258,7 +7269,6 @@ private:
 // Compile cost: the unit of work below is compiled once per backend and key type, not once per
 // model. What it needs of a model is data (its table_view and statements) and a few small
 // functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -7278,7 +7288,6 @@ private:
 // live in blocks of doubling size and never move, since an object's address is its user's
 // reference. Written once for every model: what differs between models is only the element's
 // layout and the four functions of object_lifetime, so no model compiles a container of its own.
-#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -7314,6 +7323,7 @@ struct object_lifetime {
     std::size_t align;
     void (*construct)(void* at);  // T{}
     void (*copy_construct)(void* at, const void* from);
+    void (*move_construct)(void* at, void* from);
     void (*copy_assign)(void* to, const void* from);
     void (*destroy)(void* at) noexcept;
 };
@@ -7324,6 +7334,7 @@ inline constexpr object_lifetime lifetime_of{
     alignof(T),
     [](void* at) { ::new (at) T{}; },
     [](void* at, const void* from) { ::new (at) T(*static_cast<const T*>(from)); },
+    [](void* at, void* from) { ::new (at) T(std::move(*static_cast<T*>(from))); },
     [](void* to, const void* from) { *static_cast<T*>(to) = *static_cast<const T*>(from); },
     [](void* at) noexcept { static_cast<T*>(at)->~T(); },
 };
@@ -7361,6 +7372,14 @@ public:
     // A new element whose object is value-initialised, to be read into.
     entry& emplace() {
         return emplace([this](void* at) { life_.construct(at); });
+    }
+    // A new element whose object is a copy of `from`, or made from it by moving (session::add):
+    // through object_lifetime, so that no model compiles emplace() of its own.
+    entry& emplace_copy(const void* from) {
+        return emplace([&](void* at) { life_.copy_construct(at, from); });
+    }
+    entry& emplace_move(void* from) {
+        return emplace([&](void* at) { life_.move_construct(at, from); });
     }
 
     void pop_back() noexcept { destroy(at(--size_)); }
@@ -7404,6 +7423,17 @@ public:
     void take_snapshot(entry& e) { set_snapshot(e, e.object); }
     void object_from(entry& e, const void* row) { life_.copy_assign(e.object, row); }
 
+    // A value-initialised object on the heap, to be read into (release() frees it).
+    void* make() const {
+        void* p = allocate(life_.size, life_.align);
+        try {
+            life_.construct(p);
+        } catch (...) {
+            deallocate(p, life_.align);
+            throw;
+        }
+        return p;
+    }
     // A copy of a row on the heap, and its release (nullptr: nothing).
     void* clone(const void* row) const {
         void* p = allocate(life_.size, life_.align);
@@ -7651,7 +7681,6 @@ private:
 // a table_view, a run-time column set and functions binding the i-th object, so that any store
 // of tracked objects can use it; a session's flush does, where the dialect says it pays
 // (PostgreSQL: one round trip instead of hundreds; not SQLite, see sqlite_dialect::multi_row_update).
-#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -8223,8 +8252,10 @@ struct model_ops {
     column_set (*changed)(const void* now, const void* before);
     int (*bind)(statement_type& statement, const void* object, int first, column_set columns);
     void (*bind_key)(statement_type& statement, int index, const void* object);
-    // Replaces the object with the row read from the statement, only once all of it was read.
-    void (*read)(const statement_type& statement, void* object);
+    // The key of the row whose columns start at `first`, and that row read into a
+    // value-initialised object (model_store::materialize, reload).
+    Key (*read_identity)(const statement_type& statement, int first);
+    void (*read_at)(const statement_type& statement, void* object, int first);
     // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
     // generated key (session/unassigned_references.hpp).
     void (*check_references)(const void* object);
@@ -8284,12 +8315,9 @@ struct ops_of {
                    column_set columns) { return bind_columns(statement, row(p), first, columns); },
         .bind_key = [](statement_type& statement, int index,
                        const void* p) { bind_primary_key(statement, index, row(p)); },
-        .read =
-            [](const statement_type& statement, void* p) {
-                T fresh{};
-                read_columns(statement, fresh);
-                *static_cast<T*>(p) = std::move(fresh);
-            },
+        .read_identity = [](const statement_type& statement, int first) { return read_identity_key<T>(statement, first); },
+        .read_at = [](const statement_type& statement, void* p,
+                      int first) { read_columns(statement, *static_cast<T*>(p), first); },
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
         .delete_followers = detail::delete_followers<T>,
         .orphaned = orphan_test<T>(),
@@ -8361,6 +8389,11 @@ struct model_store_base {
     };
     virtual std::unique_ptr<frame> save() const = 0;
     virtual void restore(const frame* saved, connection_type& c) = 0;
+
+    // The tracked object for the row whose columns start at `first`: the one in the identity
+    // map, unchanged, or a new one read from the row. Once per key type, not per model: a
+    // query or get() of a model compiles only a call to it.
+    virtual void* materialize(const typename Backend::statement_type& statement, int first) = 0;
 };
 
 [[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, const integrity_error& e) {
@@ -8733,7 +8766,16 @@ struct model_store final : model_store_base<Backend> {
         ops.bind_key(statement, 1, e.snapshot);
         if (!statement.step()) return false;
         ++this->generation;
-        ops.read(statement, e.object);
+        // Read whole into a new object first: the tracked one changes only once all of the row was read.
+        void* fresh = objects.make();
+        try {
+            ops.read_at(statement, fresh, 0);
+            objects.object_from(e, fresh);
+        } catch (...) {
+            objects.release(fresh);
+            throw;
+        }
+        objects.release(fresh);
         objects.take_snapshot(e);
         return true;
     }
@@ -8801,6 +8843,8 @@ struct model_store final : model_store_base<Backend> {
         }
     }
 
+    void* materialize(const statement_type& statement, int first) override;
+
     void after_rollback() override {
         ++this->generation;
         identity.clear();
@@ -8828,6 +8872,24 @@ struct model_store final : model_store_base<Backend> {
         deleted.clear();
     }
 };
+
+// Out of the class body, so that separate compilation compiles it once (extern template).
+template <class Backend, class Key>
+void* model_store<Backend, Key>::materialize(const statement_type& statement, int first) {
+    Key key = ops.read_identity(statement, first);
+    if (auto it = identity.find(key); it != identity.end()) return it->second->object;
+    auto& e = objects.emplace();  // read in place: no object is built and then moved
+    try {
+        ops.read_at(statement, e.object, first);
+    } catch (...) {
+        objects.pop_back();
+        throw;
+    }
+    e.state = object_state::persistent;
+    objects.take_snapshot(e);
+    identity.emplace(std::move(key), &e);
+    return e.object;
+}
 
 // The store of model T's objects.
 template <class Backend, class T>
@@ -8884,7 +8946,12 @@ public:
         check_usable();
         auto& store = store_for<T>();
         if (auto* e = tracked_entry(store.objects, &object)) return *static_cast<T*>(e->object);
-        auto& e = store.objects.emplace([&](void* at) { ::new (at) T(std::forward<M>(object)); });
+        detail::entry* added;
+        if constexpr (std::is_lvalue_reference_v<M> || std::is_const_v<std::remove_reference_t<M>>)
+            added = &store.objects.emplace_copy(std::addressof(object));
+        else
+            added = &store.objects.emplace_move(std::addressof(object));
+        auto& e = *added;
         e.order = ++sequence_;
         store.pending.push_back(&e);
         return *static_cast<T*>(e.object);
@@ -8911,24 +8978,18 @@ private:
     // get() and merge(): the identity map first, then the row (bound by bind_key).
     template <class T, class Binder>
     T* get_by_key(const detail::identity_key_t<T>& storage_key, Binder&& bind_key) {
-        auto& store = store_for<T>();
-        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        if (options_.autoflush && sequence_ != flushed_sequence_) {
-            // Pending inserts and deletes only (none since the last flush: nothing to do): a
-            // changed tracked object cannot make an untracked row appear (SQLAlchemy would also
-            // write changed objects here; comparing every tracked object on each miss would make
-            // a loop of get() quadratic).
-            autoflush(static_cast<detail::type_list<>*>(nullptr));
-            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        }
-        T* result = nullptr;
-        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false, bind_key,
-                   [&](const auto& statement) {
-                       result = materialize<T>(statement, 0);
-                       return false;
-                   });
-        return result;
+        using dialect = typename Backend::dialect;
+        return static_cast<T*>(
+            find_or_load(store_for<T>(), storage_key, sql::select_by_primary_key_in<dialect, T>, bind_key));
     }
+    // The same once per key type, not per model.
+    template <class Key>
+    void* find_or_load(detail::model_store<Backend, Key>& store, const Key& storage_key, std::string_view sql,
+                       detail::function_ref<void(typename Backend::statement_type&)> bind_key);
+    // The object of the first row of a SELECT, or nullptr: not a template, so not compiled once
+    // per model.
+    void* load_one(std::string_view sql, detail::function_ref<void(typename Backend::statement_type&)> binder,
+                   detail::model_store_base<Backend>& store);
 
 public:
     // Marks a tracked object for DELETE at the next flush (a pending one is simply dropped).
@@ -9169,8 +9230,13 @@ private:
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
         if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
-        run_select(sql, runtime_text, binder, on_row);
+        select_each(sql, runtime_text, binder, on_row);
     }
+    // run_select for a query's rows, compiled once rather than once per query: a row costs one
+    // indirect call, beside reading and tracking its object.
+    void select_each(std::string_view sql, bool runtime_text,
+                     detail::function_ref<void(typename Backend::statement_type&)> binder,
+                     detail::function_ref<bool(const typename Backend::statement_type&)> on_row);
 
     // A bulk UPDATE or DELETE: flushes, runs it, then brings the tracked objects it reached in
     // line: updated ones are reloaded, deleted ones count as removed (rollback restores them).
@@ -9235,21 +9301,7 @@ private:
     // map, unchanged, or a new one read from the row.
     template <class T, class Statement>
     T* materialize(const Statement& statement, int first) {
-        auto& store = store_for<T>();
-        auto key = detail::read_identity_key<T>(statement, first);
-        if (auto it = store.identity.find(key); it != store.identity.end()) return static_cast<T*>(it->second->object);
-        auto& e = store.objects.emplace();  // read in place: no T is built and then moved
-        T& object = *static_cast<T*>(e.object);
-        try {
-            detail::read_columns(statement, object, first);
-        } catch (...) {
-            store.objects.pop_back();
-            throw;
-        }
-        e.state = detail::object_state::persistent;
-        store.objects.take_snapshot(e);
-        store.identity.emplace(std::move(key), &e);
-        return &object;
+        return static_cast<T*>(store_for<T>().materialize(statement, first));
     }
 
     template <class Parts, std::size_t I, class Statement>
@@ -9290,11 +9342,6 @@ private:
     }
 
     // A tracked object as get() shows it: removed ones are gone.
-    template <class T>
-    static T* visible(detail::entry& e) {
-        return e.state == detail::object_state::persistent ? static_cast<T*>(e.object) : nullptr;
-    }
-
     template <class T>
     static invalid_request_error not_tracked(std::string_view operation) {
         return invalid_request_error(std::string(operation) + "(): the \"" + std::string(table<T>::name) +
@@ -9545,6 +9592,45 @@ detail::model_store_base<Backend>& basic_session<Backend>::store_at(std::size_t 
     if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
     if (!slot) slot = make(ops);
     return *slot;
+}
+
+template <class Backend>
+template <class Key>
+void* basic_session<Backend>::find_or_load(detail::model_store<Backend, Key>& store, const Key& storage_key,
+                                           std::string_view sql,
+                                           detail::function_ref<void(typename Backend::statement_type&)> bind_key) {
+    auto visible = [](const detail::entry& e) {  // a removed object is gone
+        return e.state == detail::object_state::persistent ? e.object : nullptr;
+    };
+    if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+    if (options_.autoflush && sequence_ != flushed_sequence_) {
+        // Pending inserts and deletes only (none since the last flush: nothing to do): a changed
+        // tracked object cannot make an untracked row appear (SQLAlchemy would also write changed
+        // objects here; comparing every tracked object on each miss would make a loop of get()
+        // quadratic).
+        autoflush(static_cast<detail::type_list<>*>(nullptr));
+        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+    }
+    return load_one(sql, bind_key, store);
+}
+
+template <class Backend>
+void basic_session<Backend>::select_each(std::string_view sql, bool runtime_text,
+                                         detail::function_ref<void(typename Backend::statement_type&)> binder,
+                                         detail::function_ref<bool(const typename Backend::statement_type&)> on_row) {
+    run_select(sql, runtime_text, binder, on_row);
+}
+
+template <class Backend>
+void* basic_session<Backend>::load_one(std::string_view sql,
+                                       detail::function_ref<void(typename Backend::statement_type&)> binder,
+                                       detail::model_store_base<Backend>& store) {
+    void* result = nullptr;
+    run_select(sql, false, binder, [&](const auto& statement) {
+        result = store.materialize(statement, 0);
+        return false;
+    });
+    return result;
 }
 
 template <class Backend>
@@ -9863,7 +9949,6 @@ private:
 // referencing it is a tracked object, so children() reads the session's objects and runs no SQL.
 // The record is forgotten whenever rows could change behind the session's objects (the
 // transaction ends, raw SQL, bulk writes, expunge, rollback to a savepoint).
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -10391,7 +10476,6 @@ basic_sessionmaker<Backend> sessionmaker(basic_engine<Backend> bound, session_op
 // retry_transaction(SessionLocal, fn): a read-then-write transaction run again, from its first
 // read, when it lost a race with another one (retryable_error: SQLite busy / locked,
 // PostgreSQL serialization failure or deadlock), as every database's manual asks.
-#include <algorithm>
 #include <utility>
 
 
@@ -11311,6 +11395,12 @@ STRUCTQL_INSTANTIATE(class basic_engine<sqlite_backend>)
 STRUCTQL_INSTANTIATE(class basic_session<sqlite_backend>)
 STRUCTQL_INSTANTIATE(struct detail::model_store<sqlite_backend, std::int64_t>)
 STRUCTQL_INSTANTIATE(struct detail::model_store<sqlite_backend, std::string>)
+STRUCTQL_INSTANTIATE(void* basic_session<sqlite_backend>::find_or_load(
+    detail::model_store<sqlite_backend, std::int64_t>&, const std::int64_t&, std::string_view,
+    detail::function_ref<void(sqlite_statement&)>))
+STRUCTQL_INSTANTIATE(void* basic_session<sqlite_backend>::find_or_load(
+    detail::model_store<sqlite_backend, std::string>&, const std::string&, std::string_view,
+    detail::function_ref<void(sqlite_statement&)>))
 
 }  // namespace structql
 // ---- end structql/sqlite.hpp ----

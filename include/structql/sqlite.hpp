@@ -33,5 +33,11 @@ STRUCTQL_INSTANTIATE(class basic_engine<sqlite_backend>)
 STRUCTQL_INSTANTIATE(class basic_session<sqlite_backend>)
 STRUCTQL_INSTANTIATE(struct detail::model_store<sqlite_backend, std::int64_t>)
 STRUCTQL_INSTANTIATE(struct detail::model_store<sqlite_backend, std::string>)
+STRUCTQL_INSTANTIATE(void* basic_session<sqlite_backend>::find_or_load(
+    detail::model_store<sqlite_backend, std::int64_t>&, const std::int64_t&, std::string_view,
+    detail::function_ref<void(sqlite_statement&)>))
+STRUCTQL_INSTANTIATE(void* basic_session<sqlite_backend>::find_or_load(
+    detail::model_store<sqlite_backend, std::string>&, const std::string&, std::string_view,
+    detail::function_ref<void(sqlite_statement&)>))
 
 }  // namespace structql

@@ -4,7 +4,7 @@
 // live in blocks of doubling size and never move, since an object's address is its user's
 // reference. Written once for every model: what differs between models is only the element's
 // layout and the four functions of object_lifetime, so no model compiles a container of its own.
-#include <algorithm>
+#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +40,7 @@ struct object_lifetime {
     std::size_t align;
     void (*construct)(void* at);  // T{}
     void (*copy_construct)(void* at, const void* from);
+    void (*move_construct)(void* at, void* from);
     void (*copy_assign)(void* to, const void* from);
     void (*destroy)(void* at) noexcept;
 };
@@ -50,6 +51,7 @@ inline constexpr object_lifetime lifetime_of{
     alignof(T),
     [](void* at) { ::new (at) T{}; },
     [](void* at, const void* from) { ::new (at) T(*static_cast<const T*>(from)); },
+    [](void* at, void* from) { ::new (at) T(std::move(*static_cast<T*>(from))); },
     [](void* to, const void* from) { *static_cast<T*>(to) = *static_cast<const T*>(from); },
     [](void* at) noexcept { static_cast<T*>(at)->~T(); },
 };
@@ -87,6 +89,14 @@ public:
     // A new element whose object is value-initialised, to be read into.
     entry& emplace() {
         return emplace([this](void* at) { life_.construct(at); });
+    }
+    // A new element whose object is a copy of `from`, or made from it by moving (session::add):
+    // through object_lifetime, so that no model compiles emplace() of its own.
+    entry& emplace_copy(const void* from) {
+        return emplace([&](void* at) { life_.copy_construct(at, from); });
+    }
+    entry& emplace_move(void* from) {
+        return emplace([&](void* at) { life_.move_construct(at, from); });
     }
 
     void pop_back() noexcept { destroy(at(--size_)); }
@@ -130,6 +140,17 @@ public:
     void take_snapshot(entry& e) { set_snapshot(e, e.object); }
     void object_from(entry& e, const void* row) { life_.copy_assign(e.object, row); }
 
+    // A value-initialised object on the heap, to be read into (release() frees it).
+    void* make() const {
+        void* p = allocate(life_.size, life_.align);
+        try {
+            life_.construct(p);
+        } catch (...) {
+            deallocate(p, life_.align);
+            throw;
+        }
+        return p;
+    }
     // A copy of a row on the heap, and its release (nullptr: nothing).
     void* clone(const void* row) const {
         void* p = allocate(life_.size, life_.align);

@@ -176,25 +176,27 @@ bool is_unassigned_key(const Member& member) {
 template <class T, class Statement>
 int bind_columns(Statement& statement, const T& object, int first, column_set columns = all_columns<T>()) {
     int index = first;
+    std::size_t column = 0;  // the member being bound, for the error: one handler for all of them
     auto bind_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         if (!(columns & (column_set{1} << (I % 64)))) return;
-        try {
-            const auto& member = field<I>(object);
-            if constexpr (I == table<T>::primary_key_index) {
-                if (is_unassigned_key<T>(member)) {
-                    statement.bind_null(index++);
-                    return;
-                }
+        column = I;
+        const auto& member = field<I>(object);
+        if constexpr (I == table<T>::primary_key_index) {
+            if (is_unassigned_key<T>(member)) {
+                statement.bind_null(index++);
+                return;
             }
-            bind_value(statement, index, member);
-        } catch (...) {
-            rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot bind");
         }
+        bind_value(statement, index, member);
         ++index;
     };
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (bind_one(std::integral_constant<std::size_t, I>{}), ...);
-    }(std::make_index_sequence<table<T>::column_count>{});
+    try {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (bind_one(std::integral_constant<std::size_t, I>{}), ...);
+        }(std::make_index_sequence<table<T>::column_count>{});
+    } catch (...) {
+        rethrow_as_data_error(table<T>::view, column, statement.sql(), "cannot bind");
+    }
     return index;
 }
 
@@ -216,16 +218,14 @@ void bind_primary_key(Statement& statement, int index, const T& object) {
 // Reads result columns first, first + 1, ... into the members of `object`.
 template <class T, class Statement>
 void read_columns(const Statement& statement, T& object, int first = 0) {
-    auto read_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
-        try {
-            read_value(statement, first + static_cast<int>(I), field<I>(object));
-        } catch (...) {
-            rethrow_as_data_error(table<T>::view, I, statement.sql(), "cannot read");
-        }
-    };
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (read_one(std::integral_constant<std::size_t, I>{}), ...);
-    }(std::make_index_sequence<table<T>::column_count>{});
+    std::size_t column = 0;  // the member being read, for the error: one handler for all of them
+    try {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((column = I, read_value(statement, first + static_cast<int>(I), field<I>(object))), ...);
+        }(std::make_index_sequence<table<T>::column_count>{});
+    } catch (...) {
+        rethrow_as_data_error(table<T>::view, column, statement.sql(), "cannot read");
+    }
 }
 
 // The identity map's key: the primary key's storage value; for a composite key a std::tuple

@@ -1,18 +1,22 @@
 #pragma once
-// The parts of two standard headers that StructQL's headers need, where libstdc++ lets them be
+// The parts of standard headers that StructQL's headers need, where libstdc++ lets them be
 // included alone: std::chrono's clocks and durations without the calendar, time zones and their
-// I/O (<chrono> brings <sstream> and <istream> in C++20), and std::function and std::hash
-// without the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>).
-// About 0.4 s of parsing in every translation unit. Elsewhere the whole headers. Code that uses
-// the calendar (timestamps as text) includes <chrono> itself.
+// I/O (<chrono> brings <sstream> and <istream> in C++20), std::function and std::hash without
+// the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>), and the
+// classic algorithms without C++20's ranges versions (<algorithm> brings <bits/ranges_algo.h>,
+// as many lines again). About 0.5 s of parsing in every translation unit. Elsewhere the whole
+// headers. Code that uses the calendar (timestamps as text) includes <chrono> itself.
 #include <version>
 
 #if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>) && __has_include(<bits/std_function.h>) && \
-    __has_include(<bits/functional_hash.h>)
+    __has_include(<bits/functional_hash.h>) && __has_include(<bits/stl_algo.h>)
 #include <bits/chrono.h>
 #include <bits/functional_hash.h>
 #include <bits/std_function.h>
+#include <bits/stl_algobase.h>
+#include <bits/stl_algo.h>
 #else
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #endif

@@ -197,7 +197,7 @@ public:
 
     std::vector<row_type> all() const {
         std::vector<row_type> rows;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             rows.push_back(detail::access::read_row<Parts>(*source_, statement));
             return true;
         });
@@ -207,7 +207,7 @@ public:
     // Plain values, read without the identity map or snapshots: the read-heavy path.
     std::vector<value_row_type> values() const {
         std::vector<value_row_type> rows;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             rows.push_back(detail::access::read_value_row<Parts>(*source_, statement));
             return true;
         });
@@ -217,7 +217,7 @@ public:
     // Calls fn(row) for each row as it is read, without collecting them.
     template <class F>
     void for_each(F&& fn) const {
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             fn(detail::access::read_row<Parts>(*source_, statement));
             return true;
         });
@@ -241,7 +241,7 @@ public:
     decltype(auto) one() const {
         std::optional<row_type> found;
         bool more = false;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             if (found) {
                 more = true;
                 return false;
@@ -251,10 +251,10 @@ public:
         });
         if (more)
             throw multiple_results_found("one(): more than one row matched in \"" + std::string(table<T>::name) +
-                                         "\" [SQL: " + text(detail::statement_kind::rows) + "]");
+                                         "\" [SQL: " + text<detail::statement_kind::rows>() + "]");
         if (!found)
             throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
-                                  text(detail::statement_kind::rows) + "]");
+                                  text<detail::statement_kind::rows>() + "]");
         if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
         else return row_type(std::move(*found));
     }
@@ -262,7 +262,7 @@ public:
     // The number of rows the query returns (SELECT count(*)).
     std::size_t count() const {
         std::int64_t n = 0;
-        run(detail::statement_kind::count, [&](const auto& statement) {
+        run<detail::statement_kind::count>([&](const auto& statement) {
             n = statement.template read<std::int64_t>(0);
             return false;
         });
@@ -272,7 +272,7 @@ public:
     // Whether any row matches (SELECT EXISTS (...)).
     bool exists() const {
         bool found = false;
-        run(detail::statement_kind::exists, [&](const auto& statement) {
+        run<detail::statement_kind::exists>([&](const auto& statement) {
             found = statement.template read<std::int64_t>(0) != 0;
             return false;
         });
@@ -345,7 +345,7 @@ private:
     // first()'s row; one named result, so that it is constructed in the caller's object.
     std::optional<row_type> first_row() const {
         std::optional<row_type> found;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
+        run<detail::statement_kind::rows>([&](const auto& statement) {
             // A plain model object is read in place: no move of it (and its strings) into found.
             if constexpr (std::is_same_v<row_type, T> && !Parts::projected &&
                           std::tuple_size_v<typename Parts::joins_type> == 0)
@@ -370,33 +370,36 @@ private:
         return basic_query<Source, P>(*source_, std::move(parts));
     }
 
-    std::string text(detail::statement_kind kind) const {
+    // The statement of one kind. A template parameter, not an argument: a query's other
+    // statements (count, exists) are then not built at compile time unless it runs them.
+    template <detail::statement_kind Kind>
+    static constexpr std::string_view static_text() {
+        if constexpr (Kind == detail::statement_kind::count) return count_sql;
+        else if constexpr (Kind == detail::statement_kind::exists) return exists_sql;
+        else return sql;
+    }
+
+    template <detail::statement_kind Kind>
+    std::string text() const {
         if constexpr (!dynamic) {
-            switch (kind) {
-                case detail::statement_kind::count: return std::string(count_sql);
-                case detail::statement_kind::exists: return std::string(exists_sql);
-                default: return std::string(sql);
-            }
+            return std::string(static_text<Kind>());
         } else {
             detail::runtime_text out;
-            Parts::template write_text<dialect>(out, &parts_, kind);
+            Parts::template write_text<dialect>(out, &parts_, Kind);
             return std::move(out.text);
         }
     }
 
-    template <class RowFn>
-    void run(detail::statement_kind kind, RowFn&& on_row) const {
+    template <detail::statement_kind Kind, class RowFn>
+    void run(RowFn&& on_row) const {
         auto binder = [&](auto& statement) {
             int index = 1;
             parts_.bind(statement, index);
         };
         if constexpr (!dynamic) {
-            std::string_view s = kind == detail::statement_kind::count    ? count_sql
-                                 : kind == detail::statement_kind::exists ? exists_sql
-                                                                          : sql;
-            detail::access::select_rows<reads>(*source_, s, false, binder, on_row);
+            detail::access::select_rows<reads>(*source_, static_text<Kind>(), false, binder, on_row);
         } else {
-            std::string s = text(kind);
+            std::string s = text<Kind>();
             detail::access::select_rows<reads>(*source_, s, true, binder, on_row);
         }
     }

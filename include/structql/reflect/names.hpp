@@ -31,21 +31,25 @@ inline constexpr fake_storage<T> fake_object_storage{};
 template <class T>
 inline constexpr const T& fake_object = fake_object_storage<T>.value;
 
-template <class Model, std::size_t I>
-constexpr const void* member_address() {
-    return &boost::pfr::detail::sequence_tuple::get<I>(boost::pfr::detail::tie_as_tuple(fake_object<Model>));
-}
+// The addresses of Model's members (PFR's fields) in fake_object<Model>, computed once per model:
+// member_index compares a member pointer with them, and is called for every foreign key from
+// several places (clang does not remember a constant call's result).
+template <class Model>
+inline constexpr auto member_addresses = [] {
+    const auto fields = boost::pfr::detail::tie_as_tuple(fake_object<Model>);
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<const void*, sizeof...(I)>{
+            static_cast<const void*>(&boost::pfr::detail::sequence_tuple::get<I>(fields))...};
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<Model>>{});
+}();
 
 // The index of the member `Member` points to, among Model's PFR fields.
 template <class Model, class V>
 constexpr std::size_t member_index(V Model::*member) {
-    constexpr std::size_t count = boost::pfr::tuple_size_v<Model>;
     const void* target = &(fake_object<Model>.*member);
-    std::size_t index = count;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (void)((member_address<Model, I>() == target ? (index = I, true) : false) || ...);
-    }(std::make_index_sequence<count>{});
-    return index;
+    for (std::size_t i = 0; i < member_addresses<Model>.size(); ++i)
+        if (member_addresses<Model>[i] == target) return i;
+    return member_addresses<Model>.size();
 }
 
 // clang only prints a pointer template argument's member path when it is wrapped.
@@ -84,8 +88,10 @@ template <class Model, std::size_t I>
 inline constexpr auto member_tag =
     pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(boost::pfr::detail::tie_as_tuple(fake_object<Model>))};
 
+// consteval, as unqualified_type_name below: an error message built at run time reads the
+// name as a constant, and no per-model function parsing a signature is compiled.
 template <class Model, std::size_t I>
-constexpr std::string_view member_name() {
+consteval std::string_view member_name() {
     return name_from_signature(member_signature<Model, pointer_wrapper{&boost::pfr::detail::sequence_tuple::get<I>(
         boost::pfr::detail::tie_as_tuple(fake_object<Model>))}>());
 }
@@ -130,7 +136,7 @@ constexpr std::string_view unqualified_name_from_signature(std::string_view sign
 }
 
 template <class T>
-constexpr std::string_view unqualified_type_name() {
+consteval std::string_view unqualified_type_name() {
     return unqualified_name_from_signature(type_signature<T>());
 }
 

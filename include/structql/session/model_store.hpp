@@ -6,7 +6,7 @@
 // Compile cost: the unit of work below is compiled once per backend and key type, not once per
 // model. What it needs of a model is data (its table_view and statements) and a few small
 // functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
-#include <algorithm>
+#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -103,8 +103,10 @@ struct model_ops {
     column_set (*changed)(const void* now, const void* before);
     int (*bind)(statement_type& statement, const void* object, int first, column_set columns);
     void (*bind_key)(statement_type& statement, int index, const void* object);
-    // Replaces the object with the row read from the statement, only once all of it was read.
-    void (*read)(const statement_type& statement, void* object);
+    // The key of the row whose columns start at `first`, and that row read into a
+    // value-initialised object (model_store::materialize, reload).
+    Key (*read_identity)(const statement_type& statement, int first);
+    void (*read_at)(const statement_type& statement, void* object, int first);
     // Throws when a foreign key of the object, about to be inserted, still holds 0 for a parent's
     // generated key (session/unassigned_references.hpp).
     void (*check_references)(const void* object);
@@ -164,12 +166,9 @@ struct ops_of {
                    column_set columns) { return bind_columns(statement, row(p), first, columns); },
         .bind_key = [](statement_type& statement, int index,
                        const void* p) { bind_primary_key(statement, index, row(p)); },
-        .read =
-            [](const statement_type& statement, void* p) {
-                T fresh{};
-                read_columns(statement, fresh);
-                *static_cast<T*>(p) = std::move(fresh);
-            },
+        .read_identity = [](const statement_type& statement, int first) { return read_identity_key<T>(statement, first); },
+        .read_at = [](const statement_type& statement, void* p,
+                      int first) { read_columns(statement, *static_cast<T*>(p), first); },
         .check_references = [](const void* p) { check_references_assigned(row(p)); },
         .delete_followers = detail::delete_followers<T>,
         .orphaned = orphan_test<T>(),
@@ -241,6 +240,11 @@ struct model_store_base {
     };
     virtual std::unique_ptr<frame> save() const = 0;
     virtual void restore(const frame* saved, connection_type& c) = 0;
+
+    // The tracked object for the row whose columns start at `first`: the one in the identity
+    // map, unchanged, or a new one read from the row. Once per key type, not per model: a
+    // query or get() of a model compiles only a call to it.
+    virtual void* materialize(const typename Backend::statement_type& statement, int first) = 0;
 };
 
 [[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, const integrity_error& e) {
@@ -613,7 +617,16 @@ struct model_store final : model_store_base<Backend> {
         ops.bind_key(statement, 1, e.snapshot);
         if (!statement.step()) return false;
         ++this->generation;
-        ops.read(statement, e.object);
+        // Read whole into a new object first: the tracked one changes only once all of the row was read.
+        void* fresh = objects.make();
+        try {
+            ops.read_at(statement, fresh, 0);
+            objects.object_from(e, fresh);
+        } catch (...) {
+            objects.release(fresh);
+            throw;
+        }
+        objects.release(fresh);
         objects.take_snapshot(e);
         return true;
     }
@@ -681,6 +694,8 @@ struct model_store final : model_store_base<Backend> {
         }
     }
 
+    void* materialize(const statement_type& statement, int first) override;
+
     void after_rollback() override {
         ++this->generation;
         identity.clear();
@@ -708,6 +723,24 @@ struct model_store final : model_store_base<Backend> {
         deleted.clear();
     }
 };
+
+// Out of the class body, so that separate compilation compiles it once (extern template).
+template <class Backend, class Key>
+void* model_store<Backend, Key>::materialize(const statement_type& statement, int first) {
+    Key key = ops.read_identity(statement, first);
+    if (auto it = identity.find(key); it != identity.end()) return it->second->object;
+    auto& e = objects.emplace();  // read in place: no object is built and then moved
+    try {
+        ops.read_at(statement, e.object, first);
+    } catch (...) {
+        objects.pop_back();
+        throw;
+    }
+    e.state = object_state::persistent;
+    objects.take_snapshot(e);
+    identity.emplace(std::move(key), &e);
+    return e.object;
+}
 
 // The store of model T's objects.
 template <class Backend, class T>

@@ -2,7 +2,6 @@
 // retry_transaction(SessionLocal, fn): a read-then-write transaction run again, from its first
 // read, when it lost a race with another one (retryable_error: SQLite busy / locked,
 // PostgreSQL serialization failure or deadlock), as every database's manual asks.
-#include <algorithm>
 #include <utility>
 
 #include "structql/detail/std_parts.hpp"

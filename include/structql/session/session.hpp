@@ -12,7 +12,7 @@
 //   pending_rollback_error. close() (and the destructor) rolls back what was not committed.
 // - autoflush (default true): get() misses and queries flush first. autocommit: every flush
 //   is committed at once.
-#include <algorithm>
+#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -77,7 +77,12 @@ public:
         check_usable();
         auto& store = store_for<T>();
         if (auto* e = tracked_entry(store.objects, &object)) return *static_cast<T*>(e->object);
-        auto& e = store.objects.emplace([&](void* at) { ::new (at) T(std::forward<M>(object)); });
+        detail::entry* added;
+        if constexpr (std::is_lvalue_reference_v<M> || std::is_const_v<std::remove_reference_t<M>>)
+            added = &store.objects.emplace_copy(std::addressof(object));
+        else
+            added = &store.objects.emplace_move(std::addressof(object));
+        auto& e = *added;
         e.order = ++sequence_;
         store.pending.push_back(&e);
         return *static_cast<T*>(e.object);
@@ -104,24 +109,18 @@ private:
     // get() and merge(): the identity map first, then the row (bound by bind_key).
     template <class T, class Binder>
     T* get_by_key(const detail::identity_key_t<T>& storage_key, Binder&& bind_key) {
-        auto& store = store_for<T>();
-        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        if (options_.autoflush && sequence_ != flushed_sequence_) {
-            // Pending inserts and deletes only (none since the last flush: nothing to do): a
-            // changed tracked object cannot make an untracked row appear (SQLAlchemy would also
-            // write changed objects here; comparing every tracked object on each miss would make
-            // a loop of get() quadratic).
-            autoflush(static_cast<detail::type_list<>*>(nullptr));
-            if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible<T>(*it->second);
-        }
-        T* result = nullptr;
-        run_select(sql::select_by_primary_key_in<typename Backend::dialect, T>, false, bind_key,
-                   [&](const auto& statement) {
-                       result = materialize<T>(statement, 0);
-                       return false;
-                   });
-        return result;
+        using dialect = typename Backend::dialect;
+        return static_cast<T*>(
+            find_or_load(store_for<T>(), storage_key, sql::select_by_primary_key_in<dialect, T>, bind_key));
     }
+    // The same once per key type, not per model.
+    template <class Key>
+    void* find_or_load(detail::model_store<Backend, Key>& store, const Key& storage_key, std::string_view sql,
+                       detail::function_ref<void(typename Backend::statement_type&)> bind_key);
+    // The object of the first row of a SELECT, or nullptr: not a template, so not compiled once
+    // per model.
+    void* load_one(std::string_view sql, detail::function_ref<void(typename Backend::statement_type&)> binder,
+                   detail::model_store_base<Backend>& store);
 
 public:
     // Marks a tracked object for DELETE at the next flush (a pending one is simply dropped).
@@ -362,8 +361,13 @@ private:
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
         if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
-        run_select(sql, runtime_text, binder, on_row);
+        select_each(sql, runtime_text, binder, on_row);
     }
+    // run_select for a query's rows, compiled once rather than once per query: a row costs one
+    // indirect call, beside reading and tracking its object.
+    void select_each(std::string_view sql, bool runtime_text,
+                     detail::function_ref<void(typename Backend::statement_type&)> binder,
+                     detail::function_ref<bool(const typename Backend::statement_type&)> on_row);
 
     // A bulk UPDATE or DELETE: flushes, runs it, then brings the tracked objects it reached in
     // line: updated ones are reloaded, deleted ones count as removed (rollback restores them).
@@ -428,21 +432,7 @@ private:
     // map, unchanged, or a new one read from the row.
     template <class T, class Statement>
     T* materialize(const Statement& statement, int first) {
-        auto& store = store_for<T>();
-        auto key = detail::read_identity_key<T>(statement, first);
-        if (auto it = store.identity.find(key); it != store.identity.end()) return static_cast<T*>(it->second->object);
-        auto& e = store.objects.emplace();  // read in place: no T is built and then moved
-        T& object = *static_cast<T*>(e.object);
-        try {
-            detail::read_columns(statement, object, first);
-        } catch (...) {
-            store.objects.pop_back();
-            throw;
-        }
-        e.state = detail::object_state::persistent;
-        store.objects.take_snapshot(e);
-        store.identity.emplace(std::move(key), &e);
-        return &object;
+        return static_cast<T*>(store_for<T>().materialize(statement, first));
     }
 
     template <class Parts, std::size_t I, class Statement>
@@ -483,11 +473,6 @@ private:
     }
 
     // A tracked object as get() shows it: removed ones are gone.
-    template <class T>
-    static T* visible(detail::entry& e) {
-        return e.state == detail::object_state::persistent ? static_cast<T*>(e.object) : nullptr;
-    }
-
     template <class T>
     static invalid_request_error not_tracked(std::string_view operation) {
         return invalid_request_error(std::string(operation) + "(): the \"" + std::string(table<T>::name) +
@@ -738,6 +723,45 @@ detail::model_store_base<Backend>& basic_session<Backend>::store_at(std::size_t 
     if (!slot) slot = detail::spare_shelf<detail::model_store_base<Backend>>::take(index);
     if (!slot) slot = make(ops);
     return *slot;
+}
+
+template <class Backend>
+template <class Key>
+void* basic_session<Backend>::find_or_load(detail::model_store<Backend, Key>& store, const Key& storage_key,
+                                           std::string_view sql,
+                                           detail::function_ref<void(typename Backend::statement_type&)> bind_key) {
+    auto visible = [](const detail::entry& e) {  // a removed object is gone
+        return e.state == detail::object_state::persistent ? e.object : nullptr;
+    };
+    if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+    if (options_.autoflush && sequence_ != flushed_sequence_) {
+        // Pending inserts and deletes only (none since the last flush: nothing to do): a changed
+        // tracked object cannot make an untracked row appear (SQLAlchemy would also write changed
+        // objects here; comparing every tracked object on each miss would make a loop of get()
+        // quadratic).
+        autoflush(static_cast<detail::type_list<>*>(nullptr));
+        if (auto it = store.identity.find(storage_key); it != store.identity.end()) return visible(*it->second);
+    }
+    return load_one(sql, bind_key, store);
+}
+
+template <class Backend>
+void basic_session<Backend>::select_each(std::string_view sql, bool runtime_text,
+                                         detail::function_ref<void(typename Backend::statement_type&)> binder,
+                                         detail::function_ref<bool(const typename Backend::statement_type&)> on_row) {
+    run_select(sql, runtime_text, binder, on_row);
+}
+
+template <class Backend>
+void* basic_session<Backend>::load_one(std::string_view sql,
+                                       detail::function_ref<void(typename Backend::statement_type&)> binder,
+                                       detail::model_store_base<Backend>& store) {
+    void* result = nullptr;
+    run_select(sql, false, binder, [&](const auto& statement) {
+        result = store.materialize(statement, 0);
+        return false;
+    });
+    return result;
 }
 
 template <class Backend>
