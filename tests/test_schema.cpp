@@ -764,6 +764,12 @@ TEMPLATE_TEST_CASE("a violated check or composite unique constraint is an integr
                Catch::Contains("\"uq_listing_shop_sku\""));
     auto probe = db.probe();
     CHECK(probe.count("SELECT count(*) FROM listing") == 1);
+    // The composite unique constraint is an upsert target: the row there takes the new price.
+    static_assert(sq::detail::conflict_target_check<Listing, &Listing::shop_id, &Listing::sku>::ok);
+    CHECK(c.insert(std::vector<Listing>{{.shop_id = shop, .sku = "a", .price = 9, .status = "x"}},
+                   sq::on_conflict<&Listing::shop_id, &Listing::sku>::do_update<&Listing::price>) == 1);
+    CHECK(probe.count("SELECT count(*) FROM listing") == 1);
+    CHECK(probe.count("SELECT count(*) FROM listing WHERE sku = 'a' AND price = 9") == 1);
 }
 
 TEMPLATE_TEST_CASE("default_value fills members left unset at insert and onupdate members at each update",

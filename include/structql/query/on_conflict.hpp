@@ -34,23 +34,10 @@ constexpr std::array<std::size_t, sizeof...(Members)> member_indexes{member_inde
 
 template <class T, auto... Target>
 struct conflict_target_check {
-    static constexpr bool ok = [] {
-        constexpr auto target = member_indexes<T, Target...>;
-        if constexpr (target.size() == 1) {
-            return is_key_member<T, target[0]>();
-        } else {
-            if (target.size() != table<T>::key_columns.size()) return false;
-            for (std::size_t k : table<T>::key_columns) {
-                bool found = false;
-                for (std::size_t c : target) found = found || c == k;
-                if (!found) return false;
-            }
-            return true;
-        }
-    }();
+    static constexpr bool ok = table<T>::view.has_unique_index(member_indexes<T, Target...>);
     static_assert(ok, "StructQL: on_conflict<&T::m...> needs a target the database has a unique index on: the "
-                      "primary key (every member of a composite key) or one unique<> member (T and the members "
-                      "in the instantiation name them)");
+                      "primary key (every member of a composite key), one unique<> member or the members of a "
+                      "table_args unique_constraint<> or unique index (T and the members in the instantiation name them)");
 };
 
 template <auto... Members>
