@@ -3995,6 +3995,19 @@ constexpr void write_qualified(auto& out) {
     sql::write_identifier<D>(out, table<A>::columns[I].name);
 }
 
+// Every column of a model, qualified ("model"."column"), ", "-separated from what came before
+// unless first: a SELECT list of whole models.
+template <class D, class M>
+constexpr void write_model_columns(auto& out, std::type_identity<M>, bool& first) {
+    for (std::size_t i = 0; i < table<M>::column_count; ++i) {
+        if (!first) out.append(", ");
+        first = false;
+        sql::write_identifier<D>(out, table<M>::name);
+        out.append('.');
+        sql::write_identifier<D>(out, table<M>::columns[i].name);
+    }
+}
+
 // ON condition between a joined model and the query's models, from their foreign key: the
 // first of the earlier models that the new one references, or that references it.
 template <class D, class New, class... Earlier>
@@ -4264,18 +4277,6 @@ struct query_parts {
 
 private:
     template <class D>
-    static constexpr void write_model_columns(auto& out, auto model_type, bool& first) {
-        using M = typename decltype(model_type)::type;
-        for (std::size_t i = 0; i < table<M>::column_count; ++i) {
-            if (!first) out.append(", ");
-            first = false;
-            sql::write_identifier<D>(out, table<M>::name);
-            out.append('.');
-            sql::write_identifier<D>(out, table<M>::columns[i].name);
-        }
-    }
-
-    template <class D>
     static constexpr void write_select_list(auto& out, const query_parts* self) {
         if constexpr (projected) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -4284,9 +4285,9 @@ private:
             }(std::make_index_sequence<std::tuple_size_v<Select>>{});
         } else {
             bool first = true;
-            write_model_columns<D>(out, std::type_identity<T>{}, first);
+            detail::write_model_columns<D>(out, std::type_identity<T>{}, first);
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                (write_model_columns<D>(out, std::type_identity<typename std::tuple_element_t<I, Joins>::model>{}, first),
+                (detail::write_model_columns<D>(out, std::type_identity<typename std::tuple_element_t<I, Joins>::model>{}, first),
                  ...);
             }(std::make_index_sequence<std::tuple_size_v<Joins>>{});
         }
@@ -9865,17 +9866,6 @@ private:
                 records.by_key[*k].loaded = true;
     }
 
-    template <class D>
-    static constexpr void write_columns(auto& out, auto model, bool& first) {
-        using M = typename decltype(model)::type;
-        for (std::size_t i = 0; i < table<M>::column_count; ++i) {
-            if (!first) out.append(", ");
-            first = false;
-            sql::write_identifier<D>(out, table<M>::name);
-            out.append('.');
-            sql::write_identifier<D>(out, table<M>::columns[i].name);
-        }
-    }
     template <class D, std::size_t K>
     static constexpr void write_join(auto& out) {
         constexpr auto member = member_at<K>;
@@ -9892,8 +9882,8 @@ private:
     static constexpr void write(auto& out, const Parts* self) {
         out.append("SELECT ");
         bool first = true;
-        write_columns<D>(out, std::type_identity<T>{}, first);
-        (write_columns<D>(out, std::type_identity<relationship_child_t<Members>>{}, first), ...);
+        write_model_columns<D>(out, std::type_identity<T>{}, first);
+        (write_model_columns<D>(out, std::type_identity<relationship_child_t<Members>>{}, first), ...);
         out.append(" FROM ");
         if constexpr (Parts::has_limit || Parts::has_offset) {
             // The limit counts T's rows: they are chosen first, then joined.

@@ -157,17 +157,6 @@ private:
                 records.by_key[*k].loaded = true;
     }
 
-    template <class D>
-    static constexpr void write_columns(auto& out, auto model, bool& first) {
-        using M = typename decltype(model)::type;
-        for (std::size_t i = 0; i < table<M>::column_count; ++i) {
-            if (!first) out.append(", ");
-            first = false;
-            sql::write_identifier<D>(out, table<M>::name);
-            out.append('.');
-            sql::write_identifier<D>(out, table<M>::columns[i].name);
-        }
-    }
     template <class D, std::size_t K>
     static constexpr void write_join(auto& out) {
         constexpr auto member = member_at<K>;
@@ -184,8 +173,8 @@ private:
     static constexpr void write(auto& out, const Parts* self) {
         out.append("SELECT ");
         bool first = true;
-        write_columns<D>(out, std::type_identity<T>{}, first);
-        (write_columns<D>(out, std::type_identity<relationship_child_t<Members>>{}, first), ...);
+        write_model_columns<D>(out, std::type_identity<T>{}, first);
+        (write_model_columns<D>(out, std::type_identity<relationship_child_t<Members>>{}, first), ...);
         out.append(" FROM ");
         if constexpr (Parts::has_limit || Parts::has_offset) {
             // The limit counts T's rows: they are chosen first, then joined.
