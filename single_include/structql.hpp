@@ -624,6 +624,7 @@ STRUCTQL_DECL std::string integer_range_message(std::string value, bool is_signe
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace structql::detail {
 
@@ -680,6 +681,20 @@ inline constexpr text_buffer<text_size_v<Generator>> text_storage_v = [] {
 
 template <class Generator>
 inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_size_v<Generator>};
+
+// A statement's text: Generator's, fixed at compile time, or for a shape whose text depends on
+// the run (Dynamic) what write(runtime_text&) writes, kept in `runtime`.
+template <bool Dynamic, class Generator, class Write>
+std::string_view statement_text(std::string& runtime, Write&& write) {
+    if constexpr (Dynamic) {
+        runtime_text out;
+        write(out);
+        runtime = std::move(out.text);
+        return runtime;
+    } else {
+        return text_v<Generator>;
+    }
+}
 
 }  // namespace structql::detail
 // ---- end structql/detail/static_text.hpp ----
@@ -4874,17 +4889,10 @@ private:
         check_bulk();
         constexpr bool dynamic_text = dynamic || (E::dynamic || ...) || detail::any_dynamic<Returned>::value;
         std::string runtime;
-        std::string_view statement_text;
-        if constexpr (dynamic_text) {
-            detail::runtime_text out;
-            write_update_text<dialect>(out, this, &returned, &assignments...);
-            runtime = std::move(out.text);
-            statement_text = runtime;
-        } else {
-            statement_text = detail::text_v<update_generator<dialect, Returned, assignment<Members, E>...>>;
-        }
+        std::string_view text = detail::statement_text<dynamic_text, update_generator<dialect, Returned, assignment<Members, E>...>>(
+            runtime, [&](auto& out) { write_update_text<dialect>(out, this, &returned, &assignments...); });
         return detail::access::bulk_write<T>(
-            *source_, statement_text, dynamic_text,
+            *source_, text, dynamic_text,
             [&](auto& statement) {
                 int index = 1;
                 (assignments.value.bind(statement, index), ...);
@@ -4898,17 +4906,10 @@ private:
         check_bulk();
         constexpr bool dynamic_text = dynamic || detail::any_dynamic<Returned>::value;
         std::string runtime;
-        std::string_view statement_text;
-        if constexpr (dynamic_text) {
-            detail::runtime_text out;
-            write_delete_text<dialect>(out, this, &returned);
-            runtime = std::move(out.text);
-            statement_text = runtime;
-        } else {
-            statement_text = detail::text_v<delete_generator<dialect, Returned>>;
-        }
+        std::string_view text = detail::statement_text<dynamic_text, delete_generator<dialect, Returned>>(
+            runtime, [&](auto& out) { write_delete_text<dialect>(out, this, &returned); });
         return detail::access::bulk_write<T>(
-            *source_, statement_text, dynamic_text,
+            *source_, text, dynamic_text,
             [&](auto& statement) {
                 int index = 1;
                 parts_.where.bind(statement, index);
@@ -9812,13 +9813,8 @@ public:
         std::vector<T*> found;
         if constexpr (levels_ok) {
             std::string runtime;
-            std::string_view text = sql();
-            if constexpr (Parts::dynamic) {
-                runtime_text out;
-                write<dialect>(out, &parts_);
-                runtime = std::move(out.text);
-                text = runtime;
-            }
+            std::string_view text =
+                statement_text<Parts::dynamic, generator>(runtime, [&](auto& out) { write<dialect>(out, &parts_); });
             using reads = concat_t<typename Parts::reads, type_list<relationship_child_t<Members>...>>;
             std::array<std::vector<void*>, levels> parents;  // each level's, once each
             std::array<key_map<const void*, bool>, levels> seen;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace structql::detail {
 
@@ -64,5 +65,19 @@ inline constexpr text_buffer<text_size_v<Generator>> text_storage_v = [] {
 
 template <class Generator>
 inline constexpr std::string_view text_v{text_storage_v<Generator>.data, text_size_v<Generator>};
+
+// A statement's text: Generator's, fixed at compile time, or for a shape whose text depends on
+// the run (Dynamic) what write(runtime_text&) writes, kept in `runtime`.
+template <bool Dynamic, class Generator, class Write>
+std::string_view statement_text(std::string& runtime, Write&& write) {
+    if constexpr (Dynamic) {
+        runtime_text out;
+        write(out);
+        runtime = std::move(out.text);
+        return runtime;
+    } else {
+        return text_v<Generator>;
+    }
+}
 
 }  // namespace structql::detail

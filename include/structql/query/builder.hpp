@@ -438,17 +438,10 @@ private:
         check_bulk();
         constexpr bool dynamic_text = dynamic || (E::dynamic || ...) || detail::any_dynamic<Returned>::value;
         std::string runtime;
-        std::string_view statement_text;
-        if constexpr (dynamic_text) {
-            detail::runtime_text out;
-            write_update_text<dialect>(out, this, &returned, &assignments...);
-            runtime = std::move(out.text);
-            statement_text = runtime;
-        } else {
-            statement_text = detail::text_v<update_generator<dialect, Returned, assignment<Members, E>...>>;
-        }
+        std::string_view text = detail::statement_text<dynamic_text, update_generator<dialect, Returned, assignment<Members, E>...>>(
+            runtime, [&](auto& out) { write_update_text<dialect>(out, this, &returned, &assignments...); });
         return detail::access::bulk_write<T>(
-            *source_, statement_text, dynamic_text,
+            *source_, text, dynamic_text,
             [&](auto& statement) {
                 int index = 1;
                 (assignments.value.bind(statement, index), ...);
@@ -462,17 +455,10 @@ private:
         check_bulk();
         constexpr bool dynamic_text = dynamic || detail::any_dynamic<Returned>::value;
         std::string runtime;
-        std::string_view statement_text;
-        if constexpr (dynamic_text) {
-            detail::runtime_text out;
-            write_delete_text<dialect>(out, this, &returned);
-            runtime = std::move(out.text);
-            statement_text = runtime;
-        } else {
-            statement_text = detail::text_v<delete_generator<dialect, Returned>>;
-        }
+        std::string_view text = detail::statement_text<dynamic_text, delete_generator<dialect, Returned>>(
+            runtime, [&](auto& out) { write_delete_text<dialect>(out, this, &returned); });
         return detail::access::bulk_write<T>(
-            *source_, statement_text, dynamic_text,
+            *source_, text, dynamic_text,
             [&](auto& statement) {
                 int index = 1;
                 parts_.where.bind(statement, index);

@@ -103,13 +103,8 @@ public:
         std::vector<T*> found;
         if constexpr (levels_ok) {
             std::string runtime;
-            std::string_view text = sql();
-            if constexpr (Parts::dynamic) {
-                runtime_text out;
-                write<dialect>(out, &parts_);
-                runtime = std::move(out.text);
-                text = runtime;
-            }
+            std::string_view text =
+                statement_text<Parts::dynamic, generator>(runtime, [&](auto& out) { write<dialect>(out, &parts_); });
             using reads = concat_t<typename Parts::reads, type_list<relationship_child_t<Members>...>>;
             std::array<std::vector<void*>, levels> parents;  // each level's, once each
             std::array<key_map<const void*, bool>, levels> seen;
