@@ -708,6 +708,19 @@ TEMPLATE_TEST_CASE("add_child: new children of a new parent are inserted after i
     db.close();
     CHECK_THROWS_WITH(db.template add_child<&Post::author_id>(ana, Post{.slug = "late"}),
                       Catch::StartsWith("add_child<&Post::author_id>(): the session is closed"));
+
+    // Without autoflush, two new parents both hold key 0 until the flush: each one's children
+    // are those added under it, not every new post whose reference still holds 0.
+    auto manual = f.session({.autoflush = false});
+    Pessoa& caio = manual.add(Pessoa{.nome = "Caio"});
+    Pessoa& dora = manual.add(Pessoa{.nome = "Dora"});
+    Post& of_caio = manual.template add_child<&Post::author_id>(caio, Post{.slug = "of-caio"});
+    Post& of_dora = manual.template add_child<&Post::author_id>(dora, Post{.slug = "of-dora"});
+    manual.add(Post{.slug = "unlinked"});  // author_id 0 too, under no parent
+    CHECK(manual.template children<&Post::author_id>(caio) == std::vector<Post*>{&of_caio});
+    CHECK(manual.template children<&Post::author_id>(dora) == std::vector<Post*>{&of_dora});
+    CHECK(f.file.count("SELECT count(*) FROM post WHERE slug LIKE 'of-%'") == 0);  // nothing flushed
+    manual.rollback();
 }
 
 TEMPLATE_TEST_CASE("value path: connection.load_children gives each parent's children as values, one SELECT per level",

@@ -139,6 +139,7 @@ private:
 struct parent_link {
     entry* child;
     entry* parent;
+    const void* relationship;  // &relationship_id<Member>
     void (*write_key)(void* child, const void* parent);  // child.*Member = the parent's key
     std::string_view operation;                          // add_child or link
     std::string (*describe)(std::string_view operation, std::string_view problem);  // relationship_message

@@ -94,6 +94,20 @@ std::vector<detail::relationship_child_t<Member>*> basic_session<Backend>::child
         if (e->state == detail::object_state::pending && options_.autoflush) flush();
         const key_type* key = detail::innermost_value<key_type>(parent.*r::layers::referenced_member);
         if (!key) return {};
+        // A new parent whose key the database has yet to generate (autoflush off): its children
+        // are those added under it, not every object whose reference still holds the same 0.
+        using parent_table = table<typename r::parent>;
+        if constexpr (parent_table::generated_primary_key &&
+                      detail::member_index(r::layers::referenced_member) == parent_table::primary_key_index) {
+            if (e->state == detail::object_state::pending && *key == 0) {
+                std::vector<typename r::child*> linked;
+                for (const detail::parent_link& link : parent_links_)
+                    if (link.parent == e && link.relationship == &detail::relationship_id<Member> &&
+                        link.child->state == detail::object_state::pending)
+                        linked.push_back(static_cast<typename r::child*>(link.child->object));
+                return linked;
+            }
+        }
         // Rows can reference a parent only once it is in the database.
         if (e->state != detail::object_state::pending) {
             const auto* record = relationships_.template of<Member>().by_key.find(*key);
@@ -230,7 +244,7 @@ void basic_session<Backend>::link_to_parent(detail::entry& child, detail::entry&
     write_key(child.object, &parent);
     if (parent_entry.state == detail::object_state::pending && child.state == detail::object_state::pending) {
         child.key_from_parent = true;
-        parent_links_.push_back({&child, &parent_entry, write_key, operation,
+        parent_links_.push_back({&child, &parent_entry, &detail::relationship_id<Member>, write_key, operation,
                                  [](std::string_view op, std::string_view problem) {
                                      return detail::relationship_message(
                                          op, detail::unqualified_type_name<child_type>(),
