@@ -563,3 +563,38 @@ TEMPLATE_TEST_CASE("migrate adds and changes and drops composite unique constrai
     CHECK(text_of(probe.query("SELECT id, shop, sku, CAST(price AS INTEGER), status FROM item ORDER BY id")) == rows);
     CHECK(sq::plan_migration<migrate_args_v1::models>(engine).empty());
 }
+
+// --- SQLite: a table's unnamed CHECK constraints through a rebuild -------------------------
+
+namespace migrate_unnamed_checks {
+struct Gauge {  // made by hand with unnamed checks and a nullable level: NOT NULL needs a rebuild
+    std::int64_t id;
+    std::int64_t level;
+    static constexpr std::string_view table_name = "gauge";
+};
+using models = sq::metadata<Gauge>;
+}  // namespace migrate_unnamed_checks
+
+TEST_CASE("a SQLite rebuild keeps a table's unnamed CHECK constraints, and drops them only when told to", "[migrate]") {
+    sqlite db;
+    auto engine = db.make_engine();
+    engine.connect().execute("CREATE TABLE gauge (id INTEGER PRIMARY KEY, level INTEGER CHECK (level >= 0), CHECK (level < 100))");
+    auto probe = db.probe();
+    probe.exec("INSERT INTO gauge (id, level) VALUES (1, 5), (2, 50)");
+    const std::vector<std::string> kept{"check CHECK (level >= 0) on gauge", "check CHECK (level < 100) on gauge"};
+
+    auto plan = sq::migrate<migrate_unnamed_checks::models>(engine);
+    INFO(plan.sql());
+    CHECK(column_of(probe, "gauge", "level") == "INTEGER NOT NULL");  // the table was rebuilt
+    CHECK(plan.kept() == kept);
+    CHECK_THROWS_WITH(probe.exec("INSERT INTO gauge (id, level) VALUES (3, -1)"), Catch::Contains("CHECK constraint failed"));
+    CHECK_THROWS_WITH(probe.exec("INSERT INTO gauge (id, level) VALUES (3, 100)"), Catch::Contains("CHECK constraint failed"));
+    CHECK(text_of(probe.query("SELECT id, level FROM gauge ORDER BY id")) == "1|5|\n2|50|\n");
+    CHECK(sq::plan_migration<migrate_unnamed_checks::models>(engine).kept() == kept);  // still there, still no model's
+
+    auto dropping = sq::migrate<migrate_unnamed_checks::models>(engine, {.drop = true, .renames = {}, .fills = {}});
+    INFO(dropping.sql());
+    probe.exec("INSERT INTO gauge (id, level) VALUES (3, -1), (4, 100)");
+    CHECK(probe.count("SELECT count(*) FROM gauge") == 4);
+    CHECK(sq::plan_migration<migrate_unnamed_checks::models>(engine).empty());
+}

@@ -168,6 +168,10 @@ inline bool model_has_check(const table_view& t, std::string_view name) {
         if (check.name == name) return true;
     return false;
 }
+// A check as a migration's messages name it: its name, or an unnamed one's condition.
+inline std::string describe_check(std::string_view name, std::string_view condition) {
+    return name.empty() ? "CHECK " + std::string(condition) : std::string(name);
+}
 
 // A server default's SQL, as comparable text: PostgreSQL shows DEFAULT ('draft') as
 // 'draft'::text, DEFAULT (0) on a float as '0'::double precision. Casts, spaces and enclosing
@@ -294,9 +298,11 @@ std::vector<schema_change> diff_tables(const live_schema& live, std::span<const 
                 add(change_kind::index_added, t.name, index.name, {}, columns + ")");
             }
         }
-        // Checks by name (PostgreSQL rewrites a condition's text): a changed condition needs a new name.
+        // Checks by name (PostgreSQL rewrites a condition's text): a changed condition needs a new
+        // name. A model's checks are named, so an unnamed one (SQLite) is in no model.
         for (const live_check& check : lt->checks)
-            if (!model_has_check(t, check.name)) add(change_kind::check_dropped, t.name, check.name, check.condition);
+            if (check.name.empty() || !model_has_check(t, check.name))
+                add(change_kind::check_dropped, t.name, check.name, check.condition);
         for (const check_info& check : t.checks) {
             bool found = false;
             for (const live_check& live_one : lt->checks) found = found || live_one.name == check.name;

@@ -28,9 +28,10 @@ struct live_column {
     std::optional<std::string> server_default;  // DEFAULT's SQL as the database shows it (not a generated key's)
 };
 
-// A named CHECK constraint: CONSTRAINT "name" CHECK (condition).
+// A CHECK constraint: CONSTRAINT "name" CHECK (condition), or on SQLite an unnamed CHECK
+// (condition) of a table made by other SQL (a column's own CHECK included).
 struct live_check {
-    std::string name;
+    std::string name;  // empty for an unnamed check
     std::string condition;  // as the database shows it (PostgreSQL rewrites it)
 };
 
@@ -93,10 +94,10 @@ inline on_delete referential_action_named(std::string_view action) {
     return on_delete::no_action;
 }
 
-// The named CHECK constraints of a CREATE TABLE statement, as SQLite keeps its text:
-// CONSTRAINT name CHECK (condition), the name quoted or bare, the condition's parentheses
-// balanced outside literals.
-inline std::vector<live_check> named_checks(std::string_view sql) {
+// The CHECK constraints of a CREATE TABLE statement, as SQLite keeps its text: CONSTRAINT
+// name CHECK (condition), the name quoted or bare, or CHECK (condition) without a name; the
+// condition's parentheses balanced outside literals.
+inline std::vector<live_check> table_checks(std::string_view sql) {
     auto keyword = [&](std::size_t i, std::string_view word) {
         if (i + word.size() > sql.size()) return false;
         for (std::size_t k = 0; k < word.size(); ++k)
@@ -113,25 +114,27 @@ inline std::vector<live_check> named_checks(std::string_view sql) {
             i = after;
             continue;
         }
-        if ((i > 0 && sql::detail::is_name_char(sql[i - 1])) || !keyword(i, "CONSTRAINT")) {
+        const bool word_start = i == 0 || !sql::detail::is_name_char(sql[i - 1]);
+        std::string name;
+        if (word_start && keyword(i, "CONSTRAINT")) {
+            std::size_t at = skip_spaces(i + 10);
+            std::size_t end = sql::detail::skip_quoted(sql, at);
+            if (end != at) {  // "name", `name` or [name]
+                const char close = sql[at] == '[' ? ']' : sql[at];
+                for (std::size_t k = at + 1; k + 1 < end; ++k) {
+                    name += sql[k];
+                    if (sql[k] == close) ++k;  // a doubled quote
+                }
+            } else {
+                while (end < sql.size() && sql::detail::is_name_char(sql[end])) ++end;
+                name = std::string(sql.substr(at, end - at));
+            }
+            i = skip_spaces(end);
+            if (!keyword(i, "CHECK")) continue;
+        } else if (!word_start || !keyword(i, "CHECK")) {
             ++i;
             continue;
         }
-        std::size_t at = skip_spaces(i + 10);
-        std::string name;
-        std::size_t end = sql::detail::skip_quoted(sql, at);
-        if (end != at) {  // "name", `name` or [name]
-            const char close = sql[at] == '[' ? ']' : sql[at];
-            for (std::size_t k = at + 1; k + 1 < end; ++k) {
-                name += sql[k];
-                if (sql[k] == close) ++k;  // a doubled quote
-            }
-        } else {
-            while (end < sql.size() && sql::detail::is_name_char(sql[end])) ++end;
-            name = std::string(sql.substr(at, end - at));
-        }
-        i = skip_spaces(end);
-        if (!keyword(i, "CHECK")) continue;
         std::size_t open = skip_spaces(i + 5), close = open;
         if (open >= sql.size() || sql[open] != '(') continue;
         for (int depth = 0; close < sql.size();) {
@@ -161,7 +164,7 @@ live_table inspect_sqlite_table(Connection& c, std::string name) {
                              .generated = false, .unique_constraint = {}, .server_default = server_default});
     auto create = c.template fetch<std::tuple<std::optional<text>>>(
         runtime_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?"), t.name);
-    if (!create.empty()) t.checks = named_checks(std::get<0>(create[0]).value_or(""));
+    if (!create.empty()) t.checks = table_checks(std::get<0>(create[0]).value_or(""));
     // A one-column INTEGER PRIMARY KEY is the rowid.
     std::size_t keys = 0;
     for (const live_column& col : t.columns) keys += col.primary_key ? 1 : 0;

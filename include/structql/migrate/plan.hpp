@@ -404,7 +404,7 @@ struct migration_planner {
         } else {
             for (const schema_change& ch : plan.changes_)  // no rebuild: drop is off
                 if (ch.table == t.name && ch.kind == change_kind::check_dropped)
-                    plan.kept_.push_back("check " + ch.column + " on " + ch.table);
+                    plan.kept_.push_back("check " + describe_check(ch.column, ch.from) + " on " + ch.table);
         }
         for (std::size_t i = 0; i < t.columns.size(); ++i) {
             const column_info& col = t.columns[i];
@@ -518,9 +518,10 @@ struct migration_planner {
         for (const check_info& check : t.checks)
             create += ", CONSTRAINT " + quoted(check.name) + " CHECK (" + std::string(check.condition) + ")";
         for (const live_check& check : lt.checks)  // a check no model has, kept (its condition in parentheses)
-            if (!options.drop && !model_has_check(t, check.name)) {
-                create += ", CONSTRAINT " + quoted(check.name) + " CHECK " + check.condition;
-                plan.kept_.push_back("check " + check.name + " on " + std::string(t.name));
+            if (!options.drop && (check.name.empty() || !model_has_check(t, check.name))) {
+                create += ", " + (check.name.empty() ? "" : "CONSTRAINT " + quoted(check.name) + " ") + "CHECK " +
+                          check.condition;
+                plan.kept_.push_back("check " + describe_check(check.name, check.condition) + " on " + std::string(t.name));
             }
         add(create + ")");
         add("INSERT INTO " + new_name + " (" + columns + ") SELECT " + values + " FROM " + table_name,
