@@ -2732,12 +2732,14 @@ struct fixed_name {
     constexpr std::string_view view() const { return {text, N - 1}; }
 };
 
-// A query's FROM or JOIN item: the model whose columns its rows have, the name that qualifies
-// them, and its text in FROM / JOIN. A model is its own table.
+// A query's FROM or JOIN item: the model whose columns its rows have (has_model false for a
+// CTE of select()ed values), the name that qualifies them, and its text in FROM / JOIN. A model
+// is its own table.
 template <class S>
 struct from_item {
     using model = S;
     static constexpr bool is_table = true;
+    static constexpr bool has_model = true;
     static constexpr std::string_view name = table<S>::name;
     template <class D>
     static constexpr void write(auto& out) {
@@ -2749,6 +2751,7 @@ template <class S>
 struct from_item<S> {
     using model = typename S::source_model;
     static constexpr bool is_table = false;
+    static constexpr bool has_model = S::has_model;
     static constexpr std::string_view name = S::name;
     template <class D>
     static constexpr void write(auto& out) {
@@ -2767,6 +2770,7 @@ template <class Model, detail::fixed_name Name>
 struct alias {
     static_assert(!Name.view().empty(), "StructQL: an alias needs a name");
     using source_model = Model;
+    static constexpr bool has_model = true;
     static constexpr std::string_view name = Name.view();
     template <auto Member>
     static constexpr column_expression<Member, alias> col{};
@@ -3960,6 +3964,8 @@ struct access {
 //
 // A CTE's rows have its query's model's shape (its columns are the model's; joins in its query
 // filter, they add no columns), and tree.col<&Employee::name> is its column, as an alias's is.
+// A CTE of select()ed values has columns "c1", "c2", ...: tree.column<I>, or tree.col<&M::m> for
+// one its query selected; a query reading it selects values.
 // The CTE's name and its query's shape are part of its type, so the text of a query using it is
 // fixed at compile time; its values are bound first, in text order (WITH comes first).
 #include <cstddef>
@@ -4109,6 +4115,11 @@ struct join_clause {
 };
 
 template <class Joins>
+inline constexpr bool all_have_models = true;
+template <class... J>
+inline constexpr bool all_have_models<std::tuple<J...>> = (from_item<typename J::source>::has_model && ...);
+
+template <class Joins>
 inline constexpr bool has_outer_join = false;
 template <class... J>
 inline constexpr bool has_outer_join<std::tuple<J...>> = (J::outer || ...);
@@ -4156,9 +4167,14 @@ struct query_reads<T, std::tuple<J...>, Where, std::tuple<E...>, Having, std::tu
 
 template <class T, class Joins>
 struct model_columns;
+template <class S>
+constexpr std::size_t columns_of() {
+    if constexpr (from_item<S>::has_model) return table<typename from_item<S>::model>::column_count;
+    else return 0;  // a CTE of select()ed values: the query must select() too
+}
 template <class T, class... J>
 struct model_columns<T, std::tuple<J...>> {
-    static constexpr std::size_t value = (table<T>::column_count + ... + table<typename J::model>::column_count);
+    static constexpr std::size_t value = (columns_of<T>() + ... + columns_of<typename J::source>());
 };
 
 // Whether a filter is `primary key == value` on the model itself: it matches at most one row
@@ -4334,7 +4350,7 @@ struct query_parts {
 
     // The number of result columns.
     static constexpr std::size_t column_count =
-        projected ? std::tuple_size_v<Select> : detail::model_columns<model, Joins>::value;
+        projected ? std::tuple_size_v<Select> : detail::model_columns<T, Joins>::value;
 
 private:
     // WITH [RECURSIVE] "a"(...) AS (...), "b"(...) AS (...) , then the statement.
@@ -4361,6 +4377,9 @@ private:
                  ...);
             }(std::make_index_sequence<std::tuple_size_v<Select>>{});
         } else {
+            static_assert(detail::from_item<T>::has_model && detail::all_have_models<Joins>,
+                          "StructQL: a query reading a CTE of select()ed values (FROM or joined) has rows of values: "
+                          "select() them (cte.column<I>, cte.col<&Model::member>)");
             bool first = true;
             detail::write_model_columns<D>(out, std::type_identity<T>{}, first);
             if (from_only) return;
@@ -4454,6 +4473,11 @@ class compound_query {
     static_assert(plain<First> && (plain<Rest> && ...),
                   "StructQL: the queries of union_() / union_all() have no order_by(), limit(), offset() or row lock "
                   "(SQLite refuses them there): order the combined rows in C++");
+    template <class Q>
+    static constexpr bool without_cte = std::tuple_size_v<typename Q::parts_type::with_type> == 0;
+    static_assert(without_cte<First> && (without_cte<Rest> && ...),
+                  "StructQL: the queries of union_() / union_all() read no CTE (a WITH clause cannot stand inside a "
+                  "UNION): a CTE's own union is its recursive step, cte<\"name\">(sq::recursive).union_all(step)");
 
 public:
     using row_type = typename First::row_type;
@@ -4544,6 +4568,8 @@ namespace detail {
 template <class Model, fixed_name Name>
 struct cte_name {
     using source_model = Model;
+    static constexpr bool has_model = true;
+    static constexpr bool names_a_cte = true;
     static constexpr std::string_view name = Name.view();
     template <auto Member>
     static constexpr column_expression<Member, cte_name> col{};
@@ -4568,6 +4594,84 @@ constexpr bool step_dynamic() {
     else return S::dynamic;
 }
 
+// Column I of a CTE of select()ed values, named "c1", "c2", ... in the CTE: E is the expression
+// selected there, which gives its type.
+template <class Source, std::size_t I, class E>
+struct cte_column : expression_tag {
+    using value_type = typename E::value_type;
+    using models = type_list<Source>;
+    using reads = type_list<>;
+    static constexpr bool nullable = E::nullable;
+    static constexpr bool dynamic = false;
+    static constexpr bool is_column = true;
+    template <class D>
+    static constexpr void write_name(auto& out) {
+        out.append(D::identifier_quote);
+        out.append('c');
+        append_number(out, I + 1);
+        out.append(D::identifier_quote);
+    }
+    template <class D>
+    static constexpr void write(auto& out, const cte_column* = nullptr) {
+        sql::write_identifier<D>(out, Source::name);
+        out.append('.');
+        write_name<D>(out);
+    }
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+// Where the select() list holds col<&M::m> (of any alias), or its size when it does not.
+template <auto Member, class... E>
+constexpr std::size_t selected_position() {
+    constexpr bool same[] = {[] {
+        if constexpr (requires { E::member; }) return E::member == Member;
+        else return false;
+    }()..., false};
+    for (std::size_t i = 0; i < sizeof...(E); ++i)
+        if (same[i]) return i;
+    return sizeof...(E);
+}
+
+// The name of a CTE of select()ed values (a tuple per row): column<I> is its I-th column,
+// col<&M::m> the column where its query selected col<&M::m>.
+template <class Select, fixed_name Name>
+struct selected_cte_name;
+template <class... E, fixed_name Name>
+struct selected_cte_name<std::tuple<E...>, Name> {
+    using source_model = std::tuple<E...>;  // no model: its rows are select()ed values
+    static constexpr bool has_model = false;
+    static constexpr bool names_a_cte = true;
+    static constexpr std::string_view name = Name.view();
+    template <std::size_t I>
+        requires(I < sizeof...(E))
+    static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>> column{};
+    template <auto Member>
+    static constexpr auto col = [] {
+        constexpr std::size_t i = selected_position<Member, E...>();
+        static_assert(i < sizeof...(E),
+                      "StructQL: cte.col<&Model::member>: the CTE's query does not select() that column; name its "
+                      "columns by position, cte.column<I>");
+        return column<i>;
+    }();
+    template <class D>
+    static constexpr void write_from(auto& out) {
+        sql::write_identifier<D>(out, name);
+    }
+    template <class D>
+    static constexpr void write_columns(auto& out) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((I ? out.append(", ") : void(), std::remove_cvref_t<decltype(column<I>)>::template write_name<D>(out)), ...);
+        }(std::index_sequence_for<E...>{});
+    }
+};
+
+// Whether a WITH list is exactly the CTE named Name: a recursive step's.
+template <class With, class Name>
+inline constexpr bool joins_only = false;
+template <class C, class Name>
+inline constexpr bool joins_only<std::tuple<C>, Name> = std::is_same_v<typename C::name_type, Name>;
+
 template <class Q>
 inline constexpr bool plain_compound_part = std::is_same_v<typename Q::parts_type::orders, type_list<>> &&
                                             !Q::parts_type::has_limit && !Q::parts_type::has_offset &&
@@ -4576,7 +4680,7 @@ inline constexpr bool plain_compound_part = std::is_same_v<typename Q::parts_typ
 }  // namespace detail
 
 // WITH "name"(...) AS (anchor [UNION [ALL] step]). Anchor and Step are queries (basic_query) of
-// one model's rows; Step, of a recursive CTE, joins the CTE itself.
+// one model's rows, or of the same select()ed values; Step, of a recursive CTE, joins the CTE.
 template <class Name, bool Recursive, class Anchor, const char* Operator = nullptr, class Step = void>
 class cte : public Name {
     using model = typename Name::source_model;
@@ -4584,9 +4688,6 @@ class cte : public Name {
     static constexpr bool has_step = !std::is_void_v<Step>;
     using step_type = std::conditional_t<has_step, Step, std::tuple<>>;
 
-    static_assert(!anchor_parts::projected,
-                  "StructQL: cte<\"name\">() takes a query of whole rows of its model (no select()): the CTE's "
-                  "columns are the model's");
     static_assert(!Recursive || (std::tuple_size_v<typename anchor_parts::with_type> == 0 &&
                                  detail::plain_compound_part<Anchor>),
                   "StructQL: a recursive CTE's first query uses no other CTE and has no order_by(), limit(), offset() "
@@ -4622,9 +4723,13 @@ public:
     static constexpr void write_definition(auto& out, const cte* self) {
         sql::write_identifier<D>(out, Name::name);
         out.append('(');
-        for (std::size_t i = 0; i < table<model>::column_count; ++i) {
-            if (i) out.append(", ");
-            sql::write_identifier<D>(out, table<model>::columns[i].name);
+        if constexpr (Name::has_model) {
+            for (std::size_t i = 0; i < table<model>::column_count; ++i) {
+                if (i) out.append(", ");
+                sql::write_identifier<D>(out, table<model>::columns[i].name);
+            }
+        } else {
+            Name::template write_columns<D>(out);
         }
         out.append(") AS (");
         anchor_parts::template write_text<D>(out, self ? &detail::access::parts_of(self->anchor_) : nullptr,
@@ -4650,12 +4755,15 @@ private:
                       "StructQL: union_all() / union_() add the recursive step to a CTE made with "
                       "cte<\"name\">(sq::recursive), once");
         using step_parts = typename S::parts_type;
-        static_assert(std::is_same_v<typename step_parts::model, model> && !step_parts::projected,
-                      "StructQL: a recursive CTE's step is a query of whole rows of the CTE's model");
+        if constexpr (Name::has_model)
+            static_assert(std::is_same_v<typename step_parts::model, model> && !step_parts::projected,
+                          "StructQL: a recursive CTE's step is a query of whole rows of the CTE's model");
+        else
+            static_assert(std::is_same_v<typename S::value_row_type, typename Anchor::value_row_type>,
+                          "StructQL: a recursive CTE's step selects values of the types its first query selects");
         static_assert(detail::plain_compound_part<S>,
                       "StructQL: a recursive CTE's step has no order_by(), limit(), offset() or row lock");
-        static_assert(std::tuple_size_v<typename step_parts::with_type> == 1 &&
-                          std::is_same_v<typename std::tuple_element_t<0, typename step_parts::with_type>::name_type, Name>,
+        static_assert(detail::joins_only<typename step_parts::with_type, Name>,
                       "StructQL: a recursive CTE's step joins the CTE itself (join(cte, condition)) and no other CTE");
         return cte<Name, true, Anchor, Op, S>(anchor_, std::move(step));
     }
@@ -4674,7 +4782,9 @@ concept is_cte = requires {
 
 template <fixed_name Name, bool Recursive, class Query>
 auto make_cte(Query query) {
-    using name = cte_name<typename Query::parts_type::model, Name>;
+    using parts = typename Query::parts_type;
+    using name = std::conditional_t<parts::projected, selected_cte_name<typename parts::select_type, Name>,
+                                    cte_name<typename parts::model, Name>>;
     return cte<name, Recursive, Query>(std::move(query));
 }
 
@@ -5029,9 +5139,9 @@ public:
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> &&
                           std::is_same_v<typename Parts::having_type, detail::no_condition> && !Parts::is_distinct &&
-                          !Parts::locks_rows,
+                          !Parts::locks_rows && Parts::reads_own_table,
                       "StructQL: joined<>() takes a query of one model with filter, order_by, limit and offset "
-                      "only (no join, select, group_by, having, distinct or row lock)");
+                      "only (no join, select, group_by, having, distinct, row lock or CTE)");
         return detail::joined_query<Source, Parts, Member>(*source_, parts_);
     }
 
@@ -5174,10 +5284,10 @@ public:
             return true;
         });
         if (more)
-            throw multiple_results_found("one(): more than one row matched in \"" + std::string(table<T>::name) +
+            throw multiple_results_found("one(): more than one row matched in \"" + std::string(detail::from_item<typename Parts::from>::name) +
                                          "\" [SQL: " + text<detail::statement_kind::rows>() + "]");
         if (!found)
-            throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
+            throw no_result_found("one(): no row matched in \"" + std::string(detail::from_item<typename Parts::from>::name) + "\" [SQL: " +
                                   text<detail::statement_kind::rows>() + "]");
         if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
         else return row_type(std::move(*found));
@@ -5594,6 +5704,9 @@ struct without<M, type_list<Ts...>> {
 // " FROM "model" WHERE condition)": the end both subqueries share.
 template <class D, class Model, class Condition>
 constexpr void write_subquery_rest(auto& out, const Condition* condition) {
+    static_assert(!requires { Model::names_a_cte; },
+                  "StructQL: exists<>() / scalar<>() read a model or an alias; a CTE is read by a query that "
+                  "joins it (join(cte, condition)) or reads FROM it (db.query(cte))");
     out.append(" FROM ");
     from_item<Model>::template write<D>(out);
     out.append(" WHERE ");

@@ -510,6 +510,35 @@ TEMPLATE_TEST_CASE("CTEs - WITH and WITH RECURSIVE as a query's source and in jo
     CHECK(std::get<0>(managed[1])->name == "Eve");
     CHECK(std::get<1>(managed[1]) == db.template get<Employee>(4));
 
+    // A CTE of select()ed values, columns "c1", "c2": team sizes (Cid left out by a value in the
+    // CTE), joined to the managers, filtered by a value in the outer query.
+    auto team = db.template query<Employee>()
+                    .filter(col<&Employee::id> != 3)
+                    .select(col<&Employee::manager_id>, sq::count())
+                    .group_by(col<&Employee::manager_id>)
+                    .template cte<"team">();
+    auto sizes = db.template query<Employee>()
+                     .join(team, col<&Employee::id> == team.template col<&Employee::manager_id>)
+                     .filter(team.template column<1> >= 1)
+                     .select(col<&Employee::name>, team.template column<1>)
+                     .order_by(col<&Employee::id>);
+    const std::string sizes_hand =
+        R"(WITH "team"("c1", "c2") AS (SELECT "employees"."manager_id", count(*) FROM "employees" WHERE ("employees"."id" <> )" +
+        p(1) + R"() GROUP BY "employees"."manager_id") SELECT "employees"."name", "team"."c2" FROM "employees" JOIN "team" ON )"
+               R"(("employees"."id" = "team"."c1") WHERE ("team"."c2" >= )" + p(2) + R"() ORDER BY "employees"."id")";
+    CHECK(std::string(decltype(sizes)::sql) == sizes_hand);
+    auto size_rows = sizes.all();
+    static_assert(std::is_same_v<decltype(size_rows), std::vector<std::tuple<std::string, std::int64_t>>>);
+    CHECK(size_rows == std::vector<std::tuple<std::string, std::int64_t>>{{"Ann", 2}, {"Dee", 1}});
+    CHECK(probe_rows(f.file, with_values<TestType>(sizes_hand, {"3", "1"})) == strings{"Ann 2", "Dee 1"});
+    auto by_manager = db.query(team)
+                          .select(team.template column<0>, team.template column<1>)
+                          .filter(team.template column<0> != std::nullopt)
+                          .order_by(team.template column<0>)
+                          .all();
+    static_assert(std::is_same_v<decltype(by_manager), std::vector<std::tuple<std::optional<std::int64_t>, std::int64_t>>>);
+    CHECK(by_manager == std::vector<std::tuple<std::optional<std::int64_t>, std::int64_t>>{{1, 2}, {4, 1}});
+
     // The value path; a CTE's own value bound before the outer query's (Dee's subtree, outer id >= 5).
     db.close();
     auto c = f.engine.connect();

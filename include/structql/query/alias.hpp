@@ -29,12 +29,14 @@ struct fixed_name {
     constexpr std::string_view view() const { return {text, N - 1}; }
 };
 
-// A query's FROM or JOIN item: the model whose columns its rows have, the name that qualifies
-// them, and its text in FROM / JOIN. A model is its own table.
+// A query's FROM or JOIN item: the model whose columns its rows have (has_model false for a
+// CTE of select()ed values), the name that qualifies them, and its text in FROM / JOIN. A model
+// is its own table.
 template <class S>
 struct from_item {
     using model = S;
     static constexpr bool is_table = true;
+    static constexpr bool has_model = true;
     static constexpr std::string_view name = table<S>::name;
     template <class D>
     static constexpr void write(auto& out) {
@@ -46,6 +48,7 @@ template <class S>
 struct from_item<S> {
     using model = typename S::source_model;
     static constexpr bool is_table = false;
+    static constexpr bool has_model = S::has_model;
     static constexpr std::string_view name = S::name;
     template <class D>
     static constexpr void write(auto& out) {
@@ -64,6 +67,7 @@ template <class Model, detail::fixed_name Name>
 struct alias {
     static_assert(!Name.view().empty(), "StructQL: an alias needs a name");
     using source_model = Model;
+    static constexpr bool has_model = true;
     static constexpr std::string_view name = Name.view();
     template <auto Member>
     static constexpr column_expression<Member, alias> col{};

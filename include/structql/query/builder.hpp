@@ -127,9 +127,9 @@ public:
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> &&
                           std::is_same_v<typename Parts::having_type, detail::no_condition> && !Parts::is_distinct &&
-                          !Parts::locks_rows,
+                          !Parts::locks_rows && Parts::reads_own_table,
                       "StructQL: joined<>() takes a query of one model with filter, order_by, limit and offset "
-                      "only (no join, select, group_by, having, distinct or row lock)");
+                      "only (no join, select, group_by, having, distinct, row lock or CTE)");
         return detail::joined_query<Source, Parts, Member>(*source_, parts_);
     }
 
@@ -272,10 +272,10 @@ public:
             return true;
         });
         if (more)
-            throw multiple_results_found("one(): more than one row matched in \"" + std::string(table<T>::name) +
+            throw multiple_results_found("one(): more than one row matched in \"" + std::string(detail::from_item<typename Parts::from>::name) +
                                          "\" [SQL: " + text<detail::statement_kind::rows>() + "]");
         if (!found)
-            throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
+            throw no_result_found("one(): no row matched in \"" + std::string(detail::from_item<typename Parts::from>::name) + "\" [SQL: " +
                                   text<detail::statement_kind::rows>() + "]");
         if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
         else return row_type(std::move(*found));

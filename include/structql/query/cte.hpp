@@ -11,6 +11,8 @@
 //
 // A CTE's rows have its query's model's shape (its columns are the model's; joins in its query
 // filter, they add no columns), and tree.col<&Employee::name> is its column, as an alias's is.
+// A CTE of select()ed values has columns "c1", "c2", ...: tree.column<I>, or tree.col<&M::m> for
+// one its query selected; a query reading it selects values.
 // The CTE's name and its query's shape are part of its type, so the text of a query using it is
 // fixed at compile time; its values are bound first, in text order (WITH comes first).
 #include <cstddef>
@@ -38,6 +40,8 @@ namespace detail {
 template <class Model, fixed_name Name>
 struct cte_name {
     using source_model = Model;
+    static constexpr bool has_model = true;
+    static constexpr bool names_a_cte = true;
     static constexpr std::string_view name = Name.view();
     template <auto Member>
     static constexpr column_expression<Member, cte_name> col{};
@@ -62,6 +66,84 @@ constexpr bool step_dynamic() {
     else return S::dynamic;
 }
 
+// Column I of a CTE of select()ed values, named "c1", "c2", ... in the CTE: E is the expression
+// selected there, which gives its type.
+template <class Source, std::size_t I, class E>
+struct cte_column : expression_tag {
+    using value_type = typename E::value_type;
+    using models = type_list<Source>;
+    using reads = type_list<>;
+    static constexpr bool nullable = E::nullable;
+    static constexpr bool dynamic = false;
+    static constexpr bool is_column = true;
+    template <class D>
+    static constexpr void write_name(auto& out) {
+        out.append(D::identifier_quote);
+        out.append('c');
+        append_number(out, I + 1);
+        out.append(D::identifier_quote);
+    }
+    template <class D>
+    static constexpr void write(auto& out, const cte_column* = nullptr) {
+        sql::write_identifier<D>(out, Source::name);
+        out.append('.');
+        write_name<D>(out);
+    }
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+// Where the select() list holds col<&M::m> (of any alias), or its size when it does not.
+template <auto Member, class... E>
+constexpr std::size_t selected_position() {
+    constexpr bool same[] = {[] {
+        if constexpr (requires { E::member; }) return E::member == Member;
+        else return false;
+    }()..., false};
+    for (std::size_t i = 0; i < sizeof...(E); ++i)
+        if (same[i]) return i;
+    return sizeof...(E);
+}
+
+// The name of a CTE of select()ed values (a tuple per row): column<I> is its I-th column,
+// col<&M::m> the column where its query selected col<&M::m>.
+template <class Select, fixed_name Name>
+struct selected_cte_name;
+template <class... E, fixed_name Name>
+struct selected_cte_name<std::tuple<E...>, Name> {
+    using source_model = std::tuple<E...>;  // no model: its rows are select()ed values
+    static constexpr bool has_model = false;
+    static constexpr bool names_a_cte = true;
+    static constexpr std::string_view name = Name.view();
+    template <std::size_t I>
+        requires(I < sizeof...(E))
+    static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>> column{};
+    template <auto Member>
+    static constexpr auto col = [] {
+        constexpr std::size_t i = selected_position<Member, E...>();
+        static_assert(i < sizeof...(E),
+                      "StructQL: cte.col<&Model::member>: the CTE's query does not select() that column; name its "
+                      "columns by position, cte.column<I>");
+        return column<i>;
+    }();
+    template <class D>
+    static constexpr void write_from(auto& out) {
+        sql::write_identifier<D>(out, name);
+    }
+    template <class D>
+    static constexpr void write_columns(auto& out) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((I ? out.append(", ") : void(), std::remove_cvref_t<decltype(column<I>)>::template write_name<D>(out)), ...);
+        }(std::index_sequence_for<E...>{});
+    }
+};
+
+// Whether a WITH list is exactly the CTE named Name: a recursive step's.
+template <class With, class Name>
+inline constexpr bool joins_only = false;
+template <class C, class Name>
+inline constexpr bool joins_only<std::tuple<C>, Name> = std::is_same_v<typename C::name_type, Name>;
+
 template <class Q>
 inline constexpr bool plain_compound_part = std::is_same_v<typename Q::parts_type::orders, type_list<>> &&
                                             !Q::parts_type::has_limit && !Q::parts_type::has_offset &&
@@ -70,7 +152,7 @@ inline constexpr bool plain_compound_part = std::is_same_v<typename Q::parts_typ
 }  // namespace detail
 
 // WITH "name"(...) AS (anchor [UNION [ALL] step]). Anchor and Step are queries (basic_query) of
-// one model's rows; Step, of a recursive CTE, joins the CTE itself.
+// one model's rows, or of the same select()ed values; Step, of a recursive CTE, joins the CTE.
 template <class Name, bool Recursive, class Anchor, const char* Operator = nullptr, class Step = void>
 class cte : public Name {
     using model = typename Name::source_model;
@@ -78,9 +160,6 @@ class cte : public Name {
     static constexpr bool has_step = !std::is_void_v<Step>;
     using step_type = std::conditional_t<has_step, Step, std::tuple<>>;
 
-    static_assert(!anchor_parts::projected,
-                  "StructQL: cte<\"name\">() takes a query of whole rows of its model (no select()): the CTE's "
-                  "columns are the model's");
     static_assert(!Recursive || (std::tuple_size_v<typename anchor_parts::with_type> == 0 &&
                                  detail::plain_compound_part<Anchor>),
                   "StructQL: a recursive CTE's first query uses no other CTE and has no order_by(), limit(), offset() "
@@ -116,9 +195,13 @@ public:
     static constexpr void write_definition(auto& out, const cte* self) {
         sql::write_identifier<D>(out, Name::name);
         out.append('(');
-        for (std::size_t i = 0; i < table<model>::column_count; ++i) {
-            if (i) out.append(", ");
-            sql::write_identifier<D>(out, table<model>::columns[i].name);
+        if constexpr (Name::has_model) {
+            for (std::size_t i = 0; i < table<model>::column_count; ++i) {
+                if (i) out.append(", ");
+                sql::write_identifier<D>(out, table<model>::columns[i].name);
+            }
+        } else {
+            Name::template write_columns<D>(out);
         }
         out.append(") AS (");
         anchor_parts::template write_text<D>(out, self ? &detail::access::parts_of(self->anchor_) : nullptr,
@@ -144,12 +227,15 @@ private:
                       "StructQL: union_all() / union_() add the recursive step to a CTE made with "
                       "cte<\"name\">(sq::recursive), once");
         using step_parts = typename S::parts_type;
-        static_assert(std::is_same_v<typename step_parts::model, model> && !step_parts::projected,
-                      "StructQL: a recursive CTE's step is a query of whole rows of the CTE's model");
+        if constexpr (Name::has_model)
+            static_assert(std::is_same_v<typename step_parts::model, model> && !step_parts::projected,
+                          "StructQL: a recursive CTE's step is a query of whole rows of the CTE's model");
+        else
+            static_assert(std::is_same_v<typename S::value_row_type, typename Anchor::value_row_type>,
+                          "StructQL: a recursive CTE's step selects values of the types its first query selects");
         static_assert(detail::plain_compound_part<S>,
                       "StructQL: a recursive CTE's step has no order_by(), limit(), offset() or row lock");
-        static_assert(std::tuple_size_v<typename step_parts::with_type> == 1 &&
-                          std::is_same_v<typename std::tuple_element_t<0, typename step_parts::with_type>::name_type, Name>,
+        static_assert(detail::joins_only<typename step_parts::with_type, Name>,
                       "StructQL: a recursive CTE's step joins the CTE itself (join(cte, condition)) and no other CTE");
         return cte<Name, true, Anchor, Op, S>(anchor_, std::move(step));
     }
@@ -168,7 +254,9 @@ concept is_cte = requires {
 
 template <fixed_name Name, bool Recursive, class Query>
 auto make_cte(Query query) {
-    using name = cte_name<typename Query::parts_type::model, Name>;
+    using parts = typename Query::parts_type;
+    using name = std::conditional_t<parts::projected, selected_cte_name<typename parts::select_type, Name>,
+                                    cte_name<typename parts::model, Name>>;
     return cte<name, Recursive, Query>(std::move(query));
 }
 

@@ -130,6 +130,11 @@ struct join_clause {
 };
 
 template <class Joins>
+inline constexpr bool all_have_models = true;
+template <class... J>
+inline constexpr bool all_have_models<std::tuple<J...>> = (from_item<typename J::source>::has_model && ...);
+
+template <class Joins>
 inline constexpr bool has_outer_join = false;
 template <class... J>
 inline constexpr bool has_outer_join<std::tuple<J...>> = (J::outer || ...);
@@ -177,9 +182,14 @@ struct query_reads<T, std::tuple<J...>, Where, std::tuple<E...>, Having, std::tu
 
 template <class T, class Joins>
 struct model_columns;
+template <class S>
+constexpr std::size_t columns_of() {
+    if constexpr (from_item<S>::has_model) return table<typename from_item<S>::model>::column_count;
+    else return 0;  // a CTE of select()ed values: the query must select() too
+}
 template <class T, class... J>
 struct model_columns<T, std::tuple<J...>> {
-    static constexpr std::size_t value = (table<T>::column_count + ... + table<typename J::model>::column_count);
+    static constexpr std::size_t value = (columns_of<T>() + ... + columns_of<typename J::source>());
 };
 
 // Whether a filter is `primary key == value` on the model itself: it matches at most one row
@@ -355,7 +365,7 @@ struct query_parts {
 
     // The number of result columns.
     static constexpr std::size_t column_count =
-        projected ? std::tuple_size_v<Select> : detail::model_columns<model, Joins>::value;
+        projected ? std::tuple_size_v<Select> : detail::model_columns<T, Joins>::value;
 
 private:
     // WITH [RECURSIVE] "a"(...) AS (...), "b"(...) AS (...) , then the statement.
@@ -382,6 +392,9 @@ private:
                  ...);
             }(std::make_index_sequence<std::tuple_size_v<Select>>{});
         } else {
+            static_assert(detail::from_item<T>::has_model && detail::all_have_models<Joins>,
+                          "StructQL: a query reading a CTE of select()ed values (FROM or joined) has rows of values: "
+                          "select() them (cte.column<I>, cte.col<&Model::member>)");
             bool first = true;
             detail::write_model_columns<D>(out, std::type_identity<T>{}, first);
             if (from_only) return;

@@ -25,6 +25,9 @@ struct without<M, type_list<Ts...>> {
 // " FROM "model" WHERE condition)": the end both subqueries share.
 template <class D, class Model, class Condition>
 constexpr void write_subquery_rest(auto& out, const Condition* condition) {
+    static_assert(!requires { Model::names_a_cte; },
+                  "StructQL: exists<>() / scalar<>() read a model or an alias; a CTE is read by a query that "
+                  "joins it (join(cte, condition)) or reads FROM it (db.query(cte))");
     out.append(" FROM ");
     from_item<Model>::template write<D>(out);
     out.append(" WHERE ");
