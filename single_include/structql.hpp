@@ -2703,6 +2703,87 @@ STRUCTQL_DECL void rethrow_as_data_error(const table_view& t, std::size_t column
 }  // namespace structql::detail
 #endif  // STRUCTQL_DEFINITIONS
 // ---- end structql/detail/rows.hpp ----
+// ---- begin structql/query/alias.hpp ----
+// What a query reads rows from: a model's table, or a name standing for rows of a model's
+// shape. sq::alias<Employee, "manager"> is the table again under another name (SQLAlchemy's
+// aliased(Employee)): a self-join joins it, and manager::col<&Employee::name> is its column,
+// written "manager"."name". A CTE (query/cte.hpp) is the other such name.
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+
+namespace structql {
+
+// A column of a model (col<&Model::member>), or of a name standing for the model's rows:
+// Source is the alias or CTE, void for the model's own table.
+template <auto Member, class Source = void>
+struct column_expression;
+
+namespace detail {
+
+// A name given as a string literal in a template argument: alias<Employee, "manager">.
+template <std::size_t N>
+struct fixed_name {
+    char text[N]{};
+    constexpr fixed_name(const char (&s)[N]) {
+        for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+    }
+    constexpr std::string_view view() const { return {text, N - 1}; }
+};
+
+// A query's FROM or JOIN item: the model whose columns its rows have (has_model false for a
+// CTE of select()ed values), the name that qualifies them, and its text in FROM / JOIN. A model
+// is its own table.
+template <class S>
+struct from_item {
+    using model = S;
+    static constexpr bool is_table = true;
+    static constexpr bool has_model = true;
+    static constexpr std::string_view name = table<S>::name;
+    template <class D>
+    static constexpr void write(auto& out) {
+        sql::write_identifier<D>(out, table<S>::name);
+    }
+};
+template <class S>
+    requires requires { typename S::source_model; }
+struct from_item<S> {
+    using model = typename S::source_model;
+    static constexpr bool is_table = false;
+    static constexpr bool has_model = S::has_model;
+    static constexpr std::string_view name = S::name;
+    template <class D>
+    static constexpr void write(auto& out) {
+        S::template write_from<D>(out);
+    }
+};
+
+}  // namespace detail
+
+// The model's table under another name, so that one query can read it twice (a self-join):
+//   using manager = sq::alias<Employee, "manager">;
+//   db.query<Employee>().outerjoin<manager>(col<&Employee::manager_id> == manager::col<&Employee::id>)
+// Its rows are the model's: tracked objects in a session, the same object for the same row
+// whichever name read it.
+template <class Model, detail::fixed_name Name>
+struct alias {
+    static_assert(!Name.view().empty(), "StructQL: an alias needs a name");
+    using source_model = Model;
+    static constexpr bool has_model = true;
+    static constexpr std::string_view name = Name.view();
+    template <auto Member>
+    static constexpr column_expression<Member, alias> col{};
+    template <class D>
+    static constexpr void write_from(auto& out) {
+        sql::write_identifier<D>(out, table<Model>::name);
+        out.append(" AS ");
+        sql::write_identifier<D>(out, name);
+    }
+};
+
+}  // namespace structql
+// ---- end structql/query/alias.hpp ----
 
 namespace structql {
 
@@ -2735,10 +2816,6 @@ concept expression = std::is_base_of_v<expression_tag, E>;
 // An expression whose value is a boolean: a filter or join condition.
 template <class E>
 concept condition = expression<E> && std::is_same_v<typename E::value_type, bool>;
-
-// A column of a model, named by a pointer to its member.
-template <auto Member>
-struct column_expression;
 
 namespace detail {
 
@@ -2846,25 +2923,31 @@ comparison_node<E, V> bind_beside(V&& v) {
 
 }  // namespace detail
 
-template <auto Member>
+template <auto Member, class Source>
 struct column_expression : expression_tag {
     using model = typename detail::member_pointer_traits<decltype(Member)>::model;
+    // What the column belongs to in a query: the model's table, or an alias / CTE of it.
+    using source = std::conditional_t<std::is_void_v<Source>, model, Source>;
+    static_assert(std::is_same_v<typename detail::from_item<source>::model, model>,
+                  "StructQL: Source::col<&Model::member> names a member of another model than the alias's (or "
+                  "CTE's): Source and Member in the instantiation name both");
     static constexpr std::size_t index = detail::member_index(Member);
     static_assert(index < table<model>::column_count,
                   "StructQL: col<&Model::member> names a member StructQL cannot find among the model's fields");
     using member_type = typename table<model>::template member_type<index>;
     using value_type = typename table<model>::template value_type<index>;  // without optional / wrappers
-    using models = detail::type_list<model>;
-    using reads = models;
+    using models = detail::type_list<source>;
+    using reads = detail::type_list<model>;
     static constexpr bool nullable = table<model>::columns[index].nullable;
     static constexpr bool dynamic = false;
     static constexpr bool is_column = true;
     static constexpr auto member = Member;
 
-    // "table"."column": always qualified, so that joins never make a name ambiguous.
+    // "table"."column" (or "alias"."column"): always qualified, so that joins never make a name
+    // ambiguous.
     template <class D>
     static constexpr void write(auto& out, const column_expression* = nullptr) {
-        sql::write_identifier<D>(out, table<model>::name);
+        sql::write_identifier<D>(out, detail::from_item<source>::name);
         out.append('.');
         sql::write_identifier<D>(out, table<model>::columns[index].name);
     }
@@ -3854,6 +3937,11 @@ struct access {
     static auto& source_of(const Query& query) {
         return query.source();
     }
+    // A query's parts (query_parts), for what writes it into another statement (a CTE).
+    template <class Query>
+    static constexpr const auto& parts_of(const Query& query) {
+        return query.parts_;
+    }
     // A bulk UPDATE or DELETE of T's rows: the number changed.
     template <class T, class Source, class... A>
     static std::size_t bulk_write(Source& source, A&&... arguments) {
@@ -3863,6 +3951,853 @@ struct access {
 
 }  // namespace structql::detail
 // ---- end structql/detail/access.hpp ----
+// ---- begin structql/query/cte.hpp ----
+// Common table expressions: WITH "name"(columns) AS (query) SELECT ..., and WITH RECURSIVE,
+// spelled as SQLAlchemy spells them:
+//
+//   auto top = db.query<Employee>().filter(col<&Employee::manager_id> == std::nullopt)
+//                  .cte<"tree">(sq::recursive);                             // the anchor
+//   auto tree = top.union_all(db.query<Employee>().join(top,                  // the step, which
+//                   col<&Employee::manager_id> == top.col<&Employee::id>));  // joins the CTE
+//   db.query(tree).all();                      // std::vector<Employee*>: tracked objects
+//   db.query<Employee>().join(tree, col<&Employee::id> == tree.col<&Employee::id>)
+//
+// A CTE's rows have its query's model's shape (its columns are the model's; joins in its query
+// filter, they add no columns), and tree.col<&Employee::name> is its column, as an alias's is.
+// A CTE of select()ed values has columns "c1", "c2", ...: tree.column<I>, or tree.col<&M::m> for
+// one its query selected; a query reading it selects values.
+// The CTE's name and its query's shape are part of its type, so the text of a query using it is
+// fixed at compile time; its values are bound first, in text order (WITH comes first).
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+// ---- begin structql/query/compound.hpp ----
+// UNION and UNION ALL of queries whose rows have one type: sq::union_all(q1, q2, ...) and
+// sq::union_(q1, q2, ...). The text is fixed at compile time when every query's is; the rows
+// are read as the first query reads them (tracked objects in a session, values on a connection).
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin structql/query/parts.hpp ----
+// The parts of a query (model, joins, filter, projection, grouping, order, limit, offset) as
+// one type, and the one writer of its SELECT text: at compile time from the type alone when
+// every part's text is static, else at run time from the values.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+
+namespace structql {
+
+namespace detail {
+
+struct no_condition {
+    using value_type = bool;
+    using models = type_list<>;
+    using reads = type_list<>;
+    static constexpr bool dynamic = false;
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+// The index of A's column that references model B, or A's column count when none does.
+template <class A, class B>
+constexpr std::size_t reference_column() {
+    std::size_t found = table<A>::column_count;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((std::is_same_v<typename column_layers<member_t<A, I>>::references, B> && found == table<A>::column_count
+              ? (found = I, 0)
+              : 0),
+         ...);
+    }(std::make_index_sequence<table<A>::column_count>{});
+    return found;
+}
+
+template <class D, class A, std::size_t I>
+constexpr void write_qualified(auto& out) {
+    sql::write_identifier<D>(out, table<A>::name);
+    out.append('.');
+    sql::write_identifier<D>(out, table<A>::columns[I].name);
+}
+
+// Every column of a model, qualified ("model"."column", or "alias"."column" for an alias or CTE
+// of it), ", "-separated from what came before unless first: a SELECT list of whole models.
+template <class D, class M>
+constexpr void write_model_columns(auto& out, std::type_identity<M>, bool& first) {
+    using model = typename from_item<M>::model;
+    for (std::size_t i = 0; i < table<model>::column_count; ++i) {
+        if (!first) out.append(", ");
+        first = false;
+        sql::write_identifier<D>(out, from_item<M>::name);
+        out.append('.');
+        sql::write_identifier<D>(out, table<model>::columns[i].name);
+    }
+}
+
+// ON condition between a joined model and the query's models, from their foreign key: the
+// first of the earlier models that the new one references, or that references it.
+template <class D, class New, class... Earlier>
+struct foreign_key_join {
+    using value_type = bool;
+    using models = type_list<New, Earlier...>;
+    using reads = models;
+    static constexpr bool dynamic = false;
+
+    template <class Other>
+    static constexpr bool linked() {
+        if constexpr (!from_item<Other>::is_table) return false;  // an alias or CTE: its ON is given
+        else
+            return reference_column<New, Other>() < table<New>::column_count ||
+                   reference_column<Other, New>() < table<Other>::column_count;
+    }
+    static_assert((linked<Earlier>() || ...),
+                  "StructQL: join<Model>() without a condition needs a foreign_key between Model and a model "
+                  "already in the query; give the condition explicitly: join<Model>(col<...> == col<...>)");
+
+    template <class Other>
+    static constexpr void write_link(auto& out) {
+        if constexpr (linked<Other>()) write_linked<Other>(out);
+    }
+    template <class Other>
+    static constexpr void write_linked(auto& out) {
+        out.append('(');
+        if constexpr (constexpr std::size_t i = reference_column<New, Other>(); i < table<New>::column_count) {
+            write_qualified<D, New, i>(out);
+            out.append(" = ");
+            using P = typename column_layers<member_t<New, i>>::references;
+            write_qualified<D, P, member_index(column_layers<member_t<New, i>>::referenced_member)>(out);
+        } else {
+            constexpr std::size_t j = reference_column<Other, New>();
+            write_qualified<D, Other, j>(out);
+            out.append(" = ");
+            write_qualified<D, New, member_index(column_layers<member_t<Other, j>>::referenced_member)>(out);
+        }
+        out.append(')');
+    }
+    template <class>
+    static constexpr void write(auto& out, const foreign_key_join* = nullptr) {
+        bool done = false;
+        ((!done && linked<Earlier>() ? (write_link<Earlier>(out), done = true) : false), ...);
+    }
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+template <class D, class New, class List>
+struct foreign_key_join_for;
+template <class D, class New, class... Earlier>
+struct foreign_key_join_for<D, New, type_list<Earlier...>> {
+    static_assert(from_item<New>::is_table,
+                  "StructQL: join<Alias>() (or a CTE's join) takes its ON condition: "
+                  "join<manager>(col<&Employee::manager_id> == manager::col<&Employee::id>)");
+    using type = foreign_key_join<D, New, Earlier...>;
+};
+
+// Source: the model, or an alias or CTE of it (detail::from_item); model: the model whose rows
+// it gives.
+template <class Source, class On, bool Outer>
+struct join_clause {
+    using source = Source;
+    using model = typename from_item<Source>::model;
+    static constexpr bool outer = Outer;
+    On on;
+};
+
+template <class Joins>
+inline constexpr bool all_have_models = true;
+template <class... J>
+inline constexpr bool all_have_models<std::tuple<J...>> = (from_item<typename J::source>::has_model && ...);
+
+template <class Joins>
+inline constexpr bool has_outer_join = false;
+template <class... J>
+inline constexpr bool has_outer_join<std::tuple<J...>> = (J::outer || ...);
+
+template <class Join>
+struct join_models;
+template <class... J>
+struct join_models<std::tuple<J...>> {
+    using type = type_list<typename J::source...>;
+};
+
+// model_rows: the FROM item's columns only, whatever is joined (a CTE's definition: its rows
+// have one model's shape).
+enum class statement_kind { rows, count, exists, model_rows };
+
+// SELECT ... FOR UPDATE / FOR SHARE, and what a locked row does to the query (PostgreSQL).
+inline constexpr char lock_update[] = " FOR UPDATE";
+inline constexpr char lock_update_nowait[] = " FOR UPDATE NOWAIT";
+inline constexpr char lock_update_skip_locked[] = " FOR UPDATE SKIP LOCKED";
+inline constexpr char lock_share[] = " FOR SHARE";
+inline constexpr char lock_share_nowait[] = " FOR SHARE NOWAIT";
+inline constexpr char lock_share_skip_locked[] = " FOR SHARE SKIP LOCKED";
+
+// Whether any expression (or join condition) in a tuple has run-time text.
+template <class Tuple>
+struct any_dynamic;
+template <class... E>
+struct any_dynamic<std::tuple<E...>> {
+    template <class X>
+    static constexpr bool of() {
+        if constexpr (requires { typename X::model; X::outer; }) return decltype(X::on)::dynamic;
+        else return X::dynamic;
+    }
+    static constexpr bool value = (of<E>() || ...);
+};
+
+// The models a query reads: its own, its joins', and those of its subqueries and CTEs.
+template <class T, class Joins, class Where, class Select, class Having, class With>
+struct query_reads;
+template <class T, class... J, class Where, class... E, class Having, class... C>
+struct query_reads<T, std::tuple<J...>, Where, std::tuple<E...>, Having, std::tuple<C...>> {
+    using type = concat_t<type_list<T, typename J::model...>, typename decltype(J::on)::reads..., typename Where::reads,
+                          typename E::reads..., typename Having::reads, typename C::reads...>;
+};
+
+template <class T, class Joins>
+struct model_columns;
+template <class S>
+constexpr std::size_t columns_of() {
+    if constexpr (from_item<S>::has_model) return table<typename from_item<S>::model>::column_count;
+    else return 0;  // a CTE of select()ed values: the query must select() too
+}
+template <class T, class... J>
+struct model_columns<T, std::tuple<J...>> {
+    static constexpr std::size_t value = (columns_of<T>() + ... + columns_of<typename J::source>());
+};
+
+// Whether a filter is `primary key == value` on the model itself: it matches at most one row
+// (one part of a composite key may match many).
+template <class T, class Where>
+inline constexpr bool filters_one_key = false;
+template <class T, auto Member, class V, bool Typed>
+inline constexpr bool filters_one_key<T, binary_expression<column_expression<Member>, bound_value<V, Typed>, op_eq, bool>> =
+    std::is_same_v<typename column_expression<Member>::model, T> && !table<T>::composite_key &&
+    column_expression<Member>::index == table<T>::primary_key_index;
+
+// Everything a query holds; the query type is a thin handle around it. T: what FROM reads, a
+// model or an alias / CTE of it (detail::from_item); With: the CTEs of its WITH clause.
+template <class T, class Joins = std::tuple<>, class Where = detail::no_condition, class Orders = detail::type_list<>,
+          class Select = std::tuple<>, class Group = detail::type_list<>, class Having = detail::no_condition,
+          bool Limit = false, bool Offset = false, bool Distinct = false, const char* Lock = nullptr,
+          class With = std::tuple<>>
+struct query_parts {
+    using model = typename detail::from_item<T>::model;
+    using from = T;
+    using with_type = With;
+    using joins_type = Joins;
+    using where_type = Where;
+    using orders = Orders;
+    using select_type = Select;
+    using group = Group;
+    using having_type = Having;
+    static constexpr bool has_limit = Limit, has_offset = Offset, is_distinct = Distinct;
+    static constexpr bool locks_rows = Lock != nullptr;
+    static constexpr bool projected = std::tuple_size_v<Select> > 0;
+    // FROM the model's own table, no WITH: what a bulk UPDATE / DELETE can be written from.
+    static constexpr bool reads_own_table = detail::from_item<T>::is_table && std::tuple_size_v<With> == 0;
+
+    Joins joins{};
+    Where where{};
+    Select select{};
+    Having having{};
+    std::int64_t limit = 0;
+    std::int64_t offset = 0;
+    With with{};
+
+    // A copy with one clause replaced: the builder's methods each name only their own clause.
+    template <class J>
+    auto with_joins(J j) const {
+        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock, With>{std::move(j), where,
+                                                                                             select, having, limit, offset, with};
+    }
+    template <class W>
+    auto with_where(W w) const {
+        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock, With>{joins, std::move(w),
+                                                                                             select, having, limit, offset, with};
+    }
+    template <class O>
+    auto with_orders() const {
+        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct, Lock, With>{joins, where, select,
+                                                                                            having, limit, offset, with};
+    }
+    template <class S>
+    auto with_select(S s) const {
+        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct, Lock, With>{joins, where, std::move(s),
+                                                                                            having, limit, offset, with};
+    }
+    template <class G>
+    auto with_group() const {
+        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct, Lock, With>{joins, where, select,
+                                                                                             having, limit, offset, with};
+    }
+    template <class H>
+    auto with_having(H h) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct, Lock, With>{joins, where, select,
+                                                                                            std::move(h), limit, offset, with};
+    }
+    auto with_limit(std::int64_t n) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct, Lock, With>{joins, where, select,
+                                                                                                having, n, offset, with};
+    }
+    auto with_offset(std::int64_t n) const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct, Lock, With>{joins, where, select,
+                                                                                               having, limit, n, with};
+    }
+    template <const char* L>
+    auto with_lock() const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, L, With>{joins, where, select,
+                                                                                                    having, limit, offset, with};
+    }
+    auto with_distinct() const {
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true, Lock, With>{joins, where, select,
+                                                                                             having, limit, offset, with};
+    }
+
+    // A copy that also reads (or reads FROM) the CTE C: its definition joins the WITH clause.
+    template <class C, class From = T>
+    auto with_cte(C cte) const {
+        using W = decltype(std::tuple_cat(with, std::tuple<C>{std::move(cte)}));
+        return query_parts<From, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock, W>{
+            joins, where, select, having, limit, offset, std::tuple_cat(with, std::tuple<C>{std::move(cte)})};
+    }
+
+    using all_models = detail::concat_t<detail::type_list<T>, typename detail::join_models<Joins>::type>;
+    using reads = typename detail::query_reads<model, Joins, Where, Select, Having, With>::type;
+
+    static constexpr bool dynamic = Where::dynamic || Having::dynamic || detail::any_dynamic<Joins>::value ||
+                                    detail::any_dynamic<Select>::value || detail::any_dynamic<With>::value;
+
+    // One writer for both the compile-time text (self == nullptr, static parts only) and the
+    // run-time text of dynamic shapes. with_clause false: without the WITH clause (a recursive
+    // CTE's step, whose only CTE is the one it defines).
+    template <class D>
+    static constexpr void write_text(auto& out, const query_parts* self, detail::statement_kind kind,
+                                     bool with_clause = true) {
+        using detail::statement_kind;
+        if (with_clause) write_with<D>(out, self);
+        bool wrap = kind == statement_kind::exists ||
+                    (kind == statement_kind::count &&
+                     (Limit || Offset || Distinct || projected || Lock != nullptr || std::tuple_size_v<Joins> > 0 ||
+                      !std::is_same_v<Group, detail::type_list<>>));
+        if (wrap) {
+            out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
+            write_text<D>(out, self, statement_kind::rows, false);
+            out.append(')');
+            if (kind == statement_kind::count) out.append(D::subquery_alias);
+            return;
+        }
+        out.append("SELECT ");
+        if (Distinct) out.append("DISTINCT ");
+        if (kind == statement_kind::count) {
+            out.append("count(*)");
+        } else {
+            write_select_list<D>(out, self, kind == statement_kind::model_rows);
+        }
+        out.append(" FROM ");
+        detail::from_item<T>::template write<D>(out);
+        write_joins<D>(out, self, std::make_index_sequence<std::tuple_size_v<Joins>>{});
+        if constexpr (!std::is_same_v<Where, detail::no_condition>) {
+            out.append(" WHERE ");
+            detail::write_node<D>(self ? &self->where : nullptr, out);
+        }
+        detail::write_key_clause<D>(out, " GROUP BY ", Group{});
+        if constexpr (!std::is_same_v<Having, detail::no_condition>) {
+            out.append(" HAVING ");
+            detail::write_node<D>(self ? &self->having : nullptr, out);
+        }
+        if (kind != statement_kind::count) detail::write_key_clause<D>(out, " ORDER BY ", Orders{});  // a count has one row
+        if constexpr (Limit) {
+            out.append(" LIMIT ");
+            D::write_placeholder(out);
+        } else if constexpr (Offset) {
+            out.append(D::limit_all);
+        }
+        if constexpr (Offset) {
+            out.append(" OFFSET ");
+            D::write_placeholder(out);
+        }
+        if constexpr (Lock != nullptr) {
+            static_assert(D::locks_rows,
+                          "StructQL: for_update() / for_share() lock rows, which SQLite cannot: it locks the whole "
+                          "database for its first writer (a session on a SQLite file begins IMMEDIATE: it holds "
+                          "that lock from its first statement)");
+            out.append(std::string_view(Lock));  // count() and exists() read (and lock) it as a subquery
+        }
+    }
+
+    template <class Statement>
+    void bind(Statement& statement, int& index, bool with_clause = true) const {
+        if (with_clause) std::apply([&](const auto&... c) { (c.bind(statement, index), ...); }, with);
+        std::apply([&](const auto&... e) { (e.bind(statement, index), ...); }, select);
+        std::apply([&](const auto&... j) { (j.on.bind(statement, index), ...); }, joins);
+        where.bind(statement, index);
+        having.bind(statement, index);
+        if constexpr (Limit) statement.bind(index++, limit);
+        if constexpr (Offset) statement.bind(index++, offset);
+    }
+
+    // The number of result columns.
+    static constexpr std::size_t column_count =
+        projected ? std::tuple_size_v<Select> : detail::model_columns<T, Joins>::value;
+
+private:
+    // WITH [RECURSIVE] "a"(...) AS (...), "b"(...) AS (...) , then the statement.
+    template <class D>
+    static constexpr void write_with([[maybe_unused]] auto& out, [[maybe_unused]] const query_parts* self) {
+        if constexpr (std::tuple_size_v<With> > 0) {
+            [&]<class... C>(std::type_identity<std::tuple<C...>>) {
+                out.append((C::recursive || ...) ? "WITH RECURSIVE " : "WITH ");
+            }(std::type_identity<With>{});
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((I ? out.append(", ") : void(),
+                  std::tuple_element_t<I, With>::template write_definition<D>(out, self ? &std::get<I>(self->with) : nullptr)),
+                 ...);
+            }(std::make_index_sequence<std::tuple_size_v<With>>{});
+            out.append(' ');
+        }
+    }
+
+    template <class D>
+    static constexpr void write_select_list(auto& out, const query_parts* self, [[maybe_unused]] bool from_only) {
+        if constexpr (projected) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((I ? out.append(", ") : void(), detail::write_node<D>(self ? &std::get<I>(self->select) : nullptr, out)),
+                 ...);
+            }(std::make_index_sequence<std::tuple_size_v<Select>>{});
+        } else {
+            static_assert(detail::from_item<T>::has_model && detail::all_have_models<Joins>,
+                          "StructQL: a query reading a CTE of select()ed values (FROM or joined) has rows of values: "
+                          "select() them (cte.column<I>, cte.col<&Model::member>)");
+            bool first = true;
+            detail::write_model_columns<D>(out, std::type_identity<T>{}, first);
+            if (from_only) return;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                (detail::write_model_columns<D>(out, std::type_identity<typename std::tuple_element_t<I, Joins>::source>{}, first),
+                 ...);
+            }(std::make_index_sequence<std::tuple_size_v<Joins>>{});
+        }
+    }
+
+    template <class D, std::size_t... I>
+    static constexpr void write_joins(auto& out, [[maybe_unused]] const query_parts* self, std::index_sequence<I...>) {
+        (write_join<D, I>(out, self), ...);
+    }
+    template <class D, std::size_t I>
+    static constexpr void write_join(auto& out, const query_parts* self) {
+        using J = std::tuple_element_t<I, Joins>;
+        out.append(J::outer ? " LEFT OUTER JOIN " : " JOIN ");
+        detail::from_item<typename J::source>::template write<D>(out);
+        out.append(" ON ");
+        detail::write_node<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
+    }
+};
+
+template <class D, class Parts, statement_kind Kind>
+struct query_text {
+    static constexpr void write(auto& out) { Parts::template write_text<D>(out, nullptr, Kind); }
+};
+
+// The text of a query, at compile time when its shape allows, else at run time.
+template <class D, class Parts, statement_kind Kind>
+constexpr std::string_view static_query_text() {
+    if constexpr (Parts::dynamic) return {};
+    else return text_v<query_text<D, Parts, Kind>>;
+}
+
+}  // namespace detail
+
+}  // namespace structql
+// ---- end structql/query/parts.hpp ----
+
+namespace structql {
+
+namespace detail {
+inline constexpr char set_union[] = " UNION ";
+inline constexpr char set_union_all[] = " UNION ALL ";
+
+// q1 UNION q2 ..., or the count of its rows. queries: the queries' objects, or null for the
+// compile-time text.
+template <class D, const char* Operator, class... Q>
+constexpr void write_compound(auto& out, const std::tuple<Q...>* queries, statement_kind kind) {
+    if (kind == statement_kind::count) out.append("SELECT count(*) FROM (");
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((I ? out.append(std::string_view(Operator)) : void(),
+          Q::template write_select<D>(out, queries ? &std::get<I>(*queries) : nullptr)),
+         ...);
+    }(std::index_sequence_for<Q...>{});
+    if (kind == statement_kind::count) {
+        out.append(')');
+        out.append(D::subquery_alias);
+    }
+}
+template <class D, const char* Operator, statement_kind Kind, class... Q>
+struct compound_text {
+    static constexpr void write(auto& out) { write_compound<D, Operator>(out, static_cast<const std::tuple<Q...>*>(nullptr), Kind); }
+};
+template <class D, const char* Operator, statement_kind Kind, bool Dynamic, class... Q>
+constexpr std::string_view static_compound_text() {
+    if constexpr (Dynamic) return {};
+    else return text_v<compound_text<D, Operator, Kind, Q...>>;
+}
+}  // namespace detail
+
+template <const char* Operator, class First, class... Rest>
+class compound_query {
+    using source_type = std::remove_reference_t<decltype(detail::access::source_of(std::declval<const First&>()))>;
+    using dialect = typename source_type::backend_type::dialect;
+    using parts = typename First::parts_type;
+    using reads = detail::concat_t<typename First::reads, typename Rest::reads...>;
+
+    static_assert(sizeof...(Rest) > 0, "StructQL: union_() / union_all() combine two or more queries");
+    static_assert((std::is_same_v<source_type, std::remove_reference_t<decltype(detail::access::source_of(std::declval<const Rest&>()))>> && ...),
+                  "StructQL: union_() / union_all() combine queries of one session or connection");
+    static_assert((std::is_same_v<typename First::row_type, typename Rest::row_type> && ...) &&
+                      (std::is_same_v<typename First::value_row_type, typename Rest::value_row_type> && ...),
+                  "StructQL: union_() / union_all() take queries whose rows have the same type (the same model, or "
+                  "select() of the same value types)");
+    template <class Q>
+    static constexpr bool plain = std::is_same_v<typename Q::parts_type::orders, detail::type_list<>> &&
+                                  !Q::parts_type::has_limit && !Q::parts_type::has_offset && !Q::parts_type::locks_rows;
+    static_assert(plain<First> && (plain<Rest> && ...),
+                  "StructQL: the queries of union_() / union_all() have no order_by(), limit(), offset() or row lock "
+                  "(SQLite refuses them there): order the combined rows in C++");
+    template <class Q>
+    static constexpr bool without_cte = std::tuple_size_v<typename Q::parts_type::with_type> == 0;
+    static_assert(without_cte<First> && (without_cte<Rest> && ...),
+                  "StructQL: the queries of union_() / union_all() read no CTE (a WITH clause cannot stand inside a "
+                  "UNION): a CTE's own union is its recursive step, cte<\"name\">(sq::recursive).union_all(step)");
+
+public:
+    using row_type = typename First::row_type;
+    using value_row_type = typename First::value_row_type;
+    static constexpr bool dynamic = First::dynamic || (Rest::dynamic || ...);
+    static constexpr std::string_view sql =
+        detail::static_compound_text<dialect, Operator, detail::statement_kind::rows, dynamic, First, Rest...>();
+    static constexpr std::string_view count_sql =
+        detail::static_compound_text<dialect, Operator, detail::statement_kind::count, dynamic, First, Rest...>();
+
+    explicit compound_query(First first, Rest... rest) : queries_(std::move(first), std::move(rest)...) {
+        if (((&detail::access::source_of(std::get<0>(queries_)) != &detail::access::source_of(rest)) || ...))
+            throw invalid_request_error("union_() / union_all(): the queries run on different sessions or connections");
+    }
+
+    std::vector<row_type> all() const {
+        std::vector<row_type> rows;
+        run(detail::statement_kind::rows, [&](const auto& statement) {
+            rows.push_back(detail::access::read_row<parts>(source(), statement));
+            return true;
+        });
+        return rows;
+    }
+    std::vector<value_row_type> values() const {
+        std::vector<value_row_type> rows;
+        run(detail::statement_kind::rows, [&](const auto& statement) {
+            rows.push_back(detail::access::read_value_row<parts>(source(), statement));
+            return true;
+        });
+        return rows;
+    }
+    std::size_t count() const {
+        std::int64_t n = 0;
+        run(detail::statement_kind::count, [&](const auto& statement) {
+            n = statement.template read<std::int64_t>(0);
+            return false;
+        });
+        return static_cast<std::size_t>(n);
+    }
+
+private:
+    source_type& source() const { return detail::access::source_of(std::get<0>(queries_)); }
+
+    template <class OnRow>
+    void run(detail::statement_kind kind, OnRow&& on_row) const {
+        auto binder = [&](auto& statement) {
+            int index = 1;
+            std::apply([&](const auto&... q) { (q.bind_select(statement, index), ...); }, queries_);
+        };
+        if constexpr (!dynamic) {
+            detail::access::select_rows<reads>(source(), kind == detail::statement_kind::count ? count_sql : sql, false,
+                                               binder, on_row);
+        } else {
+            detail::runtime_text out;
+            detail::write_compound<dialect, Operator>(out, &queries_, kind);
+            detail::access::select_rows<reads>(source(), std::string_view(out.text), true, binder, on_row);
+        }
+    }
+
+    std::tuple<First, Rest...> queries_;
+};
+
+// Every row of each query, duplicates kept (UNION ALL), or once (UNION).
+template <class First, class... Rest>
+    requires requires { typename First::is_query; } && (requires { typename Rest::is_query; } && ...)
+auto union_all(First first, Rest... rest) {
+    return compound_query<detail::set_union_all, First, Rest...>(std::move(first), std::move(rest)...);
+}
+template <class First, class... Rest>
+    requires requires { typename First::is_query; } && (requires { typename Rest::is_query; } && ...)
+auto union_(First first, Rest... rest) {
+    return compound_query<detail::set_union, First, Rest...>(std::move(first), std::move(rest)...);
+}
+
+}  // namespace structql
+// ---- end structql/query/compound.hpp ----
+
+namespace structql {
+
+// q.cte<"name">(sq::recursive): a CTE that its union_all() / union_() step may join.
+struct recursive_t {};
+inline constexpr recursive_t recursive{};
+
+namespace detail {
+
+// What joins and columns name: the CTE's name and its rows' model, without its definition (a
+// recursive step names the CTE it is part of).
+template <class Model, fixed_name Name>
+struct cte_name {
+    using source_model = Model;
+    static constexpr bool has_model = true;
+    static constexpr bool names_a_cte = true;
+    static constexpr std::string_view name = Name.view();
+    template <auto Member>
+    static constexpr column_expression<Member, cte_name> col{};
+    template <class D>
+    static constexpr void write_from(auto& out) {
+        sql::write_identifier<D>(out, name);
+    }
+};
+
+// What a recursive CTE's step reads, and whether its text is written at run time (none: void).
+template <class S>
+struct step_reads {
+    using type = typename S::reads;
+};
+template <>
+struct step_reads<void> {
+    using type = type_list<>;
+};
+template <class S>
+constexpr bool step_dynamic() {
+    if constexpr (std::is_void_v<S>) return false;
+    else return S::dynamic;
+}
+
+// Column I of a CTE of select()ed values, named "c1", "c2", ... in the CTE: E is the expression
+// selected there, which gives its type.
+template <class Source, std::size_t I, class E>
+struct cte_column : expression_tag {
+    using value_type = typename E::value_type;
+    using models = type_list<Source>;
+    using reads = type_list<>;
+    static constexpr bool nullable = E::nullable;
+    static constexpr bool dynamic = false;
+    static constexpr bool is_column = true;
+    template <class D>
+    static constexpr void write_name(auto& out) {
+        out.append(D::identifier_quote);
+        out.append('c');
+        append_number(out, I + 1);
+        out.append(D::identifier_quote);
+    }
+    template <class D>
+    static constexpr void write(auto& out, const cte_column* = nullptr) {
+        sql::write_identifier<D>(out, Source::name);
+        out.append('.');
+        write_name<D>(out);
+    }
+    template <class Statement>
+    void bind(Statement&, int&) const {}
+};
+
+// Where the select() list holds col<&M::m> (of any alias), or its size when it does not.
+template <auto Member, class... E>
+constexpr std::size_t selected_position() {
+    constexpr bool same[] = {[] {
+        if constexpr (requires { E::member; }) return E::member == Member;
+        else return false;
+    }()..., false};
+    for (std::size_t i = 0; i < sizeof...(E); ++i)
+        if (same[i]) return i;
+    return sizeof...(E);
+}
+
+// The name of a CTE of select()ed values (a tuple per row): column<I> is its I-th column,
+// col<&M::m> the column where its query selected col<&M::m>.
+template <class Select, fixed_name Name>
+struct selected_cte_name;
+template <class... E, fixed_name Name>
+struct selected_cte_name<std::tuple<E...>, Name> {
+    using source_model = std::tuple<E...>;  // no model: its rows are select()ed values
+    static constexpr bool has_model = false;
+    static constexpr bool names_a_cte = true;
+    static constexpr std::string_view name = Name.view();
+    template <std::size_t I>
+        requires(I < sizeof...(E))
+    static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>> column{};
+    template <auto Member>
+    static constexpr auto col = [] {
+        constexpr std::size_t i = selected_position<Member, E...>();
+        static_assert(i < sizeof...(E),
+                      "StructQL: cte.col<&Model::member>: the CTE's query does not select() that column; name its "
+                      "columns by position, cte.column<I>");
+        return column<i>;
+    }();
+    template <class D>
+    static constexpr void write_from(auto& out) {
+        sql::write_identifier<D>(out, name);
+    }
+    template <class D>
+    static constexpr void write_columns(auto& out) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((I ? out.append(", ") : void(), std::remove_cvref_t<decltype(column<I>)>::template write_name<D>(out)), ...);
+        }(std::index_sequence_for<E...>{});
+    }
+};
+
+// Whether a WITH list is exactly the CTE named Name: a recursive step's.
+template <class With, class Name>
+inline constexpr bool joins_only = false;
+template <class C, class Name>
+inline constexpr bool joins_only<std::tuple<C>, Name> = std::is_same_v<typename C::name_type, Name>;
+
+template <class Q>
+inline constexpr bool plain_compound_part = std::is_same_v<typename Q::parts_type::orders, type_list<>> &&
+                                            !Q::parts_type::has_limit && !Q::parts_type::has_offset &&
+                                            !Q::parts_type::locks_rows;
+
+}  // namespace detail
+
+// WITH "name"(...) AS (anchor [UNION [ALL] step]). Anchor and Step are queries (basic_query) of
+// one model's rows, or of the same select()ed values; Step, of a recursive CTE, joins the CTE.
+template <class Name, bool Recursive, class Anchor, const char* Operator = nullptr, class Step = void>
+class cte : public Name {
+    using model = typename Name::source_model;
+    using anchor_parts = typename Anchor::parts_type;
+    static constexpr bool has_step = !std::is_void_v<Step>;
+    using step_type = std::conditional_t<has_step, Step, std::tuple<>>;
+
+    static_assert(!Recursive || (std::tuple_size_v<typename anchor_parts::with_type> == 0 &&
+                                 detail::plain_compound_part<Anchor>),
+                  "StructQL: a recursive CTE's first query uses no other CTE and has no order_by(), limit(), offset() "
+                  "or row lock");
+
+public:
+    using name_type = Name;
+    static constexpr bool recursive = Recursive;
+
+    explicit cte(Anchor anchor)
+        requires(!has_step)
+        : anchor_(std::move(anchor)) {}
+    cte(Anchor anchor, step_type step)
+        requires has_step
+        : anchor_(std::move(anchor)), step_(std::move(step)) {}
+
+    // The recursive step, UNION ALL'd (or UNION'd: rows seen already are dropped, which ends a
+    // walk round a cycle) to the first query: a query of the same model that joins this CTE.
+    template <class S>
+    auto union_all(S step) const {
+        return with_step<detail::set_union_all>(std::move(step));
+    }
+    template <class S>
+    auto union_(S step) const {
+        return with_step<detail::set_union>(std::move(step));
+    }
+
+    // --- for the WITH clause of a query reading it (query_parts) ---
+    using reads = detail::concat_t<typename Anchor::reads, typename detail::step_reads<Step>::type>;
+    static constexpr bool dynamic = Anchor::dynamic || detail::step_dynamic<Step>();
+
+    template <class D>
+    static constexpr void write_definition(auto& out, const cte* self) {
+        sql::write_identifier<D>(out, Name::name);
+        out.append('(');
+        if constexpr (Name::has_model) {
+            for (std::size_t i = 0; i < table<model>::column_count; ++i) {
+                if (i) out.append(", ");
+                sql::write_identifier<D>(out, table<model>::columns[i].name);
+            }
+        } else {
+            Name::template write_columns<D>(out);
+        }
+        out.append(") AS (");
+        anchor_parts::template write_text<D>(out, self ? &detail::access::parts_of(self->anchor_) : nullptr,
+                                             detail::statement_kind::model_rows);
+        if constexpr (has_step) {
+            out.append(std::string_view(Operator));
+            // The step's WITH clause is this CTE (its anchor): the name is defined here.
+            Step::parts_type::template write_text<D>(out, self ? &detail::access::parts_of(self->step_) : nullptr,
+                                                     detail::statement_kind::model_rows, false);
+        }
+        out.append(')');
+    }
+    template <class Statement>
+    void bind(Statement& statement, int& index) const {
+        detail::access::parts_of(anchor_).bind(statement, index);
+        if constexpr (has_step) detail::access::parts_of(step_).bind(statement, index, false);
+    }
+
+private:
+    template <const char* Op, class S>
+    auto with_step(S step) const {
+        static_assert(Recursive && !has_step,
+                      "StructQL: union_all() / union_() add the recursive step to a CTE made with "
+                      "cte<\"name\">(sq::recursive), once");
+        using step_parts = typename S::parts_type;
+        if constexpr (Name::has_model)
+            static_assert(std::is_same_v<typename step_parts::model, model> && !step_parts::projected,
+                          "StructQL: a recursive CTE's step is a query of whole rows of the CTE's model");
+        else
+            static_assert(std::is_same_v<typename S::value_row_type, typename Anchor::value_row_type>,
+                          "StructQL: a recursive CTE's step selects values of the types its first query selects");
+        static_assert(detail::plain_compound_part<S>,
+                      "StructQL: a recursive CTE's step has no order_by(), limit(), offset() or row lock");
+        static_assert(detail::joins_only<typename step_parts::with_type, Name>,
+                      "StructQL: a recursive CTE's step joins the CTE itself (join(cte, condition)) and no other CTE");
+        return cte<Name, true, Anchor, Op, S>(anchor_, std::move(step));
+    }
+
+    Anchor anchor_;
+    [[no_unique_address]] step_type step_{};
+};
+
+namespace detail {
+
+template <class C>
+concept is_cte = requires {
+    typename C::name_type;
+    C::recursive;
+};
+
+template <fixed_name Name, bool Recursive, class Query>
+auto make_cte(Query query) {
+    using parts = typename Query::parts_type;
+    using name = std::conditional_t<parts::projected, selected_cte_name<typename parts::select_type, Name>,
+                                    cte_name<typename parts::model, Name>>;
+    return cte<name, Recursive, Query>(std::move(query));
+}
+
+// A query's parts reading FROM a CTE: db.query(cte).
+template <class C>
+auto parts_from_cte(C c) {
+    return query_parts<typename C::name_type>{}.with_cte(std::move(c));
+}
+
+}  // namespace detail
+
+}  // namespace structql
+// ---- end structql/query/cte.hpp ----
 // ---- begin structql/query/keyset.hpp ----
 // Keyset pagination: the condition "after this row in the query's order", from the ORDER BY keys
 // and the last row's values. Unlike OFFSET it reads no skipped rows, and a row inserted or
@@ -3890,7 +4825,7 @@ struct keyset_condition<type_list<Keys...>, std::tuple<Values...>> : expression_
     std::tuple<Values...> values;
     using value_type = bool;
     using models = concat_t<typename order_expression<Keys>::type::models...>;
-    using reads = models;
+    using reads = concat_t<typename order_expression<Keys>::type::reads...>;
     static constexpr bool nullable = false;
     static constexpr bool dynamic = false;
     static constexpr bool uniform =
@@ -3965,379 +4900,6 @@ auto make_keyset(V&&... values) {
 
 }  // namespace structql::detail
 // ---- end structql/query/keyset.hpp ----
-// ---- begin structql/query/parts.hpp ----
-// The parts of a query (model, joins, filter, projection, grouping, order, limit, offset) as
-// one type, and the one writer of its SELECT text: at compile time from the type alone when
-// every part's text is static, else at run time from the values.
-#include <cstddef>
-#include <cstdint>
-#include <string_view>
-#include <tuple>
-#include <type_traits>
-#include <utility>
-
-
-namespace structql {
-
-namespace detail {
-
-struct no_condition {
-    using value_type = bool;
-    using models = type_list<>;
-    using reads = type_list<>;
-    static constexpr bool dynamic = false;
-    template <class Statement>
-    void bind(Statement&, int&) const {}
-};
-
-// The index of A's column that references model B, or A's column count when none does.
-template <class A, class B>
-constexpr std::size_t reference_column() {
-    std::size_t found = table<A>::column_count;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((std::is_same_v<typename column_layers<member_t<A, I>>::references, B> && found == table<A>::column_count
-              ? (found = I, 0)
-              : 0),
-         ...);
-    }(std::make_index_sequence<table<A>::column_count>{});
-    return found;
-}
-
-template <class D, class A, std::size_t I>
-constexpr void write_qualified(auto& out) {
-    sql::write_identifier<D>(out, table<A>::name);
-    out.append('.');
-    sql::write_identifier<D>(out, table<A>::columns[I].name);
-}
-
-// Every column of a model, qualified ("model"."column"), ", "-separated from what came before
-// unless first: a SELECT list of whole models.
-template <class D, class M>
-constexpr void write_model_columns(auto& out, std::type_identity<M>, bool& first) {
-    for (std::size_t i = 0; i < table<M>::column_count; ++i) {
-        if (!first) out.append(", ");
-        first = false;
-        sql::write_identifier<D>(out, table<M>::name);
-        out.append('.');
-        sql::write_identifier<D>(out, table<M>::columns[i].name);
-    }
-}
-
-// ON condition between a joined model and the query's models, from their foreign key: the
-// first of the earlier models that the new one references, or that references it.
-template <class D, class New, class... Earlier>
-struct foreign_key_join {
-    using value_type = bool;
-    using models = type_list<New, Earlier...>;
-    using reads = models;
-    static constexpr bool dynamic = false;
-
-    template <class Other>
-    static constexpr bool linked() {
-        return reference_column<New, Other>() < table<New>::column_count ||
-               reference_column<Other, New>() < table<Other>::column_count;
-    }
-    static_assert((linked<Earlier>() || ...),
-                  "StructQL: join<Model>() without a condition needs a foreign_key between Model and a model "
-                  "already in the query; give the condition explicitly: join<Model>(col<...> == col<...>)");
-
-    template <class Other>
-    static constexpr void write_link(auto& out) {
-        if constexpr (linked<Other>()) write_linked<Other>(out);
-    }
-    template <class Other>
-    static constexpr void write_linked(auto& out) {
-        out.append('(');
-        if constexpr (constexpr std::size_t i = reference_column<New, Other>(); i < table<New>::column_count) {
-            write_qualified<D, New, i>(out);
-            out.append(" = ");
-            using P = typename column_layers<member_t<New, i>>::references;
-            write_qualified<D, P, member_index(column_layers<member_t<New, i>>::referenced_member)>(out);
-        } else {
-            constexpr std::size_t j = reference_column<Other, New>();
-            write_qualified<D, Other, j>(out);
-            out.append(" = ");
-            write_qualified<D, New, member_index(column_layers<member_t<Other, j>>::referenced_member)>(out);
-        }
-        out.append(')');
-    }
-    template <class>
-    static constexpr void write(auto& out, const foreign_key_join* = nullptr) {
-        bool done = false;
-        ((!done && linked<Earlier>() ? (write_link<Earlier>(out), done = true) : false), ...);
-    }
-    template <class Statement>
-    void bind(Statement&, int&) const {}
-};
-
-template <class D, class New, class List>
-struct foreign_key_join_for;
-template <class D, class New, class... Earlier>
-struct foreign_key_join_for<D, New, type_list<Earlier...>> {
-    using type = foreign_key_join<D, New, Earlier...>;
-};
-
-template <class Model, class On, bool Outer>
-struct join_clause {
-    using model = Model;
-    static constexpr bool outer = Outer;
-    On on;
-};
-
-template <class Joins>
-inline constexpr bool has_outer_join = false;
-template <class... J>
-inline constexpr bool has_outer_join<std::tuple<J...>> = (J::outer || ...);
-
-template <class Join>
-struct join_models;
-template <class... J>
-struct join_models<std::tuple<J...>> {
-    using type = type_list<typename J::model...>;
-};
-
-enum class statement_kind { rows, count, exists };
-
-// SELECT ... FOR UPDATE / FOR SHARE, and what a locked row does to the query (PostgreSQL).
-inline constexpr char lock_update[] = " FOR UPDATE";
-inline constexpr char lock_update_nowait[] = " FOR UPDATE NOWAIT";
-inline constexpr char lock_update_skip_locked[] = " FOR UPDATE SKIP LOCKED";
-inline constexpr char lock_share[] = " FOR SHARE";
-inline constexpr char lock_share_nowait[] = " FOR SHARE NOWAIT";
-inline constexpr char lock_share_skip_locked[] = " FOR SHARE SKIP LOCKED";
-
-// Whether any expression (or join condition) in a tuple has run-time text.
-template <class Tuple>
-struct any_dynamic;
-template <class... E>
-struct any_dynamic<std::tuple<E...>> {
-    template <class X>
-    static constexpr bool of() {
-        if constexpr (requires { typename X::model; X::outer; }) return decltype(X::on)::dynamic;
-        else return X::dynamic;
-    }
-    static constexpr bool value = (of<E>() || ...);
-};
-
-// The models a query reads: its own, its joins', and those of its subqueries.
-template <class T, class Joins, class Where, class Select, class Having>
-struct query_reads;
-template <class T, class... J, class Where, class... E, class Having>
-struct query_reads<T, std::tuple<J...>, Where, std::tuple<E...>, Having> {
-    using type = concat_t<type_list<T, typename J::model...>, typename decltype(J::on)::reads..., typename Where::reads,
-                          typename E::reads..., typename Having::reads>;
-};
-
-template <class T, class Joins>
-struct model_columns;
-template <class T, class... J>
-struct model_columns<T, std::tuple<J...>> {
-    static constexpr std::size_t value = (table<T>::column_count + ... + table<typename J::model>::column_count);
-};
-
-// Whether a filter is `primary key == value` on the model itself: it matches at most one row
-// (one part of a composite key may match many).
-template <class T, class Where>
-inline constexpr bool filters_one_key = false;
-template <class T, auto Member, class V, bool Typed>
-inline constexpr bool filters_one_key<T, binary_expression<column_expression<Member>, bound_value<V, Typed>, op_eq, bool>> =
-    std::is_same_v<typename column_expression<Member>::model, T> && !table<T>::composite_key &&
-    column_expression<Member>::index == table<T>::primary_key_index;
-
-// Everything a query holds; the query type is a thin handle around it.
-template <class T, class Joins = std::tuple<>, class Where = detail::no_condition, class Orders = detail::type_list<>,
-          class Select = std::tuple<>, class Group = detail::type_list<>, class Having = detail::no_condition,
-          bool Limit = false, bool Offset = false, bool Distinct = false, const char* Lock = nullptr>
-struct query_parts {
-    using model = T;
-    using joins_type = Joins;
-    using where_type = Where;
-    using orders = Orders;
-    using select_type = Select;
-    using group = Group;
-    using having_type = Having;
-    static constexpr bool has_limit = Limit, has_offset = Offset, is_distinct = Distinct;
-    static constexpr bool locks_rows = Lock != nullptr;
-    static constexpr bool projected = std::tuple_size_v<Select> > 0;
-
-    Joins joins{};
-    Where where{};
-    Select select{};
-    Having having{};
-    std::int64_t limit = 0;
-    std::int64_t offset = 0;
-
-    // A copy with one clause replaced: the builder's methods each name only their own clause.
-    template <class J>
-    auto with_joins(J j) const {
-        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{std::move(j), where,
-                                                                                             select, having, limit, offset};
-    }
-    template <class W>
-    auto with_where(W w) const {
-        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, std::move(w),
-                                                                                             select, having, limit, offset};
-    }
-    template <class O>
-    auto with_orders() const {
-        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
-                                                                                            having, limit, offset};
-    }
-    template <class S>
-    auto with_select(S s) const {
-        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, std::move(s),
-                                                                                            having, limit, offset};
-    }
-    template <class G>
-    auto with_group() const {
-        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
-                                                                                             having, limit, offset};
-    }
-    template <class H>
-    auto with_having(H h) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct, Lock>{joins, where, select,
-                                                                                            std::move(h), limit, offset};
-    }
-    auto with_limit(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct, Lock>{joins, where, select,
-                                                                                                having, n, offset};
-    }
-    auto with_offset(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct, Lock>{joins, where, select,
-                                                                                               having, limit, n};
-    }
-    template <const char* L>
-    auto with_lock() const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, L>{joins, where, select,
-                                                                                                    having, limit, offset};
-    }
-    auto with_distinct() const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true, Lock>{joins, where, select,
-                                                                                             having, limit, offset};
-    }
-
-    using all_models = detail::concat_t<detail::type_list<T>, typename detail::join_models<Joins>::type>;
-    using reads = typename detail::query_reads<T, Joins, Where, Select, Having>::type;
-
-    static constexpr bool dynamic =
-        Where::dynamic || Having::dynamic || detail::any_dynamic<Joins>::value || detail::any_dynamic<Select>::value;
-
-    // One writer for both the compile-time text (self == nullptr, static parts only) and the
-    // run-time text of dynamic shapes.
-    template <class D>
-    static constexpr void write_text(auto& out, const query_parts* self, detail::statement_kind kind) {
-        using detail::statement_kind;
-        bool wrap = kind == statement_kind::exists ||
-                    (kind == statement_kind::count &&
-                     (Limit || Offset || Distinct || projected || Lock != nullptr || std::tuple_size_v<Joins> > 0 ||
-                      !std::is_same_v<Group, detail::type_list<>>));
-        if (wrap) {
-            out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
-            write_text<D>(out, self, statement_kind::rows);
-            out.append(')');
-            if (kind == statement_kind::count) out.append(D::subquery_alias);
-            return;
-        }
-        out.append("SELECT ");
-        if (Distinct) out.append("DISTINCT ");
-        if (kind == statement_kind::count) {
-            out.append("count(*)");
-        } else {
-            write_select_list<D>(out, self);
-        }
-        out.append(" FROM ");
-        sql::write_identifier<D>(out, table<T>::name);
-        write_joins<D>(out, self, std::make_index_sequence<std::tuple_size_v<Joins>>{});
-        if constexpr (!std::is_same_v<Where, detail::no_condition>) {
-            out.append(" WHERE ");
-            detail::write_node<D>(self ? &self->where : nullptr, out);
-        }
-        detail::write_key_clause<D>(out, " GROUP BY ", Group{});
-        if constexpr (!std::is_same_v<Having, detail::no_condition>) {
-            out.append(" HAVING ");
-            detail::write_node<D>(self ? &self->having : nullptr, out);
-        }
-        if (kind != statement_kind::count) detail::write_key_clause<D>(out, " ORDER BY ", Orders{});  // a count has one row
-        if constexpr (Limit) {
-            out.append(" LIMIT ");
-            D::write_placeholder(out);
-        } else if constexpr (Offset) {
-            out.append(D::limit_all);
-        }
-        if constexpr (Offset) {
-            out.append(" OFFSET ");
-            D::write_placeholder(out);
-        }
-        if constexpr (Lock != nullptr) {
-            static_assert(D::locks_rows,
-                          "StructQL: for_update() / for_share() lock rows, which SQLite cannot: it locks the whole "
-                          "database for its first writer (a session on a SQLite file begins IMMEDIATE: it holds "
-                          "that lock from its first statement)");
-            out.append(std::string_view(Lock));  // count() and exists() read (and lock) it as a subquery
-        }
-    }
-
-    template <class Statement>
-    void bind(Statement& statement, int& index) const {
-        std::apply([&](const auto&... e) { (e.bind(statement, index), ...); }, select);
-        std::apply([&](const auto&... j) { (j.on.bind(statement, index), ...); }, joins);
-        where.bind(statement, index);
-        having.bind(statement, index);
-        if constexpr (Limit) statement.bind(index++, limit);
-        if constexpr (Offset) statement.bind(index++, offset);
-    }
-
-    // The number of result columns.
-    static constexpr std::size_t column_count = projected ? std::tuple_size_v<Select> : detail::model_columns<T, Joins>::value;
-
-private:
-    template <class D>
-    static constexpr void write_select_list(auto& out, const query_parts* self) {
-        if constexpr (projected) {
-            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((I ? out.append(", ") : void(), detail::write_node<D>(self ? &std::get<I>(self->select) : nullptr, out)),
-                 ...);
-            }(std::make_index_sequence<std::tuple_size_v<Select>>{});
-        } else {
-            bool first = true;
-            detail::write_model_columns<D>(out, std::type_identity<T>{}, first);
-            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                (detail::write_model_columns<D>(out, std::type_identity<typename std::tuple_element_t<I, Joins>::model>{}, first),
-                 ...);
-            }(std::make_index_sequence<std::tuple_size_v<Joins>>{});
-        }
-    }
-
-    template <class D, std::size_t... I>
-    static constexpr void write_joins(auto& out, [[maybe_unused]] const query_parts* self, std::index_sequence<I...>) {
-        (write_join<D, I>(out, self), ...);
-    }
-    template <class D, std::size_t I>
-    static constexpr void write_join(auto& out, const query_parts* self) {
-        using J = std::tuple_element_t<I, Joins>;
-        out.append(J::outer ? " LEFT OUTER JOIN " : " JOIN ");
-        sql::write_identifier<D>(out, table<typename J::model>::name);
-        out.append(" ON ");
-        detail::write_node<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
-    }
-};
-
-template <class D, class Parts, statement_kind Kind>
-struct query_text {
-    static constexpr void write(auto& out) { Parts::template write_text<D>(out, nullptr, Kind); }
-};
-
-// The text of a query, at compile time when its shape allows, else at run time.
-template <class D, class Parts, statement_kind Kind>
-constexpr std::string_view static_query_text() {
-    if constexpr (Parts::dynamic) return {};
-    else return text_v<query_text<D, Parts, Kind>>;
-}
-
-}  // namespace detail
-
-}  // namespace structql
-// ---- end structql/query/parts.hpp ----
 // ---- begin structql/query/rows.hpp ----
 // A query's result rows: whole models (the query's, then each joined one, in consecutive
 // columns), or the values of a projection; as plain values or, in a session, as tracked objects.
@@ -4515,8 +5077,8 @@ public:
     template <condition E>
     auto filter(E condition) const {
         static_assert(detail::all_in<typename E::models, typename Parts::all_models>::value,
-                      "StructQL: filter() uses a column of a model that is not in this query; join<Model>() it "
-                      "first");
+                      "StructQL: filter() uses a column of a model, alias or CTE that is not in this query (E in "
+                      "the instantiation names it); join it first: join<Model>(), join<Alias>(on), join(cte, on)");
         if constexpr (std::is_same_v<typename Parts::where_type, detail::no_condition>) {
             return rebuilt(parts_.with_where(std::move(condition)));
         } else {
@@ -4544,6 +5106,26 @@ public:
     auto outerjoin(On on) const {
         return add_join<Model, true>(std::move(on));
     }
+    // JOIN / LEFT OUTER JOIN a CTE (query/cte.hpp) ON `on`: its definition joins the WITH clause.
+    template <detail::is_cte C, condition On>
+    auto join(C cte, On on) const {
+        return add_cte_join<false>(std::move(cte), std::move(on));
+    }
+    template <detail::is_cte C, condition On>
+    auto outerjoin(C cte, On on) const {
+        return add_cte_join<true>(std::move(cte), std::move(on));
+    }
+
+    // This query as a CTE named Name (query/cte.hpp): q.cte<"name">(), or q.cte<"name">(sq::recursive)
+    // and then .union_all(step) / .union_(step), SQLAlchemy's select(...).cte(recursive=True).
+    template <detail::fixed_name Name>
+    auto cte() const {
+        return detail::make_cte<Name, false>(*this);
+    }
+    template <detail::fixed_name Name>
+    auto cte(recursive_t) const {
+        return detail::make_cte<Name, true>(*this);
+    }
 
     // Joined eager loading (SQLAlchemy's joinedload), for a session's query of objects: the
     // children along Member (&Child::fk, referencing T) come in the same statement, a LEFT OUTER
@@ -4557,9 +5139,9 @@ public:
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> &&
                           std::is_same_v<typename Parts::having_type, detail::no_condition> && !Parts::is_distinct &&
-                          !Parts::locks_rows,
+                          !Parts::locks_rows && Parts::reads_own_table,
                       "StructQL: joined<>() takes a query of one model with filter, order_by, limit and offset "
-                      "only (no join, select, group_by, having, distinct or row lock)");
+                      "only (no join, select, group_by, having, distinct, row lock or CTE)");
         return detail::joined_query<Source, Parts, Member>(*source_, parts_);
     }
 
@@ -4569,7 +5151,8 @@ public:
     auto select(E... expressions) const {
         static_assert(sizeof...(E) > 0);
         static_assert((detail::all_in<typename E::models, typename Parts::all_models>::value && ...),
-                      "StructQL: select() uses a column of a model that is not in this query");
+                      "StructQL: select() uses a column of a model, alias or CTE that is not in this query (E in the "
+                      "instantiation names it); join it first");
         return rebuilt(parts_.with_select(std::tuple<E...>(std::move(expressions)...)));
     }
 
@@ -4701,10 +5284,10 @@ public:
             return true;
         });
         if (more)
-            throw multiple_results_found("one(): more than one row matched in \"" + std::string(table<T>::name) +
+            throw multiple_results_found("one(): more than one row matched in \"" + std::string(detail::from_item<typename Parts::from>::name) +
                                          "\" [SQL: " + text<detail::statement_kind::rows>() + "]");
         if (!found)
-            throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
+            throw no_result_found("one(): no row matched in \"" + std::string(detail::from_item<typename Parts::from>::name) + "\" [SQL: " +
                                   text<detail::statement_kind::rows>() + "]");
         if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
         else return row_type(std::move(*found));
@@ -4815,6 +5398,13 @@ private:
         using J = detail::join_clause<Model, On, Outer>;
         return rebuilt(parts_.with_joins(std::tuple_cat(parts_.joins, std::tuple<J>{J{std::move(on)}})));
     }
+    template <bool Outer, class C, class On>
+    auto add_cte_join(C cte, On on) const {
+        using Name = typename C::name_type;
+        static_assert(!detail::contains<Name, typename Parts::all_models>::value, "StructQL: a CTE can be joined once per query");
+        using J = detail::join_clause<Name, On, Outer>;
+        return rebuilt(parts_.with_joins(std::tuple_cat(parts_.joins, std::tuple<J>{J{std::move(on)}})).with_cte(std::move(cte)));
+    }
 
     template <class P>
     basic_query<Source, P> rebuilt(P parts) const {
@@ -4870,9 +5460,9 @@ private:
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> && !Parts::has_limit &&
                           !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>> &&
-                          !Parts::locks_rows,
+                          !Parts::locks_rows && Parts::reads_own_table,
                       "StructQL: update() / remove() take a query of one model with filters only (no join, "
-                      "select, group_by, order_by, limit, offset or row lock)");
+                      "select, group_by, order_by, limit, offset, row lock, alias or CTE)");
     }
 
     // The primary keys a bulk statement reaches, for the session to synchronise its objects.
@@ -4978,147 +5568,6 @@ private:
 
 }  // namespace structql
 // ---- end structql/query/builder.hpp ----
-// ---- begin structql/query/compound.hpp ----
-// UNION and UNION ALL of queries whose rows have one type: sq::union_all(q1, q2, ...) and
-// sq::union_(q1, q2, ...). The text is fixed at compile time when every query's is; the rows
-// are read as the first query reads them (tracked objects in a session, values on a connection).
-#include <cstddef>
-#include <string>
-#include <string_view>
-#include <tuple>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-
-namespace structql {
-
-namespace detail {
-inline constexpr char set_union[] = " UNION ";
-inline constexpr char set_union_all[] = " UNION ALL ";
-
-// q1 UNION q2 ..., or the count of its rows. queries: the queries' objects, or null for the
-// compile-time text.
-template <class D, const char* Operator, class... Q>
-constexpr void write_compound(auto& out, const std::tuple<Q...>* queries, statement_kind kind) {
-    if (kind == statement_kind::count) out.append("SELECT count(*) FROM (");
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((I ? out.append(std::string_view(Operator)) : void(),
-          Q::template write_select<D>(out, queries ? &std::get<I>(*queries) : nullptr)),
-         ...);
-    }(std::index_sequence_for<Q...>{});
-    if (kind == statement_kind::count) {
-        out.append(')');
-        out.append(D::subquery_alias);
-    }
-}
-template <class D, const char* Operator, statement_kind Kind, class... Q>
-struct compound_text {
-    static constexpr void write(auto& out) { write_compound<D, Operator>(out, static_cast<const std::tuple<Q...>*>(nullptr), Kind); }
-};
-template <class D, const char* Operator, statement_kind Kind, bool Dynamic, class... Q>
-constexpr std::string_view static_compound_text() {
-    if constexpr (Dynamic) return {};
-    else return text_v<compound_text<D, Operator, Kind, Q...>>;
-}
-}  // namespace detail
-
-template <const char* Operator, class First, class... Rest>
-class compound_query {
-    using source_type = std::remove_reference_t<decltype(detail::access::source_of(std::declval<const First&>()))>;
-    using dialect = typename source_type::backend_type::dialect;
-    using parts = typename First::parts_type;
-    using reads = detail::concat_t<typename First::reads, typename Rest::reads...>;
-
-    static_assert(sizeof...(Rest) > 0, "StructQL: union_() / union_all() combine two or more queries");
-    static_assert((std::is_same_v<source_type, std::remove_reference_t<decltype(detail::access::source_of(std::declval<const Rest&>()))>> && ...),
-                  "StructQL: union_() / union_all() combine queries of one session or connection");
-    static_assert((std::is_same_v<typename First::row_type, typename Rest::row_type> && ...) &&
-                      (std::is_same_v<typename First::value_row_type, typename Rest::value_row_type> && ...),
-                  "StructQL: union_() / union_all() take queries whose rows have the same type (the same model, or "
-                  "select() of the same value types)");
-    template <class Q>
-    static constexpr bool plain = std::is_same_v<typename Q::parts_type::orders, detail::type_list<>> &&
-                                  !Q::parts_type::has_limit && !Q::parts_type::has_offset && !Q::parts_type::locks_rows;
-    static_assert(plain<First> && (plain<Rest> && ...),
-                  "StructQL: the queries of union_() / union_all() have no order_by(), limit(), offset() or row lock "
-                  "(SQLite refuses them there): order the combined rows in C++");
-
-public:
-    using row_type = typename First::row_type;
-    using value_row_type = typename First::value_row_type;
-    static constexpr bool dynamic = First::dynamic || (Rest::dynamic || ...);
-    static constexpr std::string_view sql =
-        detail::static_compound_text<dialect, Operator, detail::statement_kind::rows, dynamic, First, Rest...>();
-    static constexpr std::string_view count_sql =
-        detail::static_compound_text<dialect, Operator, detail::statement_kind::count, dynamic, First, Rest...>();
-
-    explicit compound_query(First first, Rest... rest) : queries_(std::move(first), std::move(rest)...) {
-        if (((&detail::access::source_of(std::get<0>(queries_)) != &detail::access::source_of(rest)) || ...))
-            throw invalid_request_error("union_() / union_all(): the queries run on different sessions or connections");
-    }
-
-    std::vector<row_type> all() const {
-        std::vector<row_type> rows;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
-            rows.push_back(detail::access::read_row<parts>(source(), statement));
-            return true;
-        });
-        return rows;
-    }
-    std::vector<value_row_type> values() const {
-        std::vector<value_row_type> rows;
-        run(detail::statement_kind::rows, [&](const auto& statement) {
-            rows.push_back(detail::access::read_value_row<parts>(source(), statement));
-            return true;
-        });
-        return rows;
-    }
-    std::size_t count() const {
-        std::int64_t n = 0;
-        run(detail::statement_kind::count, [&](const auto& statement) {
-            n = statement.template read<std::int64_t>(0);
-            return false;
-        });
-        return static_cast<std::size_t>(n);
-    }
-
-private:
-    source_type& source() const { return detail::access::source_of(std::get<0>(queries_)); }
-
-    template <class OnRow>
-    void run(detail::statement_kind kind, OnRow&& on_row) const {
-        auto binder = [&](auto& statement) {
-            int index = 1;
-            std::apply([&](const auto&... q) { (q.bind_select(statement, index), ...); }, queries_);
-        };
-        if constexpr (!dynamic) {
-            detail::access::select_rows<reads>(source(), kind == detail::statement_kind::count ? count_sql : sql, false,
-                                               binder, on_row);
-        } else {
-            detail::runtime_text out;
-            detail::write_compound<dialect, Operator>(out, &queries_, kind);
-            detail::access::select_rows<reads>(source(), std::string_view(out.text), true, binder, on_row);
-        }
-    }
-
-    std::tuple<First, Rest...> queries_;
-};
-
-// Every row of each query, duplicates kept (UNION ALL), or once (UNION).
-template <class First, class... Rest>
-    requires requires { typename First::is_query; } && (requires { typename Rest::is_query; } && ...)
-auto union_all(First first, Rest... rest) {
-    return compound_query<detail::set_union_all, First, Rest...>(std::move(first), std::move(rest)...);
-}
-template <class First, class... Rest>
-    requires requires { typename First::is_query; } && (requires { typename Rest::is_query; } && ...)
-auto union_(First first, Rest... rest) {
-    return compound_query<detail::set_union, First, Rest...>(std::move(first), std::move(rest)...);
-}
-
-}  // namespace structql
-// ---- end structql/query/compound.hpp ----
 // ---- begin structql/query/raw_sql.hpp ----
 // Raw SQL with bound parameters: arguments bound in order, result rows read by position into a
 // std::tuple or an aggregate struct.
@@ -5255,8 +5704,11 @@ struct without<M, type_list<Ts...>> {
 // " FROM "model" WHERE condition)": the end both subqueries share.
 template <class D, class Model, class Condition>
 constexpr void write_subquery_rest(auto& out, const Condition* condition) {
+    static_assert(!requires { Model::names_a_cte; },
+                  "StructQL: exists<>() / scalar<>() read a model or an alias; a CTE is read by a query that "
+                  "joins it (join(cte, condition)) or reads FROM it (db.query(cte))");
     out.append(" FROM ");
-    sql::write_identifier<D>(out, table<Model>::name);
+    from_item<Model>::template write<D>(out);
     out.append(" WHERE ");
     Condition::template write<D>(out, condition);
     out.append(')');
@@ -5267,7 +5719,7 @@ struct exists_expression : expression_tag {
     Condition condition;
     using value_type = bool;
     using models = typename without<Model, typename Condition::models>::type;
-    using reads = concat_t<type_list<Model>, typename Condition::reads>;
+    using reads = concat_t<type_list<typename from_item<Model>::model>, typename Condition::reads>;
     static constexpr bool nullable = false;
     static constexpr bool dynamic = Condition::dynamic;
     template <class D>
@@ -5297,7 +5749,7 @@ struct scalar_subquery : expression_tag {
     Condition condition;
     using value_type = typename E::value_type;
     using models = typename without<Model, concat_t<typename E::models, typename Condition::models>>::type;
-    using reads = concat_t<type_list<Model>, typename E::reads, typename Condition::reads>;
+    using reads = concat_t<type_list<typename from_item<Model>::model>, typename E::reads, typename Condition::reads>;
     static constexpr bool nullable = E::nullable;  // an aggregate always gives one row: count 0, the rest NULL
     static constexpr bool dynamic = E::dynamic || Condition::dynamic;
     template <class D>
@@ -5316,8 +5768,8 @@ struct scalar_subquery : expression_tag {
 }  // namespace detail
 
 // EXISTS (SELECT 1 FROM Model WHERE condition): whether Model has a row matching the condition,
-// which may name the outer query's columns. Model must not be one of the outer query's models:
-// its columns there would name the inner table (aliases are not supported).
+// which may name the outer query's columns. Model may be an alias (query/alias.hpp): a model of
+// the outer query is read again under its alias, whose columns then name the inner rows.
 //   db.query<User>().filter(sq::exists<Post>(col<&Post::user_id> == col<&User::id>))
 template <class Model, condition C>
 auto exists(C condition) {
@@ -6562,6 +7014,11 @@ public:
     basic_query<basic_connection, detail::query_parts<T>> query() {
         (void)table<T>::members_checked;
         return basic_query<basic_connection, detail::query_parts<T>>(*this, {});
+    }
+    // A query reading FROM a CTE (query/cte.hpp), returning plain values.
+    template <detail::is_cte C>
+    auto query(C cte) {
+        return basic_query<basic_connection, decltype(detail::parts_from_cte(std::move(cte)))>(*this, detail::parts_from_cte(std::move(cte)));
     }
 
     // Select-in eager loading on the value path (session/relationships.hpp): the children of
@@ -9057,6 +9514,11 @@ public:
     basic_query<basic_session, detail::query_parts<T>> query() {
         (void)table<T>::members_checked;
         return basic_query<basic_session, detail::query_parts<T>>(*this, {});
+    }
+    // A query reading FROM a CTE (query/cte.hpp): its rows are the CTE's model's, tracked.
+    template <detail::is_cte C>
+    auto query(C cte) {
+        return basic_query<basic_session, decltype(detail::parts_from_cte(std::move(cte)))>(*this, detail::parts_from_cte(std::move(cte)));
     }
 
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an

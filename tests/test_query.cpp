@@ -44,6 +44,16 @@ struct Comment {
     static constexpr std::string_view table_name = "comments";
 };
 
+// A self-referencing model: an employee tree, for aliases (self-joins) and recursive CTEs.
+struct Employee {
+    std::int64_t id;
+    std::string name;
+    std::optional<sq::foreign_key<&Employee::id>> manager_id;
+    static constexpr std::string_view table_name = "employees";
+};
+using manager = sq::alias<Employee, "manager">;
+using report = sq::alias<Employee, "report">;
+
 template <class Database>
 struct fixture {
     using session_type = typename Database::session_type;
@@ -74,6 +84,45 @@ std::vector<std::string> names(const Rows& users) {
 }
 
 using strings = std::vector<std::string>;
+
+// Ann manages Bob and Dee, Bob manages Cid, Dee manages Eve.
+template <class Database>
+void add_employees(fixture<Database>& f) {
+    sq::metadata<Employee>::create_all(f.engine);
+    f.file.exec("INSERT INTO employees (id, name, manager_id) VALUES (1, 'Ann', NULL), (2, 'Bob', 1), (3, 'Cid', 2), "
+                "(4, 'Dee', 1), (5, 'Eve', 4)");
+}
+
+// A statement's text with its placeholders replaced, in order, by SQL literals: the statement
+// as the database sees it once bound, to run through the probe. The values land where the text
+// puts them, so a binding order other than text order gives the probe another answer.
+template <class Database>
+std::string with_values(std::string_view sql, const std::vector<std::string>& literals) {
+    std::string out(sql);
+    for (std::size_t i = literals.size(); i-- > 0;) {  // from the last: "$1" is a prefix of "$10"
+        std::string mark = Database::placeholder(static_cast<int>(i + 1));
+        std::size_t at = Database::is_sqlite ? std::string::npos : out.find(mark);
+        if (Database::is_sqlite) {  // the (i+1)-th "?"
+            at = 0;
+            for (std::size_t k = 0; k <= i; ++k) at = out.find('?', k ? at + 1 : 0);
+        }
+        REQUIRE(at != std::string::npos);
+        out.replace(at, mark.size(), literals[i]);
+    }
+    return out;
+}
+
+// The first columns of the probe's rows, joined as "a b" per row.
+template <class Probe>
+strings probe_rows(Probe& probe, const std::string& sql) {
+    strings out;
+    for (auto& row : probe.query(sql)) {
+        std::string line;
+        for (auto& cell : row) line += (line.empty() ? "" : " ") + cell.value_or("NULL");
+        out.push_back(line);
+    }
+    return out;
+}
 
 }  // namespace query_test
 
@@ -322,6 +371,182 @@ TEMPLATE_TEST_CASE("union and union all of queries with one row type", "[query][
     CHECK(ids == std::vector<std::tuple<std::int64_t>>{{1}, {2}, {5}});
     auto s1 = f.session(), s2 = f.session();  // no connection taken before a statement runs
     CHECK_THROWS_AS(sq::union_all(s1.template query<User>(), s2.template query<User>()), sq::invalid_request_error);
+}
+
+TEMPLATE_TEST_CASE("aliases join a model to itself - rows of either name are the same tracked objects", "[query][alias]", sqlite,
+                   postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    add_employees(f);
+    auto db = f.session();
+    using sq::col;
+    auto p = [](int n) { return TestType::placeholder(n); };
+
+    // Each employee whose manager is not Dee, with that manager (Ann has none), ordered by the
+    // manager's name: filter and order_by on the alias.
+    auto q = db.template query<Employee>()
+                 .template outerjoin<manager>(col<&Employee::manager_id> == manager::col<&Employee::id>)
+                 .filter(manager::col<&Employee::name> != "Dee" || manager::col<&Employee::id>.is_null())
+                 .order_by(manager::col<&Employee::name>, col<&Employee::id>);
+    const std::string hand =
+        R"(SELECT "employees"."id", "employees"."name", "employees"."manager_id", "manager"."id", "manager"."name", )"
+        R"("manager"."manager_id" FROM "employees" LEFT OUTER JOIN "employees" AS "manager" ON ("employees"."manager_id" = )"
+        R"("manager"."id") WHERE (("manager"."name" <> )" + p(1) + R"() OR ("manager"."id" IS NULL)) ORDER BY "manager"."name", )"
+        R"("employees"."id")";
+    CHECK(std::string(decltype(q)::sql) == hand);
+    auto rows = q.all();
+    static_assert(std::is_same_v<decltype(rows), std::vector<std::tuple<Employee*, Employee*>>>);
+    strings got;
+    for (auto [e, m] : rows) got.push_back(e->name + " " + (m ? m->name : "NULL"));
+    const std::string by_hand = with_values<TestType>(hand, {"'Dee'"});
+    strings expected;
+    for (auto& row : f.file.query(by_hand)) expected.push_back(*row[1] + " " + row[4].value_or("NULL"));
+    CHECK(got == expected);
+    // NULL sorts first on SQLite, last on PostgreSQL.
+    CHECK(got == (TestType::is_sqlite ? strings{"Ann NULL", "Bob Ann", "Dee Ann", "Cid Bob"}
+                                      : strings{"Bob Ann", "Dee Ann", "Cid Bob", "Ann NULL"}));
+    // One row, one object, whichever name read it: Ann as an employee and as Bob's manager.
+    Employee* ann = db.template get<Employee>(1);
+    for (auto [e, m] : rows) {
+        CHECK(e == db.template get<Employee>(e->id));
+        if (m) CHECK(m == db.template get<Employee>(m->id));
+        if (e->name == "Bob") CHECK(m == ann);
+    }
+
+    // Two aliases, select() of columns from all three names: employee, manager, manager's manager.
+    using boss = sq::alias<Employee, "boss">;
+    auto chain = db.template query<Employee>()
+                     .template join<manager>(col<&Employee::manager_id> == manager::col<&Employee::id>)
+                     .template join<boss>(manager::col<&Employee::manager_id> == boss::col<&Employee::id>)
+                     .select(col<&Employee::name>, manager::col<&Employee::name>, boss::col<&Employee::name>)
+                     .order_by(col<&Employee::id>)
+                     .all();
+    static_assert(std::is_same_v<decltype(chain), std::vector<std::tuple<std::string, std::string, std::string>>>);
+    CHECK(chain == std::vector<std::tuple<std::string, std::string, std::string>>{{"Cid", "Bob", "Ann"}, {"Eve", "Dee", "Ann"}});
+    CHECK(probe_rows(f.file, "SELECT e.name, m.name, b.name FROM employees e JOIN employees m ON e.manager_id = m.id "
+                             "JOIN employees b ON m.manager_id = b.id ORDER BY e.id") == strings{"Cid Bob Ann", "Eve Dee Ann"});
+
+    // An alias in a correlated subquery: the employees who manage someone.
+    auto managers = db.template query<Employee>()
+                        .filter(sq::exists<report>(report::col<&Employee::manager_id> == col<&Employee::id>))
+                        .order_by(col<&Employee::id>);
+    CHECK(std::string(decltype(managers)::sql) ==
+          R"(SELECT "employees"."id", "employees"."name", "employees"."manager_id" FROM "employees" WHERE EXISTS (SELECT 1 )"
+          R"(FROM "employees" AS "report" WHERE ("report"."manager_id" = "employees"."id")) ORDER BY "employees"."id")");
+    CHECK(names(managers.all()) == strings{"Ann", "Bob", "Dee"});
+    CHECK(probe_rows(f.file, "SELECT name FROM employees e WHERE EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id) "
+                             "ORDER BY id") == strings{"Ann", "Bob", "Dee"});
+
+    // The value path: the missing manager is std::nullopt.
+    db.close();
+    auto c = f.engine.connect();
+    auto values = c.template query<Employee>()
+                      .template outerjoin<manager>(col<&Employee::manager_id> == manager::col<&Employee::id>)
+                      .order_by(col<&Employee::id>)
+                      .values();
+    static_assert(std::is_same_v<decltype(values), std::vector<std::tuple<Employee, std::optional<Employee>>>>);
+    REQUIRE(values.size() == 5);
+    CHECK_FALSE(std::get<1>(values[0]).has_value());
+    CHECK(std::get<1>(values[2])->name == "Bob");
+    CHECK(std::get<0>(values[2]).name == "Cid");
+}
+
+TEMPLATE_TEST_CASE("CTEs - WITH and WITH RECURSIVE as a query's source and in joins, values bound in text order",
+                   "[query][cte]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    add_employees(f);
+    auto db = f.session();
+    using sq::col;
+    auto p = [](int n) { return TestType::placeholder(n); };
+    const std::string columns = R"("employees"."id", "employees"."name", "employees"."manager_id")";
+
+    // WITH: the employees not named Cid, then those of them with an id above 1; a value in each.
+    auto named = db.template query<Employee>().filter(col<&Employee::name> != "Cid").template cte<"named">();
+    auto q = db.query(named).filter(named.template col<&Employee::id> > 1).order_by(named.template col<&Employee::id>);
+    const std::string hand = R"(WITH "named"("id", "name", "manager_id") AS (SELECT )" + columns +
+                             R"( FROM "employees" WHERE ("employees"."name" <> )" + p(1) +
+                             R"()) SELECT "named"."id", "named"."name", "named"."manager_id" FROM "named" WHERE )"
+                             R"(("named"."id" > )" + p(2) + R"() ORDER BY "named"."id")";
+    CHECK(std::string(decltype(q)::sql) == hand);
+    auto rows = q.all();
+    static_assert(std::is_same_v<decltype(rows), std::vector<Employee*>>);
+    CHECK(names(rows) == strings{"Bob", "Dee", "Eve"});
+    CHECK(probe_rows(f.file, "SELECT name FROM (" + with_values<TestType>(hand, {"'Cid'", "1"}) + ") AS t") == names(rows));
+    CHECK(rows[0] == db.template get<Employee>(2));  // tracked: the identity map's objects
+    CHECK(q.count() == 3);
+
+    // WITH RECURSIVE: Bob and everyone under him. The anchor holds a value, the step joins the
+    // CTE, the outer query holds a value.
+    auto top = db.template query<Employee>().filter(col<&Employee::name> == "Bob").template cte<"tree">(sq::recursive);
+    auto tree = top.union_all(db.template query<Employee>().join(
+        top, col<&Employee::manager_id> == top.template col<&Employee::id>));
+    auto under_bob = db.query(tree).filter(tree.template col<&Employee::id> != 99).order_by(tree.template col<&Employee::id>);
+    const std::string recursive_hand =
+        R"(WITH RECURSIVE "tree"("id", "name", "manager_id") AS (SELECT )" + columns +
+        R"( FROM "employees" WHERE ("employees"."name" = )" + p(1) + R"() UNION ALL SELECT )" + columns +
+        R"( FROM "employees" JOIN "tree" ON ("employees"."manager_id" = "tree"."id")) SELECT "tree"."id", "tree"."name", )"
+        R"("tree"."manager_id" FROM "tree" WHERE ("tree"."id" <> )" + p(2) + R"() ORDER BY "tree"."id")";
+    CHECK(std::string(decltype(under_bob)::sql) == recursive_hand);
+    CHECK(names(under_bob.all()) == strings{"Bob", "Cid"});
+    CHECK(probe_rows(f.file, "SELECT name FROM (" + with_values<TestType>(recursive_hand, {"'Bob'", "99"}) + ") AS t") ==
+          strings{"Bob", "Cid"});
+
+    // From the top: the whole tree. In a join: each employee whose manager is in Ann's tree but
+    // not Ann, with that manager, read through the CTE as the same tracked object.
+    auto roots = db.template query<Employee>().filter(col<&Employee::manager_id> == std::nullopt).template cte<"tree">(sq::recursive);
+    auto everyone = roots.union_all(db.template query<Employee>().join(
+        roots, col<&Employee::manager_id> == roots.template col<&Employee::id>));
+    CHECK(db.query(everyone).count() == 5);
+    auto managed = db.template query<Employee>()
+                       .join(everyone, col<&Employee::manager_id> == everyone.template col<&Employee::id>)
+                       .filter(everyone.template col<&Employee::name> != "Ann")
+                       .order_by(col<&Employee::id>)
+                       .all();
+    static_assert(std::is_same_v<decltype(managed), std::vector<std::tuple<Employee*, Employee*>>>);
+    REQUIRE(managed.size() == 2);
+    CHECK(std::get<0>(managed[0])->name == "Cid");
+    CHECK(std::get<1>(managed[0]) == db.template get<Employee>(2));
+    CHECK(std::get<0>(managed[1])->name == "Eve");
+    CHECK(std::get<1>(managed[1]) == db.template get<Employee>(4));
+
+    // A CTE of select()ed values, columns "c1", "c2": team sizes (Cid left out by a value in the
+    // CTE), joined to the managers, filtered by a value in the outer query.
+    auto team = db.template query<Employee>()
+                    .filter(col<&Employee::id> != 3)
+                    .select(col<&Employee::manager_id>, sq::count())
+                    .group_by(col<&Employee::manager_id>)
+                    .template cte<"team">();
+    auto sizes = db.template query<Employee>()
+                     .join(team, col<&Employee::id> == team.template col<&Employee::manager_id>)
+                     .filter(team.template column<1> >= 1)
+                     .select(col<&Employee::name>, team.template column<1>)
+                     .order_by(col<&Employee::id>);
+    const std::string sizes_hand =
+        R"(WITH "team"("c1", "c2") AS (SELECT "employees"."manager_id", count(*) FROM "employees" WHERE ("employees"."id" <> )" +
+        p(1) + R"() GROUP BY "employees"."manager_id") SELECT "employees"."name", "team"."c2" FROM "employees" JOIN "team" ON )"
+               R"(("employees"."id" = "team"."c1") WHERE ("team"."c2" >= )" + p(2) + R"() ORDER BY "employees"."id")";
+    CHECK(std::string(decltype(sizes)::sql) == sizes_hand);
+    auto size_rows = sizes.all();
+    static_assert(std::is_same_v<decltype(size_rows), std::vector<std::tuple<std::string, std::int64_t>>>);
+    CHECK(size_rows == std::vector<std::tuple<std::string, std::int64_t>>{{"Ann", 2}, {"Dee", 1}});
+    CHECK(probe_rows(f.file, with_values<TestType>(sizes_hand, {"3", "1"})) == strings{"Ann 2", "Dee 1"});
+    auto by_manager = db.query(team)
+                          .select(team.template column<0>, team.template column<1>)
+                          .filter(team.template column<0> != std::nullopt)
+                          .order_by(team.template column<0>)
+                          .all();
+    static_assert(std::is_same_v<decltype(by_manager), std::vector<std::tuple<std::optional<std::int64_t>, std::int64_t>>>);
+    CHECK(by_manager == std::vector<std::tuple<std::optional<std::int64_t>, std::int64_t>>{{1, 2}, {4, 1}});
+
+    // The value path; a CTE's own value bound before the outer query's (Dee's subtree, outer id >= 5).
+    db.close();
+    auto c = f.engine.connect();
+    auto dee = c.template query<Employee>().filter(col<&Employee::id> == 4).template cte<"sub">(sq::recursive);
+    auto sub = dee.union_(c.template query<Employee>().join(dee, col<&Employee::manager_id> == dee.template col<&Employee::id>));
+    auto values = c.query(sub).filter(sub.template col<&Employee::id> >= 5).values();
+    static_assert(std::is_same_v<decltype(values), std::vector<Employee>>);
+    CHECK(names(values) == strings{"Eve"});
 }
 
 TEMPLATE_TEST_CASE("keyset pagination pages by the order_by keys from the last row", "[query][keyset]", sqlite, postgresql) {

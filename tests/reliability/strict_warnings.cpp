@@ -210,6 +210,14 @@ static_assert(sq::sql::insert<Owner>.starts_with("INSERT INTO"));
     (void)db.query<Everything>().filter(col<&Everything::i16> == std::int64_t{70000} || col<&Everything::i8> >= 2.5).count();
     (void)db.query<Everything>().filter(col<&Everything::i32>.between(0.5, std::uint64_t{9}) && col<&Everything::i8>.in({300, 2})).count();
     (void)db.query<Everything>().update(sq::set<&Everything::i16>(std::int64_t{7}), sq::set<&Everything::i8>(2.0));
+    // Aliases and CTEs: a self-join, a recursive CTE read FROM, a CTE of values joined.
+    using other = sq::alias<Owner, "other">;
+    (void)db.query<Owner>().outerjoin<other>(col<&Owner::age> == other::col<&Owner::age>).filter(other::col<&Owner::name> != "x").all();
+    auto first_owner = db.query<Owner>().filter(col<&Owner::id> == 1).cte<"chain">(sq::recursive);
+    auto chain = first_owner.union_(db.query<Owner>().join(first_owner, col<&Owner::id> == first_owner.col<&Owner::id> + 1));
+    (void)db.query(chain).filter(chain.col<&Owner::age> > 3).count();
+    auto ages = db.query<Owner>().select(col<&Owner::age>, sq::count()).group_by(col<&Owner::age>).cte<"ages">();
+    (void)db.query<Owner>().join(ages, col<&Owner::age> == ages.column<0>).select(col<&Owner::name>, ages.column<1>).all();
     db.query<Owner>().for_each([](Owner* o) { (void)o; });
     try {
         (void)db.query<Owner>().filter(col<&Owner::id> == 1).one();

@@ -40,6 +40,11 @@ struct access {
     static auto& source_of(const Query& query) {
         return query.source();
     }
+    // A query's parts (query_parts), for what writes it into another statement (a CTE).
+    template <class Query>
+    static constexpr const auto& parts_of(const Query& query) {
+        return query.parts_;
+    }
     // A bulk UPDATE or DELETE of T's rows: the number changed.
     template <class T, class Source, class... A>
     static std::size_t bulk_write(Source& source, A&&... arguments) {

@@ -138,6 +138,11 @@ public:
         (void)table<T>::members_checked;
         return basic_query<basic_connection, detail::query_parts<T>>(*this, {});
     }
+    // A query reading FROM a CTE (query/cte.hpp), returning plain values.
+    template <detail::is_cte C>
+    auto query(C cte) {
+        return basic_query<basic_connection, decltype(detail::parts_from_cte(std::move(cte)))>(*this, detail::parts_from_cte(std::move(cte)));
+    }
 
     // Select-in eager loading on the value path (session/relationships.hpp): the children of
     // each parent in `parents` (values, or pointers to them) along the foreign key member

@@ -18,6 +18,7 @@
 #include "structql/detail/access.hpp"
 #include "structql/detail/static_text.hpp"
 #include "structql/errors.hpp"
+#include "structql/query/cte.hpp"
 #include "structql/query/expressions.hpp"
 #include "structql/query/keyset.hpp"
 #include "structql/query/parts.hpp"
@@ -64,8 +65,8 @@ public:
     template <condition E>
     auto filter(E condition) const {
         static_assert(detail::all_in<typename E::models, typename Parts::all_models>::value,
-                      "StructQL: filter() uses a column of a model that is not in this query; join<Model>() it "
-                      "first");
+                      "StructQL: filter() uses a column of a model, alias or CTE that is not in this query (E in "
+                      "the instantiation names it); join it first: join<Model>(), join<Alias>(on), join(cte, on)");
         if constexpr (std::is_same_v<typename Parts::where_type, detail::no_condition>) {
             return rebuilt(parts_.with_where(std::move(condition)));
         } else {
@@ -93,6 +94,26 @@ public:
     auto outerjoin(On on) const {
         return add_join<Model, true>(std::move(on));
     }
+    // JOIN / LEFT OUTER JOIN a CTE (query/cte.hpp) ON `on`: its definition joins the WITH clause.
+    template <detail::is_cte C, condition On>
+    auto join(C cte, On on) const {
+        return add_cte_join<false>(std::move(cte), std::move(on));
+    }
+    template <detail::is_cte C, condition On>
+    auto outerjoin(C cte, On on) const {
+        return add_cte_join<true>(std::move(cte), std::move(on));
+    }
+
+    // This query as a CTE named Name (query/cte.hpp): q.cte<"name">(), or q.cte<"name">(sq::recursive)
+    // and then .union_all(step) / .union_(step), SQLAlchemy's select(...).cte(recursive=True).
+    template <detail::fixed_name Name>
+    auto cte() const {
+        return detail::make_cte<Name, false>(*this);
+    }
+    template <detail::fixed_name Name>
+    auto cte(recursive_t) const {
+        return detail::make_cte<Name, true>(*this);
+    }
 
     // Joined eager loading (SQLAlchemy's joinedload), for a session's query of objects: the
     // children along Member (&Child::fk, referencing T) come in the same statement, a LEFT OUTER
@@ -106,9 +127,9 @@ public:
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> &&
                           std::is_same_v<typename Parts::having_type, detail::no_condition> && !Parts::is_distinct &&
-                          !Parts::locks_rows,
+                          !Parts::locks_rows && Parts::reads_own_table,
                       "StructQL: joined<>() takes a query of one model with filter, order_by, limit and offset "
-                      "only (no join, select, group_by, having, distinct or row lock)");
+                      "only (no join, select, group_by, having, distinct, row lock or CTE)");
         return detail::joined_query<Source, Parts, Member>(*source_, parts_);
     }
 
@@ -118,7 +139,8 @@ public:
     auto select(E... expressions) const {
         static_assert(sizeof...(E) > 0);
         static_assert((detail::all_in<typename E::models, typename Parts::all_models>::value && ...),
-                      "StructQL: select() uses a column of a model that is not in this query");
+                      "StructQL: select() uses a column of a model, alias or CTE that is not in this query (E in the "
+                      "instantiation names it); join it first");
         return rebuilt(parts_.with_select(std::tuple<E...>(std::move(expressions)...)));
     }
 
@@ -250,10 +272,10 @@ public:
             return true;
         });
         if (more)
-            throw multiple_results_found("one(): more than one row matched in \"" + std::string(table<T>::name) +
+            throw multiple_results_found("one(): more than one row matched in \"" + std::string(detail::from_item<typename Parts::from>::name) +
                                          "\" [SQL: " + text<detail::statement_kind::rows>() + "]");
         if (!found)
-            throw no_result_found("one(): no row matched in \"" + std::string(table<T>::name) + "\" [SQL: " +
+            throw no_result_found("one(): no row matched in \"" + std::string(detail::from_item<typename Parts::from>::name) + "\" [SQL: " +
                                   text<detail::statement_kind::rows>() + "]");
         if constexpr (std::is_pointer_v<row_type>) return static_cast<std::remove_pointer_t<row_type>&>(**found);
         else return row_type(std::move(*found));
@@ -364,6 +386,13 @@ private:
         using J = detail::join_clause<Model, On, Outer>;
         return rebuilt(parts_.with_joins(std::tuple_cat(parts_.joins, std::tuple<J>{J{std::move(on)}})));
     }
+    template <bool Outer, class C, class On>
+    auto add_cte_join(C cte, On on) const {
+        using Name = typename C::name_type;
+        static_assert(!detail::contains<Name, typename Parts::all_models>::value, "StructQL: a CTE can be joined once per query");
+        using J = detail::join_clause<Name, On, Outer>;
+        return rebuilt(parts_.with_joins(std::tuple_cat(parts_.joins, std::tuple<J>{J{std::move(on)}})).with_cte(std::move(cte)));
+    }
 
     template <class P>
     basic_query<Source, P> rebuilt(P parts) const {
@@ -419,9 +448,9 @@ private:
         static_assert(std::tuple_size_v<typename Parts::joins_type> == 0 && !Parts::projected &&
                           std::is_same_v<typename Parts::group, detail::type_list<>> && !Parts::has_limit &&
                           !Parts::has_offset && std::is_same_v<typename Parts::orders, detail::type_list<>> &&
-                          !Parts::locks_rows,
+                          !Parts::locks_rows && Parts::reads_own_table,
                       "StructQL: update() / remove() take a query of one model with filters only (no join, "
-                      "select, group_by, order_by, limit, offset or row lock)");
+                      "select, group_by, order_by, limit, offset, row lock, alias or CTE)");
     }
 
     // The primary keys a bulk statement reaches, for the session to synchronise its objects.

@@ -68,6 +68,11 @@ class compound_query {
     static_assert(plain<First> && (plain<Rest> && ...),
                   "StructQL: the queries of union_() / union_all() have no order_by(), limit(), offset() or row lock "
                   "(SQLite refuses them there): order the combined rows in C++");
+    template <class Q>
+    static constexpr bool without_cte = std::tuple_size_v<typename Q::parts_type::with_type> == 0;
+    static_assert(without_cte<First> && (without_cte<Rest> && ...),
+                  "StructQL: the queries of union_() / union_all() read no CTE (a WITH clause cannot stand inside a "
+                  "UNION): a CTE's own union is its recursive step, cte<\"name\">(sq::recursive).union_all(step)");
 
 public:
     using row_type = typename First::row_type;

@@ -25,6 +25,7 @@
 #include "structql/detail/rows.hpp"
 #include "structql/detail/static_text.hpp"
 #include "structql/detail/type_list.hpp"
+#include "structql/query/alias.hpp"
 #include "structql/schema/table.hpp"
 #include "structql/sql/dialect.hpp"
 
@@ -59,10 +60,6 @@ concept expression = std::is_base_of_v<expression_tag, E>;
 // An expression whose value is a boolean: a filter or join condition.
 template <class E>
 concept condition = expression<E> && std::is_same_v<typename E::value_type, bool>;
-
-// A column of a model, named by a pointer to its member.
-template <auto Member>
-struct column_expression;
 
 namespace detail {
 
@@ -170,25 +167,31 @@ comparison_node<E, V> bind_beside(V&& v) {
 
 }  // namespace detail
 
-template <auto Member>
+template <auto Member, class Source>
 struct column_expression : expression_tag {
     using model = typename detail::member_pointer_traits<decltype(Member)>::model;
+    // What the column belongs to in a query: the model's table, or an alias / CTE of it.
+    using source = std::conditional_t<std::is_void_v<Source>, model, Source>;
+    static_assert(std::is_same_v<typename detail::from_item<source>::model, model>,
+                  "StructQL: Source::col<&Model::member> names a member of another model than the alias's (or "
+                  "CTE's): Source and Member in the instantiation name both");
     static constexpr std::size_t index = detail::member_index(Member);
     static_assert(index < table<model>::column_count,
                   "StructQL: col<&Model::member> names a member StructQL cannot find among the model's fields");
     using member_type = typename table<model>::template member_type<index>;
     using value_type = typename table<model>::template value_type<index>;  // without optional / wrappers
-    using models = detail::type_list<model>;
-    using reads = models;
+    using models = detail::type_list<source>;
+    using reads = detail::type_list<model>;
     static constexpr bool nullable = table<model>::columns[index].nullable;
     static constexpr bool dynamic = false;
     static constexpr bool is_column = true;
     static constexpr auto member = Member;
 
-    // "table"."column": always qualified, so that joins never make a name ambiguous.
+    // "table"."column" (or "alias"."column"): always qualified, so that joins never make a name
+    // ambiguous.
     template <class D>
     static constexpr void write(auto& out, const column_expression* = nullptr) {
-        sql::write_identifier<D>(out, table<model>::name);
+        sql::write_identifier<D>(out, detail::from_item<source>::name);
         out.append('.');
         sql::write_identifier<D>(out, table<model>::columns[index].name);
     }

@@ -26,7 +26,7 @@ struct keyset_condition<type_list<Keys...>, std::tuple<Values...>> : expression_
     std::tuple<Values...> values;
     using value_type = bool;
     using models = concat_t<typename order_expression<Keys>::type::models...>;
-    using reads = models;
+    using reads = concat_t<typename order_expression<Keys>::type::reads...>;
     static constexpr bool nullable = false;
     static constexpr bool dynamic = false;
     static constexpr bool uniform =

@@ -46,16 +46,17 @@ constexpr void write_qualified(auto& out) {
     sql::write_identifier<D>(out, table<A>::columns[I].name);
 }
 
-// Every column of a model, qualified ("model"."column"), ", "-separated from what came before
-// unless first: a SELECT list of whole models.
+// Every column of a model, qualified ("model"."column", or "alias"."column" for an alias or CTE
+// of it), ", "-separated from what came before unless first: a SELECT list of whole models.
 template <class D, class M>
 constexpr void write_model_columns(auto& out, std::type_identity<M>, bool& first) {
-    for (std::size_t i = 0; i < table<M>::column_count; ++i) {
+    using model = typename from_item<M>::model;
+    for (std::size_t i = 0; i < table<model>::column_count; ++i) {
         if (!first) out.append(", ");
         first = false;
-        sql::write_identifier<D>(out, table<M>::name);
+        sql::write_identifier<D>(out, from_item<M>::name);
         out.append('.');
-        sql::write_identifier<D>(out, table<M>::columns[i].name);
+        sql::write_identifier<D>(out, table<model>::columns[i].name);
     }
 }
 
@@ -70,8 +71,10 @@ struct foreign_key_join {
 
     template <class Other>
     static constexpr bool linked() {
-        return reference_column<New, Other>() < table<New>::column_count ||
-               reference_column<Other, New>() < table<Other>::column_count;
+        if constexpr (!from_item<Other>::is_table) return false;  // an alias or CTE: its ON is given
+        else
+            return reference_column<New, Other>() < table<New>::column_count ||
+                   reference_column<Other, New>() < table<Other>::column_count;
     }
     static_assert((linked<Earlier>() || ...),
                   "StructQL: join<Model>() without a condition needs a foreign_key between Model and a model "
@@ -110,15 +113,26 @@ template <class D, class New, class List>
 struct foreign_key_join_for;
 template <class D, class New, class... Earlier>
 struct foreign_key_join_for<D, New, type_list<Earlier...>> {
+    static_assert(from_item<New>::is_table,
+                  "StructQL: join<Alias>() (or a CTE's join) takes its ON condition: "
+                  "join<manager>(col<&Employee::manager_id> == manager::col<&Employee::id>)");
     using type = foreign_key_join<D, New, Earlier...>;
 };
 
-template <class Model, class On, bool Outer>
+// Source: the model, or an alias or CTE of it (detail::from_item); model: the model whose rows
+// it gives.
+template <class Source, class On, bool Outer>
 struct join_clause {
-    using model = Model;
+    using source = Source;
+    using model = typename from_item<Source>::model;
     static constexpr bool outer = Outer;
     On on;
 };
+
+template <class Joins>
+inline constexpr bool all_have_models = true;
+template <class... J>
+inline constexpr bool all_have_models<std::tuple<J...>> = (from_item<typename J::source>::has_model && ...);
 
 template <class Joins>
 inline constexpr bool has_outer_join = false;
@@ -129,10 +143,12 @@ template <class Join>
 struct join_models;
 template <class... J>
 struct join_models<std::tuple<J...>> {
-    using type = type_list<typename J::model...>;
+    using type = type_list<typename J::source...>;
 };
 
-enum class statement_kind { rows, count, exists };
+// model_rows: the FROM item's columns only, whatever is joined (a CTE's definition: its rows
+// have one model's shape).
+enum class statement_kind { rows, count, exists, model_rows };
 
 // SELECT ... FOR UPDATE / FOR SHARE, and what a locked row does to the query (PostgreSQL).
 inline constexpr char lock_update[] = " FOR UPDATE";
@@ -155,20 +171,25 @@ struct any_dynamic<std::tuple<E...>> {
     static constexpr bool value = (of<E>() || ...);
 };
 
-// The models a query reads: its own, its joins', and those of its subqueries.
-template <class T, class Joins, class Where, class Select, class Having>
+// The models a query reads: its own, its joins', and those of its subqueries and CTEs.
+template <class T, class Joins, class Where, class Select, class Having, class With>
 struct query_reads;
-template <class T, class... J, class Where, class... E, class Having>
-struct query_reads<T, std::tuple<J...>, Where, std::tuple<E...>, Having> {
+template <class T, class... J, class Where, class... E, class Having, class... C>
+struct query_reads<T, std::tuple<J...>, Where, std::tuple<E...>, Having, std::tuple<C...>> {
     using type = concat_t<type_list<T, typename J::model...>, typename decltype(J::on)::reads..., typename Where::reads,
-                          typename E::reads..., typename Having::reads>;
+                          typename E::reads..., typename Having::reads, typename C::reads...>;
 };
 
 template <class T, class Joins>
 struct model_columns;
+template <class S>
+constexpr std::size_t columns_of() {
+    if constexpr (from_item<S>::has_model) return table<typename from_item<S>::model>::column_count;
+    else return 0;  // a CTE of select()ed values: the query must select() too
+}
 template <class T, class... J>
 struct model_columns<T, std::tuple<J...>> {
-    static constexpr std::size_t value = (table<T>::column_count + ... + table<typename J::model>::column_count);
+    static constexpr std::size_t value = (columns_of<T>() + ... + columns_of<typename J::source>());
 };
 
 // Whether a filter is `primary key == value` on the model itself: it matches at most one row
@@ -180,12 +201,16 @@ inline constexpr bool filters_one_key<T, binary_expression<column_expression<Mem
     std::is_same_v<typename column_expression<Member>::model, T> && !table<T>::composite_key &&
     column_expression<Member>::index == table<T>::primary_key_index;
 
-// Everything a query holds; the query type is a thin handle around it.
+// Everything a query holds; the query type is a thin handle around it. T: what FROM reads, a
+// model or an alias / CTE of it (detail::from_item); With: the CTEs of its WITH clause.
 template <class T, class Joins = std::tuple<>, class Where = detail::no_condition, class Orders = detail::type_list<>,
           class Select = std::tuple<>, class Group = detail::type_list<>, class Having = detail::no_condition,
-          bool Limit = false, bool Offset = false, bool Distinct = false, const char* Lock = nullptr>
+          bool Limit = false, bool Offset = false, bool Distinct = false, const char* Lock = nullptr,
+          class With = std::tuple<>>
 struct query_parts {
-    using model = T;
+    using model = typename detail::from_item<T>::model;
+    using from = T;
+    using with_type = With;
     using joins_type = Joins;
     using where_type = Where;
     using orders = Orders;
@@ -195,6 +220,8 @@ struct query_parts {
     static constexpr bool has_limit = Limit, has_offset = Offset, is_distinct = Distinct;
     static constexpr bool locks_rows = Lock != nullptr;
     static constexpr bool projected = std::tuple_size_v<Select> > 0;
+    // FROM the model's own table, no WITH: what a bulk UPDATE / DELETE can be written from.
+    static constexpr bool reads_own_table = detail::from_item<T>::is_table && std::tuple_size_v<With> == 0;
 
     Joins joins{};
     Where where{};
@@ -202,74 +229,86 @@ struct query_parts {
     Having having{};
     std::int64_t limit = 0;
     std::int64_t offset = 0;
+    With with{};
 
     // A copy with one clause replaced: the builder's methods each name only their own clause.
     template <class J>
     auto with_joins(J j) const {
-        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{std::move(j), where,
-                                                                                             select, having, limit, offset};
+        return query_parts<T, J, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock, With>{std::move(j), where,
+                                                                                             select, having, limit, offset, with};
     }
     template <class W>
     auto with_where(W w) const {
-        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, std::move(w),
-                                                                                             select, having, limit, offset};
+        return query_parts<T, Joins, W, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock, With>{joins, std::move(w),
+                                                                                             select, having, limit, offset, with};
     }
     template <class O>
     auto with_orders() const {
-        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
-                                                                                            having, limit, offset};
+        return query_parts<T, Joins, Where, O, Select, Group, Having, Limit, Offset, Distinct, Lock, With>{joins, where, select,
+                                                                                            having, limit, offset, with};
     }
     template <class S>
     auto with_select(S s) const {
-        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct, Lock>{joins, where, std::move(s),
-                                                                                            having, limit, offset};
+        return query_parts<T, Joins, Where, Orders, S, Group, Having, Limit, Offset, Distinct, Lock, With>{joins, where, std::move(s),
+                                                                                            having, limit, offset, with};
     }
     template <class G>
     auto with_group() const {
-        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct, Lock>{joins, where, select,
-                                                                                             having, limit, offset};
+        return query_parts<T, Joins, Where, Orders, Select, G, Having, Limit, Offset, Distinct, Lock, With>{joins, where, select,
+                                                                                             having, limit, offset, with};
     }
     template <class H>
     auto with_having(H h) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct, Lock>{joins, where, select,
-                                                                                            std::move(h), limit, offset};
+        return query_parts<T, Joins, Where, Orders, Select, Group, H, Limit, Offset, Distinct, Lock, With>{joins, where, select,
+                                                                                            std::move(h), limit, offset, with};
     }
     auto with_limit(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct, Lock>{joins, where, select,
-                                                                                                having, n, offset};
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, true, Offset, Distinct, Lock, With>{joins, where, select,
+                                                                                                having, n, offset, with};
     }
     auto with_offset(std::int64_t n) const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct, Lock>{joins, where, select,
-                                                                                               having, limit, n};
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, true, Distinct, Lock, With>{joins, where, select,
+                                                                                               having, limit, n, with};
     }
     template <const char* L>
     auto with_lock() const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, L>{joins, where, select,
-                                                                                                    having, limit, offset};
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, L, With>{joins, where, select,
+                                                                                                    having, limit, offset, with};
     }
     auto with_distinct() const {
-        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true, Lock>{joins, where, select,
-                                                                                             having, limit, offset};
+        return query_parts<T, Joins, Where, Orders, Select, Group, Having, Limit, Offset, true, Lock, With>{joins, where, select,
+                                                                                             having, limit, offset, with};
+    }
+
+    // A copy that also reads (or reads FROM) the CTE C: its definition joins the WITH clause.
+    template <class C, class From = T>
+    auto with_cte(C cte) const {
+        using W = decltype(std::tuple_cat(with, std::tuple<C>{std::move(cte)}));
+        return query_parts<From, Joins, Where, Orders, Select, Group, Having, Limit, Offset, Distinct, Lock, W>{
+            joins, where, select, having, limit, offset, std::tuple_cat(with, std::tuple<C>{std::move(cte)})};
     }
 
     using all_models = detail::concat_t<detail::type_list<T>, typename detail::join_models<Joins>::type>;
-    using reads = typename detail::query_reads<T, Joins, Where, Select, Having>::type;
+    using reads = typename detail::query_reads<model, Joins, Where, Select, Having, With>::type;
 
-    static constexpr bool dynamic =
-        Where::dynamic || Having::dynamic || detail::any_dynamic<Joins>::value || detail::any_dynamic<Select>::value;
+    static constexpr bool dynamic = Where::dynamic || Having::dynamic || detail::any_dynamic<Joins>::value ||
+                                    detail::any_dynamic<Select>::value || detail::any_dynamic<With>::value;
 
     // One writer for both the compile-time text (self == nullptr, static parts only) and the
-    // run-time text of dynamic shapes.
+    // run-time text of dynamic shapes. with_clause false: without the WITH clause (a recursive
+    // CTE's step, whose only CTE is the one it defines).
     template <class D>
-    static constexpr void write_text(auto& out, const query_parts* self, detail::statement_kind kind) {
+    static constexpr void write_text(auto& out, const query_parts* self, detail::statement_kind kind,
+                                     bool with_clause = true) {
         using detail::statement_kind;
+        if (with_clause) write_with<D>(out, self);
         bool wrap = kind == statement_kind::exists ||
                     (kind == statement_kind::count &&
                      (Limit || Offset || Distinct || projected || Lock != nullptr || std::tuple_size_v<Joins> > 0 ||
                       !std::is_same_v<Group, detail::type_list<>>));
         if (wrap) {
             out.append(kind == statement_kind::exists ? "SELECT EXISTS (" : "SELECT count(*) FROM (");
-            write_text<D>(out, self, statement_kind::rows);
+            write_text<D>(out, self, statement_kind::rows, false);
             out.append(')');
             if (kind == statement_kind::count) out.append(D::subquery_alias);
             return;
@@ -279,10 +318,10 @@ struct query_parts {
         if (kind == statement_kind::count) {
             out.append("count(*)");
         } else {
-            write_select_list<D>(out, self);
+            write_select_list<D>(out, self, kind == statement_kind::model_rows);
         }
         out.append(" FROM ");
-        sql::write_identifier<D>(out, table<T>::name);
+        detail::from_item<T>::template write<D>(out);
         write_joins<D>(out, self, std::make_index_sequence<std::tuple_size_v<Joins>>{});
         if constexpr (!std::is_same_v<Where, detail::no_condition>) {
             out.append(" WHERE ");
@@ -314,7 +353,8 @@ struct query_parts {
     }
 
     template <class Statement>
-    void bind(Statement& statement, int& index) const {
+    void bind(Statement& statement, int& index, bool with_clause = true) const {
+        if (with_clause) std::apply([&](const auto&... c) { (c.bind(statement, index), ...); }, with);
         std::apply([&](const auto&... e) { (e.bind(statement, index), ...); }, select);
         std::apply([&](const auto&... j) { (j.on.bind(statement, index), ...); }, joins);
         where.bind(statement, index);
@@ -324,21 +364,42 @@ struct query_parts {
     }
 
     // The number of result columns.
-    static constexpr std::size_t column_count = projected ? std::tuple_size_v<Select> : detail::model_columns<T, Joins>::value;
+    static constexpr std::size_t column_count =
+        projected ? std::tuple_size_v<Select> : detail::model_columns<T, Joins>::value;
 
 private:
+    // WITH [RECURSIVE] "a"(...) AS (...), "b"(...) AS (...) , then the statement.
     template <class D>
-    static constexpr void write_select_list(auto& out, const query_parts* self) {
+    static constexpr void write_with([[maybe_unused]] auto& out, [[maybe_unused]] const query_parts* self) {
+        if constexpr (std::tuple_size_v<With> > 0) {
+            [&]<class... C>(std::type_identity<std::tuple<C...>>) {
+                out.append((C::recursive || ...) ? "WITH RECURSIVE " : "WITH ");
+            }(std::type_identity<With>{});
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((I ? out.append(", ") : void(),
+                  std::tuple_element_t<I, With>::template write_definition<D>(out, self ? &std::get<I>(self->with) : nullptr)),
+                 ...);
+            }(std::make_index_sequence<std::tuple_size_v<With>>{});
+            out.append(' ');
+        }
+    }
+
+    template <class D>
+    static constexpr void write_select_list(auto& out, const query_parts* self, [[maybe_unused]] bool from_only) {
         if constexpr (projected) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 ((I ? out.append(", ") : void(), detail::write_node<D>(self ? &std::get<I>(self->select) : nullptr, out)),
                  ...);
             }(std::make_index_sequence<std::tuple_size_v<Select>>{});
         } else {
+            static_assert(detail::from_item<T>::has_model && detail::all_have_models<Joins>,
+                          "StructQL: a query reading a CTE of select()ed values (FROM or joined) has rows of values: "
+                          "select() them (cte.column<I>, cte.col<&Model::member>)");
             bool first = true;
             detail::write_model_columns<D>(out, std::type_identity<T>{}, first);
+            if (from_only) return;
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                (detail::write_model_columns<D>(out, std::type_identity<typename std::tuple_element_t<I, Joins>::model>{}, first),
+                (detail::write_model_columns<D>(out, std::type_identity<typename std::tuple_element_t<I, Joins>::source>{}, first),
                  ...);
             }(std::make_index_sequence<std::tuple_size_v<Joins>>{});
         }
@@ -352,7 +413,7 @@ private:
     static constexpr void write_join(auto& out, const query_parts* self) {
         using J = std::tuple_element_t<I, Joins>;
         out.append(J::outer ? " LEFT OUTER JOIN " : " JOIN ");
-        sql::write_identifier<D>(out, table<typename J::model>::name);
+        detail::from_item<typename J::source>::template write<D>(out);
         out.append(" ON ");
         detail::write_node<D>(self ? &std::get<I>(self->joins).on : nullptr, out);
     }

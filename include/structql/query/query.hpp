@@ -1,6 +1,8 @@
 #pragma once
 // query<T>() and raw SQL: the builder and everything it rests on.
+#include "structql/query/alias.hpp"
 #include "structql/query/builder.hpp"
+#include "structql/query/cte.hpp"
 #include "structql/query/compound.hpp"
 #include "structql/query/functions.hpp"
 #include "structql/query/parts.hpp"

@@ -25,8 +25,11 @@ struct without<M, type_list<Ts...>> {
 // " FROM "model" WHERE condition)": the end both subqueries share.
 template <class D, class Model, class Condition>
 constexpr void write_subquery_rest(auto& out, const Condition* condition) {
+    static_assert(!requires { Model::names_a_cte; },
+                  "StructQL: exists<>() / scalar<>() read a model or an alias; a CTE is read by a query that "
+                  "joins it (join(cte, condition)) or reads FROM it (db.query(cte))");
     out.append(" FROM ");
-    sql::write_identifier<D>(out, table<Model>::name);
+    from_item<Model>::template write<D>(out);
     out.append(" WHERE ");
     Condition::template write<D>(out, condition);
     out.append(')');
@@ -37,7 +40,7 @@ struct exists_expression : expression_tag {
     Condition condition;
     using value_type = bool;
     using models = typename without<Model, typename Condition::models>::type;
-    using reads = concat_t<type_list<Model>, typename Condition::reads>;
+    using reads = concat_t<type_list<typename from_item<Model>::model>, typename Condition::reads>;
     static constexpr bool nullable = false;
     static constexpr bool dynamic = Condition::dynamic;
     template <class D>
@@ -67,7 +70,7 @@ struct scalar_subquery : expression_tag {
     Condition condition;
     using value_type = typename E::value_type;
     using models = typename without<Model, concat_t<typename E::models, typename Condition::models>>::type;
-    using reads = concat_t<type_list<Model>, typename E::reads, typename Condition::reads>;
+    using reads = concat_t<type_list<typename from_item<Model>::model>, typename E::reads, typename Condition::reads>;
     static constexpr bool nullable = E::nullable;  // an aggregate always gives one row: count 0, the rest NULL
     static constexpr bool dynamic = E::dynamic || Condition::dynamic;
     template <class D>
@@ -86,8 +89,8 @@ struct scalar_subquery : expression_tag {
 }  // namespace detail
 
 // EXISTS (SELECT 1 FROM Model WHERE condition): whether Model has a row matching the condition,
-// which may name the outer query's columns. Model must not be one of the outer query's models:
-// its columns there would name the inner table (aliases are not supported).
+// which may name the outer query's columns. Model may be an alias (query/alias.hpp): a model of
+// the outer query is read again under its alias, whose columns then name the inner rows.
 //   db.query<User>().filter(sq::exists<Post>(col<&Post::user_id> == col<&User::id>))
 template <class Model, condition C>
 auto exists(C condition) {

@@ -199,6 +199,11 @@ public:
         (void)table<T>::members_checked;
         return basic_query<basic_session, detail::query_parts<T>>(*this, {});
     }
+    // A query reading FROM a CTE (query/cte.hpp): its rows are the CTE's model's, tracked.
+    template <detail::is_cte C>
+    auto query(C cte) {
+        return basic_query<basic_session, decltype(detail::parts_from_cte(std::move(cte)))>(*this, detail::parts_from_cte(std::move(cte)));
+    }
 
     // Raw SQL with bound parameters, rows mapped by position into Row (a std::tuple or an
     // aggregate struct). Flushes first when autoflush is on.
