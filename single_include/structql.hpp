@@ -905,6 +905,7 @@ consteval std::string_view unqualified_type_name() {
 //   static constexpr auto table_args = sq::table_args(
 //       sq::unique_constraint<&Item::shop_id, &Item::sku>("uq_item_shop_sku"),  // UNIQUE over several columns
 //       sq::index<&Item::shop_id, &Item::price>("ix_item_shop_price"),         // CREATE INDEX over several
+//       sq::index<&Item::sku>("ix_item_live_sku").where("status <> 'gone'"),      // a partial index
 //       sq::check("price >= 0", "ck_item_price"),                                // CHECK (SQL text)
 //       sq::server_default<&Item::status>("'draft'"),                            // DEFAULT in the DDL
 //       sq::default_value<&Item::created>(now),                                  // filled at insert
@@ -921,19 +922,25 @@ consteval std::string_view unqualified_type_name() {
 namespace structql {
 
 // UNIQUE over the members, in that order: a unique index named `name` (CREATE UNIQUE INDEX).
+// .where(sql) makes it partial: unique among the rows the condition (SQL) holds for only.
 template <auto... Members>
 struct unique_constraint_item {
     std::string_view name;
+    std::string_view predicate{};
+    constexpr unique_constraint_item where(std::string_view condition) const { return {name, condition}; }
 };
 template <auto... Members>
 constexpr unique_constraint_item<Members...> unique_constraint(std::string_view name) {
     return {name};
 }
 
-// An index over the members, in that order, named `name`.
+// An index over the members, in that order, named `name`; .where(sql) makes it partial
+// (CREATE INDEX ... WHERE (sql)): only the rows the condition holds for are in it.
 template <auto... Members>
 struct index_item {
     std::string_view name;
+    std::string_view predicate{};
+    constexpr index_item where(std::string_view condition) const { return {name, condition}; }
 };
 template <auto... Members>
 constexpr index_item<Members...> index(std::string_view name) {
@@ -1064,6 +1071,7 @@ struct index_info {
     std::string_view name;
     std::span<const std::size_t> columns;  // column positions, in the index's order
     bool unique = false;
+    std::string_view predicate{};  // a partial index's WHERE condition (SQL); empty for a whole one
 };
 
 // A table_args sq::check: CONSTRAINT "name" CHECK (condition).
@@ -1102,8 +1110,8 @@ struct table_view {
             return true;
         };
         if (same(key_columns) || (wanted.size() == 1 && columns[wanted[0]].unique)) return true;
-        for (const index_info& index : indexes)
-            if (index.unique && same(index.columns)) return true;
+        for (const index_info& index : indexes)  // a partial one is no target without its WHERE
+            if (index.unique && index.predicate.empty() && same(index.columns)) return true;
         return false;
     }
 };
@@ -1523,7 +1531,7 @@ struct table_items<Model, table_args_t<Items...>> {
                 using item = std::tuple_element_t<P, std::tuple<Items...>>;
                 if constexpr (table_item<item>::is_index)
                     out[n++] = {std::get<P>(table_args_v<Model>.items).name, item_columns<Model, item>::value,
-                                table_item<item>::unique};
+                                table_item<item>::unique, std::get<P>(table_args_v<Model>.items).predicate};
             };
             (one(std::integral_constant<std::size_t, K>{}), ...);
         }(std::index_sequence_for<Items...>{});
@@ -2050,8 +2058,8 @@ struct drop_table_text {
     }
 };
 
-// CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b"): an index of the table (indexed<>
-// members', then table_args'); `if_not_exists` for create_all.
+// CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b") [WHERE (condition)]: an index of the
+// table (indexed<> members', then table_args'); `if_not_exists` for create_all.
 template <class D>
 constexpr void write_create_index(auto& out, const table_view& t, const index_info& index, bool if_not_exists) {
     out.append(index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
@@ -2065,6 +2073,11 @@ constexpr void write_create_index(auto& out, const table_view& t, const index_in
         write_identifier<D>(out, t.columns[index.columns[k]].name);
     }
     out.append(')');
+    if (!index.predicate.empty()) {
+        out.append(" WHERE (");
+        out.append(index.predicate);
+        out.append(')');
+    }
 }
 
 template <class D, class T, std::size_t N>

@@ -1009,6 +1009,9 @@ TEMPLATE_TEST_CASE("a session's yield_per reads tracked objects in batches - exp
         sq::expunge_batches);
     CHECK(total == 1000);
     CHECK(addresses.size() == 250);  // every batch in the first one's memory
+    // An exception from fn ends the stream; the session goes on (its commit is allowed again).
+    CHECK_THROWS_AS(batch_job.template query<Line>().yield_per(10, [](std::span<Line*>) { throw std::range_error("x"); }),
+                    std::range_error);
     batch_job.commit();
     CHECK(probe.count("SELECT count(*) FROM lines WHERE text = 'done ' || id") == 1000);
     Line* again = batch_job.template get<Line>(1);  // untracked: loaded anew
