@@ -3851,8 +3851,8 @@ detail::window_order_clause<Keys...> order_by(Keys...) {
 #include <cstdint>
 #include <exception>
 #include <limits>
-#include <span>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -6266,6 +6266,9 @@ concept sql_dialect = requires(detail::runtime_text& out) {
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.
 // Every error is a structql::error naming the statement. It derives from
 // detail::cached_statement, where the statement cache marks it in use.
+// Optional: stream(batch) before the first step() and finish() after the last, for a database
+// whose client would otherwise receive the whole result at once (PostgreSQL's cursor;
+// detail::stream_statement).
 template <class S>
 concept backend_statement = std::derived_from<S, detail::cached_statement> &&
                             requires(S& s, const S& cs, int i, std::string text, const std::string& lvalue) {

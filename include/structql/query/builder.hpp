@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
-#include <span>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>

@@ -473,7 +473,7 @@ private:
         if (!link_->conn || link_->broken) return;
         auto quietly = [&](const std::string& sql) {
             detail::pg::result_ptr result(PQexec(link_->conn, sql.c_str()));
-            if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) link_->broken = PQstatus(link_->conn) == CONNECTION_BAD;
+            if (PQstatus(link_->conn) == CONNECTION_BAD) link_->broken = true;
             return result && PQresultStatus(result.get()) == PGRES_COMMAND_OK;
         };
         if (PQtransactionStatus(link_->conn) == PQTRANS_INERROR) {
