@@ -905,6 +905,7 @@ consteval std::string_view unqualified_type_name() {
 //   static constexpr auto table_args = sq::table_args(
 //       sq::unique_constraint<&Item::shop_id, &Item::sku>("uq_item_shop_sku"),  // UNIQUE over several columns
 //       sq::index<&Item::shop_id, &Item::price>("ix_item_shop_price"),         // CREATE INDEX over several
+//       sq::index<&Item::sku>("ix_item_live_sku").where("status <> 'gone'"),      // a partial index
 //       sq::check("price >= 0", "ck_item_price"),                                // CHECK (SQL text)
 //       sq::server_default<&Item::status>("'draft'"),                            // DEFAULT in the DDL
 //       sq::default_value<&Item::created>(now),                                  // filled at insert
@@ -921,19 +922,25 @@ consteval std::string_view unqualified_type_name() {
 namespace structql {
 
 // UNIQUE over the members, in that order: a unique index named `name` (CREATE UNIQUE INDEX).
+// .where(sql) makes it partial: unique among the rows the condition (SQL) holds for only.
 template <auto... Members>
 struct unique_constraint_item {
     std::string_view name;
+    std::string_view predicate{};
+    constexpr unique_constraint_item where(std::string_view condition) const { return {name, condition}; }
 };
 template <auto... Members>
 constexpr unique_constraint_item<Members...> unique_constraint(std::string_view name) {
     return {name};
 }
 
-// An index over the members, in that order, named `name`.
+// An index over the members, in that order, named `name`; .where(sql) makes it partial
+// (CREATE INDEX ... WHERE (sql)): only the rows the condition holds for are in it.
 template <auto... Members>
 struct index_item {
     std::string_view name;
+    std::string_view predicate{};
+    constexpr index_item where(std::string_view condition) const { return {name, condition}; }
 };
 template <auto... Members>
 constexpr index_item<Members...> index(std::string_view name) {
@@ -1064,6 +1071,7 @@ struct index_info {
     std::string_view name;
     std::span<const std::size_t> columns;  // column positions, in the index's order
     bool unique = false;
+    std::string_view predicate{};  // a partial index's WHERE condition (SQL); empty for a whole one
 };
 
 // A table_args sq::check: CONSTRAINT "name" CHECK (condition).
@@ -1102,8 +1110,8 @@ struct table_view {
             return true;
         };
         if (same(key_columns) || (wanted.size() == 1 && columns[wanted[0]].unique)) return true;
-        for (const index_info& index : indexes)
-            if (index.unique && same(index.columns)) return true;
+        for (const index_info& index : indexes)  // a partial one is no target without its WHERE
+            if (index.unique && index.predicate.empty() && same(index.columns)) return true;
         return false;
     }
 };
@@ -1523,7 +1531,7 @@ struct table_items<Model, table_args_t<Items...>> {
                 using item = std::tuple_element_t<P, std::tuple<Items...>>;
                 if constexpr (table_item<item>::is_index)
                     out[n++] = {std::get<P>(table_args_v<Model>.items).name, item_columns<Model, item>::value,
-                                table_item<item>::unique};
+                                table_item<item>::unique, std::get<P>(table_args_v<Model>.items).predicate};
             };
             (one(std::integral_constant<std::size_t, K>{}), ...);
         }(std::index_sequence_for<Items...>{});
@@ -2050,8 +2058,8 @@ struct drop_table_text {
     }
 };
 
-// CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b"): an index of the table (indexed<>
-// members', then table_args'); `if_not_exists` for create_all.
+// CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b") [WHERE (condition)]: an index of the
+// table (indexed<> members', then table_args'); `if_not_exists` for create_all.
 template <class D>
 constexpr void write_create_index(auto& out, const table_view& t, const index_info& index, bool if_not_exists) {
     out.append(index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
@@ -2065,6 +2073,11 @@ constexpr void write_create_index(auto& out, const table_view& t, const index_in
         write_identifier<D>(out, t.columns[index.columns[k]].name);
     }
     out.append(')');
+    if (!index.predicate.empty()) {
+        out.append(" WHERE (");
+        out.append(index.predicate);
+        out.append(')');
+    }
 }
 
 template <class D, class T, std::size_t N>
@@ -2646,17 +2659,33 @@ void bind_parameters(Statement& statement, std::string_view sql, function_ref<vo
     }
 }
 
+// run_statement whose rows the client receives `batch` at a time where the backend's statement
+// can (stream(batch): PostgreSQL's cursor), instead of whole; SQLite steps row by row anyway.
+// batch 0: as run_statement.
+template <class Connection, class OnRow>
+void stream_statement(Connection& c, std::string_view sql, bool runtime_text,
+                      function_ref<void(statement_of<Connection>&)> binder, int batch, OnRow&& on_row) {
+    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+    statement_use use(statement);
+    bind_parameters(statement, sql, binder);
+    constexpr bool streams = requires(statement_of<Connection>& s) { s.stream(batch); };
+    if constexpr (streams) {
+        if (batch > 0) statement.stream(batch);
+    }
+    while (statement.step())
+        if (!on_row(std::as_const(statement))) break;
+    if constexpr (streams) {
+        if (batch > 0) statement.finish();
+    }
+}
+
 // Runs SQL on a backend connection through its statement cache (compile-time text by address,
 // run-time text by contents), handing each row to on_row until it returns false. on_row stays
 // a template parameter, so that reading a row is inlined into the loop.
 template <class Connection, class OnRow>
 void run_statement(Connection& c, std::string_view sql, bool runtime_text,
                    function_ref<void(statement_of<Connection>&)> binder, OnRow&& on_row) {
-    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-    statement_use use(statement);
-    bind_parameters(statement, sql, binder);
-    while (statement.step())
-        if (!on_row(std::as_const(statement))) break;
+    stream_statement(c, sql, runtime_text, binder, 0, on_row);
 }
 
 // Runs SQL that writes; returns the number of rows it changed. The rows a RETURNING clause
@@ -3076,6 +3105,13 @@ struct binary_expression : expression_tag {
         right.bind(statement, index);
     }
 };
+
+// Whether an expression holds an aggregate or a window function (specialised in
+// query/functions.hpp): PostgreSQL locks no rows of such a query (for_update() refuses it).
+template <class E>
+inline constexpr bool groups_rows = false;
+template <class L, class R, const char* Op, class V>
+inline constexpr bool groups_rows<binary_expression<L, R, Op, V>> = groups_rows<L> || groups_rows<R>;
 
 // C LIKE pattern ESCAPE e: the escape character bound (like(pattern, escape)) or the fixed
 // detail::like_escape (starts_with, ends_with, contains).
@@ -3754,6 +3790,16 @@ struct extract_expression : expression_tag {
     }
 };
 
+template <const char* Name, class E, class V, bool Nullable>
+inline constexpr bool groups_rows<function_call<Name, E, V, Nullable>> =
+    Name == fn_count || Name == fn_sum || Name == fn_avg || Name == fn_min || Name == fn_max || groups_rows<E>;
+template <class F, class P, class O>
+inline constexpr bool groups_rows<window_expression<F, P, O>> = true;
+template <class A, class B>
+inline constexpr bool groups_rows<coalesce_expression<A, B>> = groups_rows<A> || groups_rows<B>;
+template <sql::date_part Part, class E>
+inline constexpr bool groups_rows<extract_expression<Part, E>> = groups_rows<E>;
+
 // count(*)'s operand.
 struct star : expression_tag {
     using value_type = void;
@@ -3887,7 +3933,9 @@ detail::window_order_clause<Keys...> order_by(Keys...) {
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -3922,6 +3970,21 @@ struct access {
     template <class Reads, class Source, class... A>
     static void select_rows(Source& source, A&&... arguments) {
         source.template select_rows<Reads>(std::forward<A>(arguments)...);
+    }
+    // select_rows whose rows come `batch` at a time (detail::stream_statement): for_each, yield_per.
+    template <class Reads, class Source, class... A>
+    static void stream_rows(Source& source, A&&... arguments) {
+        source.template stream_rows<Reads>(std::forward<A>(arguments)...);
+    }
+    // yield_per(n, fn, expunge_batches) on a session: the count of T objects tracked where a
+    // batch begins, and after fn(batch) the flush and untracking of the objects the batch loaded.
+    template <class T, class Source>
+    static std::size_t batch_mark(Source& source) {
+        return source.template batch_mark<T>();
+    }
+    template <class T, class Source>
+    static void release_batch(Source& source, std::size_t mark, std::size_t end) {
+        source.template release_batch<T>(mark, end);
     }
     // One result row as the source returns it (tracked objects or values), or as values.
     template <class Parts, class Source, class Statement>
@@ -4333,6 +4396,12 @@ struct query_parts {
                           "StructQL: for_update() / for_share() lock rows, which SQLite cannot: it locks the whole "
                           "database for its first writer (a session on a SQLite file begins IMMEDIATE: it holds "
                           "that lock from its first statement)");
+            static_assert(std::is_same_v<Having, detail::no_condition> &&
+                              ![]<class... E>(std::tuple<E...>*) { return (detail::groups_rows<E> || ...); }(
+                                  static_cast<Select*>(nullptr)),
+                          "StructQL: for_update() / for_share() lock the rows a query reads, which PostgreSQL "
+                          "cannot do for aggregates (count, sum, avg, min, max), window functions or having(): "
+                          "lock the rows in one query, aggregate in another (or in a subquery: scalar<Model>())");
             out.append(std::string_view(Lock));  // count() and exists() read (and lock) it as a subquery
         }
     }
@@ -4900,6 +4969,82 @@ auto make_keyset(V&&... values) {
 
 }  // namespace structql::detail
 // ---- end structql/query/keyset.hpp ----
+// ---- begin structql/query/onupdate.hpp ----
+// table_args' sq::onupdate in the writes that bypass the session's flush: a bulk
+// query.update(sets...) and an upsert's DO UPDATE set each onupdate member to its value (a
+// function is called once per statement), unless the statement sets that member itself.
+#include <array>
+#include <cstddef>
+#include <span>
+#include <tuple>
+#include <type_traits>
+
+
+namespace structql::detail {
+
+template <class Item>
+struct onupdate_member {};
+template <auto M, class V>
+struct onupdate_member<onupdate_item<M, V>> {
+    static constexpr auto value = M;
+};
+
+// The onupdate members of T that a bulk UPDATE setting Set... leaves out, as more set<M>(value).
+template <class T, auto... Set>
+auto onupdate_assignments() {
+    auto of = [](const auto& item) {
+        using Item = std::remove_cvref_t<decltype(item)>;
+        if constexpr (!is_onupdate<Item>) {
+            return std::tuple<>{};
+        } else {
+            constexpr auto M = onupdate_member<Item>::value;
+            if constexpr (((member_index(M) == member_index(Set)) || ...)) return std::tuple<>{};
+            else return std::tuple{set<M>(produce(item.value))};
+        }
+    };
+    return std::apply([&](const auto&... item) { return std::tuple_cat(of(item)...); }, table_args_v<T>.items);
+}
+
+// The columns of T's onupdate members, in table_args order.
+template <class T>
+constexpr auto onupdate_columns() {
+    return std::apply(
+        [](const auto&... item) {
+            std::array<std::size_t, (std::size_t{is_onupdate<std::remove_cvref_t<decltype(item)>>} + ... + 0)> out{};
+            std::size_t n = 0;
+            auto add = [&](const auto& i) {
+                using Item = std::remove_cvref_t<decltype(i)>;
+                if constexpr (is_onupdate<Item>) out[n++] = member_index(onupdate_member<Item>::value);
+            };
+            (add(item), ...);
+            return out;
+        },
+        table_args_v<T>.items);
+}
+
+// Binds, from `index` on, the value of each onupdate member whose column is in `columns` (in
+// table_args order, as onupdate_columns gives them).
+template <class T, class Statement>
+int bind_onupdates(Statement& statement, int index, std::span<const std::size_t> columns) {
+    auto bind_one = [&](const auto& item) {
+        using Item = std::remove_cvref_t<decltype(item)>;
+        if constexpr (is_onupdate<Item>) {
+            constexpr std::size_t column = member_index(onupdate_member<Item>::value);
+            if (std::find(columns.begin(), columns.end(), column) == columns.end()) return;
+            try {
+                std::remove_cvref_t<decltype(unwrap(field<column>(std::declval<T&>())))> value = produce(item.value);
+                bind_value(statement, index++, value);
+            } catch (...) {
+                rethrow_as_data_error(table<T>::view, column, statement.sql(), "cannot bind the onupdate value of");
+            }
+        }
+    };
+    std::apply([&](const auto&... item) { (bind_one(item), ...); }, table_args_v<T>.items);
+    return index;
+}
+
+}  // namespace structql::detail
+// ---- end structql/query/onupdate.hpp ----
 // ---- begin structql/query/rows.hpp ----
 // A query's result rows: whole models (the query's, then each joined one, in consecutive
 // columns), or the values of a projection; as plain values or, in a session, as tracked objects.
@@ -5044,9 +5189,24 @@ inline constexpr nowait_t nowait{};
 struct skip_locked_t {};
 inline constexpr skip_locked_t skip_locked{};
 
+// yield_per(n, fn, sq::expunge_batches): after fn(batch), the session flushes and stops tracking
+// the objects the batch loaded (their memory goes to the next batch).
+struct expunge_batches_t {};
+inline constexpr expunge_batches_t expunge_batches{};
+
 namespace detail {
 template <class Source, class Parts, auto... Members>
 class joined_query;  // session/joined_load.hpp
+
+// Rows per FETCH of for_each() on PostgreSQL.
+inline constexpr int stream_batch = 1000;
+
+// fn(args...): false when fn returns a bool that says stop.
+template <class F, class... A>
+bool call_continues(F& fn, A&&... args) {
+    if constexpr (std::is_same_v<std::invoke_result_t<F&, A...>, bool>) return fn(std::forward<A>(args)...);
+    else return fn(std::forward<A>(args)...), true;
+}
 }  // namespace detail
 
 template <class Source, class Parts>
@@ -5248,13 +5408,30 @@ public:
         return rows;
     }
 
-    // Calls fn(row) for each row as it is read, without collecting them.
+    // Calls fn(row) for each row as it is read, without collecting them; fn may return false to
+    // stop. The client never holds the whole result: PostgreSQL sends it through a cursor, 1000
+    // rows at a time, and other statements may run on the connection (or session) from fn.
     template <class F>
     void for_each(F&& fn) const {
-        run<detail::statement_kind::rows>([&](const auto& statement) {
-            fn(detail::access::read_row<Parts>(*source_, statement));
-            return true;
-        });
+        run<detail::statement_kind::rows>(
+            [&](const auto& statement) { return detail::call_continues(fn, detail::access::read_row<Parts>(*source_, statement)); },
+            detail::stream_batch);
+    }
+
+    // Reads the rows n at a time (PostgreSQL: FETCH n) and calls fn(std::span<row_type>) with
+    // each batch; fn may return false to stop. A session keeps the batches' objects tracked
+    // (SQLAlchemy's yield_per); with sq::expunge_batches it flushes after each fn(batch) and
+    // stops tracking the objects that batch loaded, whose memory the next batch reuses.
+    template <class F>
+    void yield_per(std::size_t n, F&& fn) const {
+        read_batches<false>(n, fn);
+    }
+    template <class F>
+    void yield_per(std::size_t n, F&& fn, expunge_batches_t) const {
+        static_assert(tracked && !Parts::projected && std::tuple_size_v<typename Parts::joins_type> == 0,
+                      "StructQL: yield_per(n, fn, expunge_batches) untracks a session's objects: use it on a "
+                      "session's query of one model (no join or select)");
+        read_batches<true>(n, fn);
     }
 
     // The first row: nullptr / std::nullopt when there is none. LIMIT 1 is added unless the
@@ -5431,22 +5608,49 @@ private:
         }
     }
 
+    // batch > 0: a stream (for_each, yield_per), its rows received that many at a time.
     template <detail::statement_kind Kind, class RowFn>
-    void run(RowFn&& on_row) const {
+    void run(RowFn&& on_row, int batch = 0) const {
         auto binder = [&](auto& statement) {
             int index = 1;
             parts_.bind(statement, index);
         };
-        if constexpr (!dynamic) {
-            detail::access::select_rows<reads>(*source_, static_text<Kind>(), false, binder, on_row);
-        } else {
-            std::string s = text<Kind>();
-            detail::access::select_rows<reads>(*source_, s, true, binder, on_row);
-        }
+        std::string runtime;
+        if constexpr (dynamic) runtime = text<Kind>();
+        std::string_view s = dynamic ? std::string_view(runtime) : static_text<Kind>();
+        if (batch > 0) detail::access::stream_rows<reads>(*source_, s, dynamic, batch, binder, on_row);
+        else detail::access::select_rows<reads>(*source_, s, dynamic, binder, on_row);
+    }
+
+    template <bool Expunge, class F>
+    void read_batches(std::size_t n, F& fn) const {
+        if (n == 0 || n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+            throw invalid_request_error("yield_per(n): n must be at least 1 (and fit an int), not " + std::to_string(n));
+        std::vector<row_type> batch;
+        batch.reserve(n);
+        std::size_t mark = 0;
+        bool more = true;
+        auto hand_over = [&] {
+            std::size_t end = 0;
+            if constexpr (Expunge) end = detail::access::batch_mark<T>(*source_);
+            more = detail::call_continues(fn, std::span<row_type>(batch));
+            if constexpr (Expunge) detail::access::release_batch<T>(*source_, mark, end);
+            batch.clear();
+        };
+        run<detail::statement_kind::rows>(
+            [&](const auto& statement) {
+                if constexpr (Expunge)
+                    if (batch.empty()) mark = detail::access::batch_mark<T>(*source_);
+                batch.push_back(detail::access::read_row<Parts>(*source_, statement));
+                if (batch.size() == n) hand_over();
+                return more;
+            },
+            static_cast<int>(n));
+        if (!batch.empty() && more) hand_over();
     }
 
     // PostgreSQL locks the rows of a plain query only: not of DISTINCT, GROUP BY or the nullable
-    // side of an outer join (aggregates are its error at run time).
+    // side of an outer join; aggregates and having() are refused where the text is written (parts.hpp).
     template <const char* Lock>
     auto locked() const {
         static_assert(!Parts::is_distinct && std::is_same_v<typename Parts::group, detail::type_list<>> &&
@@ -5471,9 +5675,19 @@ private:
         return P{{}, parts_.where, {}, {}, 0, 0};
     }
 
+    // The sets given, and table_args' onupdate members that they leave out.
     template <class Returned, class OnRow, auto... Members, class... E>
     std::size_t run_update(const Returned& returned, OnRow&& on_row, const assignment<Members, E>&... assignments) const {
         static_assert(sizeof...(Members) > 0, "StructQL: update() needs at least one set<&T::member>(value)");
+        static_assert((std::is_same_v<typename column_expression<Members>::model, T> && ...),
+                      "StructQL: update() sets columns of the query's own model only");
+        if constexpr (detail::has_onupdate<T>)
+            return std::apply([&](const auto&... more) { return run_update_of(returned, on_row, assignments..., more...); },
+                              detail::onupdate_assignments<T, Members...>());
+        else return run_update_of(returned, on_row, assignments...);
+    }
+    template <class Returned, class OnRow, auto... Members, class... E>
+    std::size_t run_update_of(const Returned& returned, OnRow&& on_row, const assignment<Members, E>&... assignments) const {
         static_assert((std::is_same_v<typename column_expression<Members>::model, T> && ...),
                       "StructQL: update() sets columns of the query's own model only");
         check_bulk();
@@ -6420,6 +6634,9 @@ struct engine_statistics {
     std::atomic<std::uint64_t> connections_closed{0};
     std::atomic<std::uint64_t> statements_prepared{0};
     std::atomic<std::uint64_t> statements_executed{0};
+    // PostgreSQL: the most client memory one result held (PQresultMemorySize): a whole result
+    // for all() and the like, one batch for a stream (for_each, yield_per).
+    std::atomic<std::uint64_t> largest_result_bytes{0};
 };
 
 namespace detail {
@@ -6501,6 +6718,9 @@ concept sql_dialect = requires(detail::runtime_text& out) {
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.
 // Every error is a structql::error naming the statement. It derives from
 // detail::cached_statement, where the statement cache marks it in use.
+// Optional: stream(batch) before the first step() and finish() after the last, for a database
+// whose client would otherwise receive the whole result at once (PostgreSQL's cursor;
+// detail::stream_statement).
 template <class S>
 concept backend_statement = std::derived_from<S, detail::cached_statement> &&
                             requires(S& s, const S& cs, int i, std::string text, const std::string& lvalue) {
@@ -6588,6 +6808,8 @@ concept backend = requires(const url& u, engine_options& options, const typename
 //   sq::on_conflict<&User::email>::do_update<&User::name>  those columns take the new row's values
 //   sq::on_conflict<&User::email>::do_update_all           every column but the key and the target
 //
+// DO UPDATE also sets the model's table_args onupdate members it leaves out (query/onupdate.hpp).
+//
 // The target is the primary key (all its members, for a composite key) or a unique<> member:
 // the databases accept only a target that has a unique index on exactly those columns, so
 // anything else is a compile error naming the model and the member.
@@ -6605,6 +6827,9 @@ namespace detail {
 struct conflict_view {
     std::span<const std::size_t> target;  // column indexes
     std::span<const std::size_t> set;     // empty: DO NOTHING
+    // DO UPDATE's table_args onupdate members that `set` leaves out: each set to its value,
+    // bound after the rows (detail::bind_onupdates).
+    std::span<const std::size_t> onupdate{};
 };
 
 template <class T, auto... Members>
@@ -6667,7 +6892,20 @@ struct conflict_sql<conflict_action<T, member_list<Target...>, All, Set...>> {
         }
         return out;
     }();
-    static constexpr conflict_view view{target, set};
+    static constexpr auto onupdate = [] {
+        constexpr auto all = onupdate_columns<T>();
+        constexpr std::size_t left_out = [&] {
+            std::size_t n = 0;
+            for (std::size_t c : all) n += set_count > 0 && std::find(set.begin(), set.end(), c) == set.end() ? 1 : 0;
+            return n;
+        }();
+        std::array<std::size_t, left_out> out{};
+        std::size_t n = 0;
+        for (std::size_t c : all)
+            if (set_count > 0 && std::find(set.begin(), set.end(), c) == set.end()) out[n++] = c;
+        return out;
+    }();
+    static constexpr conflict_view view{target, set, onupdate};
 };
 
 }  // namespace detail
@@ -6701,6 +6939,12 @@ constexpr void write_on_conflict(auto& out, const table_view& t, const structql:
         write_identifier<D>(out, t.columns[clause.set[i]].name);
         out.append(" = excluded.");
         write_identifier<D>(out, t.columns[clause.set[i]].name);
+    }
+    for (std::size_t column : clause.onupdate) {
+        out.append(", ");
+        write_identifier<D>(out, t.columns[column].name);
+        out.append(" = ");
+        D::write_placeholder(out);
     }
 }
 
@@ -6750,12 +6994,13 @@ auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, s
 }
 
 // Binds the columns of `rows` objects, every column or all but a generated key, from parameter
-// 1 on; next() gives the objects in order.
+// 1 on; next() gives the objects in order. Returns the next parameter's index.
 template <class T, class Statement, class Next>
-void bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Next&& next) {
+int bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Next&& next) {
     const column_set bound = generated ? all_but_primary_key<T>() : all_columns<T>();
     int index = 1;
     for (std::size_t i = 0; i < rows; ++i) index = bind_columns(statement, next(), index, bound);
+    return index;  // the next free parameter
 }
 
 // --- generated keys without RETURNING (SQLite) ---
@@ -7078,7 +7323,9 @@ private:
             auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, tag, table<T>::view, rows,
                                                                                      generated, false, conflict);
             detail::statement_use use(statement);
-            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            int next = detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            if (conflict && !conflict->onupdate.empty() && table<T>::column_count > (generated ? 1u : 0u))
+                detail::bind_onupdates<T>(statement, next, conflict->onupdate);
             statement.step();
             written += conflict ? static_cast<std::size_t>(c.changes()) : rows;
         }
@@ -7097,6 +7344,10 @@ private:
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         detail::run_statement(backend(), sql, runtime_text, binder, on_row);
+    }
+    template <class Reads, class Binder, class OnRow>
+    void stream_rows(std::string_view sql, bool runtime_text, int batch, Binder&& binder, OnRow&& on_row) {
+        detail::stream_statement(backend(), sql, runtime_text, binder, batch, on_row);
     }
     template <class T, class Binder, class KeyParts, class OnReturned>
     std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool,
@@ -8839,8 +9090,10 @@ struct model_store_base {
 
     // The tracked object for the row whose columns start at `first`: the one in the identity
     // map, unchanged, or a new one read from the row. Once per key type, not per model: a
-    // query or get() of a model compiles only a call to it.
-    virtual void* materialize(const typename Backend::statement_type& statement, int first) = 0;
+    // query or get() of a model compiles only a call to it. `refresh` (a row just locked, FOR
+    // UPDATE / FOR SHARE: SQLAlchemy's populate_existing): a tracked object without unflushed
+    // changes takes the row's values; one with changes keeps them, unrefreshed.
+    virtual void* materialize(const typename Backend::statement_type& statement, int first, bool refresh = false) = 0;
 };
 
 [[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, const integrity_error& e) {
@@ -9290,7 +9543,7 @@ struct model_store final : model_store_base<Backend> {
         }
     }
 
-    void* materialize(const statement_type& statement, int first) override;
+    void* materialize(const statement_type& statement, int first, bool refresh = false) override;
 
     void after_rollback() override {
         ++this->generation;
@@ -9322,9 +9575,26 @@ struct model_store final : model_store_base<Backend> {
 
 // Out of the class body, so that separate compilation compiles it once (extern template).
 template <class Backend, class Key>
-void* model_store<Backend, Key>::materialize(const statement_type& statement, int first) {
+void* model_store<Backend, Key>::materialize(const statement_type& statement, int first, bool refresh) {
     Key key = ops.read_identity(statement, first);
-    if (auto it = identity.find(key); it != identity.end()) return it->second->object;
+    if (auto it = identity.find(key); it != identity.end()) {
+        entry& e = *it->second;
+        if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0) {
+            // Read whole into a new object first, as reload() does.
+            void* fresh = objects.make();
+            try {
+                ops.read_at(statement, fresh, first);
+                objects.object_from(e, fresh);
+            } catch (...) {
+                objects.release(fresh);
+                throw;
+            }
+            objects.release(fresh);
+            objects.take_snapshot(e);
+            ++this->generation;  // its foreign keys may have changed
+        }
+        return e.object;
+    }
     auto& e = objects.emplace();  // read in place: no object is built and then moved
     try {
         ops.read_at(statement, e.object, first);
@@ -9662,10 +9932,10 @@ private:
         if constexpr (Parts::projected) {
             return detail::value_rows<Parts>::read(statement);
         } else if constexpr (std::tuple_size_v<typename Parts::joins_type> == 0) {
-            return materialize<typename Parts::model>(statement, 0);
+            return materialize<typename Parts::model>(statement, 0, Parts::locks_rows);
         } else {
             return [&]<std::size_t... I>(std::index_sequence<I...>) {
-                return row_type<Parts>(materialize<typename Parts::model>(statement, 0),
+                return row_type<Parts>(materialize<typename Parts::model>(statement, 0, Parts::locks_rows),
                                        materialize_joined<Parts, I>(statement)...);
             }(std::make_index_sequence<std::tuple_size_v<typename Parts::joins_type>>{});
         }
@@ -9682,13 +9952,38 @@ private:
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
         if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
-        select_each(sql, runtime_text, binder, on_row);
+        select_each(sql, runtime_text, 0, binder, on_row);
+    }
+    template <class Reads, class Binder, class OnRow>
+    void stream_rows(std::string_view sql, bool runtime_text, int batch, Binder&& binder, OnRow&& on_row) {
+        check_usable();
+        if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
+        select_each(sql, runtime_text, batch, binder, on_row);
     }
     // run_select for a query's rows, compiled once rather than once per query: a row costs one
     // indirect call, beside reading and tracking its object.
-    void select_each(std::string_view sql, bool runtime_text,
+    void select_each(std::string_view sql, bool runtime_text, int batch,
                      detail::function_ref<void(typename Backend::statement_type&)> binder,
                      detail::function_ref<bool(const typename Backend::statement_type&)> on_row);
+
+    // yield_per(n, fn, expunge_batches): objects of T tracked so far (where a batch begins)...
+    template <class T>
+    std::size_t batch_mark() {
+        return store_for<T>().objects.size();
+    }
+    // ... and, after fn(batch), a flush (the batch's changes are written, not lost), then the
+    // objects the batch loaded (tracked from `mark` to `end`) untracked; their memory is reused
+    // for the next batch unless fn tracked more objects of T after them or a savepoint is open.
+    template <class T>
+    void release_batch(std::size_t mark, std::size_t end) {
+        flush();
+        auto& store = store_for<T>();
+        if (store.objects.size() < end) return;  // expunge_all() in fn: untracked already
+        for (std::size_t i = mark; i < end; ++i) store.forget(store.objects.at(i));
+        relationships_.clear();
+        if (store.objects.size() == end && savepoints_.empty())
+            while (store.objects.size() > mark) store.objects.pop_back();
+    }
 
     // A bulk UPDATE or DELETE: flushes, runs it, then brings the tracked objects it reached in
     // line: updated ones are reloaded, deleted ones count as removed (rollback restores them).
@@ -9739,21 +10034,21 @@ private:
     }
     // Callers have checked that the session is usable.
     template <class Binder, class OnRow>
-    void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+    void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row, int batch = 0) {
         auto& c = connection();
         struct reading {
             std::size_t& statements;
             explicit reading(std::size_t& n) : statements(++n) {}
             ~reading() { --statements; }
         } scope(reading_);
-        detail::run_statement(c, sql, runtime_text, binder, on_row);
+        detail::stream_statement(c, sql, runtime_text, binder, batch, on_row);
     }
 
     // The tracked object for the row whose T columns start at `first`: the one in the identity
     // map, unchanged, or a new one read from the row.
     template <class T, class Statement>
-    T* materialize(const Statement& statement, int first) {
-        return static_cast<T*>(store_for<T>().materialize(statement, first));
+    T* materialize(const Statement& statement, int first, bool refresh = false) {
+        return static_cast<T*>(store_for<T>().materialize(statement, first, refresh));
     }
 
     template <class Parts, std::size_t I, class Statement>
@@ -9764,7 +10059,7 @@ private:
         if constexpr (J::outer) {
             if (detail::model_missing<M>(statement, first)) return static_cast<M*>(nullptr);
         }
-        return materialize<M>(statement, first);
+        return materialize<M>(statement, first, Parts::locks_rows);
     }
 
     template <class T>
@@ -10067,10 +10362,10 @@ void* basic_session<Backend>::find_or_load(detail::model_store<Backend, Key>& st
 }
 
 template <class Backend>
-void basic_session<Backend>::select_each(std::string_view sql, bool runtime_text,
+void basic_session<Backend>::select_each(std::string_view sql, bool runtime_text, int batch,
                                          detail::function_ref<void(typename Backend::statement_type&)> binder,
                                          detail::function_ref<bool(const typename Backend::statement_type&)> on_row) {
-    run_select(sql, runtime_text, binder, on_row);
+    run_select(sql, runtime_text, binder, on_row, batch);
 }
 
 template <class Backend>

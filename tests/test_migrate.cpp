@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -597,4 +598,62 @@ TEST_CASE("a SQLite rebuild keeps a table's unnamed CHECK constraints, and drops
     probe.exec("INSERT INTO gauge (id, level) VALUES (3, -1), (4, 100)");
     CHECK(probe.count("SELECT count(*) FROM gauge") == 4);
     CHECK(sq::plan_migration<migrate_unnamed_checks::models>(engine).empty());
+namespace migrate_args_partial {
+struct Item {
+    std::int64_t id;
+    std::int64_t shop;
+    std::string sku;
+    double price;
+    std::string status;
+    static constexpr std::string_view table_name = "item";
+    static constexpr auto table_args =
+        sq::table_args(sq::unique_constraint<&Item::shop, &Item::sku>("uq_item_live_sku").where("status <> 'gone'"));
+};
+using models = sq::metadata<Item>;
+static_assert(sq::sql::create_indexes<Item>[0] ==
+              R"(CREATE UNIQUE INDEX IF NOT EXISTS "uq_item_live_sku" ON "item" ("shop", "sku") WHERE (status <> 'gone'))");
+// Unique among some rows only: no ON CONFLICT target.
+static_assert(!sq::table<Item>::view.has_unique_index(std::array<std::size_t, 2>{1, 2}));
+}  // namespace migrate_args_partial
+
+// A partial index (index<...>(name).where(sql)): created with its WHERE, its uniqueness checked
+// over the rows it covers only, and told from a whole index of the same name (its condition's
+// text is not compared: PostgreSQL rewrites it, so a changed condition takes a new name).
+TEMPLATE_TEST_CASE("migrate creates a partial index and tells it from a whole one", "[migrate][table_args]", sqlite,
+                   postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    TestType db;
+    auto engine = db.make_engine();
+    migrate_args_v1::models::create_all(engine);
+    auto probe = db.probe();
+    probe.exec("INSERT INTO item (id, shop, sku, price, status) VALUES (1, 1, 'a', 5, 'gone'), (2, 1, 'a', 7, 'x'), "
+               "(3, 1, 'a', 9, 'y')");
+    CHECK_THROWS_WITH(sq::migrate<migrate_args_partial::models>(engine),
+                      Catch::Contains("unique constraint \"uq_item_live_sku\": 2 rows share their values"));
+    probe.exec("UPDATE item SET status = 'gone' WHERE id = 3");  // duplicates outside the index: allowed
+    auto plan = sq::plan_migration<migrate_args_partial::models>(engine);
+    const std::string text = plan.sql();
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("index_added item.uq_item_live_sku:  -> UNIQUE (shop, sku) WHERE (status <> 'gone')") &&
+                         Catch::Contains(R"(CREATE UNIQUE INDEX "uq_item_live_sku" ON "item" ("shop", "sku") WHERE (status <> 'gone'))"));
+    plan.apply(engine);
+    const std::string partial = TestType::is_sqlite
+                                    ? "SELECT count(*) FROM pragma_index_list('item') WHERE name = 'uq_item_live_sku' AND partial = 1"
+                                    : "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('uq_item_live_sku') AND indpred IS NOT NULL";
+    CHECK(probe.count(partial) == 1);
+    probe.exec("INSERT INTO item (id, shop, sku, price, status) VALUES (4, 1, 'a', 1, 'gone')");
+    CHECK_THROWS_WITH(probe.exec("INSERT INTO item (id, shop, sku, price, status) VALUES (5, 1, 'a', 1, 'new')"),
+                      Catch::Contains(TestType::is_sqlite ? "item.shop, item.sku" : "uq_item_live_sku"));
+    CHECK(sq::plan_migration<migrate_args_partial::models>(engine).empty());
+    // The same name, columns and uniqueness, but whole: dropped and made again, partial.
+    probe.exec("DROP INDEX uq_item_live_sku");
+    probe.exec("DELETE FROM item WHERE status = 'gone'");
+    probe.exec("CREATE UNIQUE INDEX uq_item_live_sku ON item (shop, sku)");
+    CHECK(probe.count(partial) == 0);
+    auto again = sq::plan_migration<migrate_args_partial::models>(engine);
+    INFO(again.sql());
+    CHECK_THAT(again.sql(), Catch::Contains("index_dropped item.uq_item_live_sku"));
+    again.apply(engine);
+    CHECK(probe.count(partial) == 1);
+    CHECK(sq::plan_migration<migrate_args_partial::models>(engine).empty());
 }

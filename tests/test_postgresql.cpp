@@ -632,6 +632,33 @@ TEST_CASE("PostgreSQL: for_update locks the rows read until the transaction ends
     CHECK(lockable(3));
 }
 
+// for_update() reads the locked rows into the objects the session already tracks (SQLAlchemy's
+// populate_existing): an unmodified one takes what another transaction committed meanwhile; a
+// modified one (autoflush off, or the autoflush would have written it) keeps its changes.
+TEST_CASE("PostgreSQL: for_update refreshes the tracked objects it locks - modified ones keep their changes",
+          "[postgresql][lock]") {
+    STRUCTQL_REQUIRE_BACKEND(postgresql);
+    fixture f;
+    f.file.exec("INSERT INTO author (id, email, name, age) VALUES (1, 'a@x', 'A', 30), (2, 'b@x', 'B', 40)");
+    using sq::col;
+    sq::postgresql_session s(f.engine, {.autoflush = false});
+    Author* a = s.get<Author>(1);
+    Author* b = s.get<Author>(2);
+    REQUIRE((a && b));
+    b->name = "mine";
+    f.file.exec("UPDATE author SET age = age + 1, name = name || '+'");  // committed by another connection
+    CHECK(s.query<Author>().order_by(col<&Author::id>).all() == std::vector<Author*>{a, b});
+    CHECK(a->age == 30);  // a plain query leaves tracked objects as they are
+    auto locked = s.query<Author>().order_by(col<&Author::id>).for_update().all();
+    CHECK(locked == std::vector<Author*>{a, b});
+    CHECK(a->age == 31);
+    CHECK(a->name == "A+");
+    CHECK(b->name == "mine");
+    CHECK(b->age == 40);
+    s.commit();  // a is clean again: no UPDATE for it; b's changed member alone is written
+    CHECK(f.file.query("SELECT name, age FROM author ORDER BY id") == structql_test::text_rows{{"A+", "31"}, {"mine", "41"}});
+}
+
 // engine_options::isolation: seen by the server (current_setting) and in what a transaction
 // reads: under repeatable read, a row another connection changed and committed meanwhile is
 // read as it was; under the default (read committed), as it is now.

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -1104,4 +1106,141 @@ TEMPLATE_TEST_CASE("connection.insert with on_conflict skips or merges the rows 
     // A conflict on a unique column the clause does not name is still an integrity_error.
     std::vector<Member> other = {{.id = bob, .email = "new@x", .name = "N", .visits = 0}};
     CHECK_THROWS_AS(c.insert(other, sq::on_conflict<&Member::email>::do_nothing), sq::integrity_error);
+}
+
+namespace query_test {
+struct Line {
+    std::int64_t id;
+    std::string text;
+    static constexpr std::string_view table_name = "lines";
+};
+}  // namespace query_test
+
+// Streaming: for_each and yield_per read the rows as they come (PostgreSQL: a cursor, FETCH n at
+// a time, seen from the probe in pg_stat_activity; the client's largest result is one batch, not
+// the whole), other statements run on the same connection meanwhile, and an exception thrown
+// from the loop leaves the connection usable, outside any transaction and with no cursor open.
+TEMPLATE_TEST_CASE("for_each and yield_per stream the rows - other statements inside, an exception leaves the connection usable",
+                   "[query][stream]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    TestType db;
+    auto engine = db.make_engine({.pool_size = 1});
+    sq::metadata<Line>::create_all(engine);
+    auto probe = db.probe();
+    constexpr std::int64_t rows = 3000;
+    {
+        std::vector<Line> lines;
+        for (std::int64_t i = 1; i <= rows; ++i) lines.push_back({.id = i, .text = std::string(200, 'a' + static_cast<char>(i % 26))});
+        engine.connect().insert(lines);
+    }
+    auto c = engine.connect();
+    auto ordered = c.template query<Line>().order_by(sq::col<&Line::id>);
+    std::int64_t seen = 0, sum = 0;
+    std::string fetch_seen;
+    ordered.yield_per(100, [&](std::span<Line> batch) {
+        CHECK(batch.size() == 100);
+        for (const Line& line : batch) sum += line.id;
+        seen += static_cast<std::int64_t>(batch.size());
+        if (seen == 200) {
+            if constexpr (TestType::is_postgresql)  // the stream's connection, between two batches
+                fetch_seen = *probe.query("SELECT query FROM pg_stat_activity WHERE pid = " +
+                                          std::to_string(PQbackendPID(c.native_handle()))).at(0).at(0);
+            // Another statement on the connection in the middle of the stream.
+            CHECK(c.template query<Line>().count() == static_cast<std::size_t>(rows));
+        }
+    });
+    CHECK(seen == rows);
+    CHECK(sum == rows * (rows + 1) / 2);
+    CHECK_FALSE(TestType::in_transaction(c.native_handle()));
+    const std::uint64_t streamed_peak = engine.statistics().largest_result_bytes.load();
+    CHECK(ordered.all().size() == static_cast<std::size_t>(rows));
+    if constexpr (TestType::is_postgresql) {
+        CHECK_THAT(fetch_seen, Catch::StartsWith("FETCH FORWARD 100 FROM structql_cursor_"));
+        const std::uint64_t whole = engine.statistics().largest_result_bytes.load();
+        CHECK(streamed_peak > 100 * 200);  // one batch of 100 rows of 200 bytes
+        CHECK(streamed_peak * 10 < whole);  // not the 3000 rows all() holds at once
+    }
+
+    // for_each: every row, or as many as it wants (returning false stops).
+    std::int64_t each = 0;
+    ordered.for_each([&](const Line& line) { each += line.id == each + 1 ? 1 : 0; });
+    CHECK(each == rows);
+    each = 0;
+    ordered.for_each([&](const Line&) { return ++each < 10; });
+    CHECK(each == 10);
+
+    // An exception thrown from the loop: the stream is closed and the connection goes on.
+    each = 0;
+    CHECK_THROWS_WITH(ordered.for_each([&](const Line&) {
+        if (++each == 1500) throw std::runtime_error("stop here");
+    }), "stop here");
+    CHECK(each == 1500);
+    CHECK_FALSE(TestType::in_transaction(c.native_handle()));
+    CHECK(c.template query<Line>().filter(sq::col<&Line::id> <= 10).count() == 10);
+    if constexpr (TestType::is_postgresql)
+        CHECK(std::get<0>(c.template fetch<std::tuple<std::int64_t>>("SELECT count(*) FROM pg_cursors WHERE name LIKE 'structql_cursor_%'").at(0)) == 0);
+    // In the connection's own transaction the stream leaves it open, and the work done in it.
+    {
+        auto tx = c.begin();
+        c.execute("UPDATE lines SET text = 'x' WHERE id = 1");
+        CHECK_THROWS_AS(ordered.for_each([&](const Line&) { throw std::logic_error("no"); }), std::logic_error);
+        CHECK(TestType::in_transaction(c.native_handle()));
+        tx.commit();
+    }
+    CHECK(*probe.query("SELECT text FROM lines WHERE id = 1").at(0).at(0) == "x");
+}
+
+// A session's yield_per: objects tracked batch by batch; with expunge_batches each batch is
+// flushed (its changes reach the database: the probe sees them) and untracked, and the next
+// batch's objects take its memory.
+TEMPLATE_TEST_CASE("a session's yield_per reads tracked objects in batches - expunge_batches flushes and untracks each",
+                   "[query][stream][session]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    TestType db;
+    auto engine = db.make_engine({.pool_size = 1});
+    sq::metadata<Line>::create_all(engine);
+    auto probe = db.probe();
+    {
+        std::vector<Line> lines;
+        for (std::int64_t i = 1; i <= 1000; ++i) lines.push_back({.id = i, .text = "t"});
+        engine.connect().insert(lines);
+    }
+    typename TestType::session_type s(engine);
+    Line* kept = nullptr;
+    std::size_t batches = 0;
+    s.template query<Line>().order_by(sq::col<&Line::id>).yield_per(300, [&](std::span<Line*> batch) {
+        if (!kept) kept = batch[0];
+        ++batches;
+    });
+    CHECK(batches == 4);  // 300, 300, 300, 100
+    CHECK(s.template get<Line>(1) == kept);  // SQLAlchemy's yield_per: earlier batches stay tracked
+    s.rollback();
+
+    typename TestType::session_type batch_job(engine);
+    std::set<Line*> addresses;
+    std::int64_t total = 0;
+    batch_job.template query<Line>().filter(sq::col<&Line::id> > 0).order_by(sq::col<&Line::id>).yield_per(
+        250,
+        [&](std::span<Line*> batch) {
+            for (Line* line : batch) {
+                line->text = "done " + std::to_string(line->id);
+                addresses.insert(line);
+                ++total;
+            }
+            // Statements in the callback run on the session's connection: the stream is still open.
+            CHECK(batch_job.template query<Line>().filter(sq::col<&Line::text> == "t").count() ==
+                  static_cast<std::size_t>(1000 - total));
+        },
+        sq::expunge_batches);
+    CHECK(total == 1000);
+    CHECK(addresses.size() == 250);  // every batch in the first one's memory
+    // An exception from fn ends the stream; the session goes on (its commit is allowed again).
+    CHECK_THROWS_AS(batch_job.template query<Line>().yield_per(10, [](std::span<Line*>) { throw std::range_error("x"); }),
+                    std::range_error);
+    batch_job.commit();
+    CHECK(probe.count("SELECT count(*) FROM lines WHERE text = 'done ' || id") == 1000);
+    Line* again = batch_job.template get<Line>(1);  // untracked: loaded anew
+    REQUIRE(again);
+    CHECK(again->text == "done 1");
+    CHECK_THROWS_AS(batch_job.template query<Line>().yield_per(0, [](std::span<Line*>) {}), sq::invalid_request_error);
 }

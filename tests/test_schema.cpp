@@ -829,4 +829,37 @@ TEMPLATE_TEST_CASE("default_value fills members left unset at insert and onupdat
     REQUIRE(written.size() == 2);
     CHECK((*written[0][0] + *written[0][1] + *written[0][2]) == "cx1");
     CHECK((*written[1][0] + *written[1][1] + *written[1][2]) == "dy4");
+    // Bulk writes fill onupdate members too: query.update(), unless it sets the member itself,
+    // and an upsert's DO UPDATE (not the rows it inserts); a session's bulk update reloads the
+    // objects it reached with the value.
+    auto updated_at = [&](const char* sku) {
+        const auto id = std::stoll(*probe.query(std::string("SELECT id FROM listing WHERE sku = '") + sku + "'").at(0).at(0));
+        auto value = TestType::stored(probe, "listing", "updated", id);
+        return value.type == structql_test::storage::null ? std::string("NULL") : value.bytes;
+    };
+    auto at_text = [&](const char* text) { return std::string(text) + (TestType::is_sqlite ? ".000000000" : "+00"); };
+    CHECK(updated_at("c") == "NULL");
+    auto c = engine.connect();
+    clock_value = sq::timestamp{std::chrono::seconds{2'000'000}};
+    CHECK(c.template query<Listing>().filter(sq::col<&Listing::sku> == "c").update(sq::set<&Listing::price>(5.0)) == 1);
+    CHECK(updated_at("c") == at_text("1970-01-24 03:33:20"));
+    CHECK(c.template query<Listing>()
+              .filter(sq::col<&Listing::sku> == "d")
+              .update(sq::set<&Listing::price>(6.0), sq::set<&Listing::updated>(sq::timestamp{std::chrono::seconds{5}})) == 1);
+    CHECK(updated_at("d") == explicit_time);
+    clock_value = sq::timestamp{std::chrono::seconds{3'000'000}};
+    std::vector<Listing> upserted{{.shop_id = shop, .sku = "c", .price = 7, .status = "x"},
+                                  {.shop_id = shop, .sku = "e", .price = 1, .status = "x"}};
+    CHECK(c.insert(upserted, sq::on_conflict<&Listing::shop_id, &Listing::sku>::do_update<&Listing::price>) == 2);
+    CHECK(updated_at("c") == at_text("1970-02-04 17:20:00"));
+    CHECK(updated_at("e") == "NULL");
+    CHECK(probe.count("SELECT count(*) FROM listing WHERE sku = 'c' AND price = 7") == 1);
+    typename TestType::session_type bulk(engine);
+    Listing* e = bulk.template query<Listing>().filter(sq::col<&Listing::sku> == "e").first();
+    REQUIRE(e);
+    clock_value = sq::timestamp{std::chrono::seconds{4'000'000}};
+    CHECK(bulk.template query<Listing>().filter(sq::col<&Listing::sku> == "e").update(sq::set<&Listing::price>(8.0)) == 1);
+    CHECK(e->updated == clock_value);
+    bulk.commit();
+    CHECK(updated_at("e") == at_text("1970-02-16 07:06:40"));
 }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -316,6 +317,45 @@ TEMPLATE_TEST_CASE("a value that does not fit its column is a data_error naming 
         CHECK_THROWS_WITH(s.template get<Event>(id), Catch::Contains("events.prefs") && Catch::Contains("theme") &&
                                                          Catch::Contains("size"));
     }
+}
+
+namespace types_test {
+// Time points with narrow reps: 32-bit seconds end in 2038, 32-bit milliseconds 25 days after 1970.
+struct Tick {
+    static constexpr std::string_view table_name = "ticks";
+    std::int64_t id;
+    sys_time<duration<std::int32_t>> at;
+    sys_time<duration<std::int32_t, std::milli>> soon;
+    sys_time<duration<std::uint64_t>> far;
+};
+}  // namespace types_test
+
+TEMPLATE_TEST_CASE("a time point with a 32-bit rep is range-checked both ways - never wrapped", "[types]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    TestType db;
+    auto engine = db.make_engine();
+    sq::metadata<Tick>::create_all(engine);
+    auto probe = db.probe();
+    const auto in_2038 = sys_time<duration<std::int32_t>>{duration<std::int32_t>{std::numeric_limits<std::int32_t>::max()}};
+    const auto day_3 = sys_time<duration<std::int32_t, std::milli>>{duration<std::int32_t, std::milli>{3 * 86'400'000}};
+    auto c = engine.connect();
+    c.insert(std::vector<Tick>{{.id = 1, .at = in_2038, .soon = day_3, .far = sys_time<duration<std::uint64_t>>{}}});
+    auto back = c.template get<Tick>(1);
+    REQUIRE(back);
+    CHECK(back->at == in_2038);
+    CHECK(back->soon == day_3);
+    CHECK(*probe.query(TestType::is_sqlite ? "SELECT at FROM ticks" : "SELECT at::text FROM ticks").at(0).at(0) ==
+          (TestType::is_sqlite ? "2038-01-19 03:14:07.000000000" : "2038-01-19 03:14:07+00"));
+    // Written: a value no timestamp holds.
+    CHECK_THROWS_WITH(c.insert(std::vector<Tick>{{.id = 2, .at = in_2038, .soon = day_3,
+                                                  .far = sys_time<duration<std::uint64_t>>{duration<std::uint64_t>{~std::uint64_t{0}}}}}),
+                      Catch::Contains("ticks.far"));
+    // Read: a stored time past the member's rep is a data_error naming the column.
+    probe.exec(TestType::is_sqlite ? "UPDATE ticks SET at = '2100-01-01 00:00:00.000000000', soon = '2020-01-01 00:00:00.000000000'"
+                                   : "UPDATE ticks SET at = '2100-01-01 00:00:00+00', soon = '2020-01-01 00:00:00+00'");
+    CHECK_THROWS_WITH(c.template get<Tick>(1), Catch::Contains("ticks.at") && Catch::Contains("32 bits"));
+    probe.exec(TestType::is_sqlite ? "UPDATE ticks SET at = '2000-01-01 00:00:00.000000000'" : "UPDATE ticks SET at = '2000-01-01 00:00:00+00'");
+    CHECK_THROWS_WITH(c.template get<Tick>(1), Catch::Contains("ticks.soon") && Catch::Contains("32 bits"));
 }
 
 TEST_CASE("decimal keeps its digits and compares by value - uuid parses, prints and is random", "[types]") {

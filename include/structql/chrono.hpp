@@ -11,6 +11,8 @@
 // SQLite stores DATE and TIME as the text above (its date functions read it); PostgreSQL as
 // its own date and time. A value out of range is a data_error naming the table and column.
 #include <chrono>
+#include <cstdint>
+#include <utility>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -140,27 +142,42 @@ struct value_traits<std::chrono::hh_mm_ss<D>> {
 };
 
 // A time point of another precision than structql::timestamp's (system_clock::duration), which
-// is stored as it: exact both ways, or a data_error.
+// is stored as it: exact both ways, or a data_error. A narrow rep (sys_time<duration<int32_t>>,
+// which ends in 2038) is checked both ways too: a value it cannot hold is a data_error, never a
+// wrapped time.
 template <class D>
     requires(!std::is_same_v<D, timestamp::duration> && !std::is_same_v<D, std::chrono::days> &&
              !std::chrono::treat_as_floating_point_v<typename D::rep> &&
              std::ratio_less_equal_v<timestamp::period, typename D::period>)
 struct value_traits<std::chrono::sys_time<D>> {
     using storage_type = timestamp;
+    // D's unit with a 64-bit rep: every timestamp fits it (D is no finer than a timestamp).
+    using wide = std::chrono::duration<std::int64_t, typename D::period>;
+
     static timestamp to_storage(std::chrono::sys_time<D> t) {
         using namespace std::chrono;
-        // Compared in D, the coarser unit, so that the comparison itself cannot overflow.
-        if (t < ceil<D>(timestamp::min()) || t > floor<D>(timestamp::max()))
+        auto count = t.time_since_epoch().count();
+        if constexpr (std::is_integral_v<typename D::rep>)
+            if (!std::in_range<std::int64_t>(count))
+                throw std::out_of_range("the time point is outside what a structql::timestamp holds");
+        sys_time<wide> w{wide{static_cast<std::int64_t>(count)}};
+        // Compared in D's unit, the coarser one, so that the comparison itself cannot overflow.
+        if (w < ceil<wide>(timestamp::min()) || w > floor<wide>(timestamp::max()))
             throw std::out_of_range("the time point is outside what a structql::timestamp holds");
-        return time_point_cast<timestamp::duration>(t);
+        return time_point_cast<timestamp::duration>(w);
     }
     static std::chrono::sys_time<D> from_storage(timestamp t) {
         using namespace std::chrono;
-        auto whole = floor<D>(t);
+        auto whole = floor<wide>(t);
         if (whole != t)
             throw std::out_of_range("the stored time is finer than the member's precision (" +
                                     std::to_string(D::period::num) + "/" + std::to_string(D::period::den) + " s)");
-        return whole;
+        if constexpr (std::is_integral_v<typename D::rep>)
+            if (!std::in_range<typename D::rep>(whole.time_since_epoch().count()))
+                throw std::out_of_range("the stored time (" + std::to_string(floor<seconds>(t).time_since_epoch().count()) +
+                                        " s since 1970) is outside what the member's time point holds (its rep is " +
+                                        std::to_string(sizeof(typename D::rep) * 8) + " bits)");
+        return sys_time<D>{D{static_cast<typename D::rep>(whole.time_since_epoch().count())}};
     }
 };
 

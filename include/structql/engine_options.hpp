@@ -82,6 +82,9 @@ struct engine_statistics {
     std::atomic<std::uint64_t> connections_closed{0};
     std::atomic<std::uint64_t> statements_prepared{0};
     std::atomic<std::uint64_t> statements_executed{0};
+    // PostgreSQL: the most client memory one result held (PQresultMemorySize): a whole result
+    // for all() and the like, one batch for a stream (for_each, yield_per).
+    std::atomic<std::uint64_t> largest_result_bytes{0};
 };
 
 namespace detail {

@@ -44,6 +44,9 @@ concept sql_dialect = requires(detail::runtime_text& out) {
 // One prepared statement: bind (1-based) the six storage types, step, read (0-based), reset.
 // Every error is a structql::error naming the statement. It derives from
 // detail::cached_statement, where the statement cache marks it in use.
+// Optional: stream(batch) before the first step() and finish() after the last, for a database
+// whose client would otherwise receive the whole result at once (PostgreSQL's cursor;
+// detail::stream_statement).
 template <class S>
 concept backend_statement = std::derived_from<S, detail::cached_statement> &&
                             requires(S& s, const S& cs, int i, std::string text, const std::string& lvalue) {

@@ -26,6 +26,21 @@ struct access {
     static void select_rows(Source& source, A&&... arguments) {
         source.template select_rows<Reads>(std::forward<A>(arguments)...);
     }
+    // select_rows whose rows come `batch` at a time (detail::stream_statement): for_each, yield_per.
+    template <class Reads, class Source, class... A>
+    static void stream_rows(Source& source, A&&... arguments) {
+        source.template stream_rows<Reads>(std::forward<A>(arguments)...);
+    }
+    // yield_per(n, fn, expunge_batches) on a session: the count of T objects tracked where a
+    // batch begins, and after fn(batch) the flush and untracking of the objects the batch loaded.
+    template <class T, class Source>
+    static std::size_t batch_mark(Source& source) {
+        return source.template batch_mark<T>();
+    }
+    template <class T, class Source>
+    static void release_batch(Source& source, std::size_t mark, std::size_t end) {
+        source.template release_batch<T>(mark, end);
+    }
     // One result row as the source returns it (tracked objects or values), or as values.
     template <class Parts, class Source, class Statement>
     static auto read_row(Source& source, const Statement& statement) {

@@ -56,12 +56,13 @@ auto& prepare_insert_rows(Connection& c, const void* tag, const table_view& t, s
 }
 
 // Binds the columns of `rows` objects, every column or all but a generated key, from parameter
-// 1 on; next() gives the objects in order.
+// 1 on; next() gives the objects in order. Returns the next parameter's index.
 template <class T, class Statement, class Next>
-void bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Next&& next) {
+int bind_insert_rows(Statement& statement, std::size_t rows, bool generated, Next&& next) {
     const column_set bound = generated ? all_but_primary_key<T>() : all_columns<T>();
     int index = 1;
     for (std::size_t i = 0; i < rows; ++i) index = bind_columns(statement, next(), index, bound);
+    return index;  // the next free parameter
 }
 
 // --- generated keys without RETURNING (SQLite) ---

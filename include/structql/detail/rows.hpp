@@ -366,17 +366,33 @@ void bind_parameters(Statement& statement, std::string_view sql, function_ref<vo
     }
 }
 
+// run_statement whose rows the client receives `batch` at a time where the backend's statement
+// can (stream(batch): PostgreSQL's cursor), instead of whole; SQLite steps row by row anyway.
+// batch 0: as run_statement.
+template <class Connection, class OnRow>
+void stream_statement(Connection& c, std::string_view sql, bool runtime_text,
+                      function_ref<void(statement_of<Connection>&)> binder, int batch, OnRow&& on_row) {
+    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
+    statement_use use(statement);
+    bind_parameters(statement, sql, binder);
+    constexpr bool streams = requires(statement_of<Connection>& s) { s.stream(batch); };
+    if constexpr (streams) {
+        if (batch > 0) statement.stream(batch);
+    }
+    while (statement.step())
+        if (!on_row(std::as_const(statement))) break;
+    if constexpr (streams) {
+        if (batch > 0) statement.finish();
+    }
+}
+
 // Runs SQL on a backend connection through its statement cache (compile-time text by address,
 // run-time text by contents), handing each row to on_row until it returns false. on_row stays
 // a template parameter, so that reading a row is inlined into the loop.
 template <class Connection, class OnRow>
 void run_statement(Connection& c, std::string_view sql, bool runtime_text,
                    function_ref<void(statement_of<Connection>&)> binder, OnRow&& on_row) {
-    auto& statement = runtime_text ? c.prepare_text(std::string(sql)) : c.prepare_static(sql);
-    statement_use use(statement);
-    bind_parameters(statement, sql, binder);
-    while (statement.step())
-        if (!on_row(std::as_const(statement))) break;
+    stream_statement(c, sql, runtime_text, binder, 0, on_row);
 }
 
 // Runs SQL that writes; returns the number of rows it changed. The rows a RETURNING clause

@@ -201,7 +201,9 @@ private:
             auto& statement = detail::prepare_insert_rows<typename Backend::dialect>(c, tag, table<T>::view, rows,
                                                                                      generated, false, conflict);
             detail::statement_use use(statement);
-            detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            int next = detail::bind_insert_rows<T>(statement, rows, generated, [&]() -> const T& { return *first++; });
+            if (conflict && !conflict->onupdate.empty() && table<T>::column_count > (generated ? 1u : 0u))
+                detail::bind_onupdates<T>(statement, next, conflict->onupdate);
             statement.step();
             written += conflict ? static_cast<std::size_t>(c.changes()) : rows;
         }
@@ -220,6 +222,10 @@ private:
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         detail::run_statement(backend(), sql, runtime_text, binder, on_row);
+    }
+    template <class Reads, class Binder, class OnRow>
+    void stream_rows(std::string_view sql, bool runtime_text, int batch, Binder&& binder, OnRow&& on_row) {
+        detail::stream_statement(backend(), sql, runtime_text, binder, batch, on_row);
     }
     template <class T, class Binder, class KeyParts, class OnReturned>
     std::size_t bulk_write(std::string_view sql, bool runtime_text, Binder&& binder, const KeyParts&, bool,

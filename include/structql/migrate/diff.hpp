@@ -151,9 +151,12 @@ bool same_type(std::string_view live, column_type type) {
 }
 
 // An index of the model, compared with the database's of the same name: same columns, in
-// order, and the same uniqueness.
+// order, the same uniqueness, partial or not. A partial index's condition is not compared
+// (PostgreSQL rewrites its text): as for a check, a changed condition needs a new name.
 inline bool same_index(const table_view& t, const index_info& index, const live_index& live) {
-    if (index.unique != live.unique || index.columns.size() != live.columns.size()) return false;
+    if (index.unique != live.unique || index.columns.size() != live.columns.size() ||
+        index.predicate.empty() == live.partial)
+        return false;
     for (std::size_t k = 0; k < index.columns.size(); ++k)
         if (t.columns[index.columns[k]].name != live.columns[k]) return false;
     return true;
@@ -295,7 +298,9 @@ std::vector<schema_change> diff_tables(const live_schema& live, std::span<const 
                 std::string columns = index.unique ? "UNIQUE (" : "(";
                 for (std::size_t k = 0; k < index.columns.size(); ++k)
                     columns += (k > 0 ? ", " : "") + std::string(t.columns[index.columns[k]].name);
-                add(change_kind::index_added, t.name, index.name, {}, columns + ")");
+                columns += ")";
+                if (!index.predicate.empty()) columns.append(" WHERE (").append(index.predicate).append(")");
+                add(change_kind::index_added, t.name, index.name, {}, columns);
             }
         }
         // Checks by name (PostgreSQL rewrites a condition's text): a changed condition needs a new

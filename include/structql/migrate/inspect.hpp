@@ -50,6 +50,7 @@ struct live_index {
     std::vector<std::string> columns;
     bool unique = false;
     std::string sql;  // SQLite: its CREATE INDEX, run again after a table rebuild
+    bool partial = false;  // CREATE INDEX ... WHERE
 };
 
 struct live_table {
@@ -170,8 +171,8 @@ live_table inspect_sqlite_table(Connection& c, std::string name) {
     for (const live_column& col : t.columns) keys += col.primary_key ? 1 : 0;
     for (live_column& col : t.columns)
         col.generated = keys == 1 && col.primary_key && (col.type == "INTEGER" || col.type == "integer");
-    for (auto& [index, unique, origin] : c.template fetch<std::tuple<text, std::int64_t, text>>(
-             runtime_sql(R"(SELECT name, "unique", origin FROM pragma_index_list(?) ORDER BY name)"), t.name)) {
+    for (auto& [index, unique, origin, partial] : c.template fetch<std::tuple<text, std::int64_t, text, std::int64_t>>(
+             runtime_sql(R"(SELECT name, "unique", origin, partial FROM pragma_index_list(?) ORDER BY name)"), t.name)) {
         if (origin == "pk") continue;
         std::vector<std::string> columns;
         for (auto& [column] : c.template fetch<std::tuple<std::optional<text>>>(
@@ -186,7 +187,7 @@ live_table inspect_sqlite_table(Connection& c, std::string name) {
         auto sql = c.template fetch<std::tuple<std::optional<text>>>(
             runtime_sql("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?"), index);
         t.indexes.push_back({.name = index, .columns = std::move(columns), .unique = unique != 0,
-                             .sql = sql.empty() ? text() : std::get<0>(sql[0]).value_or("")});
+                             .sql = sql.empty() ? text() : std::get<0>(sql[0]).value_or(""), .partial = partial != 0});
     }
     for (auto& [parent, from, to, on_update_text, on_delete_text] :
          c.template fetch<std::tuple<text, text, std::optional<text>, text, text>>(
@@ -250,8 +251,8 @@ live_table inspect_postgresql_table(Connection& c, std::string name) {
                                       .update_action = static_cast<on_update>(referential_action_named(on_update_code))});
     }
     // Indexes that no constraint owns.
-    for (auto& [index, unique, column] : c.template fetch<std::tuple<text, bool, std::optional<text>>>(
-             runtime_sql("SELECT i.relname::text, ix.indisunique, a.attname::text "
+    for (auto& [index, unique, column, partial] : c.template fetch<std::tuple<text, bool, std::optional<text>, bool>>(
+             runtime_sql("SELECT i.relname::text, ix.indisunique, a.attname::text, ix.indpred IS NOT NULL "
                          "FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid "
                          "JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
                          "JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) ON true "
@@ -261,7 +262,7 @@ live_table inspect_postgresql_table(Connection& c, std::string name) {
                          "ORDER BY i.relname, k.ord"),
              t.name)) {
         if (t.indexes.empty() || t.indexes.back().name != index)
-            t.indexes.push_back({.name = index, .columns = {}, .unique = unique, .sql = {}});
+            t.indexes.push_back({.name = index, .columns = {}, .unique = unique, .sql = {}, .partial = partial});
         t.indexes.back().columns.push_back(column.value_or(""));
     }
     return t;

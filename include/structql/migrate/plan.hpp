@@ -302,6 +302,10 @@ struct migration_planner {
             std::string not_null;
             for (std::size_t k = 0; k < index.columns.size(); ++k)
                 not_null += (k > 0 ? " AND " : "") + quoted(t.columns[index.columns[k]].name) + " IS NOT NULL";
+            if (!index.predicate.empty()) {  // a partial index: only its rows need be unique
+                if (names_new_column(index.predicate)) continue;
+                not_null += " AND (" + std::string(index.predicate) + ")";
+            }
             if (std::int64_t rows = count("SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM " + table_name +
                                           " WHERE " + not_null + " GROUP BY " + columns + " HAVING count(*) > 1) d"))
                 throw migration_error("migration refused, nothing changed: table \"" + std::string(t.name) +

@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -21,6 +23,7 @@
 #include "structql/query/cte.hpp"
 #include "structql/query/expressions.hpp"
 #include "structql/query/keyset.hpp"
+#include "structql/query/onupdate.hpp"
 #include "structql/query/parts.hpp"
 #include "structql/query/rows.hpp"
 
@@ -32,9 +35,24 @@ inline constexpr nowait_t nowait{};
 struct skip_locked_t {};
 inline constexpr skip_locked_t skip_locked{};
 
+// yield_per(n, fn, sq::expunge_batches): after fn(batch), the session flushes and stops tracking
+// the objects the batch loaded (their memory goes to the next batch).
+struct expunge_batches_t {};
+inline constexpr expunge_batches_t expunge_batches{};
+
 namespace detail {
 template <class Source, class Parts, auto... Members>
 class joined_query;  // session/joined_load.hpp
+
+// Rows per FETCH of for_each() on PostgreSQL.
+inline constexpr int stream_batch = 1000;
+
+// fn(args...): false when fn returns a bool that says stop.
+template <class F, class... A>
+bool call_continues(F& fn, A&&... args) {
+    if constexpr (std::is_same_v<std::invoke_result_t<F&, A...>, bool>) return fn(std::forward<A>(args)...);
+    else return fn(std::forward<A>(args)...), true;
+}
 }  // namespace detail
 
 template <class Source, class Parts>
@@ -236,13 +254,30 @@ public:
         return rows;
     }
 
-    // Calls fn(row) for each row as it is read, without collecting them.
+    // Calls fn(row) for each row as it is read, without collecting them; fn may return false to
+    // stop. The client never holds the whole result: PostgreSQL sends it through a cursor, 1000
+    // rows at a time, and other statements may run on the connection (or session) from fn.
     template <class F>
     void for_each(F&& fn) const {
-        run<detail::statement_kind::rows>([&](const auto& statement) {
-            fn(detail::access::read_row<Parts>(*source_, statement));
-            return true;
-        });
+        run<detail::statement_kind::rows>(
+            [&](const auto& statement) { return detail::call_continues(fn, detail::access::read_row<Parts>(*source_, statement)); },
+            detail::stream_batch);
+    }
+
+    // Reads the rows n at a time (PostgreSQL: FETCH n) and calls fn(std::span<row_type>) with
+    // each batch; fn may return false to stop. A session keeps the batches' objects tracked
+    // (SQLAlchemy's yield_per); with sq::expunge_batches it flushes after each fn(batch) and
+    // stops tracking the objects that batch loaded, whose memory the next batch reuses.
+    template <class F>
+    void yield_per(std::size_t n, F&& fn) const {
+        read_batches<false>(n, fn);
+    }
+    template <class F>
+    void yield_per(std::size_t n, F&& fn, expunge_batches_t) const {
+        static_assert(tracked && !Parts::projected && std::tuple_size_v<typename Parts::joins_type> == 0,
+                      "StructQL: yield_per(n, fn, expunge_batches) untracks a session's objects: use it on a "
+                      "session's query of one model (no join or select)");
+        read_batches<true>(n, fn);
     }
 
     // The first row: nullptr / std::nullopt when there is none. LIMIT 1 is added unless the
@@ -419,22 +454,49 @@ private:
         }
     }
 
+    // batch > 0: a stream (for_each, yield_per), its rows received that many at a time.
     template <detail::statement_kind Kind, class RowFn>
-    void run(RowFn&& on_row) const {
+    void run(RowFn&& on_row, int batch = 0) const {
         auto binder = [&](auto& statement) {
             int index = 1;
             parts_.bind(statement, index);
         };
-        if constexpr (!dynamic) {
-            detail::access::select_rows<reads>(*source_, static_text<Kind>(), false, binder, on_row);
-        } else {
-            std::string s = text<Kind>();
-            detail::access::select_rows<reads>(*source_, s, true, binder, on_row);
-        }
+        std::string runtime;
+        if constexpr (dynamic) runtime = text<Kind>();
+        std::string_view s = dynamic ? std::string_view(runtime) : static_text<Kind>();
+        if (batch > 0) detail::access::stream_rows<reads>(*source_, s, dynamic, batch, binder, on_row);
+        else detail::access::select_rows<reads>(*source_, s, dynamic, binder, on_row);
+    }
+
+    template <bool Expunge, class F>
+    void read_batches(std::size_t n, F& fn) const {
+        if (n == 0 || n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+            throw invalid_request_error("yield_per(n): n must be at least 1 (and fit an int), not " + std::to_string(n));
+        std::vector<row_type> batch;
+        batch.reserve(n);
+        std::size_t mark = 0;
+        bool more = true;
+        auto hand_over = [&] {
+            std::size_t end = 0;
+            if constexpr (Expunge) end = detail::access::batch_mark<T>(*source_);
+            more = detail::call_continues(fn, std::span<row_type>(batch));
+            if constexpr (Expunge) detail::access::release_batch<T>(*source_, mark, end);
+            batch.clear();
+        };
+        run<detail::statement_kind::rows>(
+            [&](const auto& statement) {
+                if constexpr (Expunge)
+                    if (batch.empty()) mark = detail::access::batch_mark<T>(*source_);
+                batch.push_back(detail::access::read_row<Parts>(*source_, statement));
+                if (batch.size() == n) hand_over();
+                return more;
+            },
+            static_cast<int>(n));
+        if (!batch.empty() && more) hand_over();
     }
 
     // PostgreSQL locks the rows of a plain query only: not of DISTINCT, GROUP BY or the nullable
-    // side of an outer join (aggregates are its error at run time).
+    // side of an outer join; aggregates and having() are refused where the text is written (parts.hpp).
     template <const char* Lock>
     auto locked() const {
         static_assert(!Parts::is_distinct && std::is_same_v<typename Parts::group, detail::type_list<>> &&
@@ -459,9 +521,19 @@ private:
         return P{{}, parts_.where, {}, {}, 0, 0};
     }
 
+    // The sets given, and table_args' onupdate members that they leave out.
     template <class Returned, class OnRow, auto... Members, class... E>
     std::size_t run_update(const Returned& returned, OnRow&& on_row, const assignment<Members, E>&... assignments) const {
         static_assert(sizeof...(Members) > 0, "StructQL: update() needs at least one set<&T::member>(value)");
+        static_assert((std::is_same_v<typename column_expression<Members>::model, T> && ...),
+                      "StructQL: update() sets columns of the query's own model only");
+        if constexpr (detail::has_onupdate<T>)
+            return std::apply([&](const auto&... more) { return run_update_of(returned, on_row, assignments..., more...); },
+                              detail::onupdate_assignments<T, Members...>());
+        else return run_update_of(returned, on_row, assignments...);
+    }
+    template <class Returned, class OnRow, auto... Members, class... E>
+    std::size_t run_update_of(const Returned& returned, OnRow&& on_row, const assignment<Members, E>&... assignments) const {
         static_assert((std::is_same_v<typename column_expression<Members>::model, T> && ...),
                       "StructQL: update() sets columns of the query's own model only");
         check_bulk();

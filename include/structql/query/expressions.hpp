@@ -321,6 +321,13 @@ struct binary_expression : expression_tag {
     }
 };
 
+// Whether an expression holds an aggregate or a window function (specialised in
+// query/functions.hpp): PostgreSQL locks no rows of such a query (for_update() refuses it).
+template <class E>
+inline constexpr bool groups_rows = false;
+template <class L, class R, const char* Op, class V>
+inline constexpr bool groups_rows<binary_expression<L, R, Op, V>> = groups_rows<L> || groups_rows<R>;
+
 // C LIKE pattern ESCAPE e: the escape character bound (like(pattern, escape)) or the fixed
 // detail::like_escape (starts_with, ends_with, contains).
 template <class C, class Pattern, bool BoundEscape>

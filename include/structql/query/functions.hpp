@@ -269,6 +269,16 @@ struct extract_expression : expression_tag {
     }
 };
 
+template <const char* Name, class E, class V, bool Nullable>
+inline constexpr bool groups_rows<function_call<Name, E, V, Nullable>> =
+    Name == fn_count || Name == fn_sum || Name == fn_avg || Name == fn_min || Name == fn_max || groups_rows<E>;
+template <class F, class P, class O>
+inline constexpr bool groups_rows<window_expression<F, P, O>> = true;
+template <class A, class B>
+inline constexpr bool groups_rows<coalesce_expression<A, B>> = groups_rows<A> || groups_rows<B>;
+template <sql::date_part Part, class E>
+inline constexpr bool groups_rows<extract_expression<Part, E>> = groups_rows<E>;
+
 // count(*)'s operand.
 struct star : expression_tag {
     using value_type = void;

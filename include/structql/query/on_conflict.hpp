@@ -6,14 +6,18 @@
 //   sq::on_conflict<&User::email>::do_update<&User::name>  those columns take the new row's values
 //   sq::on_conflict<&User::email>::do_update_all           every column but the key and the target
 //
+// DO UPDATE also sets the model's table_args onupdate members it leaves out (query/onupdate.hpp).
+//
 // The target is the primary key (all its members, for a composite key) or a unique<> member:
 // the databases accept only a target that has a unique index on exactly those columns, so
 // anything else is a compile error naming the model and the member.
+#include "structql/detail/std_parts.hpp"  // std::find, without <algorithm>'s ranges ones
 #include <array>
 #include <cstddef>
 #include <span>
 #include <type_traits>
 
+#include "structql/query/onupdate.hpp"
 #include "structql/reflect/names.hpp"
 #include "structql/schema/columns.hpp"
 #include "structql/schema/table.hpp"
@@ -27,6 +31,9 @@ namespace detail {
 struct conflict_view {
     std::span<const std::size_t> target;  // column indexes
     std::span<const std::size_t> set;     // empty: DO NOTHING
+    // DO UPDATE's table_args onupdate members that `set` leaves out: each set to its value,
+    // bound after the rows (detail::bind_onupdates).
+    std::span<const std::size_t> onupdate{};
 };
 
 template <class T, auto... Members>
@@ -89,7 +96,20 @@ struct conflict_sql<conflict_action<T, member_list<Target...>, All, Set...>> {
         }
         return out;
     }();
-    static constexpr conflict_view view{target, set};
+    static constexpr auto onupdate = [] {
+        constexpr auto all = onupdate_columns<T>();
+        constexpr std::size_t left_out = [&] {
+            std::size_t n = 0;
+            for (std::size_t c : all) n += set_count > 0 && std::find(set.begin(), set.end(), c) == set.end() ? 1 : 0;
+            return n;
+        }();
+        std::array<std::size_t, left_out> out{};
+        std::size_t n = 0;
+        for (std::size_t c : all)
+            if (set_count > 0 && std::find(set.begin(), set.end(), c) == set.end()) out[n++] = c;
+        return out;
+    }();
+    static constexpr conflict_view view{target, set, onupdate};
 };
 
 }  // namespace detail
@@ -123,6 +143,12 @@ constexpr void write_on_conflict(auto& out, const table_view& t, const structql:
         write_identifier<D>(out, t.columns[clause.set[i]].name);
         out.append(" = excluded.");
         write_identifier<D>(out, t.columns[clause.set[i]].name);
+    }
+    for (std::size_t column : clause.onupdate) {
+        out.append(", ");
+        write_identifier<D>(out, t.columns[column].name);
+        out.append(" = ");
+        D::write_placeholder(out);
     }
 }
 

@@ -348,6 +348,12 @@ struct query_parts {
                           "StructQL: for_update() / for_share() lock rows, which SQLite cannot: it locks the whole "
                           "database for its first writer (a session on a SQLite file begins IMMEDIATE: it holds "
                           "that lock from its first statement)");
+            static_assert(std::is_same_v<Having, detail::no_condition> &&
+                              ![]<class... E>(std::tuple<E...>*) { return (detail::groups_rows<E> || ...); }(
+                                  static_cast<Select*>(nullptr)),
+                          "StructQL: for_update() / for_share() lock the rows a query reads, which PostgreSQL "
+                          "cannot do for aggregates (count, sum, avg, min, max), window functions or having(): "
+                          "lock the rows in one query, aggregate in another (or in a subquery: scalar<Model>())");
             out.append(std::string_view(Lock));  // count() and exists() read (and lock) it as a subquery
         }
     }

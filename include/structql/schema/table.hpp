@@ -42,6 +42,7 @@ struct index_info {
     std::string_view name;
     std::span<const std::size_t> columns;  // column positions, in the index's order
     bool unique = false;
+    std::string_view predicate{};  // a partial index's WHERE condition (SQL); empty for a whole one
 };
 
 // A table_args sq::check: CONSTRAINT "name" CHECK (condition).
@@ -80,8 +81,8 @@ struct table_view {
             return true;
         };
         if (same(key_columns) || (wanted.size() == 1 && columns[wanted[0]].unique)) return true;
-        for (const index_info& index : indexes)
-            if (index.unique && same(index.columns)) return true;
+        for (const index_info& index : indexes)  // a partial one is no target without its WHERE
+            if (index.unique && index.predicate.empty() && same(index.columns)) return true;
         return false;
     }
 };
@@ -501,7 +502,7 @@ struct table_items<Model, table_args_t<Items...>> {
                 using item = std::tuple_element_t<P, std::tuple<Items...>>;
                 if constexpr (table_item<item>::is_index)
                     out[n++] = {std::get<P>(table_args_v<Model>.items).name, item_columns<Model, item>::value,
-                                table_item<item>::unique};
+                                table_item<item>::unique, std::get<P>(table_args_v<Model>.items).predicate};
             };
             (one(std::integral_constant<std::size_t, K>{}), ...);
         }(std::index_sequence_for<Items...>{});

@@ -5,6 +5,7 @@
 //   static constexpr auto table_args = sq::table_args(
 //       sq::unique_constraint<&Item::shop_id, &Item::sku>("uq_item_shop_sku"),  // UNIQUE over several columns
 //       sq::index<&Item::shop_id, &Item::price>("ix_item_shop_price"),         // CREATE INDEX over several
+//       sq::index<&Item::sku>("ix_item_live_sku").where("status <> 'gone'"),      // a partial index
 //       sq::check("price >= 0", "ck_item_price"),                                // CHECK (SQL text)
 //       sq::server_default<&Item::status>("'draft'"),                            // DEFAULT in the DDL
 //       sq::default_value<&Item::created>(now),                                  // filled at insert
@@ -21,19 +22,25 @@
 namespace structql {
 
 // UNIQUE over the members, in that order: a unique index named `name` (CREATE UNIQUE INDEX).
+// .where(sql) makes it partial: unique among the rows the condition (SQL) holds for only.
 template <auto... Members>
 struct unique_constraint_item {
     std::string_view name;
+    std::string_view predicate{};
+    constexpr unique_constraint_item where(std::string_view condition) const { return {name, condition}; }
 };
 template <auto... Members>
 constexpr unique_constraint_item<Members...> unique_constraint(std::string_view name) {
     return {name};
 }
 
-// An index over the members, in that order, named `name`.
+// An index over the members, in that order, named `name`; .where(sql) makes it partial
+// (CREATE INDEX ... WHERE (sql)): only the rows the condition holds for are in it.
 template <auto... Members>
 struct index_item {
     std::string_view name;
+    std::string_view predicate{};
+    constexpr index_item where(std::string_view condition) const { return {name, condition}; }
 };
 template <auto... Members>
 constexpr index_item<Members...> index(std::string_view name) {

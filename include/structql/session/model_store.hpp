@@ -243,8 +243,10 @@ struct model_store_base {
 
     // The tracked object for the row whose columns start at `first`: the one in the identity
     // map, unchanged, or a new one read from the row. Once per key type, not per model: a
-    // query or get() of a model compiles only a call to it.
-    virtual void* materialize(const typename Backend::statement_type& statement, int first) = 0;
+    // query or get() of a model compiles only a call to it. `refresh` (a row just locked, FOR
+    // UPDATE / FOR SHARE: SQLAlchemy's populate_existing): a tracked object without unflushed
+    // changes takes the row's values; one with changes keeps them, unrefreshed.
+    virtual void* materialize(const typename Backend::statement_type& statement, int first, bool refresh = false) = 0;
 };
 
 [[noreturn, gnu::cold]] inline void explain_foreign_key_violation(const table_view& t, const integrity_error& e) {
@@ -694,7 +696,7 @@ struct model_store final : model_store_base<Backend> {
         }
     }
 
-    void* materialize(const statement_type& statement, int first) override;
+    void* materialize(const statement_type& statement, int first, bool refresh = false) override;
 
     void after_rollback() override {
         ++this->generation;
@@ -726,9 +728,26 @@ struct model_store final : model_store_base<Backend> {
 
 // Out of the class body, so that separate compilation compiles it once (extern template).
 template <class Backend, class Key>
-void* model_store<Backend, Key>::materialize(const statement_type& statement, int first) {
+void* model_store<Backend, Key>::materialize(const statement_type& statement, int first, bool refresh) {
     Key key = ops.read_identity(statement, first);
-    if (auto it = identity.find(key); it != identity.end()) return it->second->object;
+    if (auto it = identity.find(key); it != identity.end()) {
+        entry& e = *it->second;
+        if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0) {
+            // Read whole into a new object first, as reload() does.
+            void* fresh = objects.make();
+            try {
+                ops.read_at(statement, fresh, first);
+                objects.object_from(e, fresh);
+            } catch (...) {
+                objects.release(fresh);
+                throw;
+            }
+            objects.release(fresh);
+            objects.take_snapshot(e);
+            ++this->generation;  // its foreign keys may have changed
+        }
+        return e.object;
+    }
     auto& e = objects.emplace();  // read in place: no object is built and then moved
     try {
         ops.read_at(statement, e.object, first);

@@ -346,10 +346,10 @@ private:
         if constexpr (Parts::projected) {
             return detail::value_rows<Parts>::read(statement);
         } else if constexpr (std::tuple_size_v<typename Parts::joins_type> == 0) {
-            return materialize<typename Parts::model>(statement, 0);
+            return materialize<typename Parts::model>(statement, 0, Parts::locks_rows);
         } else {
             return [&]<std::size_t... I>(std::index_sequence<I...>) {
-                return row_type<Parts>(materialize<typename Parts::model>(statement, 0),
+                return row_type<Parts>(materialize<typename Parts::model>(statement, 0, Parts::locks_rows),
                                        materialize_joined<Parts, I>(statement)...);
             }(std::make_index_sequence<std::tuple_size_v<typename Parts::joins_type>>{});
         }
@@ -366,13 +366,38 @@ private:
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
         check_usable();
         if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
-        select_each(sql, runtime_text, binder, on_row);
+        select_each(sql, runtime_text, 0, binder, on_row);
+    }
+    template <class Reads, class Binder, class OnRow>
+    void stream_rows(std::string_view sql, bool runtime_text, int batch, Binder&& binder, OnRow&& on_row) {
+        check_usable();
+        if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
+        select_each(sql, runtime_text, batch, binder, on_row);
     }
     // run_select for a query's rows, compiled once rather than once per query: a row costs one
     // indirect call, beside reading and tracking its object.
-    void select_each(std::string_view sql, bool runtime_text,
+    void select_each(std::string_view sql, bool runtime_text, int batch,
                      detail::function_ref<void(typename Backend::statement_type&)> binder,
                      detail::function_ref<bool(const typename Backend::statement_type&)> on_row);
+
+    // yield_per(n, fn, expunge_batches): objects of T tracked so far (where a batch begins)...
+    template <class T>
+    std::size_t batch_mark() {
+        return store_for<T>().objects.size();
+    }
+    // ... and, after fn(batch), a flush (the batch's changes are written, not lost), then the
+    // objects the batch loaded (tracked from `mark` to `end`) untracked; their memory is reused
+    // for the next batch unless fn tracked more objects of T after them or a savepoint is open.
+    template <class T>
+    void release_batch(std::size_t mark, std::size_t end) {
+        flush();
+        auto& store = store_for<T>();
+        if (store.objects.size() < end) return;  // expunge_all() in fn: untracked already
+        for (std::size_t i = mark; i < end; ++i) store.forget(store.objects.at(i));
+        relationships_.clear();
+        if (store.objects.size() == end && savepoints_.empty())
+            while (store.objects.size() > mark) store.objects.pop_back();
+    }
 
     // A bulk UPDATE or DELETE: flushes, runs it, then brings the tracked objects it reached in
     // line: updated ones are reloaded, deleted ones count as removed (rollback restores them).
@@ -423,21 +448,21 @@ private:
     }
     // Callers have checked that the session is usable.
     template <class Binder, class OnRow>
-    void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
+    void run_select(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row, int batch = 0) {
         auto& c = connection();
         struct reading {
             std::size_t& statements;
             explicit reading(std::size_t& n) : statements(++n) {}
             ~reading() { --statements; }
         } scope(reading_);
-        detail::run_statement(c, sql, runtime_text, binder, on_row);
+        detail::stream_statement(c, sql, runtime_text, binder, batch, on_row);
     }
 
     // The tracked object for the row whose T columns start at `first`: the one in the identity
     // map, unchanged, or a new one read from the row.
     template <class T, class Statement>
-    T* materialize(const Statement& statement, int first) {
-        return static_cast<T*>(store_for<T>().materialize(statement, first));
+    T* materialize(const Statement& statement, int first, bool refresh = false) {
+        return static_cast<T*>(store_for<T>().materialize(statement, first, refresh));
     }
 
     template <class Parts, std::size_t I, class Statement>
@@ -448,7 +473,7 @@ private:
         if constexpr (J::outer) {
             if (detail::model_missing<M>(statement, first)) return static_cast<M*>(nullptr);
         }
-        return materialize<M>(statement, first);
+        return materialize<M>(statement, first, Parts::locks_rows);
     }
 
     template <class T>
@@ -751,10 +776,10 @@ void* basic_session<Backend>::find_or_load(detail::model_store<Backend, Key>& st
 }
 
 template <class Backend>
-void basic_session<Backend>::select_each(std::string_view sql, bool runtime_text,
+void basic_session<Backend>::select_each(std::string_view sql, bool runtime_text, int batch,
                                          detail::function_ref<void(typename Backend::statement_type&)> binder,
                                          detail::function_ref<bool(const typename Backend::statement_type&)> on_row) {
-    run_select(sql, runtime_text, binder, on_row);
+    run_select(sql, runtime_text, binder, on_row, batch);
 }
 
 template <class Backend>

@@ -144,8 +144,8 @@ struct drop_table_text {
     }
 };
 
-// CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b"): an index of the table (indexed<>
-// members', then table_args'); `if_not_exists` for create_all.
+// CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b") [WHERE (condition)]: an index of the
+// table (indexed<> members', then table_args'); `if_not_exists` for create_all.
 template <class D>
 constexpr void write_create_index(auto& out, const table_view& t, const index_info& index, bool if_not_exists) {
     out.append(index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
@@ -159,6 +159,11 @@ constexpr void write_create_index(auto& out, const table_view& t, const index_in
         write_identifier<D>(out, t.columns[index.columns[k]].name);
     }
     out.append(')');
+    if (!index.predicate.empty()) {
+        out.append(" WHERE (");
+        out.append(index.predicate);
+        out.append(')');
+    }
 }
 
 template <class D, class T, std::size_t N>

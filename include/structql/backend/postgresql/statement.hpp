@@ -42,6 +42,16 @@ struct link {
     detail::engine_context* context = nullptr;
     std::int64_t changes = 0;
     bool broken = false;  // the server went away: the pool must not keep the connection
+    std::uint64_t cursors = 0;  // cursors declared, for unique names
+
+    // Records the client memory a result holds (engine_statistics::largest_result_bytes).
+    void note_size(const PGresult* result) noexcept {
+        auto bytes = static_cast<std::uint64_t>(PQresultMemorySize(result));
+        auto& largest = context->statistics.largest_result_bytes;
+        for (std::uint64_t seen = largest.load(std::memory_order_relaxed);
+             bytes > seen && !largest.compare_exchange_weak(seen, bytes, std::memory_order_relaxed);) {
+        }
+    }
 
     // Records the row count of an INSERT, UPDATE, DELETE or MERGE (as sqlite3_changes does).
     void note_command(const PGresult* result) noexcept {
@@ -241,12 +251,18 @@ public:
     bool step() {
         if (!executed_) {
             started();
-            receive(detail::pg::result_ptr(PQexecPrepared(link_->conn, name_.c_str(), static_cast<int>(values_.size()),
-                                                          values_.data(), lengths_.data(), formats_.data(),
-                                                          binary_results_ ? 1 : 0)));
+            if (batch_ > 0) open_cursor();
+            else
+                receive(detail::pg::result_ptr(PQexecPrepared(link_->conn, name_.c_str(), static_cast<int>(values_.size()),
+                                                              values_.data(), lengths_.data(), formats_.data(),
+                                                              binary_results_ ? 1 : 0)));
         }
         if (row_ < rows_) ++row_;
-        return row_ < rows_;
+        if (row_ == rows_ && rows_ == batch_ && !cursor_.empty()) {
+            fetch();
+            row_ = rows_ > 0 ? 0 : -1;
+        }
+        return row_ >= 0 && row_ < rows_;
     }
 
     // Takes the result of a run: step() then reads its rows.
@@ -255,12 +271,35 @@ public:
         result_ = std::move(result);
         link_->check(result_, sql_, PGRES_TUPLES_OK);
         link_->note_command(result_.get());
+        link_->note_size(result_.get());
         rows_ = PQntuples(result_.get());
         row_ = -1;
     }
 
+    // The next run reads its rows `batch` at a time through a cursor (DECLARE ... CURSOR, FETCH
+    // FORWARD batch), in the connection's transaction or, outside one, in a transaction of its
+    // own, committed by finish(): the client holds one batch at a time, and the connection is
+    // free between batches for other statements (the row callback's).
+    void stream(int batch) noexcept { batch_ = batch; }
+
+    // Ends a stream that was read to its end or left early: CLOSE, then COMMIT of its own
+    // transaction. Errors are thrown here; reset() cleans up quietly after an exception.
+    void finish() {
+        if (cursor_.empty()) return;
+        std::string cursor = std::exchange(cursor_, {});
+        bool own = std::exchange(own_transaction_, false);
+        if (PQtransactionStatus(link_->conn) == PQTRANS_INERROR) {
+            if (own) link_->run("ROLLBACK");
+            return;
+        }
+        link_->run("CLOSE " + cursor);
+        if (own) link_->run("COMMIT");
+    }
+
     // Makes the statement ready to bind and run again, dropping its result and bindings.
     void reset() noexcept {
+        if (!cursor_.empty()) abandon_stream();
+        batch_ = 0;
         result_.reset();
         rows_ = 0;
         row_ = -1;
@@ -390,6 +429,64 @@ private:
             throw detail::conversion_failure("a string with a NUL byte: PostgreSQL text cannot hold one (store bytes as a blob)");
     }
 
+    // DECLARE with the statement's parameters (typed as the prepared statement has them), then
+    // the first FETCH.
+    void open_cursor() {
+        executed_ = true;
+        if (PQtransactionStatus(link_->conn) == PQTRANS_IDLE) {
+            link_->run("BEGIN");
+            own_transaction_ = true;
+        }
+        std::string cursor = "structql_cursor_" + std::to_string(++link_->cursors);
+        std::string declare = "DECLARE " + cursor + " NO SCROLL CURSOR FOR " + std::string(sql_);
+        detail::pg::result_ptr declared(PQexecParams(link_->conn, declare.c_str(), static_cast<int>(values_.size()),
+                                                     param_types_.data(), values_.data(), lengths_.data(),
+                                                     formats_.data(), 0));
+        if (!declared || PQresultStatus(declared.get()) != PGRES_COMMAND_OK) {
+            if (std::exchange(own_transaction_, false)) detail::pg::result_ptr(PQexec(link_->conn, "ROLLBACK"));
+            link_->fail(declared.get(), sql_);
+        }
+        cursor_ = std::move(cursor);
+        fetch_text_ = "FETCH FORWARD " + std::to_string(batch_) + " FROM " + cursor_;
+        fetch();
+    }
+    void fetch() {
+        detail::pg::result_ptr result(
+            PQexecParams(link_->conn, fetch_text_.c_str(), 0, nullptr, nullptr, nullptr, nullptr, binary_results_ ? 1 : 0));
+        const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+        if (state && std::string_view(state) == "34000") {  // invalid_cursor_name
+            cursor_.clear();
+            own_transaction_ = false;
+            throw operational_error(
+                "the rows of a stream (for_each / yield_per on PostgreSQL) are read through a cursor, which ended "
+                "with its transaction: a COMMIT or ROLLBACK ran inside the loop (an autocommit flush, raw SQL); "
+                "end the transaction after the loop [SQL: " + std::string(sql_) + "]",
+                database_code{.sqlite = 0, .sqlstate = "34000"});
+        }
+        receive(std::move(result));
+    }
+    // After an exception: the cursor closed (or its failed transaction rolled back when it is the
+    // stream's own), so that the connection goes on; a connection that cannot is marked broken.
+    void abandon_stream() noexcept {
+        std::string cursor = std::exchange(cursor_, {});
+        bool own = std::exchange(own_transaction_, false);
+        if (!link_->conn || link_->broken) return;
+        auto quietly = [&](const std::string& sql) {
+            detail::pg::result_ptr result(PQexec(link_->conn, sql.c_str()));
+            if (PQstatus(link_->conn) == CONNECTION_BAD) link_->broken = true;
+            return result && PQresultStatus(result.get()) == PGRES_COMMAND_OK;
+        };
+        if (PQtransactionStatus(link_->conn) == PQTRANS_INERROR) {
+            if (own) quietly("ROLLBACK");
+            return;
+        }
+        if (!quietly("CLOSE " + cursor) && own) {
+            quietly("ROLLBACK");
+            return;
+        }
+        if (own) quietly("COMMIT");
+    }
+
     void started() {
         executed_ = true;
         auto* context = link_->context;
@@ -461,6 +558,10 @@ private:
     int rows_ = 0;
     int row_ = -1;
     bool executed_ = false;
+    int batch_ = 0;            // rows per FETCH of a stream; 0: one PQexecPrepared
+    std::string cursor_;       // the stream's open cursor
+    std::string fetch_text_;
+    bool own_transaction_ = false;  // the stream began the transaction it reads in
     std::chrono::steady_clock::time_point started_;
     std::vector<std::string> parameters_;
 };
