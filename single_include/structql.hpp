@@ -1839,6 +1839,9 @@ struct sqlite_dialect : standard_dialect {
     // compares integers and reals exactly as they are.
     static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
 
+    // ilike / icontains ...: SQLite's LIKE ignores the case of ASCII letters (not of others).
+    static constexpr std::string_view case_insensitive_like = " LIKE ";
+
     // extract<part>(x): strftime reads the text DATETIME, DATE and TIME are stored as (a time
     // of day as 2000-01-01); whole seconds.
     static constexpr void write_extract_open(auto& out, date_part part, column_type) {
@@ -2860,7 +2863,7 @@ template <class E, const char* Op>
 struct postfix_expression;
 template <class C, class Low, class High>
 struct between_expression;
-template <class C, class Pattern, bool BoundEscape>
+template <class C, class Pattern, bool BoundEscape, bool IgnoreCase = false>
 struct like_expression;
 
 // The escape character starts_with / ends_with / contains put before a user's %, _ and itself.
@@ -3015,6 +3018,30 @@ struct column_expression : expression_tag {
     {
         return literal_like("%" + detail::escape_like(text) + "%");
     }
+    // The same ignoring letter case on both databases (SQLAlchemy's ilike, icontains, ...):
+    // PostgreSQL's ILIKE, SQLite's LIKE (which ignores the case of ASCII letters only). In
+    // ilike's pattern a backslash escapes %, _ and itself, as PostgreSQL's LIKE does by default.
+    template <class V>
+        requires std::is_convertible_v<V, value_type>
+    auto ilike(V&& pattern) const {
+        return detail::like_expression<column_expression, detail::value_node<column_expression>, false, true>{
+            {}, detail::bind_as<column_expression>(std::forward<V>(pattern)), {}};
+    }
+    auto istarts_with(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like<true>(detail::escape_like(text) + "%");
+    }
+    auto iends_with(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like<true>("%" + detail::escape_like(text));
+    }
+    auto icontains(std::string_view text) const
+        requires std::is_same_v<typename value_traits<value_type>::storage_type, std::string>
+    {
+        return literal_like<true>("%" + detail::escape_like(text) + "%");
+    }
     // IN (?, ?, ...) over a container of values; an empty container matches nothing.
     template <class Range>
         requires requires(const Range& r) {
@@ -3052,8 +3079,9 @@ struct column_expression : expression_tag {
     auto is_not_null() const { return detail::postfix_expression<column_expression, detail::op_is_not_null>{}; }
 
 private:
+    template <bool IgnoreCase = false>
     static auto literal_like(std::string pattern) {
-        return detail::like_expression<column_expression, detail::bound_value<std::string>, false>{
+        return detail::like_expression<column_expression, detail::bound_value<std::string>, false, IgnoreCase>{
             {}, {{}, std::move(pattern)}, {}};
     }
 };
@@ -3114,8 +3142,9 @@ template <class L, class R, const char* Op, class V>
 inline constexpr bool groups_rows<binary_expression<L, R, Op, V>> = groups_rows<L> || groups_rows<R>;
 
 // C LIKE pattern ESCAPE e: the escape character bound (like(pattern, escape)) or the fixed
-// detail::like_escape (starts_with, ends_with, contains).
-template <class C, class Pattern, bool BoundEscape>
+// detail::like_escape (starts_with, ends_with, contains); with IgnoreCase the dialect's
+// case-insensitive LIKE (ilike, icontains, ...).
+template <class C, class Pattern, bool BoundEscape, bool IgnoreCase>
 struct like_expression : expression_tag {
     Pattern pattern;
     bound_value<std::string> escape;  // unused unless BoundEscape
@@ -3128,7 +3157,7 @@ struct like_expression : expression_tag {
     static constexpr void write(auto& out, const like_expression* = nullptr) {
         out.append('(');
         C::template write<D>(out);
-        out.append(std::string_view(op_like));
+        out.append(IgnoreCase ? D::case_insensitive_like : std::string_view(op_like));
         Pattern::template write<D>(out);
         out.append(" ESCAPE ");
         if constexpr (BoundEscape) {
@@ -6711,6 +6740,7 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;
     { D::count_parameters(std::string_view()) } -> std::convertible_to<std::size_t>;  // constexpr: raw SQL checked at compile time
+    { D::case_insensitive_like } -> std::convertible_to<std::string_view>;     // " ILIKE ": ilike(), icontains(), ...
     D::write_extract_open(out, sql::date_part::year, column_type::timestamp);    // extract<part>(x): before x
     D::write_extract_close(out, sql::date_part::year, column_type::timestamp);   // and after it
 };

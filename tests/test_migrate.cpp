@@ -598,6 +598,10 @@ TEST_CASE("a SQLite rebuild keeps a table's unnamed CHECK constraints, and drops
     probe.exec("INSERT INTO gauge (id, level) VALUES (3, -1), (4, 100)");
     CHECK(probe.count("SELECT count(*) FROM gauge") == 4);
     CHECK(sq::plan_migration<migrate_unnamed_checks::models>(engine).empty());
+}
+
+// --- table_args: partial indexes ----------------------------------------------------------
+
 namespace migrate_args_partial {
 struct Item {
     std::int64_t id;

@@ -189,6 +189,27 @@ TEMPLATE_TEST_CASE("starts_with / ends_with / contains take %, _ and \\ literall
     CHECK(titles(col<&Post::title>.like("a!_b", '!')) == strings{"a_b"});
     CHECK(titles(col<&Post::title>.like("100!%%", '!')) == strings{"100% done"});
     CHECK(titles(col<&Post::title>.like("%!!%", '!')).empty());
+
+    // Ignoring letter case, alike on both databases; literal text stays literal.
+    f.file.exec("INSERT INTO posts (id, user_id, title) VALUES (20, 3, 'Ana Maria'), (21, 3, 'MARIANA'), (22, 3, 'mari_na')");
+    CHECK(titles(col<&Post::title>.icontains("mari")) == strings{"Ana Maria", "MARIANA", "mari_na"});
+    CHECK(titles(col<&Post::title>.icontains("I_N")) == strings{"mari_na"});
+    CHECK(titles(col<&Post::title>.istarts_with("ana")) == strings{"Ana Maria"});
+    CHECK(titles(col<&Post::title>.iends_with("NA")) == strings{"MARIANA", "mari_na"});
+    CHECK(titles(col<&Post::title>.ilike("%i_n%")) == strings{"MARIANA", "mari_na"});
+    CHECK(titles(col<&Post::title>.ilike("%i\\_n%")) == strings{"mari_na"});
+    if constexpr (TestType::is_sqlite)  // contains() follows LIKE's case rules
+        CHECK(titles(col<&Post::title>.contains("mari")) == strings{"Ana Maria", "MARIANA", "mari_na"});
+    else
+        CHECK(titles(col<&Post::title>.contains("mari")) == strings{"mari_na"});
+    // The same rows as the database's own case-insensitive match.
+    const std::string by_hand = TestType::is_sqlite ? "SELECT count(*) FROM posts WHERE lower(title) LIKE '%mari%'"
+                                                    : "SELECT count(*) FROM posts WHERE title ILIKE '%mari%'";
+    CHECK(f.file.count(by_hand) == 3);
+    using iq = decltype(db.template query<Post>().filter(col<&Post::title>.icontains("x")));
+    CHECK_THAT(std::string(iq::sql), Catch::Contains(std::string(R"(("posts"."title" )") +
+                                                     (TestType::is_sqlite ? "LIKE " : "ILIKE ") + f.p(1) +
+                                                     R"( ESCAPE '')"));
 }
 
 TEMPLATE_TEST_CASE("IN over a list (text cached per length) and over a subquery", "[query]", sqlite, postgresql) {

@@ -199,7 +199,7 @@ private:
         return with_db([&](session& db) {
             using sq::col;
             auto page = [&](auto query) { return query.order_by(col<&Pessoa::id>).limit(limit).offset(offset).all(); };
-            const auto name_filter = col<&Pessoa::nome>.contains(nome);  // literally: % and _ escaped
+            const auto name_filter = col<&Pessoa::nome>.icontains(nome);  // literally (% and _ escaped), any case
             std::vector<Pessoa*> rows =
                 idade_min || idade_max
                     ? page(db.template query<Pessoa>().filter(

@@ -37,6 +37,7 @@ concept sql_dialect = requires(detail::runtime_text& out) {
     { D::release_savepoint } -> std::convertible_to<std::string_view>;
     { D::rollback_to_savepoint } -> std::convertible_to<std::string_view>;
     { D::count_parameters(std::string_view()) } -> std::convertible_to<std::size_t>;  // constexpr: raw SQL checked at compile time
+    { D::case_insensitive_like } -> std::convertible_to<std::string_view>;     // " ILIKE ": ilike(), icontains(), ...
     D::write_extract_open(out, sql::date_part::year, column_type::timestamp);    // extract<part>(x): before x
     D::write_extract_close(out, sql::date_part::year, column_type::timestamp);   // and after it
 };

@@ -28,6 +28,9 @@ struct postgresql_dialect : standard_dialect {
         out.append(')');
     }
 
+    // ilike / icontains ...: ILIKE, by the database's locale.
+    static constexpr std::string_view case_insensitive_like = " ILIKE ";
+
     // extract<part>(x): a TIMESTAMPTZ's fields in UTC (as StructQL writes and reads it), not
     // in the session's time zone; whole seconds.
     static constexpr void write_extract_open(auto& out, date_part part, column_type) {

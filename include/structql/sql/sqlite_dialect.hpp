@@ -20,6 +20,9 @@ struct sqlite_dialect : standard_dialect {
     // compares integers and reals exactly as they are.
     static constexpr void write_typed_placeholder(auto& out, column_type) { write_placeholder(out); }
 
+    // ilike / icontains ...: SQLite's LIKE ignores the case of ASCII letters (not of others).
+    static constexpr std::string_view case_insensitive_like = " LIKE ";
+
     // extract<part>(x): strftime reads the text DATETIME, DATE and TIME are stored as (a time
     // of day as 2000-01-01); whole seconds.
     static constexpr void write_extract_open(auto& out, date_part part, column_type) {
