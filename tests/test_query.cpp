@@ -1209,6 +1209,15 @@ TEMPLATE_TEST_CASE("for_each and yield_per stream the rows - other statements in
         tx.commit();
     }
     CHECK(*probe.query("SELECT text FROM lines WHERE id = 1").at(0).at(0) == "x");
+    if constexpr (TestType::is_postgresql) {
+        // A COMMIT inside the loop ends the transaction, and with it the cursor: said, not hidden.
+        c.execute("BEGIN");
+        CHECK_THROWS_WITH(ordered.for_each([&](const Line&) {
+            if (TestType::in_transaction(c.native_handle())) c.execute("COMMIT");
+        }), Catch::Contains("ended with its transaction"));
+        CHECK_FALSE(TestType::in_transaction(c.native_handle()));
+        CHECK(c.template query<Line>().count() == static_cast<std::size_t>(rows));
+    }
 }
 
 // A session's yield_per: objects tracked batch by batch; with expunge_batches each batch is

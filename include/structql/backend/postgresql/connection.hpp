@@ -187,6 +187,11 @@ public:
             detail::pg::result_ptr result(PQexec(link_.conn, "ROLLBACK"));
             if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) link_.broken = true;
         }
+        if (!broken() && link_.cursor_left) {  // a stream's WITH HOLD cursor an aborted transaction kept open
+            detail::pg::result_ptr result(PQexec(link_.conn, "CLOSE ALL"));
+            if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) link_.broken = true;
+            link_.cursor_left = false;
+        }
     }
 
 private:

@@ -43,6 +43,7 @@ struct link {
     std::int64_t changes = 0;
     bool broken = false;  // the server went away: the pool must not keep the connection
     std::uint64_t cursors = 0;  // cursors declared, for unique names
+    bool cursor_left = false;   // a WITH HOLD cursor an aborted transaction kept from closing
 
     // Records the client memory a result holds (engine_statistics::largest_result_bytes).
     void note_size(const PGresult* result) noexcept {
@@ -277,23 +278,23 @@ public:
     }
 
     // The next run reads its rows `batch` at a time through a cursor (DECLARE ... CURSOR, FETCH
-    // FORWARD batch), in the connection's transaction or, outside one, in a transaction of its
-    // own, committed by finish(): the client holds one batch at a time, and the connection is
-    // free between batches for other statements (the row callback's).
+    // FORWARD batch): the client holds one batch at a time, and the connection is free between
+    // batches for other statements (the row callback's). In a transaction the cursor is read as
+    // the rows are made and ends with it; outside one it is WITH HOLD, which outlives the
+    // DECLARE's own transaction (and any the callback commits): the server makes the whole
+    // result at once and keeps it until CLOSE.
     void stream(int batch) noexcept { batch_ = batch; }
 
-    // Ends a stream that was read to its end or left early: CLOSE, then COMMIT of its own
-    // transaction. Errors are thrown here; reset() cleans up quietly after an exception.
+    // Ends a stream that was read to its end or left early (CLOSE). Errors are thrown here;
+    // reset() cleans up quietly after an exception.
     void finish() {
         if (cursor_.empty()) return;
         std::string cursor = std::exchange(cursor_, {});
-        bool own = std::exchange(own_transaction_, false);
-        if (PQtransactionStatus(link_->conn) == PQTRANS_INERROR) {
-            if (own) link_->run("ROLLBACK");
+        if (PQtransactionStatus(link_->conn) == PQTRANS_INERROR) {  // a cursor of that transaction goes with it
+            link_->cursor_left = link_->cursor_left || holdable_;
             return;
         }
         link_->run("CLOSE " + cursor);
-        if (own) link_->run("COMMIT");
     }
 
     // Makes the statement ready to bind and run again, dropping its result and bindings.
@@ -433,19 +434,14 @@ private:
     // the first FETCH.
     void open_cursor() {
         executed_ = true;
-        if (PQtransactionStatus(link_->conn) == PQTRANS_IDLE) {
-            link_->run("BEGIN");
-            own_transaction_ = true;
-        }
+        holdable_ = PQtransactionStatus(link_->conn) == PQTRANS_IDLE;
         std::string cursor = "structql_cursor_" + std::to_string(++link_->cursors);
-        std::string declare = "DECLARE " + cursor + " NO SCROLL CURSOR FOR " + std::string(sql_);
+        std::string declare = "DECLARE " + cursor + (holdable_ ? " NO SCROLL CURSOR WITH HOLD FOR " : " NO SCROLL CURSOR FOR ") +
+                              std::string(sql_);
         detail::pg::result_ptr declared(PQexecParams(link_->conn, declare.c_str(), static_cast<int>(values_.size()),
                                                      param_types_.data(), values_.data(), lengths_.data(),
                                                      formats_.data(), 0));
-        if (!declared || PQresultStatus(declared.get()) != PGRES_COMMAND_OK) {
-            if (std::exchange(own_transaction_, false)) detail::pg::result_ptr(PQexec(link_->conn, "ROLLBACK"));
-            link_->fail(declared.get(), sql_);
-        }
+        if (!declared || PQresultStatus(declared.get()) != PGRES_COMMAND_OK) link_->fail(declared.get(), sql_);
         cursor_ = std::move(cursor);
         fetch_text_ = "FETCH FORWARD " + std::to_string(batch_) + " FROM " + cursor_;
         fetch();
@@ -456,35 +452,25 @@ private:
         const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
         if (state && std::string_view(state) == "34000") {  // invalid_cursor_name
             cursor_.clear();
-            own_transaction_ = false;
             throw operational_error(
                 "the rows of a stream (for_each / yield_per on PostgreSQL) are read through a cursor, which ended "
-                "with its transaction: a COMMIT or ROLLBACK ran inside the loop (an autocommit flush, raw SQL); "
-                "end the transaction after the loop [SQL: " + std::string(sql_) + "]",
+                "with its transaction: a COMMIT or ROLLBACK ran inside the loop (raw SQL); end the transaction "
+                "after the loop [SQL: " + std::string(sql_) + "]",
                 database_code{.sqlite = 0, .sqlstate = "34000"});
         }
         receive(std::move(result));
     }
-    // After an exception: the cursor closed (or its failed transaction rolled back when it is the
-    // stream's own), so that the connection goes on; a connection that cannot is marked broken.
+    // After an exception: the cursor closed, so that the connection goes on (in an aborted
+    // transaction it cannot be: a WITH HOLD one is closed when the pool takes the connection back).
     void abandon_stream() noexcept {
         std::string cursor = std::exchange(cursor_, {});
-        bool own = std::exchange(own_transaction_, false);
         if (!link_->conn || link_->broken) return;
-        auto quietly = [&](const std::string& sql) {
-            detail::pg::result_ptr result(PQexec(link_->conn, sql.c_str()));
-            if (PQstatus(link_->conn) == CONNECTION_BAD) link_->broken = true;
-            return result && PQresultStatus(result.get()) == PGRES_COMMAND_OK;
-        };
         if (PQtransactionStatus(link_->conn) == PQTRANS_INERROR) {
-            if (own) quietly("ROLLBACK");
+            link_->cursor_left = link_->cursor_left || holdable_;
             return;
         }
-        if (!quietly("CLOSE " + cursor) && own) {
-            quietly("ROLLBACK");
-            return;
-        }
-        if (own) quietly("COMMIT");
+        detail::pg::result_ptr closed(PQexec(link_->conn, ("CLOSE " + cursor).c_str()));
+        if (PQstatus(link_->conn) == CONNECTION_BAD) link_->broken = true;
     }
 
     void started() {
@@ -561,7 +547,7 @@ private:
     int batch_ = 0;            // rows per FETCH of a stream; 0: one PQexecPrepared
     std::string cursor_;       // the stream's open cursor
     std::string fetch_text_;
-    bool own_transaction_ = false;  // the stream began the transaction it reads in
+    bool holdable_ = false;    // the cursor is WITH HOLD (declared outside a transaction)
     std::chrono::steady_clock::time_point started_;
     std::vector<std::string> parameters_;
 };
