@@ -2773,6 +2773,7 @@ struct from_item {
     static constexpr bool is_table = true;
     static constexpr bool has_model = true;
     static constexpr std::string_view name = table<S>::name;
+    static constexpr std::string_view table_name = table<S>::name;  // the table it reads, if any
     template <class D>
     static constexpr void write(auto& out) {
         sql::write_identifier<D>(out, table<S>::name);
@@ -2785,6 +2786,7 @@ struct from_item<S> {
     static constexpr bool is_table = false;
     static constexpr bool has_model = S::has_model;
     static constexpr std::string_view name = S::name;
+    static constexpr std::string_view table_name = S::table_name;
     template <class D>
     static constexpr void write(auto& out) {
         S::template write_from<D>(out);
@@ -2804,6 +2806,7 @@ struct alias {
     using source_model = Model;
     static constexpr bool has_model = true;
     static constexpr std::string_view name = Name.view();
+    static constexpr std::string_view table_name = table<Model>::name;
     template <auto Member>
     static constexpr column_expression<Member, alias> col{};
     template <class D>
@@ -4211,6 +4214,26 @@ inline constexpr bool all_have_models = true;
 template <class... J>
 inline constexpr bool all_have_models<std::tuple<J...>> = (from_item<typename J::source>::has_model && ...);
 
+// Whether a query's FROM / JOIN items (Items) go by distinct names, and its CTEs (With) by names
+// no table it reads has: a CTE named as one would stand for that table, silently.
+template <class Items, class With>
+inline constexpr bool names_distinct = false;
+template <class... S, class... C>
+inline constexpr bool names_distinct<type_list<S...>, std::tuple<C...>> = [] {
+    constexpr std::string_view items[] = {from_item<S>::name..., from_item<typename C::name_type>::name...};
+    constexpr std::string_view tables[] = {from_item<S>::table_name..., std::string_view{}};
+    for (std::size_t i = 0; i < std::size(items); ++i) {
+        if (i < sizeof...(S)) {
+            for (std::size_t j = i + 1; j < sizeof...(S); ++j)
+                if (items[i] == items[j]) return false;
+        } else {
+            for (std::string_view t : tables)
+                if (items[i] == t) return false;
+        }
+    }
+    return true;
+}();
+
 template <class Joins>
 inline constexpr bool has_outer_join = false;
 template <class... J>
@@ -4366,6 +4389,9 @@ struct query_parts {
     }
 
     using all_models = detail::concat_t<detail::type_list<T>, typename detail::join_models<Joins>::type>;
+    static_assert(detail::names_distinct<all_models, With>,
+                  "StructQL: two FROM / JOIN items of one query have the same name, or a CTE has the name of a table "
+                  "the query reads (it would stand for that table): rename the alias or CTE");
     using reads = typename detail::query_reads<model, Joins, Where, Select, Having, With>::type;
 
     static constexpr bool dynamic = Where::dynamic || Having::dynamic || detail::any_dynamic<Joins>::value ||
@@ -4669,6 +4695,7 @@ struct cte_name {
     static constexpr bool has_model = true;
     static constexpr bool names_a_cte = true;
     static constexpr std::string_view name = Name.view();
+    static constexpr std::string_view table_name{};
     template <auto Member>
     static constexpr column_expression<Member, cte_name> col{};
     template <class D>
@@ -4741,6 +4768,7 @@ struct selected_cte_name<std::tuple<E...>, Name> {
     static constexpr bool has_model = false;
     static constexpr bool names_a_cte = true;
     static constexpr std::string_view name = Name.view();
+    static constexpr std::string_view table_name{};
     template <std::size_t I>
         requires(I < sizeof...(E))
     static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>> column{};

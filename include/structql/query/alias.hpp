@@ -38,6 +38,7 @@ struct from_item {
     static constexpr bool is_table = true;
     static constexpr bool has_model = true;
     static constexpr std::string_view name = table<S>::name;
+    static constexpr std::string_view table_name = table<S>::name;  // the table it reads, if any
     template <class D>
     static constexpr void write(auto& out) {
         sql::write_identifier<D>(out, table<S>::name);
@@ -50,6 +51,7 @@ struct from_item<S> {
     static constexpr bool is_table = false;
     static constexpr bool has_model = S::has_model;
     static constexpr std::string_view name = S::name;
+    static constexpr std::string_view table_name = S::table_name;
     template <class D>
     static constexpr void write(auto& out) {
         S::template write_from<D>(out);
@@ -69,6 +71,7 @@ struct alias {
     using source_model = Model;
     static constexpr bool has_model = true;
     static constexpr std::string_view name = Name.view();
+    static constexpr std::string_view table_name = table<Model>::name;
     template <auto Member>
     static constexpr column_expression<Member, alias> col{};
     template <class D>

@@ -43,6 +43,7 @@ struct cte_name {
     static constexpr bool has_model = true;
     static constexpr bool names_a_cte = true;
     static constexpr std::string_view name = Name.view();
+    static constexpr std::string_view table_name{};
     template <auto Member>
     static constexpr column_expression<Member, cte_name> col{};
     template <class D>
@@ -115,6 +116,7 @@ struct selected_cte_name<std::tuple<E...>, Name> {
     static constexpr bool has_model = false;
     static constexpr bool names_a_cte = true;
     static constexpr std::string_view name = Name.view();
+    static constexpr std::string_view table_name{};
     template <std::size_t I>
         requires(I < sizeof...(E))
     static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>> column{};

@@ -134,6 +134,26 @@ inline constexpr bool all_have_models = true;
 template <class... J>
 inline constexpr bool all_have_models<std::tuple<J...>> = (from_item<typename J::source>::has_model && ...);
 
+// Whether a query's FROM / JOIN items (Items) go by distinct names, and its CTEs (With) by names
+// no table it reads has: a CTE named as one would stand for that table, silently.
+template <class Items, class With>
+inline constexpr bool names_distinct = false;
+template <class... S, class... C>
+inline constexpr bool names_distinct<type_list<S...>, std::tuple<C...>> = [] {
+    constexpr std::string_view items[] = {from_item<S>::name..., from_item<typename C::name_type>::name...};
+    constexpr std::string_view tables[] = {from_item<S>::table_name..., std::string_view{}};
+    for (std::size_t i = 0; i < std::size(items); ++i) {
+        if (i < sizeof...(S)) {
+            for (std::size_t j = i + 1; j < sizeof...(S); ++j)
+                if (items[i] == items[j]) return false;
+        } else {
+            for (std::string_view t : tables)
+                if (items[i] == t) return false;
+        }
+    }
+    return true;
+}();
+
 template <class Joins>
 inline constexpr bool has_outer_join = false;
 template <class... J>
@@ -289,6 +309,9 @@ struct query_parts {
     }
 
     using all_models = detail::concat_t<detail::type_list<T>, typename detail::join_models<Joins>::type>;
+    static_assert(detail::names_distinct<all_models, With>,
+                  "StructQL: two FROM / JOIN items of one query have the same name, or a CTE has the name of a table "
+                  "the query reads (it would stand for that table): rename the alias or CTE");
     using reads = typename detail::query_reads<model, Joins, Where, Select, Having, With>::type;
 
     static constexpr bool dynamic = Where::dynamic || Having::dynamic || detail::any_dynamic<Joins>::value ||
