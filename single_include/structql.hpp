@@ -9523,11 +9523,16 @@ struct model_store final : model_store_base<Backend> {
         statement_use use(statement);
         ops.bind_key(statement, 1, e.snapshot);
         if (!statement.step()) return false;
-        ++this->generation;
-        // Read whole into a new object first: the tracked one changes only once all of the row was read.
+        refresh_from(e, statement, 0);
+        return true;
+    }
+    // The tracked object and its snapshot take the row whose columns start at `first`. Read whole
+    // into a new object first: the tracked one changes only once all of the row was read.
+    void refresh_from(entry& e, const statement_type& statement, int first) {
+        ++this->generation;  // its foreign keys may have changed
         void* fresh = objects.make();
         try {
-            ops.read_at(statement, fresh, 0);
+            ops.read_at(statement, fresh, first);
             objects.object_from(e, fresh);
         } catch (...) {
             objects.release(fresh);
@@ -9535,7 +9540,6 @@ struct model_store final : model_store_base<Backend> {
         }
         objects.release(fresh);
         objects.take_snapshot(e);
-        return true;
     }
 
     // A savepoint's copy of one entry; the copies are the model's, made and freed through ops.
@@ -9637,20 +9641,8 @@ void* model_store<Backend, Key>::materialize(const statement_type& statement, in
     Key key = ops.read_identity(statement, first);
     if (auto it = identity.find(key); it != identity.end()) {
         entry& e = *it->second;
-        if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0) {
-            // Read whole into a new object first, as reload() does.
-            void* fresh = objects.make();
-            try {
-                ops.read_at(statement, fresh, first);
-                objects.object_from(e, fresh);
-            } catch (...) {
-                objects.release(fresh);
-                throw;
-            }
-            objects.release(fresh);
-            objects.take_snapshot(e);
-            ++this->generation;  // its foreign keys may have changed
-        }
+        if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0)
+            refresh_from(e, statement, first);
         return e.object;
     }
     auto& e = objects.emplace();  // read in place: no object is built and then moved
