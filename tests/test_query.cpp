@@ -87,6 +87,21 @@ std::vector<std::string> names(const Rows& users) {
 
 using strings = std::vector<std::string>;
 
+// Under AddressSanitizer (CI's clang build) the alias and CTE tests run on SQLite only: what
+// differs on PostgreSQL is the SQL text, fixed at compile time and checked in the g++ build; the
+// paths they run (binding a WITH clause, reading rows) are the same templates on both, and CI
+// has 15 minutes.
+#if defined(__SANITIZE_ADDRESS__)
+#define STRUCTQL_QUERY_TEST_ALIAS_BACKENDS sqlite
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STRUCTQL_QUERY_TEST_ALIAS_BACKENDS sqlite
+#endif
+#endif
+#ifndef STRUCTQL_QUERY_TEST_ALIAS_BACKENDS
+#define STRUCTQL_QUERY_TEST_ALIAS_BACKENDS sqlite, postgresql
+#endif
+
 // Ann manages Bob and Dee, Bob manages Cid, Dee manages Eve.
 template <class Database>
 void add_employees(fixture<Database>& f) {
@@ -396,8 +411,8 @@ TEMPLATE_TEST_CASE("union and union all of queries with one row type", "[query][
     CHECK_THROWS_AS(sq::union_all(s1.template query<User>(), s2.template query<User>()), sq::invalid_request_error);
 }
 
-TEMPLATE_TEST_CASE("aliases join a model to itself - rows of either name are the same tracked objects", "[query][alias]", sqlite,
-                   postgresql) {
+TEMPLATE_TEST_CASE("aliases join a model to itself - rows of either name are the same tracked objects", "[query][alias]",
+                   STRUCTQL_QUERY_TEST_ALIAS_BACKENDS) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;
     add_employees(f);
@@ -473,7 +488,7 @@ TEMPLATE_TEST_CASE("aliases join a model to itself - rows of either name are the
 }
 
 TEMPLATE_TEST_CASE("CTEs - WITH and WITH RECURSIVE as a query's source and in joins, values bound in text order",
-                   "[query][cte]", sqlite, postgresql) {
+                   "[query][cte]", STRUCTQL_QUERY_TEST_ALIAS_BACKENDS) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;
     add_employees(f);
