@@ -5675,8 +5675,7 @@ private:
         std::string runtime;
         if constexpr (dynamic) runtime = text<Kind>();
         std::string_view s = dynamic ? std::string_view(runtime) : static_text<Kind>();
-        if (batch > 0) detail::access::stream_rows<reads>(*source_, s, dynamic, batch, binder, on_row);
-        else detail::access::select_rows<reads>(*source_, s, dynamic, binder, on_row);
+        detail::access::stream_rows<reads>(*source_, s, dynamic, batch, binder, on_row);
     }
 
     template <bool Expunge, class F>
@@ -7401,7 +7400,7 @@ private:
     }
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        detail::run_statement(backend(), sql, runtime_text, binder, on_row);
+        stream_rows<Reads>(sql, runtime_text, 0, binder, on_row);
     }
     template <class Reads, class Binder, class OnRow>
     void stream_rows(std::string_view sql, bool runtime_text, int batch, Binder&& binder, OnRow&& on_row) {
@@ -10000,10 +9999,9 @@ private:
     // autoflush writes; void when unknown (raw SQL): then every changed object is written.
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        check_usable();
-        if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
-        select_each(sql, runtime_text, 0, binder, on_row);
+        stream_rows<Reads>(sql, runtime_text, 0, binder, on_row);
     }
+    // batch > 0: the rows received that many at a time (detail::stream_statement); 0: whole.
     template <class Reads, class Binder, class OnRow>
     void stream_rows(std::string_view sql, bool runtime_text, int batch, Binder&& binder, OnRow&& on_row) {
         check_usable();

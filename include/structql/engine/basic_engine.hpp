@@ -221,7 +221,7 @@ private:
     }
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        detail::run_statement(backend(), sql, runtime_text, binder, on_row);
+        stream_rows<Reads>(sql, runtime_text, 0, binder, on_row);
     }
     template <class Reads, class Binder, class OnRow>
     void stream_rows(std::string_view sql, bool runtime_text, int batch, Binder&& binder, OnRow&& on_row) {

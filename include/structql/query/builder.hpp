@@ -464,8 +464,7 @@ private:
         std::string runtime;
         if constexpr (dynamic) runtime = text<Kind>();
         std::string_view s = dynamic ? std::string_view(runtime) : static_text<Kind>();
-        if (batch > 0) detail::access::stream_rows<reads>(*source_, s, dynamic, batch, binder, on_row);
-        else detail::access::select_rows<reads>(*source_, s, dynamic, binder, on_row);
+        detail::access::stream_rows<reads>(*source_, s, dynamic, batch, binder, on_row);
     }
 
     template <bool Expunge, class F>

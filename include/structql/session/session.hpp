@@ -364,10 +364,9 @@ private:
     // autoflush writes; void when unknown (raw SQL): then every changed object is written.
     template <class Reads, class Binder, class OnRow>
     void select_rows(std::string_view sql, bool runtime_text, Binder&& binder, OnRow&& on_row) {
-        check_usable();
-        if (options_.autoflush) autoflush(static_cast<Reads*>(nullptr));
-        select_each(sql, runtime_text, 0, binder, on_row);
+        stream_rows<Reads>(sql, runtime_text, 0, binder, on_row);
     }
+    // batch > 0: the rows received that many at a time (detail::stream_statement); 0: whole.
     template <class Reads, class Binder, class OnRow>
     void stream_rows(std::string_view sql, bool runtime_text, int batch, Binder&& binder, OnRow&& on_row) {
         check_usable();
