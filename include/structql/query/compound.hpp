@@ -22,6 +22,13 @@ namespace detail {
 inline constexpr char set_union[] = " UNION ";
 inline constexpr char set_union_all[] = " UNION ALL ";
 
+// A query that can stand in a UNION (SQLite refuses ORDER BY, LIMIT and OFFSET there), also a
+// CTE's first query and recursive step (query/cte.hpp).
+template <class Q>
+inline constexpr bool plain_compound_part = std::is_same_v<typename Q::parts_type::orders, type_list<>> &&
+                                            !Q::parts_type::has_limit && !Q::parts_type::has_offset &&
+                                            !Q::parts_type::locks_rows;
+
 // q1 UNION q2 ..., or the count of its rows. queries: the queries' objects, or null for the
 // compile-time text.
 template <class D, const char* Operator, class... Q>
@@ -62,10 +69,7 @@ class compound_query {
                       (std::is_same_v<typename First::value_row_type, typename Rest::value_row_type> && ...),
                   "StructQL: union_() / union_all() take queries whose rows have the same type (the same model, or "
                   "select() of the same value types)");
-    template <class Q>
-    static constexpr bool plain = std::is_same_v<typename Q::parts_type::orders, detail::type_list<>> &&
-                                  !Q::parts_type::has_limit && !Q::parts_type::has_offset && !Q::parts_type::locks_rows;
-    static_assert(plain<First> && (plain<Rest> && ...),
+    static_assert(detail::plain_compound_part<First> && (detail::plain_compound_part<Rest> && ...),
                   "StructQL: the queries of union_() / union_all() have no order_by(), limit(), offset() or row lock "
                   "(SQLite refuses them there): order the combined rows in C++");
     template <class Q>

@@ -146,11 +146,6 @@ inline constexpr bool joins_only = false;
 template <class C, class Name>
 inline constexpr bool joins_only<std::tuple<C>, Name> = std::is_same_v<typename C::name_type, Name>;
 
-template <class Q>
-inline constexpr bool plain_compound_part = std::is_same_v<typename Q::parts_type::orders, type_list<>> &&
-                                            !Q::parts_type::has_limit && !Q::parts_type::has_offset &&
-                                            !Q::parts_type::locks_rows;
-
 }  // namespace detail
 
 // WITH "name"(...) AS (anchor [UNION [ALL] step]). Anchor and Step are queries (basic_query) of
