@@ -3144,6 +3144,20 @@ inline constexpr bool groups_rows = false;
 template <class L, class R, const char* Op, class V>
 inline constexpr bool groups_rows<binary_expression<L, R, Op, V>> = groups_rows<L> || groups_rows<R>;
 
+// Whether an expression can be NULL in a row where the FROM / JOIN items in Missing (the
+// missing side of an outer join) are NULL: a column of one of them can, and so can what is
+// computed from it (specialised beside each node that passes NULL on; query/functions.hpp,
+// query/cte.hpp). It types a select()ed value std::optional.
+template <class E, class Missing>
+inline constexpr bool nullable_in = E::nullable;
+template <auto Member, class Source, class Missing>
+inline constexpr bool nullable_in<column_expression<Member, Source>, Missing> =
+    column_expression<Member, Source>::nullable ||
+    contains<typename column_expression<Member, Source>::source, Missing>::value;
+template <class L, class R, const char* Op, class V, class Missing>
+inline constexpr bool nullable_in<binary_expression<L, R, Op, V>, Missing> =
+    nullable_in<L, Missing> || nullable_in<R, Missing>;
+
 // C LIKE pattern ESCAPE e: the escape character bound (like(pattern, escape)) or the fixed
 // detail::like_escape (starts_with, ends_with, contains); with IgnoreCase the dialect's
 // case-insensitive LIKE (ilike, icontains, ...).
@@ -3311,6 +3325,18 @@ struct in_query : expression_tag {
         subquery.bind_select(statement, index);
     }
 };
+
+// A condition is NULL where its column is (IS NULL, postfix_expression, never is).
+template <class C, class Pattern, bool BoundEscape, bool IgnoreCase, class Missing>
+inline constexpr bool nullable_in<like_expression<C, Pattern, BoundEscape, IgnoreCase>, Missing> = nullable_in<C, Missing>;
+template <class E, class Missing>
+inline constexpr bool nullable_in<not_expression<E>, Missing> = nullable_in<E, Missing>;
+template <class C, class Low, class High, class Missing>
+inline constexpr bool nullable_in<between_expression<C, Low, High>, Missing> = nullable_in<C, Missing>;
+template <class C, class List, class Missing>
+inline constexpr bool nullable_in<in_list<C, List>, Missing> = nullable_in<C, Missing>;
+template <class C, class Query, class Missing>
+inline constexpr bool nullable_in<in_query<C, Query>, Missing> = nullable_in<C, Missing>;
 
 template <class E>
 concept column_like = valued<E> && requires { E::is_column; };
@@ -3832,6 +3858,22 @@ inline constexpr bool groups_rows<coalesce_expression<A, B>> = groups_rows<A> ||
 template <sql::date_part Part, class E>
 inline constexpr bool groups_rows<extract_expression<Part, E>> = groups_rows<E>;
 
+// An aggregate's NULL is its own (count never, the others over no non-NULL value); a scalar
+// function passes its operand's on.
+template <const char* Name, class E, class V, bool Nullable, class Missing>
+inline constexpr bool nullable_in<function_call<Name, E, V, Nullable>, Missing> =
+    Name == fn_count || Name == fn_sum || Name == fn_avg || Name == fn_min || Name == fn_max ? Nullable
+                                                                                              : nullable_in<E, Missing>;
+template <class F, class P, class O, class Missing>
+inline constexpr bool nullable_in<window_expression<F, P, O>, Missing> = nullable_in<F, Missing>;
+template <class A, class B, class Missing>
+inline constexpr bool nullable_in<coalesce_expression<A, B>, Missing> = nullable_in<A, Missing> && nullable_in<B, Missing>;
+template <class Else, class... Whens, class Missing>
+inline constexpr bool nullable_in<case_expression<Else, Whens...>, Missing> =
+    nullable_in<Else, Missing> || (nullable_in<decltype(Whens::result), Missing> || ...);
+template <sql::date_part Part, class E, class Missing>
+inline constexpr bool nullable_in<extract_expression<Part, E>, Missing> = nullable_in<E, Missing>;
+
 // count(*)'s operand.
 struct star : expression_tag {
     using value_type = void;
@@ -4238,6 +4280,14 @@ template <class Joins>
 inline constexpr bool has_outer_join = false;
 template <class... J>
 inline constexpr bool has_outer_join<std::tuple<J...>> = (J::outer || ...);
+
+// The FROM / JOIN items an outer join may leave missing from a row.
+template <class Joins>
+struct outer_joined;
+template <class... J>
+struct outer_joined<std::tuple<J...>> {
+    using type = concat_t<std::conditional_t<J::outer, type_list<typename J::source>, type_list<>>...>;
+};
 
 template <class Join>
 struct join_models;
@@ -4724,13 +4774,13 @@ constexpr bool step_dynamic() {
 }
 
 // Column I of a CTE of select()ed values, named "c1", "c2", ... in the CTE: E is the expression
-// selected there, which gives its type.
-template <class Source, std::size_t I, class E>
+// selected there, which gives its type (NULL too where the CTE's query outer-joins).
+template <class Source, std::size_t I, class E, bool Nullable>
 struct cte_column : expression_tag {
     using value_type = typename E::value_type;
     using models = type_list<Source>;
     using reads = type_list<>;
-    static constexpr bool nullable = E::nullable;
+    static constexpr bool nullable = Nullable;
     static constexpr bool dynamic = false;
     static constexpr bool is_column = true;
     template <class D>
@@ -4749,6 +4799,8 @@ struct cte_column : expression_tag {
     template <class Statement>
     void bind(Statement&, int&) const {}
 };
+template <class Source, std::size_t I, class E, bool Nullable, class Missing>
+inline constexpr bool nullable_in<cte_column<Source, I, E, Nullable>, Missing> = Nullable || contains<Source, Missing>::value;
 
 // Where the select() list holds col<&M::m> (of any alias), or its size when it does not.
 template <auto Member, class... E>
@@ -4764,10 +4816,10 @@ constexpr std::size_t selected_position() {
 
 // The name of a CTE of select()ed values (a tuple per row): column<I> is its I-th column,
 // col<&M::m> the column where its query selected col<&M::m>.
-template <class Select, fixed_name Name>
+template <class Select, fixed_name Name, class Missing>
 struct selected_cte_name;
-template <class... E, fixed_name Name>
-struct selected_cte_name<std::tuple<E...>, Name> {
+template <class... E, fixed_name Name, class Missing>
+struct selected_cte_name<std::tuple<E...>, Name, Missing> {
     using source_model = std::tuple<E...>;  // no model: its rows are select()ed values
     static constexpr bool has_model = false;
     static constexpr bool names_a_cte = true;
@@ -4775,7 +4827,9 @@ struct selected_cte_name<std::tuple<E...>, Name> {
     static constexpr std::string_view table_name{};
     template <std::size_t I>
         requires(I < sizeof...(E))
-    static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>> column{};
+    static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>,
+                                nullable_in<std::tuple_element_t<I, std::tuple<E...>>, Missing>>
+        column{};
     template <auto Member>
     static constexpr auto col = [] {
         constexpr std::size_t i = selected_position<Member, E...>();
@@ -4908,7 +4962,9 @@ concept is_cte = requires {
 template <fixed_name Name, bool Recursive, class Query>
 auto make_cte(Query query) {
     using parts = typename Query::parts_type;
-    using name = std::conditional_t<parts::projected, selected_cte_name<typename parts::select_type, Name>,
+    using name = std::conditional_t<parts::projected,
+                                    selected_cte_name<typename parts::select_type, Name,
+                                                      typename outer_joined<typename parts::joins_type>::type>,
                                     cte_name<typename parts::model, Name>>;
     return cte<name, Recursive, Query>(std::move(query));
 }
@@ -5068,7 +5124,7 @@ constexpr auto onupdate_columns() {
         [](const auto&... item) {
             std::array<std::size_t, (std::size_t{is_onupdate<std::remove_cvref_t<decltype(item)>>} + ... + 0)> out{};
             std::size_t n = 0;
-            auto add = [&](const auto& i) {
+            [[maybe_unused]] auto add = [&](const auto& i) {
                 using Item = std::remove_cvref_t<decltype(i)>;
                 if constexpr (is_onupdate<Item>) out[n++] = member_index(onupdate_member<Item>::value);
             };
@@ -5115,15 +5171,17 @@ int bind_onupdates(Statement& statement, int index, std::span<const std::size_t>
 
 namespace structql::detail {
 
-template <class E>
-using value_of_t = std::conditional_t<E::nullable && !is_optional<typename E::value_type>::value,
+// A select()ed value's type: std::optional when the expression can be NULL, here or because
+// it reads the missing side of an outer join (Missing).
+template <class E, class Missing = type_list<>>
+using value_of_t = std::conditional_t<nullable_in<E, Missing> && !is_optional<typename E::value_type>::value,
                                       std::optional<typename E::value_type>, typename E::value_type>;
 
-template <class Select>
+template <class Select, class Missing = type_list<>>
 struct projection_row;
-template <class... E>
-struct projection_row<std::tuple<E...>> {
-    using type = std::tuple<value_of_t<E>...>;
+template <class... E, class Missing>
+struct projection_row<std::tuple<E...>, Missing> {
+    using type = std::tuple<value_of_t<E, Missing>...>;
 };
 
 template <class V, class Statement>
@@ -5139,9 +5197,9 @@ void read_projected(const Statement& statement, int column, V& out) {
     }
 }
 
-template <class... E, class Statement>
-std::tuple<value_of_t<E>...> read_projection(const Statement& statement, std::tuple<E...>*) {
-    std::tuple<value_of_t<E>...> row;
+template <class Missing = type_list<>, class... E, class Statement>
+typename projection_row<std::tuple<E...>, Missing>::type read_projection(const Statement& statement, std::tuple<E...>*) {
+    typename projection_row<std::tuple<E...>, Missing>::type row;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (read_projected(statement, static_cast<int>(I), std::get<I>(row)), ...);
     }(std::index_sequence_for<E...>{});
@@ -5177,6 +5235,7 @@ M read_model(const Statement& statement, int first) {
 // values with select().
 template <class Parts>
 struct value_rows {
+    using missing = typename outer_joined<typename Parts::joins_type>::type;
     template <class J>
     using joined_value = std::conditional_t<J::outer, std::optional<typename J::model>, typename J::model>;
 
@@ -5188,14 +5247,14 @@ struct value_rows {
     };
 
     using type = std::conditional_t<
-        Parts::projected, typename projection_row<typename Parts::select_type>::type,
+        Parts::projected, typename projection_row<typename Parts::select_type, missing>::type,
         std::conditional_t<std::tuple_size_v<typename Parts::joins_type> == 0, typename Parts::model,
                            typename joined_row<typename Parts::joins_type>::type>>;
 
     template <class Statement>
     static type read(const Statement& statement) {
         if constexpr (Parts::projected) {
-            return read_projection(statement, static_cast<typename Parts::select_type*>(nullptr));
+            return read_projection<missing>(statement, static_cast<typename Parts::select_type*>(nullptr));
         } else if constexpr (std::tuple_size_v<typename Parts::joins_type> == 0) {
             return read_model<typename Parts::model>(statement, 0);
         } else {
@@ -5424,9 +5483,9 @@ public:
             static_assert(sizeof...(K) > 0, "StructQL: after() pages by the query's order: call order_by() first");
             static_assert((detail::column_like<typename detail::order_expression<K>::type> && ...),
                           "StructQL: after(object) takes the values of order_by() keys that are columns of the query's model");
-            static_assert((std::is_same_v<typename detail::order_expression<K>::type::model, T> && ...),
+            static_assert((std::is_same_v<typename detail::order_expression<K>::type::models, detail::type_list<T>> && ...),
                           "StructQL: after(object) reads the order_by() keys from an object of the query's model: "
-                          "order by its columns, or pass the values: after(v1, v2)");
+                          "order by its columns (not a joined model's or an alias's), or pass the values: after(v1, v2)");
             return after(last.*(detail::order_expression<K>::type::member)...);
         }(typename Parts::orders{});
     }
@@ -11309,8 +11368,8 @@ decltype(auto) retry_transaction(const basic_sessionmaker<Backend>& maker, F&& f
 
 // The same with fn(connection&) in engine.transaction(fn).
 template <class Backend, class F>
-decltype(auto) retry_transaction(const basic_engine<Backend>& engine, F&& fn, retry_options options = {}) {
-    return detail::run_with_retries([&]() -> decltype(auto) { return engine.transaction(fn); }, options);
+decltype(auto) retry_transaction(const basic_engine<Backend>& db_engine, F&& fn, retry_options options = {}) {
+    return detail::run_with_retries([&]() -> decltype(auto) { return db_engine.transaction(fn); }, options);
 }
 
 }  // namespace structql

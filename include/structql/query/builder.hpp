@@ -214,9 +214,9 @@ public:
             static_assert(sizeof...(K) > 0, "StructQL: after() pages by the query's order: call order_by() first");
             static_assert((detail::column_like<typename detail::order_expression<K>::type> && ...),
                           "StructQL: after(object) takes the values of order_by() keys that are columns of the query's model");
-            static_assert((std::is_same_v<typename detail::order_expression<K>::type::model, T> && ...),
+            static_assert((std::is_same_v<typename detail::order_expression<K>::type::models, detail::type_list<T>> && ...),
                           "StructQL: after(object) reads the order_by() keys from an object of the query's model: "
-                          "order by its columns, or pass the values: after(v1, v2)");
+                          "order by its columns (not a joined model's or an alias's), or pass the values: after(v1, v2)");
             return after(last.*(detail::order_expression<K>::type::member)...);
         }(typename Parts::orders{});
     }

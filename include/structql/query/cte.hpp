@@ -68,13 +68,13 @@ constexpr bool step_dynamic() {
 }
 
 // Column I of a CTE of select()ed values, named "c1", "c2", ... in the CTE: E is the expression
-// selected there, which gives its type.
-template <class Source, std::size_t I, class E>
+// selected there, which gives its type (NULL too where the CTE's query outer-joins).
+template <class Source, std::size_t I, class E, bool Nullable>
 struct cte_column : expression_tag {
     using value_type = typename E::value_type;
     using models = type_list<Source>;
     using reads = type_list<>;
-    static constexpr bool nullable = E::nullable;
+    static constexpr bool nullable = Nullable;
     static constexpr bool dynamic = false;
     static constexpr bool is_column = true;
     template <class D>
@@ -93,6 +93,8 @@ struct cte_column : expression_tag {
     template <class Statement>
     void bind(Statement&, int&) const {}
 };
+template <class Source, std::size_t I, class E, bool Nullable, class Missing>
+inline constexpr bool nullable_in<cte_column<Source, I, E, Nullable>, Missing> = Nullable || contains<Source, Missing>::value;
 
 // Where the select() list holds col<&M::m> (of any alias), or its size when it does not.
 template <auto Member, class... E>
@@ -108,10 +110,10 @@ constexpr std::size_t selected_position() {
 
 // The name of a CTE of select()ed values (a tuple per row): column<I> is its I-th column,
 // col<&M::m> the column where its query selected col<&M::m>.
-template <class Select, fixed_name Name>
+template <class Select, fixed_name Name, class Missing>
 struct selected_cte_name;
-template <class... E, fixed_name Name>
-struct selected_cte_name<std::tuple<E...>, Name> {
+template <class... E, fixed_name Name, class Missing>
+struct selected_cte_name<std::tuple<E...>, Name, Missing> {
     using source_model = std::tuple<E...>;  // no model: its rows are select()ed values
     static constexpr bool has_model = false;
     static constexpr bool names_a_cte = true;
@@ -119,7 +121,9 @@ struct selected_cte_name<std::tuple<E...>, Name> {
     static constexpr std::string_view table_name{};
     template <std::size_t I>
         requires(I < sizeof...(E))
-    static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>> column{};
+    static constexpr cte_column<selected_cte_name, I, std::tuple_element_t<I, std::tuple<E...>>,
+                                nullable_in<std::tuple_element_t<I, std::tuple<E...>>, Missing>>
+        column{};
     template <auto Member>
     static constexpr auto col = [] {
         constexpr std::size_t i = selected_position<Member, E...>();
@@ -252,7 +256,9 @@ concept is_cte = requires {
 template <fixed_name Name, bool Recursive, class Query>
 auto make_cte(Query query) {
     using parts = typename Query::parts_type;
-    using name = std::conditional_t<parts::projected, selected_cte_name<typename parts::select_type, Name>,
+    using name = std::conditional_t<parts::projected,
+                                    selected_cte_name<typename parts::select_type, Name,
+                                                      typename outer_joined<typename parts::joins_type>::type>,
                                     cte_name<typename parts::model, Name>>;
     return cte<name, Recursive, Query>(std::move(query));
 }

@@ -353,6 +353,20 @@ inline constexpr bool groups_rows = false;
 template <class L, class R, const char* Op, class V>
 inline constexpr bool groups_rows<binary_expression<L, R, Op, V>> = groups_rows<L> || groups_rows<R>;
 
+// Whether an expression can be NULL in a row where the FROM / JOIN items in Missing (the
+// missing side of an outer join) are NULL: a column of one of them can, and so can what is
+// computed from it (specialised beside each node that passes NULL on; query/functions.hpp,
+// query/cte.hpp). It types a select()ed value std::optional.
+template <class E, class Missing>
+inline constexpr bool nullable_in = E::nullable;
+template <auto Member, class Source, class Missing>
+inline constexpr bool nullable_in<column_expression<Member, Source>, Missing> =
+    column_expression<Member, Source>::nullable ||
+    contains<typename column_expression<Member, Source>::source, Missing>::value;
+template <class L, class R, const char* Op, class V, class Missing>
+inline constexpr bool nullable_in<binary_expression<L, R, Op, V>, Missing> =
+    nullable_in<L, Missing> || nullable_in<R, Missing>;
+
 // C LIKE pattern ESCAPE e: the escape character bound (like(pattern, escape)) or the fixed
 // detail::like_escape (starts_with, ends_with, contains); with IgnoreCase the dialect's
 // case-insensitive LIKE (ilike, icontains, ...).
@@ -520,6 +534,18 @@ struct in_query : expression_tag {
         subquery.bind_select(statement, index);
     }
 };
+
+// A condition is NULL where its column is (IS NULL, postfix_expression, never is).
+template <class C, class Pattern, bool BoundEscape, bool IgnoreCase, class Missing>
+inline constexpr bool nullable_in<like_expression<C, Pattern, BoundEscape, IgnoreCase>, Missing> = nullable_in<C, Missing>;
+template <class E, class Missing>
+inline constexpr bool nullable_in<not_expression<E>, Missing> = nullable_in<E, Missing>;
+template <class C, class Low, class High, class Missing>
+inline constexpr bool nullable_in<between_expression<C, Low, High>, Missing> = nullable_in<C, Missing>;
+template <class C, class List, class Missing>
+inline constexpr bool nullable_in<in_list<C, List>, Missing> = nullable_in<C, Missing>;
+template <class C, class Query, class Missing>
+inline constexpr bool nullable_in<in_query<C, Query>, Missing> = nullable_in<C, Missing>;
 
 template <class E>
 concept column_like = valued<E> && requires { E::is_column; };

@@ -279,6 +279,22 @@ inline constexpr bool groups_rows<coalesce_expression<A, B>> = groups_rows<A> ||
 template <sql::date_part Part, class E>
 inline constexpr bool groups_rows<extract_expression<Part, E>> = groups_rows<E>;
 
+// An aggregate's NULL is its own (count never, the others over no non-NULL value); a scalar
+// function passes its operand's on.
+template <const char* Name, class E, class V, bool Nullable, class Missing>
+inline constexpr bool nullable_in<function_call<Name, E, V, Nullable>, Missing> =
+    Name == fn_count || Name == fn_sum || Name == fn_avg || Name == fn_min || Name == fn_max ? Nullable
+                                                                                              : nullable_in<E, Missing>;
+template <class F, class P, class O, class Missing>
+inline constexpr bool nullable_in<window_expression<F, P, O>, Missing> = nullable_in<F, Missing>;
+template <class A, class B, class Missing>
+inline constexpr bool nullable_in<coalesce_expression<A, B>, Missing> = nullable_in<A, Missing> && nullable_in<B, Missing>;
+template <class Else, class... Whens, class Missing>
+inline constexpr bool nullable_in<case_expression<Else, Whens...>, Missing> =
+    nullable_in<Else, Missing> || (nullable_in<decltype(Whens::result), Missing> || ...);
+template <sql::date_part Part, class E, class Missing>
+inline constexpr bool nullable_in<extract_expression<Part, E>, Missing> = nullable_in<E, Missing>;
+
 // count(*)'s operand.
 struct star : expression_tag {
     using value_type = void;

@@ -45,7 +45,7 @@ constexpr auto onupdate_columns() {
         [](const auto&... item) {
             std::array<std::size_t, (std::size_t{is_onupdate<std::remove_cvref_t<decltype(item)>>} + ... + 0)> out{};
             std::size_t n = 0;
-            auto add = [&](const auto& i) {
+            [[maybe_unused]] auto add = [&](const auto& i) {
                 using Item = std::remove_cvref_t<decltype(i)>;
                 if constexpr (is_onupdate<Item>) out[n++] = member_index(onupdate_member<Item>::value);
             };

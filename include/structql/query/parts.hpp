@@ -159,6 +159,14 @@ inline constexpr bool has_outer_join = false;
 template <class... J>
 inline constexpr bool has_outer_join<std::tuple<J...>> = (J::outer || ...);
 
+// The FROM / JOIN items an outer join may leave missing from a row.
+template <class Joins>
+struct outer_joined;
+template <class... J>
+struct outer_joined<std::tuple<J...>> {
+    using type = concat_t<std::conditional_t<J::outer, type_list<typename J::source>, type_list<>>...>;
+};
+
 template <class Join>
 struct join_models;
 template <class... J>

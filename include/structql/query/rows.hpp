@@ -15,15 +15,17 @@
 
 namespace structql::detail {
 
-template <class E>
-using value_of_t = std::conditional_t<E::nullable && !is_optional<typename E::value_type>::value,
+// A select()ed value's type: std::optional when the expression can be NULL, here or because
+// it reads the missing side of an outer join (Missing).
+template <class E, class Missing = type_list<>>
+using value_of_t = std::conditional_t<nullable_in<E, Missing> && !is_optional<typename E::value_type>::value,
                                       std::optional<typename E::value_type>, typename E::value_type>;
 
-template <class Select>
+template <class Select, class Missing = type_list<>>
 struct projection_row;
-template <class... E>
-struct projection_row<std::tuple<E...>> {
-    using type = std::tuple<value_of_t<E>...>;
+template <class... E, class Missing>
+struct projection_row<std::tuple<E...>, Missing> {
+    using type = std::tuple<value_of_t<E, Missing>...>;
 };
 
 template <class V, class Statement>
@@ -39,9 +41,9 @@ void read_projected(const Statement& statement, int column, V& out) {
     }
 }
 
-template <class... E, class Statement>
-std::tuple<value_of_t<E>...> read_projection(const Statement& statement, std::tuple<E...>*) {
-    std::tuple<value_of_t<E>...> row;
+template <class Missing = type_list<>, class... E, class Statement>
+typename projection_row<std::tuple<E...>, Missing>::type read_projection(const Statement& statement, std::tuple<E...>*) {
+    typename projection_row<std::tuple<E...>, Missing>::type row;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (read_projected(statement, static_cast<int>(I), std::get<I>(row)), ...);
     }(std::index_sequence_for<E...>{});
@@ -77,6 +79,7 @@ M read_model(const Statement& statement, int first) {
 // values with select().
 template <class Parts>
 struct value_rows {
+    using missing = typename outer_joined<typename Parts::joins_type>::type;
     template <class J>
     using joined_value = std::conditional_t<J::outer, std::optional<typename J::model>, typename J::model>;
 
@@ -88,14 +91,14 @@ struct value_rows {
     };
 
     using type = std::conditional_t<
-        Parts::projected, typename projection_row<typename Parts::select_type>::type,
+        Parts::projected, typename projection_row<typename Parts::select_type, missing>::type,
         std::conditional_t<std::tuple_size_v<typename Parts::joins_type> == 0, typename Parts::model,
                            typename joined_row<typename Parts::joins_type>::type>>;
 
     template <class Statement>
     static type read(const Statement& statement) {
         if constexpr (Parts::projected) {
-            return read_projection(statement, static_cast<typename Parts::select_type*>(nullptr));
+            return read_projection<missing>(statement, static_cast<typename Parts::select_type*>(nullptr));
         } else if constexpr (std::tuple_size_v<typename Parts::joins_type> == 0) {
             return read_model<typename Parts::model>(statement, 0);
         } else {

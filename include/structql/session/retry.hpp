@@ -48,8 +48,8 @@ decltype(auto) retry_transaction(const basic_sessionmaker<Backend>& maker, F&& f
 
 // The same with fn(connection&) in engine.transaction(fn).
 template <class Backend, class F>
-decltype(auto) retry_transaction(const basic_engine<Backend>& engine, F&& fn, retry_options options = {}) {
-    return detail::run_with_retries([&]() -> decltype(auto) { return engine.transaction(fn); }, options);
+decltype(auto) retry_transaction(const basic_engine<Backend>& db_engine, F&& fn, retry_options options = {}) {
+    return detail::run_with_retries([&]() -> decltype(auto) { return db_engine.transaction(fn); }, options);
 }
 
 }  // namespace structql
