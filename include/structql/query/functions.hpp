@@ -278,6 +278,9 @@ template <class A, class B>
 inline constexpr bool groups_rows<coalesce_expression<A, B>> = groups_rows<A> || groups_rows<B>;
 template <sql::date_part Part, class E>
 inline constexpr bool groups_rows<extract_expression<Part, E>> = groups_rows<E>;
+template <class Else, class... Whens>
+inline constexpr bool groups_rows<case_expression<Else, Whens...>> =
+    groups_rows<Else> || ((groups_rows<decltype(Whens::condition)> || groups_rows<decltype(Whens::result)>) || ...);
 
 // An aggregate's NULL is its own (count never, the others over no non-NULL value); a scalar
 // function passes its operand's on.
