@@ -207,6 +207,12 @@ public:
     auto after(V&&... values) const {
         static_assert(sizeof...(V) == detail::size_of<typename Parts::orders>,
                       "StructQL: after() takes one value per order_by() key, in the same order (call order_by() first)");
+        static_assert([]<class... K>(detail::type_list<K...>*) {
+                          using missing = typename detail::outer_joined<typename Parts::joins_type>::type;
+                          return (!detail::nullable_in<typename detail::order_expression<K>::type, missing> && ...);
+                      }(static_cast<typename Parts::orders*>(nullptr)),
+                      "StructQL: after() needs NOT NULL order_by() columns, and an outer join's missing side is NULL: "
+                      "order by the query's own columns");
         return filter(detail::make_keyset<typename Parts::orders>(std::forward<V>(values)...));
     }
     auto after(const T& last) const {
