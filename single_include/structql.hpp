@@ -3428,16 +3428,20 @@ concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::
         requires(!expression<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> && \
                  !value_ok<E, V>)                                                                        \
     auto operator op(E, V&&) {                                                                           \
-        static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to this column (or expression) and a " \
-                                      "value of this type: " rule " (E and V in the instantiation name them)");  \
+        static_assert(!detail::is_optional<std::remove_cvref_t<V>>::value, STRUCTQL_OPTIONAL_RULE(op));   \
+        static_assert(value_ok<E, V> || detail::is_optional<std::remove_cvref_t<V>>::value,               \
+                      "StructQL: cannot apply " #op " to this column (or expression) and a "               \
+                      "value of this type: " rule " (E and V in the instantiation name them)");            \
         return detail::refused_expression<E, R>{};                                                          \
     }                                                                                                    \
     template <class V, detail::valued E>                                                                 \
         requires(!expression<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> && \
                  !value_ok<E, V>)                                                                        \
     auto operator op(V&&, E) {                                                                           \
-        static_assert(value_ok<E, V>, "StructQL: cannot apply " #op " to a value of this type and this " \
-                                      "column (or expression): " rule " (E and V in the instantiation name them)"); \
+        static_assert(!detail::is_optional<std::remove_cvref_t<V>>::value, STRUCTQL_OPTIONAL_RULE(op));   \
+        static_assert(value_ok<E, V> || detail::is_optional<std::remove_cvref_t<V>>::value,               \
+                      "StructQL: cannot apply " #op " to a value of this type and this "                   \
+                      "column (or expression): " rule " (E and V in the instantiation name them)");        \
         return detail::refused_expression<E, R>{};                                                          \
     }                                                                                                    \
     template <detail::valued E, detail::valued B>                                                        \
@@ -3448,6 +3452,12 @@ concept arithmetic_pair = same_valued<A, B> && std::is_arithmetic_v<typename A::
         return detail::refused_expression<E, R>{};                                                       \
     }
 
+// A std::optional is refused with its own message: bound as NULL it would match no row
+// (SQL's = NULL is never true), which SQLAlchemy's == None does not do either.
+#define STRUCTQL_OPTIONAL_RULE(op)                                                                       \
+    "StructQL: cannot apply " #op " to a column (or expression) and a std::optional: bound as NULL it "   \
+    "would match no row (in SQL a comparison with NULL is never true). Compare with the value (*opt), "  \
+    "and with std::nullopt for IS NULL / IS NOT NULL"
 #define STRUCTQL_COMPARISON_RULE "compare a column only with values and columns of its own type"
 #define STRUCTQL_ARITHMETIC_RULE "arithmetic takes numeric columns and values that convert to their type"
 STRUCTQL_REFUSED(==, detail::value_for, detail::same_valued, STRUCTQL_COMPARISON_RULE, bool)
@@ -3460,6 +3470,7 @@ STRUCTQL_REFUSED(+, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_
 STRUCTQL_REFUSED(-, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
 STRUCTQL_REFUSED(*, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
 STRUCTQL_REFUSED(/, detail::arithmetic_value, detail::arithmetic_pair, STRUCTQL_ARITHMETIC_RULE, typename E::value_type)
+#undef STRUCTQL_OPTIONAL_RULE
 #undef STRUCTQL_COMPARISON_RULE
 #undef STRUCTQL_ARITHMETIC_RULE
 #undef STRUCTQL_REFUSED
