@@ -832,6 +832,40 @@ TEMPLATE_TEST_CASE("select() of an outer join's missing side is std::nullopt, NO
     CHECK(inner.size() == 4);
 }
 
+TEMPLATE_TEST_CASE("if_given: a filter that applies only when its value is given, one query type for every combination", "[query][given]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    strings statements;
+    f.engine.before_execute([&](const sq::statement_event& e) {
+        if (e.sql.starts_with("SELECT")) statements.emplace_back(e.sql);
+    });
+    auto db = f.session();
+    using sq::col;
+    // The seed's search: name and hair colour optional, one function for all four cases.
+    auto search = [&](std::optional<std::string> hair, std::optional<std::int64_t> min_id) {
+        return names(db.template query<User>()
+                         .filter(sq::if_given(hair, [](const std::string& h) { return col<&User::hair_color> == h; }) &&
+                                 sq::if_given(min_id.has_value(), col<&User::id> >= min_id.value_or(0)))
+                         .order_by(col<&User::id>)
+                         .all());
+    };
+    auto by_hand = [&](const std::string& where) { return probe_rows(f.file, "SELECT name FROM users WHERE " + where + " ORDER BY id"); };
+    CHECK(search("black", 2) == by_hand("hair_color = 'black' AND id >= 2"));
+    CHECK(search("black", 2) == strings{"Bob"});
+    CHECK(search("black", std::nullopt) == by_hand("hair_color = 'black'"));
+    CHECK(search(std::nullopt, 4) == by_hand("id >= 4"));
+    CHECK(search(std::nullopt, std::nullopt) == by_hand("1 = 1"));
+    CHECK(search(std::nullopt, std::nullopt).size() == 5);
+    // The values are bound; an absent condition is "(1 = 1)" and binds nothing.
+    const std::string where = R"( WHERE (("users"."hair_color" = )" + f.p(1) + R"() AND ("users"."id" >= )" + f.p(2) + "))";
+    CHECK_THAT(statements.at(0), Catch::Contains(where));
+    REQUIRE(statements.size() == 6);  // the hooks see the session's statements, not the probe's
+    CHECK_THAT(statements[2], Catch::Contains(R"( WHERE (("users"."hair_color" = )" + f.p(1) + ") AND (1 = 1))"));
+    CHECK_THAT(statements[3], Catch::Contains(R"( WHERE ((1 = 1) AND ("users"."id" >= )" + f.p(1) + "))"));
+    CHECK_THAT(statements[4], Catch::Contains(" WHERE ((1 = 1) AND (1 = 1))"));
+    for (const std::string& sql : statements) CHECK(sql.find("black") == std::string::npos);
+}
+
 TEMPLATE_TEST_CASE("bulk update and delete keep the identity map consistent", "[query][bulk]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;

@@ -198,14 +198,17 @@ private:
 
         return with_db([&](session& db) {
             using sq::col;
-            auto page = [&](auto query) { return query.order_by(col<&Pessoa::id>).limit(limit).offset(offset).all(); };
-            const auto name_filter = col<&Pessoa::nome>.icontains(nome);  // literally (% and _ escaped), any case
+            // The name literally (% and _ escaped), any case; the age range only when one is given.
+            const bool ages = idade_min.has_value() || idade_max.has_value();
             std::vector<Pessoa*> rows =
-                idade_min || idade_max
-                    ? page(db.template query<Pessoa>().filter(
-                          name_filter && col<&Pessoa::idade>.between(static_cast<int>(idade_min.value_or(0)),
-                                                                     static_cast<int>(idade_max.value_or(150)))))
-                    : page(db.template query<Pessoa>().filter(name_filter));
+                db.template query<Pessoa>()
+                    .filter(col<&Pessoa::nome>.icontains(nome) &&
+                            sq::if_given(ages, col<&Pessoa::idade>.between(static_cast<int>(idade_min.value_or(0)),
+                                                                           static_cast<int>(idade_max.value_or(150)))))
+                    .order_by(col<&Pessoa::id>)
+                    .limit(limit)
+                    .offset(offset)
+                    .all();
             json::array items;
             for (const Pessoa* p : rows) items.push_back(sq::to_json(*p));
             return json_response(200, items);

@@ -5,6 +5,7 @@
 #include "structql/query/cte.hpp"
 #include "structql/query/compound.hpp"
 #include "structql/query/functions.hpp"
+#include "structql/query/given.hpp"
 #include "structql/query/parts.hpp"
 #include "structql/query/raw_sql.hpp"
 #include "structql/query/rows.hpp"
