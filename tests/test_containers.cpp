@@ -2,8 +2,10 @@
 // through random operations, and detail::entry_arena (where the tracked objects live).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -35,7 +37,7 @@ TEMPLATE_TEST_CASE("flat_map agrees with std::map through inserts, overwrites an
     for (int step = 0; step < 200000; ++step) {
         TestType key = key_of(random() % 300);
         entry* value = &pool[random() % pool.size()];
-        switch (random() % 4) {
+        switch (random() % 5) {
             case 0: {
                 auto [it, added] = map.emplace(key, value);
                 auto [ref, ref_added] = reference.emplace(key, value);
@@ -51,6 +53,15 @@ TEMPLATE_TEST_CASE("flat_map agrees with std::map through inserts, overwrites an
                 map.erase(key);
                 reference.erase(key);
                 break;
+            case 3: {  // materialize()'s single probe: the key's slot, filled when it is new
+                auto it = map.find_or_slot(key);
+                auto [ref, ref_added] = reference.emplace(key, value);
+                REQUIRE((it->second == nullptr) == ref_added);
+                if (ref_added) map.place(it, key, value);
+                REQUIRE(it->first == key);
+                REQUIRE(it->second == ref->second);
+                break;
+            }
             default:
                 if (auto it = map.find(key); it != map.end()) {
                     REQUIRE(reference.count(key) == 1);
@@ -185,4 +196,58 @@ TEST_CASE("flat_map::clear() keeps a well-used table and frees one far larger th
     map.emplace(8, &value);
     REQUIRE(map.find(8) != map.end());
     REQUIRE(map.find(8)->second == &value);
+}
+
+TEST_CASE("entry_arena: committed copies reuse their slots, element_of() finds only the arena's objects", "[containers]") {
+    entry_arena arena(lifetime_of<std::string>);
+    std::vector<structql::detail::entry*> entries;
+    for (int i = 0; i < 300; ++i) {
+        auto& e = add_text(arena, std::string(40, static_cast<char>('a' + i % 26)) + std::to_string(i));  // not short
+        arena.take_snapshot(e);
+        entries.push_back(&e);
+    }
+    auto committed_text = [](const structql::detail::entry* e) { return *static_cast<const std::string*>(e->committed); };
+    std::vector<const void*> first_slots;
+    for (auto* e : entries) {
+        arena.keep_committed(*e);
+        text_of(*e) = "changed";
+        arena.keep_committed(*e);  // kept once: still the row before the change
+        first_slots.push_back(e->committed);
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        REQUIRE(committed_text(entries[i]) == *static_cast<const std::string*>(entries[i]->snapshot));
+    const std::size_t capacity = arena.capacity_bytes();
+    // Dropped (a commit) and kept again (the next transaction's writes): the same slots, no new block.
+    for (auto* e : entries) arena.drop_committed(*e);
+    REQUIRE(entries[7]->committed == nullptr);
+    for (auto* e : entries) arena.keep_committed(*e);
+    REQUIRE(arena.capacity_bytes() == capacity);
+    std::vector<const void*> second_slots;
+    for (auto* e : entries) second_slots.push_back(e->committed);
+    std::sort(first_slots.begin(), first_slots.end());
+    std::sort(second_slots.begin(), second_slots.end());
+    REQUIRE(first_slots == second_slots);
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        REQUIRE(committed_text(entries[i]) == *static_cast<const std::string*>(entries[i]->snapshot));
+    // set_committed (a savepoint restored): copied into the slot it has, or none.
+    const void* slot = entries[3]->committed;
+    const std::string saved(60, 's');
+    arena.set_committed(*entries[3], &saved);
+    REQUIRE(entries[3]->committed == slot);
+    REQUIRE(committed_text(entries[3]) == saved);
+    arena.set_committed(*entries[3], nullptr);
+    REQUIRE(entries[3]->committed == nullptr);
+    arena.set_committed(*entries[3], &saved);
+    REQUIRE(committed_text(entries[3]) == saved);
+    REQUIRE(arena.capacity_bytes() == capacity);
+    // element_of: the arena's objects by address, nothing else (a local, a heap string, a snapshot).
+    std::string local = "local";
+    auto heap = std::make_unique<std::string>("heap");
+    REQUIRE(arena.element_of(entries[299]->object) == entries[299]);
+    REQUIRE(arena.element_of(entries[0]->object) == entries[0]);
+    REQUIRE(arena.element_of(&local) == nullptr);
+    REQUIRE(arena.element_of(heap.get()) == nullptr);
+    REQUIRE(arena.element_of(entries[5]->snapshot) == nullptr);
+    arena.clear();  // destroys the objects, snapshots and committed copies (LeakSanitizer checks)
+    REQUIRE(arena.size() == 0);
 }
