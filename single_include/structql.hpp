@@ -8295,18 +8295,24 @@ private:
     // A free committed slot (a new one past the last in use), holding a copy of `row`.
     void* copy_committed(const void* row) {
         void* at = free_committed_;
-        if (!at) {
+        if (at) {
+            free_committed_ = *std::launder(static_cast<void**>(at));
+        } else {
             std::size_t b = block_of(committed_slots_);
             if (b == committed_blocks_.size()) {
                 committed_blocks_.reserve(b + 1);
                 committed_blocks_.push_back(static_cast<std::byte*>(allocate(block_capacity(b) * committed_stride_, life_.align)));
             }
             at = committed_blocks_[b] + (committed_slots_ - block_start(b)) * committed_stride_;
+            ++committed_slots_;
         }
-        void* next = free_committed_ ? *std::launder(static_cast<void**>(at)) : nullptr;
-        life_.copy_construct(at, row);  // may throw: the slot stays free
-        if (free_committed_) free_committed_ = next;
-        else ++committed_slots_;
+        try {
+            life_.copy_construct(at, row);
+        } catch (...) {  // the slot goes back to the free list (the copy may have overwritten its link)
+            ::new (at) void*(free_committed_);
+            free_committed_ = at;
+            throw;
+        }
         return at;
     }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -250,4 +251,46 @@ TEST_CASE("entry_arena: committed copies reuse their slots, element_of() finds o
     REQUIRE(arena.element_of(entries[5]->snapshot) == nullptr);
     arena.clear();  // destroys the objects, snapshots and committed copies (LeakSanitizer checks)
     REQUIRE(arena.size() == 0);
+}
+
+namespace containers_test {
+// Its copy writes its text, then throws when told to: a copy that fails halfway.
+struct fragile {
+    std::string text;
+    static inline bool fail = false;
+    fragile() = default;
+    explicit fragile(std::string t) : text(std::move(t)) {}
+    fragile(const fragile& other) : text(other.text) {
+        if (fail) throw std::runtime_error("copy failed");
+    }
+    fragile& operator=(const fragile&) = default;
+};
+}  // namespace containers_test
+
+TEST_CASE("entry_arena: a committed copy that throws leaves its slot free and the other slots intact", "[containers]") {
+    using containers_test::fragile;
+    entry_arena arena(lifetime_of<fragile>);
+    std::vector<structql::detail::entry*> entries;
+    for (int i = 0; i < 3; ++i) {
+        auto& e = arena.emplace([&](void* at) { ::new (at) fragile(std::string(40, static_cast<char>('a' + i))); });
+        arena.take_snapshot(e);
+        arena.keep_committed(e);
+        entries.push_back(&e);
+    }
+    for (auto* e : entries) arena.drop_committed(*e);  // three free slots
+    const std::size_t capacity = arena.capacity_bytes();
+    fragile::fail = true;
+    CHECK_THROWS_AS(arena.keep_committed(*entries[0]), std::runtime_error);
+    fragile::fail = false;
+    CHECK(entries[0]->committed == nullptr);
+    std::vector<const void*> slots;
+    for (auto* e : entries) {
+        arena.keep_committed(*e);
+        slots.push_back(e->committed);
+        CHECK(static_cast<const fragile*>(e->committed)->text == static_cast<const fragile*>(e->snapshot)->text);
+    }
+    std::sort(slots.begin(), slots.end());
+    CHECK(std::adjacent_find(slots.begin(), slots.end()) == slots.end());  // three different slots
+    CHECK(arena.capacity_bytes() == capacity);                             // the free ones, reused
+    arena.clear();
 }
