@@ -334,9 +334,16 @@ struct workloads {
     }
     // A transaction per batch (a new session each, for the session): the batch-and-commit idiom.
     static void insert_batch_commit(benchmark::State& state, storage kind, std::int64_t size) {
+        insert_commits(state, kind, size, [](Impl& impl, std::span<const User> users, std::size_t n) {
+            impl.insert_batch_commits(users, n);
+        });
+    }
+    // The same workload through `commits(impl, users, size)` (a_sqlite3_row_loop: (a)'s row loop).
+    template <class Commits>
+    static void insert_commits(benchmark::State& state, storage kind, std::int64_t size, Commits commits) {
         if (sizes().rows % size != 0) return fail(state, "the batch size must divide the row count");
-        insert(state, kind, [size](Impl& impl, std::span<const User> users) {
-            impl.insert_batch_commits(users, static_cast<std::size_t>(size));
+        insert(state, kind, [size, commits](Impl& impl, std::span<const User> users) {
+            commits(impl, users, static_cast<std::size_t>(size));
         });
     }
     static void get_by_pk(benchmark::State& state, storage kind, std::int64_t) {
@@ -523,6 +530,9 @@ implementation describe(std::string name) {
 // Defined by each implementation's file.
 implementation sqlite3_prepared_once();    // (a)
 implementation sqlite3_prepared_per_call();  // (b)
+// (a)'s row loop for insert_batch_commit: a one-row INSERT per user, a transaction per batch
+// (registered as a_sqlite3_row_loop for that workload only, on SQLite).
+benchmark_fn sqlite3_row_loop_commits();
 implementation sqlitecpp();                  // (c)
 implementation structql_values();            // (d)
 implementation structql_session();           // (e)

@@ -93,6 +93,12 @@ public:
         for (std::size_t first = 0; first < users.size(); first += size) insert_batches(users.subspan(first, size), size);
     }
 
+    // The row loop that batching is also measured against (a_sqlite3_row_loop): a transaction
+    // per `size` users, each user its own one-row INSERT, prepared once and reused.
+    void insert_row_loop_commits(std::span<const User> users, std::size_t size) {
+        for (std::size_t first = 0; first < users.size(); first += size) insert_batches(users.subspan(first, size), 1);
+    }
+
     summary get_by_pk(std::span<const std::int64_t> ids) {
         begin();
         summary found;
@@ -288,6 +294,13 @@ private:
 }  // namespace
 
 implementation sqlite3_prepared_once() { return describe<sqlite3_impl<true>>("a_sqlite3_prepared"); }
+benchmark_fn sqlite3_row_loop_commits() {
+    return [](benchmark::State& state, storage kind, std::int64_t size) {
+        workloads<sqlite3_impl<true>>::insert_commits(state, kind, size, [](auto& impl, auto users, std::size_t n) {
+            impl.insert_row_loop_commits(users, n);
+        });
+    };
+}
 implementation sqlite3_prepared_per_call() { return describe<sqlite3_impl<false>>("b_sqlite3_unprepared"); }
 
 }  // namespace bench

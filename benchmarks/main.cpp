@@ -71,17 +71,20 @@ void register_benchmarks(const std::vector<storage>& kinds) {
         for (const workload_info& w : workload_list()) {
             std::vector<std::int64_t> args = w.sizes.empty() ? std::vector<std::int64_t>{0} : w.sizes;
             for (std::int64_t arg : args) {
-                for (const implementation& impl : impls) {
+                auto add = [&](const std::string& impl_name, benchmark_fn run) {
                     std::string name(storage_name(kind));
-                    for (std::string part : {std::string(w.name), w.sizes.empty() ? "" : std::to_string(arg), impl.name})
+                    for (std::string part : {std::string(w.name), w.sizes.empty() ? "" : std::to_string(arg), impl_name})
                         if (!part.empty()) name.append("/").append(part);
-                    benchmark_fn run = impl.run[w.id];
                     auto* b = benchmark::RegisterBenchmark(name.c_str(), [run, kind, arg](benchmark::State& state) {
                         guarded(state, [&] { run(state, kind, arg); });
                     });
                     b->Unit(benchmark::kMicrosecond);
                     if (kind == storage::postgresql) b->UseRealTime();
-                }
+                };
+                for (const implementation& impl : impls) add(impl.name, impl.run[w.id]);
+                // Batches of rows against the row loop too (issue #14: "batching beats the row loop").
+                if (w.id == w_insert_batch_commit && kind != storage::postgresql)
+                    add("a_sqlite3_row_loop", sqlite3_row_loop_commits());
             }
         }
     }

@@ -8235,12 +8235,14 @@ public:
           object_at_(round_up(sizeof(entry), life.align)),
           snapshot_at_(round_up(object_at_ + life.size, life.align)),
           align_(std::max(life.align, alignof(entry))),
-          stride_(round_up(snapshot_at_ + life.size, align_)) {}
+          stride_(round_up(snapshot_at_ + life.size, align_)),
+          committed_stride_(round_up(std::max(life.size, sizeof(void*)), std::max(life.align, alignof(void*)))) {}
     entry_arena(const entry_arena&) = delete;
     entry_arena& operator=(const entry_arena&) = delete;
     ~entry_arena() {
         clear();
         for (std::byte* b : blocks_) free_block(b);
+        for (std::byte* b : committed_blocks_) deallocate(b, life_.align);
     }
 
     // A new element whose object is made by make(address) (a placement new of the model type).
@@ -8250,6 +8252,9 @@ public:
         if (b == blocks_.size()) {
             blocks_.reserve(b + 1);
             blocks_.push_back(allocate_block(b));
+            const auto first = reinterpret_cast<std::uintptr_t>(blocks_.back());
+            lowest_ = std::min(lowest_, first);
+            highest_ = std::max(highest_, first + block_capacity(b) * stride_);
         }
         std::byte* at = element(size_);
         make(at + object_at_);
@@ -8276,9 +8281,17 @@ public:
     std::size_t size() const noexcept { return size_; }
     entry& at(std::size_t i) noexcept { return *std::launder(reinterpret_cast<entry*>(element(i))); }
     const entry& at(std::size_t i) const noexcept { return *std::launder(reinterpret_cast<const entry*>(element(i))); }
+    // Each element in order, block by block (cheaper than at(i) for every i). f must not add
+    // elements.
     template <class F>
     void for_each(F&& f) {
-        for (std::size_t i = 0; i < size_; ++i) f(at(i));
+        std::size_t left = size_;
+        for (std::size_t b = 0; left > 0; ++b) {
+            const std::size_t n = std::min(left, block_capacity(b));
+            std::byte* p = blocks_[b];
+            for (std::size_t i = 0; i < n; ++i, p += stride_) f(*std::launder(reinterpret_cast<entry*>(p)));
+            left -= n;
+        }
     }
 
     // The element whose object is at `object`, or nullptr: each block's address range is looked
@@ -8286,6 +8299,7 @@ public:
     // double in size, so it holds about half of the elements.
     entry* element_of(const void* object) noexcept {
         const auto p = reinterpret_cast<std::uintptr_t>(object);
+        if (p < lowest_ || p >= highest_) return nullptr;  // the common case of add(): a new object
         for (std::size_t b = blocks_in_use(); b-- > 0;) {
             const auto first = reinterpret_cast<std::uintptr_t>(blocks_[b]) + object_at_;
             if (p < first) continue;
@@ -8339,12 +8353,23 @@ public:
         life_.destroy(copy);
         deallocate(copy, life_.align);
     }
-    void keep_committed(entry& e) const {
-        if (!e.committed) e.committed = clone(e.snapshot);
+    // The committed copy: made from the snapshot at the transaction's first write of the
+    // object, or set to a copy of `row` (a savepoint's, restored; null: none). Committed copies
+    // live in slots of their own blocks, reused through a free list: a load-change-commit of n
+    // objects would otherwise cost n mallocs and n frees.
+    void keep_committed(entry& e) {
+        if (!e.committed) e.committed = copy_committed(e.snapshot);
     }
-    void drop_committed(entry& e) const noexcept {
-        release(e.committed);
-        e.committed = nullptr;
+    void set_committed(entry& e, const void* row) {
+        if (!row) drop_committed(e);
+        else if (e.committed) life_.copy_assign(e.committed, row);
+        else e.committed = copy_committed(row);
+    }
+    void drop_committed(entry& e) noexcept {
+        if (!e.committed) return;
+        life_.destroy(e.committed);
+        ::new (e.committed) void*(free_committed_);
+        free_committed_ = std::exchange(e.committed, nullptr);
     }
 
     // Stops listing every element, keeping their objects alive (their addresses are users'
@@ -8352,15 +8377,17 @@ public:
     void set_aside() {
         set_aside_.reserve(set_aside_.size() + 1);
         set_aside_.push_back({std::exchange(blocks_, {}), std::exchange(size_, 0)});
+        lowest_ = ~std::uintptr_t{0};
+        highest_ = 0;
     }
 
     // Destroys every element, keeping the listing's blocks so that refilling allocates nothing.
     void clear() noexcept {
-        while (size_ > 0) pop_back();
+        destroy_all();
         for (set_aside_blocks& s : set_aside_) {
             std::swap(s.blocks, blocks_);
             std::swap(s.size, size_);
-            while (size_ > 0) pop_back();
+            destroy_all();
             std::swap(s.blocks, blocks_);
             for (std::byte* b : s.blocks) free_block(b);
         }
@@ -8368,7 +8395,9 @@ public:
     }
 
     // The bytes its listing's blocks hold, in use or not.
-    std::size_t capacity_bytes() const noexcept { return block_start(blocks_.size()) * stride_; }
+    std::size_t capacity_bytes() const noexcept {
+        return block_start(blocks_.size()) * stride_ + block_start(committed_blocks_.size()) * committed_stride_;
+    }
 
 private:
     static constexpr std::size_t first_block = 16;
@@ -8399,10 +8428,38 @@ private:
         else ::operator delete(p, std::align_val_t(align));
     }
 
+    // A free committed slot (a new one past the last in use), holding a copy of `row`.
+    void* copy_committed(const void* row) {
+        void* at = free_committed_;
+        if (at) {
+            free_committed_ = *std::launder(static_cast<void**>(at));
+        } else {
+            std::size_t b = block_of(committed_slots_);
+            if (b == committed_blocks_.size()) {
+                committed_blocks_.reserve(b + 1);
+                committed_blocks_.push_back(static_cast<std::byte*>(allocate(block_capacity(b) * committed_stride_, life_.align)));
+            }
+            at = committed_blocks_[b] + (committed_slots_ - block_start(b)) * committed_stride_;
+            ++committed_slots_;
+        }
+        try {
+            life_.copy_construct(at, row);
+        } catch (...) {  // the slot goes back to the free list (the copy may have overwritten its link)
+            ::new (at) void*(free_committed_);
+            free_committed_ = at;
+            throw;
+        }
+        return at;
+    }
+
     void destroy(entry& e) noexcept {
         set_snapshot(e, nullptr);
         drop_committed(e);
         life_.destroy(e.object);
+    }
+    void destroy_all() noexcept {
+        for_each([this](entry& e) { destroy(e); });
+        size_ = 0;
     }
 
     struct set_aside_blocks {
@@ -8413,6 +8470,13 @@ private:
     const object_lifetime& life_;
     std::size_t object_at_, snapshot_at_, align_, stride_;
     std::vector<std::byte*> blocks_;  // block b holds block_capacity(b) elements
+    std::uintptr_t lowest_ = ~std::uintptr_t{0}, highest_ = 0;  // the addresses blocks_ span
+    // Committed copies: slots in blocks numbered as blocks_ are; a free slot holds the next
+    // free one's address.
+    std::size_t committed_stride_;
+    std::vector<std::byte*> committed_blocks_;
+    std::size_t committed_slots_ = 0;  // slots ever handed out, free ones included
+    void* free_committed_ = nullptr;
     std::size_t size_ = 0;
     std::vector<set_aside_blocks> set_aside_;
 };
@@ -8475,6 +8539,22 @@ public:
         }
     }
 
+    // One probe for a key that is usually new (a row read into the identity map): the slot
+    // holding `key`, or the empty slot where it goes (second == nullptr), which place() fills
+    // unless the map changed in between.
+    iterator find_or_slot(const Key& key) {
+        if ((size_ + 1) * 2 > slots_.size()) grow();
+        for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+            slot& s = slots_[i];
+            if (!s.second || s.first == key) return &s;
+        }
+    }
+    void place(iterator empty_slot, Key key, T* value) noexcept {
+        empty_slot->first = std::move(key);
+        empty_slot->second = value;
+        ++size_;
+    }
+
     void insert_or_assign(Key key, T* value) {
         auto [it, added] = emplace(std::move(key), value);
         if (!added) it->second = value;
@@ -8520,9 +8600,13 @@ private:
     }
     void grow() {
         std::vector<slot> old = std::exchange(slots_, std::vector<slot>(slots_.empty() ? 16 : slots_.size() * 2));
-        size_ = 0;
-        for (slot& s : old)
-            if (s.second) emplace(std::move(s.first), s.second);
+        // Every key differs: each goes to the first empty slot of its probe run.
+        for (slot& s : old) {
+            if (!s.second) continue;
+            std::size_t i = home(s.first);
+            while (slots_[i].second) i = (i + 1) & mask();
+            slots_[i] = std::move(s);
+        }
     }
 };
 
@@ -9522,7 +9606,9 @@ struct model_store final : model_store_base<Backend> {
         }
     }
 
-    void flush_updates(function_ref<connection_type&()> connection) override {
+    void flush_updates(function_ref<connection_type&()> writer) override {
+        connection_type* c = nullptr;  // asked for once: the session's lookup is not free
+        auto connection = [&]() -> connection_type& { return c ? *c : *(c = &writer()); };
         // Where the dialect batches UPDATEs, objects that keep their key go out in multi-row
         // UPDATEs, one run per set of changed columns (detail/multi_row_update.hpp); the others,
         // and a run of one, row by row.
@@ -9530,12 +9616,11 @@ struct model_store final : model_store_base<Backend> {
         const bool batched = multi_row_updates<dialect>(table()) && table().key_columns.size() == 1;
         const column_set key_column = ops.all_columns & ~ops.all_but_key;
         std::vector<std::pair<column_set, entry*>> same_key;
-        for (std::size_t i = 0; i < objects.size(); ++i) {
-            entry& e = objects.at(i);
+        objects.for_each([&](entry& e) {
             // An object this flush inserted equals the snapshot it took: no user code ran since.
-            if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
+            if (e.state != object_state::persistent || e.inserted_in_flush == flushes) return;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
-            if (changed == 0) continue;
+            if (changed == 0) return;
             if (ops.fill_onupdates) {
                 ops.fill_onupdates(e.object, e.snapshot);
                 if (ops.column_sets_fit) changed = ops.changed(e.object, e.snapshot);
@@ -9543,7 +9628,7 @@ struct model_store final : model_store_base<Backend> {
             wrote_columns(changed);
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
             else update_one(connection(), e, changed);
-        }
+        });
         if (same_key.empty()) return;
         auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
         if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
@@ -9724,8 +9809,7 @@ struct model_store final : model_store_base<Backend> {
                 }
                 e.state = was.state;
                 objects.set_snapshot(e, was.snapshot);
-                objects.drop_committed(e);
-                if (was.committed) e.committed = objects.clone(was.committed);
+                objects.set_committed(e, was.committed);
                 e.inserted_in_transaction = was.inserted_in_transaction;
                 if (e.state == object_state::persistent) objects.object_from(e, e.snapshot);
             } else if (e.state == object_state::pending || e.inserted_in_transaction ||
@@ -9773,7 +9857,11 @@ struct model_store final : model_store_base<Backend> {
 template <class Backend, class Key>
 void* model_store<Backend, Key>::materialize(const statement_type& statement, int first, bool refresh) {
     Key key = ops.read_identity(statement, first);
-    if (auto it = identity.find(key); it != identity.end()) {
+    auto it = [&] {
+        if constexpr (hashable_key) return identity.find_or_slot(key);  // a new key's slot, kept for it
+        else return identity.find(key);
+    }();
+    if (it != identity.end() && it->second) {
         entry& e = *it->second;
         if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0)
             refresh_from(e, statement, first);
@@ -9788,7 +9876,8 @@ void* model_store<Backend, Key>::materialize(const statement_type& statement, in
     }
     e.state = object_state::persistent;
     objects.take_snapshot(e);
-    identity.emplace(std::move(key), &e);
+    if constexpr (hashable_key) identity.place(it, std::move(key), &e);
+    else identity.emplace(std::move(key), &e);
     return e.object;
 }
 
@@ -10248,8 +10337,11 @@ private:
     template <class T>
     detail::store_of<Backend, T>& store_for() {
         using key = detail::identity_key_t<T>;
+        const std::size_t index = detail::model_index<T>();
+        if (index < stores_.size() && stores_[index]) [[likely]]  // every call but a model's first
+            return static_cast<detail::store_of<Backend, T>&>(*stores_[index]);
         return static_cast<detail::store_of<Backend, T>&>(
-            store_at(detail::model_index<T>(), &detail::ops_of<Backend, T>::value, &make_store<key>));
+            store_at(index, &detail::ops_of<Backend, T>::value, &make_store<key>));
     }
     template <class Key>
     static std::unique_ptr<detail::model_store_base<Backend>> make_store(const void* ops) {

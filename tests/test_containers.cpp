@@ -2,9 +2,12 @@
 // through random operations, and detail::entry_arena (where the tracked objects live).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,7 +38,7 @@ TEMPLATE_TEST_CASE("flat_map agrees with std::map through inserts, overwrites an
     for (int step = 0; step < 200000; ++step) {
         TestType key = key_of(random() % 300);
         entry* value = &pool[random() % pool.size()];
-        switch (random() % 4) {
+        switch (random() % 5) {
             case 0: {
                 auto [it, added] = map.emplace(key, value);
                 auto [ref, ref_added] = reference.emplace(key, value);
@@ -51,6 +54,15 @@ TEMPLATE_TEST_CASE("flat_map agrees with std::map through inserts, overwrites an
                 map.erase(key);
                 reference.erase(key);
                 break;
+            case 3: {  // materialize()'s single probe: the key's slot, filled when it is new
+                auto it = map.find_or_slot(key);
+                auto [ref, ref_added] = reference.emplace(key, value);
+                REQUIRE((it->second == nullptr) == ref_added);
+                if (ref_added) map.place(it, key, value);
+                REQUIRE(it->first == key);
+                REQUIRE(it->second == ref->second);
+                break;
+            }
             default:
                 if (auto it = map.find(key); it != map.end()) {
                     REQUIRE(reference.count(key) == 1);
@@ -185,4 +197,100 @@ TEST_CASE("flat_map::clear() keeps a well-used table and frees one far larger th
     map.emplace(8, &value);
     REQUIRE(map.find(8) != map.end());
     REQUIRE(map.find(8)->second == &value);
+}
+
+TEST_CASE("entry_arena: committed copies reuse their slots, element_of() finds only the arena's objects", "[containers]") {
+    entry_arena arena(lifetime_of<std::string>);
+    std::vector<structql::detail::entry*> entries;
+    for (int i = 0; i < 300; ++i) {
+        auto& e = add_text(arena, std::string(40, static_cast<char>('a' + i % 26)) + std::to_string(i));  // not short
+        arena.take_snapshot(e);
+        entries.push_back(&e);
+    }
+    auto committed_text = [](const structql::detail::entry* e) { return *static_cast<const std::string*>(e->committed); };
+    std::vector<const void*> first_slots;
+    for (auto* e : entries) {
+        arena.keep_committed(*e);
+        text_of(*e) = "changed";
+        arena.keep_committed(*e);  // kept once: still the row before the change
+        first_slots.push_back(e->committed);
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        REQUIRE(committed_text(entries[i]) == *static_cast<const std::string*>(entries[i]->snapshot));
+    const std::size_t capacity = arena.capacity_bytes();
+    // Dropped (a commit) and kept again (the next transaction's writes): the same slots, no new block.
+    for (auto* e : entries) arena.drop_committed(*e);
+    REQUIRE(entries[7]->committed == nullptr);
+    for (auto* e : entries) arena.keep_committed(*e);
+    REQUIRE(arena.capacity_bytes() == capacity);
+    std::vector<const void*> second_slots;
+    for (auto* e : entries) second_slots.push_back(e->committed);
+    std::sort(first_slots.begin(), first_slots.end());
+    std::sort(second_slots.begin(), second_slots.end());
+    REQUIRE(first_slots == second_slots);
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        REQUIRE(committed_text(entries[i]) == *static_cast<const std::string*>(entries[i]->snapshot));
+    // set_committed (a savepoint restored): copied into the slot it has, or none.
+    const void* slot = entries[3]->committed;
+    const std::string saved(60, 's');
+    arena.set_committed(*entries[3], &saved);
+    REQUIRE(entries[3]->committed == slot);
+    REQUIRE(committed_text(entries[3]) == saved);
+    arena.set_committed(*entries[3], nullptr);
+    REQUIRE(entries[3]->committed == nullptr);
+    arena.set_committed(*entries[3], &saved);
+    REQUIRE(committed_text(entries[3]) == saved);
+    REQUIRE(arena.capacity_bytes() == capacity);
+    // element_of: the arena's objects by address, nothing else (a local, a heap string, a snapshot).
+    std::string local = "local";
+    auto heap = std::make_unique<std::string>("heap");
+    REQUIRE(arena.element_of(entries[299]->object) == entries[299]);
+    REQUIRE(arena.element_of(entries[0]->object) == entries[0]);
+    REQUIRE(arena.element_of(&local) == nullptr);
+    REQUIRE(arena.element_of(heap.get()) == nullptr);
+    REQUIRE(arena.element_of(entries[5]->snapshot) == nullptr);
+    arena.clear();  // destroys the objects, snapshots and committed copies (LeakSanitizer checks)
+    REQUIRE(arena.size() == 0);
+}
+
+namespace containers_test {
+// Its copy writes its text, then throws when told to: a copy that fails halfway.
+struct fragile {
+    std::string text;
+    static inline bool fail = false;
+    fragile() = default;
+    explicit fragile(std::string t) : text(std::move(t)) {}
+    fragile(const fragile& other) : text(other.text) {
+        if (fail) throw std::runtime_error("copy failed");
+    }
+    fragile& operator=(const fragile&) = default;
+};
+}  // namespace containers_test
+
+TEST_CASE("entry_arena: a committed copy that throws leaves its slot free and the other slots intact", "[containers]") {
+    using containers_test::fragile;
+    entry_arena arena(lifetime_of<fragile>);
+    std::vector<structql::detail::entry*> entries;
+    for (int i = 0; i < 3; ++i) {
+        auto& e = arena.emplace([&](void* at) { ::new (at) fragile(std::string(40, static_cast<char>('a' + i))); });
+        arena.take_snapshot(e);
+        arena.keep_committed(e);
+        entries.push_back(&e);
+    }
+    for (auto* e : entries) arena.drop_committed(*e);  // three free slots
+    const std::size_t capacity = arena.capacity_bytes();
+    fragile::fail = true;
+    CHECK_THROWS_AS(arena.keep_committed(*entries[0]), std::runtime_error);
+    fragile::fail = false;
+    CHECK(entries[0]->committed == nullptr);
+    std::vector<const void*> slots;
+    for (auto* e : entries) {
+        arena.keep_committed(*e);
+        slots.push_back(e->committed);
+        CHECK(static_cast<const fragile*>(e->committed)->text == static_cast<const fragile*>(e->snapshot)->text);
+    }
+    std::sort(slots.begin(), slots.end());
+    CHECK(std::adjacent_find(slots.begin(), slots.end()) == slots.end());  // three different slots
+    CHECK(arena.capacity_bytes() == capacity);                             // the free ones, reused
+    arena.clear();
 }

@@ -501,6 +501,43 @@ TEMPLATE_TEST_CASE("a savepoint rolled back restores objects removed and changed
     CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = 2") == 40);
 }
 
+TEMPLATE_TEST_CASE("a savepoint rolled back keeps the objects' committed state for the transaction's rollback", "[session][savepoint]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    fixture<TestType> f;
+    f.file.exec("INSERT INTO pessoas (id, nome, idade) VALUES (1, 'Ana', 30)");
+    auto db = f.session();
+    Pessoa* ana = db.template get<Pessoa>(1);
+    for (int pass = 0; pass < 3; ++pass) {  // each transaction's committed copies, made and dropped again
+        ana->idade = 31;
+        db.flush();  // the committed state (30) is kept from here
+        {
+            auto sp = db.begin_nested();
+            ana->idade = 32;
+            ana->nome = "Ana Maria";
+            db.flush();
+            sp.rollback();
+        }
+        CHECK(ana->idade == 31);
+        CHECK(ana->nome == "Ana");
+        db.rollback();
+        CHECK(ana->idade == 30);
+        CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = 1") == 30);
+    }
+    ana->idade = 33;
+    {
+        auto sp = db.begin_nested();
+        ana->nome = "Ana Maria";
+        db.flush();
+        sp.rollback();
+    }
+    db.commit();
+    CHECK(f.file.count("SELECT idade FROM pessoas WHERE id = 1 AND nome = 'Ana'") == 33);
+    ana->idade = 34;
+    db.flush();
+    db.rollback();  // back to the last commit, not to the first load
+    CHECK(ana->idade == 33);
+}
+
 TEMPLATE_TEST_CASE("transaction scope: commits when the function returns, rolls back when it throws", "[session]", sqlite, postgresql) {
     STRUCTQL_REQUIRE_BACKEND(TestType);
     fixture<TestType> f;

@@ -25,6 +25,7 @@ FLOOR = "a_sqlite3_prepared"
 FLOORS = {"postgresql": "a_libpq_prepared"}  # per storage; FLOOR elsewhere
 VALUES = "d_structql_values"
 SESSION = "e_structql_session"
+ROW_LOOP = "a_sqlite3_row_loop"  # (a) as a one-row INSERT per row, insert_batch_commit only
 STORAGE_TITLES = {"memory": "In memory", "wal": "WAL file", "postgresql": "PostgreSQL (wall time)"}
 WALL_TIME_STORAGES = {"postgresql"}
 # Rows in this order whatever order the (interleaved) run reported them in.
@@ -240,6 +241,14 @@ def check_targets(table, order):
            f"#14: {SESSION} within 1.2x of (a) on insert_one_by_one, insert_batch_commit/100, get_by_pk, "
            "load_update_commit")
     within(SESSION, 1.0, inserts, f"#14: {SESSION} at most 1.0x of (a) on the insert workloads")
+    misses, total = [], 0
+    for (storage, workload), row in rows_with(SESSION, ROW_LOOP):
+        total += 1
+        r = ratio(row[SESSION], row[ROW_LOOP])
+        if r is None or r > 1.0:
+            misses.append(f"{storage}/{workload}: {'failed' if r is None else f'{r:.2f}x'}")
+    verdict(f"#14: {SESSION} at most 1.0x of (a)'s row loop ({ROW_LOOP}: one-row INSERTs, the same transactions)",
+            misses, total)
     within(VALUES, 1.05, ["insert_one_by_one", "get_by_pk", "update_by_pk"],
            f"#14: {VALUES} within 1.05x of (a) on per-row insert, get by key, per-row update")
     within(VALUES, 1.0, ["insert_batch/100", "insert_batch_commit/100"],

@@ -63,12 +63,14 @@ public:
           object_at_(round_up(sizeof(entry), life.align)),
           snapshot_at_(round_up(object_at_ + life.size, life.align)),
           align_(std::max(life.align, alignof(entry))),
-          stride_(round_up(snapshot_at_ + life.size, align_)) {}
+          stride_(round_up(snapshot_at_ + life.size, align_)),
+          committed_stride_(round_up(std::max(life.size, sizeof(void*)), std::max(life.align, alignof(void*)))) {}
     entry_arena(const entry_arena&) = delete;
     entry_arena& operator=(const entry_arena&) = delete;
     ~entry_arena() {
         clear();
         for (std::byte* b : blocks_) free_block(b);
+        for (std::byte* b : committed_blocks_) deallocate(b, life_.align);
     }
 
     // A new element whose object is made by make(address) (a placement new of the model type).
@@ -78,6 +80,9 @@ public:
         if (b == blocks_.size()) {
             blocks_.reserve(b + 1);
             blocks_.push_back(allocate_block(b));
+            const auto first = reinterpret_cast<std::uintptr_t>(blocks_.back());
+            lowest_ = std::min(lowest_, first);
+            highest_ = std::max(highest_, first + block_capacity(b) * stride_);
         }
         std::byte* at = element(size_);
         make(at + object_at_);
@@ -104,9 +109,17 @@ public:
     std::size_t size() const noexcept { return size_; }
     entry& at(std::size_t i) noexcept { return *std::launder(reinterpret_cast<entry*>(element(i))); }
     const entry& at(std::size_t i) const noexcept { return *std::launder(reinterpret_cast<const entry*>(element(i))); }
+    // Each element in order, block by block (cheaper than at(i) for every i). f must not add
+    // elements.
     template <class F>
     void for_each(F&& f) {
-        for (std::size_t i = 0; i < size_; ++i) f(at(i));
+        std::size_t left = size_;
+        for (std::size_t b = 0; left > 0; ++b) {
+            const std::size_t n = std::min(left, block_capacity(b));
+            std::byte* p = blocks_[b];
+            for (std::size_t i = 0; i < n; ++i, p += stride_) f(*std::launder(reinterpret_cast<entry*>(p)));
+            left -= n;
+        }
     }
 
     // The element whose object is at `object`, or nullptr: each block's address range is looked
@@ -114,6 +127,7 @@ public:
     // double in size, so it holds about half of the elements.
     entry* element_of(const void* object) noexcept {
         const auto p = reinterpret_cast<std::uintptr_t>(object);
+        if (p < lowest_ || p >= highest_) return nullptr;  // the common case of add(): a new object
         for (std::size_t b = blocks_in_use(); b-- > 0;) {
             const auto first = reinterpret_cast<std::uintptr_t>(blocks_[b]) + object_at_;
             if (p < first) continue;
@@ -167,12 +181,23 @@ public:
         life_.destroy(copy);
         deallocate(copy, life_.align);
     }
-    void keep_committed(entry& e) const {
-        if (!e.committed) e.committed = clone(e.snapshot);
+    // The committed copy: made from the snapshot at the transaction's first write of the
+    // object, or set to a copy of `row` (a savepoint's, restored; null: none). Committed copies
+    // live in slots of their own blocks, reused through a free list: a load-change-commit of n
+    // objects would otherwise cost n mallocs and n frees.
+    void keep_committed(entry& e) {
+        if (!e.committed) e.committed = copy_committed(e.snapshot);
     }
-    void drop_committed(entry& e) const noexcept {
-        release(e.committed);
-        e.committed = nullptr;
+    void set_committed(entry& e, const void* row) {
+        if (!row) drop_committed(e);
+        else if (e.committed) life_.copy_assign(e.committed, row);
+        else e.committed = copy_committed(row);
+    }
+    void drop_committed(entry& e) noexcept {
+        if (!e.committed) return;
+        life_.destroy(e.committed);
+        ::new (e.committed) void*(free_committed_);
+        free_committed_ = std::exchange(e.committed, nullptr);
     }
 
     // Stops listing every element, keeping their objects alive (their addresses are users'
@@ -180,15 +205,17 @@ public:
     void set_aside() {
         set_aside_.reserve(set_aside_.size() + 1);
         set_aside_.push_back({std::exchange(blocks_, {}), std::exchange(size_, 0)});
+        lowest_ = ~std::uintptr_t{0};
+        highest_ = 0;
     }
 
     // Destroys every element, keeping the listing's blocks so that refilling allocates nothing.
     void clear() noexcept {
-        while (size_ > 0) pop_back();
+        destroy_all();
         for (set_aside_blocks& s : set_aside_) {
             std::swap(s.blocks, blocks_);
             std::swap(s.size, size_);
-            while (size_ > 0) pop_back();
+            destroy_all();
             std::swap(s.blocks, blocks_);
             for (std::byte* b : s.blocks) free_block(b);
         }
@@ -196,7 +223,9 @@ public:
     }
 
     // The bytes its listing's blocks hold, in use or not.
-    std::size_t capacity_bytes() const noexcept { return block_start(blocks_.size()) * stride_; }
+    std::size_t capacity_bytes() const noexcept {
+        return block_start(blocks_.size()) * stride_ + block_start(committed_blocks_.size()) * committed_stride_;
+    }
 
 private:
     static constexpr std::size_t first_block = 16;
@@ -227,10 +256,38 @@ private:
         else ::operator delete(p, std::align_val_t(align));
     }
 
+    // A free committed slot (a new one past the last in use), holding a copy of `row`.
+    void* copy_committed(const void* row) {
+        void* at = free_committed_;
+        if (at) {
+            free_committed_ = *std::launder(static_cast<void**>(at));
+        } else {
+            std::size_t b = block_of(committed_slots_);
+            if (b == committed_blocks_.size()) {
+                committed_blocks_.reserve(b + 1);
+                committed_blocks_.push_back(static_cast<std::byte*>(allocate(block_capacity(b) * committed_stride_, life_.align)));
+            }
+            at = committed_blocks_[b] + (committed_slots_ - block_start(b)) * committed_stride_;
+            ++committed_slots_;
+        }
+        try {
+            life_.copy_construct(at, row);
+        } catch (...) {  // the slot goes back to the free list (the copy may have overwritten its link)
+            ::new (at) void*(free_committed_);
+            free_committed_ = at;
+            throw;
+        }
+        return at;
+    }
+
     void destroy(entry& e) noexcept {
         set_snapshot(e, nullptr);
         drop_committed(e);
         life_.destroy(e.object);
+    }
+    void destroy_all() noexcept {
+        for_each([this](entry& e) { destroy(e); });
+        size_ = 0;
     }
 
     struct set_aside_blocks {
@@ -241,6 +298,13 @@ private:
     const object_lifetime& life_;
     std::size_t object_at_, snapshot_at_, align_, stride_;
     std::vector<std::byte*> blocks_;  // block b holds block_capacity(b) elements
+    std::uintptr_t lowest_ = ~std::uintptr_t{0}, highest_ = 0;  // the addresses blocks_ span
+    // Committed copies: slots in blocks numbered as blocks_ are; a free slot holds the next
+    // free one's address.
+    std::size_t committed_stride_;
+    std::vector<std::byte*> committed_blocks_;
+    std::size_t committed_slots_ = 0;  // slots ever handed out, free ones included
+    void* free_committed_ = nullptr;
     std::size_t size_ = 0;
     std::vector<set_aside_blocks> set_aside_;
 };

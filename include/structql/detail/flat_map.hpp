@@ -55,6 +55,22 @@ public:
         }
     }
 
+    // One probe for a key that is usually new (a row read into the identity map): the slot
+    // holding `key`, or the empty slot where it goes (second == nullptr), which place() fills
+    // unless the map changed in between.
+    iterator find_or_slot(const Key& key) {
+        if ((size_ + 1) * 2 > slots_.size()) grow();
+        for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+            slot& s = slots_[i];
+            if (!s.second || s.first == key) return &s;
+        }
+    }
+    void place(iterator empty_slot, Key key, T* value) noexcept {
+        empty_slot->first = std::move(key);
+        empty_slot->second = value;
+        ++size_;
+    }
+
     void insert_or_assign(Key key, T* value) {
         auto [it, added] = emplace(std::move(key), value);
         if (!added) it->second = value;
@@ -100,9 +116,13 @@ private:
     }
     void grow() {
         std::vector<slot> old = std::exchange(slots_, std::vector<slot>(slots_.empty() ? 16 : slots_.size() * 2));
-        size_ = 0;
-        for (slot& s : old)
-            if (s.second) emplace(std::move(s.first), s.second);
+        // Every key differs: each goes to the first empty slot of its probe run.
+        for (slot& s : old) {
+            if (!s.second) continue;
+            std::size_t i = home(s.first);
+            while (slots_[i].second) i = (i + 1) & mask();
+            slots_[i] = std::move(s);
+        }
     }
 };
 

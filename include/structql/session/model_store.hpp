@@ -483,7 +483,9 @@ struct model_store final : model_store_base<Backend> {
         }
     }
 
-    void flush_updates(function_ref<connection_type&()> connection) override {
+    void flush_updates(function_ref<connection_type&()> writer) override {
+        connection_type* c = nullptr;  // asked for once: the session's lookup is not free
+        auto connection = [&]() -> connection_type& { return c ? *c : *(c = &writer()); };
         // Where the dialect batches UPDATEs, objects that keep their key go out in multi-row
         // UPDATEs, one run per set of changed columns (detail/multi_row_update.hpp); the others,
         // and a run of one, row by row.
@@ -491,12 +493,11 @@ struct model_store final : model_store_base<Backend> {
         const bool batched = multi_row_updates<dialect>(table()) && table().key_columns.size() == 1;
         const column_set key_column = ops.all_columns & ~ops.all_but_key;
         std::vector<std::pair<column_set, entry*>> same_key;
-        for (std::size_t i = 0; i < objects.size(); ++i) {
-            entry& e = objects.at(i);
+        objects.for_each([&](entry& e) {
             // An object this flush inserted equals the snapshot it took: no user code ran since.
-            if (e.state != object_state::persistent || e.inserted_in_flush == flushes) continue;
+            if (e.state != object_state::persistent || e.inserted_in_flush == flushes) return;
             column_set changed = ops.column_sets_fit ? ops.changed(e.object, e.snapshot) : ops.all_columns;
-            if (changed == 0) continue;
+            if (changed == 0) return;
             if (ops.fill_onupdates) {
                 ops.fill_onupdates(e.object, e.snapshot);
                 if (ops.column_sets_fit) changed = ops.changed(e.object, e.snapshot);
@@ -504,7 +505,7 @@ struct model_store final : model_store_base<Backend> {
             wrote_columns(changed);
             if (batched && !(changed & key_column)) same_key.emplace_back(changed, &e);
             else update_one(connection(), e, changed);
-        }
+        });
         if (same_key.empty()) return;
         auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
         if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
@@ -685,8 +686,7 @@ struct model_store final : model_store_base<Backend> {
                 }
                 e.state = was.state;
                 objects.set_snapshot(e, was.snapshot);
-                objects.drop_committed(e);
-                if (was.committed) e.committed = objects.clone(was.committed);
+                objects.set_committed(e, was.committed);
                 e.inserted_in_transaction = was.inserted_in_transaction;
                 if (e.state == object_state::persistent) objects.object_from(e, e.snapshot);
             } else if (e.state == object_state::pending || e.inserted_in_transaction ||
@@ -734,7 +734,11 @@ struct model_store final : model_store_base<Backend> {
 template <class Backend, class Key>
 void* model_store<Backend, Key>::materialize(const statement_type& statement, int first, bool refresh) {
     Key key = ops.read_identity(statement, first);
-    if (auto it = identity.find(key); it != identity.end()) {
+    auto it = [&] {
+        if constexpr (hashable_key) return identity.find_or_slot(key);  // a new key's slot, kept for it
+        else return identity.find(key);
+    }();
+    if (it != identity.end() && it->second) {
         entry& e = *it->second;
         if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0)
             refresh_from(e, statement, first);
@@ -749,7 +753,8 @@ void* model_store<Backend, Key>::materialize(const statement_type& statement, in
     }
     e.state = object_state::persistent;
     objects.take_snapshot(e);
-    identity.emplace(std::move(key), &e);
+    if constexpr (hashable_key) identity.place(it, std::move(key), &e);
+    else identity.emplace(std::move(key), &e);
     return e.object;
 }
 

@@ -478,8 +478,11 @@ private:
     template <class T>
     detail::store_of<Backend, T>& store_for() {
         using key = detail::identity_key_t<T>;
+        const std::size_t index = detail::model_index<T>();
+        if (index < stores_.size() && stores_[index]) [[likely]]  // every call but a model's first
+            return static_cast<detail::store_of<Backend, T>&>(*stores_[index]);
         return static_cast<detail::store_of<Backend, T>&>(
-            store_at(detail::model_index<T>(), &detail::ops_of<Backend, T>::value, &make_store<key>));
+            store_at(index, &detail::ops_of<Backend, T>::value, &make_store<key>));
     }
     template <class Key>
     static std::unique_ptr<detail::model_store_base<Backend>> make_store(const void* ops) {
