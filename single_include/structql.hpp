@@ -356,19 +356,19 @@ struct foreign_key
 // The parts of standard headers that StructQL's headers need, where libstdc++ lets them be
 // included alone: std::chrono's clocks and durations without the calendar, time zones and their
 // I/O (<chrono> brings <sstream> and <istream> in C++20), std::function and std::hash without
-// the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>), and the
-// classic algorithms without C++20's ranges versions (<algorithm> brings <bits/ranges_algo.h>,
-// as many lines again). About 0.5 s of parsing in every translation unit. Elsewhere the whole
-// headers. Code that uses the calendar (timestamps as text) includes <chrono> itself.
+// the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>), and
+// std::min, std::max and std::fill without the rest of <algorithm> (its <bits/stl_algo.h> and, in
+// C++20, <bits/ranges_algo.h>; the few other algorithms are detail/algorithms.hpp). About 0.6 s
+// of parsing in every translation unit. Elsewhere the whole headers. Code that uses the calendar
+// (timestamps as text) or other algorithms includes <chrono> or <algorithm> itself.
 #include <version>
 
 #if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>) && __has_include(<bits/std_function.h>) && \
-    __has_include(<bits/functional_hash.h>) && __has_include(<bits/stl_algo.h>)
+    __has_include(<bits/functional_hash.h>) && __has_include(<bits/stl_algobase.h>)
 #include <bits/chrono.h>
 #include <bits/functional_hash.h>
 #include <bits/std_function.h>
 #include <bits/stl_algobase.h>
-#include <bits/stl_algo.h>
 #else
 #include <algorithm>
 #include <chrono>
@@ -5029,6 +5029,78 @@ auto make_keyset(V&&... values) {
 // table_args' sq::onupdate in the writes that bypass the session's flush: a bulk
 // query.update(sets...) and an upsert's DO UPDATE set each onupdate member to its value (a
 // function is called once per statement), unless the statement sets that member itself.
+// ---- begin structql/detail/algorithms.hpp ----
+// The few algorithms StructQL's headers use, as small loops: libstdc++'s <bits/stl_algo.h>
+// (with <bits/stl_heap.h>, <bits/uniform_int_dist.h> and <bits/algorithmfwd.h>, ~4,200 lines)
+// would otherwise be parsed by every translation unit for a handful of calls. std::min, std::max
+// and the like come from <bits/stl_algobase.h> (detail/std_parts.hpp).
+#include <cstddef>
+#include <iterator>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+template <class Range, class T>
+constexpr bool contains_value(const Range& range, const T& value) {
+    for (const auto& item : range)
+        if (item == value) return true;
+    return false;
+}
+
+template <class It, class Predicate>
+constexpr It find_if(It first, It last, Predicate pred) {
+    for (; first != last; ++first)
+        if (pred(*first)) break;
+    return first;
+}
+
+template <class It, class Less>
+constexpr bool is_sorted(It first, It last, Less less) {
+    if (first == last) return true;
+    for (It next = first; ++next != last; first = next)
+        if (less(*next, *first)) return false;
+    return true;
+}
+
+// A merge sort: insertion sort below 16 elements, halves merged through one buffer of moved
+// elements. Stable; the session sorts flush steps (mostly in order already) and key lists.
+template <class It, class Less>
+void stable_sort(It first, It last, Less less) {
+    using value_type = typename std::iterator_traits<It>::value_type;
+    std::vector<value_type> buffer;
+    auto sort = [&](auto& self, It from, It to) -> void {
+        const auto n = to - from;
+        if (n <= 16) {
+            for (It i = from + (n > 0 ? 1 : 0); i < to; ++i) {
+                if (!less(*i, *(i - 1))) continue;
+                value_type moving = std::move(*i);
+                It j = i;
+                for (; j != from && less(moving, *(j - 1)); --j) *j = std::move(*(j - 1));
+                *j = std::move(moving);
+            }
+            return;
+        }
+        It middle = from + n / 2;
+        self(self, from, middle);
+        self(self, middle, to);
+        if (!less(*middle, *(middle - 1))) return;  // the halves are in order already
+        buffer.assign(std::make_move_iterator(from), std::make_move_iterator(middle));
+        auto left = buffer.begin();
+        It right = middle, out = from;
+        while (left != buffer.end() && right != to) *out++ = less(*right, *left) ? std::move(*right++) : std::move(*left++);
+        while (left != buffer.end()) *out++ = std::move(*left++);
+    };
+    sort(sort, first, last);
+}
+
+template <class It>
+void stable_sort(It first, It last) {
+    detail::stable_sort(first, last, [](const auto& a, const auto& b) { return a < b; });
+}
+
+}  // namespace structql::detail
+// ---- end structql/detail/algorithms.hpp ----
 #include <array>
 #include <cstddef>
 #include <span>
@@ -5086,7 +5158,7 @@ int bind_onupdates(Statement& statement, int index, std::span<const std::size_t>
         using Item = std::remove_cvref_t<decltype(item)>;
         if constexpr (is_onupdate<Item>) {
             constexpr std::size_t column = member_index(onupdate_member<Item>::value);
-            if (std::find(columns.begin(), columns.end(), column) == columns.end()) return;
+            if (!detail::contains_value(columns, column)) return;
             try {
                 std::remove_cvref_t<decltype(unwrap(field<column>(std::declval<T&>())))> value = produce(item.value);
                 bind_value(statement, index++, value);
@@ -6394,17 +6466,19 @@ STRUCTQL_DECL url make_url(std::string_view text) {
 //   program has shapes). Run-time ones, which a program can make without end (raw SQL with
 //   values spliced in), are kept up to `capacity`, the least recently used dropped first; a
 //   statement in use is never dropped.
+//
+// The lookups a statement's every run goes through (a direct-mapped array in front of each
+// kind) are inline. What lies behind them (hash maps, the LRU list) is one non-template
+// statement_cache_core, compiled with the rest of the model-independent code (with separate
+// compilation, once per program; detail/linkage.hpp), so that a program's translation units
+// parse neither <unordered_map> nor <list>.
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
-#include <vector>
 
 
 namespace structql::detail {
@@ -6414,16 +6488,19 @@ struct cached_statement {
     bool in_use = false;  // held by a detail::statement_use
 };
 
-template <class Statement>
-class statement_cache {
+// The cache without its statements' type: the backend's statement type is restored by
+// statement_cache<Statement> below, which also deletes them (statement_deleter).
+class statement_cache_core {
 public:
-    // How the cache prepares what it does not hold: prepare(owner, sql).
-    using prepare_function = std::unique_ptr<Statement> (*)(void* owner, std::string_view sql);
+    struct statement_deleter {
+        void (*destroy)(cached_statement*) noexcept;
+        void operator()(cached_statement* s) const noexcept { destroy(s); }
+    };
+    using owned_statement = std::unique_ptr<cached_statement, statement_deleter>;
+    // How the core prepares what it does not hold: prepare(core, sql).
+    using prepare_function = owned_statement (*)(statement_cache_core& core, std::string_view sql);
 
-    statement_cache(std::size_t capacity, void* owner, prepare_function prepare)
-        : capacity_(capacity), owner_(owner), prepare_(prepare) {}
-
-    Statement& find_static(std::string_view sql) {
+    cached_statement& find_static(std::string_view sql) {
         // Most calls end here: a program's hot statements are few, and each keeps its slot.
         recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
         if (slot.sql == sql.data() && !slot.statement->in_use) [[likely]] return *slot.statement;
@@ -6432,180 +6509,238 @@ public:
 
     // `build()` returns the text, and runs on the first use of (tag, variant) only.
     template <class Build>
-    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
+    cached_statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
         generated_key key{tag, variant};
-        recent_generated& slot = generated_front_[generated_key_hash{}(key) % generated_front_.size()];
+        recent_generated& slot = generated_front_[key.hash() % generated_front_.size()];
         if (slot.statement && slot.key == key && !slot.statement->in_use) [[likely]] {
-            if (slot.at != recent_.begin()) recent_.splice(recent_.begin(), recent_, slot.at);
+            if (slot.at != most_recent_) make_most_recent(slot.at);
             return *slot.statement;
         }
-        if (Statement* known = find_generated_behind(slot, key)) return *known;
+        if (cached_statement* known = find_generated_behind(slot, key)) return *known;
         return add_generated(slot, key, build());
     }
 
-    Statement& find_text(std::string sql);
+    STRUCTQL_DECL cached_statement& find_text(std::string sql);
+    STRUCTQL_DECL void for_each(function_ref<void(cached_statement&)> f);
+    STRUCTQL_DECL void clear() noexcept;
 
-    template <class F>
-    void for_each(F&& f) {
-        for (auto& [key, statements] : static_)
-            for (auto& s : statements) f(*s);
-        for (auto& e : recent_)
-            for (auto& s : e.statements) f(*s);
-    }
-
-    void clear() noexcept;
+protected:
+    STRUCTQL_DECL statement_cache_core(std::size_t capacity, prepare_function prepare);
+    STRUCTQL_DECL ~statement_cache_core();
+    statement_cache_core(const statement_cache_core&) = delete;
+    statement_cache_core& operator=(const statement_cache_core&) = delete;
 
 private:
-    using copies = std::vector<std::unique_ptr<Statement>>;  // one, unless uses nest
     struct generated_key {
         const void* tag;
         std::uint64_t variant;
         bool operator==(const generated_key&) const = default;
-    };
-    struct generated_key_hash {
-        std::size_t operator()(const generated_key& k) const noexcept {
-            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
+        std::size_t hash() const noexcept {
+            return std::hash<const void*>{}(tag) ^ (std::hash<std::uint64_t>{}(variant) * 0x9E3779B97F4A7C15ull);
         }
     };
-    struct entry {
-        std::string text;  // a list node never moves: keys and statements point into it
-        std::optional<generated_key> generated;  // its key in generated_, else it is in text_
-        copies statements;
-    };
-    using position = typename std::list<entry>::iterator;
+    struct entry;    // a run-time statement: its text and prepared copies, in the LRU list
+    struct storage;  // the maps and the LRU list, defined with the compiled code
 
     // A compile-time statement's last copy handed out, by its text's address: a direct-mapped
-    // cache in front of static_ (an array load and a comparison instead of a hash lookup).
+    // cache in front of the map of static statements (an array load and a comparison instead
+    // of a hash lookup).
     struct recent_static {
         const char* sql = nullptr;
-        Statement* statement = nullptr;
+        cached_statement* statement = nullptr;
     };
-    // The same in front of generated_, for the statements of a generated shape (a multi-row
-    // INSERT of n rows, an UPDATE of some columns); cleared when its entry is dropped.
+    // The same in front of the generated statements (a multi-row INSERT of n rows, an UPDATE of
+    // some columns); cleared when its entry is dropped.
     struct recent_generated {
         generated_key key{};
-        position at{};
-        Statement* statement = nullptr;
+        entry* at = nullptr;
+        cached_statement* statement = nullptr;
     };
 
-    // Behind the fronts, out of line: the lookups above stay small enough to inline, and the
-    // rest is compiled once per backend (with separate compilation, once per program).
-    Statement& find_static_behind(recent_static& slot, std::string_view sql);
-    Statement* find_generated_behind(recent_generated& slot, const generated_key& key);
-    Statement& use_generated(recent_generated& slot, position e);
-    Statement& add_generated(recent_generated& slot, const generated_key& key, std::string text);
-    Statement& free_copy(copies& statements, std::string_view sql);
-    Statement& use(position e);
-    position add(std::string text, std::optional<generated_key> generated);
+    STRUCTQL_DECL cached_statement& find_static_behind(recent_static& slot, std::string_view sql);
+    STRUCTQL_DECL cached_statement* find_generated_behind(recent_generated& slot, const generated_key& key);
+    STRUCTQL_DECL cached_statement& add_generated(recent_generated& slot, const generated_key& key, std::string text);
+    STRUCTQL_DECL void make_most_recent(entry* e) noexcept;
+    STRUCTQL_DECL entry* add(std::string text, std::optional<generated_key> generated);
 
-    std::size_t capacity_;
-    void* owner_;
-    prepare_function prepare_;
     std::array<recent_static, 64> front_{};
     std::array<recent_generated, 64> generated_front_{};
-    std::unordered_map<const char*, copies> static_;
-    std::list<entry> recent_;  // the run-time entries, most recently used first
-    std::unordered_map<std::string_view, position> text_;
-    std::unordered_map<generated_key, position, generated_key_hash> generated_;
+    const entry* most_recent_ = nullptr;  // the LRU list's first entry: no move needed
+    std::unique_ptr<storage> storage_;
 };
 
 template <class Statement>
-Statement& statement_cache<Statement>::find_static_behind(recent_static& slot, std::string_view sql) {
-    auto it = static_.find(sql.data());
-    if (it == static_.end()) {
-        copies first;
-        first.push_back(prepare_(owner_, sql));
-        it = static_.emplace(sql.data(), std::move(first)).first;
+class statement_cache : public statement_cache_core {
+public:
+    // How the cache prepares what it does not hold: prepare(owner, sql).
+    using prepare_function = std::unique_ptr<Statement> (*)(void* owner, std::string_view sql);
+
+    statement_cache(std::size_t capacity, void* owner, prepare_function prepare)
+        : statement_cache_core(capacity, &prepare_owned), owner_(owner), prepare_(prepare) {}
+
+    Statement& find_static(std::string_view sql) { return static_cast<Statement&>(statement_cache_core::find_static(sql)); }
+    template <class Build>
+    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
+        return static_cast<Statement&>(statement_cache_core::find_generated(tag, variant, std::forward<Build>(build)));
     }
-    Statement& found = free_copy(it->second, sql);
+    Statement& find_text(std::string sql) { return static_cast<Statement&>(statement_cache_core::find_text(std::move(sql))); }
+    template <class F>
+    void for_each(F&& f) {
+        statement_cache_core::for_each([&](cached_statement& s) { f(static_cast<Statement&>(s)); });
+    }
+
+private:
+    static void destroy(cached_statement* s) noexcept { delete static_cast<Statement*>(s); }
+    static owned_statement prepare_owned(statement_cache_core& core, std::string_view sql) {
+        auto& self = static_cast<statement_cache&>(core);
+        return owned_statement(self.prepare_(self.owner_, sql).release(), statement_deleter{&destroy});
+    }
+
+    void* owner_;
+    prepare_function prepare_;
+};
+
+}  // namespace structql::detail
+
+#if STRUCTQL_DEFINITIONS
+#include <list>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+struct statement_cache_core::entry {
+    std::string text;  // a list node never moves: keys and statements point into it
+    std::optional<generated_key> generated;  // its key in generated, else it is in text
+    std::vector<owned_statement> statements;  // one, unless uses nest
+    std::list<entry>::iterator self{};
+};
+
+struct statement_cache_core::storage {
+    struct key_hash {
+        std::size_t operator()(const generated_key& k) const noexcept { return k.hash(); }
+    };
+    std::size_t capacity;
+    prepare_function prepare;
+    std::unordered_map<const char*, std::vector<owned_statement>> statics;
+    std::list<entry> recent;  // the run-time entries, most recently used first
+    std::unordered_map<std::string_view, entry*> text;
+    std::unordered_map<generated_key, entry*, key_hash> generated;
+
+    cached_statement& free_copy(std::vector<owned_statement>& statements, std::string_view sql, statement_cache_core& core) {
+        for (auto& s : statements)
+            if (!s->in_use) return *s;
+        return *statements.emplace_back(prepare(core, sql));
+    }
+};
+
+STRUCTQL_DECL statement_cache_core::statement_cache_core(std::size_t capacity, prepare_function prepare)
+    : storage_(new storage{capacity, prepare, {}, {}, {}, {}}) {}
+
+STRUCTQL_DECL statement_cache_core::~statement_cache_core() = default;
+
+STRUCTQL_DECL cached_statement& statement_cache_core::find_static_behind(recent_static& slot, std::string_view sql) {
+    auto it = storage_->statics.find(sql.data());
+    if (it == storage_->statics.end()) {
+        std::vector<owned_statement> first;
+        first.push_back(storage_->prepare(*this, sql));
+        it = storage_->statics.emplace(sql.data(), std::move(first)).first;
+    }
+    cached_statement& found = storage_->free_copy(it->second, sql, *this);
     slot = {sql.data(), &found};
     return found;
 }
 
-template <class Statement>
-Statement* statement_cache<Statement>::find_generated_behind(recent_generated& slot, const generated_key& key) {
-    auto it = generated_.find(key);
-    return it == generated_.end() ? nullptr : &use_generated(slot, it->second);
+STRUCTQL_DECL void statement_cache_core::make_most_recent(entry* e) noexcept {
+    storage_->recent.splice(storage_->recent.begin(), storage_->recent, e->self);
+    most_recent_ = e;
 }
 
-template <class Statement>
-Statement& statement_cache<Statement>::use_generated(recent_generated& slot, position e) {
-    Statement& found = use(e);
-    slot = {*e->generated, e, &found};
+STRUCTQL_DECL cached_statement* statement_cache_core::find_generated_behind(recent_generated& slot,
+                                                                           const generated_key& key) {
+    auto it = storage_->generated.find(key);
+    if (it == storage_->generated.end()) return nullptr;
+    entry* e = it->second;
+    make_most_recent(e);
+    cached_statement& found = storage_->free_copy(e->statements, e->text, *this);
+    slot = {key, e, &found};
+    return &found;
+}
+
+STRUCTQL_DECL cached_statement& statement_cache_core::add_generated(recent_generated& slot, const generated_key& key,
+                                                                    std::string text) {
+    entry* e = add(std::move(text), key);
+    storage_->generated.emplace(key, e);
+    cached_statement& found = *e->statements.front();
+    slot = {key, e, &found};
     return found;
 }
 
-template <class Statement>
-Statement& statement_cache<Statement>::add_generated(recent_generated& slot, const generated_key& key,
-                                                    std::string text) {
-    position e = add(std::move(text), key);
-    generated_.emplace(key, e);
-    return use_generated(slot, e);
-}
-
-template <class Statement>
-Statement& statement_cache<Statement>::find_text(std::string sql) {
-    if (auto it = text_.find(sql); it != text_.end()) return use(it->second);
-    auto e = add(std::move(sql), std::nullopt);
-    text_.emplace(e->text, e);
+STRUCTQL_DECL cached_statement& statement_cache_core::find_text(std::string sql) {
+    if (auto it = storage_->text.find(sql); it != storage_->text.end()) {
+        entry* e = it->second;
+        make_most_recent(e);
+        return storage_->free_copy(e->statements, e->text, *this);
+    }
+    entry* e = add(std::move(sql), std::nullopt);
+    storage_->text.emplace(e->text, e);
     return *e->statements.front();
 }
 
-template <class Statement>
-void statement_cache<Statement>::clear() noexcept {
+STRUCTQL_DECL void statement_cache_core::for_each(function_ref<void(cached_statement&)> f) {
+    for (auto& [key, statements] : storage_->statics)
+        for (auto& s : statements) f(*s);
+    for (auto& e : storage_->recent)
+        for (auto& s : e.statements) f(*s);
+}
+
+STRUCTQL_DECL void statement_cache_core::clear() noexcept {
     front_.fill({});
     generated_front_.fill({});
-    static_.clear();
-    text_.clear();
-    generated_.clear();
-    recent_.clear();
-}
-
-template <class Statement>
-Statement& statement_cache<Statement>::free_copy(copies& statements, std::string_view sql) {
-    for (auto& s : statements)
-        if (!s->in_use) return *s;
-    return *statements.emplace_back(prepare_(owner_, sql));
-}
-
-template <class Statement>
-Statement& statement_cache<Statement>::use(position e) {
-    recent_.splice(recent_.begin(), recent_, e);
-    return free_copy(e->statements, e->text);
+    most_recent_ = nullptr;
+    storage_->statics.clear();
+    storage_->text.clear();
+    storage_->generated.clear();
+    storage_->recent.clear();
 }
 
 // A new run-time entry, most recent, its statement prepared, after dropping the least recently
-// used entries not in use beyond capacity.
-template <class Statement>
-auto statement_cache<Statement>::add(std::string text, std::optional<generated_key> generated) -> position {
-    for (auto last = recent_.end(); recent_.size() >= capacity_ && last != recent_.begin();) {
+// used entries not in use beyond capacity. A failed preparation leaves no entry.
+STRUCTQL_DECL auto statement_cache_core::add(std::string text, std::optional<generated_key> generated) -> entry* {
+    storage& s = *storage_;
+    for (auto last = s.recent.end(); s.recent.size() >= s.capacity && last != s.recent.begin();) {
         auto e = std::prev(last);
         bool in_use = false;
-        for (auto& s : e->statements) in_use = in_use || s->in_use;
+        for (auto& statement : e->statements) in_use = in_use || statement->in_use;
         if (in_use) {
             last = e;
             continue;
         }
         if (e->generated) {
-            recent_generated& slot = generated_front_[generated_key_hash{}(*e->generated) % generated_front_.size()];
+            recent_generated& slot = generated_front_[e->generated->hash() % generated_front_.size()];
             if (slot.statement && slot.key == *e->generated) slot = {};
-            generated_.erase(*e->generated);
+            s.generated.erase(*e->generated);
         } else {
-            text_.erase(e->text);
+            s.text.erase(e->text);
         }
-        recent_.erase(e);
+        s.recent.erase(e);
     }
-    auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
+    auto e = s.recent.emplace(s.recent.begin(), entry{std::move(text), generated, {}, {}});
+    e->self = e;
+    most_recent_ = &*e;
     try {
-        e->statements.push_back(prepare_(owner_, std::string_view(e->text)));
+        e->statements.push_back(s.prepare(*this, std::string_view(e->text)));
     } catch (...) {
-        recent_.erase(e);
+        s.recent.erase(e);
+        most_recent_ = s.recent.empty() ? nullptr : &s.recent.front();
         throw;
     }
-    return e;
+    return &*e;
 }
 
 }  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS
 // ---- end structql/detail/statement_cache.hpp ----
 // ---- begin structql/engine_options.hpp ----
 // Options, statement events and statistics shared by the engine and the backends.
@@ -6952,13 +7087,13 @@ struct conflict_sql<conflict_action<T, member_list<Target...>, All, Set...>> {
         constexpr auto all = onupdate_columns<T>();
         constexpr std::size_t left_out = [&] {
             std::size_t n = 0;
-            for (std::size_t c : all) n += set_count > 0 && std::find(set.begin(), set.end(), c) == set.end() ? 1 : 0;
+            for (std::size_t c : all) n += set_count > 0 && !detail::contains_value(set, c) ? 1 : 0;
             return n;
         }();
         std::array<std::size_t, left_out> out{};
         std::size_t n = 0;
         for (std::size_t c : all)
-            if (set_count > 0 && std::find(set.begin(), set.end(), c) == set.end()) out[n++] = c;
+            if (set_count > 0 && !detail::contains_value(set, c)) out[n++] = c;
         return out;
     }();
     static constexpr conflict_view view{target, set, onupdate};
@@ -9327,7 +9462,7 @@ struct model_store final : model_store_base<Backend> {
         explaining_foreign_keys<Backend>(table(), [&] {
             while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
         });
-        std::sort(keys.begin(), keys.end());
+        detail::stable_sort(keys.begin(), keys.end());
         const bool as_assigned =
             keys.size() == run.size() &&
             (dialect::returns_generated_keys ||
@@ -9410,10 +9545,10 @@ struct model_store final : model_store_base<Backend> {
         }
         if (same_key.empty()) return;
         auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
-        if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
-            std::stable_sort(same_key.begin(), same_key.end(), by_set);
+        if (!detail::is_sorted(same_key.begin(), same_key.end(), by_set))
+            detail::stable_sort(same_key.begin(), same_key.end(), by_set);
         for (auto run = same_key.begin(); run != same_key.end();) {
-            auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
+            auto end = detail::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
             const column_set changed = run->first;
             auto object = [&](std::size_t i) -> entry& { return *run[static_cast<std::ptrdiff_t>(i)].second; };
             if (end - run == 1) {
@@ -10259,15 +10394,15 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
         auto parents_first = [](const auto& a, const auto& b) {
             return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
         };
-        if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
-            std::stable_sort(inserts.begin(), inserts.end(), parents_first);
-        std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
+        if (!detail::is_sorted(inserts.begin(), inserts.end(), parents_first))
+            detail::stable_sort(inserts.begin(), inserts.end(), parents_first);
+        detail::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
             return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
         });
         // Inserts in runs of one model (a run's rows never reference each other: parents are
         // a depth above), for backends that send a run at once.
         for (auto run = inserts.begin(); run != inserts.end();) {
-            auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+            auto end = detail::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
             if (!parent_links_.empty()) write_parent_keys();  // the parents of this run are inserted
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
@@ -12180,7 +12315,6 @@ inline engine create_engine(std::string_view url, engine_options options = {}) {
 
 // With separate compilation, the SQLite engine, pool, connection and session are compiled in
 // the implementation TU only (detail/linkage.hpp).
-STRUCTQL_INSTANTIATE(class detail::statement_cache<sqlite_statement>)
 STRUCTQL_INSTANTIATE(class basic_connection<sqlite_backend>)
 STRUCTQL_INSTANTIATE(struct detail::pool_state<sqlite_backend>)
 STRUCTQL_INSTANTIATE(class basic_engine<sqlite_backend>)

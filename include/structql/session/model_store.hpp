@@ -6,7 +6,7 @@
 // Compile cost: the unit of work below is compiled once per backend and key type, not once per
 // model. What it needs of a model is data (its table_view and statements) and a few small
 // functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
-#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
+#include "structql/detail/algorithms.hpp"
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -424,7 +424,7 @@ struct model_store final : model_store_base<Backend> {
         explaining_foreign_keys<Backend>(table(), [&] {
             while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
         });
-        std::sort(keys.begin(), keys.end());
+        detail::stable_sort(keys.begin(), keys.end());
         const bool as_assigned =
             keys.size() == run.size() &&
             (dialect::returns_generated_keys ||
@@ -507,10 +507,10 @@ struct model_store final : model_store_base<Backend> {
         }
         if (same_key.empty()) return;
         auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
-        if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
-            std::stable_sort(same_key.begin(), same_key.end(), by_set);
+        if (!detail::is_sorted(same_key.begin(), same_key.end(), by_set))
+            detail::stable_sort(same_key.begin(), same_key.end(), by_set);
         for (auto run = same_key.begin(); run != same_key.end();) {
-            auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
+            auto end = detail::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
             const column_set changed = run->first;
             auto object = [&](std::size_t i) -> entry& { return *run[static_cast<std::ptrdiff_t>(i)].second; };
             if (end - run == 1) {

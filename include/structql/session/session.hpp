@@ -12,7 +12,7 @@
 //   pending_rollback_error. close() (and the destructor) rolls back what was not committed.
 // - autoflush (default true): get() misses and queries flush first. autocommit: every flush
 //   is committed at once.
-#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
+#include "structql/detail/algorithms.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -625,15 +625,15 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
         auto parents_first = [](const auto& a, const auto& b) {
             return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
         };
-        if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
-            std::stable_sort(inserts.begin(), inserts.end(), parents_first);
-        std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
+        if (!detail::is_sorted(inserts.begin(), inserts.end(), parents_first))
+            detail::stable_sort(inserts.begin(), inserts.end(), parents_first);
+        detail::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
             return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
         });
         // Inserts in runs of one model (a run's rows never reference each other: parents are
         // a depth above), for backends that send a run at once.
         for (auto run = inserts.begin(); run != inserts.end();) {
-            auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+            auto end = detail::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
             if (!parent_links_.empty()) write_parent_keys();  // the parents of this run are inserted
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
