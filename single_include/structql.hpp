@@ -360,20 +360,37 @@ struct foreign_key
 // std::min, std::max and std::fill without the rest of <algorithm> (its <bits/stl_algo.h> and, in
 // C++20, <bits/ranges_algo.h>; the few other algorithms are detail/algorithms.hpp). About 0.6 s
 // of parsing in every translation unit. Elsewhere the whole headers. Code that uses the calendar
-// (timestamps as text) or other algorithms includes <chrono> or <algorithm> itself.
+// (timestamps as text) or other algorithms includes <chrono> or <algorithm> itself. Counters
+// shared between threads are detail::atomic_integer<T>: std::atomic<T>'s interface, as libstdc++'s
+// base class of std::atomic<T> (<bits/atomic_base.h>, which <memory> includes anyway) rather than
+// <atomic>'s 1,100 lines.
 #include <version>
 
 #if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>) && __has_include(<bits/std_function.h>) && \
-    __has_include(<bits/functional_hash.h>) && __has_include(<bits/stl_algobase.h>)
+    __has_include(<bits/functional_hash.h>) && __has_include(<bits/stl_algobase.h>) && __has_include(<bits/atomic_base.h>)
+#define STRUCTQL_STD_PARTS 1
+#include <bits/atomic_base.h>
 #include <bits/chrono.h>
 #include <bits/functional_hash.h>
 #include <bits/std_function.h>
 #include <bits/stl_algobase.h>
 #else
+#define STRUCTQL_STD_PARTS 0
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #endif
+
+namespace structql::detail {
+#if STRUCTQL_STD_PARTS
+template <class T>
+using atomic_integer = std::__atomic_base<T>;
+#else
+template <class T>
+using atomic_integer = std::atomic<T>;
+#endif
+}  // namespace structql::detail
 // ---- end structql/detail/std_parts.hpp ----
 
 namespace structql {
@@ -2525,7 +2542,7 @@ void read_columns(const Statement& statement, T& object, int first = 0) {
 }
 
 // The identity map's key: the primary key's storage value; for a composite key a std::tuple
-// of the parts' (ordered, so the map is a std::map).
+// of the parts' (detail::key_hash hashes it).
 template <class T, std::size_t P>
 using key_part_t = typename table<T>::template value_type<table<T>::key_columns[P]>;
 template <class T, std::size_t P>
@@ -6744,7 +6761,6 @@ STRUCTQL_DECL auto statement_cache_core::add(std::string text, std::optional<gen
 // ---- end structql/detail/statement_cache.hpp ----
 // ---- begin structql/engine_options.hpp ----
 // Options, statement events and statistics shared by the engine and the backends.
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -6820,13 +6836,13 @@ struct engine_events {
 
 // Counters for tests and benchmarks; read them through engine::statistics().
 struct engine_statistics {
-    std::atomic<std::uint64_t> connections_opened{0};
-    std::atomic<std::uint64_t> connections_closed{0};
-    std::atomic<std::uint64_t> statements_prepared{0};
-    std::atomic<std::uint64_t> statements_executed{0};
+    detail::atomic_integer<std::uint64_t> connections_opened{0};
+    detail::atomic_integer<std::uint64_t> connections_closed{0};
+    detail::atomic_integer<std::uint64_t> statements_prepared{0};
+    detail::atomic_integer<std::uint64_t> statements_executed{0};
     // PostgreSQL: the most client memory one result held (PQresultMemorySize): a whole result
     // for all() and the like, one batch for a stream (for_each, yield_per).
-    std::atomic<std::uint64_t> largest_result_bytes{0};
+    detail::atomic_integer<std::uint64_t> largest_result_bytes{0};
 };
 
 namespace detail {
@@ -8084,7 +8100,6 @@ private:
 //   is committed at once.
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -8157,10 +8172,8 @@ private:
 // Compile cost: the unit of work below is compiled once per backend and key type, not once per
 // model. What it needs of a model is data (its table_view and statements) and a few small
 // functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -8424,17 +8437,59 @@ private:
 // with std::unordered_map, allocating and freeing the node was most of what tracking a loaded
 // row cost over reading it. Keys are mixed with a Fibonacci multiplier, so that sequential
 // integer keys spread instead of clustering.
+//
+// Every key a session uses hashes (key_hash below: a storage type, a std::tuple of them for a
+// composite key, a pointer), so no ordered map is needed, nor <map>'s parse in every
+// translation unit.
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <map>
+#include <memory>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 
 namespace structql::detail {
+
+// std::hash where the standard has one; else for the storage types it lacks (a blob, a
+// timestamp) and for a composite key's std::tuple of them, by their parts.
+template <class Key>
+struct key_hash {
+    static_assert(requires(const Key& k) { std::hash<Key>{}(k); },
+                  "StructQL: a key type that neither std::hash nor structql::detail::key_hash can hash");
+    std::size_t operator()(const Key& key) const noexcept { return std::hash<Key>{}(key); }
+};
+template <class Rep, class Period>
+struct key_hash<std::chrono::duration<Rep, Period>> {
+    std::size_t operator()(const std::chrono::duration<Rep, Period>& d) const noexcept { return key_hash<Rep>{}(d.count()); }
+};
+template <class Clock, class Duration>
+struct key_hash<std::chrono::time_point<Clock, Duration>> {
+    std::size_t operator()(const std::chrono::time_point<Clock, Duration>& t) const noexcept {
+        return key_hash<Duration>{}(t.time_since_epoch());
+    }
+};
+template <class Allocator>
+struct key_hash<std::vector<std::byte, Allocator>> {
+    std::size_t operator()(const std::vector<std::byte, Allocator>& bytes) const noexcept {
+        return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    }
+};
+template <class... Parts>
+struct key_hash<std::tuple<Parts...>> {
+    std::size_t operator()(const std::tuple<Parts...>& key) const noexcept {
+        return std::apply(
+            [](const Parts&... parts) {
+                std::size_t h = 0;
+                ((h = h * 0x9E3779B97F4A7C15ull + key_hash<Parts>{}(parts)), ...);
+                return h;
+            },
+            key);
+    }
+};
 
 template <class Key, class T>
 class flat_map {
@@ -8514,7 +8569,7 @@ private:
 
     std::size_t mask() const noexcept { return slots_.size() - 1; }
     std::size_t home(const Key& key) const noexcept {
-        std::uint64_t h = static_cast<std::uint64_t>(std::hash<Key>{}(key)) * 0x9E3779B97F4A7C15ull;
+        std::uint64_t h = static_cast<std::uint64_t>(key_hash<Key>{}(key)) * 0x9E3779B97F4A7C15ull;
         return static_cast<std::size_t>(h >> (64 - std::countr_zero(slots_.size())));
     }
     void grow() {
@@ -8529,8 +8584,8 @@ private:
 
 namespace structql::detail {
 
-// key_map<Key, V>: values that keep their addresses (a deque), found by key through flat_map
-// where the key hashes, else through std::map. For the session's relationship records.
+// key_map<Key, V>: values that keep their addresses, found by key through a flat_map. For the
+// session's relationship records. The values live in blocks of one size, as a std::deque's.
 template <class Key, class V>
 class key_map {
 public:
@@ -8541,19 +8596,22 @@ public:
     // The value for the key, added (value-initialised) when missing.
     V& operator[](const Key& key) {
         if (V* found = find(key)) return *found;
-        V& added = values_.emplace_back();
+        if (size_ == blocks_.size() * block_size) blocks_.push_back(std::make_unique<V[]>(block_size));
+        V& added = blocks_[size_ / block_size][size_ % block_size];
+        ++size_;
         index_.emplace(key, &added);
         return added;
     }
     template <class F>
     void for_each_value(F&& f) {
-        for (V& v : values_) f(v);
+        for (std::size_t i = 0; i < size_; ++i) f(blocks_[i / block_size][i % block_size]);
     }
 
 private:
-    static constexpr bool hashable = requires(const Key& k) { std::hash<Key>{}(k); };
-    std::deque<V> values_;
-    std::conditional_t<hashable, flat_map<Key, V>, std::map<Key, V*>> index_;
+    static constexpr std::size_t block_size = sizeof(V) < 512 ? 512 / sizeof(V) : 1;
+    std::vector<std::unique_ptr<V[]>> blocks_;
+    std::size_t size_ = 0;
+    flat_map<Key, V> index_;
 };
 
 }  // namespace structql::detail
@@ -9075,7 +9133,7 @@ namespace detail {
 
 // A small dense number per model type, so that a session finds a model's store by indexing.
 inline std::size_t next_model_index() {
-    static std::atomic<std::size_t> next{0};
+    static atomic_integer<std::size_t> next{0};
     return next.fetch_add(1, std::memory_order_relaxed);
 }
 template <class T>
@@ -9330,8 +9388,7 @@ struct model_store final : model_store_base<Backend> {
     using statement_type = typename Backend::statement_type;
     using key_type = Key;
     using ops_type = model_ops<Backend, Key>;
-    static constexpr bool hashable_key = requires(const Key& k) { std::hash<Key>{}(k); };
-    using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
+    using identity_map = detail::flat_map<Key, entry>;
 
     explicit model_store(const ops_type& model_ops)
         : model_store_base<Backend>(model_ops.id, model_ops.delete_followers), ops(model_ops), objects(*model_ops.lifetime) {}
@@ -9626,7 +9683,7 @@ struct model_store final : model_store_base<Backend> {
     }
     std::size_t retained_bytes() const noexcept override {
         std::size_t bytes = objects.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry*);
-        if constexpr (hashable_key) bytes += identity.capacity_bytes();
+        bytes += identity.capacity_bytes();
         return bytes;
     }
 
@@ -10317,7 +10374,8 @@ private:
     // One per open savepoint, innermost last: the objects' state when it began.
     struct savepoint_frame {
         std::string name;
-        std::map<const void*, std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
+        // By the store's place in stores_; null where there was none.
+        std::vector<std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
     };
     std::vector<savepoint_frame> savepoints_;
     std::uint64_t savepoint_names_ = 0;
@@ -10640,11 +10698,9 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
     c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
     c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
     relationships_.clear();  // children loaded since the savepoint may be gone, rows restored
-    for (auto& store : stores_) {
-        if (!store) continue;
-        auto it = savepoints_[depth].stores.find(store->model_id);
-        store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
-    }
+    const auto& saved = savepoints_[depth].stores;
+    for (std::size_t i = 0; i < stores_.size(); ++i)
+        if (stores_[i]) stores_[i]->restore(i < saved.size() ? saved[i].get() : nullptr, c);
     savepoints_.resize(depth);
     if (options_.autocommit && depth == 0) commit_transaction();
 }
@@ -11353,8 +11409,7 @@ typename basic_session<Backend>::savepoint basic_session<Backend>::begin_nested(
     auto& c = connection(/*for_write=*/true);
     savepoint_frame frame;
     frame.name = "structql_savepoint_" + std::to_string(++savepoint_names_);
-    for (auto& store : stores_)
-        if (store) frame.stores.emplace(store->model_id, store->save());
+    for (auto& store : stores_) frame.stores.push_back(store ? store->save() : nullptr);
     c.execute(sql::savepoint_statement<typename Backend::dialect>(Backend::dialect::savepoint, frame.name));
     savepoints_.push_back(std::move(frame));
     return savepoint(this, savepoints_.size() - 1, transaction_generation_);
@@ -11462,7 +11517,6 @@ decltype(auto) retry_transaction(const basic_engine<Backend>& engine, F&& fn, re
 #include <sqlite3.h>
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -11501,7 +11555,7 @@ inline std::string_view sqlite_type_name(int type) {
     }
 }
 
-inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
+inline atomic_integer<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
 
 // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes: another connection held a lock the
 // transaction needed; run it again from the start.

@@ -7,10 +7,8 @@
 // model. What it needs of a model is data (its table_view and statements) and a few small
 // functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
 #include "structql/detail/algorithms.hpp"
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -37,7 +35,7 @@ namespace detail {
 
 // A small dense number per model type, so that a session finds a model's store by indexing.
 inline std::size_t next_model_index() {
-    static std::atomic<std::size_t> next{0};
+    static atomic_integer<std::size_t> next{0};
     return next.fetch_add(1, std::memory_order_relaxed);
 }
 template <class T>
@@ -292,8 +290,7 @@ struct model_store final : model_store_base<Backend> {
     using statement_type = typename Backend::statement_type;
     using key_type = Key;
     using ops_type = model_ops<Backend, Key>;
-    static constexpr bool hashable_key = requires(const Key& k) { std::hash<Key>{}(k); };
-    using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
+    using identity_map = detail::flat_map<Key, entry>;
 
     explicit model_store(const ops_type& model_ops)
         : model_store_base<Backend>(model_ops.id, model_ops.delete_followers), ops(model_ops), objects(*model_ops.lifetime) {}
@@ -588,7 +585,7 @@ struct model_store final : model_store_base<Backend> {
     }
     std::size_t retained_bytes() const noexcept override {
         std::size_t bytes = objects.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry*);
-        if constexpr (hashable_key) bytes += identity.capacity_bytes();
+        bytes += identity.capacity_bytes();
         return bytes;
     }
 

@@ -15,7 +15,6 @@
 #include "structql/detail/algorithms.hpp"
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -548,7 +547,8 @@ private:
     // One per open savepoint, innermost last: the objects' state when it began.
     struct savepoint_frame {
         std::string name;
-        std::map<const void*, std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
+        // By the store's place in stores_; null where there was none.
+        std::vector<std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
     };
     std::vector<savepoint_frame> savepoints_;
     std::uint64_t savepoint_names_ = 0;
@@ -871,11 +871,9 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
     c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
     c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
     relationships_.clear();  // children loaded since the savepoint may be gone, rows restored
-    for (auto& store : stores_) {
-        if (!store) continue;
-        auto it = savepoints_[depth].stores.find(store->model_id);
-        store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
-    }
+    const auto& saved = savepoints_[depth].stores;
+    for (std::size_t i = 0; i < stores_.size(); ++i)
+        if (stores_[i]) stores_[i]->restore(i < saved.size() ? saved[i].get() : nullptr, c);
     savepoints_.resize(depth);
     if (options_.autocommit && depth == 0) commit_transaction();
 }
