@@ -164,21 +164,28 @@ public:
     // The value for the key, added (value-initialised) when missing.
     V& operator[](const Key& key) {
         if (V* found = find(key)) return *found;
-        if (size_ == blocks_.size() * block_size) blocks_.push_back(std::make_unique<V[]>(block_size));
-        V& added = blocks_[size_ / block_size][size_ % block_size];
-        ++size_;
+        if (blocks_.empty() || in_last_ == block_size) add_block();
+        V& added = blocks_.back()[in_last_++];
         index_.emplace(key, &added);
         return added;
     }
     template <class F>
     void for_each_value(F&& f) {
-        for (std::size_t i = 0; i < size_; ++i) f(blocks_[i / block_size][i % block_size]);
+        for (auto& block : blocks_)
+            for (std::size_t i = 0, n = &block == &blocks_.back() ? in_last_ : block_size; i < n; ++i) f(block[i]);
     }
 
 private:
     static constexpr std::size_t block_size = sizeof(V) < 512 ? 512 / sizeof(V) : 1;
     std::vector<std::unique_ptr<V[]>> blocks_;
-    std::size_t size_ = 0;
+    std::size_t in_last_ = 0;  // values in the last block
+
+    // Out of line, so that operator[] stays small enough to inline where the session looks
+    // keys up (callgrind: loading_associations_sequentially).
+    [[gnu::noinline]] void add_block() {
+        blocks_.push_back(std::make_unique<V[]>(block_size));
+        in_last_ = 0;
+    }
     flat_map<Key, V> index_;
 };
 
