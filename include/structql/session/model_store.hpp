@@ -7,6 +7,7 @@
 // model. What it needs of a model is data (its table_view and statements) and a few small
 // functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
 #include "structql/detail/algorithms.hpp"
+#include "structql/detail/std_parts.hpp"  // detail::atomic_integer
 #include <cstddef>
 #include <cstdint>
 #include <memory>
