@@ -356,24 +356,41 @@ struct foreign_key
 // The parts of standard headers that StructQL's headers need, where libstdc++ lets them be
 // included alone: std::chrono's clocks and durations without the calendar, time zones and their
 // I/O (<chrono> brings <sstream> and <istream> in C++20), std::function and std::hash without
-// the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>), and the
-// classic algorithms without C++20's ranges versions (<algorithm> brings <bits/ranges_algo.h>,
-// as many lines again). About 0.5 s of parsing in every translation unit. Elsewhere the whole
-// headers. Code that uses the calendar (timestamps as text) includes <chrono> itself.
+// the rest of <functional> (searchers, and with them <unordered_map> and <stl_algo.h>), and
+// std::min, std::max and std::fill without the rest of <algorithm> (its <bits/stl_algo.h> and, in
+// C++20, <bits/ranges_algo.h>; the few other algorithms are detail/algorithms.hpp). About 0.6 s
+// of parsing in every translation unit. Elsewhere the whole headers. Code that uses the calendar
+// (timestamps as text) or other algorithms includes <chrono> or <algorithm> itself. Counters
+// shared between threads are detail::atomic_integer<T>: std::atomic<T>'s interface, as libstdc++'s
+// base class of std::atomic<T> (<bits/atomic_base.h>, which <memory> includes anyway) rather than
+// <atomic>'s 1,100 lines.
 #include <version>
 
 #if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>) && __has_include(<bits/std_function.h>) && \
-    __has_include(<bits/functional_hash.h>) && __has_include(<bits/stl_algo.h>)
+    __has_include(<bits/functional_hash.h>) && __has_include(<bits/stl_algobase.h>) && __has_include(<bits/atomic_base.h>)
+#define STRUCTQL_STD_PARTS 1
+#include <bits/atomic_base.h>
 #include <bits/chrono.h>
 #include <bits/functional_hash.h>
 #include <bits/std_function.h>
 #include <bits/stl_algobase.h>
-#include <bits/stl_algo.h>
 #else
+#define STRUCTQL_STD_PARTS 0
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #endif
+
+namespace structql::detail {
+#if STRUCTQL_STD_PARTS
+template <class T>
+using atomic_integer = std::__atomic_base<T>;
+#else
+template <class T>
+using atomic_integer = std::atomic<T>;
+#endif
+}  // namespace structql::detail
 // ---- end structql/detail/std_parts.hpp ----
 
 namespace structql {
@@ -616,10 +633,13 @@ STRUCTQL_DECL std::string integer_range_message(std::string value, bool is_signe
 
 // ---- begin structql/detail/static_text.hpp ----
 // Strings built at compile time into static storage. A generator is a type with
-// `static constexpr void write(auto& out)` calling out.append(...): it runs once to count the
-// characters and once to fill an array of exactly that size, so the result is an
-// `inline constexpr std::string_view` that static_assert can read and whose address is a
-// stable identity (the prepared-statement caches key on it).
+// `static constexpr void write(auto& out)` calling out.append(...). It writes into a draft of
+// fixed capacity, whose text is then copied into an array of exactly its size, so the result is
+// an `inline constexpr std::string_view` that static_assert can read and whose address is a
+// stable identity (the prepared-statement caches key on it). Every generator writes into the one
+// draft type, so that the writers (identifiers, numbers, each expression node) are instantiated
+// once for all statements, not once per statement length; a text longer than the draft counts
+// its size there and is written again into a buffer of that size.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -665,17 +685,40 @@ constexpr void append_number(Out& out, std::uint64_t n) {
     while (count > 0) out.append(digits[--count]);
 }
 
+inline constexpr std::size_t text_draft_capacity = 1024;
+struct text_draft {
+    char data[text_draft_capacity]{};
+    std::size_t size = 0;  // past the capacity, only counted
+    std::size_t next_parameter = 1;
+    constexpr void append(std::string_view s) {
+        for (char c : s) append(c);
+    }
+    constexpr void append(char c) {
+        if (size < text_draft_capacity) data[size] = c;
+        ++size;
+    }
+};
+
 template <class Generator>
-inline constexpr std::size_t text_size_v = [] {
-    text_counter counter;
-    Generator::write(counter);
-    return counter.size;
-}();
+consteval text_draft draft_of() {
+    text_draft draft;
+    Generator::write(draft);
+    return draft;
+}
+
+template <class Generator>
+inline constexpr std::size_t text_size_v = draft_of<Generator>().size;
 
 template <class Generator>
 inline constexpr text_buffer<text_size_v<Generator>> text_storage_v = [] {
     text_buffer<text_size_v<Generator>> buffer;
-    Generator::write(buffer);
+    if constexpr (text_size_v<Generator> <= text_draft_capacity) {
+        constexpr text_draft draft = draft_of<Generator>();
+        for (std::size_t i = 0; i < draft.size; ++i) buffer.data[i] = draft.data[i];
+        buffer.size = draft.size;
+    } else {
+        Generator::write(buffer);
+    }
     return buffer;
 }();
 
@@ -2525,7 +2568,7 @@ void read_columns(const Statement& statement, T& object, int first = 0) {
 }
 
 // The identity map's key: the primary key's storage value; for a composite key a std::tuple
-// of the parts' (ordered, so the map is a std::map).
+// of the parts' (detail::key_hash hashes it).
 template <class T, std::size_t P>
 using key_part_t = typename table<T>::template value_type<table<T>::key_columns[P]>;
 template <class T, std::size_t P>
@@ -5099,6 +5142,78 @@ auto make_keyset(V&&... values) {
 // table_args' sq::onupdate in the writes that bypass the session's flush: a bulk
 // query.update(sets...) and an upsert's DO UPDATE set each onupdate member to its value (a
 // function is called once per statement), unless the statement sets that member itself.
+// ---- begin structql/detail/algorithms.hpp ----
+// The few algorithms StructQL's headers use, as small loops: libstdc++'s <bits/stl_algo.h>
+// (with <bits/stl_heap.h>, <bits/uniform_int_dist.h> and <bits/algorithmfwd.h>, ~4,200 lines)
+// would otherwise be parsed by every translation unit for a handful of calls. std::min, std::max
+// and the like come from <bits/stl_algobase.h> (detail/std_parts.hpp).
+#include <cstddef>
+#include <iterator>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+template <class Range, class T>
+constexpr bool contains_value(const Range& range, const T& value) {
+    for (const auto& item : range)
+        if (item == value) return true;
+    return false;
+}
+
+template <class It, class Predicate>
+constexpr It find_if(It first, It last, Predicate pred) {
+    for (; first != last; ++first)
+        if (pred(*first)) break;
+    return first;
+}
+
+template <class It, class Less>
+constexpr bool is_sorted(It first, It last, Less less) {
+    if (first == last) return true;
+    for (It next = first; ++next != last; first = next)
+        if (less(*next, *first)) return false;
+    return true;
+}
+
+// A merge sort: insertion sort below 16 elements, halves merged through one buffer of moved
+// elements. Stable; the session sorts flush steps (mostly in order already) and key lists.
+template <class It, class Less>
+void stable_sort(It first, It last, Less less) {
+    using value_type = typename std::iterator_traits<It>::value_type;
+    std::vector<value_type> buffer;
+    auto sort = [&](auto& self, It from, It to) -> void {
+        const auto n = to - from;
+        if (n <= 16) {
+            for (It i = from + (n > 0 ? 1 : 0); i < to; ++i) {
+                if (!less(*i, *(i - 1))) continue;
+                value_type moving = std::move(*i);
+                It j = i;
+                for (; j != from && less(moving, *(j - 1)); --j) *j = std::move(*(j - 1));
+                *j = std::move(moving);
+            }
+            return;
+        }
+        It middle = from + n / 2;
+        self(self, from, middle);
+        self(self, middle, to);
+        if (!less(*middle, *(middle - 1))) return;  // the halves are in order already
+        buffer.assign(std::make_move_iterator(from), std::make_move_iterator(middle));
+        auto left = buffer.begin();
+        It right = middle, out = from;
+        while (left != buffer.end() && right != to) *out++ = less(*right, *left) ? std::move(*right++) : std::move(*left++);
+        while (left != buffer.end()) *out++ = std::move(*left++);
+    };
+    sort(sort, first, last);
+}
+
+template <class It>
+void stable_sort(It first, It last) {
+    detail::stable_sort(first, last, [](const auto& a, const auto& b) { return a < b; });
+}
+
+}  // namespace structql::detail
+// ---- end structql/detail/algorithms.hpp ----
 #include <array>
 #include <cstddef>
 #include <span>
@@ -5156,7 +5271,7 @@ int bind_onupdates(Statement& statement, int index, std::span<const std::size_t>
         using Item = std::remove_cvref_t<decltype(item)>;
         if constexpr (is_onupdate<Item>) {
             constexpr std::size_t column = member_index(onupdate_member<Item>::value);
-            if (std::find(columns.begin(), columns.end(), column) == columns.end()) return;
+            if (!detail::contains_value(columns, column)) return;
             try {
                 std::remove_cvref_t<decltype(unwrap(field<column>(std::declval<T&>())))> value = produce(item.value);
                 bind_value(statement, index++, value);
@@ -6530,17 +6645,19 @@ STRUCTQL_DECL url make_url(std::string_view text) {
 //   program has shapes). Run-time ones, which a program can make without end (raw SQL with
 //   values spliced in), are kept up to `capacity`, the least recently used dropped first; a
 //   statement in use is never dropped.
+//
+// The lookups a statement's every run goes through (a direct-mapped array in front of each
+// kind) are inline. What lies behind them (hash maps, the LRU list) is one non-template
+// statement_cache_core, compiled with the rest of the model-independent code (with separate
+// compilation, once per program; detail/linkage.hpp), so that a program's translation units
+// parse neither <unordered_map> nor <list>.
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
-#include <vector>
 
 
 namespace structql::detail {
@@ -6550,16 +6667,19 @@ struct cached_statement {
     bool in_use = false;  // held by a detail::statement_use
 };
 
-template <class Statement>
-class statement_cache {
+// The cache without its statements' type: the backend's statement type is restored by
+// statement_cache<Statement> below, which also deletes them (statement_deleter).
+class statement_cache_core {
 public:
-    // How the cache prepares what it does not hold: prepare(owner, sql).
-    using prepare_function = std::unique_ptr<Statement> (*)(void* owner, std::string_view sql);
+    struct statement_deleter {
+        void (*destroy)(cached_statement*) noexcept;
+        void operator()(cached_statement* s) const noexcept { destroy(s); }
+    };
+    using owned_statement = std::unique_ptr<cached_statement, statement_deleter>;
+    // How the core prepares what it does not hold: prepare(core, sql).
+    using prepare_function = owned_statement (*)(statement_cache_core& core, std::string_view sql);
 
-    statement_cache(std::size_t capacity, void* owner, prepare_function prepare)
-        : capacity_(capacity), owner_(owner), prepare_(prepare) {}
-
-    Statement& find_static(std::string_view sql) {
+    cached_statement& find_static(std::string_view sql) {
         // Most calls end here: a program's hot statements are few, and each keeps its slot.
         recent_static& slot = front_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % front_.size()];
         if (slot.sql == sql.data() && !slot.statement->in_use) [[likely]] return *slot.statement;
@@ -6568,184 +6688,244 @@ public:
 
     // `build()` returns the text, and runs on the first use of (tag, variant) only.
     template <class Build>
-    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
+    cached_statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
         generated_key key{tag, variant};
-        recent_generated& slot = generated_front_[generated_key_hash{}(key) % generated_front_.size()];
+        recent_generated& slot = generated_front_[key.hash() % generated_front_.size()];
         if (slot.statement && slot.key == key && !slot.statement->in_use) [[likely]] {
-            if (slot.at != recent_.begin()) recent_.splice(recent_.begin(), recent_, slot.at);
+            if (slot.at != most_recent_) make_most_recent(slot.at);
             return *slot.statement;
         }
-        if (Statement* known = find_generated_behind(slot, key)) return *known;
+        if (cached_statement* known = find_generated_behind(slot, key)) return *known;
         return add_generated(slot, key, build());
     }
 
-    Statement& find_text(std::string sql);
+    STRUCTQL_DECL cached_statement& find_text(std::string sql);
+    STRUCTQL_DECL void for_each(function_ref<void(cached_statement&)> f);
+    STRUCTQL_DECL void clear() noexcept;
 
-    template <class F>
-    void for_each(F&& f) {
-        for (auto& [key, statements] : static_)
-            for (auto& s : statements) f(*s);
-        for (auto& e : recent_)
-            for (auto& s : e.statements) f(*s);
-    }
-
-    void clear() noexcept;
+protected:
+    STRUCTQL_DECL statement_cache_core(std::size_t capacity, prepare_function prepare);
+    STRUCTQL_DECL ~statement_cache_core();
+    statement_cache_core(const statement_cache_core&) = delete;
+    statement_cache_core& operator=(const statement_cache_core&) = delete;
 
 private:
-    using copies = std::vector<std::unique_ptr<Statement>>;  // one, unless uses nest
     struct generated_key {
         const void* tag;
         std::uint64_t variant;
         bool operator==(const generated_key&) const = default;
-    };
-    struct generated_key_hash {
-        std::size_t operator()(const generated_key& k) const noexcept {
-            return std::hash<const void*>{}(k.tag) ^ (std::hash<std::uint64_t>{}(k.variant) * 0x9E3779B97F4A7C15ull);
+        std::size_t hash() const noexcept {
+            return std::hash<const void*>{}(tag) ^ (std::hash<std::uint64_t>{}(variant) * 0x9E3779B97F4A7C15ull);
         }
     };
-    struct entry {
-        std::string text;  // a list node never moves: keys and statements point into it
-        std::optional<generated_key> generated;  // its key in generated_, else it is in text_
-        copies statements;
-    };
-    using position = typename std::list<entry>::iterator;
+    struct entry;    // a run-time statement: its text and prepared copies, in the LRU list
+    struct storage;  // the maps and the LRU list, defined with the compiled code
 
     // A compile-time statement's last copy handed out, by its text's address: a direct-mapped
-    // cache in front of static_ (an array load and a comparison instead of a hash lookup).
+    // cache in front of the map of static statements (an array load and a comparison instead
+    // of a hash lookup).
     struct recent_static {
         const char* sql = nullptr;
-        Statement* statement = nullptr;
+        cached_statement* statement = nullptr;
     };
-    // The same in front of generated_, for the statements of a generated shape (a multi-row
-    // INSERT of n rows, an UPDATE of some columns); cleared when its entry is dropped.
+    // The same in front of the generated statements (a multi-row INSERT of n rows, an UPDATE of
+    // some columns); cleared when its entry is dropped.
     struct recent_generated {
         generated_key key{};
-        position at{};
-        Statement* statement = nullptr;
+        entry* at = nullptr;
+        cached_statement* statement = nullptr;
     };
 
-    // Behind the fronts, out of line: the lookups above stay small enough to inline, and the
-    // rest is compiled once per backend (with separate compilation, once per program).
-    Statement& find_static_behind(recent_static& slot, std::string_view sql);
-    Statement* find_generated_behind(recent_generated& slot, const generated_key& key);
-    Statement& use_generated(recent_generated& slot, position e);
-    Statement& add_generated(recent_generated& slot, const generated_key& key, std::string text);
-    Statement& free_copy(copies& statements, std::string_view sql);
-    Statement& use(position e);
-    position add(std::string text, std::optional<generated_key> generated);
+    // Out of line even header-only (gnu::noinline where defined, after which GCC wants no
+    // `inline` here): inlined, they would make the lookups above set up a stack frame on every
+    // call (callgrind: 11 -> 29 instructions per find_static hit).
+    cached_statement& find_static_behind(recent_static& slot, std::string_view sql);
+    cached_statement* find_generated_behind(recent_generated& slot, const generated_key& key);
+    cached_statement& add_generated(recent_generated& slot, const generated_key& key, std::string text);
+    void make_most_recent(entry* e) noexcept;
+    STRUCTQL_DECL entry* add(std::string text, std::optional<generated_key> generated);
 
-    std::size_t capacity_;
-    void* owner_;
-    prepare_function prepare_;
     std::array<recent_static, 64> front_{};
     std::array<recent_generated, 64> generated_front_{};
-    std::unordered_map<const char*, copies> static_;
-    std::list<entry> recent_;  // the run-time entries, most recently used first
-    std::unordered_map<std::string_view, position> text_;
-    std::unordered_map<generated_key, position, generated_key_hash> generated_;
+    const entry* most_recent_ = nullptr;  // the LRU list's first entry: no move needed
+    std::unique_ptr<storage> storage_;
 };
 
 template <class Statement>
-Statement& statement_cache<Statement>::find_static_behind(recent_static& slot, std::string_view sql) {
-    auto it = static_.find(sql.data());
-    if (it == static_.end()) {
-        copies first;
-        first.push_back(prepare_(owner_, sql));
-        it = static_.emplace(sql.data(), std::move(first)).first;
+class statement_cache : public statement_cache_core {
+public:
+    // How the cache prepares what it does not hold: prepare(owner, sql).
+    using prepare_function = std::unique_ptr<Statement> (*)(void* owner, std::string_view sql);
+
+    statement_cache(std::size_t capacity, void* owner, prepare_function prepare)
+        : statement_cache_core(capacity, &prepare_owned), owner_(owner), prepare_(prepare) {}
+
+    Statement& find_static(std::string_view sql) { return static_cast<Statement&>(statement_cache_core::find_static(sql)); }
+    template <class Build>
+    Statement& find_generated(const void* tag, std::uint64_t variant, Build&& build) {
+        return static_cast<Statement&>(statement_cache_core::find_generated(tag, variant, std::forward<Build>(build)));
     }
-    Statement& found = free_copy(it->second, sql);
+    Statement& find_text(std::string sql) { return static_cast<Statement&>(statement_cache_core::find_text(std::move(sql))); }
+    template <class F>
+    void for_each(F&& f) {
+        statement_cache_core::for_each([&](cached_statement& s) { f(static_cast<Statement&>(s)); });
+    }
+
+private:
+    static void destroy(cached_statement* s) noexcept { delete static_cast<Statement*>(s); }
+    static owned_statement prepare_owned(statement_cache_core& core, std::string_view sql) {
+        auto& self = static_cast<statement_cache&>(core);
+        return owned_statement(self.prepare_(self.owner_, sql).release(), statement_deleter{&destroy});
+    }
+
+    void* owner_;
+    prepare_function prepare_;
+};
+
+}  // namespace structql::detail
+
+#if STRUCTQL_DEFINITIONS
+#include <list>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace structql::detail {
+
+struct statement_cache_core::entry {
+    std::string text;  // a list node never moves: keys and statements point into it
+    std::optional<generated_key> generated;  // its key in generated, else it is in text
+    std::vector<owned_statement> statements;  // one, unless uses nest
+    std::list<entry>::iterator self{};
+};
+
+struct statement_cache_core::storage {
+    struct key_hash {
+        std::size_t operator()(const generated_key& k) const noexcept { return k.hash(); }
+    };
+    std::size_t capacity;
+    prepare_function prepare;
+    std::unordered_map<const char*, std::vector<owned_statement>> statics;
+    std::list<entry> recent;  // the run-time entries, most recently used first
+    std::unordered_map<std::string_view, entry*> text;
+    std::unordered_map<generated_key, entry*, key_hash> generated;
+
+    cached_statement& free_copy(std::vector<owned_statement>& statements, std::string_view sql, statement_cache_core& core) {
+        for (auto& s : statements)
+            if (!s->in_use) return *s;
+        return *statements.emplace_back(prepare(core, sql));
+    }
+};
+
+STRUCTQL_DECL statement_cache_core::statement_cache_core(std::size_t capacity, prepare_function prepare)
+    : storage_(new storage{capacity, prepare, {}, {}, {}, {}}) {}
+
+STRUCTQL_DECL statement_cache_core::~statement_cache_core() = default;
+
+[[gnu::noinline]] STRUCTQL_DECL cached_statement& statement_cache_core::find_static_behind(recent_static& slot, std::string_view sql) {
+    auto it = storage_->statics.find(sql.data());
+    if (it == storage_->statics.end()) {
+        std::vector<owned_statement> first;
+        first.push_back(storage_->prepare(*this, sql));
+        it = storage_->statics.emplace(sql.data(), std::move(first)).first;
+    }
+    cached_statement& found = storage_->free_copy(it->second, sql, *this);
     slot = {sql.data(), &found};
     return found;
 }
 
-template <class Statement>
-Statement* statement_cache<Statement>::find_generated_behind(recent_generated& slot, const generated_key& key) {
-    auto it = generated_.find(key);
-    return it == generated_.end() ? nullptr : &use_generated(slot, it->second);
+[[gnu::noinline]] STRUCTQL_DECL void statement_cache_core::make_most_recent(entry* e) noexcept {
+    storage_->recent.splice(storage_->recent.begin(), storage_->recent, e->self);
+    most_recent_ = e;
 }
 
-template <class Statement>
-Statement& statement_cache<Statement>::use_generated(recent_generated& slot, position e) {
-    Statement& found = use(e);
-    slot = {*e->generated, e, &found};
+[[gnu::noinline]] STRUCTQL_DECL cached_statement* statement_cache_core::find_generated_behind(recent_generated& slot,
+                                                                           const generated_key& key) {
+    auto it = storage_->generated.find(key);
+    if (it == storage_->generated.end()) return nullptr;
+    entry* e = it->second;
+    make_most_recent(e);
+    cached_statement& found = storage_->free_copy(e->statements, e->text, *this);
+    slot = {key, e, &found};
+    return &found;
+}
+
+[[gnu::noinline]] STRUCTQL_DECL cached_statement& statement_cache_core::add_generated(recent_generated& slot, const generated_key& key,
+                                                                    std::string text) {
+    entry* e = add(std::move(text), key);
+    storage_->generated.emplace(key, e);
+    cached_statement& found = *e->statements.front();
+    slot = {key, e, &found};
     return found;
 }
 
-template <class Statement>
-Statement& statement_cache<Statement>::add_generated(recent_generated& slot, const generated_key& key,
-                                                    std::string text) {
-    position e = add(std::move(text), key);
-    generated_.emplace(key, e);
-    return use_generated(slot, e);
-}
-
-template <class Statement>
-Statement& statement_cache<Statement>::find_text(std::string sql) {
-    if (auto it = text_.find(sql); it != text_.end()) return use(it->second);
-    auto e = add(std::move(sql), std::nullopt);
-    text_.emplace(e->text, e);
+STRUCTQL_DECL cached_statement& statement_cache_core::find_text(std::string sql) {
+    if (auto it = storage_->text.find(sql); it != storage_->text.end()) {
+        entry* e = it->second;
+        make_most_recent(e);
+        return storage_->free_copy(e->statements, e->text, *this);
+    }
+    entry* e = add(std::move(sql), std::nullopt);
+    storage_->text.emplace(e->text, e);
     return *e->statements.front();
 }
 
-template <class Statement>
-void statement_cache<Statement>::clear() noexcept {
+STRUCTQL_DECL void statement_cache_core::for_each(function_ref<void(cached_statement&)> f) {
+    for (auto& [key, statements] : storage_->statics)
+        for (auto& s : statements) f(*s);
+    for (auto& e : storage_->recent)
+        for (auto& s : e.statements) f(*s);
+}
+
+STRUCTQL_DECL void statement_cache_core::clear() noexcept {
     front_.fill({});
     generated_front_.fill({});
-    static_.clear();
-    text_.clear();
-    generated_.clear();
-    recent_.clear();
-}
-
-template <class Statement>
-Statement& statement_cache<Statement>::free_copy(copies& statements, std::string_view sql) {
-    for (auto& s : statements)
-        if (!s->in_use) return *s;
-    return *statements.emplace_back(prepare_(owner_, sql));
-}
-
-template <class Statement>
-Statement& statement_cache<Statement>::use(position e) {
-    recent_.splice(recent_.begin(), recent_, e);
-    return free_copy(e->statements, e->text);
+    most_recent_ = nullptr;
+    storage_->statics.clear();
+    storage_->text.clear();
+    storage_->generated.clear();
+    storage_->recent.clear();
 }
 
 // A new run-time entry, most recent, its statement prepared, after dropping the least recently
-// used entries not in use beyond capacity.
-template <class Statement>
-auto statement_cache<Statement>::add(std::string text, std::optional<generated_key> generated) -> position {
-    for (auto last = recent_.end(); recent_.size() >= capacity_ && last != recent_.begin();) {
+// used entries not in use beyond capacity. A failed preparation leaves no entry.
+STRUCTQL_DECL auto statement_cache_core::add(std::string text, std::optional<generated_key> generated) -> entry* {
+    storage& s = *storage_;
+    for (auto last = s.recent.end(); s.recent.size() >= s.capacity && last != s.recent.begin();) {
         auto e = std::prev(last);
         bool in_use = false;
-        for (auto& s : e->statements) in_use = in_use || s->in_use;
+        for (auto& statement : e->statements) in_use = in_use || statement->in_use;
         if (in_use) {
             last = e;
             continue;
         }
         if (e->generated) {
-            recent_generated& slot = generated_front_[generated_key_hash{}(*e->generated) % generated_front_.size()];
+            recent_generated& slot = generated_front_[e->generated->hash() % generated_front_.size()];
             if (slot.statement && slot.key == *e->generated) slot = {};
-            generated_.erase(*e->generated);
+            s.generated.erase(*e->generated);
         } else {
-            text_.erase(e->text);
+            s.text.erase(e->text);
         }
-        recent_.erase(e);
+        s.recent.erase(e);
     }
-    auto e = recent_.emplace(recent_.begin(), entry{std::move(text), generated, {}});
+    auto e = s.recent.emplace(s.recent.begin(), entry{std::move(text), generated, {}, {}});
+    e->self = e;
+    most_recent_ = &*e;
     try {
-        e->statements.push_back(prepare_(owner_, std::string_view(e->text)));
+        e->statements.push_back(s.prepare(*this, std::string_view(e->text)));
     } catch (...) {
-        recent_.erase(e);
+        s.recent.erase(e);
+        most_recent_ = s.recent.empty() ? nullptr : &s.recent.front();
         throw;
     }
-    return e;
+    return &*e;
 }
 
 }  // namespace structql::detail
+#endif  // STRUCTQL_DEFINITIONS
 // ---- end structql/detail/statement_cache.hpp ----
 // ---- begin structql/engine_options.hpp ----
 // Options, statement events and statistics shared by the engine and the backends.
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -6821,13 +7001,13 @@ struct engine_events {
 
 // Counters for tests and benchmarks; read them through engine::statistics().
 struct engine_statistics {
-    std::atomic<std::uint64_t> connections_opened{0};
-    std::atomic<std::uint64_t> connections_closed{0};
-    std::atomic<std::uint64_t> statements_prepared{0};
-    std::atomic<std::uint64_t> statements_executed{0};
+    detail::atomic_integer<std::uint64_t> connections_opened{0};
+    detail::atomic_integer<std::uint64_t> connections_closed{0};
+    detail::atomic_integer<std::uint64_t> statements_prepared{0};
+    detail::atomic_integer<std::uint64_t> statements_executed{0};
     // PostgreSQL: the most client memory one result held (PQresultMemorySize): a whole result
     // for all() and the like, one batch for a stream (for_each, yield_per).
-    std::atomic<std::uint64_t> largest_result_bytes{0};
+    detail::atomic_integer<std::uint64_t> largest_result_bytes{0};
 };
 
 namespace detail {
@@ -7088,13 +7268,13 @@ struct conflict_sql<conflict_action<T, member_list<Target...>, All, Set...>> {
         constexpr auto all = onupdate_columns<T>();
         constexpr std::size_t left_out = [&] {
             std::size_t n = 0;
-            for (std::size_t c : all) n += set_count > 0 && std::find(set.begin(), set.end(), c) == set.end() ? 1 : 0;
+            for (std::size_t c : all) n += set_count > 0 && !detail::contains_value(set, c) ? 1 : 0;
             return n;
         }();
         std::array<std::size_t, left_out> out{};
         std::size_t n = 0;
         for (std::size_t c : all)
-            if (set_count > 0 && std::find(set.begin(), set.end(), c) == set.end()) out[n++] = c;
+            if (set_count > 0 && !detail::contains_value(set, c)) out[n++] = c;
         return out;
     }();
     static constexpr conflict_view view{target, set, onupdate};
@@ -8085,7 +8265,6 @@ private:
 //   is committed at once.
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -8158,10 +8337,8 @@ private:
 // Compile cost: the unit of work below is compiled once per backend and key type, not once per
 // model. What it needs of a model is data (its table_view and statements) and a few small
 // functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -8489,17 +8666,59 @@ private:
 // with std::unordered_map, allocating and freeing the node was most of what tracking a loaded
 // row cost over reading it. Keys are mixed with a Fibonacci multiplier, so that sequential
 // integer keys spread instead of clustering.
+//
+// Every key a session uses hashes (key_hash below: a storage type, a std::tuple of them for a
+// composite key, a pointer), so no ordered map is needed, nor <map>'s parse in every
+// translation unit.
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <map>
+#include <memory>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 
 namespace structql::detail {
+
+// std::hash where the standard has one; else for the storage types it lacks (a blob, a
+// timestamp) and for a composite key's std::tuple of them, by their parts.
+template <class Key>
+struct key_hash {
+    static_assert(requires(const Key& k) { std::hash<Key>{}(k); },
+                  "StructQL: a key type that neither std::hash nor structql::detail::key_hash can hash");
+    std::size_t operator()(const Key& key) const noexcept { return std::hash<Key>{}(key); }
+};
+template <class Rep, class Period>
+struct key_hash<std::chrono::duration<Rep, Period>> {
+    std::size_t operator()(const std::chrono::duration<Rep, Period>& d) const noexcept { return key_hash<Rep>{}(d.count()); }
+};
+template <class Clock, class Duration>
+struct key_hash<std::chrono::time_point<Clock, Duration>> {
+    std::size_t operator()(const std::chrono::time_point<Clock, Duration>& t) const noexcept {
+        return key_hash<Duration>{}(t.time_since_epoch());
+    }
+};
+template <class Allocator>
+struct key_hash<std::vector<std::byte, Allocator>> {
+    std::size_t operator()(const std::vector<std::byte, Allocator>& bytes) const noexcept {
+        return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    }
+};
+template <class... Parts>
+struct key_hash<std::tuple<Parts...>> {
+    std::size_t operator()(const std::tuple<Parts...>& key) const noexcept {
+        return std::apply(
+            [](const Parts&... parts) {
+                std::size_t h = 0;
+                ((h = h * 0x9E3779B97F4A7C15ull + key_hash<Parts>{}(parts)), ...);
+                return h;
+            },
+            key);
+    }
+};
 
 template <class Key, class T>
 class flat_map {
@@ -8595,7 +8814,7 @@ private:
 
     std::size_t mask() const noexcept { return slots_.size() - 1; }
     std::size_t home(const Key& key) const noexcept {
-        std::uint64_t h = static_cast<std::uint64_t>(std::hash<Key>{}(key)) * 0x9E3779B97F4A7C15ull;
+        std::uint64_t h = static_cast<std::uint64_t>(key_hash<Key>{}(key)) * 0x9E3779B97F4A7C15ull;
         return static_cast<std::size_t>(h >> (64 - std::countr_zero(slots_.size())));
     }
     void grow() {
@@ -8614,8 +8833,8 @@ private:
 
 namespace structql::detail {
 
-// key_map<Key, V>: values that keep their addresses (a deque), found by key through flat_map
-// where the key hashes, else through std::map. For the session's relationship records.
+// key_map<Key, V>: values that keep their addresses, found by key through a flat_map. For the
+// session's relationship records. The values live in blocks of one size, as a std::deque's.
 template <class Key, class V>
 class key_map {
 public:
@@ -8626,19 +8845,29 @@ public:
     // The value for the key, added (value-initialised) when missing.
     V& operator[](const Key& key) {
         if (V* found = find(key)) return *found;
-        V& added = values_.emplace_back();
+        if (blocks_.empty() || in_last_ == block_size) add_block();
+        V& added = blocks_.back()[in_last_++];
         index_.emplace(key, &added);
         return added;
     }
     template <class F>
     void for_each_value(F&& f) {
-        for (V& v : values_) f(v);
+        for (auto& block : blocks_)
+            for (std::size_t i = 0, n = &block == &blocks_.back() ? in_last_ : block_size; i < n; ++i) f(block[i]);
     }
 
 private:
-    static constexpr bool hashable = requires(const Key& k) { std::hash<Key>{}(k); };
-    std::deque<V> values_;
-    std::conditional_t<hashable, flat_map<Key, V>, std::map<Key, V*>> index_;
+    static constexpr std::size_t block_size = sizeof(V) < 512 ? 512 / sizeof(V) : 1;
+    std::vector<std::unique_ptr<V[]>> blocks_;
+    std::size_t in_last_ = 0;  // values in the last block
+
+    // Out of line, so that operator[] stays small enough to inline where the session looks
+    // keys up (callgrind: loading_associations_sequentially).
+    [[gnu::noinline]] void add_block() {
+        blocks_.push_back(std::make_unique<V[]>(block_size));
+        in_last_ = 0;
+    }
+    flat_map<Key, V> index_;
 };
 
 }  // namespace structql::detail
@@ -9160,7 +9389,7 @@ namespace detail {
 
 // A small dense number per model type, so that a session finds a model's store by indexing.
 inline std::size_t next_model_index() {
-    static std::atomic<std::size_t> next{0};
+    static atomic_integer<std::size_t> next{0};
     return next.fetch_add(1, std::memory_order_relaxed);
 }
 template <class T>
@@ -9415,8 +9644,7 @@ struct model_store final : model_store_base<Backend> {
     using statement_type = typename Backend::statement_type;
     using key_type = Key;
     using ops_type = model_ops<Backend, Key>;
-    static constexpr bool hashable_key = requires(const Key& k) { std::hash<Key>{}(k); };
-    using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
+    using identity_map = detail::flat_map<Key, entry>;
 
     explicit model_store(const ops_type& model_ops)
         : model_store_base<Backend>(model_ops.id, model_ops.delete_followers), ops(model_ops), objects(*model_ops.lifetime) {}
@@ -9547,7 +9775,7 @@ struct model_store final : model_store_base<Backend> {
         explaining_foreign_keys<Backend>(table(), [&] {
             while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
         });
-        std::sort(keys.begin(), keys.end());
+        detail::stable_sort(keys.begin(), keys.end());
         const bool as_assigned =
             keys.size() == run.size() &&
             (dialect::returns_generated_keys ||
@@ -9631,10 +9859,10 @@ struct model_store final : model_store_base<Backend> {
         });
         if (same_key.empty()) return;
         auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
-        if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
-            std::stable_sort(same_key.begin(), same_key.end(), by_set);
+        if (!detail::is_sorted(same_key.begin(), same_key.end(), by_set))
+            detail::stable_sort(same_key.begin(), same_key.end(), by_set);
         for (auto run = same_key.begin(); run != same_key.end();) {
-            auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
+            auto end = detail::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
             const column_set changed = run->first;
             auto object = [&](std::size_t i) -> entry& { return *run[static_cast<std::ptrdiff_t>(i)].second; };
             if (end - run == 1) {
@@ -9712,7 +9940,7 @@ struct model_store final : model_store_base<Backend> {
     }
     std::size_t retained_bytes() const noexcept override {
         std::size_t bytes = objects.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry*);
-        if constexpr (hashable_key) bytes += identity.capacity_bytes();
+        bytes += identity.capacity_bytes();
         return bytes;
     }
 
@@ -9857,10 +10085,7 @@ struct model_store final : model_store_base<Backend> {
 template <class Backend, class Key>
 void* model_store<Backend, Key>::materialize(const statement_type& statement, int first, bool refresh) {
     Key key = ops.read_identity(statement, first);
-    auto it = [&] {
-        if constexpr (hashable_key) return identity.find_or_slot(key);  // a new key's slot, kept for it
-        else return identity.find(key);
-    }();
+    auto it = identity.find_or_slot(key);  // a new key's slot, kept for it
     if (it != identity.end() && it->second) {
         entry& e = *it->second;
         if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0)
@@ -9876,8 +10101,7 @@ void* model_store<Backend, Key>::materialize(const statement_type& statement, in
     }
     e.state = object_state::persistent;
     objects.take_snapshot(e);
-    if constexpr (hashable_key) identity.place(it, std::move(key), &e);
-    else identity.emplace(std::move(key), &e);
+    identity.place(it, std::move(key), &e);
     return e.object;
 }
 
@@ -10410,7 +10634,8 @@ private:
     // One per open savepoint, innermost last: the objects' state when it began.
     struct savepoint_frame {
         std::string name;
-        std::map<const void*, std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
+        // By the store's place in stores_; null where there was none.
+        std::vector<std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
     };
     std::vector<savepoint_frame> savepoints_;
     std::uint64_t savepoint_names_ = 0;
@@ -10487,15 +10712,15 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
         auto parents_first = [](const auto& a, const auto& b) {
             return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
         };
-        if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
-            std::stable_sort(inserts.begin(), inserts.end(), parents_first);
-        std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
+        if (!detail::is_sorted(inserts.begin(), inserts.end(), parents_first))
+            detail::stable_sort(inserts.begin(), inserts.end(), parents_first);
+        detail::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
             return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
         });
         // Inserts in runs of one model (a run's rows never reference each other: parents are
         // a depth above), for backends that send a run at once.
         for (auto run = inserts.begin(); run != inserts.end();) {
-            auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+            auto end = detail::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
             if (!parent_links_.empty()) write_parent_keys();  // the parents of this run are inserted
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
@@ -10733,11 +10958,9 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
     c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
     c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
     relationships_.clear();  // children loaded since the savepoint may be gone, rows restored
-    for (auto& store : stores_) {
-        if (!store) continue;
-        auto it = savepoints_[depth].stores.find(store->model_id);
-        store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
-    }
+    const auto& saved = savepoints_[depth].stores;
+    for (std::size_t i = 0; i < stores_.size(); ++i)
+        if (stores_[i]) stores_[i]->restore(i < saved.size() ? saved[i].get() : nullptr, c);
     savepoints_.resize(depth);
     if (options_.autocommit && depth == 0) commit_transaction();
 }
@@ -11446,8 +11669,7 @@ typename basic_session<Backend>::savepoint basic_session<Backend>::begin_nested(
     auto& c = connection(/*for_write=*/true);
     savepoint_frame frame;
     frame.name = "structql_savepoint_" + std::to_string(++savepoint_names_);
-    for (auto& store : stores_)
-        if (store) frame.stores.emplace(store->model_id, store->save());
+    for (auto& store : stores_) frame.stores.push_back(store ? store->save() : nullptr);
     c.execute(sql::savepoint_statement<typename Backend::dialect>(Backend::dialect::savepoint, frame.name));
     savepoints_.push_back(std::move(frame));
     return savepoint(this, savepoints_.size() - 1, transaction_generation_);
@@ -11555,7 +11777,6 @@ decltype(auto) retry_transaction(const basic_engine<Backend>& db_engine, F&& fn,
 #include <sqlite3.h>
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -11594,7 +11815,7 @@ inline std::string_view sqlite_type_name(int type) {
     }
 }
 
-inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
+inline atomic_integer<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
 
 // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes: another connection held a lock the
 // transaction needed; run it again from the start.
@@ -12408,7 +12629,6 @@ inline engine create_engine(std::string_view url, engine_options options = {}) {
 
 // With separate compilation, the SQLite engine, pool, connection and session are compiled in
 // the implementation TU only (detail/linkage.hpp).
-STRUCTQL_INSTANTIATE(class detail::statement_cache<sqlite_statement>)
 STRUCTQL_INSTANTIATE(class basic_connection<sqlite_backend>)
 STRUCTQL_INSTANTIATE(struct detail::pool_state<sqlite_backend>)
 STRUCTQL_INSTANTIATE(class basic_engine<sqlite_backend>)

@@ -863,3 +863,35 @@ TEMPLATE_TEST_CASE("default_value fills members left unset at insert and onupdat
     bulk.commit();
     CHECK(updated_at("e") == at_text("1970-02-16 07:06:40"));
 }
+
+namespace static_text_test {
+// Compile-time text is written once into a draft of fixed capacity and copied out; a text
+// longer than the draft is written again into a buffer of its own size.
+template <std::size_t Words>
+struct words {
+    static constexpr void write(auto& out) {
+        for (std::size_t i = 0; i < Words; ++i) {
+            if (i) out.append(", ");
+            out.append("column_");
+            structql::detail::append_number(out, i);
+        }
+    }
+};
+std::string words_at_run_time(std::size_t n) {
+    std::string text;
+    for (std::size_t i = 0; i < n; ++i) text += (i ? ", column_" : "column_") + std::to_string(i);
+    return text;
+}
+}  // namespace static_text_test
+
+TEST_CASE("compile-time text shorter and longer than the draft it is written in", "[schema]") {
+    using static_text_test::words;
+    constexpr std::string_view short_text = structql::detail::text_v<words<3>>;
+    constexpr std::string_view long_text = structql::detail::text_v<words<400>>;
+    static_assert(short_text == "column_0, column_1, column_2");
+    static_assert(long_text.size() > structql::detail::text_draft_capacity);
+    static_assert(long_text.substr(long_text.size() - 12) == ", column_399");
+    REQUIRE(std::string(short_text) == static_text_test::words_at_run_time(3));
+    REQUIRE(std::string(long_text) == static_text_test::words_at_run_time(400));
+    REQUIRE(long_text.data()[long_text.size()] == '\0');  // NUL-terminated for C APIs
+}

@@ -7,6 +7,8 @@
 #   program  structql_program.cpp   vs raw_sqlite3_program.cpp   (10 models, the case)
 #   light    light_structql.cpp     vs light_raw_sqlite3.cpp     (1 model)
 #   header   header_structql.cpp    vs header_sqlite3.cpp        (the include alone, empty main)
+#   header(own includes) header_structql.cpp vs header_raw_includes.cpp (the hand-written
+#            program's own includes: a TU's extra parse for choosing StructQL)
 # each pair twice: with separate compilation (STRUCTQL_SEPARATE_COMPILATION, the program linked
 # with the compiled part, src/structql.cpp, which is timed on a line of its own) and header-only.
 # Before timing, each program is linked and run once per compiler; the two programs of a pair
@@ -87,9 +89,11 @@ pairs=(
     "program structql_program+sep raw_sqlite3_program"
     "light light_structql+sep light_raw_sqlite3"
     "header header_structql+sep header_sqlite3"
+    "header(own-includes) header_structql+sep header_raw_includes"
     "program(header-only) structql_program raw_sqlite3_program"
     "light(header-only) light_structql light_raw_sqlite3"
     "header(header-only) header_structql header_sqlite3"
+    "header(own-includes,header-only) header_structql header_raw_includes"
 )
 src_dir=$(cd "$include/.." && pwd)/src
 [[ -f $src_dir/structql.cpp ]] || src_dir=$repo/src

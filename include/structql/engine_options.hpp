@@ -1,6 +1,5 @@
 #pragma once
 // Options, statement events and statistics shared by the engine and the backends.
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -78,13 +77,13 @@ struct engine_events {
 
 // Counters for tests and benchmarks; read them through engine::statistics().
 struct engine_statistics {
-    std::atomic<std::uint64_t> connections_opened{0};
-    std::atomic<std::uint64_t> connections_closed{0};
-    std::atomic<std::uint64_t> statements_prepared{0};
-    std::atomic<std::uint64_t> statements_executed{0};
+    detail::atomic_integer<std::uint64_t> connections_opened{0};
+    detail::atomic_integer<std::uint64_t> connections_closed{0};
+    detail::atomic_integer<std::uint64_t> statements_prepared{0};
+    detail::atomic_integer<std::uint64_t> statements_executed{0};
     // PostgreSQL: the most client memory one result held (PQresultMemorySize): a whole result
     // for all() and the like, one batch for a stream (for_each, yield_per).
-    std::atomic<std::uint64_t> largest_result_bytes{0};
+    detail::atomic_integer<std::uint64_t> largest_result_bytes{0};
 };
 
 namespace detail {

@@ -26,7 +26,6 @@ inline engine create_engine(std::string_view url, engine_options options = {}) {
 
 // With separate compilation, the SQLite engine, pool, connection and session are compiled in
 // the implementation TU only (detail/linkage.hpp).
-STRUCTQL_INSTANTIATE(class detail::statement_cache<sqlite_statement>)
 STRUCTQL_INSTANTIATE(class basic_connection<sqlite_backend>)
 STRUCTQL_INSTANTIATE(struct detail::pool_state<sqlite_backend>)
 STRUCTQL_INSTANTIATE(class basic_engine<sqlite_backend>)

@@ -4,7 +4,6 @@
 #include <sqlite3.h>
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -51,7 +50,7 @@ inline std::string_view sqlite_type_name(int type) {
     }
 }
 
-inline std::atomic<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
+inline atomic_integer<std::uint64_t> memory_database_counter{0};  // names each engine's in-memory database
 
 // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes: another connection held a lock the
 // transaction needed; run it again from the start.

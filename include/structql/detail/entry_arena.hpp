@@ -4,7 +4,7 @@
 // live in blocks of doubling size and never move, since an object's address is its user's
 // reference. Written once for every model: what differs between models is only the element's
 // layout and the four functions of object_lifetime, so no model compiles a container of its own.
-#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
+#include "structql/detail/std_parts.hpp"  // std::min, std::max
 #include <bit>
 #include <cstddef>
 #include <cstdint>

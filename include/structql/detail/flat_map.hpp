@@ -4,18 +4,60 @@
 // with std::unordered_map, allocating and freeing the node was most of what tracking a loaded
 // row cost over reading it. Keys are mixed with a Fibonacci multiplier, so that sequential
 // integer keys spread instead of clustering.
+//
+// Every key a session uses hashes (key_hash below: a storage type, a std::tuple of them for a
+// composite key, a pointer), so no ordered map is needed, nor <map>'s parse in every
+// translation unit.
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <map>
+#include <memory>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "structql/detail/std_parts.hpp"
+#include "structql/detail/std_parts.hpp"  // std::hash, std::chrono's durations and time points
 
 namespace structql::detail {
+
+// std::hash where the standard has one; else for the storage types it lacks (a blob, a
+// timestamp) and for a composite key's std::tuple of them, by their parts.
+template <class Key>
+struct key_hash {
+    static_assert(requires(const Key& k) { std::hash<Key>{}(k); },
+                  "StructQL: a key type that neither std::hash nor structql::detail::key_hash can hash");
+    std::size_t operator()(const Key& key) const noexcept { return std::hash<Key>{}(key); }
+};
+template <class Rep, class Period>
+struct key_hash<std::chrono::duration<Rep, Period>> {
+    std::size_t operator()(const std::chrono::duration<Rep, Period>& d) const noexcept { return key_hash<Rep>{}(d.count()); }
+};
+template <class Clock, class Duration>
+struct key_hash<std::chrono::time_point<Clock, Duration>> {
+    std::size_t operator()(const std::chrono::time_point<Clock, Duration>& t) const noexcept {
+        return key_hash<Duration>{}(t.time_since_epoch());
+    }
+};
+template <class Allocator>
+struct key_hash<std::vector<std::byte, Allocator>> {
+    std::size_t operator()(const std::vector<std::byte, Allocator>& bytes) const noexcept {
+        return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    }
+};
+template <class... Parts>
+struct key_hash<std::tuple<Parts...>> {
+    std::size_t operator()(const std::tuple<Parts...>& key) const noexcept {
+        return std::apply(
+            [](const Parts&... parts) {
+                std::size_t h = 0;
+                ((h = h * 0x9E3779B97F4A7C15ull + key_hash<Parts>{}(parts)), ...);
+                return h;
+            },
+            key);
+    }
+};
 
 template <class Key, class T>
 class flat_map {
@@ -111,7 +153,7 @@ private:
 
     std::size_t mask() const noexcept { return slots_.size() - 1; }
     std::size_t home(const Key& key) const noexcept {
-        std::uint64_t h = static_cast<std::uint64_t>(std::hash<Key>{}(key)) * 0x9E3779B97F4A7C15ull;
+        std::uint64_t h = static_cast<std::uint64_t>(key_hash<Key>{}(key)) * 0x9E3779B97F4A7C15ull;
         return static_cast<std::size_t>(h >> (64 - std::countr_zero(slots_.size())));
     }
     void grow() {
@@ -130,8 +172,8 @@ private:
 
 namespace structql::detail {
 
-// key_map<Key, V>: values that keep their addresses (a deque), found by key through flat_map
-// where the key hashes, else through std::map. For the session's relationship records.
+// key_map<Key, V>: values that keep their addresses, found by key through a flat_map. For the
+// session's relationship records. The values live in blocks of one size, as a std::deque's.
 template <class Key, class V>
 class key_map {
 public:
@@ -142,19 +184,29 @@ public:
     // The value for the key, added (value-initialised) when missing.
     V& operator[](const Key& key) {
         if (V* found = find(key)) return *found;
-        V& added = values_.emplace_back();
+        if (blocks_.empty() || in_last_ == block_size) add_block();
+        V& added = blocks_.back()[in_last_++];
         index_.emplace(key, &added);
         return added;
     }
     template <class F>
     void for_each_value(F&& f) {
-        for (V& v : values_) f(v);
+        for (auto& block : blocks_)
+            for (std::size_t i = 0, n = &block == &blocks_.back() ? in_last_ : block_size; i < n; ++i) f(block[i]);
     }
 
 private:
-    static constexpr bool hashable = requires(const Key& k) { std::hash<Key>{}(k); };
-    std::deque<V> values_;
-    std::conditional_t<hashable, flat_map<Key, V>, std::map<Key, V*>> index_;
+    static constexpr std::size_t block_size = sizeof(V) < 512 ? 512 / sizeof(V) : 1;
+    std::vector<std::unique_ptr<V[]>> blocks_;
+    std::size_t in_last_ = 0;  // values in the last block
+
+    // Out of line, so that operator[] stays small enough to inline where the session looks
+    // keys up (callgrind: loading_associations_sequentially).
+    [[gnu::noinline]] void add_block() {
+        blocks_.push_back(std::make_unique<V[]>(block_size));
+        in_last_ = 0;
+    }
+    flat_map<Key, V> index_;
 };
 
 }  // namespace structql::detail

@@ -2,7 +2,7 @@
 // INSERT of many rows of one model in few statements: INSERT ... VALUES (...), (...), as many
 // rows per statement as rows_per_insert allows, each row count's statement prepared once per
 // connection. Used by connection.insert(range) and by a session's flush.
-#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
+#include "structql/detail/std_parts.hpp"  // std::min, std::max
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -9,7 +9,7 @@
 // a table_view, a run-time column set and functions binding the i-th object, so that any store
 // of tracked objects can use it; a session's flush does, where the dialect says it pays
 // (PostgreSQL: one round trip instead of hundreds; not SQLite, see sqlite_dialect::multi_row_update).
-#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
+#include "structql/detail/std_parts.hpp"  // std::min, std::max
 #include <bit>
 #include <cstddef>
 #include <cstdint>

@@ -229,7 +229,7 @@ void read_columns(const Statement& statement, T& object, int first = 0) {
 }
 
 // The identity map's key: the primary key's storage value; for a composite key a std::tuple
-// of the parts' (ordered, so the map is a std::map).
+// of the parts' (detail::key_hash hashes it).
 template <class T, std::size_t P>
 using key_part_t = typename table<T>::template value_type<table<T>::key_columns[P]>;
 template <class T, std::size_t P>

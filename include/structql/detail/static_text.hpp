@@ -1,9 +1,12 @@
 #pragma once
 // Strings built at compile time into static storage. A generator is a type with
-// `static constexpr void write(auto& out)` calling out.append(...): it runs once to count the
-// characters and once to fill an array of exactly that size, so the result is an
-// `inline constexpr std::string_view` that static_assert can read and whose address is a
-// stable identity (the prepared-statement caches key on it).
+// `static constexpr void write(auto& out)` calling out.append(...). It writes into a draft of
+// fixed capacity, whose text is then copied into an array of exactly its size, so the result is
+// an `inline constexpr std::string_view` that static_assert can read and whose address is a
+// stable identity (the prepared-statement caches key on it). Every generator writes into the one
+// draft type, so that the writers (identifiers, numbers, each expression node) are instantiated
+// once for all statements, not once per statement length; a text longer than the draft counts
+// its size there and is written again into a buffer of that size.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -49,17 +52,40 @@ constexpr void append_number(Out& out, std::uint64_t n) {
     while (count > 0) out.append(digits[--count]);
 }
 
+inline constexpr std::size_t text_draft_capacity = 1024;
+struct text_draft {
+    char data[text_draft_capacity]{};
+    std::size_t size = 0;  // past the capacity, only counted
+    std::size_t next_parameter = 1;
+    constexpr void append(std::string_view s) {
+        for (char c : s) append(c);
+    }
+    constexpr void append(char c) {
+        if (size < text_draft_capacity) data[size] = c;
+        ++size;
+    }
+};
+
 template <class Generator>
-inline constexpr std::size_t text_size_v = [] {
-    text_counter counter;
-    Generator::write(counter);
-    return counter.size;
-}();
+consteval text_draft draft_of() {
+    text_draft draft;
+    Generator::write(draft);
+    return draft;
+}
+
+template <class Generator>
+inline constexpr std::size_t text_size_v = draft_of<Generator>().size;
 
 template <class Generator>
 inline constexpr text_buffer<text_size_v<Generator>> text_storage_v = [] {
     text_buffer<text_size_v<Generator>> buffer;
-    Generator::write(buffer);
+    if constexpr (text_size_v<Generator> <= text_draft_capacity) {
+        constexpr text_draft draft = draft_of<Generator>();
+        for (std::size_t i = 0; i < draft.size; ++i) buffer.data[i] = draft.data[i];
+        buffer.size = draft.size;
+    } else {
+        Generator::write(buffer);
+    }
     return buffer;
 }();
 

@@ -11,7 +11,7 @@
 // The target is the primary key (all its members, for a composite key) or a unique<> member:
 // the databases accept only a target that has a unique index on exactly those columns, so
 // anything else is a compile error naming the model and the member.
-#include "structql/detail/std_parts.hpp"  // std::find, without <algorithm>'s ranges ones
+#include "structql/detail/algorithms.hpp"
 #include <array>
 #include <cstddef>
 #include <span>
@@ -100,13 +100,13 @@ struct conflict_sql<conflict_action<T, member_list<Target...>, All, Set...>> {
         constexpr auto all = onupdate_columns<T>();
         constexpr std::size_t left_out = [&] {
             std::size_t n = 0;
-            for (std::size_t c : all) n += set_count > 0 && std::find(set.begin(), set.end(), c) == set.end() ? 1 : 0;
+            for (std::size_t c : all) n += set_count > 0 && !detail::contains_value(set, c) ? 1 : 0;
             return n;
         }();
         std::array<std::size_t, left_out> out{};
         std::size_t n = 0;
         for (std::size_t c : all)
-            if (set_count > 0 && std::find(set.begin(), set.end(), c) == set.end()) out[n++] = c;
+            if (set_count > 0 && !detail::contains_value(set, c)) out[n++] = c;
         return out;
     }();
     static constexpr conflict_view view{target, set, onupdate};

@@ -2,7 +2,7 @@
 // table_args' sq::onupdate in the writes that bypass the session's flush: a bulk
 // query.update(sets...) and an upsert's DO UPDATE set each onupdate member to its value (a
 // function is called once per statement), unless the statement sets that member itself.
-#include "structql/detail/std_parts.hpp"  // std::find, without <algorithm>'s ranges ones
+#include "structql/detail/algorithms.hpp"
 #include <array>
 #include <cstddef>
 #include <span>
@@ -63,7 +63,7 @@ int bind_onupdates(Statement& statement, int index, std::span<const std::size_t>
         using Item = std::remove_cvref_t<decltype(item)>;
         if constexpr (is_onupdate<Item>) {
             constexpr std::size_t column = member_index(onupdate_member<Item>::value);
-            if (std::find(columns.begin(), columns.end(), column) == columns.end()) return;
+            if (!detail::contains_value(columns, column)) return;
             try {
                 std::remove_cvref_t<decltype(unwrap(field<column>(std::declval<T&>())))> value = produce(item.value);
                 bind_value(statement, index++, value);

@@ -6,11 +6,10 @@
 // Compile cost: the unit of work below is compiled once per backend and key type, not once per
 // model. What it needs of a model is data (its table_view and statements) and a few small
 // functions (copy, compare, bind, read), gathered in model_ops<Backend, Key>.
-#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
-#include <atomic>
+#include "structql/detail/algorithms.hpp"
+#include "structql/detail/std_parts.hpp"  // detail::atomic_integer
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -37,7 +36,7 @@ namespace detail {
 
 // A small dense number per model type, so that a session finds a model's store by indexing.
 inline std::size_t next_model_index() {
-    static std::atomic<std::size_t> next{0};
+    static atomic_integer<std::size_t> next{0};
     return next.fetch_add(1, std::memory_order_relaxed);
 }
 template <class T>
@@ -292,8 +291,7 @@ struct model_store final : model_store_base<Backend> {
     using statement_type = typename Backend::statement_type;
     using key_type = Key;
     using ops_type = model_ops<Backend, Key>;
-    static constexpr bool hashable_key = requires(const Key& k) { std::hash<Key>{}(k); };
-    using identity_map = std::conditional_t<hashable_key, detail::flat_map<Key, entry>, std::map<Key, entry*>>;
+    using identity_map = detail::flat_map<Key, entry>;
 
     explicit model_store(const ops_type& model_ops)
         : model_store_base<Backend>(model_ops.id, model_ops.delete_followers), ops(model_ops), objects(*model_ops.lifetime) {}
@@ -424,7 +422,7 @@ struct model_store final : model_store_base<Backend> {
         explaining_foreign_keys<Backend>(table(), [&] {
             while (statement.step()) keys.push_back(statement.template read<std::int64_t>(0));
         });
-        std::sort(keys.begin(), keys.end());
+        detail::stable_sort(keys.begin(), keys.end());
         const bool as_assigned =
             keys.size() == run.size() &&
             (dialect::returns_generated_keys ||
@@ -508,10 +506,10 @@ struct model_store final : model_store_base<Backend> {
         });
         if (same_key.empty()) return;
         auto by_set = [](const auto& a, const auto& b) { return a.first < b.first; };
-        if (!std::is_sorted(same_key.begin(), same_key.end(), by_set))
-            std::stable_sort(same_key.begin(), same_key.end(), by_set);
+        if (!detail::is_sorted(same_key.begin(), same_key.end(), by_set))
+            detail::stable_sort(same_key.begin(), same_key.end(), by_set);
         for (auto run = same_key.begin(); run != same_key.end();) {
-            auto end = std::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
+            auto end = detail::find_if(run, same_key.end(), [&](const auto& x) { return x.first != run->first; });
             const column_set changed = run->first;
             auto object = [&](std::size_t i) -> entry& { return *run[static_cast<std::ptrdiff_t>(i)].second; };
             if (end - run == 1) {
@@ -589,7 +587,7 @@ struct model_store final : model_store_base<Backend> {
     }
     std::size_t retained_bytes() const noexcept override {
         std::size_t bytes = objects.capacity_bytes() + (pending.capacity() + deleted.capacity()) * sizeof(entry*);
-        if constexpr (hashable_key) bytes += identity.capacity_bytes();
+        bytes += identity.capacity_bytes();
         return bytes;
     }
 
@@ -734,10 +732,7 @@ struct model_store final : model_store_base<Backend> {
 template <class Backend, class Key>
 void* model_store<Backend, Key>::materialize(const statement_type& statement, int first, bool refresh) {
     Key key = ops.read_identity(statement, first);
-    auto it = [&] {
-        if constexpr (hashable_key) return identity.find_or_slot(key);  // a new key's slot, kept for it
-        else return identity.find(key);
-    }();
+    auto it = identity.find_or_slot(key);  // a new key's slot, kept for it
     if (it != identity.end() && it->second) {
         entry& e = *it->second;
         if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0)
@@ -753,8 +748,7 @@ void* model_store<Backend, Key>::materialize(const statement_type& statement, in
     }
     e.state = object_state::persistent;
     objects.take_snapshot(e);
-    if constexpr (hashable_key) identity.place(it, std::move(key), &e);
-    else identity.emplace(std::move(key), &e);
+    identity.place(it, std::move(key), &e);
     return e.object;
 }
 

@@ -13,7 +13,7 @@
 // referencing it is a tracked object, so children() reads the session's objects and runs no SQL.
 // The record is forgotten whenever rows could change behind the session's objects (the
 // transaction ends, raw SQL, bulk writes, expunge, rollback to a savepoint).
-#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
+#include "structql/detail/std_parts.hpp"  // std::min, std::max
 #include <cstddef>
 #include <cstdint>
 #include <iterator>

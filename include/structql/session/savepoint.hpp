@@ -52,8 +52,7 @@ typename basic_session<Backend>::savepoint basic_session<Backend>::begin_nested(
     auto& c = connection(/*for_write=*/true);
     savepoint_frame frame;
     frame.name = "structql_savepoint_" + std::to_string(++savepoint_names_);
-    for (auto& store : stores_)
-        if (store) frame.stores.emplace(store->model_id, store->save());
+    for (auto& store : stores_) frame.stores.push_back(store ? store->save() : nullptr);
     c.execute(sql::savepoint_statement<typename Backend::dialect>(Backend::dialect::savepoint, frame.name));
     savepoints_.push_back(std::move(frame));
     return savepoint(this, savepoints_.size() - 1, transaction_generation_);

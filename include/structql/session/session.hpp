@@ -12,10 +12,9 @@
 //   pending_rollback_error. close() (and the destructor) rolls back what was not committed.
 // - autoflush (default true): get() misses and queries flush first. autocommit: every flush
 //   is committed at once.
-#include "structql/detail/std_parts.hpp"  // the algorithms, without <algorithm>'s ranges ones
+#include "structql/detail/algorithms.hpp"
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -551,7 +550,8 @@ private:
     // One per open savepoint, innermost last: the objects' state when it began.
     struct savepoint_frame {
         std::string name;
-        std::map<const void*, std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
+        // By the store's place in stores_; null where there was none.
+        std::vector<std::unique_ptr<typename detail::model_store_base<Backend>::frame>> stores;
     };
     std::vector<savepoint_frame> savepoints_;
     std::uint64_t savepoint_names_ = 0;
@@ -628,15 +628,15 @@ void basic_session<Backend>::flush_changes(const void* const* scan) {
         auto parents_first = [](const auto& a, const auto& b) {
             return a.depth != b.depth ? a.depth < b.depth : a.order < b.order;
         };
-        if (!std::is_sorted(inserts.begin(), inserts.end(), parents_first))
-            std::stable_sort(inserts.begin(), inserts.end(), parents_first);
-        std::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
+        if (!detail::is_sorted(inserts.begin(), inserts.end(), parents_first))
+            detail::stable_sort(inserts.begin(), inserts.end(), parents_first);
+        detail::stable_sort(deletes.begin(), deletes.end(), [](const auto& a, const auto& b) {
             return a.depth != b.depth ? a.depth > b.depth : a.order < b.order;
         });
         // Inserts in runs of one model (a run's rows never reference each other: parents are
         // a depth above), for backends that send a run at once.
         for (auto run = inserts.begin(); run != inserts.end();) {
-            auto end = std::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
+            auto end = detail::find_if(run, inserts.end(), [&](const auto& step) { return step.store != run->store; });
             if (!parent_links_.empty()) write_parent_keys();  // the parents of this run are inserted
             run->store->insert_run(writer(), std::span<const detail::flush_step<Backend>>(run, end));
             run = end;
@@ -874,11 +874,9 @@ void basic_session<Backend>::end_savepoint(std::size_t depth, std::uint64_t gene
     c.execute(sql::savepoint_statement<dialect>(dialect::rollback_to_savepoint, savepoints_[depth].name));
     c.execute(sql::savepoint_statement<dialect>(dialect::release_savepoint, savepoints_[depth].name));
     relationships_.clear();  // children loaded since the savepoint may be gone, rows restored
-    for (auto& store : stores_) {
-        if (!store) continue;
-        auto it = savepoints_[depth].stores.find(store->model_id);
-        store->restore(it == savepoints_[depth].stores.end() ? nullptr : it->second.get(), c);
-    }
+    const auto& saved = savepoints_[depth].stores;
+    for (std::size_t i = 0; i < stores_.size(); ++i)
+        if (stores_[i]) stores_[i]->restore(i < saved.size() ? saved[i].get() : nullptr, c);
     savepoints_.resize(depth);
     if (options_.autocommit && depth == 0) commit_transaction();
 }
