@@ -8745,22 +8745,15 @@ public:
 
     // Inserts key -> value unless the key is there; returns its slot and whether it was added.
     std::pair<iterator, bool> emplace(Key key, T* value) {
-        if ((size_ + 1) * 2 > slots_.size()) grow();
-        for (std::size_t i = home(key);; i = (i + 1) & mask()) {
-            slot& s = slots_[i];
-            if (!s.second) {
-                s.first = std::move(key);
-                s.second = value;
-                ++size_;
-                return {&s, true};
-            }
-            if (s.first == key) return {&s, false};
-        }
+        iterator s = find_or_slot(key);
+        if (s->second) return {s, false};
+        place(s, std::move(key), value);
+        return {s, true};
     }
 
-    // One probe for a key that is usually new (a row read into the identity map): the slot
-    // holding `key`, or the empty slot where it goes (second == nullptr), which place() fills
-    // unless the map changed in between.
+    // One probe: the slot holding `key`, or the empty slot where it goes (second == nullptr),
+    // which place() fills unless the map changed in between (never end()). For a key that is
+    // usually new, as a row read into the identity map.
     iterator find_or_slot(const Key& key) {
         if ((size_ + 1) * 2 > slots_.size()) grow();
         for (std::size_t i = home(key);; i = (i + 1) & mask()) {
@@ -10086,7 +10079,7 @@ template <class Backend, class Key>
 void* model_store<Backend, Key>::materialize(const statement_type& statement, int first, bool refresh) {
     Key key = ops.read_identity(statement, first);
     auto it = identity.find_or_slot(key);  // a new key's slot, kept for it
-    if (it != identity.end() && it->second) {
+    if (it->second) {
         entry& e = *it->second;
         if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0)
             refresh_from(e, statement, first);

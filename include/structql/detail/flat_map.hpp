@@ -84,22 +84,15 @@ public:
 
     // Inserts key -> value unless the key is there; returns its slot and whether it was added.
     std::pair<iterator, bool> emplace(Key key, T* value) {
-        if ((size_ + 1) * 2 > slots_.size()) grow();
-        for (std::size_t i = home(key);; i = (i + 1) & mask()) {
-            slot& s = slots_[i];
-            if (!s.second) {
-                s.first = std::move(key);
-                s.second = value;
-                ++size_;
-                return {&s, true};
-            }
-            if (s.first == key) return {&s, false};
-        }
+        iterator s = find_or_slot(key);
+        if (s->second) return {s, false};
+        place(s, std::move(key), value);
+        return {s, true};
     }
 
-    // One probe for a key that is usually new (a row read into the identity map): the slot
-    // holding `key`, or the empty slot where it goes (second == nullptr), which place() fills
-    // unless the map changed in between.
+    // One probe: the slot holding `key`, or the empty slot where it goes (second == nullptr),
+    // which place() fills unless the map changed in between (never end()). For a key that is
+    // usually new, as a row read into the identity map.
     iterator find_or_slot(const Key& key) {
         if ((size_ + 1) * 2 > slots_.size()) grow();
         for (std::size_t i = home(key);; i = (i + 1) & mask()) {

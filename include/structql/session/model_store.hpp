@@ -733,7 +733,7 @@ template <class Backend, class Key>
 void* model_store<Backend, Key>::materialize(const statement_type& statement, int first, bool refresh) {
     Key key = ops.read_identity(statement, first);
     auto it = identity.find_or_slot(key);  // a new key's slot, kept for it
-    if (it != identity.end() && it->second) {
+    if (it->second) {
         entry& e = *it->second;
         if (refresh && e.state == object_state::persistent && ops.changed(e.object, e.snapshot) == 0)
             refresh_from(e, statement, first);
