@@ -154,7 +154,24 @@ struct Album {
 static_assert(sq::table<Album>::columns[1].type == sq::column_type::text);
 static_assert(sq::table<Album>::columns[2].type == sq::column_type::integer);
 
-using schema = sq::metadata<Numbers, Reals, Texts, Times, Maybes, Measure, Album>;
+// A model's members are reached through one structured binding up to 16 members
+// (reflect/field_access.hpp) and through Boost.PFR past that: one model on each side of the edge.
+struct Sixteen {
+    sq::primary_key<std::int64_t> id;
+    int c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13;
+    std::optional<int> maybe;
+    std::string last;
+};
+struct Seventeen {
+    sq::primary_key<std::int64_t> id;
+    int c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13;
+    std::optional<int> maybe;
+    sq::unique<std::string> code;
+    std::string last;
+};
+static_assert(sq::table<Sixteen>::column_count == 16 && sq::table<Seventeen>::column_count == 17);
+
+using schema = sq::metadata<Numbers, Reals, Texts, Times, Maybes, Measure, Album, Sixteen, Seventeen>;
 
 // --- helpers --------------------------------------------------------------------------------
 
@@ -743,4 +760,56 @@ TEMPLATE_TEST_CASE("checked enums: names stored as text, declared values checked
     CHECK_THROWS_WITH(s.flush(), Catch::Contains("album.stars"));
     s.rollback();
     CHECK(db.file.count("SELECT count(*) FROM album") == 2);
+}
+
+TEMPLATE_TEST_CASE("models on both sides of the 16-member edge write, read and update every member", "[values]", sqlite, postgresql) {
+    STRUCTQL_REQUIRE_BACKEND(TestType);
+    database<TestType> db;
+    std::vector<Sixteen> sixteen{{.id = {}, .c1 = 1, .c2 = 2, .c3 = 3, .c4 = 4, .c5 = 5, .c6 = 6, .c7 = 7, .c8 = 8, .c9 = 9,
+                                  .c10 = 10, .c11 = 11, .c12 = 12, .c13 = 13, .maybe = 14, .last = "fifteenth"}};
+    std::vector<Seventeen> seventeen{{.id = {}, .c1 = -1, .c2 = -2, .c3 = -3, .c4 = -4, .c5 = -5, .c6 = -6, .c7 = -7,
+                                      .c8 = -8, .c9 = -9, .c10 = -10, .c11 = -11, .c12 = -12, .c13 = -13,
+                                      .maybe = std::nullopt, .code = "x-17", .last = "sixteenth"}};
+    const std::int64_t a = db.round_trip(sixteen).at(0);
+    const std::int64_t b = db.round_trip(seventeen).at(0);
+    std::vector<std::pair<std::string, std::int64_t>> first, second;
+    for (int i = 1; i <= 13; ++i) {
+        first.emplace_back("c" + std::to_string(i), i);
+        second.emplace_back("c" + std::to_string(i), -i);
+    }
+    first.emplace_back("maybe", 14);
+    check_integers<Sixteen>(db, a, first);
+    check_integers<Seventeen>(db, b, second);
+    CHECK(db.template stored<Sixteen>("last", a).bytes == "fifteenth");
+    CHECK(db.template stored<Seventeen>("maybe", b).type == storage::null);
+    CHECK(db.template stored<Seventeen>("code", b).bytes == "x-17");
+    CHECK(db.template stored<Seventeen>("last", b).bytes == "sixteenth");
+
+    // The unit of work compares each member with its snapshot and writes only the changed ones.
+    {
+        auto s = db.session();
+        Sixteen* x = s.template get<Sixteen>(a);
+        Seventeen* y = s.template get<Seventeen>(b);
+        REQUIRE(x);
+        REQUIRE(y);
+        x->c13 = 113;
+        x->last = "changed";
+        y->c1 = 101;
+        y->maybe = 7;
+        y->last = "changed too";
+        s.commit();
+    }
+    CHECK(db.template stored<Sixteen>("c13", a).integer == 113);
+    CHECK(db.template stored<Sixteen>("c12", a).integer == 12);
+    CHECK(db.template stored<Sixteen>("last", a).bytes == "changed");
+    CHECK(db.template stored<Seventeen>("c1", b).integer == 101);
+    CHECK(db.template stored<Seventeen>("c2", b).integer == -2);
+    CHECK(db.template stored<Seventeen>("maybe", b).integer == 7);
+    CHECK(db.template stored<Seventeen>("last", b).bytes == "changed too");
+    CHECK(db.template stored<Seventeen>("code", b).bytes == "x-17");
+
+    // A filter on the last member, and the row read into a fresh object.
+    auto s = db.session();
+    CHECK(s.template query<Seventeen>().filter(sq::col<&Seventeen::last> == "changed too").one().c13 == -13);
+    CHECK(s.template query<Sixteen>().filter(sq::col<&Sixteen::c13> == 113).one().last == "changed");
 }

@@ -45,15 +45,26 @@ struct object_lifetime {
     void (*destroy)(void* at) noexcept;
 };
 
+// Static member functions rather than lambdas, here and in the other per-model function tables
+// (ops_of, function_ref): a lambda converted to a function pointer is three functions for the
+// compiler to instantiate and optimise (call operator, conversion, invoker) instead of one.
+template <class T>
+struct lifetime_functions {
+    static void construct(void* at) { ::new (at) T{}; }
+    static void copy(void* at, const void* from) { ::new (at) T(*static_cast<const T*>(from)); }
+    static void move(void* at, void* from) { ::new (at) T(std::move(*static_cast<T*>(from))); }
+    static void assign(void* to, const void* from) { *static_cast<T*>(to) = *static_cast<const T*>(from); }
+    static void destroy(void* at) noexcept { static_cast<T*>(at)->~T(); }
+};
 template <class T>
 inline constexpr object_lifetime lifetime_of{
     sizeof(T),
     alignof(T),
-    [](void* at) { ::new (at) T{}; },
-    [](void* at, const void* from) { ::new (at) T(*static_cast<const T*>(from)); },
-    [](void* at, void* from) { ::new (at) T(std::move(*static_cast<T*>(from))); },
-    [](void* to, const void* from) { *static_cast<T*>(to) = *static_cast<const T*>(from); },
-    [](void* at) noexcept { static_cast<T*>(at)->~T(); },
+    &lifetime_functions<T>::construct,
+    &lifetime_functions<T>::copy,
+    &lifetime_functions<T>::move,
+    &lifetime_functions<T>::assign,
+    &lifetime_functions<T>::destroy,
 };
 
 class entry_arena {

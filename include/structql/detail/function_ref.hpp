@@ -18,13 +18,16 @@ public:
         requires(!std::is_same_v<std::remove_cvref_t<F>, function_ref> && std::is_invocable_r_v<R, F&, Args...>)
     function_ref(F&& f) noexcept  // NOLINT: converts implicitly, as std::function_ref does
         : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
-          call_([](void* object, Args... args) -> R {
-              return (*static_cast<std::remove_reference_t<F>*>(object))(std::forward<Args>(args)...);
-          }) {}
+          call_(&invoke<std::remove_reference_t<F>>) {}
 
     R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
 
 private:
+    template <class F>
+    static R invoke(void* object, Args... args) {
+        return (*static_cast<F*>(object))(std::forward<Args>(args)...);
+    }
+
     void* object_;
     R (*call_)(void*, Args...);
 };

@@ -119,11 +119,13 @@ bool same_value(const M& a, const M& b) {
 // The columns whose members differ between two objects.
 template <class T>
 column_set changed_columns(const T& now, const T& before) {
-    column_set changed = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((changed |= same_value(field<I>(now), field<I>(before)) ? 0 : column_set{1} << (I % 64)), ...);
-    }(std::make_index_sequence<table<T>::column_count>{});
-    return changed;
+    return with_members(now, [&](const auto&... a) {
+        return with_members(before, [&](const auto&... b) {
+            column_set changed = 0, bit = 1;
+            ((changed |= same_value(a, b) ? 0 : bit, bit = bit << 1 | bit >> 63), ...);
+            return changed;
+        });
+    });
 }
 
 // table_args' sq::default_value and sq::onupdate (schema/table_args.hpp).
@@ -171,29 +173,36 @@ bool is_unassigned_key(const Member& member) {
         return false;
 }
 
-// Binds the members in `columns` to parameters first, first + 1, ...; a generated integer key
-// left at 0 is bound as NULL so that the database assigns it. Returns the next free index.
+// Binds member `column` of a model as parameter `index` (and moves on to the next one) when
+// `columns` holds it; a generated integer key (`generated_key`) left at 0 is bound as NULL, so
+// that the database assigns it. Per value type, so that models share it.
+template <class Statement, class M>
+void bind_selected(Statement& statement, int& index, column_set columns, std::size_t column, bool generated_key,
+                   const M& member) {
+    if (!(columns & (column_set{1} << (column % 64)))) return;
+    if constexpr (std::is_integral_v<std::remove_cvref_t<decltype(unwrap(member))>>) {
+        if (generated_key && unwrap(member) == 0) {
+            statement.bind_null(index++);
+            return;
+        }
+    }
+    bind_value(statement, index, member);
+    ++index;
+}
+
+// Binds the members in `columns` to parameters first, first + 1, ... Returns the next free index.
 template <class T, class Statement>
 int bind_columns(Statement& statement, const T& object, int first, column_set columns = all_columns<T>()) {
     int index = first;
     std::size_t column = 0;  // the member being bound, for the error: one handler for all of them
-    auto bind_one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
-        if (!(columns & (column_set{1} << (I % 64)))) return;
-        column = I;
-        const auto& member = field<I>(object);
-        if constexpr (I == table<T>::primary_key_index) {
-            if (is_unassigned_key<T>(member)) {
-                statement.bind_null(index++);
-                return;
-            }
-        }
-        bind_value(statement, index, member);
-        ++index;
-    };
     try {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (bind_one(std::integral_constant<std::size_t, I>{}), ...);
-        }(std::make_index_sequence<table<T>::column_count>{});
+        with_members(object, [&](const auto&... member) {
+            std::size_t next = 0;
+            ((column = next++, bind_selected(statement, index, columns, column,
+                                             table<T>::generated_primary_key && column == table<T>::primary_key_index,
+                                             member)),
+             ...);
+        });
     } catch (...) {
         rethrow_as_data_error(table<T>::view, column, statement.sql(), "cannot bind");
     }
@@ -220,9 +229,9 @@ template <class T, class Statement>
 void read_columns(const Statement& statement, T& object, int first = 0) {
     std::size_t column = 0;  // the member being read, for the error: one handler for all of them
     try {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            ((column = I, read_value(statement, first + static_cast<int>(I), field<I>(object))), ...);
-        }(std::make_index_sequence<table<T>::column_count>{});
+        with_members(object, [&](auto&... member) {
+            ((read_value(statement, first + static_cast<int>(column), member), ++column), ...);
+        });
     } catch (...) {
         rethrow_as_data_error(table<T>::view, column, statement.sql(), "cannot read");
     }
@@ -335,6 +344,31 @@ struct key_arguments {
     static identity_key_t<T> identity(const values& key) {
         return std::apply([](const auto&... part) { return make_identity_key<T>(part...); }, key);
     }
+};
+
+// The common case, one argument for a one-column key, without the tuple: its functions are
+// compiled for every model looked up by key.
+template <class T, class K>
+    requires(table<T>::key_size == 1)
+struct key_arguments<T, K> {
+    using values = key_part_t<T, 0>;
+    static constexpr bool ok = std::is_constructible_v<values, const unwrapped_t<K>&>;
+    static_assert(ok,
+                  "StructQL: a key lookup (get<T>(key...)) got an argument its primary key column cannot hold (T "
+                  "and the argument types in the instantiation name them)");
+
+    static bool fit(const K& key) {
+        using V = unwrapped_t<K>;
+        if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<values> && !holds_every_value_of<V, values>())
+            return fits<values>(unwrap(key));
+        else return true;
+    }
+    static values convert(const K& key) { return values(unwrap(key)); }
+    template <class Statement>
+    static void bind(Statement& statement, const values& key) {
+        bind_value(statement, 1, key);
+    }
+    static identity_key_t<T> identity(const values& key) { return make_identity_key<T>(key); }
 };
 
 // A RAII scope for one use of a cached statement: reset when the scope ends, so no statement

@@ -15,6 +15,7 @@
 
 #include "structql/detail/static_text.hpp"
 #include "structql/detail/type_list.hpp"
+#include "structql/reflect/field_access.hpp"
 #include "structql/reflect/names.hpp"
 #include "structql/schema/columns.hpp"
 #include "structql/schema/table_args.hpp"
@@ -165,9 +166,29 @@ using member_t = boost::pfr::tuple_element_t<I, reflected_t<Model>>;
 inline std::int64_t stand_in_field = 0;
 template <std::size_t I, class Object>
 constexpr auto& field(Object& object) noexcept {
-    if constexpr (reflectable<std::remove_const_t<Object>>) return boost::pfr::get<I>(object);
-    else if constexpr (std::is_const_v<Object>) return static_cast<const std::int64_t&>(stand_in_field);
-    else return stand_in_field;
+    using model = std::remove_const_t<Object>;
+    if constexpr (!reflectable<model>) {
+        if constexpr (std::is_const_v<Object>) return static_cast<const std::int64_t&>(stand_in_field);
+        else return stand_in_field;
+    } else if constexpr (constexpr std::size_t n = boost::pfr::tuple_size_v<model>; n <= bound_member_limit) {
+        return bound_member<I, n>(object);
+    } else {
+        return boost::pfr::get<I>(object);
+    }
+}
+
+// f(members...) with every member of a model object, in declaration order: a loop over the
+// members is then one function per model, not one per member.
+template <class Object, class F>
+constexpr decltype(auto) with_members(Object& object, F&& f) {
+    using model = std::remove_const_t<Object>;
+    if constexpr (constexpr std::size_t n = boost::pfr::tuple_size_v<reflected_t<model>>; reflectable<model> && n <= bound_member_limit) {
+        return with_bound_members<n>(object, f);
+    } else {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+            return f(field<I>(object)...);
+        }(std::make_index_sequence<n>{});
+    }
 }
 
 template <class T>

@@ -126,6 +126,42 @@ struct ops_of {
     using key_value = typename table<T>::primary_key_value;
     static const T& row(const void* p) { return *static_cast<const T*>(p); }
 
+    static identity_key_t<T> key_of(const void* p) { return identity_key(row(p)); }
+    static bool key_unassigned(const void* p) { return is_unassigned_key<T>(table<T>::primary_key_of(row(p))); }
+    static void assign_key([[maybe_unused]] void* p, [[maybe_unused]] std::int64_t key) {
+        if constexpr (table<T>::generated_primary_key)
+            unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) = value_traits<key_value>::from_storage(key);
+    }
+    static void read_key([[maybe_unused]] const statement_type& statement, [[maybe_unused]] void* p) {
+        if constexpr (table<T>::generated_primary_key) {
+            key_value assigned{};
+            try {
+                read_value(statement, 0, assigned);
+            } catch (...) {
+                rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
+            }
+            unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
+        }
+    }
+    static column_set changed(const void* now, const void* before) { return changed_columns(row(now), row(before)); }
+    static int bind(statement_type& statement, const void* p, int first, column_set columns) {
+        return bind_columns(statement, row(p), first, columns);
+    }
+    static void bind_key(statement_type& statement, int index, const void* p) { bind_primary_key(statement, index, row(p)); }
+    static identity_key_t<T> read_identity(const statement_type& statement, int first) {
+        return read_identity_key<T>(statement, first);
+    }
+    static void read_at(const statement_type& statement, void* p, int first) {
+        read_columns(statement, *static_cast<T*>(p), first);
+    }
+    static void check_references(const void* p) { check_references_assigned(row(p)); }
+    static void fill_defaults(void* p) {
+        if constexpr (has_defaults<T>) detail::fill_defaults(*static_cast<T*>(p));
+    }
+    static void fill_onupdates(void* p, const void* before) {
+        if constexpr (has_onupdate<T>) detail::fill_onupdates(*static_cast<T*>(p), row(before));
+    }
+
     static constexpr model_ops<Backend, identity_key_t<T>> value{
         .id = &model_id<T>,
         .insert_rows_tag = &multi_row_insert_id<T>,
@@ -140,48 +176,20 @@ struct ops_of {
         .delete_by_key = sql::delete_by_primary_key_in<dialect, T>,
         .select_by_key = sql::select_by_primary_key_in<dialect, T>,
         .lifetime = &lifetime_of<T>,
-        .key_of = [](const void* p) { return identity_key(row(p)); },
-        .key_unassigned = [](const void* p) { return is_unassigned_key<T>(table<T>::primary_key_of(row(p))); },
-        .assign_key =
-            [](void* p, std::int64_t key) {
-                if constexpr (table<T>::generated_primary_key)
-                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) =
-                        value_traits<key_value>::from_storage(key);
-            },
-        .read_key =
-            [](const statement_type& statement, void* p) {
-                if constexpr (table<T>::generated_primary_key) {
-                    key_value assigned{};
-                    try {
-                        read_value(statement, 0, assigned);
-                    } catch (...) {
-                        rethrow_as_data_error(table<T>::view, table<T>::primary_key_index, statement.sql(), "cannot read");
-                    }
-                    unwrap(table<T>::primary_key_of(*static_cast<T*>(p))) = assigned;
-                }
-            },
-        .changed = [](const void* now, const void* before) { return changed_columns(row(now), row(before)); },
-        .bind = [](statement_type& statement, const void* p, int first,
-                   column_set columns) { return bind_columns(statement, row(p), first, columns); },
-        .bind_key = [](statement_type& statement, int index,
-                       const void* p) { bind_primary_key(statement, index, row(p)); },
-        .read_identity = [](const statement_type& statement, int first) { return read_identity_key<T>(statement, first); },
-        .read_at = [](const statement_type& statement, void* p,
-                      int first) { read_columns(statement, *static_cast<T*>(p), first); },
-        .check_references = [](const void* p) { check_references_assigned(row(p)); },
+        .key_of = &key_of,
+        .key_unassigned = &key_unassigned,
+        .assign_key = &assign_key,
+        .read_key = &read_key,
+        .changed = &changed,
+        .bind = &bind,
+        .bind_key = &bind_key,
+        .read_identity = &read_identity,
+        .read_at = &read_at,
+        .check_references = &check_references,
         .delete_followers = detail::delete_followers<T>,
         .orphaned = orphan_test<T>(),
-        .fill_defaults = [] {
-            void (*fill)(void*) = nullptr;
-            if constexpr (has_defaults<T>) fill = [](void* p) { detail::fill_defaults(*static_cast<T*>(p)); };
-            return fill;
-        }(),
-        .fill_onupdates = [] {
-            void (*fill)(void*, const void*) = nullptr;
-            if constexpr (has_onupdate<T>)
-                fill = [](void* p, const void* before) { detail::fill_onupdates(*static_cast<T*>(p), row(before)); };
-            return fill;
-        }(),
+        .fill_defaults = has_defaults<T> ? &fill_defaults : nullptr,
+        .fill_onupdates = has_onupdate<T> ? &fill_onupdates : nullptr,
     };
 };
 
