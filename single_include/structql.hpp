@@ -2714,6 +2714,14 @@ identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
     }(std::make_index_sequence<table<T>::key_size>{});
 }
 
+// Whether a key argument (a column wrapper unwrapped) is a value its key column's type can hold.
+template <class Column, class V>
+bool key_part_fits(const V& k) {
+    if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<Column> && !holds_every_value_of<V, Column>())
+        return fits<Column>(k);
+    else return true;
+}
+
 // A key given as arguments, get<T>(k1, k2): one per key column of T, in declaration order, each
 // convertible to its column's type (a member in column wrappers, such as a foreign key, too). A class, so that the instantiation names T and the arguments.
 template <class T, class... K>
@@ -2739,15 +2747,7 @@ struct key_arguments {
     // filter, and is never narrowed into another row's key.
     static bool fit(const K&... key) {
         return [&]<std::size_t... P>(std::index_sequence<P...>) {
-            auto part_fits = [](const auto& k, auto part) {
-                using V = std::remove_cvref_t<decltype(k)>;  // a column wrapper unwrapped
-                using column = key_part_t<T, decltype(part)::value>;
-                if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<column> &&
-                              !holds_every_value_of<V, column>())
-                    return fits<column>(k);
-                else return true;
-            };
-            return (part_fits(unwrap(key), std::integral_constant<std::size_t, P>{}) && ...);
+            return (key_part_fits<key_part_t<T, P>>(unwrap(key)) && ...);
         }(std::index_sequence_for<K...>{});
     }
     // The arguments as the key columns' types.
@@ -2778,12 +2778,7 @@ struct key_arguments<T, K> {
                   "StructQL: a key lookup (get<T>(key...)) got an argument its primary key column cannot hold (T "
                   "and the argument types in the instantiation name them)");
 
-    static bool fit(const K& key) {
-        using V = unwrapped_t<K>;
-        if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<values> && !holds_every_value_of<V, values>())
-            return fits<values>(unwrap(key));
-        else return true;
-    }
+    static bool fit(const K& key) { return key_part_fits<values>(unwrap(key)); }
     static values convert(const K& key) { return values(unwrap(key)); }
     template <class Statement>
     static void bind(Statement& statement, const values& key) {
@@ -9443,7 +9438,6 @@ constexpr auto orphan_test() -> bool (*)(const void*, const void*) {
 // message naming the child, the member and the parent, before anything of the flush is written,
 // instead of a constraint failure later (or, without PRAGMA foreign_keys=ON, a row pointing
 // at no parent).
-#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -9467,53 +9461,25 @@ constexpr bool holds_zero(const Member& member) {
                                                                       std::string_view parent_table,
                                                                       std::string_view parent_model);
 
-template <class T, std::size_t I>
-constexpr bool references_generated_key() {
-    using layers = column_layers<member_t<T, I>>;
-    if constexpr (std::is_void_v<typename layers::references>) {
-        return false;
-    } else {
-        using parent = typename layers::references;
-        return table<parent>::generated_primary_key &&
-               member_index(layers::referenced_member) == table<parent>::primary_key_index;
-    }
-}
-
-// The members of T that hold a parent's generated key: the only ones checked, so that a model
-// without such references compiles no check at all. (Functions, not lambdas in the variable
-// templates: g++ 12 shares such a lambda between the specialisations.)
-template <class T>
-consteval std::size_t generated_key_reference_count() {
-    return []<std::size_t... I>(std::index_sequence<I...>) {
-        return (std::size_t{references_generated_key<T, I>()} + ... + 0);
-    }(std::make_index_sequence<table<T>::column_count>{});
-}
-template <class T>
-consteval auto find_generated_key_references() {
-    std::array<std::size_t, generated_key_reference_count<T>()> members{};
-    std::size_t k = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((references_generated_key<T, I>() ? void(members[k++] = I) : void()), ...);
-    }(std::make_index_sequence<table<T>::column_count>{});
-    return members;
-}
-template <class T>
-inline constexpr auto generated_key_references = find_generated_key_references<T>();
-
 // Throws invalid_request_error when a foreign key of `object`, about to be inserted, is 0 and
 // references a parent's generated integer primary key.
-template <class T, std::size_t I>
-void check_reference_assigned(const T& object) {
-    using parent = typename column_layers<member_t<T, I>>::references;
-    if (holds_zero(field<I>(object)))
-        throw_unassigned_reference(table<T>::name, member_name<T, I>(), unqualified_type_name<T>(), table<parent>::name,
-                                   unqualified_type_name<parent>());
-}
 template <class T>
-void check_references_assigned([[maybe_unused]] const T& object) {
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-        (check_reference_assigned<T, generated_key_references<T>[K]>(object), ...);
-    }(std::make_index_sequence<generated_key_references<T>.size()>{});
+void check_references_assigned(const T& object) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ([&] {
+            using layers = column_layers<member_t<T, I>>;
+            if constexpr (!std::is_void_v<typename layers::references>) {
+                using parent = typename layers::references;
+                if constexpr (table<parent>::generated_primary_key) {
+                    if constexpr (member_index(layers::referenced_member) == table<parent>::primary_key_index) {
+                        if (holds_zero(field<I>(object)))
+                            throw_unassigned_reference(table<T>::name, member_name<T, I>(), unqualified_type_name<T>(),
+                                                       table<parent>::name, unqualified_type_name<parent>());
+                    }
+                }
+            }
+        }(), ...);
+    }(std::make_index_sequence<table<T>::column_count>{});
 }
 
 #if STRUCTQL_DEFINITIONS
