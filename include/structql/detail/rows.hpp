@@ -293,6 +293,14 @@ identity_key_t<T> read_identity_key(const Statement& statement, int first = 0) {
     }(std::make_index_sequence<table<T>::key_size>{});
 }
 
+// Whether a key argument (a column wrapper unwrapped) is a value its key column's type can hold.
+template <class Column, class V>
+bool key_part_fits(const V& k) {
+    if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<Column> && !holds_every_value_of<V, Column>())
+        return fits<Column>(k);
+    else return true;
+}
+
 // A key given as arguments, get<T>(k1, k2): one per key column of T, in declaration order, each
 // convertible to its column's type (a member in column wrappers, such as a foreign key, too). A class, so that the instantiation names T and the arguments.
 template <class T, class... K>
@@ -318,15 +326,7 @@ struct key_arguments {
     // filter, and is never narrowed into another row's key.
     static bool fit(const K&... key) {
         return [&]<std::size_t... P>(std::index_sequence<P...>) {
-            auto part_fits = [](const auto& k, auto part) {
-                using V = std::remove_cvref_t<decltype(k)>;  // a column wrapper unwrapped
-                using column = key_part_t<T, decltype(part)::value>;
-                if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<column> &&
-                              !holds_every_value_of<V, column>())
-                    return fits<column>(k);
-                else return true;
-            };
-            return (part_fits(unwrap(key), std::integral_constant<std::size_t, P>{}) && ...);
+            return (key_part_fits<key_part_t<T, P>>(unwrap(key)) && ...);
         }(std::index_sequence_for<K...>{});
     }
     // The arguments as the key columns' types.
@@ -357,12 +357,7 @@ struct key_arguments<T, K> {
                   "StructQL: a key lookup (get<T>(key...)) got an argument its primary key column cannot hold (T "
                   "and the argument types in the instantiation name them)");
 
-    static bool fit(const K& key) {
-        using V = unwrapped_t<K>;
-        if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<values> && !holds_every_value_of<V, values>())
-            return fits<values>(unwrap(key));
-        else return true;
-    }
+    static bool fit(const K& key) { return key_part_fits<values>(unwrap(key)); }
     static values convert(const K& key) { return values(unwrap(key)); }
     template <class Statement>
     static void bind(Statement& statement, const values& key) {
